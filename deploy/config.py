@@ -1,0 +1,98 @@
+"""Settings, read once from the environment; every default lives here.
+
+| variable | default | meaning |
+| --- | --- | --- |
+| TRADEBOT_PROJECT | tradebot | compose project, image repository, `<project>_state` volume |
+| TRADEBOT_REPO | the current directory | the git repository whose commits are built |
+| TRADEBOT_HOME | `<repo>/.tradebot` | operator-side data: release ledger and deploy lock, per project |
+| TRADEBOT_BASE_IMAGE | python:3.11-slim, else tradebot-base:bookworm | the base image |
+| TRADEBOT_KEEP_RELEASES | 5 | release images kept (live and previous always are) |
+| TRADEBOT_KEEP_BACKUPS | 5 | state-volume backups kept |
+| TRADEBOT_HEALTH_TIMEOUT | 60 | seconds a deploy waits for both services to be healthy |
+| TRADEBOT_COMPOSE | (found) | argv prefix of Compose v2, e.g. `docker compose` |
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from deploy.errors import ConfigError
+
+DEFAULT_BASE_IMAGES = ("python:3.11-slim", "tradebot-base:bookworm")
+OFFLINE_BASE_IMAGE = "tradebot-base:bookworm"
+SERVICES = ("bot", "worker")
+CODE_PATH = "/app/trading"
+STATE_PATH = "/var/lib/tradebot"
+RUNTIME_UID = 10001
+PROJECT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    project: str = "tradebot"
+    repo: Path = Path(".")
+    home: Path = Path(".tradebot")
+    base_image: str | None = None
+    keep_releases: int = 5
+    keep_backups: int = 5
+    health_timeout: float = 60.0
+    compose: tuple[str, ...] | None = None
+
+    @property
+    def image_repo(self) -> str:
+        return self.project
+
+    @property
+    def state_volume(self) -> str:
+        return f"{self.project}_state"
+
+    @property
+    def live_image(self) -> str:
+        return f"{self.image_repo}:live"
+
+    @property
+    def previous_image(self) -> str:
+        return f"{self.image_repo}:previous"
+
+    def release_image(self, commit: str) -> str:
+        return f"{self.image_repo}:{commit}"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.home / self.project
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        project = env.get("TRADEBOT_PROJECT", "tradebot")
+        if not PROJECT_RE.match(project):
+            raise ConfigError(
+                f"TRADEBOT_PROJECT={project!r} is not a valid project name",
+                "use lowercase letters, digits, '-' and '_' (it names images, volumes and containers)",
+            )
+        repo = Path(env.get("TRADEBOT_REPO", ".")).resolve()
+        compose = env.get("TRADEBOT_COMPOSE")
+        return cls(
+            project=project,
+            repo=repo,
+            home=Path(env.get("TRADEBOT_HOME", str(repo / ".tradebot"))).resolve(),
+            base_image=env.get("TRADEBOT_BASE_IMAGE") or None,
+            keep_releases=_positive_int(env, "TRADEBOT_KEEP_RELEASES", 5),
+            keep_backups=_positive_int(env, "TRADEBOT_KEEP_BACKUPS", 5),
+            health_timeout=float(_positive_int(env, "TRADEBOT_HEALTH_TIMEOUT", 60)),
+            compose=tuple(shlex.split(compose)) if compose else None,
+        )
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"{name}={raw!r} is not a positive whole number", f"unset it or use e.g. {default}")
+    return int(raw)

