@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import shlex
 import subprocess
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -39,11 +38,9 @@ class Runner:
             input=input,
             text=True,
             stdout=None if stream else subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=None if stream else subprocess.PIPE,
         )
         result = Result(proc.returncode, proc.stdout or "", proc.stderr or "")
-        if stream and result.stderr:
-            sys.stderr.write(result.stderr)
         if check and proc.returncode != 0:
             raise CommandFailed(argv, proc.returncode, result.stderr)
         return result

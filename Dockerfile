@@ -1,0 +1,33 @@
+# One image for the bot and the worker. Built by `invoke build` from the committed
+# tree only (Dockerfile + trading/), never from the working tree.
+# BASE_IMAGE: python:3.11-slim where a registry is reachable; `./bootstrap` builds
+# tradebot-base:bookworm offline where none is.
+ARG BASE_IMAGE=python:3.11-slim
+FROM ${BASE_IMAGE}
+
+# Runtime user and state directory first: this layer survives every code change.
+# procps gives `ps`, which testinfra uses to look at the running process.
+RUN set -eu; \
+    if ! command -v ps >/dev/null; then \
+        apt-get update && apt-get install -y --no-install-recommends procps && rm -rf /var/lib/apt/lists/*; \
+    fi; \
+    groupadd --system --gid 10001 tradebot; \
+    useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin tradebot; \
+    install -d -o 10001 -g 10001 -m 0750 /var/lib/tradebot; \
+    install -d -o 0 -g 0 -m 0755 /app
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PYTHONPATH=/app \
+    TRADEBOT_STATE_DIR=/var/lib/tradebot
+
+# The code layer: owned by root, readable but not writable by the runtime user.
+COPY --chown=0:0 trading /app/trading
+RUN chmod -R a-w,a+rX /app/trading
+
+USER 10001:10001
+WORKDIR /var/lib/tradebot
+VOLUME ["/var/lib/tradebot"]
+HEALTHCHECK --interval=5s --timeout=5s --start-period=30s --retries=3 CMD ["python3", "-m", "trading", "health"]
+ENTRYPOINT ["python3", "-m", "trading"]
+CMD ["bot"]
