@@ -1,0 +1,84 @@
+"""What the pipeline asks of the repository: commits, dirtiness, the committed tree.
+
+The build context and every "commit" digest come from git objects, never from
+the working tree.
+"""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+
+from deploy.errors import NotARepository, UnknownRevision
+from trading import codedigest
+
+CODE_DIR = "trading"
+BUILD_PATHS = ("Dockerfile", CODE_DIR)
+WATCHED_PATHS = ("Dockerfile", "docker-compose.yml", CODE_DIR)
+
+
+@dataclass(frozen=True)
+class Commit:
+    sha: str
+    short: str
+    describe: str
+
+
+class Repository:
+    def __init__(self, path: Path) -> None:
+        try:
+            self._repo = git.Repo(path, search_parent_directories=True)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
+            raise NotARepository(str(path)) from exc
+        if self._repo.bare:
+            raise NotARepository(str(path))
+        self.root = Path(self._repo.working_tree_dir or path)
+
+    def commit(self, rev: str = "HEAD") -> Commit:
+        try:
+            obj = self._repo.commit(rev)
+        except (git.BadName, ValueError, git.GitCommandError) as exc:
+            raise UnknownRevision(rev) from exc
+        return Commit(obj.hexsha, obj.hexsha[:12], self._repo.git.describe("--always", obj.hexsha))
+
+    def describe_worktree(self) -> str:
+        return self._repo.git.describe("--always", "--dirty")
+
+    def dirty_paths(self, paths: tuple[str, ...] = WATCHED_PATHS) -> list[str]:
+        """Modified, staged or untracked files under `paths`, as `git status` names them."""
+        out = self._repo.git.status("--porcelain", "--untracked-files=all", "--", *paths)
+        return [line[3:] for line in out.splitlines() if line.strip()]
+
+    def source(self) -> str:
+        remotes = self._repo.remotes
+        return next(iter(remotes[0].urls), str(self.root)) if remotes else str(self.root)
+
+    def build_context(self, sha: str) -> bytes:
+        """A tar of the build paths exactly as committed (`git archive`)."""
+        return self._repo.git.archive("--format=tar", sha, "--", *BUILD_PATHS, stdout_as_string=False)
+
+    def file_at(self, sha: str, path: str) -> str:
+        try:
+            return self._repo.git.show(f"{sha}:{path}")
+        except git.GitCommandError as exc:
+            raise UnknownRevision(f"{sha}:{path}") from exc
+
+    def code_files(self, sha: str) -> dict[str, str]:
+        """`{relpath: sha256}` of `trading/` at `sha`, read from git blobs."""
+        tree = self._repo.commit(sha).tree / CODE_DIR
+        entries = (
+            (blob.path[len(CODE_DIR) + 1 :], blob.data_stream.read()) for blob in tree.traverse() if blob.type == "blob"
+        )
+        return codedigest.hash_entries(entries)
+
+    def commits_ahead(self, base: str, head: str = "HEAD") -> int:
+        return int(self._repo.git.rev_list("--count", f"{base}..{head}"))
+
+
+def tar_members(data: bytes) -> list[str]:
+    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+        return archive.getnames()

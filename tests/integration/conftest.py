@@ -1,0 +1,77 @@
+"""Fixtures for tests against the real Docker engine and Compose.
+
+Every test gets its own names (`unique_name`) and removes what it made. The
+base image is built once per machine by `./bootstrap`; `worktree_image` is
+built once per session and shared by tests that only need *an* image of the
+current code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import tarfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import docker.errors
+import pytest
+
+from deploy import baseimage, engine
+from deploy.config import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> docker.DockerClient:
+    return engine.client()
+
+
+@pytest.fixture(scope="session")
+def base_image(docker_client: docker.DockerClient) -> str:
+    return baseimage.resolve(Settings.from_env({}), docker_client)
+
+
+@pytest.fixture
+def unique_name() -> str:
+    """`tradebot-t<8 hex>`: a compose project, image repository and volume prefix of one test."""
+    return f"tradebot-t{uuid.uuid4().hex[:8]}"
+
+
+def worktree_context() -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        archive.add(ROOT / "Dockerfile", arcname="Dockerfile")
+        archive.add(
+            ROOT / "trading",
+            arcname="trading",
+            filter=lambda info: None if "__pycache__" in info.name or info.name.endswith(".pyc") else info,
+        )
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="session")
+def worktree_image(docker_client: docker.DockerClient, base_image: str) -> Iterator[str]:
+    """An image of the working tree's Dockerfile and trading/ (not a release: no commit, no labels)."""
+    tag = f"tradebot-test-worktree:{uuid.uuid4().hex[:8]}"
+    docker_client.images.build(
+        fileobj=io.BytesIO(worktree_context()),
+        custom_context=True,
+        tag=tag,
+        buildargs={"BASE_IMAGE": base_image},
+        rm=True,
+        forcerm=True,
+    )
+    yield tag
+    with contextlib.suppress(docker.errors.ImageNotFound):
+        docker_client.images.remove(tag, force=True)
