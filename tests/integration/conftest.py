@@ -21,6 +21,7 @@ import pytest
 
 from deploy import baseimage, engine
 from deploy.config import Settings
+from tests.integration.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -75,3 +76,11 @@ def worktree_image(docker_client: docker.DockerClient, base_image: str) -> Itera
     yield tag
     with contextlib.suppress(docker.errors.ImageNotFound):
         docker_client.images.remove(tag, force=True)
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, unique_name: str, base_image: str, docker_client: docker.DockerClient) -> Iterator[Sandbox]:
+    """A fresh repository with one commit, deployable as project `unique_name`; removed afterwards."""
+    box = Sandbox.create(tmp_path, unique_name, base_image, docker_client)
+    yield box
+    box.remove()

@@ -1,0 +1,83 @@
+"""A throw-away deployment: its own git repository, project name, images and volumes.
+
+`Sandbox.create` copies the current Dockerfile, docker-compose.yml and trading/
+into a fresh repository and commits them; `remove` deletes every container,
+network, volume and image the project made on the engine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+import docker.errors
+
+from deploy.config import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+COPIED = ("Dockerfile", "docker-compose.yml", "trading")
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout.strip()
+
+
+@dataclass
+class Sandbox:
+    repo: Path
+    settings: Settings
+    engine: docker.DockerClient
+
+    @classmethod
+    def create(cls, tmp: Path, project: str, base_image: str, engine: docker.DockerClient) -> Sandbox:
+        repo = tmp / "repo"
+        repo.mkdir()
+        for name in COPIED:
+            source = ROOT / name
+            if source.is_dir():
+                shutil.copytree(source, repo / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            else:
+                shutil.copy2(source, repo / name)
+        git(repo, "init", "-q", "-b", "main")
+        git(repo, "config", "user.email", "test@tradebot.invalid")
+        git(repo, "config", "user.name", "tradebot test")
+        (repo / ".gitignore").write_text(".tradebot/\n")
+        settings = Settings(project=project, repo=repo, home=repo / ".tradebot", base_image=base_image)
+        sandbox = cls(repo, settings, engine)
+        sandbox.commit("initial release")
+        return sandbox
+
+    def write(self, relpath: str, content: str) -> None:
+        path = self.repo / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+
+    def commit(self, message: str, files: dict[str, str] | None = None) -> str:
+        for relpath, content in (files or {}).items():
+            self.write(relpath, content)
+        git(self.repo, "add", "-A")
+        git(self.repo, "commit", "-q", "--allow-empty", "-m", message)
+        return git(self.repo, "rev-parse", "HEAD")
+
+    def remove(self) -> None:
+        project = self.settings.project
+        label = {"label": f"com.docker.compose.project={project}"}
+        for container in self.engine.containers.list(all=True, filters=label):
+            container.remove(force=True, v=True)
+        for container in self.engine.containers.list(all=True):
+            if container.name.startswith(project):
+                container.remove(force=True, v=True)
+        for network in self.engine.networks.list(filters=label):
+            network.remove()
+        for volume in self.engine.volumes.list():
+            if volume.name.startswith(f"{project}_") or volume.name.startswith(f"{project}-"):
+                with contextlib.suppress(docker.errors.APIError):
+                    volume.remove(force=True)
+        for image in self.engine.images.list(name=self.settings.image_repo):
+            for tag in image.tags:
+                with contextlib.suppress(docker.errors.ImageNotFound):
+                    self.engine.images.remove(tag, force=True, noprune=False)
