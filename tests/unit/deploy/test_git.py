@@ -1,0 +1,79 @@
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from deploy.errors import NotARepository, UnknownRevision
+from deploy.git import Repository, tar_members
+from trading import codedigest
+
+
+def run(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout.strip()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    run(tmp_path, "init", "-q", "-b", "main")
+    run(tmp_path, "config", "user.email", "t@example.invalid")
+    run(tmp_path, "config", "user.name", "t")
+    (tmp_path / "trading" / "sub").mkdir(parents=True)
+    (tmp_path / "trading" / "__init__.py").write_text("")
+    (tmp_path / "trading" / "sub" / "mod.py").write_text("X = 1\n")
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "README.md").write_text("not in the image\n")
+    run(tmp_path, "add", "-A")
+    run(tmp_path, "commit", "-qm", "one")
+    return tmp_path
+
+
+def test_outside_a_repository_is_a_named_error(tmp_path: Path) -> None:
+    with pytest.raises(NotARepository):
+        Repository(tmp_path / "nowhere")
+
+
+def test_unknown_revision_is_a_named_error(repo: Path) -> None:
+    with pytest.raises(UnknownRevision, match="no-such-branch"):
+        Repository(repo).commit("no-such-branch")
+
+
+def test_commit_resolves_to_the_full_sha(repo: Path) -> None:
+    commit = Repository(repo).commit("main")
+    assert commit.sha == run(repo, "rev-parse", "HEAD") and commit.short == commit.sha[:12]
+
+
+def test_dirty_paths_name_modified_and_untracked_files_under_watched_paths_only(repo: Path) -> None:
+    (repo / "trading" / "sub" / "mod.py").write_text("X = 2\n")
+    (repo / "trading" / "new.py").write_text("")
+    (repo / "README.md").write_text("edited, but not watched\n")
+    assert sorted(Repository(repo).dirty_paths()) == ["trading/new.py", "trading/sub/mod.py"]
+
+
+def test_build_context_is_the_committed_tree_not_the_working_tree(repo: Path) -> None:
+    repository = Repository(repo)
+    sha = repository.commit().sha
+    (repo / "trading" / "sub" / "mod.py").write_text("X = 'uncommitted'\n")
+    (repo / "trading" / "untracked.py").write_text("")
+    context = repository.build_context(sha)
+    assert sorted(n for n in tar_members(context) if n.endswith((".py", "Dockerfile"))) == [
+        "Dockerfile",
+        "trading/__init__.py",
+        "trading/sub/mod.py",
+    ]
+    assert b"uncommitted" not in context
+
+
+def test_code_files_hash_the_committed_blobs_like_the_tree_digest(repo: Path) -> None:
+    repository = Repository(repo)
+    committed = repository.code_files(repository.commit().sha)
+    assert committed == codedigest.tree_files(repo / "trading")
+    (repo / "trading" / "sub" / "mod.py").write_text("X = 3\n")
+    assert repository.code_files(repository.commit().sha) == committed
+    assert codedigest.tree_files(repo / "trading")["sub/mod.py"] != committed["sub/mod.py"]
+
+
+def test_commits_ahead_counts_commits_since_a_release(repo: Path) -> None:
+    repository = Repository(repo)
+    released = repository.commit().sha
+    run(repo, "commit", "-q", "--allow-empty", "-m", "two")
+    assert repository.commits_ahead(released) == 1
