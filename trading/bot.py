@@ -1,0 +1,138 @@
+"""The bot's scan loop: paper trading over the price feed, saving through a ``StateHolder``.
+
+Each tick: fold in what the worker saved, step the feed, act on the strategy's decisions (a save
+after every trade), check the drawdown (a persisted emergency stop), save periodically, write the
+heartbeat.  SIGTERM/SIGINT end the loop with a final save.  A lifetime ``flock`` on ``bot.lock``
+keeps a second bot off the same state.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import uuid
+from typing import Any
+
+from trading import heartbeat
+from trading.codedigest import imported_code
+from trading.config import Settings
+from trading.document import utcnow
+from trading.errors import BotLockHeldError, StateError
+from trading.feed import RandomWalkFeed
+from trading.holder import StateHolder
+from trading.locking import open_lock, try_exclusive
+from trading.portfolio import close_position, drawdown, open_position, set_emergency_stop
+from trading.signals import StopSignal
+from trading.strategy import Close, Open, Params, decide, update_averages
+
+log = logging.getLogger("trading.bot")
+
+
+def acquire_bot_lock(settings: Settings) -> int:
+    """Hold ``bot.lock`` for the life of the process; its content names the holder."""
+    fd = open_lock(settings.bot_lock)
+    if not try_exclusive(fd):
+        holder = settings.bot_lock.read_text(errors="replace").strip()
+        os.close(fd)
+        raise BotLockHeldError(settings.bot_lock, holder)
+    os.ftruncate(fd, 0)
+    os.write(fd, f"pid {os.getpid()} on {heartbeat.this_host()} since {utcnow()}\n".encode())
+    return fd
+
+
+class Bot:
+    def __init__(self, settings: Settings, holder: StateHolder, params: Params | None = None) -> None:
+        self.settings, self.holder, self.params = settings, holder, params or Params()
+        state = holder.state
+        state.setdefault("ticks", 0)
+        self.feed = RandomWalkFeed(settings.symbols, settings.seed, resume=state.get("last_prices") or {})
+        self.started_at, self.ticks, self.save_errors = utcnow(), 0, 0
+        self.last_save = time.monotonic()
+        self.code: dict[str, Any] = imported_code()
+
+    def run(self, stop: StopSignal) -> None:
+        start = time.monotonic()
+        while not stop.stopping:
+            self.tick()
+            next_tick = start + self.ticks * self.settings.tick_seconds
+            stop.wait(next_tick - time.monotonic())
+        log.info("stop requested (signal %s); final save", stop.received)
+        self.save("shutdown")
+
+    def tick(self) -> None:
+        self.holder.refresh()
+        state = self.holder.state
+        prices = self.feed.step()
+        for sym, pos in state["positions"].items():
+            pos["current_price"] = prices.get(sym, pos.get("current_price"))
+        averages = state.setdefault("averages", {})
+        for action in decide(state, prices, averages, state["ticks"], self.params):
+            self.apply(action)
+            self.save("trade")
+        state["averages"] = update_averages(averages, prices, self.params.ema_alpha)
+        state["last_prices"], state["ticks"] = prices, state["ticks"] + 1
+        self.check_drawdown()
+        if time.monotonic() - self.last_save >= self.settings.save_seconds:
+            self.save("periodic", allow_abort=True)
+        self.ticks += 1
+        self.beat()
+
+    def apply(self, action: Open | Close) -> None:
+        state, now = self.holder.state, utcnow()
+        if isinstance(action, Open):
+            pos = {
+                "symbol": action.symbol,
+                "qty": action.qty,
+                "entry_price": action.price,
+                "stop_loss": action.stop_loss,
+                "take_profit": action.take_profit,
+                "current_price": action.price,
+                "position_id": f"{action.symbol}-{uuid.uuid4().hex[:12]}",
+                "opened_at": now,
+                "pending": False,
+            }
+            open_position(state, pos)
+            log.info("opened %s qty=%.6f at %.4f", action.symbol, action.qty, action.price)
+            return
+        trade = close_position(state, action.symbol, action.price, action.reason, now)
+        losing = trade["pnl"] < 0
+        state["repeat_loss_count"] = int(state.get("repeat_loss_count") or 0) + 1 if losing else 0
+        if action.reason == "stop_loss":
+            state["sl_cooldowns"][action.symbol] = state["ticks"] + self.params.cooldown_ticks
+        log.info("closed %s at %.4f (%s) pnl=%.2f", action.symbol, action.price, action.reason, trade["pnl"])
+
+    def check_drawdown(self) -> None:
+        state = self.holder.state
+        dd = drawdown(state)
+        if dd >= self.settings.max_drawdown and not state["emergency_stop"]["active"]:
+            reason = f"max drawdown reached: {dd:.2%} >= {self.settings.max_drawdown:.2%}"
+            set_emergency_stop(state, reason, utcnow())
+            log.error("EMERGENCY STOP: %s; trading halted until cleared (bot --clear-emergency-stop)", reason)
+            self.save("emergency_stop")
+
+    def save(self, source: str, *, allow_abort: bool = False) -> None:
+        try:
+            if self.holder.save(source, allow_abort=allow_abort):
+                self.last_save = time.monotonic()
+        except StateError as exc:
+            self.save_errors += 1
+            log.error("save failed, source=%s: %s", source, exc)
+
+    def beat(self) -> None:
+        now = time.time()
+        heartbeat.write(
+            self.settings.heartbeat_file("bot"),
+            {
+                "role": "bot",
+                "pid": os.getpid(),
+                "hostname": heartbeat.this_host(),
+                "started_at": self.started_at,
+                "ticks": self.ticks,
+                "last_tick_at": utcnow(),
+                "last_tick_ts": now,
+                "state_generation": self.holder.generation,
+                "coherence": {**self.holder.counters(), "save_error_count": self.save_errors},
+                "code": self.code,
+            },
+        )

@@ -1,0 +1,131 @@
+"""``python -m trading``: bot, worker, status, submit, health.  The one place errors become exit codes.
+
+Exit codes:
+    0  success (health: heartbeat fresh; submit: enqueued, and succeeded when waited for)
+    1  unexpected error (a traceback is logged)
+    2  bad usage
+    3  state refused: no valid copy, newer schema than this code, or a save failed
+    4  another bot holds the bot lock on this state
+    5  unhealthy (health)
+    6  the state directory's mount does not honour flock between processes
+    7  a submitted command failed
+    8  submit --wait timed out before the command finished
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from trading import ops
+from trading.bot import Bot, acquire_bot_lock
+from trading.commandbus import CommandBus
+from trading.config import Settings, from_env
+from trading.document import utcnow
+from trading.errors import NoValidStateError, TradingError
+from trading.holder import StateHolder
+from trading.migrations import new_state
+from trading.persistence import StateStore
+from trading.portfolio import set_emergency_stop
+from trading.signals import StopSignal
+from trading.worker import Worker
+
+log = logging.getLogger("trading")
+TIMED_OUT = 8
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m trading", description="Paper-trading bot with crash-safe state.")
+    sub = p.add_subparsers(dest="command", required=True)
+    bot = sub.add_parser("bot", help="run the scan loop")
+    bot.add_argument("--fresh", action="store_true", help="start a new state even though earlier copies exist")
+    bot.add_argument("--clear-emergency-stop", action="store_true", help="clear a persisted emergency stop")
+    worker = sub.add_parser("worker", help="run the command worker")
+    worker.add_argument("--once", action="store_true", help="one poll, then exit")
+    worker.add_argument("--max-iterations", type=int, default=None, metavar="N")
+    status = sub.add_parser("status", help="print the state, heartbeats, counters and code digest")
+    status.add_argument("--json", action="store_true")
+    submit = sub.add_parser("submit", help="enqueue a command and print {id, status, result, error}")
+    submit.add_argument("type")
+    submit.add_argument("--payload", required=True, help="the payload as a JSON object")
+    submit.add_argument("--wait", type=float, default=0.0, metavar="SECONDS")
+    submit.add_argument("--expires-in", type=float, default=300.0, metavar="SECONDS")
+    submit.add_argument("--idempotency-key", default=None)
+    health = sub.add_parser("health", help="exit 0 only when the heartbeat is fresh")
+    health.add_argument("--role", choices=("bot", "worker"), default=None)
+    return p
+
+
+def open_state(settings: Settings, fresh: bool) -> StateStore:
+    store = StateStore(settings.state_file, settings_hash=settings.settings_hash())
+    try:
+        store.load()
+    except NoValidStateError:
+        store.initialize(new_state(settings.starting_capital, utcnow()), force=fresh)
+    return store
+
+
+def run_bot(settings: Settings, args: argparse.Namespace) -> int:
+    acquire_bot_lock(settings)
+    stop = StopSignal()
+    store = open_state(settings, args.fresh)
+    if args.clear_emergency_stop:
+        with store.transaction() as state:
+            log.warning("clearing emergency stop (was %s)", state.get("emergency_stop"))
+            set_emergency_stop(state, None, None)
+    Bot(settings, StateHolder(store)).run(stop)
+    return 0
+
+
+def run_worker(settings: Settings, args: argparse.Namespace) -> int:
+    stop = StopSignal()
+    store = StateStore(settings.state_file)
+    worker = Worker(settings, CommandBus(settings.commands_db), store)
+    worker.run(stop, 1 if args.once else args.max_iterations)
+    return 0
+
+
+def run_status(settings: Settings, args: argparse.Namespace) -> int:
+    report = ops.status_report(settings)
+    print(json.dumps(report, indent=2, sort_keys=True) if args.json else ops.format_status(report))
+    return 0
+
+
+def run_submit(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        payload = json.loads(args.payload)
+    except json.JSONDecodeError as exc:
+        raise SystemExit(f"--payload is not JSON: {exc}") from exc
+    out = ops.submit(settings, args.type, payload, args.wait, args.expires_in, args.idempotency_key)
+    print(json.dumps(out, sort_keys=True))
+    if out["status"] == "failed":
+        return 7
+    return TIMED_OUT if args.wait and out["status"] != "succeeded" else 0
+
+
+def run_health(settings: Settings, args: argparse.Namespace) -> int:
+    print(ops.check_health(settings, args.role or settings.role))
+    return 0
+
+
+COMMANDS = {"bot": run_bot, "worker": run_worker, "status": run_status, "submit": run_submit, "health": run_health}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
+    )
+    importlib.import_module("trading.__main__")  # ran as __main__; import it by name so the code digest sees it
+    try:
+        return COMMANDS[args.command](from_env(os.environ), args)
+    except TradingError as exc:
+        log.error("%s", exc)
+        if args.command in ("health", "submit"):
+            print(exc)
+        return exc.exit_code

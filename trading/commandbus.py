@@ -1,0 +1,124 @@
+"""The command bus: SQLite (WAL) tables ``commands`` and ``command_audit_log`` in the state dir.
+
+Status runs pending -> claimed -> running -> succeeded | failed.  A claim is one
+``UPDATE ... RETURNING`` inside ``BEGIN IMMEDIATE``, so two workers never claim the same row.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS commands (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    type TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    checksum TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    status TEXT NOT NULL DEFAULT 'pending'
+        CHECK (status IN ('pending', 'claimed', 'running', 'succeeded', 'failed')),
+    result TEXT,
+    error TEXT,
+    created_at REAL NOT NULL,
+    expires_at REAL NOT NULL,
+    claimed_at REAL,
+    claimed_by TEXT,
+    finished_at REAL
+);
+CREATE INDEX IF NOT EXISTS commands_by_status ON commands (status, id);
+CREATE TABLE IF NOT EXISTS command_audit_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    command_id INTEGER NOT NULL REFERENCES commands (id),
+    event_type TEXT NOT NULL,
+    detail TEXT,
+    at REAL NOT NULL
+);
+"""
+FINAL = ("succeeded", "failed")
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.executescript(SCHEMA)
+    return conn
+
+
+class CommandBus:
+    def __init__(self, path: Path) -> None:
+        self.conn = connect(path)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def enqueue(self, kind: str, payload: dict, checksum: str, key: str, expires_at: float) -> dict[str, Any]:
+        """Insert a pending command; the same idempotency key returns the existing one."""
+        self.conn.execute(
+            "INSERT INTO commands (type, payload, checksum, idempotency_key, created_at, expires_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
+            (kind, json.dumps(payload, sort_keys=True), checksum, key, time.time(), expires_at),
+        )
+        row = self.conn.execute("SELECT * FROM commands WHERE idempotency_key = ?", (key,)).fetchone()
+        return dict(row)
+
+    def claim(self, worker_id: str) -> dict[str, Any] | None:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = self.conn.execute(
+                "UPDATE commands SET status = 'claimed', claimed_by = ?, claimed_at = ? WHERE id = "
+                "(SELECT id FROM commands WHERE status = 'pending' ORDER BY id LIMIT 1) AND status = 'pending' "
+                "RETURNING *",
+                (worker_id, time.time()),
+            ).fetchone()
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        return None if row is None else dict(row)
+
+    def start(self, command_id: int) -> None:
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute("UPDATE commands SET status = 'running' WHERE id = ?", (command_id,))
+            self._audit(command_id, "started", None)
+
+    def audit(self, command_id: int, event: str, detail: dict | None = None) -> None:
+        self._audit(command_id, event, detail)
+
+    def finish(self, command_id: int, result: dict | None, error: str | None) -> None:
+        status = "failed" if error else "succeeded"
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute(
+                "UPDATE commands SET status = ?, result = ?, error = ?, finished_at = ? WHERE id = ?",
+                (
+                    status,
+                    None if result is None else json.dumps(result, sort_keys=True),
+                    error,
+                    time.time(),
+                    command_id,
+                ),
+            )
+            self._audit(command_id, "result_written", {"status": status})
+
+    def get(self, command_id: int) -> dict[str, Any] | None:
+        row = self.conn.execute("SELECT * FROM commands WHERE id = ?", (command_id,)).fetchone()
+        return None if row is None else dict(row)
+
+    def audit_events(self, command_id: int) -> list[str]:
+        rows = self.conn.execute(
+            "SELECT event_type FROM command_audit_log WHERE command_id = ? ORDER BY id", (command_id,)
+        )
+        return [r[0] for r in rows]
+
+    def _audit(self, command_id: int, event: str, detail: dict | None) -> None:
+        self.conn.execute(
+            "INSERT INTO command_audit_log (command_id, event_type, detail, at) VALUES (?, ?, ?, ?)",
+            (command_id, event, None if detail is None else json.dumps(detail, sort_keys=True), time.time()),
+        )

@@ -1,0 +1,73 @@
+"""Settings from the environment (names and defaults in docs/interfaces.md), in one place."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from trading.document import canonical
+
+DEFAULT_SYMBOLS = "BTCUSDT,ETHUSDT,SOLUSDT"
+
+
+@dataclass(frozen=True)
+class Settings:
+    state_dir: Path
+    tick_seconds: float = 1.0
+    worker_poll_seconds: float = 0.5
+    symbols: tuple[str, ...] = tuple(DEFAULT_SYMBOLS.split(","))
+    health_max_age: float | None = None
+    starting_capital: float = 10_000.0
+    max_drawdown: float = 0.2
+    seed: int = 42
+    save_seconds: float = 5.0
+    role: str = "bot"
+
+    @property
+    def state_file(self) -> Path:
+        return self.state_dir / "live_portfolio.json"
+
+    @property
+    def commands_db(self) -> Path:
+        return self.state_dir / "commands.sqlite3"
+
+    @property
+    def bot_lock(self) -> Path:
+        return self.state_dir / "bot.lock"
+
+    def heartbeat_file(self, role: str) -> Path:
+        return self.state_dir / "heartbeat" / f"{role}.json"
+
+    def max_age(self) -> float:
+        return self.health_max_age if self.health_max_age is not None else max(15.0, 5 * self.tick_seconds)
+
+    def settings_hash(self) -> str:
+        """What the state was written under: what changes trading decisions, not timing."""
+        relevant = {
+            "symbols": self.symbols,
+            "starting_capital": self.starting_capital,
+            "max_drawdown": self.max_drawdown,
+            "seed": self.seed,
+        }
+        return hashlib.sha256(canonical(relevant).encode()).hexdigest()[:16]
+
+
+def from_env(env: Mapping[str, str]) -> Settings:
+    def number(name: str, default: float) -> float:
+        return float(env[name]) if env.get(name) else default
+
+    max_age = env.get("TRADEBOT_HEALTH_MAX_AGE")
+    return Settings(
+        state_dir=Path(env.get("TRADEBOT_STATE_DIR") or "/var/lib/tradebot"),
+        tick_seconds=number("TRADEBOT_TICK_SECONDS", 1.0),
+        worker_poll_seconds=number("TRADEBOT_WORKER_POLL_SECONDS", 0.5),
+        symbols=tuple(s.strip() for s in (env.get("TRADEBOT_SYMBOLS") or DEFAULT_SYMBOLS).split(",") if s.strip()),
+        health_max_age=float(max_age) if max_age else None,
+        starting_capital=number("TRADEBOT_STARTING_CAPITAL", 10_000.0),
+        max_drawdown=number("TRADEBOT_MAX_DRAWDOWN", 0.2),
+        seed=int(number("TRADEBOT_SEED", 42)),
+        save_seconds=number("TRADEBOT_SAVE_SECONDS", 5.0),
+        role=env.get("TRADEBOT_ROLE") or "bot",
+    )

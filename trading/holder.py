@@ -1,0 +1,106 @@
+"""``StateHolder``: state kept in memory across a tick, saved without losing others' updates.
+
+The holder remembers the generation it loaded.  ``refresh`` adopts what another process saved
+since (a generation jump); ``save`` re-checks the generation under the store's lock and, when the
+file changed, merges by section ownership (``trading.merge``) before writing — or drops the save
+when ``allow_abort`` is set.  Counters and ``[STATE-COHERENCE]`` log lines name the save's source.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from trading.document import State, utcnow
+from trading.merge import merge_states
+from trading.persistence import StateStore
+
+log = logging.getLogger("trading.coherence")
+
+
+@dataclass
+class Coherence:
+    generation_jump_count: int = 0
+    save_conflict_count: int = 0
+    save_retry_count: int = 0
+    save_merged_count: int = 0
+    last_conflict_at: str | None = None
+    last_external_generation: int | None = None
+    last_merge_source: str | None = None
+    last_merge_summary: dict[str, Any] | None = None
+
+
+class StateHolder:
+    def __init__(self, store: StateStore) -> None:
+        self.store = store
+        self.coherence = Coherence()
+        doc = store.load()
+        self._adopt(doc.state, doc.generation)
+
+    def _adopt(self, disk: State, generation: int) -> None:
+        self.base = disk
+        self.state = copy.deepcopy(disk)
+        self.generation = generation
+
+    def counters(self) -> dict[str, Any]:
+        return {**asdict(self.coherence), **asdict(self.store.counters)}
+
+    def refresh(self, source: str = "tick") -> bool:
+        """Fold in what another process saved since our load; True when the generation jumped."""
+        doc = self.store.load()
+        if doc.generation == self.generation:
+            return False
+        self.coherence.generation_jump_count += 1
+        merged, summary = merge_states(self.base, self.state, doc.state)
+        log.info(
+            "[STATE-COHERENCE] generation jump %d -> %d, source=%s summary=%s",
+            self.generation,
+            doc.generation,
+            source,
+            summary,
+        )
+        self.base, self.state, self.generation = doc.state, copy.deepcopy(merged), doc.generation
+        return True
+
+    def save(self, source: str = "unknown", *, allow_abort: bool = False) -> bool:
+        """Save the in-memory state; False when a conflicting save was dropped (``allow_abort``)."""
+        with self.store.update() as pending:
+            if pending.generation != self.generation:
+                self._conflict(pending.generation, source, allow_abort)
+                if allow_abort:
+                    pending.abort()
+                    return False
+                self.state = self._merge(pending.state, source)
+            pending.state = self.state
+        self.base, self.generation = copy.deepcopy(self.state), self.store.last_generation
+        return True
+
+    def _conflict(self, disk_generation: int, source: str, allow_abort: bool) -> None:
+        c = self.coherence
+        c.save_conflict_count += 1
+        c.last_conflict_at, c.last_external_generation = utcnow(), disk_generation
+        if allow_abort:
+            c.save_retry_count += 1
+            log.warning(
+                "[STATE-COHERENCE] save aborted, source=%s - external generation jumped (old=%d, new=%d)",
+                source,
+                self.generation,
+                disk_generation,
+            )
+        else:
+            log.warning(
+                "[STATE-COHERENCE] pre-save generation conflict, source=%s - merging disk into memory (old=%d, new=%d)",
+                source,
+                self.generation,
+                disk_generation,
+            )
+
+    def _merge(self, disk: State, source: str) -> State:
+        merged, summary = merge_states(self.base, self.state, disk)
+        c = self.coherence
+        c.save_merged_count += 1
+        c.last_merge_source, c.last_merge_summary = source, summary
+        log.info("[STATE-COHERENCE] merged external update, source=%s summary=%s", source, summary)
+        return merged

@@ -1,0 +1,53 @@
+"""Changes to the state's portfolio, shared by the bot's trades and the worker's commands.
+
+Pure functions on the state dict: they mutate what they are given and touch nothing else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trading.document import State
+
+
+def equity(state: State) -> float:
+    held = sum(float(p["qty"]) * float(p.get("current_price") or p["entry_price"]) for p in state["positions"].values())
+    return float(state["cash"]) + held
+
+
+def drawdown(state: State) -> float:
+    start = float(state.get("starting_capital") or 0.0)
+    return 0.0 if start <= 0 else max(0.0, 1.0 - equity(state) / start)
+
+
+def open_position(state: State, position: dict[str, Any]) -> None:
+    state["cash"] = float(state["cash"]) - float(position["qty"]) * float(position["entry_price"])
+    state["positions"][position["symbol"]] = position
+
+
+def close_position(state: State, symbol: str, price: float, reason: str, now: str) -> dict[str, Any]:
+    """Sell the whole position at ``price``; credit cash and record the closed trade."""
+    pos = state["positions"].pop(symbol)
+    qty, entry = float(pos["qty"]), float(pos["entry_price"])
+    state["cash"] = float(state["cash"]) + qty * price
+    trade = {
+        "position_id": pos["position_id"],
+        "symbol": symbol,
+        "qty": qty,
+        "entry_price": entry,
+        "exit_price": price,
+        "pnl": qty * (price - entry),
+        "reason": reason,
+        "opened_at": pos.get("opened_at"),
+        "closed_at": now,
+    }
+    state["closed_trades"].append(trade)
+    return trade
+
+
+def set_emergency_stop(state: State, reason: str | None, now: str | None) -> None:
+    state["emergency_stop"] = {"active": reason is not None, "reason": reason, "at": now}
+
+
+def emergency_active(state: State) -> bool:
+    return bool((state.get("emergency_stop") or {}).get("active"))

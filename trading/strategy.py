@@ -1,0 +1,76 @@
+"""The trading rule, as pure decisions: what to open and close on this tick's prices.
+
+Buy a dip below the symbol's moving average; sell at the stop loss or the take profit.
+After a stop-loss exit the symbol cools down for ``cooldown_ticks``.  Nothing trades while
+the emergency stop is active.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from trading.document import State
+from trading.portfolio import emergency_active
+
+
+@dataclass(frozen=True)
+class Params:
+    stop_loss_pct: float = 0.02
+    take_profit_pct: float = 0.03
+    entry_dip_pct: float = 0.004
+    allocation: float = 0.1
+    ema_alpha: float = 0.2
+    cooldown_ticks: int = 20
+
+
+@dataclass(frozen=True)
+class Open:
+    symbol: str
+    qty: float
+    price: float
+    stop_loss: float
+    take_profit: float
+
+
+@dataclass(frozen=True)
+class Close:
+    symbol: str
+    price: float
+    reason: str
+
+
+def update_averages(averages: dict[str, float], prices: dict[str, float], alpha: float) -> dict[str, float]:
+    return {s: p if s not in averages else averages[s] + alpha * (p - averages[s]) for s, p in prices.items()}
+
+
+def exits(state: State, prices: dict[str, float]) -> list[Close]:
+    found = []
+    for sym, pos in sorted(state["positions"].items()):
+        price = prices.get(sym)
+        if price is None or pos.get("pending"):
+            continue
+        if pos.get("stop_loss") is not None and price <= float(pos["stop_loss"]):
+            found.append(Close(sym, price, "stop_loss"))
+        elif pos.get("take_profit") is not None and price >= float(pos["take_profit"]):
+            found.append(Close(sym, price, "take_profit"))
+    return found
+
+
+def entries(state: State, prices: dict[str, float], averages: dict[str, float], tick: int, p: Params) -> list[Open]:
+    found = []
+    budget = float(state["cash"]) * p.allocation
+    for sym, price in sorted(prices.items()):
+        cooling = int(state["sl_cooldowns"].get(sym, -1)) > tick
+        if sym in state["positions"] or cooling or sym not in averages or budget <= 0:
+            continue
+        if price <= averages[sym] * (1.0 - p.entry_dip_pct):
+            sl, tp = price * (1 - p.stop_loss_pct), price * (1 + p.take_profit_pct)
+            found.append(Open(sym, budget / price, price, round(sl, 8), round(tp, 8)))
+    return found
+
+
+def decide(state: State, prices: dict[str, float], averages: dict[str, float], tick: int, p: Params) -> list:
+    """Closes first, then opens; nothing at all while the emergency stop is active."""
+    if emergency_active(state):
+        return []
+    return [*exits(state, prices), *entries(state, prices, averages, tick, p)]

@@ -1,0 +1,95 @@
+"""The command worker: claim one command, check it, run its handler, record the outcome.
+
+Audit trail per command: ``started``, ``<type>.started``, ``<type>.succeeded`` or
+``<type>.failed``, ``result_written``.  A command that fails validation mutates nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from typing import Any
+
+from trading import heartbeat, payloads
+from trading.codedigest import imported_code
+from trading.commandbus import CommandBus
+from trading.config import Settings
+from trading.document import utcnow
+from trading.errors import CommandError, TradingError
+from trading.handlers import HANDLERS
+from trading.persistence import StateStore
+from trading.signals import StopSignal
+
+log = logging.getLogger("trading.worker")
+
+
+class Worker:
+    def __init__(self, settings: Settings, bus: CommandBus, store: StateStore) -> None:
+        self.settings, self.bus, self.store = settings, bus, store
+        self.worker_id = f"{heartbeat.this_host()}:{os.getpid()}"
+        self.started_at, self.iterations = utcnow(), 0
+        self.counts = {"succeeded": 0, "failed": 0}
+        self.code: dict[str, Any] = imported_code()
+
+    def run(self, stop: StopSignal, max_iterations: int | None = None) -> None:
+        while not stop.stopping and (max_iterations is None or self.iterations < max_iterations):
+            worked = self.step()
+            if not worked and (max_iterations is None or self.iterations < max_iterations):
+                stop.wait(self.settings.worker_poll_seconds)
+
+    def step(self) -> bool:
+        """One poll: run at most one command; True when one ran."""
+        command = self.bus.claim(self.worker_id)
+        if command is not None:
+            self.execute(command)
+        self.iterations += 1
+        self.beat()
+        return command is not None
+
+    def execute(self, command: dict[str, Any]) -> None:
+        cid, kind = command["id"], command["type"]
+        self.bus.start(cid)
+        try:
+            self.bus.audit(cid, f"{kind}.started")
+            result = self.handle(command)
+        except CommandError as exc:
+            self.fail(cid, kind, exc.code, str(exc))
+        except TradingError as exc:
+            self.fail(cid, kind, "state/unavailable", str(exc))
+        else:
+            self.bus.audit(cid, f"{kind}.succeeded")
+            self.bus.finish(cid, result, None)
+            self.counts["succeeded"] += 1
+            log.info("command %d %s succeeded", cid, kind)
+
+    def handle(self, command: dict[str, Any]) -> dict[str, Any]:
+        payload = json.loads(command["payload"])
+        payloads.verify_envelope(payload, command["checksum"], command["expires_at"], time.time())
+        fields = payloads.validate(command["type"], payload)
+        return HANDLERS[command["type"]](self.store, fields)
+
+    def fail(self, cid: int, kind: str, code: str, message: str) -> None:
+        self.bus.audit(cid, f"{kind}.failed", {"code": code})
+        self.bus.finish(cid, None, message if message.startswith(code) else f"{code}: {message}")
+        self.counts["failed"] += 1
+        log.warning("command %d %s failed: %s", cid, kind, message)
+
+    def beat(self) -> None:
+        now = time.time()
+        heartbeat.write(
+            self.settings.heartbeat_file("worker"),
+            {
+                "role": "worker",
+                "pid": os.getpid(),
+                "hostname": heartbeat.this_host(),
+                "started_at": self.started_at,
+                "ticks": self.iterations,
+                "last_tick_at": utcnow(),
+                "last_tick_ts": now,
+                "state_generation": self.store.last_generation,
+                "coherence": {**vars(self.store.counters), "commands": dict(self.counts)},
+                "code": self.code,
+            },
+        )
