@@ -1,0 +1,122 @@
+"""StateHolder against a real store, with a second store as the other process (plan 1.1 + 1.4)."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from tests.unit.trading.factories import position
+from trading.holder import StateHolder
+from trading.persistence import StateStore
+
+
+@pytest.fixture
+def holder(store):
+    return StateHolder(store)
+
+
+@pytest.fixture
+def other(store):
+    with StateStore(store.path) as s:
+        yield s
+
+
+def coherence_lines(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "[STATE-COHERENCE]" in r.getMessage()]
+
+
+def test_counters_start_at_zero(holder):
+    c = holder.counters()
+    assert c["generation_jump_count"] == c["save_conflict_count"] == c["save_merged_count"] == 0
+    assert c["save_retry_count"] == 0 and c["last_conflict_at"] is None
+
+
+def test_save_without_external_change_writes_and_logs_nothing(holder, caplog):
+    holder.state["cash"] = 5.0
+    with caplog.at_level(logging.INFO):
+        assert holder.save("trade") is True
+    assert holder.store.load().state["cash"] == 5.0
+    assert holder.counters()["save_conflict_count"] == 0
+    assert coherence_lines(caplog) == []
+
+
+def test_worker_stop_loss_survives_bot_save(holder, other, caplog):
+    with other.transaction() as s:
+        s["positions"]["BTC"]["stop_loss"] = 12.0
+    holder.state["positions"]["BTC"]["current_price"] = 101.0
+    with caplog.at_level(logging.INFO):
+        holder.save("trade")
+    saved = holder.store.load().state["positions"]["BTC"]
+    assert saved["stop_loss"] == 12.0 and saved["current_price"] == 101.0
+    c = holder.counters()
+    assert c["save_conflict_count"] == 1 and c["save_merged_count"] == 1
+    assert c["last_merge_source"] == "trade" and c["last_merge_summary"]["fields_taken_from_disk"] == 1
+    assert c["last_conflict_at"] is not None
+    assert any("pre-save generation conflict, source=trade" in m for m in coherence_lines(caplog))
+    assert any("merged external update, source=trade" in m for m in coherence_lines(caplog))
+
+
+def test_worker_close_and_bot_open_both_survive(holder, other):
+    with other.transaction() as s:
+        del s["positions"]["BTC"]
+        s["cash"] += 100.0
+        s["closed_trades"].append({"position_id": "btc-1", "pnl": 0.0})
+    holder.state["positions"]["ETH"] = position("ETH", "eth-1")
+    holder.state["cash"] -= 100.0
+    holder.save("trade")
+    saved = holder.store.load().state
+    assert set(saved["positions"]) == {"ETH"}
+    assert saved["cash"] == 1000.0
+    assert [t["position_id"] for t in saved["closed_trades"]] == ["btc-1"]
+
+
+def test_allow_abort_skips_write_and_counts_retry(holder, other, caplog):
+    with other.transaction() as s:
+        s["positions"]["BTC"]["take_profit"] = 200.0
+    on_disk = holder.store.path.read_bytes()
+    holder.state["sl_cooldowns"]["BTC"] = 3
+    with caplog.at_level(logging.WARNING):
+        assert holder.save("periodic", allow_abort=True) is False
+    assert holder.store.path.read_bytes() == on_disk
+    assert holder.counters()["save_retry_count"] == 1
+    assert any("save aborted, source=periodic" in m for m in coherence_lines(caplog))
+
+
+def test_refresh_folds_in_external_change_and_counts_jump(holder, other):
+    assert holder.refresh() is False
+    with other.transaction() as s:
+        s["positions"]["BTC"]["stop_loss"] = 33.0
+    holder.state["sl_cooldowns"]["SOL"] = 9
+    assert holder.refresh() is True
+    assert holder.counters()["generation_jump_count"] == 1
+    assert holder.state["positions"]["BTC"]["stop_loss"] == 33.0
+    assert holder.state["sl_cooldowns"]["SOL"] == 9
+    holder.save("trade")
+    assert holder.counters()["save_conflict_count"] == 0
+
+
+def test_own_saves_are_not_conflicts(holder):
+    for i in range(5):
+        holder.state["cash"] = float(i)
+        holder.save("trade")
+    assert holder.counters()["save_conflict_count"] == 0
+    assert holder.refresh() is False
+
+
+def test_saved_file_is_valid_json_with_generation(holder, other):
+    with other.transaction() as s:
+        s["positions"]["BTC"]["stop_loss"] = 1.0
+    holder.save("trade")
+    doc = json.loads(holder.store.path.read_text())
+    assert doc["generation"] == holder.generation == 3
+
+
+def test_memory_is_independent_of_the_base_snapshot(holder, other):
+    holder.state["positions"]["BTC"]["stop_loss"] = 70.0
+    with other.transaction() as s:
+        s["cash"] = 1.0
+    holder.save("trade")
+    holder.state["positions"]["BTC"]["stop_loss"] = 60.0
+    assert holder.base["positions"]["BTC"]["stop_loss"] == 70.0
