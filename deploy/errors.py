@@ -11,8 +11,13 @@ TradebotError                 what went wrong + what to do next (`hint`), exit c
 │   ├── UnknownRevision
 │   └── DirtyTree
 ├── ImageError                a release image is missing or unusable
+│   ├── BuildFailed           a Dockerfile step failed
+│   ├── ImageMissing          the release image of a commit is not on the engine
+│   └── DirtyImage            the image was built from a dirty tree
 ├── LockHeld                  another deploy runs
 ├── DeployError               a deploy did not reach a healthy, verified state
+│   ├── Unhealthy             a service did not become healthy in time
+│   └── RolledBack            a deploy failed and the previous release runs again
 └── VerifyFailed              the running code is not the committed code
 """
 
@@ -97,6 +102,31 @@ class ImageError(TradebotError):
     exit_code = 5
 
 
+class BuildFailed(ImageError):
+    def __init__(self, step: str, detail: str) -> None:
+        super().__init__(
+            f"image build failed at {step or 'the first step'}: {detail}",
+            "fix the Dockerfile or trading/ at that commit, commit, and build again",
+        )
+        self.step = step
+        self.detail = detail
+
+
+class ImageMissing(ImageError):
+    def __init__(self, image: str, hint: str) -> None:
+        super().__init__(f"image {image} is not on the engine", hint)
+        self.image = image
+
+
+class DirtyImage(ImageError):
+    def __init__(self, image: str) -> None:
+        super().__init__(
+            f"{image} was built from a dirty working tree",
+            "commit the changes and build again, or deploy it anyway with --force",
+        )
+        self.image = image
+
+
 class LockHeld(TradebotError):
     exit_code = 6
 
@@ -112,6 +142,27 @@ class LockHeld(TradebotError):
 
 class DeployError(TradebotError):
     exit_code = 7
+
+
+class Unhealthy(DeployError):
+    def __init__(self, service: str, reason: str) -> None:
+        super().__init__(
+            f"service {service} is not healthy: {reason}",
+            f"read its log (`docker logs` of the {service} container) and fix the release",
+        )
+        self.service = service
+        self.reason = reason
+
+
+class RolledBack(DeployError):
+    def __init__(self, failed: str, cause: str, restored: str) -> None:
+        super().__init__(
+            f"deploy of {failed[:12]} failed ({cause}); rolled back, {restored[:12]} runs again",
+            "fix the release and deploy again; `invoke releases` shows the attempt",
+        )
+        self.failed = failed
+        self.cause = cause
+        self.restored = restored
 
 
 class VerifyFailed(TradebotError):

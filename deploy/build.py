@@ -1,0 +1,119 @@
+"""`invoke build`: one release image per commit, built from the committed tree only.
+
+The build context is `git archive` of Dockerfile + trading/ at the commit, so an
+uncommitted edit can never reach an image. When the commit is HEAD and the
+working tree differs in Dockerfile, docker-compose.yml or trading/, the build is
+refused unless `allow_dirty`; such an image is labelled dirty and tagged
+`<project>:<sha>-dirty` (its content is still the commit's). A commit whose
+image is already on the engine is reused.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import docker
+import docker.errors
+
+from deploy import baseimage, images
+from deploy.config import Settings
+from deploy.errors import BuildFailed, DirtyTree
+from deploy.git import Commit, Repository
+from trading import codedigest
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BuiltImage:
+    """A release image on the engine: `tag` is `<project>:<sha>` (or `…-dirty`)."""
+
+    commit: str
+    image_id: str
+    tag: str
+    code_digest: str
+    dirty: bool
+    reused: bool
+
+
+def build(
+    settings: Settings,
+    engine: docker.DockerClient,
+    repo: Repository,
+    rev: str = "HEAD",
+    allow_dirty: bool = False,
+    say: Say = print,
+) -> BuiltImage:
+    """Build (or reuse) the release image of `rev`; raises DirtyTree, UnknownRevision, BuildFailed."""
+    commit = repo.commit(rev)
+    dirty = _dirty(repo, commit, allow_dirty)
+    tag = images.release_tag(settings.image_repo, commit.sha, dirty)
+    digest = codedigest.digest(repo.code_files(commit.sha))
+    existing = _image_id(engine, tag)
+    if existing:
+        say(f"build: {tag} exists ({existing[7:19]}); reusing it")
+        return BuiltImage(commit.sha, existing, tag, digest, dirty, reused=True)
+    say(f"build: {tag} from the committed tree of {commit.describe}{' (working tree dirty)' if dirty else ''}")
+    labels = _labels(repo, commit, digest, dirty)
+    image_id = _run_build(settings, engine, repo.build_context(commit.sha), tag, labels, say)
+    say(f"build: {tag} is {image_id[7:19]} (code digest {digest[:12]})")
+    return BuiltImage(commit.sha, image_id, tag, digest, dirty, reused=False)
+
+
+def _dirty(repo: Repository, commit: Commit, allow_dirty: bool) -> bool:
+    """The working tree can only be 'dirty' relative to the commit it is at, HEAD."""
+    if commit.sha != repo.commit("HEAD").sha:
+        return False
+    paths = repo.dirty_paths()
+    if paths and not allow_dirty:
+        raise DirtyTree(paths)
+    return bool(paths)
+
+
+def _labels(repo: Repository, commit: Commit, digest: str, dirty: bool) -> dict[str, str]:
+    return images.labels(
+        commit=commit.sha,
+        created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        source=repo.source(),
+        version=f"{commit.describe}-dirty" if dirty else commit.describe,
+        code_digest=digest,
+        dirty=dirty,
+    )
+
+
+def _image_id(engine: docker.DockerClient, ref: str) -> str | None:
+    try:
+        return engine.images.get(ref).id
+    except docker.errors.ImageNotFound:
+        return None
+
+
+def _run_build(
+    settings: Settings, engine: docker.DockerClient, context: bytes, tag: str, labels: dict[str, str], say: Say
+) -> str:
+    base = baseimage.resolve(settings, engine)
+    step = ""
+    try:
+        log = engine.api.build(
+            fileobj=io.BytesIO(context),
+            custom_context=True,
+            tag=tag,
+            labels=labels,
+            buildargs={"BASE_IMAGE": base},
+            decode=True,
+            rm=True,
+            forcerm=True,
+        )
+        for chunk in log:
+            progress, error = images.build_progress(chunk), images.build_error(chunk)
+            if progress:
+                step = progress
+                say(f"  {step}")
+            if error:
+                raise BuildFailed(step, error)
+    except docker.errors.APIError as exc:
+        raise BuildFailed(step, str(exc.explanation)) from exc
+    return engine.images.get(tag).id

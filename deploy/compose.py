@@ -1,0 +1,34 @@
+"""`docker compose` command lines and their environment, as data; `deploy.runner` runs them.
+
+The compose file is always the release commit's `docker-compose.yml`, given on
+stdin (`-f -`), so what runs is described by the same commit the image came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from deploy.config import SERVICES, Settings
+
+
+def base(prefix: Sequence[str], settings: Settings) -> list[str]:
+    return [*prefix, "-f", "-", "-p", settings.project, "--project-directory", str(settings.repo)]
+
+
+def up(prefix: Sequence[str], settings: Settings, services: Sequence[str] = SERVICES) -> list[str]:
+    """Recreate `services` together from the live image, in one call (never two bots on one state)."""
+    return [*base(prefix, settings), "up", "-d", "--force-recreate", "--no-build", "--pull", "never", *services]
+
+
+def stop(prefix: Sequence[str], settings: Settings, services: Sequence[str] = SERVICES) -> list[str]:
+    return [*base(prefix, settings), "stop", *services]
+
+
+def remove(prefix: Sequence[str], settings: Settings, services: Sequence[str] = SERVICES) -> list[str]:
+    """Stop and remove the containers of `services` (the state volume stays)."""
+    return [*base(prefix, settings), "rm", "--stop", "--force", *services]
+
+
+def env(settings: Settings, environ: Mapping[str, str]) -> dict[str, str]:
+    """The invoking environment (TRADEBOT_TICK_SECONDS etc. pass through) with the project set."""
+    return {**environ, "TRADEBOT_PROJECT": settings.project}

@@ -1,0 +1,79 @@
+"""Waiting for the services to be healthy, through the engine's view of their containers.
+
+`verdict` reads one container's inspect data (pure); `wait_healthy` polls until
+every service is healthy, one fails, or the timeout passes, and names the service.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import docker
+
+from deploy.config import SERVICES, Settings
+from deploy.errors import Unhealthy
+
+HEALTHY = "healthy"
+WAITING = "waiting"
+FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: str
+    detail: str = ""
+
+
+def verdict(attrs: Mapping[str, Any] | None, image_id: str) -> Verdict:
+    """Healthy, still waiting, or failed (and why) for one container's inspect data."""
+    if attrs is None:
+        return Verdict(FAILED, "it has no container")
+    state = attrs.get("State") or {}
+    if attrs.get("Image") != image_id:
+        return Verdict(FAILED, f"its container runs image {str(attrs.get('Image'))[:19]}, not {image_id[:19]}")
+    if state.get("Status") != "running" or attrs.get("RestartCount", 0):
+        restarts = attrs.get("RestartCount", 0)
+        return Verdict(FAILED, f"its process exited with code {state.get('ExitCode')} (restarted {restarts} times)")
+    health = state.get("Health")
+    if not health:
+        return Verdict(FAILED, "its container has no health check")
+    last = _last_probe(health)
+    if health.get("Status") == "healthy":
+        return Verdict(HEALTHY)
+    if health.get("Status") == "unhealthy":
+        return Verdict(FAILED, f"health check fails: {last}")
+    return Verdict(WAITING, last)
+
+
+def _last_probe(health: Mapping[str, Any]) -> str:
+    log = health.get("Log") or []
+    output = str(log[-1].get("Output", "")).strip() if log else ""
+    return output.splitlines()[-1] if output else "no health check has run yet"
+
+
+def container_attrs(settings: Settings, engine: docker.DockerClient, service: str) -> dict[str, Any] | None:
+    labels = [f"com.docker.compose.project={settings.project}", f"com.docker.compose.service={service}"]
+    found = engine.containers.list(all=True, filters={"label": labels})
+    return found[0].attrs if found else None
+
+
+def wait_healthy(
+    settings: Settings, engine: docker.DockerClient, image_id: str, services: Sequence[str] = SERVICES
+) -> None:
+    """Return when every service's container runs `image_id` and is healthy; raise `Unhealthy` naming one."""
+    deadline = time.monotonic() + settings.health_timeout
+    while True:
+        verdicts = {service: verdict(container_attrs(settings, engine, service), image_id) for service in services}
+        for service, seen in verdicts.items():
+            if seen.status == FAILED:
+                raise Unhealthy(service, seen.detail)
+        waiting = {service: seen for service, seen in verdicts.items() if seen.status == WAITING}
+        if not waiting:
+            return
+        if time.monotonic() > deadline:
+            service, seen = next(iter(waiting.items()))
+            raise Unhealthy(service, f"not healthy after {settings.health_timeout:.0f}s (last probe: {seen.detail})")
+        time.sleep(0.5)

@@ -1,0 +1,90 @@
+"""Release images as data: tags, labels, what a build log line says, which images to prune.
+
+Nothing here talks to the engine; `deploy.build` and `deploy.release` do, with
+these decisions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+REVISION = "org.opencontainers.image.revision"
+CREATED = "org.opencontainers.image.created"
+SOURCE = "org.opencontainers.image.source"
+VERSION = "org.opencontainers.image.version"
+CODE_DIGEST = "io.tradebot.code.digest"
+DIRTY = "io.tradebot.dirty"
+MOVING_TAGS = ("live", "previous")
+
+
+@dataclass(frozen=True)
+class ReleaseImage:
+    """What an image's labels say about the release it holds."""
+
+    image_id: str
+    commit: str
+    code_digest: str
+    dirty: bool
+    tags: tuple[str, ...] = ()
+
+    @classmethod
+    def from_labels(cls, image_id: str, labels: Mapping[str, str] | None, tags: Iterable[str] = ()) -> ReleaseImage:
+        labels = labels or {}
+        return cls(
+            image_id=image_id,
+            commit=labels.get(REVISION, ""),
+            code_digest=labels.get(CODE_DIGEST, ""),
+            dirty=labels.get(DIRTY) == "true",
+            tags=tuple(tags),
+        )
+
+
+def release_tag(repository: str, commit: str, dirty: bool) -> str:
+    """`<repo>:<sha>`, or `<repo>:<sha>-dirty`: a dirty build never takes the commit's clean tag."""
+    return f"{repository}:{commit}-dirty" if dirty else f"{repository}:{commit}"
+
+
+def labels(*, commit: str, created: str, source: str, version: str, code_digest: str, dirty: bool) -> dict[str, str]:
+    return {
+        REVISION: commit,
+        CREATED: created,
+        SOURCE: source,
+        VERSION: version,
+        CODE_DIGEST: code_digest,
+        DIRTY: "true" if dirty else "false",
+    }
+
+
+def build_progress(chunk: Mapping[str, object]) -> str | None:
+    """The line worth showing from one decoded build-log chunk: the `Step n/m : …` lines."""
+    text = str(chunk.get("stream", "")).strip()
+    return text if text.startswith("Step ") else None
+
+
+def build_error(chunk: Mapping[str, object]) -> str | None:
+    """The engine's error message in a build-log chunk, if it is one."""
+    if "error" not in chunk:
+        return None
+    detail = chunk.get("errorDetail")
+    message = detail.get("message") if isinstance(detail, Mapping) else None
+    return str(message or chunk["error"]).strip()
+
+
+def prune_candidates(images: Iterable[ReleaseImage], repository: str, keep: int) -> list[str]:
+    """Tags of release images beyond the newest `keep`; live and previous count but are never pruned.
+
+    `images` come newest first; only images labelled with a revision are releases (never the base image).
+    Each image counts once however many tags it has.
+    """
+    protected = {f"{repository}:{tag}" for tag in MOVING_TAGS}
+    doomed: list[str] = []
+    kept = 0
+    for image in images:
+        if not image.commit:
+            continue
+        if kept < keep or protected & set(image.tags):
+            kept += 1
+            continue
+        doomed.extend(tag for tag in image.tags if tag.startswith(f"{repository}:"))
+    return doomed
