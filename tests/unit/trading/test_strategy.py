@@ -1,0 +1,76 @@
+"""Strategy decisions, portfolio arithmetic and the health verdict: pure functions."""
+
+from __future__ import annotations
+
+import pytest
+
+from trading.config import from_env
+from trading.feed import RandomWalkFeed
+from trading.heartbeat import verdict
+from trading.portfolio import close_position, drawdown, set_emergency_stop
+from trading.strategy import Close, Open, Params, decide
+
+
+def test_stop_loss_and_take_profit_close(state):
+    state["positions"]["ETH"] = {**state["positions"]["BTC"], "symbol": "ETH", "position_id": "e"}
+    actions = decide(state, {"BTC": 89.0, "ETH": 111.0}, {}, 0, Params())
+    assert actions == [Close("BTC", 89.0, "stop_loss"), Close("ETH", 111.0, "take_profit")]
+
+
+def test_pending_position_is_left_alone(state):
+    state["positions"]["BTC"]["pending"] = True
+    assert decide(state, {"BTC": 1.0}, {}, 0, Params()) == []
+
+
+def test_dip_below_average_opens_with_sl_and_tp(state):
+    actions = decide(state, {"SOL": 90.0}, {"SOL": 100.0}, 0, Params())
+    assert len(actions) == 1 and isinstance(actions[0], Open)
+    assert actions[0].qty == pytest.approx(100.0 / 90.0)
+    assert actions[0].stop_loss == pytest.approx(88.2) and actions[0].take_profit == pytest.approx(92.7)
+
+
+def test_cooldown_and_emergency_stop_block_entries(state):
+    state["sl_cooldowns"]["SOL"] = 10
+    assert decide(state, {"SOL": 90.0}, {"SOL": 100.0}, 5, Params()) == []
+    assert decide(state, {"SOL": 90.0}, {"SOL": 100.0}, 10, Params()) != []
+    set_emergency_stop(state, "drawdown", "now")
+    assert decide(state, {"SOL": 90.0, "BTC": 1.0}, {"SOL": 100.0}, 10, Params()) == []
+
+
+def test_close_position_and_drawdown(state):
+    state["cash"] = 900.0
+    trade = close_position(state, "BTC", 50.0, "command", "now")
+    assert trade["pnl"] == -50.0 and state["cash"] == 950.0
+    assert drawdown(state) == pytest.approx(0.05)
+
+
+def test_feed_is_deterministic_per_seed():
+    a, b = RandomWalkFeed(("X",), 1), RandomWalkFeed(("X",), 1)
+    assert [a.step() for _ in range(5)] == [b.step() for _ in range(5)]
+    assert RandomWalkFeed(("X",), 2).step() != RandomWalkFeed(("X",), 1).step()
+
+
+def alive(pid: int) -> bool:
+    return pid == 7
+
+
+@pytest.mark.parametrize(
+    ("doc", "expect"),
+    [
+        (None, "no heartbeat"),
+        ({"last_tick_ts": 80.0, "hostname": "h", "pid": 7}, "old"),
+        ({"last_tick_ts": 99.0, "hostname": "x", "pid": 7}, "by host"),
+        ({"last_tick_ts": 99.0, "hostname": "h", "pid": 8}, "gone"),
+        ({"last_tick_ts": 99.0, "hostname": "h", "pid": 7}, None),
+    ],
+)
+def test_health_verdict(doc, expect):
+    why = verdict(doc, 100.0, 15.0, "h", alive)
+    assert why == expect if expect is None else expect in why
+
+
+def test_settings_from_env_and_max_age():
+    s = from_env({"TRADEBOT_STATE_DIR": "/s", "TRADEBOT_TICK_SECONDS": "4", "TRADEBOT_SYMBOLS": "A, B"})
+    assert s.symbols == ("A", "B") and s.max_age() == 20.0
+    assert from_env({}).max_age() == 15.0
+    assert s.settings_hash() != from_env({"TRADEBOT_SYMBOLS": "A"}).settings_hash()

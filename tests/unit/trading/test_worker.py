@@ -1,0 +1,140 @@
+"""Payload checks, the command bus and the worker's handlers against real SQLite and a real store."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from trading import payloads
+from trading.commandbus import CommandBus
+from trading.config import Settings
+from trading.errors import ValidationError
+from trading.worker import Worker
+
+
+@pytest.fixture
+def bus(tmp_path: Path):
+    b = CommandBus(tmp_path / "commands.sqlite3")
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def worker(tmp_path, bus, store):
+    return Worker(Settings(state_dir=tmp_path), bus, store)
+
+
+def submit(bus: CommandBus, kind: str, payload: dict, ttl: float = 60.0, checksum: str | None = None) -> int:
+    row = bus.enqueue(kind, payload, checksum or payloads.checksum(payload), f"k-{time.time_ns()}", time.time() + ttl)
+    return row["id"]
+
+
+def test_checksum_is_sha256_of_canonical_json():
+    assert payloads.checksum({"b": 1, "a": "x"}) == payloads.checksum({"a": "x", "b": 1})
+    assert len(payloads.checksum({})) == 64
+
+
+@pytest.mark.parametrize(
+    ("kind", "payload", "code"),
+    [
+        ("update_stop_loss", {"stop_loss": 5.0}, "validation/missing_or_bad_symbol"),
+        ("update_stop_loss", {"symbol": "BTC", "stop_loss": "5"}, "validation/missing_or_bad_stop_loss"),
+        ("update_take_profit", {"symbol": "BTC", "take_profit": -1}, "validation/missing_or_bad_take_profit"),
+        ("apply_profile", {"profile_id": "p"}, "validation/missing_or_bad_version"),
+        ("apply_profile", {"profile_id": "p", "version": True}, "validation/missing_or_bad_version"),
+        ("apply_profile", {"profile_id": "p", "version": 1, "dry_run": False}, "validation/dry_run_only"),
+        ("launch_rocket", {}, "validation/unknown_type"),
+    ],
+)
+def test_validation_codes(kind, payload, code):
+    with pytest.raises(ValidationError) as caught:
+        payloads.validate(kind, payload)
+    assert caught.value.code == code
+
+
+def test_apply_profile_accepts_profile_version_or_version():
+    assert payloads.validate("apply_profile", {"profile_id": "p", "profile_version": 3})["version"] == 3
+    assert payloads.validate("apply_profile", {"profile_id": "p", "version": 4})["version"] == 4
+
+
+def test_stop_loss_update_goes_through_the_store(bus, worker, store):
+    cid = submit(bus, "update_stop_loss", {"symbol": "BTC", "stop_loss": 42.0})
+    assert worker.step() is True
+    row = bus.get(cid)
+    assert row["status"] == "succeeded", row["error"]
+    assert store.load().state["positions"]["BTC"]["stop_loss"] == 42.0
+    assert bus.audit_events(cid) == [
+        "started",
+        "update_stop_loss.started",
+        "update_stop_loss.succeeded",
+        "result_written",
+    ]
+
+
+def test_close_position_credits_cash_and_records_trade(bus, worker, store):
+    cid = submit(bus, "close_position", {"symbol": "BTC", "price": 120.0})
+    worker.step()
+    assert bus.get(cid)["status"] == "succeeded"
+    state = store.load().state
+    assert "BTC" not in state["positions"]
+    assert state["cash"] == 1120.0
+    assert state["closed_trades"][-1]["position_id"] == "btc-1"
+
+
+@pytest.mark.parametrize(
+    ("kind", "payload", "ttl", "bad_checksum", "code"),
+    [
+        ("update_stop_loss", {"symbol": "BTC", "stop_loss": 1.0}, 60.0, True, "validation/bad_checksum"),
+        ("update_stop_loss", {"symbol": "BTC", "stop_loss": 1.0}, -1.0, False, "validation/expired"),
+        ("update_stop_loss", {"symbol": "XRP", "stop_loss": 1.0}, 60.0, False, "state/no_such_position"),
+        ("close_position", {"symbol": "BTC", "position_id": "old"}, 60.0, False, "state/position_mismatch"),
+        ("nope", {}, 60.0, False, "validation/unknown_type"),
+    ],
+)
+def test_failing_commands_mutate_nothing(bus, worker, store, kind, payload, ttl, bad_checksum, code):
+    before = store.path.read_bytes()
+    cid = submit(bus, kind, payload, ttl, "0" * 64 if bad_checksum else None)
+    worker.step()
+    row = bus.get(cid)
+    assert row["status"] == "failed" and row["error"].startswith(code)
+    assert store.path.read_bytes() == before
+    assert bus.audit_events(cid)[-2:] == [f"{kind}.failed", "result_written"]
+
+
+def test_apply_profile_is_a_dry_run(bus, worker, store):
+    before = store.path.read_bytes()
+    cid = submit(
+        bus,
+        "apply_profile",
+        {"profile_id": "p", "profile_version": 1, "dry_run": True, "risk_settings": {"a": 1, "b": 2}},
+    )
+    worker.step()
+    row = bus.get(cid)
+    assert row["status"] == "succeeded"
+    assert '"would_apply": false' in row["result"] and '"validated_risk_keys_n": 2' in row["result"]
+    assert store.path.read_bytes() == before
+
+
+def test_claim_is_exclusive_between_connections(tmp_path, bus):
+    ids = [submit(bus, "apply_profile", {"profile_id": "p", "version": 1}) for _ in range(20)]
+    other = CommandBus(tmp_path / "commands.sqlite3")
+    claimed = []
+    while (row := (bus if len(claimed) % 2 else other).claim("w")) is not None:
+        claimed.append(row["id"])
+    other.close()
+    assert sorted(claimed) == ids
+
+
+def test_idempotency_key_returns_the_existing_command(bus):
+    first = bus.enqueue("apply_profile", {"a": 1}, "c", "same", time.time() + 5)
+    second = bus.enqueue("apply_profile", {"a": 2}, "c", "same", time.time() + 5)
+    assert first["id"] == second["id"]
+
+
+def test_worker_heartbeat_written_each_poll(worker, tmp_path):
+    worker.step()
+    worker.step()
+    beat = (tmp_path / "heartbeat" / "worker.json").read_text()
+    assert '"ticks": 2' in beat and '"role": "worker"' in beat
