@@ -12,8 +12,11 @@ import sys
 from invoke import Context, task
 
 from deploy import baseimage, engine
+from deploy import verify as verification
 from deploy.cli import reported
 from deploy.config import Settings
+from deploy.errors import VerifyFailed
+from deploy.git import Repository
 from deploy.runner import Runner
 
 
@@ -23,6 +26,17 @@ def base_image(c: Context) -> None:
     """Make sure the base image is present: pull it, or build it offline with debootstrap."""
     settings = Settings.from_env()
     baseimage.ensure(settings, engine.client(), Runner())
+
+
+@task(help={"json": "print the report as JSON: {ok, release, head_ahead, points, checks}"})
+@reported
+def verify(c: Context, json: bool = False) -> None:
+    """Prove the live release runs exactly its commit: the digest of trading/ at every point, and container checks."""
+    settings = Settings.from_env()
+    report = verification.verify(settings, engine.client(), Repository(settings.repo))
+    print(verification.output(report, as_json=json))
+    if not report.ok:
+        raise VerifyFailed(report.release, report.summary())
 
 
 @task(

@@ -13,6 +13,7 @@ TradebotError                 what went wrong + what to do next (`hint`), exit c
 ├── ImageError                a release image is missing or unusable
 │   ├── BuildFailed           a Dockerfile step failed
 │   ├── ImageMissing          the release image of a commit is not on the engine
+│   ├── UnlabelledImage       the live image carries no release labels
 │   └── DirtyImage            the image was built from a dirty tree
 ├── LockHeld                  another deploy runs
 ├── DeployError               a deploy did not reach a healthy, verified state
@@ -165,5 +166,23 @@ class RolledBack(DeployError):
         self.restored = restored
 
 
+class UnlabelledImage(ImageError):
+    def __init__(self, image: str, label: str) -> None:
+        super().__init__(
+            f"{image} has no {label} label, so it is not a release of this pipeline",
+            "deploy a release built by `invoke build` (`invoke deploy`)",
+        )
+        self.image = image
+        self.label = label
+
+
 class VerifyFailed(TradebotError):
     exit_code = 8
+
+    def __init__(self, release: str, summary: str) -> None:
+        super().__init__(
+            f"live release {release[:12]} does not verify: {summary}",
+            "`invoke verify` names every difference; redeploy (`invoke deploy`) or roll back (`invoke rollback`)",
+        )
+        self.release = release
+        self.summary = summary

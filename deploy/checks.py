@@ -1,0 +1,107 @@
+"""Checks of a running service container: what runs, as whom, on what filesystem, with which mounts.
+
+What the engine knows (image id, mounts, health, read-only flag) comes from
+inspect data and is judged by pure functions; what only the inside knows (the
+process's user, whether a write to the root fails, who owns the code) is
+asked with testinfra over `docker exec`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import testinfra
+from docker.models.containers import Container
+
+from deploy.config import CODE_PATH
+
+WRITE_PROBE = "/.tradebot-verify-probe"
+SOCKET_NAMES = ("docker.sock", "docker.socket")
+
+
+@dataclass(frozen=True)
+class Check:
+    target: str
+    name: str
+    ok: bool
+    detail: str = ""
+
+    def failure(self) -> str:
+        return f"{self.target} fails '{self.name}'" + (f" ({self.detail})" if self.detail else "")
+
+    def to_json(self) -> dict[str, object]:
+        return {"target": self.target, "name": self.name, "ok": self.ok, "detail": self.detail}
+
+
+def overlaps_code_path(destination: str) -> bool:
+    """A mount at, above or below the code path changes what the code path shows."""
+    dest = destination.rstrip("/") or "/"
+    return dest == CODE_PATH or CODE_PATH.startswith(dest + "/") or dest.startswith(CODE_PATH + "/")
+
+
+def is_docker_socket(mount: Mapping[str, Any]) -> bool:
+    ends = (str(mount.get("Source", "")), str(mount.get("Destination", "")))
+    return any(end.rstrip("/").endswith(SOCKET_NAMES) for end in ends)
+
+
+def mounts_checks(target: str, mounts: Sequence[Mapping[str, Any]]) -> list[Check]:
+    over = [f"{m.get('Type')} {m.get('Name') or m.get('Source')} at {m['Destination']}" for m in mounts]
+    code = [desc for desc, m in zip(over, mounts, strict=True) if overlaps_code_path(m["Destination"])]
+    sockets = [desc for desc, m in zip(over, mounts, strict=True) if is_docker_socket(m)]
+    return [
+        Check(target, f"no mount over or under {CODE_PATH}", not code, "; ".join(code)),
+        Check(target, "no Docker socket mounted", not sockets, "; ".join(sockets)),
+    ]
+
+
+def inspect_checks(target: str, attrs: Mapping[str, Any], live_image_id: str) -> list[Check]:
+    """Judge a container from its inspect data against the live image."""
+    image = attrs.get("Image", "")
+    health = ((attrs.get("State") or {}).get("Health") or {}).get("Status", "no healthcheck")
+    return [
+        Check(target, "runs the live image", image == live_image_id, "" if image == live_image_id else image[:19]),
+        Check(target, "read-only root filesystem", bool(attrs["HostConfig"].get("ReadonlyRootfs"))),
+        *mounts_checks(target, attrs.get("Mounts") or []),
+        Check(target, "healthy", health == "healthy", "" if health == "healthy" else health),
+    ]
+
+
+def process_uids(ps_output: str) -> list[tuple[int, str]]:
+    """`(uid, command line)` per line of `ps -A -o uid=,args=`."""
+    rows = (line.strip().split(None, 1) for line in ps_output.splitlines() if line.strip())
+    return [(int(row[0]), row[1] if len(row) > 1 else "") for row in rows]
+
+
+def user_check(target: str, processes: Sequence[tuple[int, str]]) -> Check:
+    bots = [(uid, args) for uid, args in processes if "-m trading" in args]
+    if not bots:
+        return Check(target, "process runs as non-root", False, "no `python3 -m trading` process")
+    root = [args for uid, args in bots if uid == 0]
+    uids = ",".join(sorted({str(uid) for uid, _ in bots}))
+    return Check(target, "process runs as non-root", not root, f"uid {uids}")
+
+
+def write_check(target: str, returncode: int, stderr: str) -> Check:
+    refused = returncode != 0 and "read-only" in stderr.lower()
+    return Check(target, "writing the root filesystem fails", refused, "" if refused else stderr.strip() or "it worked")
+
+
+def code_owner_check(target: str, owner: str, offending: str) -> Check:
+    files = offending.split()
+    ok = owner == "root" and not files
+    detail = f"{CODE_PATH} owned by {owner}" if owner != "root" else ", ".join(files[:5])
+    return Check(target, "code owned by root, not writable by the runtime user", ok, "" if ok else detail)
+
+
+def inside_checks(target: str, container: Container) -> list[Check]:
+    """Ask inside the container (testinfra over `docker exec`, as the container's runtime user)."""
+    host = testinfra.get_host(f"docker://{container.id}")
+    write = host.run(f"touch {WRITE_PROBE} && rm -f {WRITE_PROBE}")
+    offending = host.run(f"find {CODE_PATH} \\( ! -user 0 -o -writable \\) -print").stdout
+    return [
+        user_check(target, process_uids(host.check_output("ps -A -o uid=,args="))),
+        write_check(target, write.rc, write.stderr),
+        code_owner_check(target, host.file(CODE_PATH).user, offending),
+    ]

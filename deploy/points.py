@@ -1,0 +1,90 @@
+"""Reading `trading/` at each point verify compares, through the engine only.
+
+Each reader returns a `codecompare.Observation`; `trading.codedigest` hashes
+the bytes at every point, so the points differ only in where the bytes came
+from. Filesystems are read with the archive API (`get_archive`), which sees a
+container's mounts: a volume mounted over the code path shows up as what it is.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from collections.abc import Iterator
+from typing import Any
+
+import docker
+import docker.errors
+from docker.models.containers import Container
+from docker.models.images import Image
+
+from deploy.codecompare import Observation
+from deploy.config import CODE_PATH, STATE_PATH
+from trading import codedigest
+
+
+def heartbeat_path(role: str) -> str:
+    return f"{STATE_PATH}/heartbeat/{role}.json"
+
+
+def tar_files(data: bytes) -> Iterator[tuple[str, bytes]]:
+    """`(path below the archive's top directory, content)` of the regular files in a tar."""
+    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+        for member in archive:
+            extracted = archive.extractfile(member) if member.isfile() else None
+            if extracted is not None:
+                yield member.name.partition("/")[2], extracted.read()
+
+
+def archive_bytes(container: Container, path: str) -> bytes:
+    stream, _ = container.get_archive(path)
+    return b"".join(stream)
+
+
+def container_files(container: Container) -> dict[str, str]:
+    return codedigest.hash_entries(tar_files(archive_bytes(container, CODE_PATH)))
+
+
+def read_container(name: str, container: Container | None) -> Observation:
+    """The code a container sees at the code path now (mounts included)."""
+    if container is None:
+        return Observation(name, error=f"no running {name}")
+    try:
+        return Observation(name, files=container_files(container))
+    except docker.errors.NotFound:
+        return Observation(name, error=f"{CODE_PATH} does not exist in {container.name}")
+
+
+def read_image(engine: docker.DockerClient, image: Image) -> Observation:
+    """The code baked into the image: read from a created, never started, container."""
+    probe = engine.containers.create(image.id, command=["true"], network_disabled=True)
+    try:
+        return read_container("image", probe)
+    finally:
+        probe.remove(force=True)
+
+
+def read_label(image: Image, label: str) -> Observation:
+    return Observation("label", declared_digest=(image.labels or {}).get(label))
+
+
+def read_heartbeat(container: Container) -> dict[str, Any]:
+    """A role's heartbeat document, read from inside its container (the state volume)."""
+    role = container.labels.get("com.docker.compose.service", "")
+    (_, data), *_ = tar_files(archive_bytes(container, heartbeat_path(role)))
+    return json.loads(data)
+
+
+def read_imported(name: str, container: Container | None) -> Observation:
+    """The code a process reports it imported; only a heartbeat its own container wrote counts."""
+    if container is None:
+        return Observation(name, error=f"no running container for {name}")
+    try:
+        beat = read_heartbeat(container)
+    except (docker.errors.NotFound, ValueError):
+        return Observation(name, error=f"no readable heartbeat in {container.name}")
+    if beat.get("hostname") != container.attrs["Config"]["Hostname"]:
+        return Observation(name, error=f"heartbeat is from host {beat.get('hostname')!r}, not {container.name}")
+    code = beat.get("code") or {}
+    return Observation(name, files=code.get("files") or {}, imported_from=str(code.get("path")))

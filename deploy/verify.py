@@ -1,0 +1,148 @@
+"""Verify: is what runs exactly what was committed?
+
+The digest of `trading/` is computed independently at every point — the
+commit (git blobs), the image label, the image's filesystem, the bot's and
+the worker's live filesystems, and the code each process imported — and every
+point is compared with the commit, file by file. The running containers are
+checked too (`deploy.checks`). Reading is parallel: the points are I/O-bound
+calls to the engine.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+import docker
+import docker.errors
+from docker.models.containers import Container
+from docker.models.images import Image
+
+from deploy import checks, codecompare, images, points
+from deploy.checks import Check
+from deploy.codecompare import Observation, PointResult
+from deploy.config import SERVICES, Settings
+from deploy.errors import ImageMissing, UnlabelledImage
+from deploy.git import Repository
+
+COMPOSE_PROJECT = "com.docker.compose.project"
+COMPOSE_SERVICE = "com.docker.compose.service"
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    release: str
+    points: tuple[PointResult, ...]
+    checks: tuple[Check, ...]
+    head_ahead: int
+
+    @property
+    def ok(self) -> bool:
+        return all(p.ok for p in self.points) and all(c.ok for c in self.checks)
+
+    def summary(self) -> str:
+        """One line naming what differs (for error messages), or that all is equal."""
+        if self.ok:
+            return f"all {len(self.points)} points equal, all {len(self.checks)} checks pass"
+        failed = [_point_line(p) for p in self.points if not p.ok]
+        failed += [c.failure() for c in self.checks if not c.ok]
+        return "; ".join(failed)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "ok": self.ok,
+            "release": self.release,
+            "head_ahead": self.head_ahead,
+            "points": [p.to_json() for p in self.points],
+            "checks": [c.to_json() for c in self.checks],
+        }
+
+
+def render(report: VerifyReport) -> str:
+    """Human output: one line per point and per check, differing files listed under their point."""
+    ahead = f" (HEAD is {report.head_ahead} commit(s) ahead)" if report.head_ahead else " (HEAD is the release)"
+    lines = [f"release {report.release[:12]}{ahead}", "points:"]
+    for point in report.points:
+        lines.append(f"  {_mark(point.ok)} {point.name:<18} {(point.digest or '-')[:12]}")
+        lines += [f"         {item}" for item in (*map(str, point.differences), *point.problems)]
+    lines.append("checks:")
+    for check in report.checks:
+        detail = f"  ({check.detail})" if check.detail and not check.ok else ""
+        lines.append(f"  {_mark(check.ok)} {check.target}: {check.name}{detail}")
+    lines.append(f"verify: {'OK' if report.ok else 'FAILED'}: {report.summary()}")
+    return "\n".join(lines)
+
+
+def output(report: VerifyReport, as_json: bool) -> str:
+    return json.dumps(report.to_json(), indent=2) if as_json else render(report)
+
+
+def _mark(ok: bool) -> str:
+    return "ok  " if ok else "FAIL"
+
+
+def _point_line(point: PointResult) -> str:
+    named = [str(d) for d in point.differences[:5]] + list(point.problems)
+    more = f" and {len(point.differences) - 5} more" if len(point.differences) > 5 else ""
+    return f"{point.name} differs ({', '.join(named)}{more})"
+
+
+def live_image(settings: Settings, engine: docker.DockerClient) -> Image:
+    try:
+        return engine.images.get(settings.live_image)
+    except docker.errors.ImageNotFound as exc:
+        raise ImageMissing(settings.live_image, "nothing is deployed yet; run `invoke deploy`") from exc
+
+
+def release_of(settings: Settings, image: Image) -> str:
+    commit = (image.labels or {}).get(images.REVISION)
+    if not commit:
+        raise UnlabelledImage(settings.live_image, images.REVISION)
+    return commit
+
+
+def service_containers(settings: Settings, engine: docker.DockerClient) -> dict[str, list[Container]]:
+    """The running containers of each service of the project."""
+    found: dict[str, list[Container]] = {service: [] for service in SERVICES}
+    for container in engine.containers.list(filters={"label": f"{COMPOSE_PROJECT}={settings.project}"}):
+        found.setdefault(container.labels.get(COMPOSE_SERVICE, ""), []).append(container)
+    return found
+
+
+def verify(settings: Settings, engine: docker.DockerClient, repo: Repository) -> VerifyReport:
+    """Compare every point with the live release's commit and check both containers."""
+    image = live_image(settings, engine)
+    release = release_of(settings, image)
+    reference = repo.code_files(release)
+    containers = service_containers(settings, engine)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        seen = _observe(pool, engine, image, containers)
+        checked = [pool.submit(_container_checks, s, containers[s], image.id) for s in SERVICES]
+        results = [codecompare.compare(reference, future.result()) for future in seen]
+        found_checks = tuple(c for future in checked for c in future.result())
+    commit_point = codecompare.reference_point("commit", reference)
+    return VerifyReport(release, (commit_point, *results), found_checks, repo.commits_ahead(release))
+
+
+def _observe(
+    pool: ThreadPoolExecutor, engine: docker.DockerClient, image: Image, containers: dict[str, list[Container]]
+) -> list[Future[Observation]]:
+    first = {service: (containers[service] or [None])[0] for service in SERVICES}
+    reads: list[Callable[[], Observation]] = [
+        lambda: points.read_label(image, images.CODE_DIGEST),
+        lambda: points.read_image(engine, image),
+    ]
+    reads += [lambda s=s: points.read_container(f"{s} container", first[s]) for s in SERVICES]
+    reads += [lambda s=s: points.read_imported(f"{s} imported", first[s]) for s in SERVICES]
+    return [pool.submit(read) for read in reads]
+
+
+def _container_checks(service: str, running: list[Container], live_image_id: str) -> list[Check]:
+    if not running:
+        return [Check(service, "running", False, "no running container")]
+    one = Check(service, "one running container", len(running) == 1, ", ".join(c.name for c in running))
+    container = running[0]
+    found = checks.inspect_checks(service, container.attrs, live_image_id)
+    return [one, *found, *checks.inside_checks(service, container)]
