@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from trading.migrations import new_state
+from trading.persistence import StateStore
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "state"
+    d.mkdir()
+    return d
+
+
+@pytest.fixture
+def fresh_store(state_dir: Path) -> Iterator[StateStore]:
+    store = StateStore(state_dir / "live_portfolio.json")
+    store.initialize(new_state(1000.0, "t0"))
+    yield store
+    store.close()
+
+
+def env_for(state_dir: Path, **extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "TRADEBOT_STATE_DIR": str(state_dir),
+        **extra,
+    }
+
+
+@pytest.fixture
+def spawn(state_dir: Path) -> Iterator[Callable[..., subprocess.Popen]]:
+    """Start ``python -m trading ARGS``; every child is killed at teardown."""
+    children: list[subprocess.Popen] = []
+
+    def start(*args: str, **env: str) -> subprocess.Popen:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "trading", *args],
+            env=env_for(state_dir, **env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        children.append(proc)
+        return proc
+
+    yield start
+    for proc in children:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=10)
+
+
+def run_cli(state_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "trading", *args],
+        env=env_for(state_dir, **env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def wait_for(check: Callable[[], object], timeout: float = 20.0, what: str = "condition") -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
