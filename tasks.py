@@ -11,7 +11,10 @@ import sys
 
 from invoke import Context, task
 
-from deploy import baseimage, engine
+from deploy import baseimage, engine, ledger
+from deploy import build as building
+from deploy import release as releasing
+from deploy import status as statusreport
 from deploy import verify as verification
 from deploy.cli import reported
 from deploy.config import Settings
@@ -37,6 +40,76 @@ def verify(c: Context, json: bool = False) -> None:
     print(verification.output(report, as_json=json))
     if not report.ok:
         raise VerifyFailed(report.release, report.summary())
+
+
+@task(help={"json": "print the status as JSON: {deployed, project, release, containers, bot}"})
+@reported
+def status(c: Context, json: bool = False) -> None:
+    """Show the live release (commit, image, built/deployed), its containers and the bot's heartbeat."""
+    settings = Settings.from_env()
+    print(statusreport.output(statusreport.status(settings, engine.client()), as_json=json))
+
+
+@task(
+    help={
+        "rev": "the commit to build (default HEAD)",
+        "allow-dirty": "build although trading/, Dockerfile or docker-compose.yml have uncommitted changes "
+        "(the image is still the commit's, tagged <sha>-dirty; deploy refuses it without --force)",
+    }
+)
+@reported
+def build(c: Context, rev: str = "HEAD", allow_dirty: bool = False) -> None:
+    """Build the release image <project>:<commit> from the committed tree (reused when it exists)."""
+    settings = Settings.from_env()
+    building.build(settings, engine.client(), Repository(settings.repo), rev=rev, allow_dirty=allow_dirty)
+
+
+@task(
+    help={
+        "rev": "the commit whose image to deploy (default HEAD; build it first)",
+        "force": "deploy an image built from a dirty working tree",
+        "plan": "print what would be done (the compose command included) and change nothing",
+    }
+)
+@reported
+def deploy(c: Context, rev: str = "HEAD", force: bool = False, plan: bool = False) -> None:
+    """Back up state, make the commit's image live, recreate bot and worker together, wait healthy, verify, record.
+
+    A release that fails health or verify is rolled back by itself (non-zero exit, naming the cause).
+    """
+    settings = Settings.from_env()
+    procedure = releasing.plan if plan else releasing.deploy
+    procedure(settings, engine.client(), Repository(settings.repo), rev=rev, force=force)
+
+
+@task(help={"to": "the commit to go back to (default: the previous release, tagged <project>:previous)"})
+@reported
+def rollback(c: Context, to: str = "") -> None:
+    """Make an earlier release live again: retag its image, recreate bot and worker together, wait healthy, verify."""
+    settings = Settings.from_env()
+    releasing.rollback(settings, engine.client(), Repository(settings.repo), to=to or None)
+
+
+@task(
+    help={
+        "rev": "the commit to release (default HEAD)",
+        "allow-dirty": "build despite uncommitted changes (needs --force to deploy)",
+        "force": "deploy an image built from a dirty working tree",
+    }
+)
+def release(c: Context, rev: str = "HEAD", allow_dirty: bool = False, force: bool = False) -> None:
+    """Build, deploy and verify one commit: `invoke build deploy verify` in one task."""
+    build(c, rev=rev, allow_dirty=allow_dirty)
+    deploy(c, rev=rev, force=force)
+    verify(c)
+
+
+@task(help={"json": "print the ledger as JSON lines, as stored"})
+@reported
+def releases(c: Context, json: bool = False) -> None:
+    """Show the release ledger: every deploy and rollback attempt, its outcome and cause."""
+    entries = ledger.read(Settings.from_env().data_dir)
+    print("\n".join(entry.to_json() for entry in entries) if json else ledger.table(entries))
 
 
 @task(
