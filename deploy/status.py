@@ -1,0 +1,152 @@
+"""`invoke status`: what is live, since when, and how its containers and the bot are doing.
+
+Read-only. The release comes from the live image's labels; when it was
+deployed from the ledger (`deploy.ledger`, read defensively: status must work
+on a damaged or missing ledger); the rest from the engine and the bot's
+heartbeat in the state volume.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import docker
+import docker.errors
+from docker.models.containers import Container
+
+from deploy import images, ledger, points
+from deploy.config import Settings
+from deploy.verify import COMPOSE_PROJECT, COMPOSE_SERVICE
+
+
+@dataclass(frozen=True)
+class Release:
+    commit: str
+    image_id: str
+    version: str
+    dirty: bool
+    built_at: str
+    deployed_at: str
+
+
+@dataclass(frozen=True)
+class ContainerState:
+    name: str
+    service: str
+    state: str
+    health: str
+    image_id: str
+    started_at: str
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    age_seconds: float
+    ticks: int
+
+
+@dataclass(frozen=True)
+class Status:
+    project: str
+    release: Release | None
+    containers: tuple[ContainerState, ...]
+    bot: Heartbeat | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"deployed": self.release is not None, **asdict(self)}
+
+
+def deployed_at(entries: Iterable[ledger.Entry], commit: str, image_id: str) -> str:
+    """When the live release last became live: the newest successful ledger entry of its image."""
+    for entry in reversed(list(entries)):
+        if entry.outcome == ledger.SUCCEEDED and entry.commit == commit and entry.image_id in ("", image_id):
+            return entry.finished_at
+    return ""
+
+
+def read_ledger(settings: Settings) -> list[ledger.Entry]:
+    try:
+        return ledger.read(settings.data_dir)
+    except (OSError, ValueError, TypeError, AttributeError):
+        return []
+
+
+def release_from(labels: Mapping[str, str], image_id: str, entries: Iterable[ledger.Entry]) -> Release:
+    commit = labels.get(images.REVISION, "")
+    return Release(
+        commit=commit,
+        image_id=image_id,
+        version=labels.get(images.VERSION, ""),
+        dirty=labels.get(images.DIRTY) == "true",
+        built_at=labels.get(images.CREATED, ""),
+        deployed_at=deployed_at(entries, commit, image_id),
+    )
+
+
+def container_state(attrs: Mapping[str, Any]) -> ContainerState:
+    state = attrs.get("State") or {}
+    return ContainerState(
+        name=str(attrs.get("Name", "")).lstrip("/"),
+        service=((attrs.get("Config") or {}).get("Labels") or {}).get(COMPOSE_SERVICE, ""),
+        state=state.get("Status", ""),
+        health=(state.get("Health") or {}).get("Status", "none"),
+        image_id=attrs.get("Image", ""),
+        started_at=state.get("StartedAt", ""),
+    )
+
+
+def heartbeat_of(beat: Mapping[str, Any], now: float) -> Heartbeat:
+    return Heartbeat(round(now - float(beat.get("last_tick_ts") or 0.0), 1), int(beat.get("ticks") or 0))
+
+
+def status(settings: Settings, engine: docker.DockerClient) -> Status:
+    containers = engine.containers.list(all=True, filters={"label": f"{COMPOSE_PROJECT}={settings.project}"})
+    states = tuple(sorted((container_state(c.attrs) for c in containers), key=lambda s: (s.service, s.name)))
+    return Status(settings.project, _release(settings, engine), states, _bot_heartbeat(containers))
+
+
+def _release(settings: Settings, engine: docker.DockerClient) -> Release | None:
+    try:
+        image = engine.images.get(settings.live_image)
+    except docker.errors.ImageNotFound:
+        return None
+    return release_from(image.labels or {}, image.id, read_ledger(settings))
+
+
+def _bot_heartbeat(containers: Iterable[Container]) -> Heartbeat | None:
+    bots = [c for c in containers if c.labels.get(COMPOSE_SERVICE) == "bot" and c.status == "running"]
+    if not bots:
+        return None
+    try:
+        return heartbeat_of(points.read_heartbeat(bots[0]), time.time())
+    except (docker.errors.NotFound, ValueError):
+        return None
+
+
+def render(status: Status) -> str:
+    lines = [f"project {status.project}"]
+    release = status.release
+    if release is None:
+        lines.append("nothing deployed (no live image)")
+    else:
+        dirty = " (DIRTY build)" if release.dirty else ""
+        lines.append(f"live release {release.commit[:12]} ({release.version}){dirty}, image {release.image_id[7:19]}")
+        lines.append(f"  built {release.built_at or '?'}, deployed {release.deployed_at or '? (not in the ledger)'}")
+    lines += [_container_line(c) for c in status.containers] or ["no containers"]
+    if status.bot is not None:
+        lines.append(f"bot heartbeat {status.bot.age_seconds:.1f}s old, {status.bot.ticks} ticks")
+    return "\n".join(lines)
+
+
+def _container_line(c: ContainerState) -> str:
+    return (
+        f"  {c.service:<7} {c.name:<28} {c.state:<8} {c.health:<10} image {c.image_id[7:19]} since {c.started_at[:19]}"
+    )
+
+
+def output(status: Status, as_json: bool) -> str:
+    return json.dumps(status.to_json(), indent=2) if as_json else render(status)

@@ -1,0 +1,58 @@
+from deploy.ledger import FAILED, SUCCEEDED, Entry
+from deploy.status import ContainerState, Status, container_state, deployed_at, heartbeat_of, release_from, render
+
+COMMIT = "c" * 40
+IMAGE = "sha256:" + "1" * 64
+
+
+def entry(commit: str, outcome: str, finished: str, image_id: str = IMAGE) -> Entry:
+    return Entry("deploy", commit, image_id, "d", "t0", finished, "op", outcome)
+
+
+def test_deployed_at_is_the_newest_success_of_the_live_image() -> None:
+    entries = [
+        entry(COMMIT, SUCCEEDED, "t1"),
+        entry("o" * 40, SUCCEEDED, "t2"),
+        entry(COMMIT, SUCCEEDED, "t3"),
+        entry(COMMIT, FAILED, "t4"),
+        entry(COMMIT, SUCCEEDED, "t5", image_id="sha256:other"),
+    ]
+    assert deployed_at(entries, COMMIT, IMAGE) == "t3"
+    assert deployed_at([], COMMIT, IMAGE) == ""
+
+
+def test_release_comes_from_the_labels() -> None:
+    labels = {
+        "org.opencontainers.image.revision": COMMIT,
+        "org.opencontainers.image.created": "2026-01-01T00:00:00Z",
+        "org.opencontainers.image.version": "c0ffee",
+        "io.tradebot.dirty": "false",
+    }
+    release = release_from(labels, IMAGE, [entry(COMMIT, SUCCEEDED, "t9")])
+    assert (release.commit, release.built_at, release.deployed_at, release.dirty) == (
+        COMMIT,
+        "2026-01-01T00:00:00Z",
+        "t9",
+        False,
+    )
+
+
+def test_container_state_reads_inspect_data_without_health() -> None:
+    attrs = {
+        "Name": "/p-bot-1",
+        "Image": IMAGE,
+        "Config": {"Labels": {"com.docker.compose.service": "bot"}},
+        "State": {"Status": "exited", "StartedAt": "2026-01-01T00:00:00.1Z"},
+    }
+    assert container_state(attrs) == ContainerState("p-bot-1", "bot", "exited", "none", IMAGE, "2026-01-01T00:00:00.1Z")
+
+
+def test_heartbeat_age_and_ticks() -> None:
+    beat = heartbeat_of({"last_tick_ts": 100.0, "ticks": 42}, now=102.5)
+    assert (beat.age_seconds, beat.ticks) == (2.5, 42)
+
+
+def test_nothing_deployed_is_said_plainly() -> None:
+    text = render(Status("p", None, (), None))
+    assert text.splitlines() == ["project p", "nothing deployed (no live image)", "no containers"]
+    assert Status("p", None, (), None).to_json()["deployed"] is False

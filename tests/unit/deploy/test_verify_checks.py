@@ -1,0 +1,87 @@
+import pytest
+
+from deploy.checks import (
+    code_owner_check,
+    inspect_checks,
+    is_docker_socket,
+    overlaps_code_path,
+    process_uids,
+    user_check,
+    write_check,
+)
+
+LIVE = "sha256:" + "a" * 64
+STATE_MOUNT = {"Type": "volume", "Name": "p_state", "Source": "/x/_data", "Destination": "/var/lib/tradebot"}
+
+
+def attrs(**changes: object) -> dict:
+    base = {
+        "Image": LIVE,
+        "HostConfig": {"ReadonlyRootfs": True},
+        "Mounts": [STATE_MOUNT],
+        "State": {"Running": True, "Health": {"Status": "healthy"}},
+    }
+    return {**base, **changes}
+
+
+def failed(checks: list) -> list[str]:
+    return [c.name for c in checks if not c.ok]
+
+
+@pytest.mark.parametrize("dest", ["/app/trading", "/app/trading/", "/app", "/app/trading/strategy"])
+def test_mounts_at_above_or_below_the_code_path_overlap_it(dest: str) -> None:
+    assert overlaps_code_path(dest)
+
+
+@pytest.mark.parametrize("dest", ["/var/lib/tradebot", "/app/trading2", "/tmp", "/ap"])
+def test_other_mounts_do_not_overlap_the_code_path(dest: str) -> None:
+    assert not overlaps_code_path(dest)
+
+
+def test_the_docker_socket_is_recognised_at_either_end_of_a_mount() -> None:
+    assert is_docker_socket({"Source": "/var/run/docker.sock", "Destination": "/sock"})
+    assert is_docker_socket({"Source": "/elsewhere", "Destination": "/run/docker.sock"})
+    assert not is_docker_socket(STATE_MOUNT)
+
+
+def test_a_clean_container_passes_every_inspect_check() -> None:
+    assert failed(inspect_checks("bot", attrs(), LIVE)) == []
+
+
+def test_another_image_a_writable_root_and_no_health_fail_by_name() -> None:
+    bad = attrs(Image="sha256:" + "b" * 64, HostConfig={"ReadonlyRootfs": False}, State={"Running": True})
+    checks = inspect_checks("worker", bad, LIVE)
+    assert failed(checks) == ["runs the live image", "read-only root filesystem", "healthy"]
+    assert next(c for c in checks if c.name == "healthy").detail == "no healthcheck"
+
+
+def test_a_volume_over_the_code_path_and_a_socket_mount_are_named() -> None:
+    code = {"Type": "volume", "Name": "shadow", "Destination": "/app/trading"}
+    sock = {"Type": "bind", "Source": "/var/run/docker.sock", "Destination": "/var/run/docker.sock"}
+    checks = inspect_checks("bot", attrs(Mounts=[STATE_MOUNT, code, sock]), LIVE)
+    details = {c.name: c.detail for c in checks if not c.ok}
+    assert details == {
+        "no mount over or under /app/trading": "volume shadow at /app/trading",
+        "no Docker socket mounted": "bind /var/run/docker.sock at /var/run/docker.sock",
+    }
+
+
+def test_process_user_comes_from_ps_and_root_fails() -> None:
+    ps = "10001 /sbin/docker-init -- python3 -m trading bot\n10001 python3 -m trading bot\n10001 ps -A -o uid=,args=\n"
+    assert process_uids(ps)[1] == (10001, "python3 -m trading bot")
+    assert user_check("bot", process_uids(ps)).ok
+    assert user_check("bot", [(10001, "python3 -m trading bot")]).ok
+    assert not user_check("bot", [(0, "python3 -m trading bot")]).ok
+    assert user_check("bot", []).detail == "no `python3 -m trading` process"
+
+
+def test_a_root_write_must_fail_because_the_filesystem_is_read_only() -> None:
+    assert write_check("bot", 1, "touch: cannot touch '/x': Read-only file system").ok
+    assert not write_check("bot", 1, "touch: cannot touch '/x': Permission denied").ok
+    assert not write_check("bot", 0, "").ok
+
+
+def test_code_must_be_root_owned_and_not_writable() -> None:
+    assert code_owner_check("bot", "root", "").ok
+    assert code_owner_check("bot", "tradebot", "").detail == "/app/trading owned by tradebot"
+    assert code_owner_check("bot", "root", "/app/trading/bot.py\n").detail == "/app/trading/bot.py"

@@ -1,0 +1,51 @@
+import json
+
+from deploy.checks import Check
+from deploy.codecompare import Difference, Kind, PointResult
+from deploy.verify import VerifyReport, output, render
+
+RELEASE = "1" * 40
+GOOD = (PointResult("commit", "d" * 64), PointResult("image", "d" * 64))
+
+
+def report(points: tuple[PointResult, ...] = GOOD, checks: tuple[Check, ...] = (), ahead: int = 0) -> VerifyReport:
+    return VerifyReport(RELEASE, points, checks or (Check("bot", "healthy", True),), ahead)
+
+
+def test_all_equal_is_ok_and_says_so() -> None:
+    assert report().ok
+    assert report().summary() == "all 2 points equal, all 1 checks pass"
+
+
+def test_the_summary_names_the_differing_point_files_and_failed_checks() -> None:
+    changed = PointResult("worker container", "e" * 64, (Difference("bot.py", Kind.CHANGED),))
+    check = Check("worker", "runs the live image", False, "sha256:abc")
+    bad = report((*GOOD, changed), (check,))
+    assert not bad.ok
+    assert bad.summary() == (
+        "worker container differs (changed bot.py); worker fails 'runs the live image' (sha256:abc)"
+    )
+
+
+def test_the_summary_shortens_long_difference_lists() -> None:
+    many = tuple(Difference(f"f{i}.py", Kind.EXTRA) for i in range(7))
+    line = report((*GOOD, PointResult("bot container", "e" * 64, many))).summary()
+    assert line == "bot container differs (extra f0.py, extra f1.py, extra f2.py, extra f3.py, extra f4.py and 2 more)"
+
+
+def test_json_has_the_promised_shape() -> None:
+    data = json.loads(output(report(ahead=2), as_json=True))
+    assert set(data) >= {"ok", "release", "points", "checks"}
+    assert data["release"] == RELEASE and data["ok"] is True and data["head_ahead"] == 2
+    assert data["points"][1] == {"name": "image", "ok": True, "digest": "d" * 64, "differences": [], "problems": []}
+    assert data["checks"] == [{"target": "bot", "name": "healthy", "ok": True, "detail": ""}]
+
+
+def test_human_output_lists_differing_files_under_their_point() -> None:
+    changed = PointResult("bot container", "e" * 64, (Difference("evil.py", Kind.EXTRA),), ("mounted",))
+    text = render(report((*GOOD, changed), ahead=3))
+    lines = text.splitlines()
+    assert lines[0] == "release 111111111111 (HEAD is 3 commit(s) ahead)"
+    at = lines.index("  FAIL bot container      eeeeeeeeeeee")
+    assert lines[at + 1 : at + 3] == ["         extra evil.py", "         mounted"]
+    assert lines[-1].startswith("verify: FAILED: bot container differs (extra evil.py, mounted)")
