@@ -1,0 +1,25 @@
+from pathlib import Path
+
+from deploy import compose
+from deploy.config import Settings
+
+SETTINGS = Settings(project="tb-x", repo=Path("/srv/repo"))
+BASE = ["docker", "compose", "-f", "-", "-p", "tb-x", "--project-directory", "/srv/repo"]
+
+
+def test_up_recreates_both_services_in_one_call_without_building_or_pulling() -> None:
+    got = compose.up(("docker", "compose"), SETTINGS)
+    assert got == [*BASE, "up", "-d", "--force-recreate", "--no-build", "--pull", "never", "bot", "worker"]
+
+
+def test_remove_stops_and_removes_the_services_only() -> None:
+    assert compose.remove(("docker", "compose"), SETTINGS) == [*BASE, "rm", "--stop", "--force", "bot", "worker"]
+
+
+def test_a_compose_binary_prefix_is_used_as_is() -> None:
+    assert compose.up(("/opt/docker-compose",), SETTINGS, ["bot"])[:2] == ["/opt/docker-compose", "-f"]
+
+
+def test_env_passes_the_invoking_environment_through_and_sets_the_project() -> None:
+    got = compose.env(SETTINGS, {"TRADEBOT_TICK_SECONDS": "0.2", "TRADEBOT_PROJECT": "other", "PATH": "/bin"})
+    assert got == {"TRADEBOT_TICK_SECONDS": "0.2", "TRADEBOT_PROJECT": "tb-x", "PATH": "/bin"}

@@ -1,0 +1,38 @@
+import json
+from pathlib import Path
+
+from deploy import ledger
+from deploy.ledger import Entry
+
+
+def entry(commit: str, outcome: str = ledger.SUCCEEDED, event: str = "deploy") -> Entry:
+    return Entry(event, commit, "sha256:" + commit, "d" + commit, "t0", "t1", "op@host", outcome)
+
+
+def test_entries_are_appended_one_json_line_each_and_read_back(tmp_path: Path) -> None:
+    ledger.append(tmp_path, entry("a"))
+    ledger.append(tmp_path, entry("b", ledger.ROLLED_BACK))
+    lines = (tmp_path / "releases.jsonl").read_text().splitlines()
+    assert [json.loads(line)["commit"] for line in lines] == ["a", "b"]
+    assert ledger.read(tmp_path) == [entry("a"), entry("b", ledger.ROLLED_BACK)]
+
+
+def test_a_torn_last_line_is_skipped_and_a_missing_ledger_is_empty(tmp_path: Path) -> None:
+    assert ledger.read(tmp_path) == []
+    ledger.append(tmp_path, entry("a"))
+    with (tmp_path / "releases.jsonl").open("a") as f:
+        f.write('{"event": "deploy", "comm')
+    assert ledger.read(tmp_path) == [entry("a")]
+
+
+def test_last_success_before_skips_failures_and_the_given_commit() -> None:
+    entries = [entry("a"), entry("b"), entry("c", ledger.ROLLED_BACK), entry("b", event="rollback")]
+    assert ledger.last_success_before(entries, "b") == entry("a")
+    assert ledger.last_success_before(entries, "z") == entry("b", event="rollback")
+    assert ledger.last_success_before([entry("a")], "a") is None
+
+
+def test_table_has_a_header_and_one_row_per_entry() -> None:
+    rows = ledger.table([entry("a" * 40), entry("b" * 40, ledger.ROLLED_BACK)]).splitlines()
+    assert rows[0].split() == ["finished_at", "event", "commit", "outcome", "previous", "by", "cause"]
+    assert rows[2].split()[:4] == ["t1", "deploy", "b" * 12, "rolled_back"]
