@@ -1,6 +1,6 @@
 """Backups of the state file (hard links, newest N kept) and the quarantine for bad copies.
 
-A backup is named ``<name>.g<generation>.<utc time>.json`` so names sort by generation.
+A backup is named ``<name>.g<generation, 12 digits>.<utc time>.json`` so names sort by generation.
 Quarantined files are moved aside into ``corrupt/`` and never deleted by the bot.
 """
 
@@ -35,8 +35,9 @@ def link_backup(primary: Path, backup_dir: Path, generation: int) -> None:
 
 
 def newest_first(primary: Path, backup_dir: Path) -> list[Path]:
-    found = backup_dir.glob(f"{primary.stem}.g*.json")
-    return sorted(found, key=lambda p: (generation_of(p), p.name), reverse=True)
+    prefix = f"{primary.stem}.g"
+    names = [n for n in os.listdir(backup_dir) if n.startswith(prefix) and n.endswith(".json")]
+    return [backup_dir / n for n in sorted(names, reverse=True)]
 
 
 def prune(primary: Path, backup_dir: Path, keep: int) -> None:

@@ -3,8 +3,9 @@
     {"checksum": "<sha256>", "format": "tradebot-state", "version": 1, "generation": 17,
      "saved_at": "...", "settings_hash": "...", "state": {...}}
 
-The checksum is the sha256 of the canonical JSON (sorted keys, compact) of every other field,
-so a flipped bit anywhere, a truncation or a forged version is detected.  Pure functions only.
+The checksum is the sha256 of the compact JSON of every other field, in the order written (a
+JSON load and dump reproduces it exactly), so a flipped bit anywhere, a truncation or a forged
+version is detected.  Pure functions only.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ def canonical(value: object) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def compact(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
 def utcnow() -> str:
     return datetime.now(UTC).isoformat()
 
@@ -48,7 +53,7 @@ def encode(doc: Document) -> bytes:
         "settings_hash": doc.settings_hash,
         "state": doc.state,
     }
-    body = canonical(fields)
+    body = compact(fields)
     checksum = hashlib.sha256(body.encode()).hexdigest()
     return ('{"checksum":"' + checksum + '",' + body[1:] + "\n").encode()
 
@@ -71,7 +76,7 @@ def decode(parsed: object, where: str = "state") -> Document:
         raise CorruptStateError(f"{where} is not a {FORMAT} document")
     fields = dict(parsed)
     claimed = fields.pop("checksum", None)
-    if hashlib.sha256(canonical(fields).encode()).hexdigest() != claimed:
+    if hashlib.sha256(compact(fields).encode()).hexdigest() != claimed:
         raise CorruptStateError(f"{where} fails its checksum")
     version = fields.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from trading import backups
 from trading.atomic import clean_stale_temps, replace_file
-from trading.document import Document, State, decode, encode, is_legacy, parse, validate_state
+from trading.document import Document, State, decode, encode, is_legacy, parse, utcnow, validate_state
 from trading.errors import CorruptStateError, NoValidStateError, StateWriteError
 from trading.locking import exclusive, open_lock, self_test
 from trading.migrations import migrate_legacy
@@ -63,6 +63,7 @@ class StateStore:
         self.counters = StoreCounters()
         self.last_generation = 0
         self._warned_settings: set[str] = set()
+        self._written: tuple[bytes, Document] | None = None
         self._fd = open_lock(self.lock_path)
         self_test(self._fd, self.lock_path)
         with exclusive(self._fd):
@@ -118,7 +119,11 @@ class StateStore:
         return found + backups.newest_first(self.path, self.backup_dir) + sorted(self.quarantine_dir.iterdir())
 
     def _read_primary(self) -> Document:
-        parsed = parse(self.path.read_bytes())
+        raw = self.path.read_bytes()
+        if self._written is not None and raw == self._written[0]:
+            known = self._written[1]  # the very bytes this store wrote and checked: no need to re-verify
+            return Document(parse(raw)["state"], known.generation, known.version, known.settings_hash, known.saved_at)
+        parsed = parse(raw)
         if is_legacy(parsed):
             raise LegacyFound()
         doc = decode(parsed, str(self.path))
@@ -166,12 +171,15 @@ class StateStore:
 
     def _write(self, state: State, generation: int, settings_hash: str | None) -> None:
         validate_state(state, "state to save")
-        data = encode(Document(state, generation, settings_hash=self.settings_hash or settings_hash))
+        doc = Document(state, generation, settings_hash=self.settings_hash or settings_hash, saved_at=utcnow())
+        data = encode(doc)
+        self._written = None
         link = lambda: backups.link_backup(self.path, self.backup_dir, generation - 1)  # noqa: E731
         try:
             replace_file(self.path, data, before_rename=link)
         except OSError as exc:
             raise StateWriteError(self.path, exc) from exc
+        self._written = (data, doc)
         backups.prune(self.path, self.backup_dir, self.keep_backups)
         self.last_generation = generation
 
