@@ -1,0 +1,141 @@
+"""The pipeline against the real engine: build → deploy → verify, a new commit, rollback, a broken release.
+
+Each test deploys its own sandbox project through the library functions the
+tasks call (`deploy.build.build`, `deploy.release.deploy` / `rollback`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import tarfile
+from collections.abc import Iterator
+
+import docker
+import pytest
+
+from deploy import build, health, images, ledger, release, volumes
+from deploy.errors import DirtyImage, DirtyTree, RolledBack
+from deploy.git import Repository
+from deploy.verify import verify
+from tests.integration.sandbox import Sandbox
+
+MARKED = "trading/strategy.py"  # imported by the bot and the worker
+MARKER = "RELEASE_MARKER = 'two'\n"
+BROKEN_MAIN = '''"""A release whose bot never writes a heartbeat (its health check can never pass)."""
+
+import sys
+import time
+
+from trading.cli import main
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["bot"]:
+        time.sleep(3600)
+    sys.exit(main())
+'''
+
+
+def quiet(_: str) -> None:
+    pass
+
+
+@pytest.fixture(autouse=True)
+def fast_ticks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Compose passes the invoking environment to the services: tick fast so health comes quickly."""
+    monkeypatch.setenv("TRADEBOT_TICK_SECONDS", "0.2")
+    monkeypatch.setenv("TRADEBOT_WORKER_POLL_SECONDS", "0.2")
+    yield
+
+
+def service_file(box: Sandbox, service: str, path: str) -> str:
+    labels = [f"com.docker.compose.project={box.settings.project}", f"com.docker.compose.service={service}"]
+    (container,) = box.engine.containers.list(filters={"label": labels})
+    result = container.exec_run(["cat", f"/app/{path}"])
+    assert result.exit_code == 0, result.output
+    return result.output.decode()
+
+
+def image_file(engine: docker.DockerClient, image: str, path: str) -> str:
+    probe = engine.containers.create(image, command=["true"], network_disabled=True)
+    try:
+        stream, _ = probe.get_archive(f"/app/{path}")
+        with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as archive:
+            member = archive.extractfile(path.rsplit("/", 1)[-1])
+            assert member is not None
+            return member.read().decode()
+    finally:
+        probe.remove(force=True, v=True)
+
+
+def build_and_deploy(box: Sandbox, repo: Repository) -> release.Release:
+    built = build.build(box.settings, box.engine, repo, say=quiet)
+    return release.deploy(box.settings, box.engine, repo, rev=built.commit, say=quiet)
+
+
+def test_build_deploy_verify_then_a_new_commit_then_rollback(sandbox: Sandbox) -> None:
+    repo, engine, settings = Repository(sandbox.repo), sandbox.engine, sandbox.settings
+    first = build.build(settings, engine, repo, say=quiet)
+    labels = engine.images.get(settings.release_image(first.commit)).labels
+    assert labels[images.REVISION] == first.commit and labels[images.DIRTY] == "false"
+    assert build.build(settings, engine, repo, say=quiet).reused
+    one = release.deploy(settings, engine, repo, say=quiet)
+    assert (one.commit, one.previous, one.backup) == (first.commit, "", None)
+    assert verify(settings, engine, repo).ok
+
+    second = sandbox.commit("release two", {MARKED: (sandbox.repo / MARKED).read_text() + MARKER})
+    two = build_and_deploy(sandbox, repo)
+    assert (two.commit, two.previous) == (second, first.commit)
+    assert all(MARKER in service_file(sandbox, service, MARKED) for service in ("bot", "worker"))
+    assert verify(settings, engine, repo).ok
+    assert engine.images.get(settings.previous_image).id == first.image_id
+    assert two.backup in [backup.name for backup in volumes.backups(settings, engine)]
+
+    back = release.rollback(settings, engine, repo, say=quiet)
+    assert (back.commit, back.previous) == (first.commit, second)
+    assert not any(MARKER in service_file(sandbox, service, MARKED) for service in ("bot", "worker"))
+    report = verify(settings, engine, repo)
+    assert report.ok and report.release == first.commit
+    outcomes = [(e.event, e.commit, e.outcome) for e in ledger.read(settings.data_dir)]
+    assert outcomes == [
+        ("deploy", first.commit, ledger.SUCCEEDED),
+        ("deploy", second, ledger.SUCCEEDED),
+        ("rollback", first.commit, ledger.SUCCEEDED),
+    ]
+
+
+def test_an_uncommitted_edit_never_reaches_an_image(sandbox: Sandbox) -> None:
+    repo, engine, settings = Repository(sandbox.repo), sandbox.engine, sandbox.settings
+    committed = (sandbox.repo / MARKED).read_text()
+    sandbox.write(MARKED, committed + "UNCOMMITTED = True\n")
+    with pytest.raises(DirtyTree) as refused:
+        build.build(settings, engine, repo, say=quiet)
+    assert refused.value.paths == [MARKED]
+
+    dirty = build.build(settings, engine, repo, allow_dirty=True, say=quiet)
+    assert dirty.tag == f"{settings.release_image(dirty.commit)}-dirty"
+    assert engine.images.get(dirty.tag).labels[images.DIRTY] == "true"
+    assert image_file(engine, dirty.tag, MARKED) == committed
+    with pytest.raises(DirtyImage):
+        release.deploy(settings, engine, repo, say=quiet)
+    assert not engine.containers.list(all=True, filters={"label": f"com.docker.compose.project={settings.project}"})
+
+
+def test_a_release_whose_bot_fails_health_is_rolled_back_and_the_old_one_keeps_running(sandbox: Sandbox) -> None:
+    settings = dataclasses.replace(sandbox.settings, health_timeout=12)
+    repo, engine = Repository(sandbox.repo), sandbox.engine
+    good = build_and_deploy(dataclasses.replace(sandbox, settings=settings), repo)
+    broken = sandbox.commit("bot without heartbeat", {"trading/__main__.py": BROKEN_MAIN})
+    build.build(settings, engine, repo, say=quiet)
+
+    with pytest.raises(RolledBack) as rolled:
+        release.deploy(settings, engine, repo, say=quiet)
+    assert "service bot is not healthy" in rolled.value.cause
+    assert rolled.value.restored == good.commit
+    assert engine.images.get(settings.live_image).id == good.image_id
+    health.wait_healthy(settings, engine, good.image_id)
+    report = verify(settings, engine, repo)
+    assert report.ok and report.release == good.commit
+    last = ledger.read(settings.data_dir)[-1]
+    assert (last.commit, last.outcome, last.previous) == (broken, ledger.ROLLED_BACK, good.commit)
+    assert "bot" in last.cause
