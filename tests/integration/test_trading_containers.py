@@ -1,0 +1,99 @@
+"""Bot and worker in two containers on one fresh volume: every command's effect survives the bot.
+
+Uses the session image of the working tree (``worktree_image``); containers run as in production:
+read-only root, uid 10001, /tmp as tmpfs, the state volume at /var/lib/tradebot.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Callable, Iterator
+
+import docker
+import docker.errors
+import pytest
+
+pytestmark = pytest.mark.integration
+STATE = "/var/lib/tradebot"
+
+
+@pytest.fixture
+def pair(docker_client: docker.DockerClient, worktree_image: str, unique_name: str) -> Iterator[dict]:
+    volume = docker_client.volumes.create(f"{unique_name}_state")
+    started = []
+    try:
+        for role, extra in (
+            ("bot", {"TRADEBOT_TICK_SECONDS": "0.05", "TRADEBOT_SAVE_SECONDS": "0.2"}),
+            ("worker", {"TRADEBOT_WORKER_POLL_SECONDS": "0.05"}),
+        ):
+            started.append(
+                docker_client.containers.run(
+                    worktree_image,
+                    [role],
+                    name=f"{unique_name}-{role}",
+                    detach=True,
+                    user="10001:10001",
+                    read_only=True,
+                    tmpfs={"/tmp": ""},
+                    volumes={volume.name: {"bind": STATE, "mode": "rw"}},
+                    environment={"TRADEBOT_ROLE": role, **extra},
+                )
+            )
+        yield dict(zip(("bot", "worker"), started, strict=True))
+    finally:
+        for container in started:
+            with contextlib.suppress(docker.errors.APIError):
+                container.remove(force=True)
+        volume.remove(force=True)
+
+
+def run(container, *args: str) -> tuple[int, str]:
+    code, out = container.exec_run(["python3", "-m", "trading", *args], demux=False)
+    return code, out.decode()
+
+
+def saved(container) -> dict:
+    code, out = container.exec_run(["cat", f"{STATE}/live_portfolio.json"])
+    return json.loads(out) if code == 0 else {"generation": 0, "state": {"positions": {}}}
+
+
+def wait_for(check: Callable[[], object], timeout: float, what: str) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := check():
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_commands_survive_a_fast_ticking_bot_across_containers(pair):
+    bot, worker = pair["bot"], pair["worker"]
+    wait_for(lambda: run(bot, "health")[0] == 0, 60, "a healthy bot")
+    wait_for(lambda: run(worker, "health", "--role", "worker")[0] == 0, 60, "a healthy worker")
+    held = wait_for(lambda: saved(bot)["state"]["positions"], 60, "an open position")
+    expected = {}
+    for symbol, pos in held.items():
+        fields = {}
+        # take profit first: once both are set the bot cannot close the position any more
+        for kind, field, value in (
+            ("update_take_profit", "take_profit", 1e12),
+            ("update_stop_loss", "stop_loss", 1e-6),
+        ):
+            payload = json.dumps({"symbol": symbol, field: value, "position_id": pos["position_id"]})
+            code, out = run(worker, "submit", kind, "--payload", payload, "--wait", "20")
+            result = json.loads(out.strip().splitlines()[-1])
+            if result["status"] == "failed" and result["error"].startswith("state/"):
+                break  # the bot closed this position before the command ran: nothing left to survive
+            assert code == 0 and result["status"] == "succeeded", out
+            fields[field] = value
+        else:
+            expected[symbol] = {"position_id": pos["position_id"], **fields}
+    assert expected, "no command took effect"
+    generation = saved(bot)["generation"]
+    wait_for(lambda: saved(bot)["generation"] >= generation + 10, 60, "ten more saves")
+    bot.stop(timeout=10)
+    final = saved(worker)["state"]["positions"]
+    for symbol, fields in expected.items():
+        assert {k: final[symbol][k] for k in fields} == fields
