@@ -30,7 +30,17 @@ def client() -> docker.DockerClient:
 
 
 def compose_argv(settings: Settings) -> tuple[str, ...]:
-    return settings.compose or _found_compose()
+    """The Compose v2 argv prefix; raises ComposeMissing (also when TRADEBOT_COMPOSE names no Compose v2)."""
+    if settings.compose:
+        return _checked_compose(settings.compose)
+    return _found_compose()
+
+
+@cache
+def _checked_compose(argv: tuple[str, ...]) -> tuple[str, ...]:
+    if not _is_compose_v2(argv):
+        raise ComposeMissing()
+    return argv
 
 
 @cache

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import docker
+import docker.errors
 
 from deploy import baseimage, compose, health, ledger, lock, tags, volumes
 from deploy import verify as verification
@@ -49,6 +50,7 @@ class Attempt:
     runner: Runner
     say: Say
     event: str
+    compose: tuple[str, ...] = ()
     started: str = ""
 
     def record(self, target: ReleaseImage, before: tags.LiveTags, outcome: str, cause: str = "") -> None:
@@ -69,9 +71,11 @@ def deploy(
     `force` accepts an image built from a dirty tree. Raises ImageMissing, DirtyImage, LockHeld,
     RolledBack (the earlier release runs again), DeployError.
     """
+    prefix = compose_argv(settings)
     with lock.held(settings.data_dir, f"deploy {rev}"):
         target = tags.of_commit(settings, engine, repo.commit(rev).sha, force)
-        return _switch(Attempt(settings, engine, repo, runner or Runner(), say, "deploy"), target)
+        attempt = Attempt(settings, engine, repo, runner or Runner(), say, "deploy", prefix)
+        return _switch(attempt, target)
 
 
 def rollback(
@@ -79,9 +83,11 @@ def rollback(
     runner: Runner | None = None, say: Say = print,
 ) -> Release:  # fmt: skip
     """Run an earlier release again: `to` (a revision), else `:previous`, else the ledger's last other success."""
+    prefix = compose_argv(settings)
     with lock.held(settings.data_dir, "rollback"):
         target = rollback_target(settings, engine, repo, to)
-        return _switch(Attempt(settings, engine, repo, runner or Runner(), say, "rollback"), target)
+        attempt = Attempt(settings, engine, repo, runner or Runner(), say, "rollback", prefix)
+        return _switch(attempt, target)
 
 
 def rollback_target(settings: Settings, engine: docker.DockerClient, repo: Repository, to: str | None) -> ReleaseImage:
@@ -113,7 +119,7 @@ def plan(
     print(f"would tag {target.image_id[7:19]} ({target.commit[:12]}) as {settings.live_image}")
     if before.live and before.live.image_id != target.image_id:
         print(f"would tag {before.live.image_id[7:19]} ({before.live.commit[:12]}) as {settings.previous_image}")
-    _compose_up(Attempt(settings, engine, repo, PlanRunner(), print, "plan"), target)
+    _compose_up(Attempt(settings, engine, repo, PlanRunner(), print, "plan", compose_argv(settings)), target)
     print("would wait for bot and worker to be healthy, verify, record the release and prune old images")
 
 
@@ -131,7 +137,7 @@ def _switch(attempt: Attempt, target: ReleaseImage) -> Release:
     try:
         tags.promote(settings, engine, target, before)
         _start(attempt, target)
-    except TradebotError as exc:
+    except (TradebotError, docker.errors.DockerException) as exc:
         _recover(attempt, target, before, exc)
     attempt.record(target, before, ledger.SUCCEEDED)
     tags.prune(settings, engine, attempt.say)
@@ -151,7 +157,7 @@ def _start(attempt: Attempt, image: ReleaseImage) -> None:
 
 
 def _compose_up(attempt: Attempt, image: ReleaseImage) -> None:
-    argv = compose.up(compose_argv(attempt.settings), attempt.settings)
+    argv = compose.up(attempt.compose, attempt.settings)
     attempt.runner.run(
         argv,
         env=compose.env(attempt.settings, os.environ),
@@ -159,9 +165,9 @@ def _compose_up(attempt: Attempt, image: ReleaseImage) -> None:
     )
 
 
-def _recover(attempt: Attempt, target: ReleaseImage, before: tags.LiveTags, exc: TradebotError) -> None:
+def _recover(attempt: Attempt, target: ReleaseImage, before: tags.LiveTags, exc: Exception) -> None:
     """Put the earlier release back (or remove the failed services when there is none); always raises."""
-    cause = exc.message
+    cause = _cause(exc)
     if before.live is None:
         _remove_services(attempt, target)
         tags.restore(attempt.settings, attempt.engine, before)
@@ -174,10 +180,10 @@ def _recover(attempt: Attempt, target: ReleaseImage, before: tags.LiveTags, exc:
     try:
         tags.restore(attempt.settings, attempt.engine, before)
         _start(attempt, before.live)
-    except TradebotError as again:
-        attempt.record(target, before, ledger.FAILED, f"{cause}; rollback failed: {again.message}")
+    except (TradebotError, docker.errors.DockerException) as again:
+        attempt.record(target, before, ledger.FAILED, f"{cause}; rollback failed: {_cause(again)}")
         raise DeployError(
-            f"{attempt.event} of {target.commit[:12]} failed ({cause}) and rolling back failed too ({again.message})",
+            f"{attempt.event} of {target.commit[:12]} failed ({cause}) and rolling back failed too ({_cause(again)})",
             "look at `docker compose ps` and the containers' logs; the state backup volume is untouched",
         ) from again
     attempt.record(target, before, ledger.ROLLED_BACK, cause)
@@ -185,9 +191,13 @@ def _recover(attempt: Attempt, target: ReleaseImage, before: tags.LiveTags, exc:
 
 
 def _remove_services(attempt: Attempt, image: ReleaseImage) -> None:
-    argv = compose.remove(compose_argv(attempt.settings), attempt.settings)
+    argv = compose.remove(attempt.compose, attempt.settings)
     compose_file = attempt.repo.file_at(image.commit, "docker-compose.yml")
     attempt.runner.run(argv, env=compose.env(attempt.settings, os.environ), input=compose_file, check=False)
+
+
+def _cause(exc: Exception) -> str:
+    return exc.message if isinstance(exc, TradebotError) else f"Docker engine: {exc}"
 
 
 def _name(image: ReleaseImage | None) -> str:

@@ -1,0 +1,90 @@
+"""Every refusal through the operator's CLI: one line saying what is wrong and what to do, its exit code, nothing done.
+
+Runs `invoke` as the operator does, against a sandbox project.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from deploy import build, ledger, lock
+from deploy.git import Repository
+from tests.integration.sandbox import Sandbox
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def invoke(box: Sandbox, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    settings = box.settings
+    environ = {
+        **os.environ,
+        "TRADEBOT_PROJECT": settings.project,
+        "TRADEBOT_REPO": str(settings.repo),
+        "TRADEBOT_HOME": str(settings.home),
+        "TRADEBOT_BASE_IMAGE": settings.base_image or "",
+        **env,
+    }
+    argv = [sys.executable, "-m", "invoke", *args]
+    return subprocess.run(argv, cwd=ROOT, env=environ, capture_output=True, text=True, timeout=120)
+
+
+def refused(result: subprocess.CompletedProcess[str], code: int, *words: str) -> str:
+    """The error line, after checking the exit code, the two-line shape and the words it must name."""
+    assert result.returncode == code, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert [line.split(":")[0].strip() for line in lines] == ["error", "next"], result.stderr
+    for word in words:
+        assert word in result.stderr
+    return lines[0]
+
+
+def nothing_deployed(box: Sandbox) -> None:
+    label = f"com.docker.compose.project={box.settings.project}"
+    assert not box.engine.containers.list(all=True, filters={"label": label})
+    assert not box.engine.images.list(name=box.settings.live_image)
+    assert not [v for v in box.engine.volumes.list() if v.name.startswith(box.settings.state_volume)]
+    assert ledger.read(box.settings.data_dir) == []
+
+
+def test_a_second_deploy_while_one_holds_the_lock_is_refused(sandbox: Sandbox) -> None:
+    build.build(sandbox.settings, sandbox.engine, Repository(sandbox.repo), say=lambda _: None)
+    with lock.held(sandbox.settings.data_dir, "deploy (first)"):
+        result = invoke(sandbox, "deploy")
+    refused(result, 6, "deploy lock held by", f"pid {os.getpid()}, deploy (first)", "since 20")
+    nothing_deployed(sandbox)
+
+
+def test_deploying_a_commit_without_an_image_says_to_build_it(sandbox: Sandbox) -> None:
+    refused(invoke(sandbox, "deploy"), 5, "is not on the engine", "invoke build")
+    nothing_deployed(sandbox)
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "code", "words"),
+    [
+        (("build",), {"DOCKER_HOST": "tcp://127.0.0.1:9"}, 3, ("Docker engine unreachable", "DOCKER_HOST")),
+        (("deploy",), {"TRADEBOT_COMPOSE": "/nonexistent/docker-compose"}, 3, ("Compose v2 not found",)),
+        (("deploy", "--rev", "no-such-rev"), {}, 4, ("unknown revision 'no-such-rev'",)),
+        (("rollback",), {}, 5, ("no earlier release", "rollback --to")),
+    ],
+    ids=["engine-unreachable", "compose-missing", "unknown-revision", "nothing-to-roll-back-to"],
+)
+def test_refusals_name_the_problem_and_the_next_step(
+    sandbox: Sandbox, args: tuple[str, ...], env: dict[str, str], code: int, words: tuple[str, ...]
+) -> None:
+    refused(invoke(sandbox, *args, **env), code, *words)
+    nothing_deployed(sandbox)
+
+
+def test_not_a_repository_and_a_dirty_tree_are_refused_before_building(sandbox: Sandbox, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "not-a-repo"
+    elsewhere.mkdir()
+    refused(invoke(sandbox, "build", TRADEBOT_REPO=str(elsewhere)), 4, "is not a git repository")
+    sandbox.write("trading/strategy.py", "# edited, not committed\n")
+    refused(invoke(sandbox, "build"), 4, "uncommitted changes in trading/strategy.py", "--allow-dirty")
+    assert not sandbox.engine.images.list(name=sandbox.settings.image_repo)
