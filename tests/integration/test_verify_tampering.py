@@ -1,0 +1,188 @@
+"""Verify against a real deployment: a clean deploy verifies, and each kind of tampering is named.
+
+One deployment per module (the sandbox's first commit, through `deploy.release.deploy`);
+each tampering test changes it, runs verify, and the autouse `restored` fixture
+puts the release back and proves it verifies again, so the cases stay independent.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import tarfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+import pytest
+
+from deploy import build, compose, health, release
+from deploy.build import BuiltImage
+from deploy.codecompare import Difference, Kind
+from deploy.engine import compose_argv
+from deploy.git import Repository
+from deploy.verify import VerifyReport, verify
+from tests.integration.sandbox import Sandbox
+
+CHANGED = "heartbeat.py"  # imported by the bot and the worker
+
+
+@dataclass
+class Deployed:
+    box: Sandbox
+    repo: Repository
+    live: BuiltImage
+    other: BuiltImage
+
+
+def quiet(_: str) -> None:
+    pass
+
+
+@pytest.fixture(scope="module")
+def deployed(
+    tmp_path_factory: pytest.TempPathFactory, base_image: str, docker_client: docker.DockerClient
+) -> Iterator[Deployed]:
+    """Release A deployed and live; release B (one trading file differs) built but not deployed."""
+    project = f"tradebot-t{uuid.uuid4().hex[:8]}"
+    box = Sandbox.create(tmp_path_factory.mktemp("verify"), project, base_image, docker_client)
+    try:
+        repo = Repository(box.repo)
+        live = build.build(box.settings, docker_client, repo, say=quiet)
+        release.deploy(box.settings, docker_client, repo, rev=live.commit, say=quiet)
+        source = (box.repo / "trading" / CHANGED).read_text()
+        box.commit("release B", {f"trading/{CHANGED}": source + "\n# release B\n"})
+        other = build.build(box.settings, docker_client, repo, say=quiet)
+        yield Deployed(box, repo, live, other)
+    finally:
+        box.remove()
+
+
+def compose_run(d: Deployed, *args: str, override: str | None = None) -> None:
+    """`docker compose` on the release's compose file, plus an override file when given."""
+    files = ["-f", str(d.box.repo / "docker-compose.yml")]
+    if override is not None:
+        extra = d.box.repo / ".tradebot" / "override.yml"
+        extra.parent.mkdir(exist_ok=True)
+        extra.write_text(override)
+        files += ["-f", str(extra)]
+    argv = [*compose_argv(d.box.settings), *files, "-p", d.box.settings.project, *args]
+    subprocess.run(argv, check=True, capture_output=True, env=compose.env(d.box.settings, os.environ))
+
+
+@pytest.fixture(autouse=True)
+def restored(deployed: Deployed) -> Iterator[None]:
+    yield
+    engine, settings = deployed.box.engine, deployed.box.settings
+    engine.images.get(deployed.live.image_id).tag(settings.image_repo, "live")
+    compose_run(deployed, "up", "-d", "--force-recreate", "--remove-orphans", "bot", "worker")
+    health.wait_healthy(settings, engine, deployed.live.image_id)
+    assert run_verify(deployed).ok
+
+
+def run_verify(d: Deployed) -> VerifyReport:
+    return verify(d.box.settings, d.box.engine, d.repo)
+
+
+def point(report: VerifyReport, name: str) -> tuple[Difference, ...] | tuple[str, ...]:
+    found = next(p for p in report.points if p.name == name)
+    return found.differences or found.problems
+
+
+def failed_checks(report: VerifyReport) -> set[tuple[str, str]]:
+    return {(c.target, c.name) for c in report.checks if not c.ok}
+
+
+def test_a_clean_deploy_verifies_with_all_points_equal(deployed: Deployed) -> None:
+    report = run_verify(deployed)
+    assert report.ok, report.summary()
+    assert report.release == deployed.live.commit
+    names = [p.name for p in report.points]
+    assert names[:5] == ["commit", "label", "image", "bot container", "worker container"]
+    assert "bot imported" in names
+    assert {p.digest for p in report.points[:5]} == {deployed.live.code_digest}
+    assert report.head_ahead == 1  # release B is committed, not deployed
+    assert len(report.checks) == 18
+
+
+def test_a_worker_of_another_release_is_named(deployed: Deployed) -> None:
+    override = f"services:\n  worker:\n    image: {deployed.other.tag}\n"
+    compose_run(deployed, "up", "-d", "--no-deps", "worker", override=override)
+    report = run_verify(deployed)
+    assert not report.ok
+    assert point(report, "worker container") == (Difference(CHANGED, Kind.CHANGED),)
+    assert point(report, "bot container") == ()
+    assert ("worker", "runs the live image") in failed_checks(report)
+    assert "worker container differs (changed heartbeat.py)" in report.summary()
+
+
+def test_a_volume_over_the_code_path_is_named(deployed: Deployed) -> None:
+    """The volume-shadowing trap: the bot runs code from a volume filled by another release."""
+    shadow = f"{deployed.box.settings.project}_shadow"
+    filler = deployed.box.engine.containers.create(
+        deployed.other.tag, entrypoint=["true"], volumes={shadow: {"bind": "/app/trading"}}
+    )
+    filler.start()  # Docker fills a new named volume with the image's files at its mount point
+    filler.wait()
+    filler.remove(v=True)
+    override = (
+        "services:\n  bot:\n    volumes:\n      - shadow:/app/trading\n"
+        f"volumes:\n  shadow:\n    name: {shadow}\n    external: true\n"
+    )
+    compose_run(deployed, "up", "-d", "--no-deps", "bot", override=override)
+    report = run_verify(deployed)
+    assert not report.ok
+    assert point(report, "bot container") == (Difference(CHANGED, Kind.CHANGED),)
+    assert point(report, "image") == ()
+    assert ("bot", "no mount over or under /app/trading") in failed_checks(report)
+    assert ("bot", "runs the live image") not in failed_checks(report)
+
+
+def test_an_image_whose_file_differs_from_its_commit_is_named(deployed: Deployed) -> None:
+    """An image labelled as the live commit, but built from a context with one file changed."""
+    engine, settings = deployed.box.engine, deployed.box.settings
+    labels = engine.images.get(deployed.live.image_id).labels
+    context = tampered_context(deployed.repo.build_context(deployed.live.commit), f"trading/{CHANGED}")
+    forged, _ = engine.images.build(
+        fileobj=io.BytesIO(context),
+        custom_context=True,
+        labels=labels,
+        buildargs={"BASE_IMAGE": settings.base_image},
+        rm=True,
+        forcerm=True,
+    )
+    forged.tag(settings.image_repo, "live")
+    forged.tag(settings.image_repo, "forged")
+    compose_run(deployed, "up", "-d", "--force-recreate", "bot", "worker")
+    report = run_verify(deployed)
+    assert not report.ok
+    assert point(report, "label") == ()
+    for name in ("image", "bot container", "worker container"):
+        assert point(report, name) == (Difference(CHANGED, Kind.CHANGED),), name
+    assert "image differs (changed heartbeat.py)" in report.summary()
+
+
+def tampered_context(context: bytes, path: str) -> bytes:
+    """The same tar with one more line in `path`."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=io.BytesIO(context)) as source, tarfile.open(fileobj=out, mode="w") as target:
+        for member in source:
+            data = source.extractfile(member).read() if member.isfile() else None
+            if member.name == path:
+                data += b"\n# tampered\n"
+                member.size = len(data)
+            target.addfile(member, io.BytesIO(data) if data is not None else None)
+    return out.getvalue()
+
+
+def test_the_release_commit_is_read_from_git_not_the_working_tree(deployed: Deployed) -> None:
+    path: Path = deployed.box.repo / "trading" / CHANGED
+    before = path.read_text()
+    path.write_text(before + "\n# uncommitted\n")
+    try:
+        assert run_verify(deployed).ok
+    finally:
+        path.write_text(before)
