@@ -1,0 +1,193 @@
+"""Pipeline benchmark: figures, not assertions. `.venv/bin/python bench/bench_pipeline.py`
+
+In a throw-away repository and compose project (removed at the end, also on
+failure) it measures: a cold build (a fresh base image id, so none of this
+project's layers are cached) and a warm build of a code-only commit; the
+redeploy of that commit (build + deploy, whose procedure includes health and
+verify); verify alone; and the bot's downtime during the deploy (the gap between
+the old bot's last heartbeat tick and the new bot's first, sampled from the
+state volume by a read-only tap container), each beside a bare
+`docker compose up -d --force-recreate` of the same services in the same run.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import docker
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the bench reuses the integration tests' sandbox
+
+from deploy import baseimage, build, compose, engine, health, release, verify  # noqa: E402
+from deploy.config import Settings  # noqa: E402
+from deploy.git import Repository  # noqa: E402
+from tests.integration.sandbox import Sandbox  # noqa: E402
+
+T = TypeVar("T")
+TICK_SECONDS = "0.2"  # a fine tick, so the heartbeat gap measures the outage rather than the tick
+TAP_INTERVAL = "0.05"
+
+
+def quiet(_: str) -> None:
+    pass
+
+
+def timed(action: Callable[[], T]) -> tuple[float, T]:
+    start = time.perf_counter()
+    result = action()
+    return time.perf_counter() - start, result
+
+
+@dataclass(frozen=True)
+class Outage:
+    downtime: float
+    overlap: bool
+
+    def __str__(self) -> str:
+        return f"{self.downtime:.2f} s, overlap: {'YES' if self.overlap else 'no'}"
+
+
+def outage(samples: list[dict], old_host: str) -> Outage:
+    """Gap between the old bot's last tick and the new bot's first; overlap if the old ticked after it."""
+    old = [s["last_tick_ts"] for s in samples if s.get("hostname") == old_host]
+    new = [s["last_tick_ts"] for s in samples if s.get("hostname") not in (old_host, None)]
+    if not old or not new:
+        return Outage(float("nan"), False)
+    return Outage(min(new) - max(old), max(old) > min(new))
+
+
+class HeartbeatTap:
+    """A container that prints the bot's heartbeat every 50 ms from the state volume, mounted read-only."""
+
+    def __init__(self, engine: docker.DockerClient, settings: Settings, image: str) -> None:
+        script = f"while :; do cat /state/heartbeat/bot.json 2>/dev/null; sleep {TAP_INTERVAL}; done"
+        self.container = engine.containers.run(
+            image,
+            ["sh", "-c", script],
+            name=f"{settings.project}-tap-{uuid.uuid4().hex[:6]}",
+            volumes={settings.state_volume: {"bind": "/state", "mode": "ro"}},
+            detach=True,
+            network_disabled=True,
+        )
+
+    def stop(self) -> list[dict]:
+        logs = self.container.logs().decode()
+        self.container.remove(force=True, v=True)
+        return [json.loads(line) for line in logs.splitlines() if line.startswith("{")]
+
+
+def bot_host(settings: Settings, engine: docker.DockerClient) -> str:
+    return str(health.container_attrs(settings, engine, "bot")["Config"]["Hostname"])
+
+
+def during(box: Sandbox, base: str, action: Callable[[], T]) -> tuple[float, T, Outage]:
+    """Time `action` while tapping the bot's heartbeat; wait until the new bot has ticked a few times."""
+    old_host = bot_host(box.settings, box.engine)
+    tap = HeartbeatTap(box.engine, box.settings, base)
+    time.sleep(0.5)
+    seconds, result = timed(action)
+    time.sleep(1.0)
+    return seconds, result, outage(tap.stop(), old_host)
+
+
+def bare_recreate(box: Sandbox) -> None:
+    subprocess.run(
+        compose.up(engine.compose_argv(box.settings), box.settings),
+        input=(box.repo / "docker-compose.yml").read_text(),
+        text=True,
+        check=True,
+        capture_output=True,
+        env=compose.env(box.settings, os.environ),
+    )
+
+
+def fresh_base(engine_: docker.DockerClient, base: str, project: str) -> str:
+    """The base image under a new image id (one label more): nothing built on it is cached."""
+    dockerfile = f"FROM {base}\nLABEL io.tradebot.bench={project}\n".encode()
+    image, _ = engine_.images.build(fileobj=io.BytesIO(dockerfile), tag=f"{project}:bench-base", rm=True, forcerm=True)
+    return str(image.tags[0])
+
+
+def code_only_commit(box: Sandbox, n: int) -> str:
+    path = box.repo / "trading" / "strategy.py"
+    return box.commit(f"code-only change {n}", {"trading/strategy.py": path.read_text() + f"\n# bench {n}\n"})
+
+
+def run(box: Sandbox, base: str) -> list[tuple[str, str, str]]:
+    settings, eng, repo = box.settings, box.engine, Repository(box.repo)
+    rows: list[tuple[str, str, str]] = []
+    cold, _ = timed(lambda: build.build(settings, eng, repo, say=quiet))
+    rows.append(("cold build (fresh base id)", f"{cold:.2f} s", ""))
+    first, _ = timed(lambda: release.deploy(settings, eng, repo, say=quiet))
+    rows.append(("first deploy (no earlier release)", f"{first:.2f} s", ""))
+    code_only_commit(box, 1)
+
+    def redeploy() -> tuple[float, float]:
+        warm, _ = timed(lambda: build.build(settings, eng, repo, say=quiet))
+        dep, _ = timed(lambda: release.deploy(settings, eng, repo, say=quiet))
+        return warm, dep
+
+    total, (warm, dep), deploy_outage = during(box, base, redeploy)
+    rows.append(("warm build (code-only commit)", f"{warm:.2f} s", ""))
+    rows.append(("deploy incl. backup, health, verify", f"{dep:.2f} s", ""))
+    verify_times = [timed(lambda: verify.verify(settings, eng, repo))[0] for _ in range(5)]
+    bare, _, bare_outage = during(box, base, lambda: bare_recreate(box))
+    bare_healthy, _ = timed(lambda: health.wait_healthy(settings, eng, eng.images.get(settings.live_image).id))
+    rows += summary_rows(total, bare, bare + bare_healthy, verify_times, deploy_outage, bare_outage)
+    return rows
+
+
+def summary_rows(
+    redeploy: float, bare: float, bare_healthy: float, verifies: list[float], dep: Outage, raw: Outage
+) -> list[tuple[str, str, str]]:
+    median, low, high = statistics.median(verifies), min(verifies), max(verifies)
+    return [
+        ("redeploy: build + deploy + verify", f"{redeploy:.2f} s", "<= 10 s"),
+        ("bare compose up --force-recreate", f"{bare:.2f} s", ""),
+        ("bare recreate until healthy", f"{bare_healthy:.2f} s", ""),
+        ("redeploy / bare recreate", f"{redeploy / bare:.1f} x", "<= 4 x"),
+        ("redeploy / bare recreate until healthy", f"{redeploy / bare_healthy:.1f} x", ""),
+        ("verify alone (median of 5)", f"{median:.2f} s (min {low:.2f}, max {high:.2f})", "<= 1.5 s"),
+        ("bot downtime during deploy", str(dep), "<= 2 s, no overlap"),
+        ("bot downtime during bare recreate", str(raw), ""),
+    ]
+
+
+def table(rows: list[tuple[str, str, str]]) -> str:
+    header = ("measure", "figure", "target")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in [header, *rows])
+
+
+def main() -> None:
+    os.environ["TRADEBOT_TICK_SECONDS"] = TICK_SECONDS
+    eng = engine.client()
+    project = f"tradebot-bench{uuid.uuid4().hex[:6]}"
+    base = baseimage.resolve(Settings.from_env({}), eng)
+    with tempfile.TemporaryDirectory(prefix="tradebot-bench-") as tmp:
+        box = Sandbox.create(Path(tmp), project, base, eng)
+        try:
+            box.settings = Settings(
+                project=project, repo=box.repo, home=box.repo / ".tradebot", base_image=fresh_base(eng, base, project)
+            )
+            print(f"bench project {project} on {os.cpu_count()} CPUs, bot tick {TICK_SECONDS} s\n")
+            print(table(run(box, base)))
+        finally:
+            box.remove()
+
+
+if __name__ == "__main__":
+    main()
