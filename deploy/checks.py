@@ -88,20 +88,20 @@ def write_check(target: str, returncode: int, stderr: str) -> Check:
     return Check(target, "writing the root filesystem fails", refused, "" if refused else stderr.strip() or "it worked")
 
 
-def code_owner_check(target: str, owner: str, offending: str) -> Check:
-    files = offending.split()
-    ok = owner == "root" and not files
-    detail = f"{CODE_PATH} owned by {owner}" if owner != "root" else ", ".join(files[:5])
-    return Check(target, "code owned by root, not writable by the runtime user", ok, "" if ok else detail)
+def code_owner_check(target: str, offending: str) -> Check:
+    """`offending`: `find`'s `owner:mode path` lines of code files not owned by root, or writable."""
+    lines = [line.strip() for line in offending.splitlines() if line.strip()]
+    more = f" and {len(lines) - 5} more" if len(lines) > 5 else ""
+    return Check(target, "code owned by root, not writable by the runtime user", not lines, ", ".join(lines[:5]) + more)
 
 
 def inside_checks(target: str, container: Container) -> list[Check]:
     """Ask inside the container (testinfra over `docker exec`, as the container's runtime user)."""
     host = testinfra.get_host(f"docker://{container.id}")
     write = host.run(f"touch {WRITE_PROBE} && rm -f {WRITE_PROBE}")
-    offending = host.run(f"find {CODE_PATH} \\( ! -user 0 -o -writable \\) -print").stdout
+    offending = host.run(f"find {CODE_PATH} \\( ! -user 0 -o -writable \\) -printf '%u:%m %p\\n'").stdout
     return [
         user_check(target, process_uids(host.check_output("ps -A -o uid=,args="))),
         write_check(target, write.rc, write.stderr),
-        code_owner_check(target, host.file(CODE_PATH).user, offending),
+        code_owner_check(target, offending),
     ]

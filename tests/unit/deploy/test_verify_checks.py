@@ -82,6 +82,7 @@ def test_a_root_write_must_fail_because_the_filesystem_is_read_only() -> None:
 
 
 def test_code_must_be_root_owned_and_not_writable() -> None:
-    assert code_owner_check("bot", "root", "").ok
-    assert code_owner_check("bot", "tradebot", "").detail == "/app/trading owned by tradebot"
-    assert code_owner_check("bot", "root", "/app/trading/bot.py\n").detail == "/app/trading/bot.py"
+    assert code_owner_check("bot", "").ok
+    found = code_owner_check("bot", "tradebot:755 /app/trading\nroot:666 /app/trading/bot.py\n")
+    assert not found.ok
+    assert found.detail == "tradebot:755 /app/trading, root:666 /app/trading/bot.py"
