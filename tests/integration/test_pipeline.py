@@ -6,9 +6,11 @@ tasks call (`deploy.build.build`, `deploy.release.deploy` / `rollback`).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import tarfile
+import threading
 from collections.abc import Iterator
 
 import docker
@@ -68,6 +70,24 @@ def image_file(engine: docker.DockerClient, image: str, path: str) -> str:
         probe.remove(force=True, v=True)
 
 
+@contextlib.contextmanager
+def bot_lifecycle(box: Sandbox) -> Iterator[list[tuple[str, str]]]:
+    """Collect `(container id, action)` of the project's bot starting and dying, live, in the engine's order.
+
+    Live, not replayed with `since`: the engine keeps only its last 256 events.
+    """
+    labels = [f"com.docker.compose.project={box.settings.project}", "com.docker.compose.service=bot"]
+    stream = box.engine.events(decode=True, filters={"type": "container", "label": labels, "event": ["start", "die"]})
+    seen: list[tuple[str, str]] = []
+    reader = threading.Thread(target=lambda: seen.extend((e["id"], e["Action"]) for e in stream), daemon=True)
+    reader.start()
+    try:
+        yield seen
+    finally:
+        stream.close()
+        reader.join(timeout=10)
+
+
 def build_and_deploy(box: Sandbox, repo: Repository) -> release.Release:
     built = build.build(box.settings, box.engine, repo, say=quiet)
     return release.deploy(box.settings, box.engine, repo, rev=built.commit, say=quiet)
@@ -84,8 +104,11 @@ def test_build_deploy_verify_then_a_new_commit_then_rollback(sandbox: Sandbox) -
     assert verify(settings, engine, repo).ok
 
     second = sandbox.commit("release two", {MARKED: (sandbox.repo / MARKED).read_text() + MARKER})
-    two = build_and_deploy(sandbox, repo)
+    with bot_lifecycle(sandbox) as bot_events:
+        two = build_and_deploy(sandbox, repo)
     assert (two.commit, two.previous) == (second, first.commit)
+    (old_bot, died), (new_bot, started) = bot_events  # the old bot is gone before the new one starts
+    assert (died, started) == ("die", "start") and old_bot != new_bot
     assert all(MARKER in service_file(sandbox, service, MARKED) for service in ("bot", "worker"))
     assert verify(settings, engine, repo).ok
     assert engine.images.get(settings.previous_image).id == first.image_id
