@@ -70,6 +70,13 @@ def image_file(engine: docker.DockerClient, image: str, path: str) -> str:
         probe.remove(force=True, v=True)
 
 
+def volume_listing(engine: docker.DockerClient, image: str, volume: str) -> str:
+    listing = engine.containers.run(
+        image, ["ls", "-A", "/v"], volumes={volume: {"bind": "/v", "mode": "ro"}}, remove=True
+    )
+    return listing.decode()
+
+
 @contextlib.contextmanager
 def bot_lifecycle(box: Sandbox) -> Iterator[list[tuple[str, str]]]:
     """Collect `(container id, action)` of the project's bot starting and dying, live, in the engine's order.
@@ -113,6 +120,7 @@ def test_build_deploy_verify_then_a_new_commit_then_rollback(sandbox: Sandbox) -
     assert verify(settings, engine, repo).ok
     assert engine.images.get(settings.previous_image).id == first.image_id
     assert two.backup in [backup.name for backup in volumes.backups(settings, engine)]
+    assert "live_portfolio.json" in volume_listing(engine, sandbox.settings.base_image or "", two.backup or "")
 
     back = release.rollback(settings, engine, repo, say=quiet)
     assert (back.commit, back.previous) == (first.commit, second)
@@ -142,6 +150,9 @@ def test_an_uncommitted_edit_never_reaches_an_image(sandbox: Sandbox) -> None:
     with pytest.raises(DirtyImage):
         release.deploy(settings, engine, repo, say=quiet)
     assert not engine.containers.list(all=True, filters={"label": f"com.docker.compose.project={settings.project}"})
+    assert release.deploy(settings, engine, repo, force=True, say=quiet).image_id == dirty.image_id
+    assert service_file(sandbox, "bot", MARKED) == committed
+    assert verify(settings, engine, repo).ok
 
 
 def test_a_release_whose_bot_fails_health_is_rolled_back_and_the_old_one_keeps_running(sandbox: Sandbox) -> None:
