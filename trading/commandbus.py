@@ -2,6 +2,10 @@
 
 Status runs pending -> claimed -> running -> succeeded | failed.  A claim is one
 ``UPDATE ... RETURNING`` inside ``BEGIN IMMEDIATE``, so two workers never claim the same row.
+
+A worker that dies mid-command leaves its row behind; ``recover_abandoned`` settles rows held
+longer than a lease: ``claimed`` ones go back to ``pending`` (no handler ran), ``running`` ones
+fail with ``worker/abandoned`` (the handler may or may not have committed: the operator decides).
 """
 
 from __future__ import annotations
@@ -39,6 +43,15 @@ CREATE TABLE IF NOT EXISTS command_audit_log (
 );
 """
 FINAL = ("succeeded", "failed")
+ABANDONED = "worker/abandoned"
+REQUEUE_SQL = (
+    "UPDATE commands SET status = 'pending', claimed_by = NULL, claimed_at = NULL "
+    "WHERE status = 'claimed' AND claimed_at < ? RETURNING id, claimed_by"
+)
+ABANDON_SQL = (
+    "UPDATE commands SET status = 'failed', finished_at = ?, error = ? "
+    "WHERE status = 'running' AND claimed_at < ? RETURNING id, claimed_by"
+)
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -81,6 +94,22 @@ class CommandBus:
             self.conn.execute("ROLLBACK")
             raise
         return None if row is None else dict(row)
+
+    def recover_abandoned(self, lease_seconds: float, now: float) -> dict[str, list[int]]:
+        """Settle commands claimed more than ``lease_seconds`` ago and never finished."""
+        cutoff = now - lease_seconds
+        error = f"{ABANDONED}: its worker stopped mid-command; check the state and resubmit if needed"
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            requeued = self._settle(REQUEUE_SQL, (cutoff,), "requeued")
+            failed = self._settle(ABANDON_SQL, (now, error, cutoff), "abandoned")
+        return {"requeued": requeued, "failed": failed}
+
+    def _settle(self, sql: str, params: tuple, event: str) -> list[int]:
+        rows = self.conn.execute(sql, params).fetchall()
+        for row in rows:
+            self._audit(row["id"], event, {"claimed_by": row["claimed_by"]})
+        return sorted(row["id"] for row in rows)
 
     def start(self, command_id: int) -> None:
         with self.conn:

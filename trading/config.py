@@ -17,6 +17,7 @@ class Settings:
     state_dir: Path
     tick_seconds: float = 1.0
     worker_poll_seconds: float = 0.5
+    command_lease_seconds: float = 120.0
     symbols: tuple[str, ...] = tuple(DEFAULT_SYMBOLS.split(","))
     health_max_age: float | None = None
     starting_capital: float = 10_000.0
@@ -63,6 +64,7 @@ def from_env(env: Mapping[str, str]) -> Settings:
         state_dir=Path(env.get("TRADEBOT_STATE_DIR") or "/var/lib/tradebot"),
         tick_seconds=number("TRADEBOT_TICK_SECONDS", 1.0),
         worker_poll_seconds=number("TRADEBOT_WORKER_POLL_SECONDS", 0.5),
+        command_lease_seconds=number("TRADEBOT_COMMAND_LEASE_SECONDS", 120.0),
         symbols=tuple(s.strip() for s in (env.get("TRADEBOT_SYMBOLS") or DEFAULT_SYMBOLS).split(",") if s.strip()),
         health_max_age=float(max_age) if max_age else None,
         starting_capital=number("TRADEBOT_STARTING_CAPITAL", 10_000.0),

@@ -34,10 +34,20 @@ class Worker:
         self.code: dict[str, Any] = imported_code()
 
     def run(self, stop: StopSignal, max_iterations: int | None = None) -> None:
+        next_recovery = 0.0
         while not stop.stopping and (max_iterations is None or self.iterations < max_iterations):
+            if time.monotonic() >= next_recovery:
+                self.recover()
+                next_recovery = time.monotonic() + self.settings.command_lease_seconds
             worked = self.step()
             if not worked and (max_iterations is None or self.iterations < max_iterations):
                 stop.wait(self.settings.worker_poll_seconds)
+
+    def recover(self) -> None:
+        """Settle commands a dead worker left claimed or running beyond the lease."""
+        settled = self.bus.recover_abandoned(self.settings.command_lease_seconds, time.time())
+        if settled["requeued"] or settled["failed"]:
+            log.warning("abandoned commands: requeued %s, failed %s", settled["requeued"], settled["failed"])
 
     def step(self) -> bool:
         """One poll: run at most one command; True when one ran."""

@@ -138,3 +138,21 @@ def test_worker_heartbeat_written_each_poll(worker, tmp_path):
     worker.step()
     beat = (tmp_path / "heartbeat" / "worker.json").read_text()
     assert '"ticks": 2' in beat and '"role": "worker"' in beat
+
+
+def test_abandoned_commands_are_requeued_or_failed_after_the_lease(tmp_path, bus, worker, store):
+    claimed_only, mid_run, fresh = (submit(bus, "apply_profile", {"profile_id": "p", "version": 1}) for _ in range(3))
+    for cid in (claimed_only, mid_run):
+        assert bus.claim("dead-worker:1")["id"] == cid
+    bus.start(mid_run)
+    bus.conn.execute("UPDATE commands SET claimed_at = claimed_at - 600 WHERE id IN (?, ?)", (claimed_only, mid_run))
+    assert bus.claim("live-worker:2")["id"] == fresh  # held within the lease: left alone
+
+    worker.recover()
+
+    assert bus.get(claimed_only)["status"] == "pending" and bus.get(claimed_only)["claimed_by"] is None
+    assert bus.get(mid_run)["status"] == "failed" and bus.get(mid_run)["error"].startswith("worker/abandoned")
+    assert bus.get(fresh)["status"] == "claimed"
+    assert bus.audit_events(claimed_only)[-1] == "requeued" and bus.audit_events(mid_run)[-1] == "abandoned"
+    worker.step()
+    assert bus.get(claimed_only)["status"] == "succeeded"
