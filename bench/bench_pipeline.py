@@ -45,6 +45,18 @@ def quiet(_: str) -> None:
     pass
 
 
+class Timeline:
+    """A `say` that keeps each progress line with its offset: where a redeploy spends its time."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.lines: list[str] = []
+
+    def __call__(self, message: str) -> None:
+        if not message.startswith("  Step"):
+            self.lines.append(f"  +{time.perf_counter() - self.start:5.2f} s  {message}")
+
+
 def timed(action: Callable[[], T]) -> tuple[float, T]:
     start = time.perf_counter()
     result = action()
@@ -126,7 +138,7 @@ def code_only_commit(box: Sandbox, n: int) -> str:
     return box.commit(f"code-only change {n}", {"trading/strategy.py": path.read_text() + f"\n# bench {n}\n"})
 
 
-def run(box: Sandbox, base: str) -> list[tuple[str, str, str]]:
+def run(box: Sandbox, base: str, timeline: Timeline) -> list[tuple[str, str, str]]:
     settings, eng, repo = box.settings, box.engine, Repository(box.repo)
     rows: list[tuple[str, str, str]] = []
     cold, _ = timed(lambda: build.build(settings, eng, repo, say=quiet))
@@ -136,8 +148,9 @@ def run(box: Sandbox, base: str) -> list[tuple[str, str, str]]:
     code_only_commit(box, 1)
 
     def redeploy() -> tuple[float, float]:
-        warm, _ = timed(lambda: build.build(settings, eng, repo, say=quiet))
-        dep, _ = timed(lambda: release.deploy(settings, eng, repo, say=quiet))
+        timeline.start = time.perf_counter()
+        warm, _ = timed(lambda: build.build(settings, eng, repo, say=timeline))
+        dep, _ = timed(lambda: release.deploy(settings, eng, repo, say=timeline))
         return warm, dep
 
     total, (warm, dep), deploy_outage = during(box, base, redeploy)
@@ -184,7 +197,9 @@ def main() -> None:
                 project=project, repo=box.repo, home=box.repo / ".tradebot", base_image=fresh_base(eng, base, project)
             )
             print(f"bench project {project} on {os.cpu_count()} CPUs, bot tick {TICK_SECONDS} s\n")
-            print(table(run(box, base)))
+            timeline = Timeline()
+            print(table(run(box, base, timeline)))
+            print("\nthe redeploy, step by step:", *timeline.lines, sep="\n")
         finally:
             box.remove()
 
