@@ -124,27 +124,34 @@ def plan(
 
 
 def _switch(attempt: Attempt, target: ReleaseImage) -> Release:
-    settings, engine = attempt.settings, attempt.engine
     attempt.started = ledger.now()
-    before = tags.live_tags(settings, engine)
+    before = tags.live_tags(attempt.settings, attempt.engine)
     attempt.say(f"{attempt.event}: {target.commit[:12]} (image {target.image_id[7:19]}), was {_name(before.live)}")
+    backup = _backup(attempt, target, before)
     try:
-        backup = volumes.backup_state(settings, engine, baseimage.resolve(settings, engine))
-    except TradebotError as exc:
-        attempt.record(target, before, ledger.FAILED, exc.message)
-        raise
-    attempt.say(f"{attempt.event}: state backed up into {backup}" if backup else f"{attempt.event}: no state yet")
-    try:
-        tags.promote(settings, engine, target, before)
+        tags.promote(attempt.settings, attempt.engine, target, before)
         _start(attempt, target)
     except (TradebotError, docker.errors.DockerException) as exc:
         _recover(attempt, target, before, exc)
     attempt.record(target, before, ledger.SUCCEEDED)
-    tags.prune(settings, engine, attempt.say)
+    tags.prune(attempt.settings, attempt.engine, attempt.say)
     attempt.say(f"{attempt.event}: {target.commit[:12]} is live, healthy and verified")
-    return Release(
-        target.commit, target.image_id, target.code_digest, before.live.commit if before.live else "", backup
+    previous = before.live.commit if before.live else ""
+    return Release(target.commit, target.image_id, target.code_digest, previous, backup)
+
+
+def _backup(attempt: Attempt, target: ReleaseImage, before: tags.LiveTags) -> str | None:
+    """Back up the state volume before any container is touched; a failure changes nothing else."""
+    settings, engine = attempt.settings, attempt.engine
+    try:
+        backup = volumes.backup_state(settings, engine, baseimage.resolve(settings, engine))
+    except (TradebotError, docker.errors.DockerException) as exc:
+        attempt.record(target, before, ledger.FAILED, _cause(exc))
+        raise
+    attempt.say(
+        f"{attempt.event}: state backed up into {backup}" if backup else f"{attempt.event}: no state to back up"
     )
+    return backup
 
 
 def _start(attempt: Attempt, image: ReleaseImage) -> None:
