@@ -17,7 +17,7 @@ import docker
 import pytest
 
 from deploy import build, health, images, ledger, release, volumes
-from deploy.errors import DirtyImage, DirtyTree, RolledBack
+from deploy.errors import DeployError, DirtyImage, DirtyTree, RolledBack
 from deploy.git import Repository
 from deploy.verify import verify
 from tests.integration.sandbox import Sandbox
@@ -173,3 +173,18 @@ def test_a_release_whose_bot_fails_health_is_rolled_back_and_the_old_one_keeps_r
     last = ledger.read(settings.data_dir)[-1]
     assert (last.commit, last.outcome, last.previous) == (broken, ledger.ROLLED_BACK, good.commit)
     assert "bot" in last.cause
+
+
+def test_a_first_release_that_fails_health_is_taken_down_and_recorded(sandbox: Sandbox) -> None:
+    settings = dataclasses.replace(sandbox.settings, health_timeout=8)
+    repo, engine = Repository(sandbox.repo), sandbox.engine
+    broken = sandbox.commit("bot without heartbeat", {"trading/__main__.py": BROKEN_MAIN})
+    build.build(settings, engine, repo, say=quiet)
+
+    with pytest.raises(DeployError, match="no earlier release, bot and worker removed") as failed:
+        release.deploy(settings, engine, repo, say=quiet)
+    assert "service bot is not healthy" in str(failed.value)
+    assert not engine.containers.list(all=True, filters={"label": f"com.docker.compose.project={settings.project}"})
+    assert not engine.images.list(name=settings.live_image)
+    (entry,) = ledger.read(settings.data_dir)
+    assert (entry.commit, entry.outcome, entry.previous) == (broken, ledger.FAILED, "")
