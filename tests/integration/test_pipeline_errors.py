@@ -88,3 +88,10 @@ def test_not_a_repository_and_a_dirty_tree_are_refused_before_building(sandbox: 
     sandbox.write("trading/strategy.py", "# edited, not committed\n")
     refused(invoke(sandbox, "build"), 4, "uncommitted changes in trading/strategy.py", "--allow-dirty")
     assert not sandbox.engine.images.list(name=sandbox.settings.image_repo)
+
+
+def test_a_failing_dockerfile_step_is_named(sandbox: Sandbox) -> None:
+    dockerfile = (sandbox.repo / "Dockerfile").read_text()
+    sandbox.commit("a step that fails", {"Dockerfile": dockerfile + "RUN echo broken step && exit 3\n"})
+    line = refused(invoke(sandbox, "build"), 5, "image build failed at Step", "RUN echo broken step", "code: 3")
+    assert line.startswith("error: image build failed")
