@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 REVISION = "org.opencontainers.image.revision"
 CREATED = "org.opencontainers.image.created"
@@ -69,6 +70,11 @@ def build_error(chunk: Mapping[str, object]) -> str | None:
     detail = chunk.get("errorDetail")
     message = detail.get("message") if isinstance(detail, Mapping) else None
     return str(message or chunk["error"]).strip()
+
+
+def created_at(value: str) -> datetime:
+    """The engine's `Created` (RFC 3339 with up to nanoseconds, trailing zeros dropped): compare these, not strings."""
+    return datetime.fromisoformat(value)
 
 
 def prune_candidates(images: Iterable[ReleaseImage], repository: str, keep: int) -> list[str]:

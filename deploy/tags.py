@@ -72,7 +72,8 @@ def restore(settings: Settings, engine: docker.DockerClient, before: LiveTags) -
 
 def prune(settings: Settings, engine: docker.DockerClient, say: Callable[[str], None]) -> list[str]:
     """Untag release images beyond the newest `keep_releases`; an image in use by a container stays."""
-    found = sorted(engine.images.list(name=settings.image_repo), key=lambda i: i.attrs.get("Created", ""), reverse=True)
+    found = engine.images.list(name=settings.image_repo)
+    found.sort(key=lambda image: images.created_at(image.attrs["Created"]), reverse=True)
     releases = [ReleaseImage.from_labels(image.id, image.labels, image.tags) for image in found]
     removed = []
     for tag in images.prune_candidates(releases, settings.image_repo, settings.keep_releases):

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import docker
 import pytest
 
-from deploy import build, health, images, ledger, release, volumes
+from deploy import build, health, images, ledger, release, tags, volumes
 from deploy.errors import DeployError, DirtyImage, DirtyTree, RolledBack
 from deploy.git import Repository
 from deploy.verify import verify
@@ -188,3 +188,23 @@ def test_a_first_release_that_fails_health_is_taken_down_and_recorded(sandbox: S
     assert not engine.images.list(name=settings.live_image)
     (entry,) = ledger.read(settings.data_dir)
     assert (entry.commit, entry.outcome, entry.previous) == (broken, ledger.FAILED, "")
+
+
+def test_prune_untags_old_release_images_but_never_live_previous_or_the_base(sandbox: Sandbox) -> None:
+    settings = dataclasses.replace(sandbox.settings, keep_releases=1)
+    repo, engine = Repository(sandbox.repo), sandbox.engine
+    built = [build.build(settings, engine, repo, say=quiet)]
+    for n in (2, 3):
+        sandbox.commit(f"release {n}", {MARKED: (sandbox.repo / MARKED).read_text() + f"# {n}\n"})
+        built.append(build.build(settings, engine, repo, say=quiet))
+    engine.images.get(built[0].image_id).tag(settings.image_repo, "previous")
+    engine.images.get(built[2].image_id).tag(settings.image_repo, "live")
+
+    assert tags.prune(settings, engine, quiet) == [built[1].tag]
+    assert {tag for image in engine.images.list(name=settings.image_repo) for tag in image.tags} == {
+        built[0].tag,
+        settings.previous_image,
+        built[2].tag,
+        settings.live_image,
+    }
+    assert engine.images.get(settings.base_image or "")

@@ -63,3 +63,8 @@ def test_prune_keeps_the_newest_and_never_live_or_previous() -> None:
 def test_prune_never_touches_unlabelled_images() -> None:
     base = ReleaseImage("b", "", "", dirty=False, tags=("tb:base",))
     assert images.prune_candidates([base, release("i1", "tb:c1", commit="c1")], "tb", keep=0) == ["tb:c1"]
+
+
+def test_created_times_compare_as_times_not_strings() -> None:
+    assert images.created_at("2026-11-22T00:50:01.12345Z") < images.created_at("2026-11-22T00:50:01.123456789Z")
+    assert "2026-11-22T00:50:01.12345Z" > "2026-11-22T00:50:01.123456789Z"  # why: string order is wrong here
