@@ -101,7 +101,7 @@ def inside_checks(target: str, container: Container) -> list[Check]:
     write = host.run(f"touch {WRITE_PROBE} && rm -f {WRITE_PROBE}")
     offending = host.run(f"find {CODE_PATH} \\( ! -user 0 -o -writable \\) -printf '%u:%m %p\\n'").stdout
     return [
-        user_check(target, process_uids(host.check_output("ps -A -o uid=,args="))),
+        user_check(target, process_uids(host.run("ps -A -o uid=,args=").stdout)),
         write_check(target, write.rc, write.stderr),
         code_owner_check(target, offending),
     ]

@@ -114,7 +114,7 @@ def service_containers(settings: Settings, engine: docker.DockerClient) -> dict[
 def verify(settings: Settings, engine: docker.DockerClient, repo: Repository) -> VerifyReport:
     """Compare every point with the live release's commit and check both containers."""
     image = live_image(settings, engine)
-    release = release_of(settings, image)
+    release = repo.commit(release_of(settings, image)).sha  # UnknownRevision when this clone lacks it
     reference = repo.code_files(release)
     containers = service_containers(settings, engine)
     with ThreadPoolExecutor(max_workers=8) as pool:

@@ -2,7 +2,8 @@
 
 One deployment per module (the sandbox's first commit, through `deploy.release.deploy`);
 each tampering test changes it, runs verify, and the autouse `restored` fixture
-puts the release back and proves it verifies again, so the cases stay independent.
+puts the release back (when it no longer verifies) and proves it verifies again,
+so the cases stay independent.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from deploy import build, compose, health, release
 from deploy.build import BuiltImage
 from deploy.codecompare import Difference, Kind
 from deploy.engine import compose_argv
+from deploy.errors import UnknownRevision
 from deploy.git import Repository
 from deploy.verify import VerifyReport, verify
-from tests.integration.sandbox import Sandbox
+from tests.integration.sandbox import Sandbox, git
 
 CHANGED = "heartbeat.py"  # imported by the bot and the worker
 
@@ -76,6 +78,8 @@ def compose_run(d: Deployed, *args: str, override: str | None = None) -> None:
 @pytest.fixture(autouse=True)
 def restored(deployed: Deployed) -> Iterator[None]:
     yield
+    if run_verify(deployed).ok:
+        return
     engine, settings = deployed.box.engine, deployed.box.settings
     engine.images.get(deployed.live.image_id).tag(settings.image_repo, "live")
     compose_run(deployed, "up", "-d", "--force-recreate", "--remove-orphans", "bot", "worker")
@@ -186,3 +190,11 @@ def test_the_release_commit_is_read_from_git_not_the_working_tree(deployed: Depl
         assert run_verify(deployed).ok
     finally:
         path.write_text(before)
+
+
+def test_a_release_this_clone_lacks_is_a_named_error(deployed: Deployed, tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@t.invalid", "commit", "-q", "--allow-empty", "-m", "other")
+    with pytest.raises(UnknownRevision) as raised:
+        verify(deployed.box.settings, deployed.box.engine, Repository(tmp_path))
+    assert raised.value.rev == deployed.live.commit
