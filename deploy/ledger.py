@@ -51,7 +51,11 @@ def now() -> str:
 
 
 def operator() -> str:
-    return f"{getpass.getuser()}@{socket.gethostname()}"
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # a uid without a passwd entry, e.g. in a CI container
+        user = f"uid{os.getuid()}"
+    return f"{user}@{socket.gethostname()}"
 
 
 def path(data_dir: Path) -> Path:
