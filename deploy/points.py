@@ -62,7 +62,7 @@ def read_image(engine: docker.DockerClient, image: Image) -> Observation:
     try:
         return read_container("image", probe)
     finally:
-        probe.remove(force=True, v=True)  # the image declares a VOLUME: drop its anonymous volume too
+        probe.remove(force=True, v=True)  # an older image may declare a VOLUME: drop its anonymous volume too
 
 
 def read_label(image: Image, label: str) -> Observation:
