@@ -56,15 +56,24 @@ def mounts_checks(target: str, mounts: Sequence[Mapping[str, Any]]) -> list[Chec
     ]
 
 
-def inspect_checks(target: str, attrs: Mapping[str, Any], live_image_id: str) -> list[Check]:
-    """Judge a container from its inspect data against the live image."""
+def health_status(attrs: Mapping[str, Any]) -> str:
+    return ((attrs.get("State") or {}).get("Health") or {}).get("Status", "no healthcheck")
+
+
+def inspect_checks(target: str, attrs: Mapping[str, Any], live_image_id: str, probed: bool = False) -> list[Check]:
+    """Judge a container from its inspect data against the live image.
+
+    `probed`: its health-check command, run just now, passed; that counts while the engine says `starting`.
+    """
     image = attrs.get("Image", "")
-    health = ((attrs.get("State") or {}).get("Health") or {}).get("Status", "no healthcheck")
+    health = health_status(attrs)
+    healthy = health == "healthy" or (health == "starting" and probed)
+    detail = {"healthy": "", "starting": f"starting, probe {'passed' if probed else 'failed'}"}.get(health, health)
     return [
         Check(target, "runs the live image", image == live_image_id, "" if image == live_image_id else image[:19]),
         Check(target, "read-only root filesystem", bool(attrs["HostConfig"].get("ReadonlyRootfs"))),
         *mounts_checks(target, attrs.get("Mounts") or []),
-        Check(target, "healthy", health == "healthy", "" if health == "healthy" else health),
+        Check(target, "healthy", healthy, detail),
     ]
 
 

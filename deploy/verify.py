@@ -20,7 +20,7 @@ import docker.errors
 from docker.models.containers import Container
 from docker.models.images import Image
 
-from deploy import checks, codecompare, images, points
+from deploy import checks, codecompare, health, images, points
 from deploy.checks import Check
 from deploy.codecompare import Observation, PointResult
 from deploy.config import SERVICES, Settings
@@ -144,5 +144,6 @@ def _container_checks(service: str, running: list[Container], live_image_id: str
         return [Check(service, "running", False, "no running container")]
     one = Check(service, "one running container", len(running) == 1, ", ".join(c.name for c in running))
     container = running[0]
-    found = checks.inspect_checks(service, container.attrs, live_image_id)
+    probed = checks.health_status(container.attrs) == "starting" and health.probe(container)
+    found = checks.inspect_checks(service, container.attrs, live_image_id, probed)
     return [one, *found, *checks.inside_checks(service, container)]

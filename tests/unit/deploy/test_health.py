@@ -1,6 +1,6 @@
 from typing import Any
 
-from deploy.health import FAILED, HEALTHY, WAITING, Verdict, verdict
+from deploy.health import FAILED, HEALTHY, WAITING, Verdict, probe_argv, verdict
 
 
 def attrs(status: str = "running", health: str | None = "healthy", image: str = "sha256:a", **extra: Any) -> dict:
@@ -33,3 +33,9 @@ def test_a_container_of_another_image_or_none_fails() -> None:
     assert verdict(attrs(image="sha256:b"), "sha256:a").status == FAILED
     assert verdict(None, "sha256:a") == Verdict(FAILED, "it has no container")
     assert verdict(attrs(health=None), "sha256:a").status == FAILED
+
+
+def test_probe_argv_runs_the_health_check_command_as_docker_would() -> None:
+    assert probe_argv(["CMD", "python3", "-m", "trading", "health"]) == ["python3", "-m", "trading", "health"]
+    assert probe_argv(["CMD-SHELL", "test -f /x && true"]) == ["/bin/sh", "-c", "test -f /x && true"]
+    assert probe_argv(["NONE"]) is None and probe_argv(None) is None and probe_argv([]) is None

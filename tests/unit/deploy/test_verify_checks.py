@@ -86,3 +86,16 @@ def test_code_must_be_root_owned_and_not_writable() -> None:
     found = code_owner_check("bot", "tradebot:755 /app/trading\nroot:666 /app/trading/bot.py\n")
     assert not found.ok
     assert found.detail == "tradebot:755 /app/trading, root:666 /app/trading/bot.py"
+
+
+def test_starting_counts_as_healthy_only_when_the_probe_just_passed() -> None:
+    starting = {"Image": "sha256:a", "HostConfig": {"ReadonlyRootfs": True}, "Mounts": []}
+    starting["State"] = {"Health": {"Status": "starting"}}
+    by_probe = {
+        probed: next(c for c in inspect_checks("bot", starting, "sha256:a", probed) if c.name == "healthy")
+        for probed in (True, False)
+    }
+    assert by_probe[True].ok and not by_probe[False].ok
+    assert by_probe[False].detail == "starting, probe failed"
+    unhealthy = {**starting, "State": {"Health": {"Status": "unhealthy"}}}
+    assert not next(c for c in inspect_checks("bot", unhealthy, "sha256:a", True) if c.name == "healthy").ok
