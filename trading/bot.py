@@ -120,19 +120,6 @@ class Bot:
             log.error("save failed, source=%s: %s", source, exc)
 
     def beat(self) -> None:
-        now = time.time()
-        heartbeat.write(
-            self.settings.heartbeat_file("bot"),
-            {
-                "role": "bot",
-                "pid": os.getpid(),
-                "hostname": heartbeat.this_host(),
-                "started_at": self.started_at,
-                "ticks": self.ticks,
-                "last_tick_at": utcnow(),
-                "last_tick_ts": now,
-                "state_generation": self.holder.generation,
-                "coherence": {**self.holder.counters(), "save_error_count": self.save_errors},
-                "code": self.code,
-            },
-        )
+        coherence = {**self.holder.counters(), "save_error_count": self.save_errors}
+        beat = heartbeat.document("bot", self.started_at, self.ticks, self.holder.generation, coherence, self.code)
+        heartbeat.write(self.settings.heartbeat_file("bot"), beat)

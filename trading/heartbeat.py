@@ -5,17 +5,37 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from trading.atomic import replace_file
+from trading.document import utcnow
 
 
 def write(path: Path, doc: dict[str, Any]) -> None:
     """Atomic for readers; not fsynced, a heartbeat is worthless after a power loss anyway."""
     path.parent.mkdir(parents=True, exist_ok=True)
     replace_file(path, (json.dumps(doc, sort_keys=True) + "\n").encode(), durable=False)
+
+
+def document(
+    role: str, started_at: str, ticks: int, generation: int, coherence: dict[str, Any], code: dict[str, Any]
+) -> dict[str, Any]:
+    """The heartbeat of this process now (shape in docs/interfaces.md)."""
+    return {
+        "role": role,
+        "pid": os.getpid(),
+        "hostname": this_host(),
+        "started_at": started_at,
+        "ticks": ticks,
+        "last_tick_at": utcnow(),
+        "last_tick_ts": time.time(),
+        "state_generation": generation,
+        "coherence": coherence,
+        "code": code,
+    }
 
 
 def read(path: Path) -> dict[str, Any] | None:

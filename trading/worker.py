@@ -87,19 +87,7 @@ class Worker:
         log.warning("command %d %s failed: %s", cid, kind, message)
 
     def beat(self) -> None:
-        now = time.time()
-        heartbeat.write(
-            self.settings.heartbeat_file("worker"),
-            {
-                "role": "worker",
-                "pid": os.getpid(),
-                "hostname": heartbeat.this_host(),
-                "started_at": self.started_at,
-                "ticks": self.iterations,
-                "last_tick_at": utcnow(),
-                "last_tick_ts": now,
-                "state_generation": self.store.last_generation,
-                "coherence": {**vars(self.store.counters), "commands": dict(self.counts)},
-                "code": self.code,
-            },
-        )
+        coherence = {**vars(self.store.counters), "commands": dict(self.counts)}
+        generation = self.store.last_generation
+        beat = heartbeat.document("worker", self.started_at, self.iterations, generation, coherence, self.code)
+        heartbeat.write(self.settings.heartbeat_file("worker"), beat)
