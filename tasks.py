@@ -97,10 +97,12 @@ def rollback(c: Context, to: str = "") -> None:
         "force": "deploy an image built from a dirty working tree",
     }
 )
+@reported
 def release(c: Context, rev: str = "HEAD", allow_dirty: bool = False, force: bool = False) -> None:
     """Build, deploy and verify one commit: `invoke build deploy verify` in one task."""
-    build(c, rev=rev, allow_dirty=allow_dirty)
-    deploy(c, rev=rev, force=force)
+    sha = Repository(Settings.from_env().repo).commit(rev).sha  # resolved once: a new commit cannot slip in between
+    build(c, rev=sha, allow_dirty=allow_dirty)
+    deploy(c, rev=sha, force=force)
     verify(c)
 
 
