@@ -102,7 +102,7 @@ class HeartbeatTap:
 
 
 def bot_host(settings: Settings, engine: docker.DockerClient) -> str:
-    return str(health.container_attrs(settings, engine, "bot")["Config"]["Hostname"])
+    return str(health.service_container(settings, engine, "bot").attrs["Config"]["Hostname"])
 
 
 def during(box: Sandbox, base: str, action: Callable[[], T]) -> tuple[float, T, Outage]:

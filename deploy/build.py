@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 import docker
 import docker.errors
 
-from deploy import baseimage, images
+from deploy import baseimage, images, tags
 from deploy.config import Settings
 from deploy.errors import BuildFailed, DirtyTree
 from deploy.git import Commit, Repository
@@ -52,10 +52,10 @@ def build(
     dirty = _dirty(repo, commit, allow_dirty)
     tag = images.release_tag(settings.image_repo, commit.sha, dirty)
     digest = codedigest.digest(repo.code_files(commit.sha))
-    existing = _image_id(engine, tag)
+    existing = tags.get(engine, tag)
     if existing:
-        say(f"build: {tag} exists ({existing[7:19]}); reusing it")
-        return BuiltImage(commit.sha, existing, tag, digest, dirty, reused=True)
+        say(f"build: {tag} exists ({existing.image_id[7:19]}); reusing it")
+        return BuiltImage(commit.sha, existing.image_id, tag, digest, dirty, reused=True)
     say(f"build: {tag} from the committed tree of {commit.describe}{' (working tree dirty)' if dirty else ''}")
     labels = _labels(repo, commit, digest, dirty)
     image_id = _run_build(settings, engine, repo.build_context(commit.sha), tag, labels, say)
@@ -82,13 +82,6 @@ def _labels(repo: Repository, commit: Commit, digest: str, dirty: bool) -> dict[
         code_digest=digest,
         dirty=dirty,
     )
-
-
-def _image_id(engine: docker.DockerClient, ref: str) -> str | None:
-    try:
-        return engine.images.get(ref).id
-    except docker.errors.ImageNotFound:
-        return None
 
 
 def _run_build(

@@ -10,6 +10,9 @@ from collections.abc import Mapping, Sequence
 
 from deploy.config import SERVICES, Settings
 
+PROJECT_LABEL = "com.docker.compose.project"
+SERVICE_LABEL = "com.docker.compose.service"
+
 
 def base(prefix: Sequence[str], settings: Settings) -> list[str]:
     return [*prefix, "-f", "-", "-p", settings.project, "--project-directory", str(settings.repo)]
@@ -18,10 +21,6 @@ def base(prefix: Sequence[str], settings: Settings) -> list[str]:
 def up(prefix: Sequence[str], settings: Settings, services: Sequence[str] = SERVICES) -> list[str]:
     """Recreate `services` together from the live image, in one call (never two bots on one state)."""
     return [*base(prefix, settings), "up", "-d", "--force-recreate", "--no-build", "--pull", "never", *services]
-
-
-def stop(prefix: Sequence[str], settings: Settings, services: Sequence[str] = SERVICES) -> list[str]:
-    return [*base(prefix, settings), "stop", *services]
 
 
 def remove(prefix: Sequence[str], settings: Settings, services: Sequence[str] = SERVICES) -> list[str]:

@@ -28,7 +28,6 @@ OFFLINE_BASE_IMAGE = "tradebot-base:bookworm"
 SERVICES = ("bot", "worker")
 CODE_PATH = "/app/trading"
 STATE_PATH = "/var/lib/tradebot"
-RUNTIME_UID = 10001
 PROJECT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 

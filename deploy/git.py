@@ -45,9 +45,6 @@ class Repository:
             raise UnknownRevision(rev) from exc
         return Commit(obj.hexsha, obj.hexsha[:12], self._repo.git.describe("--always", obj.hexsha))
 
-    def describe_worktree(self) -> str:
-        return self._repo.git.describe("--always", "--dirty")
-
     def dirty_paths(self, paths: tuple[str, ...] = WATCHED_PATHS) -> list[str]:
         """Modified, staged or untracked files under `paths`, as `git status` names them."""
         out = self._repo.git.status("--porcelain", "--untracked-files=all", "--", *paths)

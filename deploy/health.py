@@ -19,6 +19,7 @@ from typing import Any
 import docker
 from docker.models.containers import Container
 
+from deploy import compose
 from deploy.config import SERVICES, Settings
 from deploy.errors import Unhealthy
 
@@ -74,14 +75,9 @@ def probe(container: Container) -> bool:
 
 
 def service_container(settings: Settings, engine: docker.DockerClient, service: str) -> Container | None:
-    labels = [f"com.docker.compose.project={settings.project}", f"com.docker.compose.service={service}"]
+    labels = [f"{compose.PROJECT_LABEL}={settings.project}", f"{compose.SERVICE_LABEL}={service}"]
     found = engine.containers.list(all=True, filters={"label": labels})
     return found[0] if found else None
-
-
-def container_attrs(settings: Settings, engine: docker.DockerClient, service: str) -> dict[str, Any] | None:
-    found = service_container(settings, engine, service)
-    return found.attrs if found else None
 
 
 def current_verdict(settings: Settings, engine: docker.DockerClient, service: str, image_id: str) -> Verdict:

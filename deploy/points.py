@@ -20,6 +20,7 @@ from docker.models.containers import Container
 from docker.models.images import Image
 
 from deploy.codecompare import Observation
+from deploy.compose import SERVICE_LABEL
 from deploy.config import CODE_PATH, STATE_PATH
 from trading import codedigest
 
@@ -71,7 +72,7 @@ def read_label(image: Image, label: str) -> Observation:
 
 def read_heartbeat(container: Container) -> dict[str, Any]:
     """A role's heartbeat document, read from inside its container (the state volume)."""
-    role = container.labels.get("com.docker.compose.service", "")
+    role = container.labels.get(SERVICE_LABEL, "")
     (_, data), *_ = tar_files(archive_bytes(container, heartbeat_path(role)))
     return json.loads(data)
 

@@ -49,10 +49,6 @@ class Runner:
 class PlanRunner(Runner):
     """Prints each command instead of running it."""
 
-    def __init__(self) -> None:
-        self.planned: list[list[str]] = []
-
     def run(self, argv: Sequence[str], **_: object) -> Result:
-        self.planned.append(list(argv))
         print("would run:", shlex.join(argv))
         return Result(0, "", "")

@@ -19,8 +19,8 @@ import docker.errors
 from docker.models.containers import Container
 
 from deploy import images, ledger, points
+from deploy.compose import PROJECT_LABEL, SERVICE_LABEL
 from deploy.config import Settings
-from deploy.verify import COMPOSE_PROJECT, COMPOSE_SERVICE
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ def container_state(attrs: Mapping[str, Any]) -> ContainerState:
     state = attrs.get("State") or {}
     return ContainerState(
         name=str(attrs.get("Name", "")).lstrip("/"),
-        service=((attrs.get("Config") or {}).get("Labels") or {}).get(COMPOSE_SERVICE, ""),
+        service=((attrs.get("Config") or {}).get("Labels") or {}).get(SERVICE_LABEL, ""),
         state=state.get("Status", ""),
         health=(state.get("Health") or {}).get("Status", "none"),
         image_id=attrs.get("Image", ""),
@@ -104,7 +104,7 @@ def heartbeat_of(beat: Mapping[str, Any], now: float) -> Heartbeat:
 
 
 def status(settings: Settings, engine: docker.DockerClient) -> Status:
-    containers = engine.containers.list(all=True, filters={"label": f"{COMPOSE_PROJECT}={settings.project}"})
+    containers = engine.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={settings.project}"})
     states = tuple(sorted((container_state(c.attrs) for c in containers), key=lambda s: (s.service, s.name)))
     return Status(settings.project, _release(settings, engine), states, _bot_heartbeat(containers))
 
@@ -118,7 +118,7 @@ def _release(settings: Settings, engine: docker.DockerClient) -> Release | None:
 
 
 def _bot_heartbeat(containers: Iterable[Container]) -> Heartbeat | None:
-    bots = [c for c in containers if c.labels.get(COMPOSE_SERVICE) == "bot" and c.status == "running"]
+    bots = [c for c in containers if c.labels.get(SERVICE_LABEL) == "bot" and c.status == "running"]
     if not bots:
         return None
     try:

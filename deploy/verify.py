@@ -20,15 +20,12 @@ import docker.errors
 from docker.models.containers import Container
 from docker.models.images import Image
 
-from deploy import checks, codecompare, health, images, points
+from deploy import checks, codecompare, compose, health, images, points
 from deploy.checks import Check
 from deploy.codecompare import Observation, PointResult
 from deploy.config import SERVICES, Settings
 from deploy.errors import ImageMissing, UnlabelledImage
 from deploy.git import Repository
-
-COMPOSE_PROJECT = "com.docker.compose.project"
-COMPOSE_SERVICE = "com.docker.compose.service"
 
 
 @dataclass(frozen=True)
@@ -106,8 +103,8 @@ def release_of(settings: Settings, image: Image) -> str:
 def service_containers(settings: Settings, engine: docker.DockerClient) -> dict[str, list[Container]]:
     """The running containers of each service of the project."""
     found: dict[str, list[Container]] = {service: [] for service in SERVICES}
-    for container in engine.containers.list(filters={"label": f"{COMPOSE_PROJECT}={settings.project}"}):
-        found.setdefault(container.labels.get(COMPOSE_SERVICE, ""), []).append(container)
+    for container in engine.containers.list(filters={"label": f"{compose.PROJECT_LABEL}={settings.project}"}):
+        found.setdefault(container.labels.get(compose.SERVICE_LABEL, ""), []).append(container)
     return found
 
 
