@@ -38,7 +38,10 @@ class Entry:
 
     @classmethod
     def from_json(cls, line: str) -> Entry:
+        """Raises ValueError (or TypeError, for a missing field) when the line is no entry."""
         data = json.loads(line)
+        if not isinstance(data, dict):
+            raise ValueError(f"not a ledger entry: {line[:40]!r}")
         names = {field.name for field in dataclasses.fields(cls)}
         return cls(**{key: value for key, value in data.items() if key in names})
 
@@ -73,7 +76,7 @@ def append(data_dir: Path, entry: Entry) -> None:
 
 
 def read(data_dir: Path) -> list[Entry]:
-    """Every entry, oldest first; a torn last line (crash mid-write) is skipped."""
+    """Every entry, oldest first; a line that is no entry (a torn last line after a crash) is skipped."""
     try:
         lines = path(data_dir).read_text().splitlines()
     except FileNotFoundError:
@@ -82,7 +85,7 @@ def read(data_dir: Path) -> list[Entry]:
     for line in lines:
         try:
             entries.append(Entry.from_json(line))
-        except (json.JSONDecodeError, TypeError):
+        except (ValueError, TypeError):
             continue
     return entries
 

@@ -69,9 +69,10 @@ def deployed_at(entries: Iterable[ledger.Entry], commit: str, image_id: str) -> 
 
 
 def read_ledger(settings: Settings) -> list[ledger.Entry]:
+    """The ledger, or nothing when it cannot be read at all (status must not fail on it)."""
     try:
         return ledger.read(settings.data_dir)
-    except (OSError, ValueError, TypeError, AttributeError):
+    except OSError:
         return []
 
 

@@ -36,3 +36,11 @@ def test_table_has_a_header_and_one_row_per_entry() -> None:
     rows = ledger.table([entry("a" * 40), entry("b" * 40, ledger.ROLLED_BACK)]).splitlines()
     assert rows[0].split() == ["finished_at", "event", "commit", "outcome", "previous", "by", "cause"]
     assert rows[2].split()[:4] == ["t1", "deploy", "b" * 12, "rolled_back"]
+
+
+def test_lines_that_are_no_entry_are_skipped(tmp_path: Path) -> None:
+    ledger.append(tmp_path, entry("a"))
+    with ledger.path(tmp_path).open("a") as out:
+        out.write('[1, 2]\n"text"\n{"event": "deploy"}\n')
+    ledger.append(tmp_path, entry("b"))
+    assert ledger.read(tmp_path) == [entry("a"), entry("b")]
