@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import tarfile
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -70,10 +71,28 @@ def read_label(image: Image, label: str) -> Observation:
     return Observation("label", declared_digest=(image.labels or {}).get(label))
 
 
+HEARTBEAT_READ_ATTEMPTS = 5
+UNREADABLE_HEARTBEAT = (docker.errors.NotFound, tarfile.TarError, ValueError)
+
+
 def read_heartbeat(container: Container) -> dict[str, Any]:
-    """A role's heartbeat document, read from inside its container (the state volume)."""
-    role = container.labels.get(SERVICE_LABEL, "")
-    (_, data), *_ = tar_files(archive_bytes(container, heartbeat_path(role)))
+    """A role's heartbeat document, read from inside its container (the state volume).
+
+    The process replaces the file by rename on every tick. The engine sizes the
+    tar header from one inode and may stream another, so an archive can come back
+    torn; a fresh read gets a whole file.
+    """
+    path = heartbeat_path(container.labels.get(SERVICE_LABEL, ""))
+    for attempt in range(1, HEARTBEAT_READ_ATTEMPTS):
+        try:
+            return read_json_file(container, path)
+        except (tarfile.TarError, ValueError):
+            time.sleep(0.05 * attempt)
+    return read_json_file(container, path)
+
+
+def read_json_file(container: Container, path: str) -> dict[str, Any]:
+    (_, data), *_ = tar_files(archive_bytes(container, path))
     return json.loads(data)
 
 
@@ -83,7 +102,7 @@ def read_imported(name: str, container: Container | None) -> Observation:
         return Observation(name, error=f"no running container for {name}")
     try:
         beat = read_heartbeat(container)
-    except (docker.errors.NotFound, ValueError):
+    except UNREADABLE_HEARTBEAT:
         return Observation(name, error=f"no readable heartbeat in {container.name}")
     if beat.get("hostname") != container.attrs["Config"]["Hostname"]:
         return Observation(name, error=f"heartbeat is from host {beat.get('hostname')!r}, not {container.name}")

@@ -124,7 +124,7 @@ def _bot_heartbeat(containers: Iterable[Container]) -> Heartbeat | None:
         return None
     try:
         return heartbeat_of(points.read_heartbeat(bots[0]), time.time())
-    except (docker.errors.NotFound, ValueError):
+    except points.UNREADABLE_HEARTBEAT:
         return None
 
 

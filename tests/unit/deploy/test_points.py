@@ -1,0 +1,66 @@
+"""Reading a heartbeat the process keeps replacing: a torn archive is read again."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from collections.abc import Iterator
+
+import pytest
+
+from deploy import points
+from deploy.compose import SERVICE_LABEL
+
+
+def archive(name: str, content: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        info = tarfile.TarInfo(name)
+        info.size = len(content)
+        tar.addfile(info, io.BytesIO(content))
+    return buffer.getvalue()
+
+
+def torn(name: str, content: bytes) -> bytes:
+    """What the engine streams when the file is replaced between its stat and its read."""
+    whole = archive(name, content)
+    return whole[: 512 + len(content) // 2]
+
+
+class Replaying:
+    """A container whose archive reads return the given tars in turn."""
+
+    def __init__(self, *tars: bytes) -> None:
+        self.labels = {SERVICE_LABEL: "bot"}
+        self.tars: Iterator[bytes] = iter(tars)
+        self.reads = 0
+
+    def get_archive(self, path: str) -> tuple[list[bytes], dict[str, object]]:
+        assert path == points.heartbeat_path("bot")
+        self.reads += 1
+        return [next(self.tars)], {}
+
+
+BEAT = json.dumps({"role": "bot", "pad": "x" * 3000}).encode()
+
+
+def test_a_torn_archive_is_an_error_not_a_short_file() -> None:
+    with pytest.raises(tarfile.TarError):
+        list(points.tar_files(torn("bot.json", BEAT)))
+
+
+def test_a_torn_heartbeat_read_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(points.time, "sleep", lambda _: None)
+    container = Replaying(torn("bot.json", BEAT), torn("bot.json", BEAT), archive("bot.json", BEAT))
+    assert points.read_heartbeat(container)["role"] == "bot"  # type: ignore[arg-type]
+    assert container.reads == 3
+
+
+def test_a_heartbeat_torn_on_every_attempt_is_reported_unreadable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(points.time, "sleep", lambda _: None)
+    container = Replaying(*[torn("bot.json", BEAT)] * points.HEARTBEAT_READ_ATTEMPTS)
+    container.name = "tradebot-bot-1"  # type: ignore[attr-defined]
+    observation = points.read_imported("bot imported", container)  # type: ignore[arg-type]
+    assert observation.error == "no readable heartbeat in tradebot-bot-1"
+    assert container.reads == points.HEARTBEAT_READ_ATTEMPTS
