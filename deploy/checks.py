@@ -56,6 +56,14 @@ def mounts_checks(target: str, mounts: Sequence[Mapping[str, Any]]) -> list[Chec
     ]
 
 
+def running_check(target: str, attrs: Mapping[str, Any]) -> Check:
+    """Running, not restarting or paused: only then can anything be asked inside."""
+    state = attrs.get("State") or {}
+    status = state.get("Status", "unknown")
+    detail = f"{status}, exit code {state.get('ExitCode')}, restarted {attrs.get('RestartCount', 0)} times"
+    return Check(target, "running", status == "running", "" if status == "running" else detail)
+
+
 def health_status(attrs: Mapping[str, Any]) -> str:
     return ((attrs.get("State") or {}).get("Health") or {}).get("Status", "no healthcheck")
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import docker
+import docker.errors
 from docker.models.containers import Container
 
 from deploy import compose
@@ -71,7 +72,12 @@ def probe_argv(test: Sequence[str] | None) -> list[str] | None:
 def probe(container: Container) -> bool:
     """Run the container's health-check command now; True when it passes."""
     argv = probe_argv((container.attrs.get("Config", {}).get("Healthcheck") or {}).get("Test"))
-    return argv is not None and container.exec_run(argv).exit_code == 0
+    if argv is None:
+        return False
+    try:
+        return container.exec_run(argv).exit_code == 0
+    except docker.errors.APIError:  # it stopped or is restarting since it was inspected: the probe did not pass
+        return False
 
 
 def service_container(settings: Settings, engine: docker.DockerClient, service: str) -> Container | None:

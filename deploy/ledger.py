@@ -35,6 +35,7 @@ class Entry:
     outcome: str
     cause: str = ""
     previous: str = ""
+    dirty: bool = False
 
     @classmethod
     def from_json(cls, line: str) -> Entry:
@@ -110,7 +111,7 @@ def _row(entry: Entry) -> tuple[str, ...]:
     return (
         entry.finished_at,
         entry.event,
-        entry.commit[:12],
+        entry.commit[:12] + ("-dirty" if entry.dirty else ""),
         entry.outcome,
         entry.previous[:12],
         entry.by,

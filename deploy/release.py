@@ -57,7 +57,7 @@ class Attempt:
         previous = before.live.commit if before.live else ""
         entry = ledger.Entry(
             self.event, target.commit, target.image_id, target.code_digest, self.started, ledger.now(),
-            ledger.operator(), outcome, cause, previous,
+            ledger.operator(), outcome, cause, previous, target.dirty,
         )  # fmt: skip
         ledger.append(self.settings.data_dir, entry)
 

@@ -141,6 +141,9 @@ def _container_checks(service: str, running: list[Container], live_image_id: str
         return [Check(service, "running", False, "no running container")]
     one = Check(service, "one running container", len(running) == 1, ", ".join(c.name for c in running))
     container = running[0]
+    alive = checks.running_check(service, container.attrs)
+    if not alive.ok:  # restarting or paused: nothing can be asked inside
+        return [alive, one, *checks.inspect_checks(service, container.attrs, live_image_id)]
     probed = checks.health_status(container.attrs) == "starting" and health.probe(container)
     found = checks.inspect_checks(service, container.attrs, live_image_id, probed)
-    return [one, *found, *checks.inside_checks(service, container)]
+    return [alive, one, *found, *checks.inside_checks(service, container)]

@@ -101,6 +101,7 @@ def build_and_deploy(box: Sandbox, repo: Repository) -> release.Release:
 
 
 def test_build_deploy_verify_then_a_new_commit_then_rollback(sandbox: Sandbox) -> None:
+    sandbox = dataclasses.replace(sandbox, settings=dataclasses.replace(sandbox.settings, keep_backups=1))
     repo, engine, settings = Repository(sandbox.repo), sandbox.engine, sandbox.settings
     first = build.build(settings, engine, repo, say=quiet)
     labels = engine.images.get(settings.release_image(first.commit)).labels
@@ -124,6 +125,7 @@ def test_build_deploy_verify_then_a_new_commit_then_rollback(sandbox: Sandbox) -
 
     back = release.rollback(settings, engine, repo, say=quiet)
     assert (back.commit, back.previous) == (first.commit, second)
+    assert [backup.name for backup in volumes.backups(settings, engine)] == [back.backup]  # kept 1 deep
     assert not any(MARKER in service_file(sandbox, service, MARKED) for service in ("bot", "worker"))
     report = verify(settings, engine, repo)
     assert report.ok and report.release == first.commit
@@ -151,6 +153,7 @@ def test_an_uncommitted_edit_never_reaches_an_image(sandbox: Sandbox) -> None:
         release.deploy(settings, engine, repo, say=quiet)
     assert not engine.containers.list(all=True, filters={"label": f"com.docker.compose.project={settings.project}"})
     assert release.deploy(settings, engine, repo, force=True, say=quiet).image_id == dirty.image_id
+    assert ledger.read(settings.data_dir)[-1].dirty
     assert service_file(sandbox, "bot", MARKED) == committed
     assert verify(settings, engine, repo).ok
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import docker
 import docker.errors
 import pytest
+
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 STATE = "/var/lib/tradebot"
@@ -59,20 +60,11 @@ def saved(container) -> dict:
     return json.loads(out) if code == 0 else {"generation": 0, "state": {"positions": {}}}
 
 
-def wait_for(check: Callable[[], object], timeout: float, what: str) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := check():
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_commands_survive_a_fast_ticking_bot_across_containers(pair):
     bot, worker = pair["bot"], pair["worker"]
-    wait_for(lambda: run(bot, "health")[0] == 0, 60, "a healthy bot")
-    wait_for(lambda: run(worker, "health", "--role", "worker")[0] == 0, 60, "a healthy worker")
-    held = wait_for(lambda: saved(bot)["state"]["positions"], 60, "an open position")
+    wait_for(lambda: run(bot, "health")[0] == 0, 60, "a healthy bot", every=0.2)
+    wait_for(lambda: run(worker, "health", "--role", "worker")[0] == 0, 60, "a healthy worker", every=0.2)
+    held = wait_for(lambda: saved(bot)["state"]["positions"], 60, "an open position", every=0.2)
     expected = {}
     for symbol, pos in held.items():
         fields = {}
@@ -92,7 +84,7 @@ def test_commands_survive_a_fast_ticking_bot_across_containers(pair):
             expected[symbol] = {"position_id": pos["position_id"], **fields}
     assert expected, "no command took effect"
     generation = saved(bot)["generation"]
-    wait_for(lambda: saved(bot)["generation"] >= generation + 10, 60, "ten more saves")
+    wait_for(lambda: saved(bot)["generation"] >= generation + 10, 60, "ten more saves", every=0.2)
     bot.stop(timeout=10)
     final = saved(worker)["state"]["positions"]
     for symbol, fields in expected.items():

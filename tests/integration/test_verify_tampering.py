@@ -19,6 +19,7 @@ from pathlib import Path
 
 import docker
 import pytest
+from docker.models.containers import Container
 
 from deploy import build, compose, health, release
 from deploy.build import BuiltImage
@@ -28,6 +29,7 @@ from deploy.errors import UnknownRevision
 from deploy.git import Repository
 from deploy.verify import VerifyReport, verify
 from tests.integration.sandbox import Sandbox, git
+from tests.waiting import wait_for
 
 CHANGED = "heartbeat.py"  # imported by the bot and the worker
 
@@ -72,7 +74,8 @@ def compose_run(d: Deployed, *args: str, override: str | None = None) -> None:
         extra.write_text(override)
         files += ["-f", str(extra)]
     argv = [*compose_argv(d.box.settings), *files, "-p", d.box.settings.project, *args]
-    subprocess.run(argv, check=True, capture_output=True, env=compose.env(d.box.settings, os.environ))
+    done = subprocess.run(argv, capture_output=True, text=True, env=compose.env(d.box.settings, os.environ))
+    assert done.returncode == 0, done.stderr
 
 
 @pytest.fixture(autouse=True)
@@ -109,7 +112,7 @@ def test_a_clean_deploy_verifies_with_all_points_equal(deployed: Deployed) -> No
     assert "bot imported" in names
     assert {p.digest for p in report.points[:5]} == {deployed.live.code_digest}
     assert report.head_ahead == 1  # release B is committed, not deployed
-    assert len(report.checks) == 18
+    assert len(report.checks) == 20
 
 
 def test_a_worker_of_another_release_is_named(deployed: Deployed) -> None:
@@ -121,6 +124,45 @@ def test_a_worker_of_another_release_is_named(deployed: Deployed) -> None:
     assert point(report, "bot container") == ()
     assert ("worker", "runs the live image") in failed_checks(report)
     assert "worker container differs (changed heartbeat.py)" in report.summary()
+
+
+def test_a_worker_in_a_restart_loop_is_named_and_nothing_is_asked_inside(deployed: Deployed) -> None:
+    """Root without capabilities cannot enter the runtime user's 0700 state directories: it crashes, again and again."""
+    compose_run(deployed, "up", "-d", "--no-deps", "worker", override='services:\n  worker:\n    user: "0:0"\n')
+    wait_for(lambda: worker(deployed).attrs["RestartCount"] > 0, timeout=30, what="the worker's restart")
+    report = run_verify(deployed)
+    assert not report.ok
+    running = next(c for c in report.checks if (c.target, c.name) == ("worker", "running"))
+    assert not running.ok and "restart" in running.detail
+    assert ("worker", "process runs as non-root") not in {(c.target, c.name) for c in report.checks}
+
+
+def test_a_worker_running_as_root_with_the_docker_socket_is_named(deployed: Deployed) -> None:
+    """Root that may override file permissions, a writable root and the engine's socket: each named."""
+    rootstate = f"{deployed.box.settings.project}_rootstate"  # its own files stay off the release's state
+    override = (
+        'services:\n  worker:\n    user: "0:0"\n    read_only: false\n    cap_add: [DAC_OVERRIDE]\n'
+        "    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n      - rootstate:/var/lib/tradebot\n"
+        f"volumes:\n  rootstate:\n    name: {rootstate}\n"
+    )
+    compose_run(deployed, "up", "-d", "--no-deps", "worker", override=override)
+    report = run_verify(deployed)
+    assert not report.ok
+    assert point(report, "worker container") == ()  # the right code, run the wrong way
+    assert failed_checks(report) == {
+        ("worker", "process runs as non-root"),
+        ("worker", "no Docker socket mounted"),
+        ("worker", "read-only root filesystem"),
+        ("worker", "writing the root filesystem fails"),
+        ("worker", "code owned by root, not writable by the runtime user"),
+    }
+
+
+def worker(d: Deployed) -> Container:
+    found = health.service_container(d.box.settings, d.box.engine, "worker")
+    assert found is not None
+    found.reload()
+    return found
 
 
 def test_a_volume_over_the_code_path_is_named(deployed: Deployed) -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.process.conftest import run_cli, wait_for
+from tests.process.conftest import run_cli
+from tests.waiting import wait_for
 from trading.codedigest import package_root, tree_files
 from trading.document import Document, encode
 from trading.migrations import new_state

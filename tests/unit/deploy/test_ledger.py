@@ -44,3 +44,9 @@ def test_lines_that_are_no_entry_are_skipped(tmp_path: Path) -> None:
         out.write('[1, 2]\n"text"\n{"event": "deploy"}\n')
     ledger.append(tmp_path, entry("b"))
     assert ledger.read(tmp_path) == [entry("a"), entry("b")]
+
+
+def test_a_release_of_a_dirty_build_says_so_in_the_table() -> None:
+    dirty = Entry("deploy", "c" * 40, "sha256:c", "dc", "t0", "t1", "op@host", ledger.SUCCEEDED, dirty=True)
+    assert ledger.table([dirty]).splitlines()[1].split()[2] == "c" * 12 + "-dirty"
+    assert Entry.from_json(dirty.to_json()).dirty

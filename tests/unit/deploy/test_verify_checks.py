@@ -6,6 +6,7 @@ from deploy.checks import (
     is_docker_socket,
     overlaps_code_path,
     process_uids,
+    running_check,
     user_check,
     write_check,
 )
@@ -19,7 +20,7 @@ def attrs(**changes: object) -> dict:
         "Image": LIVE,
         "HostConfig": {"ReadonlyRootfs": True},
         "Mounts": [STATE_MOUNT],
-        "State": {"Running": True, "Health": {"Status": "healthy"}},
+        "State": {"Status": "running", "Running": True, "Health": {"Status": "healthy"}},
     }
     return {**base, **changes}
 
@@ -99,3 +100,11 @@ def test_starting_counts_as_healthy_only_when_the_probe_just_passed() -> None:
     assert by_probe[False].detail == "starting, probe failed"
     unhealthy = {**starting, "State": {"Health": {"Status": "unhealthy"}}}
     assert not next(c for c in inspect_checks("bot", unhealthy, "sha256:a", True) if c.name == "healthy").ok
+
+
+def test_a_restarting_container_fails_running_with_its_exit_code_and_restarts() -> None:
+    assert running_check("bot", attrs()).ok
+    looping = attrs(State={"Status": "restarting", "ExitCode": 1}, RestartCount=5)
+    check = running_check("worker", looping)
+    assert not check.ok
+    assert check.failure() == "worker fails 'running' (restarting, exit code 1, restarted 5 times)"
