@@ -11,9 +11,10 @@ import sys
 
 from invoke import Context, task
 
-from deploy import baseimage, engine, ledger
+from deploy import baseimage, engine, ledger, volumes
 from deploy import build as building
 from deploy import release as releasing
+from deploy import restore as restoring
 from deploy import status as statusreport
 from deploy import verify as verification
 from deploy.cli import reported
@@ -112,6 +113,25 @@ def releases(c: Context, json: bool = False) -> None:
     """Show the release ledger: every deploy and rollback attempt, its outcome and cause."""
     entries = ledger.read(Settings.from_env().data_dir)
     print("\n".join(entry.to_json() for entry in entries) if json else ledger.table(entries))
+
+
+@task(help={"json": "print the backups as JSON: [{name, created}], newest first"})
+@reported
+def backups(c: Context, json: bool = False) -> None:
+    """List the state volume's backups, newest first (each deploy, rollback and restore makes one)."""
+    settings = Settings.from_env()
+    print(volumes.output(volumes.backups(settings, engine.client()), as_json=json))
+
+
+@task(help={"backup": "the backup volume to restore (default: the newest; `invoke backups` lists them)"})
+@reported
+def restore(c: Context, backup: str = "") -> None:
+    """Put a state backup back: stop bot and worker, keep the current state as a backup, copy, start, verify.
+
+    When the live release does not come up healthy on it, the state from before is put back (non-zero exit).
+    """
+    settings = Settings.from_env()
+    restoring.restore(settings, engine.client(), Repository(settings.repo), name=backup or None)
 
 
 @task(

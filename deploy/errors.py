@@ -16,6 +16,7 @@ TradebotError                 what went wrong + what to do next (`hint`), exit c
 │   ├── UnlabelledImage       the live image carries no release labels
 │   └── DirtyImage            the image was built from a dirty tree
 ├── LockHeld                  another deploy runs
+├── BackupMissing             no state backup of that name
 ├── DeployError               a deploy did not reach a healthy, verified state
 │   ├── Unhealthy             a service did not become healthy in time
 │   └── RolledBack            a deploy failed and the previous release runs again
@@ -139,6 +140,18 @@ class LockHeld(TradebotError):
         self.holder = holder
         self.since = since
         self.path = path
+
+
+class BackupMissing(TradebotError):
+    exit_code = 5
+
+    def __init__(self, name: str | None, available: Sequence[str]) -> None:
+        what = f"no state backup named {name}" if name else "no state backup exists"
+        shown = ", ".join(available[:3]) + (" …" if len(available) > 3 else "")
+        hint = f"pick one of {shown} (`invoke backups`)" if available else "a deploy or rollback makes one"
+        super().__init__(what, hint)
+        self.name = name
+        self.available = list(available)
 
 
 class DeployError(TradebotError):

@@ -36,6 +36,8 @@ class Entry:
     cause: str = ""
     previous: str = ""
     dirty: bool = False
+    backup: str = ""
+    restored_from: str = ""
 
     @classmethod
     def from_json(cls, line: str) -> Entry:

@@ -52,12 +52,14 @@ class Attempt:
     event: str
     compose: tuple[str, ...] = ()
     started: str = ""
+    backup: str = ""
+    restored_from: str = ""
 
     def record(self, target: ReleaseImage, before: tags.LiveTags, outcome: str, cause: str = "") -> None:
         previous = before.live.commit if before.live else ""
         entry = ledger.Entry(
             self.event, target.commit, target.image_id, target.code_digest, self.started, ledger.now(),
-            ledger.operator(), outcome, cause, previous, target.dirty,
+            ledger.operator(), outcome, cause, previous, target.dirty, self.backup, self.restored_from,
         )  # fmt: skip
         ledger.append(self.settings.data_dir, entry)
 
@@ -119,7 +121,7 @@ def plan(
     print(f"would tag {target.image_id[7:19]} ({target.commit[:12]}) as {settings.live_image}")
     if before.live and before.live.image_id != target.image_id:
         print(f"would tag {before.live.image_id[7:19]} ({before.live.commit[:12]}) as {settings.previous_image}")
-    _compose_up(Attempt(settings, engine, repo, PlanRunner(), print, "plan", compose_argv(settings)), target)
+    compose_up(Attempt(settings, engine, repo, PlanRunner(), print, "plan", compose_argv(settings)), target)
     print("would wait for bot and worker to be healthy, verify, record the release and prune old images")
 
 
@@ -130,7 +132,7 @@ def _switch(attempt: Attempt, target: ReleaseImage) -> Release:
     backup = _backup(attempt, target, before)
     try:
         tags.promote(attempt.settings, attempt.engine, target, before)
-        _start(attempt, target)
+        start_verified(attempt, target)
     except (TradebotError, docker.errors.DockerException) as exc:
         _recover(attempt, target, before, exc)
     attempt.record(target, before, ledger.SUCCEEDED)
@@ -146,16 +148,17 @@ def _backup(attempt: Attempt, target: ReleaseImage, before: tags.LiveTags) -> st
     try:
         backup = volumes.backup_state(settings, engine, baseimage.resolve(settings, engine))
     except (TradebotError, docker.errors.DockerException) as exc:
-        attempt.record(target, before, ledger.FAILED, _cause(exc))
+        attempt.record(target, before, ledger.FAILED, cause_of(exc))
         raise
     attempt.say(
         f"{attempt.event}: state backed up into {backup}" if backup else f"{attempt.event}: no state to back up"
     )
+    attempt.backup = backup or ""
     return backup
 
 
-def _start(attempt: Attempt, image: ReleaseImage) -> None:
-    _compose_up(attempt, image)
+def start_verified(attempt: Attempt, image: ReleaseImage) -> None:
+    compose_up(attempt, image)
     attempt.say(f"{attempt.event}: waiting for bot and worker to be healthy …")
     health.wait_healthy(attempt.settings, attempt.engine, image.image_id)
     report = verification.verify(attempt.settings, attempt.engine, attempt.repo)
@@ -163,7 +166,7 @@ def _start(attempt: Attempt, image: ReleaseImage) -> None:
         raise VerifyFailed(report.release, report.summary())
 
 
-def _compose_up(attempt: Attempt, image: ReleaseImage) -> None:
+def compose_up(attempt: Attempt, image: ReleaseImage) -> None:
     argv = compose.up(attempt.compose, attempt.settings)
     attempt.runner.run(
         argv,
@@ -174,9 +177,9 @@ def _compose_up(attempt: Attempt, image: ReleaseImage) -> None:
 
 def _recover(attempt: Attempt, target: ReleaseImage, before: tags.LiveTags, exc: Exception) -> None:
     """Put the earlier release back (or remove the failed services when there is none); always raises."""
-    cause = _cause(exc)
+    cause = cause_of(exc)
     if before.live is None:
-        _remove_services(attempt, target)
+        remove_services(attempt, target)
         tags.restore(attempt.settings, attempt.engine, before)
         attempt.record(target, before, ledger.FAILED, cause)
         raise DeployError(
@@ -186,24 +189,25 @@ def _recover(attempt: Attempt, target: ReleaseImage, before: tags.LiveTags, exc:
     attempt.say(f"{attempt.event}: {cause}; rolling back to {before.live.commit[:12]} …")
     try:
         tags.restore(attempt.settings, attempt.engine, before)
-        _start(attempt, before.live)
+        start_verified(attempt, before.live)
     except (TradebotError, docker.errors.DockerException) as again:
-        attempt.record(target, before, ledger.FAILED, f"{cause}; rollback failed: {_cause(again)}")
+        attempt.record(target, before, ledger.FAILED, f"{cause}; rollback failed: {cause_of(again)}")
         raise DeployError(
-            f"{attempt.event} of {target.commit[:12]} failed ({cause}) and rolling back failed too ({_cause(again)})",
+            f"{attempt.event} of {target.commit[:12]} failed ({cause}) and rolling back failed too ({cause_of(again)})",
             "look at `docker compose ps` and the containers' logs; the state backup volume is untouched",
         ) from again
     attempt.record(target, before, ledger.ROLLED_BACK, cause)
     raise RolledBack(target.commit, cause, before.live.commit) from exc
 
 
-def _remove_services(attempt: Attempt, image: ReleaseImage) -> None:
+def remove_services(attempt: Attempt, image: ReleaseImage, check: bool = False) -> None:
+    """Stop and remove bot and worker (`compose rm --stop`: each gets its stop grace period to save)."""
     argv = compose.remove(attempt.compose, attempt.settings)
     compose_file = attempt.repo.file_at(image.commit, "docker-compose.yml")
-    attempt.runner.run(argv, env=compose.env(attempt.settings, os.environ), input=compose_file, check=False)
+    attempt.runner.run(argv, env=compose.env(attempt.settings, os.environ), input=compose_file, check=check)
 
 
-def _cause(exc: Exception) -> str:
+def cause_of(exc: Exception) -> str:
     return exc.message if isinstance(exc, TradebotError) else f"Docker engine: {exc}"
 
 

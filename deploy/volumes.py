@@ -1,12 +1,15 @@
-"""State-volume backups, through a helper container and the Docker API (never host paths).
+"""State-volume backups and restores, through a helper container and the Docker API (never host paths).
 
 A backup is a new volume `<state volume>-backup-<UTC time>`, labelled with the
 volume it copies, filled by `cp -a` in a throw-away container that has no
-network. The newest `settings.keep_backups` are kept.
+network. The newest `settings.keep_backups` are kept. A restore empties the
+state volume and copies a backup into it the same way.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,7 +18,7 @@ import docker
 import docker.errors
 
 from deploy.config import Settings
-from deploy.errors import DeployError
+from deploy.errors import BackupMissing, DeployError
 
 BACKUP_OF = "io.tradebot.backup-of"
 CREATED = "io.tradebot.created"
@@ -35,12 +38,29 @@ def copy_command() -> list[str]:
     return ["cp", "-a", "/from/.", "/to/"]
 
 
-def backups_to_remove(backups: Iterable[Backup], keep: int) -> list[str]:
-    newest_first = sorted(backups, key=lambda backup: backup.created, reverse=True)
-    return [backup.name for backup in newest_first[keep:]]
+def replace_command() -> list[str]:
+    """Empty `/to`, then copy `/from` into it: afterwards `/to` holds exactly what `/from` holds."""
+    return ["sh", "-c", "find /to -mindepth 1 -delete && cp -a /from/. /to/"]
 
 
-def backup_state(settings: Settings, engine: docker.DockerClient, helper_image: str) -> str | None:
+def newest_first(found: Iterable[Backup]) -> list[Backup]:
+    return sorted(found, key=lambda backup: backup.created, reverse=True)
+
+
+def backups_to_remove(found: Iterable[Backup], keep: int) -> list[str]:
+    return [backup.name for backup in newest_first(found)[keep:]]
+
+
+def choose(found: Iterable[Backup], name: str | None) -> Backup:
+    """The backup called `name`, or the newest one; `BackupMissing` names the ones there are."""
+    ordered = newest_first(found)
+    chosen = [backup for backup in ordered if name in (None, backup.name)]
+    if not chosen:
+        raise BackupMissing(name, [backup.name for backup in ordered])
+    return chosen[0]
+
+
+def backup_state(settings: Settings, engine: docker.DockerClient, helper_image: str, prune: bool = True) -> str | None:
     """Copy the state volume into a new backup volume; None when there is no state volume yet."""
     source = settings.state_volume
     try:
@@ -51,18 +71,24 @@ def backup_state(settings: Settings, engine: docker.DockerClient, helper_image: 
     target = backup_name(source, at)
     engine.volumes.create(target, labels={BACKUP_OF: source, CREATED: at.isoformat()})
     try:
-        _copy(engine, helper_image, source, target)
+        _copy(engine, helper_image, source, target, copy_command())
     except docker.errors.DockerException as exc:
         engine.volumes.get(target).remove(force=True)
         raise DeployError(f"backing up {source} failed: {exc}", "nothing was changed; check the engine") from exc
-    prune_backups(settings, engine)
+    if prune:
+        prune_backups(settings, engine)
     return target
 
 
-def _copy(engine: docker.DockerClient, image: str, source: str, target: str) -> None:
+def restore_state(settings: Settings, engine: docker.DockerClient, helper_image: str, backup: str) -> None:
+    """Make the state volume (created when missing) hold exactly what `backup` holds."""
+    _copy(engine, helper_image, backup, settings.state_volume, replace_command())
+
+
+def _copy(engine: docker.DockerClient, image: str, source: str, target: str, command: list[str]) -> None:
     engine.containers.run(
         image,
-        entrypoint=copy_command(),
+        entrypoint=command,
         user="0:0",
         network_disabled=True,
         volumes={source: {"bind": "/from", "mode": "ro"}, target: {"bind": "/to", "mode": "rw"}},
@@ -73,6 +99,14 @@ def _copy(engine: docker.DockerClient, image: str, source: str, target: str) -> 
 def backups(settings: Settings, engine: docker.DockerClient) -> list[Backup]:
     found = engine.volumes.list(filters={"label": f"{BACKUP_OF}={settings.state_volume}"})
     return [Backup(volume.name, (volume.attrs.get("Labels") or {}).get(CREATED, "")) for volume in found]
+
+
+def output(found: Iterable[Backup], as_json: bool = False) -> str:
+    """The backups, newest first: a JSON list, or one `created  name` line each."""
+    ordered = newest_first(found)
+    if as_json:
+        return json.dumps([dataclasses.asdict(backup) for backup in ordered])
+    return "\n".join(f"{backup.created}  {backup.name}" for backup in ordered) or "no backups"
 
 
 def prune_backups(settings: Settings, engine: docker.DockerClient) -> list[str]:

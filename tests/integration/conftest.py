@@ -79,6 +79,13 @@ def worktree_image(docker_client: docker.DockerClient, base_image: str) -> Itera
 
 
 @pytest.fixture
+def fast_ticks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Compose passes the invoking environment to the services: tick fast so health comes quickly."""
+    monkeypatch.setenv("TRADEBOT_TICK_SECONDS", "0.2")
+    monkeypatch.setenv("TRADEBOT_WORKER_POLL_SECONDS", "0.2")
+
+
+@pytest.fixture
 def sandbox(tmp_path: Path, unique_name: str, base_image: str, docker_client: docker.DockerClient) -> Iterator[Sandbox]:
     """A fresh repository with one commit, deployable as project `unique_name`; removed afterwards."""
     box = Sandbox.create(tmp_path, unique_name, base_image, docker_client)

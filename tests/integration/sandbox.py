@@ -22,6 +22,10 @@ ROOT = Path(__file__).resolve().parents[2]
 COPIED = ("Dockerfile", "docker-compose.yml", "trading")
 
 
+def quiet(_: str) -> None:
+    """A `say` that prints nothing."""
+
+
 def git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout.strip()
 
@@ -62,6 +66,14 @@ class Sandbox:
         git(self.repo, "add", "-A")
         git(self.repo, "commit", "-q", "--allow-empty", "-m", message)
         return git(self.repo, "rev-parse", "HEAD")
+
+    def volume_files(self, volume: str) -> list[str]:
+        """The names at the top of `volume`, read by a throw-away container of the base image."""
+        listing = self.engine.containers.run(
+            self.settings.base_image or "", ["ls", "-A", "/v"], volumes={volume: {"bind": "/v", "mode": "ro"}},
+            network_disabled=True, remove=True,
+        )  # fmt: skip
+        return listing.decode().split()
 
     def remove(self) -> None:
         project = self.settings.project

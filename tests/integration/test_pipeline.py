@@ -20,8 +20,9 @@ from deploy import build, health, images, ledger, release, tags, volumes
 from deploy.errors import DeployError, DirtyImage, DirtyTree, RolledBack
 from deploy.git import Repository
 from deploy.verify import verify
-from tests.integration.sandbox import Sandbox
+from tests.integration.sandbox import Sandbox, quiet
 
+pytestmark = pytest.mark.usefixtures("fast_ticks")
 MARKED = "trading/strategy.py"  # imported by the bot and the worker
 MARKER = "RELEASE_MARKER = 'two'\n"
 BROKEN_MAIN = '''"""A release whose bot never writes a heartbeat (its health check can never pass)."""
@@ -36,18 +37,6 @@ if __name__ == "__main__":
         time.sleep(3600)
     sys.exit(main())
 '''
-
-
-def quiet(_: str) -> None:
-    pass
-
-
-@pytest.fixture(autouse=True)
-def fast_ticks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Compose passes the invoking environment to the services: tick fast so health comes quickly."""
-    monkeypatch.setenv("TRADEBOT_TICK_SECONDS", "0.2")
-    monkeypatch.setenv("TRADEBOT_WORKER_POLL_SECONDS", "0.2")
-    yield
 
 
 def service_file(box: Sandbox, service: str, path: str) -> str:
@@ -68,13 +57,6 @@ def image_file(engine: docker.DockerClient, image: str, path: str) -> str:
             return member.read().decode()
     finally:
         probe.remove(force=True, v=True)
-
-
-def volume_listing(engine: docker.DockerClient, image: str, volume: str) -> str:
-    listing = engine.containers.run(
-        image, ["ls", "-A", "/v"], volumes={volume: {"bind": "/v", "mode": "ro"}}, remove=True
-    )
-    return listing.decode()
 
 
 @contextlib.contextmanager
@@ -121,7 +103,7 @@ def test_build_deploy_verify_then_a_new_commit_then_rollback(sandbox: Sandbox) -
     assert verify(settings, engine, repo).ok
     assert engine.images.get(settings.previous_image).id == first.image_id
     assert two.backup in [backup.name for backup in volumes.backups(settings, engine)]
-    assert "live_portfolio.json" in volume_listing(engine, sandbox.settings.base_image or "", two.backup or "")
+    assert "live_portfolio.json" in sandbox.volume_files(two.backup or "")
 
     back = release.rollback(settings, engine, repo, say=quiet)
     assert (back.commit, back.previous) == (first.commit, second)

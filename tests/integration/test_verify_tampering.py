@@ -28,7 +28,7 @@ from deploy.engine import compose_argv
 from deploy.errors import UnknownRevision
 from deploy.git import Repository
 from deploy.verify import VerifyReport, verify
-from tests.integration.sandbox import Sandbox, git
+from tests.integration.sandbox import Sandbox, git, quiet
 from tests.waiting import wait_for
 
 CHANGED = "heartbeat.py"  # imported by the bot and the worker
@@ -40,10 +40,6 @@ class Deployed:
     repo: Repository
     live: BuiltImage
     other: BuiltImage
-
-
-def quiet(_: str) -> None:
-    pass
 
 
 @pytest.fixture(scope="module")

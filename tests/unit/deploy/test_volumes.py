@@ -1,6 +1,10 @@
+import json
 from datetime import UTC, datetime
 
-from deploy.volumes import Backup, backup_name, backups_to_remove, copy_command
+import pytest
+
+from deploy.errors import BackupMissing
+from deploy.volumes import Backup, backup_name, backups_to_remove, choose, copy_command, output
 
 
 def test_backup_names_carry_the_volume_and_sort_by_time() -> None:
@@ -18,3 +22,26 @@ def test_only_the_newest_backups_are_kept() -> None:
 
 def test_the_copy_keeps_owners_modes_and_hidden_files() -> None:
     assert copy_command() == ["cp", "-a", "/from/.", "/to/"]
+
+
+FOUND = [Backup("b1", "2026-01-01"), Backup("b3", "2026-01-03"), Backup("b2", "2026-01-02")]
+
+
+def test_restore_takes_the_named_backup_or_else_the_newest() -> None:
+    assert choose(FOUND, "b1") == Backup("b1", "2026-01-01")
+    assert choose(FOUND, None) == Backup("b3", "2026-01-03")
+
+
+def test_an_unknown_backup_is_refused_naming_the_ones_there_are() -> None:
+    with pytest.raises(BackupMissing) as missing:
+        choose(FOUND, "b9")
+    assert missing.value.available == ["b3", "b2", "b1"]
+    assert str(missing.value) == "no state backup named b9; pick one of b3, b2, b1 (`invoke backups`)"
+    with pytest.raises(BackupMissing, match="no state backup exists; a deploy or rollback makes one"):
+        choose([], None)
+
+
+def test_backups_are_listed_newest_first_as_text_or_json() -> None:
+    assert output(FOUND).splitlines() == ["2026-01-03  b3", "2026-01-02  b2", "2026-01-01  b1"]
+    assert json.loads(output(FOUND, as_json=True))[0] == {"name": "b3", "created": "2026-01-03"}
+    assert output([]) == "no backups"

@@ -1,0 +1,84 @@
+"""Restoring a state backup against the real engine: exactly the backup comes back, and a bad one is undone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from deploy import build, health, ledger, release, volumes
+from deploy.errors import BackupMissing, DeployError
+from deploy.git import Repository
+from deploy.restore import restore
+from deploy.verify import verify
+from tests.integration.sandbox import Sandbox, quiet
+
+pytestmark = pytest.mark.usefixtures("fast_ticks")
+STRAY = "written-after-the-backup"
+
+
+@pytest.fixture
+def backed_up(sandbox: Sandbox) -> Iterator[tuple[Sandbox, str]]:
+    """A live release whose state volume has one backup, and a file written into the state after it."""
+    repo = Repository(sandbox.repo)
+    built = build.build(sandbox.settings, sandbox.engine, repo, say=quiet)
+    release.deploy(sandbox.settings, sandbox.engine, repo, rev=built.commit, say=quiet)
+    again = release.deploy(sandbox.settings, sandbox.engine, repo, rev=built.commit, say=quiet)
+    assert again.backup is not None
+    fill(sandbox, sandbox.settings.state_volume, f"touch /v/{STRAY}")
+    yield sandbox, again.backup
+
+
+def fill(box: Sandbox, volume: str, script: str) -> None:
+    box.engine.containers.run(
+        box.settings.base_image or "", ["sh", "-c", script], volumes={volume: {"bind": "/v"}},
+        network_disabled=True, remove=True,
+    )  # fmt: skip
+
+
+def test_a_restore_brings_back_exactly_the_backup_and_keeps_the_state_from_before(
+    backed_up: tuple[Sandbox, str],
+) -> None:
+    box, backup = backed_up
+    settings, engine, repo = box.settings, box.engine, Repository(box.repo)
+    done = restore(settings, engine, repo, name=backup, say=quiet)
+    assert done.source == backup and done.safety is not None
+    assert STRAY not in box.volume_files(settings.state_volume)
+    assert "live_portfolio.json" in box.volume_files(settings.state_volume)
+    assert STRAY in box.volume_files(done.safety)  # the state from before can be restored in turn
+    assert verify(settings, engine, repo).ok
+    last = ledger.read(settings.data_dir)[-1]
+    assert (last.event, last.outcome, last.restored_from, last.backup) == ("restore", "succeeded", backup, done.safety)
+
+
+def test_a_backup_the_bot_cannot_start_on_is_undone(backed_up: tuple[Sandbox, str]) -> None:
+    """No valid state copy in the backup: the store refuses, the bot exits, and the state from before comes back."""
+    box, _ = backed_up
+    settings, engine, repo = box.settings, box.engine, Repository(box.repo)
+    at = datetime.now(UTC)
+    unusable = volumes.backup_name(settings.state_volume, at)
+    engine.volumes.create(unusable, labels={volumes.BACKUP_OF: settings.state_volume, volumes.CREATED: at.isoformat()})
+    fill(box, unusable, "echo '{not json' > /v/live_portfolio.json && chown -R 10001:10001 /v")
+
+    with pytest.raises(DeployError, match="the state from before is back") as failed:
+        restore(settings, engine, repo, say=quiet)  # the newest backup: the unusable one
+    assert "service bot is not healthy" in str(failed.value)
+    assert STRAY in box.volume_files(settings.state_volume)
+    live = engine.images.get(settings.live_image).id
+    health.wait_healthy(settings, engine, live)
+    assert verify(settings, engine, repo).ok
+    last = ledger.read(settings.data_dir)[-1]
+    assert (last.event, last.outcome, last.restored_from) == ("restore", "failed", unusable)
+
+
+def test_an_unknown_backup_changes_nothing(backed_up: tuple[Sandbox, str]) -> None:
+    box, backup = backed_up
+    settings, engine = box.settings, box.engine
+    project = {"label": f"com.docker.compose.project={settings.project}"}
+    running = {c.id for c in engine.containers.list(filters=project)}
+    with pytest.raises(BackupMissing) as missing:
+        restore(settings, engine, Repository(box.repo), name="no-such-backup", say=quiet)
+    assert missing.value.available == [backup]
+    assert {c.id for c in engine.containers.list(filters=project)} == running
+    assert STRAY in box.volume_files(settings.state_volume)
