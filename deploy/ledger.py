@@ -20,7 +20,7 @@ FILENAME = "releases.jsonl"
 SUCCEEDED = "succeeded"
 ROLLED_BACK = "rolled_back"
 FAILED = "failed"
-COLUMNS = ("finished_at", "event", "commit", "outcome", "previous", "by", "cause")
+COLUMNS = ("finished_at", "event", "commit", "outcome", "previous", "by", "state", "cause")
 
 
 @dataclass(frozen=True)
@@ -117,5 +117,13 @@ def _row(entry: Entry) -> tuple[str, ...]:
         entry.outcome,
         entry.previous[:12],
         entry.by,
+        _state(entry),
         entry.cause,
     )
+
+
+def _state(entry: Entry) -> str:
+    """Which state backup the attempt made (deploy, rollback) or put back (restore), by its time."""
+    if entry.restored_from:
+        return "from " + entry.restored_from.rpartition("-backup-")[2]
+    return "backup " + entry.backup.rpartition("-backup-")[2] if entry.backup else ""

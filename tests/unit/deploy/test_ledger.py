@@ -1,3 +1,4 @@
+import dataclasses
 import json
 from pathlib import Path
 
@@ -34,7 +35,7 @@ def test_last_success_before_skips_failures_and_the_given_commit() -> None:
 
 def test_table_has_a_header_and_one_row_per_entry() -> None:
     rows = ledger.table([entry("a" * 40), entry("b" * 40, ledger.ROLLED_BACK)]).splitlines()
-    assert rows[0].split() == ["finished_at", "event", "commit", "outcome", "previous", "by", "cause"]
+    assert rows[0].split() == ["finished_at", "event", "commit", "outcome", "previous", "by", "state", "cause"]
     assert rows[2].split()[:4] == ["t1", "deploy", "b" * 12, "rolled_back"]
 
 
@@ -50,3 +51,13 @@ def test_a_release_of_a_dirty_build_says_so_in_the_table() -> None:
     dirty = Entry("deploy", "c" * 40, "sha256:c", "dc", "t0", "t1", "op@host", ledger.SUCCEEDED, dirty=True)
     assert ledger.table([dirty]).splitlines()[1].split()[2] == "c" * 12 + "-dirty"
     assert Entry.from_json(dirty.to_json()).dirty
+
+
+def test_the_state_column_names_the_backup_made_or_put_back() -> None:
+    made = dataclasses.replace(entry("a" * 40), backup="p_state-backup-20261122T000102.345Z")
+    restored = entry("a" * 40, event="restore")
+    put_back = dataclasses.replace(restored, restored_from="p_state-backup-20261121T090000.000Z")
+    rows = ledger.table([made, put_back, entry("b" * 40)]).splitlines()
+    assert rows[1].split()[-2:] == ["backup", "20261122T000102.345Z"]
+    assert rows[2].split()[-2:] == ["from", "20261121T090000.000Z"]
+    assert rows[3].split()[-1] == "op@host"
