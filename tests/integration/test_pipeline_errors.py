@@ -71,8 +71,9 @@ def test_deploying_a_commit_without_an_image_says_to_build_it(sandbox: Sandbox) 
         (("deploy",), {"TRADEBOT_COMPOSE": "/nonexistent/docker-compose"}, 3, ("Compose v2 not found",)),
         (("deploy", "--rev", "no-such-rev"), {}, 4, ("unknown revision 'no-such-rev'",)),
         (("rollback",), {}, 5, ("no earlier release", "rollback --to")),
+        (("restore",), {}, 5, ("no state backup exists", "a deploy or rollback makes one")),
     ],
-    ids=["engine-unreachable", "compose-missing", "unknown-revision", "nothing-to-roll-back-to"],
+    ids=["engine-unreachable", "compose-missing", "unknown-revision", "nothing-to-roll-back-to", "no-backup"],
 )
 def test_refusals_name_the_problem_and_the_next_step(
     sandbox: Sandbox, args: tuple[str, ...], env: dict[str, str], code: int, words: tuple[str, ...]
