@@ -5,9 +5,10 @@
     → start the live release on it → wait until healthy → verify → ledger → prune backups
 
 Nothing runs on the state while it is copied, so both copies are consistent.
-When the copy or the start fails, the state from just before is copied back and the
-live release started on it again, and `DeployError` says so; the attempt is recorded.
-With nothing deployed, only the volume is restored.
+When the backup, the copy or the start fails, the state from just before is copied
+back (when it was kept) and the live release started on it again, and `DeployError`
+says so; the attempt is recorded. With nothing deployed, only the volume is restored
+(and nothing recorded: the ledger is of releases).
 """
 
 from __future__ import annotations
@@ -51,13 +52,14 @@ def restore(
         attempt = Attempt(settings, engine, repo, runner or Runner(), say, "restore", compose_argv(settings))
         attempt.started, attempt.restored_from = ledger.now(), source
         helper = baseimage.resolve(settings, engine)
-        if live:
-            say(f"restore: stopping bot and worker of {live.commit[:12]} (the bot saves on its way out) …")
-            remove_services(attempt, live, check=True)
-        safety = volumes.backup_state(settings, engine, helper, prune=False)  # the source must survive the copy
-        attempt.backup = safety or ""
-        say(f"restore: the state from before is kept in {safety}" if safety else "restore: there was no state yet")
+        safety: str | None = None
         try:
+            if live:
+                say(f"restore: stopping bot and worker of {live.commit[:12]} (the bot saves on its way out) …")
+                remove_services(attempt, live, check=True)
+            safety = volumes.backup_state(settings, engine, helper, prune=False)  # the source must survive the copy
+            attempt.backup = safety or ""
+            say(f"restore: the state from before is kept in {safety}" if safety else "restore: there was no state yet")
             say(f"restore: copying {source} into {settings.state_volume} …")
             volumes.restore_state(settings, engine, helper, source)
             if live:
@@ -73,9 +75,9 @@ def restore(
 def _undo(
     attempt: Attempt, live: ReleaseImage | None, helper: str, safety: str | None, source: str, exc: Exception
 ) -> None:
-    """Copy the state from before back and start the live release on it; always raises."""
+    """Copy the state from before back (when it was kept) and start the live release on it; always raises."""
     cause = cause_of(exc)
-    attempt.say(f"restore: {cause}; putting the state from before back …")
+    attempt.say(f"restore: {cause}; putting the state from before back …" if safety else f"restore: {cause}")
     try:
         if safety:
             volumes.restore_state(attempt.settings, attempt.engine, helper, safety)
@@ -88,9 +90,10 @@ def _undo(
             f"the state from before is kept in {safety}: `invoke restore --backup {safety}`",
         ) from again
     _record(attempt, live, ledger.FAILED, cause)
+    back = "; the state from before is back" if safety else ""
+    runs = f"; {live.commit[:12]} runs on it" if live else ""
     raise DeployError(
-        f"restore of {source} failed ({cause}); the state from before is back"
-        + (f" and {live.commit[:12]} runs on it" if live else ""),
+        f"restore of {source} failed ({cause}){back}{runs}",
         "`docker logs` of the bot shows why it did not come up on that backup",
     ) from exc
 
