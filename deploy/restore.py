@@ -22,7 +22,7 @@ import docker.errors
 from deploy import baseimage, ledger, lock, tags, volumes
 from deploy.config import Settings
 from deploy.engine import compose_argv
-from deploy.errors import DeployError, TradebotError
+from deploy.errors import DeployError, TradebotError, Unhealthy, VerifyFailed
 from deploy.git import Repository
 from deploy.images import ReleaseImage
 from deploy.release import Attempt, cause_of, remove_services, start_verified
@@ -49,6 +49,8 @@ def restore(
     with lock.held(settings.data_dir, f"restore {name or 'the newest backup'}"):
         source = volumes.choose(volumes.backups(settings, engine), name).name
         live = tags.get(engine, settings.live_image)
+        if live:
+            repo.commit(live.commit)  # its compose file comes from this clone: UnknownRevision before anything stops
         attempt = Attempt(settings, engine, repo, runner or Runner(), say, "restore", compose_argv(settings))
         attempt.started, attempt.restored_from = ledger.now(), source
         helper = baseimage.resolve(settings, engine)
@@ -87,14 +89,19 @@ def _undo(
         _record(attempt, live, ledger.FAILED, f"{cause}; undo failed: {cause_of(again)}")
         raise DeployError(
             f"restore of {source} failed ({cause}) and putting the state back failed too ({cause_of(again)})",
-            f"the state from before is kept in {safety}: `invoke restore --backup {safety}`",
+            f"the state from before is kept in {safety}: `invoke restore --backup {safety}`"
+            if safety
+            else "look at `docker compose ps` and the containers' logs",
         ) from again
     _record(attempt, live, ledger.FAILED, cause)
     back = "; the state from before is back" if safety else ""
     runs = f"; {live.commit[:12]} runs on it" if live else ""
+    started = isinstance(exc, (Unhealthy, VerifyFailed))  # the release did not come up on that backup
     raise DeployError(
         f"restore of {source} failed ({cause}){back}{runs}",
-        "`docker logs` of the bot shows why it did not come up on that backup",
+        "`docker logs` of the bot shows why it did not start on that backup"
+        if started
+        else "fix the cause and run `invoke restore` again",
     ) from exc
 
 
