@@ -7,7 +7,9 @@ redeploy of that commit (build + deploy, whose procedure includes health and
 verify); verify alone; and the bot's downtime during the deploy (the gap between
 the old bot's last heartbeat tick and the new bot's first, sampled from the
 state volume by a read-only tap container), each beside a bare
-`docker compose up -d --force-recreate` of the same services in the same run.
+`docker compose up -d --force-recreate` of the same services in the same run;
+and a restore of the newest state backup (its downtime is not sampled: the
+heartbeat file is restored with the state).
 """
 
 from __future__ import annotations
@@ -31,18 +33,14 @@ import docker
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the bench reuses the integration tests' sandbox
 
-from deploy import baseimage, build, compose, engine, health, release, verify  # noqa: E402
+from deploy import baseimage, build, compose, engine, health, release, restore, verify  # noqa: E402
 from deploy.config import Settings  # noqa: E402
 from deploy.git import Repository  # noqa: E402
-from tests.integration.sandbox import Sandbox  # noqa: E402
+from tests.integration.sandbox import Sandbox, quiet  # noqa: E402
 
 T = TypeVar("T")
 TICK_SECONDS = "0.2"  # a fine tick, so the heartbeat gap measures the outage rather than the tick
 TAP_INTERVAL = "0.05"
-
-
-def quiet(_: str) -> None:
-    pass
 
 
 class Timeline:
@@ -160,6 +158,8 @@ def run(box: Sandbox, base: str, timeline: Timeline) -> list[tuple[str, str, str
     bare, _, bare_outage = during(box, base, lambda: bare_recreate(box))
     bare_healthy, _ = timed(lambda: health.wait_healthy(settings, eng, eng.images.get(settings.live_image).id))
     rows += summary_rows(total, bare, bare + bare_healthy, verify_times, deploy_outage, bare_outage)
+    back, _ = timed(lambda: restore.restore(settings, eng, repo, say=quiet))  # the heartbeat comes back with the state
+    rows.append(("restore newest backup, until verified", f"{back:.2f} s", ""))
     return rows
 
 
