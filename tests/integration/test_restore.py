@@ -82,3 +82,19 @@ def test_an_unknown_backup_changes_nothing(backed_up: tuple[Sandbox, str]) -> No
     assert missing.value.available == [backup]
     assert {c.id for c in engine.containers.list(filters=project)} == running
     assert STRAY in box.volume_files(settings.state_volume)
+
+
+def test_with_nothing_deployed_only_the_volume_is_restored(backed_up: tuple[Sandbox, str]) -> None:
+    box, backup = backed_up
+    settings, engine = box.settings, box.engine
+    project = {"label": f"com.docker.compose.project={settings.project}"}
+    for container in engine.containers.list(all=True, filters=project):
+        container.remove(force=True)
+    engine.images.remove(settings.live_image, noprune=True)
+    entries = len(ledger.read(settings.data_dir))
+
+    done = restore(settings, engine, Repository(box.repo), name=backup, say=quiet)
+    assert (done.source, done.commit) == (backup, None)
+    assert STRAY not in box.volume_files(settings.state_volume)
+    assert not engine.containers.list(all=True, filters=project)
+    assert len(ledger.read(settings.data_dir)) == entries  # the ledger is of releases
