@@ -13,7 +13,6 @@ says so; the attempt is recorded. With nothing deployed, only the volume is rest
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import docker
@@ -25,10 +24,8 @@ from deploy.engine import compose_argv
 from deploy.errors import DeployError, TradebotError, Unhealthy, VerifyFailed
 from deploy.git import Repository
 from deploy.images import ReleaseImage
-from deploy.release import Attempt, cause_of, remove_services, start_verified
+from deploy.release import Attempt, Say, cause_of, remove_services, start_verified
 from deploy.runner import Runner
-
-Say = Callable[[str], None]
 
 
 @dataclass(frozen=True)

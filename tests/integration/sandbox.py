@@ -67,13 +67,17 @@ class Sandbox:
         git(self.repo, "commit", "-q", "--allow-empty", "-m", message)
         return git(self.repo, "rev-parse", "HEAD")
 
-    def volume_files(self, volume: str) -> list[str]:
-        """The names at the top of `volume`, read by a throw-away container of the base image."""
-        listing = self.engine.containers.run(
-            self.settings.base_image or "", ["ls", "-A", "/v"], volumes={volume: {"bind": "/v", "mode": "ro"}},
+    def in_volume(self, volume: str, script: str) -> str:
+        """Run `script` in a throw-away container of the base image with `volume` at /v; its output."""
+        output = self.engine.containers.run(
+            self.settings.base_image or "", ["sh", "-c", script], volumes={volume: {"bind": "/v"}},
             network_disabled=True, remove=True,
         )  # fmt: skip
-        return listing.decode().split()
+        return output.decode()
+
+    def volume_files(self, volume: str) -> list[str]:
+        """The names at the top of `volume`."""
+        return self.in_volume(volume, "ls -A /v").split()
 
     def remove(self) -> None:
         project = self.settings.project

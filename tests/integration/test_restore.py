@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 
@@ -26,15 +25,8 @@ def backed_up(sandbox: Sandbox) -> Iterator[tuple[Sandbox, str]]:
     release.deploy(sandbox.settings, sandbox.engine, repo, rev=built.commit, say=quiet)
     again = release.deploy(sandbox.settings, sandbox.engine, repo, rev=built.commit, say=quiet)
     assert again.backup is not None
-    fill(sandbox, sandbox.settings.state_volume, f"touch /v/{STRAY}")
+    sandbox.in_volume(sandbox.settings.state_volume, f"touch /v/{STRAY}")
     yield sandbox, again.backup
-
-
-def fill(box: Sandbox, volume: str, script: str) -> None:
-    box.engine.containers.run(
-        box.settings.base_image or "", ["sh", "-c", script], volumes={volume: {"bind": "/v"}},
-        network_disabled=True, remove=True,
-    )  # fmt: skip
 
 
 def test_a_restore_brings_back_exactly_the_backup_and_keeps_the_state_from_before(
@@ -56,10 +48,9 @@ def test_a_backup_the_bot_cannot_start_on_is_undone(backed_up: tuple[Sandbox, st
     """No valid state copy in the backup: the store refuses, the bot exits, and the state from before comes back."""
     box, _ = backed_up
     settings, engine, repo = box.settings, box.engine, Repository(box.repo)
-    at = datetime.now(UTC)
-    unusable = volumes.backup_name(settings.state_volume, at)
-    engine.volumes.create(unusable, labels={volumes.BACKUP_OF: settings.state_volume, volumes.CREATED: at.isoformat()})
-    fill(box, unusable, "echo '{not json' > /v/live_portfolio.json && chown -R 10001:10001 /v")
+    unusable = volumes.backup_state(settings, engine, settings.base_image or "", prune=False)
+    assert unusable is not None
+    box.in_volume(unusable, "find /v -mindepth 1 -delete && echo '{not' > /v/live_portfolio.json && chown 10001 /v/*")
 
     with pytest.raises(DeployError, match="the state from before is back") as failed:
         restore(settings, engine, repo, say=quiet)  # the newest backup: the unusable one
