@@ -25,10 +25,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from trading import payloads  # noqa: E402
-from trading.atomic import replace_file  # noqa: E402
 from trading.commandbus import CommandBus  # noqa: E402
-from trading.migrations import new_state  # noqa: E402
-from trading.persistence import StateStore  # noqa: E402
+from trading.store.atomic import replace_file  # noqa: E402
+from trading.store.migrations import new_state  # noqa: E402
+from trading.store.persistence import StateStore  # noqa: E402
 
 
 def pct(samples: list[float], q: float) -> float:
@@ -135,7 +135,7 @@ def bench_two_processes(directory: Path, n: int) -> dict[str, float]:
     store = StateStore(directory / "live_portfolio.json")
     store.initialize(sample_state())
     code = (
-        "import sys; from pathlib import Path; from trading.persistence import StateStore\n"
+        "import sys; from pathlib import Path; from trading.store.persistence import StateStore\n"
         "with StateStore(Path(sys.argv[1])) as s:\n"
         f"    for _ in range({n}):\n"
         "        with s.transaction() as st: st['cash'] += 1\n"

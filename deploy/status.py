@@ -18,9 +18,10 @@ import docker
 import docker.errors
 from docker.models.containers import Container
 
-from deploy import images, ledger, points
+from deploy import images, ledger
 from deploy.compose import PROJECT_LABEL, SERVICE_LABEL
 from deploy.config import Settings
+from deploy.verify import points
 
 
 @dataclass(frozen=True)

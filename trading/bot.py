@@ -17,13 +17,13 @@ from typing import Any
 from trading import heartbeat
 from trading.codedigest import imported_code
 from trading.config import Settings
-from trading.document import utcnow
 from trading.errors import BotLockHeldError, StateError
 from trading.feed import RandomWalkFeed
-from trading.holder import StateHolder
-from trading.locking import open_lock, try_exclusive
 from trading.portfolio import close_position, drawdown, open_position, set_emergency_stop
 from trading.signals import StopSignal
+from trading.store.document import utcnow
+from trading.store.holder import StateHolder
+from trading.store.locking import open_lock, try_exclusive
 from trading.strategy import Close, Open, Params, decide, update_averages
 
 log = logging.getLogger("trading.bot")

@@ -26,13 +26,13 @@ from trading import ops
 from trading.bot import Bot, acquire_bot_lock
 from trading.commandbus import CommandBus
 from trading.config import Settings, from_env
-from trading.document import utcnow
 from trading.errors import NoValidStateError, TradingError
-from trading.holder import StateHolder
-from trading.migrations import new_state
-from trading.persistence import StateStore
 from trading.portfolio import set_emergency_stop
 from trading.signals import StopSignal
+from trading.store.document import utcnow
+from trading.store.holder import StateHolder
+from trading.store.migrations import new_state
+from trading.store.persistence import StateStore
 from trading.worker import Worker
 
 log = logging.getLogger("trading")

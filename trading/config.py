@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from trading.document import canonical
+from trading.store.document import canonical
 
 DEFAULT_SYMBOLS = "BTCUSDT,ETHUSDT,SOLUSDT"
 

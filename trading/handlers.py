@@ -7,10 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 from trading import portfolio
-from trading.document import State, utcnow
 from trading.errors import CommandError
 from trading.payloads import Payload
-from trading.persistence import StateStore
+from trading.store.document import State, utcnow
+from trading.store.persistence import StateStore
 
 Result = dict[str, Any]
 

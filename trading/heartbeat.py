@@ -10,8 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from trading.atomic import replace_file
-from trading.document import utcnow
+from trading.store.atomic import replace_file
+from trading.store.document import utcnow
 
 
 def write(path: Path, doc: dict[str, Any]) -> None:

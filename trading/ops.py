@@ -12,7 +12,7 @@ from trading.codedigest import imported_code
 from trading.commandbus import FINAL, CommandBus
 from trading.config import Settings
 from trading.errors import CommandError, UnhealthyError
-from trading.persistence import StateStore
+from trading.store.persistence import StateStore
 
 
 def status_report(settings: Settings) -> dict[str, Any]:

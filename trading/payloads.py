@@ -10,8 +10,8 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from trading.document import canonical
 from trading.errors import ValidationError
+from trading.store.document import canonical
 
 Payload = dict[str, Any]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from trading.document import State
+from trading.store.document import State
 
 
 def equity(state: State) -> float:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from trading.document import State
 from trading.portfolio import emergency_active
+from trading.store.document import State
 
 
 @dataclass(frozen=True)

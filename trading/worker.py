@@ -16,11 +16,11 @@ from trading import heartbeat, payloads
 from trading.codedigest import imported_code
 from trading.commandbus import CommandBus
 from trading.config import Settings
-from trading.document import utcnow
 from trading.errors import CommandError, TradingError
 from trading.handlers import HANDLERS
-from trading.persistence import StateStore
 from trading.signals import StopSignal
+from trading.store.document import utcnow
+from trading.store.persistence import StateStore
 
 log = logging.getLogger("trading.worker")
 

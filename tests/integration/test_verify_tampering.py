@@ -23,11 +23,11 @@ from docker.models.containers import Container
 
 from deploy import build, compose, health, release
 from deploy.build import BuiltImage
-from deploy.codecompare import Difference, Kind
 from deploy.engine import compose_argv
 from deploy.errors import UnknownRevision
 from deploy.git import Repository
 from deploy.verify import VerifyReport, verify
+from deploy.verify.codecompare import Difference, Kind
 from tests.integration.sandbox import Sandbox, git, quiet
 from tests.waiting import wait_for
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from trading.migrations import new_state
-from trading.persistence import StateStore
+from trading.store.migrations import new_state
+from trading.store.persistence import StateStore
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -11,8 +11,8 @@ import pytest
 from tests.process.conftest import run_cli
 from tests.waiting import wait_for
 from trading.codedigest import package_root, tree_files
-from trading.document import Document, encode
-from trading.migrations import new_state
+from trading.store.document import Document, encode
+from trading.store.migrations import new_state
 
 pytestmark = pytest.mark.slow
 FAST = {"TRADEBOT_TICK_SECONDS": "0.02", "TRADEBOT_SAVE_SECONDS": "1000"}

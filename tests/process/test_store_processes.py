@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from trading.atomic import TEMP_MARKER
 from trading.errors import StateWriteError
-from trading.holder import StateHolder
-from trading.migrations import new_state
-from trading.persistence import StateStore
+from trading.store.atomic import TEMP_MARKER
+from trading.store.holder import StateHolder
+from trading.store.migrations import new_state
+from trading.store.persistence import StateStore
 
 pytestmark = pytest.mark.slow
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from deploy import points
 from deploy.compose import SERVICE_LABEL
+from deploy.verify import points
 
 
 def archive(name: str, content: bytes) -> bytes:

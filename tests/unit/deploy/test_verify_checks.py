@@ -1,6 +1,6 @@
 import pytest
 
-from deploy.checks import (
+from deploy.verify.checks import (
     code_owner_check,
     inspect_checks,
     is_docker_socket,

@@ -1,4 +1,4 @@
-from deploy.codecompare import Difference, Kind, Observation, compare, differences
+from deploy.verify.codecompare import Difference, Kind, Observation, compare, differences
 from trading import codedigest
 
 COMMIT = {"__init__.py": "a1", "bot.py": "b1", "lib/feed.py": "c1"}

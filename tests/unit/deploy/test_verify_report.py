@@ -1,8 +1,8 @@
 import json
 
-from deploy.checks import Check
-from deploy.codecompare import Difference, Kind, PointResult
 from deploy.verify import VerifyReport, output, render
+from deploy.verify.checks import Check
+from deploy.verify.codecompare import Difference, Kind, PointResult
 
 RELEASE = "1" * 40
 GOOD = (PointResult("commit", "d" * 64), PointResult("image", "d" * 64))

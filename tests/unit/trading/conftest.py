@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from tests.unit.trading.factories import position
-from trading.migrations import new_state
-from trading.persistence import StateStore
+from trading.store.migrations import new_state
+from trading.store.persistence import StateStore
 
 
 @pytest.fixture

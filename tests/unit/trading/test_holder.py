@@ -8,8 +8,8 @@ import logging
 import pytest
 
 from tests.unit.trading.factories import position
-from trading.holder import StateHolder
-from trading.persistence import StateStore
+from trading.store.holder import StateHolder
+from trading.store.persistence import StateStore
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 
 from tests.unit.trading.factories import position
-from trading.merge import merge_states
+from trading.store.merge import merge_states
 
 
 def three(state: dict) -> tuple[dict, dict, dict]:

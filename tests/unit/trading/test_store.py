@@ -9,11 +9,11 @@ import os
 
 import pytest
 
-from trading import atomic
-from trading.document import CURRENT_VERSION, Document, encode
 from trading.errors import NoValidStateError, StateTooNewError, StateWriteError
-from trading.migrations import migrate_legacy, new_state
-from trading.persistence import StateStore
+from trading.store import atomic
+from trading.store.document import CURRENT_VERSION, Document, encode
+from trading.store.migrations import migrate_legacy, new_state
+from trading.store.persistence import StateStore
 
 LEGACY = {
     "cash": 500.0,

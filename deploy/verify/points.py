@@ -20,9 +20,9 @@ import docker.errors
 from docker.models.containers import Container
 from docker.models.images import Image
 
-from deploy.codecompare import Observation
 from deploy.compose import SERVICE_LABEL
 from deploy.config import CODE_PATH, STATE_PATH
+from deploy.verify.codecompare import Observation
 from trading import codedigest
 
 

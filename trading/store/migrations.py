@@ -8,7 +8,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from trading.document import State
+from trading.store.document import State
 
 POSITION_DEFAULTS: dict[str, Any] = {
     "stop_loss": None,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from trading.document import State, canonical
+from trading.store.document import State, canonical
 
 DISK_WINS_FIELDS = ("stop_loss", "take_profit")
 

@@ -4,7 +4,7 @@ The digest of `trading/` is computed independently at every point — the
 commit (git blobs), the image label, the image's filesystem, the bot's and
 the worker's live filesystems, and the code each process imported — and every
 point is compared with the commit, file by file. The running containers are
-checked too (`deploy.checks`). Reading is parallel: the points are I/O-bound
+checked too (`deploy.verify.checks`). Reading is parallel: the points are I/O-bound
 calls to the engine.
 """
 
@@ -20,12 +20,13 @@ import docker.errors
 from docker.models.containers import Container
 from docker.models.images import Image
 
-from deploy import checks, codecompare, compose, health, images, points
-from deploy.checks import Check
-from deploy.codecompare import Observation, PointResult
+from deploy import compose, health, images
 from deploy.config import SERVICES, Settings
 from deploy.errors import ImageMissing, UnlabelledImage
 from deploy.git import Repository
+from deploy.verify import checks, codecompare, points
+from deploy.verify.checks import Check
+from deploy.verify.codecompare import Observation, PointResult
 
 
 @dataclass(frozen=True)

@@ -19,14 +19,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from trading import backups
-from trading.atomic import clean_stale_temps, replace_file
-from trading.document import Document, State, decode, encode, is_legacy, parse, utcnow, validate_state
 from trading.errors import CorruptStateError, NoValidStateError, StateWriteError
-from trading.locking import exclusive, open_lock, self_test
-from trading.migrations import migrate_legacy
+from trading.store import backups
+from trading.store.atomic import clean_stale_temps, replace_file
+from trading.store.document import Document, State, decode, encode, is_legacy, parse, utcnow, validate_state
+from trading.store.locking import exclusive, open_lock, self_test
+from trading.store.migrations import migrate_legacy
 
-log = logging.getLogger("trading.persistence")
+log = logging.getLogger("trading.store.persistence")
 
 
 @dataclass

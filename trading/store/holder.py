@@ -2,7 +2,7 @@
 
 The holder remembers the generation it loaded.  ``refresh`` adopts what another process saved
 since (a generation jump); ``save`` re-checks the generation under the store's lock and, when the
-file changed, merges by section ownership (``trading.merge``) before writing — or drops the save
+file changed, merges by section ownership (``trading.store.merge``) before writing — or drops the save
 when ``allow_abort`` is set.  Counters and ``[STATE-COHERENCE]`` log lines name the save's source.
 """
 
@@ -13,9 +13,9 @@ import logging
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from trading.document import State, utcnow
-from trading.merge import merge_states
-from trading.persistence import StateStore
+from trading.store.document import State, utcnow
+from trading.store.merge import merge_states
+from trading.store.persistence import StateStore
 
 log = logging.getLogger("trading.coherence")
 

@@ -1,0 +1,11 @@
+"""Verify: is what runs exactly what was committed?
+
+report       the procedure and its report: every point against the commit, every check
+points       reading one point (image, container, imported modules) from the engine
+codecompare  comparing file maps (pure)
+checks       checks of a running container (inspect data, and testinfra inside it)
+"""
+
+from deploy.verify.report import VerifyReport, output, render, verify
+
+__all__ = ["VerifyReport", "output", "render", "verify"]
