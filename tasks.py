@@ -13,6 +13,7 @@ from invoke import Context, task
 
 from deploy import baseimage, engine, ledger, volumes
 from deploy import build as building
+from deploy import rebuild as rebuilding
 from deploy import release as releasing
 from deploy import restore as restoring
 from deploy import status as statusreport
@@ -132,6 +133,40 @@ def restore(c: Context, backup: str = "") -> None:
     """
     settings = Settings.from_env()
     restoring.restore(settings, engine.client(), Repository(settings.repo), name=backup or None)
+
+
+@task(
+    name="volume-rebuild",
+    iterable=["keep"],
+    help={
+        "legacy": "the legacy volume holding code and state together (only ever read)",
+        "plan": "print the inventory, its classification, the target volume and the drift; change nothing",
+        "keep": "also carry this unknown file (or the unknown files below this directory); repeatable",
+        "force": "replace a state volume that already holds state (it is backed up and proven first)",
+    },
+)
+@reported
+def volume_rebuild(
+    c: Context, legacy: str, plan: bool = False, keep: list[str] | None = None, force: bool = False
+) -> None:
+    """Split a legacy volume: back it up whole, carry its state and secrets into <project>_state, report drift.
+
+    Every step is proven before the next; run it again after an interruption to finish it.
+    """
+    settings = Settings.from_env()
+    repo = Repository(settings.repo)
+    if plan:
+        rebuilding.show_plan(settings, engine.client(), repo, legacy, keep or [])
+    else:
+        rebuilding.rebuild(settings, engine.client(), repo, legacy, keep or [], force=force)
+
+
+@task(name="volume-retire", help={"legacy": "the legacy volume to remove"})
+@reported
+def volume_retire(c: Context, legacy: str) -> None:
+    """Remove a legacy volume once a proven backup exists and the live release runs verified on the new state."""
+    settings = Settings.from_env()
+    rebuilding.retire(settings, engine.client(), Repository(settings.repo), legacy)
 
 
 @task(

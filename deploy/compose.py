@@ -31,3 +31,8 @@ def remove(prefix: Sequence[str], settings: Settings, services: Sequence[str] = 
 def env(settings: Settings, environ: Mapping[str, str]) -> dict[str, str]:
     """The invoking environment (TRADEBOT_TICK_SECONDS etc. pass through) with the project set."""
     return {**environ, "TRADEBOT_PROJECT": settings.project}
+
+
+def version(prefix: Sequence[str]) -> list[str]:
+    """Prints Compose's version (`2.40.3`): the `com.docker.compose.version` label of what it makes."""
+    return [*prefix, "version", "--short"]

@@ -20,7 +20,17 @@ TradebotError                 what went wrong + what to do next (`hint`), exit c
 ├── DeployError               a deploy did not reach a healthy, verified state
 │   ├── Unhealthy             a service did not become healthy in time
 │   └── RolledBack            a deploy failed and the previous release runs again
-└── VerifyFailed              the running code is not the committed code
+├── VerifyFailed              the running code is not the committed code
+└── RebuildError              a legacy volume cannot be rebuilt or retired (nothing half-done is adopted)
+    ├── LegacyMissing         no volume of that name
+    ├── NotLegacy             none of the state files the layout looks for
+    ├── VolumeInUse           running containers use a volume that must be still
+    ├── KeepNotFound          --keep names no unknown file
+    ├── TargetClash           two carried files would land on one path
+    ├── TargetHoldsState      the state volume already holds state (and no --force)
+    ├── CopyNotProven         a copy is not identical to what it copies
+    ├── RebuildUnfinished     an interrupted rebuild: run it again before anything uses the state volume
+    └── RetireRefused         a condition for removing the legacy volume does not hold
 """
 
 from __future__ import annotations
@@ -199,3 +209,90 @@ class VerifyFailed(TradebotError):
         )
         self.release = release
         self.summary = summary
+
+
+class RebuildError(TradebotError):
+    exit_code = 9
+
+
+class LegacyMissing(RebuildError):
+    def __init__(self, volume: str) -> None:
+        super().__init__(f"no volume named {volume}", "name the legacy volume as `docker volume ls` lists it")
+        self.volume = volume
+
+
+class NotLegacy(RebuildError):
+    def __init__(self, looked_for: Sequence[str]) -> None:
+        super().__init__(
+            f"the volume does not look like a legacy deployment: none of {', '.join(looked_for)} is in it",
+            "name the volume the legacy bot kept its state in, or add its state files to volumes/layout.toml",
+        )
+        self.looked_for = list(looked_for)
+
+
+class VolumeInUse(RebuildError):
+    def __init__(self, volume: str, containers: Sequence[str]) -> None:
+        super().__init__(
+            f"volume {volume} is in use by running containers {', '.join(containers)}",
+            "stop them first (the state must be still while it is copied), then run the command again",
+        )
+        self.volume = volume
+        self.containers = list(containers)
+
+
+class KeepNotFound(RebuildError):
+    def __init__(self, path: str, unknown: Sequence[str]) -> None:
+        shown = ", ".join(unknown[:5]) + (" …" if len(unknown) > 5 else "")
+        super().__init__(
+            f"--keep {path} names no unknown file of the legacy volume",
+            f"keep one of the unknown files: {shown}" if unknown else "there are no unknown files; drop --keep",
+        )
+        self.path = path
+        self.unknown = list(unknown)
+
+
+class TargetClash(RebuildError):
+    def __init__(self, target: str, sources: Sequence[str]) -> None:
+        super().__init__(
+            f"{' and '.join(sources)} would both land on {target} in the state volume",
+            "drop one (--keep) or tell them apart in volumes/layout.toml (strip_prefixes)",
+        )
+        self.target = target
+        self.sources = list(sources)
+
+
+class TargetHoldsState(RebuildError):
+    def __init__(self, volume: str) -> None:
+        super().__init__(
+            f"the state volume {volume} already holds state",
+            "run again with --force to replace it (it is backed up first), or set TRADEBOT_PROJECT to another project",
+        )
+        self.volume = volume
+
+
+class CopyNotProven(RebuildError):
+    def __init__(self, what: str, differences: Sequence[str]) -> None:
+        shown = "; ".join(differences[:5]) + (" …" if len(differences) > 5 else "")
+        super().__init__(
+            f"{what} is not identical: {shown}",
+            "nothing was adopted; check the engine's disk and run the command again",
+        )
+        self.what = what
+        self.differences = list(differences)
+
+
+class RebuildUnfinished(RebuildError):
+    def __init__(self, volume: str, legacy: str) -> None:
+        super().__init__(
+            f"the rebuild of {volume} from {legacy} was interrupted, so the state volume is not proven",
+            f"run `invoke volume-rebuild --legacy {legacy}` again: it finishes the rebuild",
+        )
+        self.volume = volume
+        self.legacy = legacy
+
+
+class RetireRefused(RebuildError):
+    def __init__(self, legacy: str, missing: str, hint: str) -> None:
+        super().__init__(f"{legacy} is kept: {missing}", hint)
+        self.legacy = legacy
+        self.missing = missing

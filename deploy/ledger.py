@@ -20,6 +20,7 @@ FILENAME = "releases.jsonl"
 SUCCEEDED = "succeeded"
 ROLLED_BACK = "rolled_back"
 FAILED = "failed"
+RELEASE_EVENTS = ("deploy", "rollback", "restore")  # others (volume-rebuild, volume-retire) put no release live
 COLUMNS = ("finished_at", "event", "commit", "outcome", "previous", "by", "state", "cause")
 
 
@@ -47,6 +48,10 @@ class Entry:
             raise ValueError(f"not a ledger entry: {line[:40]!r}")
         names = {field.name for field in dataclasses.fields(cls)}
         return cls(**{key: value for key, value in data.items() if key in names})
+
+    @property
+    def is_release(self) -> bool:
+        return self.event in RELEASE_EVENTS
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
@@ -96,7 +101,7 @@ def read(data_dir: Path) -> list[Entry]:
 def last_success_before(entries: Iterable[Entry], commit: str) -> Entry | None:
     """The newest successful release of a commit other than `commit`."""
     for entry in reversed(list(entries)):
-        if entry.outcome == SUCCEEDED and entry.commit != commit:
+        if entry.is_release and entry.outcome == SUCCEEDED and entry.commit != commit:
             return entry
     return None
 

@@ -64,7 +64,12 @@ class Status:
 def deployed_at(entries: Iterable[ledger.Entry], commit: str, image_id: str) -> str:
     """When the live release last became live: the newest successful ledger entry of its image."""
     for entry in reversed(list(entries)):
-        if entry.outcome == ledger.SUCCEEDED and entry.commit == commit and entry.image_id in ("", image_id):
+        if (
+            entry.is_release
+            and entry.outcome == ledger.SUCCEEDED
+            and entry.commit == commit
+            and entry.image_id in ("", image_id)
+        ):
             return entry.finished_at
     return ""
 

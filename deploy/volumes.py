@@ -18,10 +18,11 @@ import docker
 import docker.errors
 
 from deploy.config import Settings
-from deploy.errors import BackupMissing, DeployError
+from deploy.errors import BackupMissing, DeployError, RebuildUnfinished
 
 BACKUP_OF = "io.tradebot.backup-of"
 CREATED = "io.tradebot.created"
+REBUILD_OF = "io.tradebot.rebuild-of"
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,28 @@ def choose(found: Iterable[Backup], name: str | None) -> Backup:
     return chosen[0]
 
 
+def rebuild_marker(state_volume: str) -> str:
+    """The volume that exists while a rebuild of `state_volume` is unfinished (`deploy.rebuild`)."""
+    return f"{state_volume}-rebuilding"
+
+
+def refuse_unfinished_rebuild(settings: Settings, engine: docker.DockerClient) -> None:
+    """Raise `RebuildUnfinished` while a rebuild of the state volume is unfinished: it is not proven yet."""
+    try:
+        marker = engine.volumes.get(rebuild_marker(settings.state_volume))
+    except docker.errors.NotFound:
+        return
+    legacy = (marker.attrs.get("Labels") or {}).get(REBUILD_OF, "the legacy volume")
+    raise RebuildUnfinished(settings.state_volume, legacy)
+
+
 def backup_state(settings: Settings, engine: docker.DockerClient, helper_image: str, prune: bool = True) -> str | None:
-    """Copy the state volume into a new backup volume; None when there is no state volume yet."""
+    """Copy the state volume into a new backup volume; None when there is no state volume yet.
+
+    Refused while a rebuild of the state volume is unfinished, so no deploy, rollback or
+    restore ever starts on a half-made state volume.
+    """
+    refuse_unfinished_rebuild(settings, engine)
     source = settings.state_volume
     try:
         engine.volumes.get(source)

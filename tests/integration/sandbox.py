@@ -19,7 +19,7 @@ import docker.errors
 from deploy.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-COPIED = ("Dockerfile", "docker-compose.yml", "trading")
+COPIED = ("Dockerfile", "docker-compose.yml", "trading", "volumes")
 
 
 def quiet(_: str) -> None:

@@ -1,0 +1,85 @@
+"""The volume work of a rebuild on the engine: inventories, copies, volumes — one call each.
+
+Each function is one engine action through a helper container (`deploy.rebuild.helper`) or
+the volume API; the procedure (`deploy.rebuild.procedure`) decides the order and proves the
+results. Sources are always mounted read-only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import docker
+import docker.errors
+
+from deploy.errors import LegacyMissing, VolumeInUse
+from deploy.rebuild import helper, inventory
+from deploy.rebuild.inventory import Inventory
+from deploy.rebuild.layout import Layout
+from deploy.rebuild.plan import Plan
+
+FROM = "/from"
+TO = "/to"
+
+
+@dataclass(frozen=True)
+class Helper:
+    """Runs helpers of one project from one image already on the engine."""
+
+    engine: docker.DockerClient
+    image: str
+    project: str
+
+    def inventory(self, volume: str) -> Inventory:
+        argv = helper.probe_argv("inventory", FROM)
+        return inventory.parse(helper.run(self.engine, self.image, self.project, argv, {volume: (FROM, helper.RO)}))
+
+    def clone(self, source: str, target: str) -> None:
+        """`target` gets everything `source` holds, owners, modes and times included."""
+        argv = ["sh", "-c", f"cp -a {FROM}/. {TO}/ && sync"]
+        helper.run(self.engine, self.image, self.project, argv, {source: (FROM, helper.RO), target: (TO, helper.RW)})
+
+    def carry(self, source: str, target: str, plan: Plan, layout: Layout) -> None:
+        """Copy the plan's carried files from `source` into `target`, owned and moded as the layout says."""
+        owner = layout.state_volume
+        expected = plan.expected(layout)
+        spec = {
+            "source": FROM, "target": TO, "uid": owner.uid, "gid": owner.gid, "dir_mode": owner.dir_mode,
+            "files": [{"from": c.item.path, "to": c.to, "mode": expected[c.to].mode} for c in plan.carried],
+        }  # fmt: skip
+        argv = helper.probe_argv("copy", f"{helper.DIR}/spec.json")
+        mounts = {source: (FROM, helper.RO), target: (TO, helper.RW)}
+        helper.run(self.engine, self.image, self.project, argv, mounts, {"spec.json": json.dumps(spec).encode()})
+
+
+def labels_of(engine: docker.DockerClient, name: str) -> dict[str, str] | None:
+    """The labels of volume `name`, None when there is no such volume."""
+    try:
+        return dict(engine.volumes.get(name).attrs.get("Labels") or {})
+    except docker.errors.NotFound:
+        return None
+
+
+def require(engine: docker.DockerClient, name: str) -> None:
+    if labels_of(engine, name) is None:
+        raise LegacyMissing(name)
+
+
+def create(engine: docker.DockerClient, name: str, labels: Mapping[str, str]) -> None:
+    engine.volumes.create(name, labels=dict(labels))
+
+
+def remove(engine: docker.DockerClient, name: str) -> None:
+    with contextlib.suppress(docker.errors.NotFound):
+        engine.volumes.get(name).remove()
+
+
+def refuse_in_use(engine: docker.DockerClient, name: str, stopped_too: bool = False) -> None:
+    """VolumeInUse when running containers mount `name` (their writes would race the copy); with
+    `stopped_too` also stopped ones (they keep a volume that is to be removed)."""
+    users = engine.containers.list(all=stopped_too, filters={"volume": name})
+    if users:
+        raise VolumeInUse(name, sorted(container.name for container in users))

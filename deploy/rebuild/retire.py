@@ -1,0 +1,95 @@
+"""`invoke volume-retire`: remove a legacy volume, only once nothing can be lost by it (the seed's step 1d).
+
+Conditions, checked in this order; the first that does not hold is named and nothing is removed:
+
+1. no rebuild is unfinished, and the state volume was rebuilt from this legacy volume;
+2. a backup of it exists that is proven identical to it now, file by file;
+3. the live release runs verified (`invoke verify`) with bot and worker on that state volume.
+
+Then the volume is removed (refused by the engine while any container still uses it) and the
+retirement recorded in the ledger.
+"""
+
+from __future__ import annotations
+
+import docker
+
+from deploy import baseimage, ledger, lock, volumes
+from deploy import verify as verification
+from deploy.compose import PROJECT_LABEL, SERVICE_LABEL
+from deploy.config import SERVICES, STATE_PATH, Settings
+from deploy.errors import RetireRefused, TradebotError
+from deploy.git import Repository
+from deploy.rebuild import engineops, helper, inventory, labels
+from deploy.rebuild.engineops import Helper
+from deploy.rebuild.progress import Say, Steps
+
+EVENT = "volume-retire"
+
+
+def retire(settings: Settings, engine: docker.DockerClient, repo: Repository, legacy: str, say: Say = print) -> str:
+    """Remove `legacy` when the conditions hold; the proven backup's name. Raises RetireRefused, LegacyMissing,
+    VolumeInUse, LockHeld."""
+    with lock.held(settings.data_dir, f"{EVENT} {legacy}"):
+        started, steps = ledger.now(), Steps(EVENT, 3, say)
+        helper.remove_leftovers(engine, settings.project)
+        engineops.require(engine, legacy)
+        engineops.refuse_in_use(engine, legacy, stopped_too=True)
+        with steps.step("state volume", f"checking {settings.state_volume} was rebuilt from {legacy}") as proved:
+            _rebuilt_from(settings, engine, legacy)
+            proved(f"{settings.state_volume} was rebuilt from {legacy} and the rebuild finished")
+        with steps.step("backup", f"proving a backup of {legacy} identical to it") as proved:
+            backup = _proven_backup(Helper(engine, baseimage.resolve(settings, engine), settings.project), legacy)
+            proved(f"{backup} is identical to {legacy}")
+        with steps.step("live release", f"verifying the live release runs on {settings.state_volume}") as proved:
+            commit = _live_on_state(settings, engine, repo, legacy)
+            engine.volumes.get(legacy).remove()
+            proved(f"{commit[:12]} runs verified on {settings.state_volume}; {legacy} removed, {backup} kept")
+        entry = ledger.Entry(
+            EVENT, commit, "", "", started, ledger.now(), ledger.operator(), ledger.SUCCEEDED, backup=backup,
+            restored_from=legacy,
+        )  # fmt: skip
+        ledger.append(settings.data_dir, entry)
+        return backup
+
+
+def _rebuilt_from(settings: Settings, engine: docker.DockerClient, legacy: str) -> None:
+    rebuild = f"run `invoke volume-rebuild --legacy {legacy}` first"
+    if engineops.labels_of(engine, volumes.rebuild_marker(settings.state_volume)) is not None:
+        raise RetireRefused(legacy, f"the rebuild of {settings.state_volume} is unfinished", rebuild)
+    if labels.rebuilt_from(engineops.labels_of(engine, settings.state_volume)) != legacy:
+        raise RetireRefused(legacy, f"{settings.state_volume} was not rebuilt from it", rebuild)
+
+
+def _proven_backup(tool: Helper, legacy: str) -> str:
+    found = tool.engine.volumes.list(filters={"label": f"{volumes.BACKUP_OF}={legacy}"})
+    if found:
+        expected = tool.inventory(legacy)
+        for volume in sorted(found, key=lambda v: v.name, reverse=True):
+            if not inventory.differences(expected, tool.inventory(volume.name)):
+                return volume.name
+    raise RetireRefused(
+        legacy,
+        f"no backup proven identical to it (of {len(found)} labelled {volumes.BACKUP_OF}={legacy})",
+        f"run `invoke volume-rebuild --legacy {legacy} --force` to make one",
+    )
+
+
+def _live_on_state(settings: Settings, engine: docker.DockerClient, repo: Repository, legacy: str) -> str:
+    deploy = "run `invoke deploy` and `invoke verify` until it passes"
+    try:
+        report = verification.verify(settings, engine, repo)
+    except TradebotError as exc:
+        raise RetireRefused(legacy, f"no live release runs verified ({exc.message})", deploy) from exc
+    if not report.ok:
+        raise RetireRefused(legacy, f"the live release does not run verified ({report.summary()})", deploy)
+    for service in SERVICES:
+        if not _mounts_state(settings, engine, service):
+            raise RetireRefused(legacy, f"{service} does not run on {settings.state_volume} at {STATE_PATH}", deploy)
+    return report.release
+
+
+def _mounts_state(settings: Settings, engine: docker.DockerClient, service: str) -> bool:
+    selector = {"label": [f"{PROJECT_LABEL}={settings.project}", f"{SERVICE_LABEL}={service}"]}
+    mounts = [m for c in engine.containers.list(filters=selector) for m in c.attrs.get("Mounts", [])]
+    return any(m.get("Name") == settings.state_volume and m.get("Destination") == STATE_PATH for m in mounts)
