@@ -1,0 +1,48 @@
+"""Where a rebuild stands and what a run does: every combination of journal, state volume and --force."""
+
+from __future__ import annotations
+
+import pytest
+
+from deploy.errors import RebuildUnfinished, TargetHoldsState
+from deploy.rebuild import journal
+from deploy.rebuild.journal import Found
+from deploy.rebuild.labels import journal_labels, state_labels
+from tests.unit.deploy.test_rebuild_labels import AT
+
+OURS = state_labels("tb", "state", "2.40.3", "legacy", "legacy-backup-1")
+OTHER = {"com.docker.compose.project": "tb"}
+OPEN = journal_labels("legacy", "legacy-backup-1", AT)
+
+
+@pytest.mark.parametrize(
+    ("found", "force", "expected"),
+    [
+        (Found(None, None, 0), False, journal.FRESH),
+        (Found(None, OTHER, 0), False, journal.FRESH),  # an empty state volume holds no state
+        (Found(None, OURS, 3), False, journal.DONE),
+        (Found(None, OURS, 3), True, journal.AGAIN),
+        (Found(None, OTHER, 3), True, journal.AGAIN),
+        (Found(OPEN, OURS, 1), False, journal.RESUME),
+        (Found(OPEN, None, 0), True, journal.RESUME),
+    ],
+)
+def test_what_a_run_does(found: Found, force: bool, expected: str) -> None:
+    assert journal.decide(found, "legacy", "tb_state", force) == expected
+
+
+def test_state_from_elsewhere_is_refused_without_force() -> None:
+    with pytest.raises(TargetHoldsState, match="already holds state") as refused:
+        journal.decide(Found(None, OTHER, 3), "legacy", "tb_state", force=False)
+    assert "--force" in refused.value.hint
+
+
+def test_an_unfinished_rebuild_of_another_legacy_volume_is_refused_naming_it() -> None:
+    with pytest.raises(RebuildUnfinished) as refused:
+        journal.decide(Found(OPEN, None, 0), "another", "tb_state", force=True)
+    assert refused.value.legacy == "legacy" and "--legacy legacy" in refused.value.hint
+
+
+def test_a_resumed_run_keeps_the_backup_name_the_interrupted_run_chose() -> None:
+    assert journal.resumed_backup(Found(OPEN, None, 0)) == "legacy-backup-1"
+    assert journal.resumed_backup(Found(None, None, 0)) is None

@@ -1,0 +1,44 @@
+"""Names and labels of the volumes a rebuild makes, and the helper's files and command lines."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from datetime import UTC, datetime
+
+from deploy import compose, volumes
+from deploy.rebuild import helper, labels
+
+AT = datetime(2026, 11, 22, 4, 0, tzinfo=UTC)
+
+
+def test_the_state_volume_carries_the_labels_compose_gives_a_volume_it_made() -> None:
+    made = labels.state_labels("tb", "state", "2.40.3", "clawbot-openclaw", "clawbot-openclaw-backup-1")
+    assert made == {
+        "com.docker.compose.project": "tb",
+        "com.docker.compose.volume": "state",
+        "com.docker.compose.version": "2.40.3",
+        "io.tradebot.rebuilt-from": "clawbot-openclaw",
+        "io.tradebot.legacy-backup": "clawbot-openclaw-backup-1",
+    }
+    assert labels.rebuilt_from(made) == "clawbot-openclaw" and labels.rebuilt_from(None) is None
+
+
+def test_a_legacy_backup_is_labelled_like_a_state_backup_of_its_source() -> None:
+    assert labels.backup_labels("legacy", AT) == {volumes.BACKUP_OF: "legacy", volumes.CREATED: AT.isoformat()}
+
+
+def test_the_journal_volume_is_named_after_the_state_volume() -> None:
+    assert volumes.rebuild_marker("tb_state") == "tb_state-rebuilding"
+    assert labels.journal_labels("legacy", "b", AT)[volumes.REBUILD_OF] == "legacy"
+
+
+def test_compose_version_argv() -> None:
+    assert compose.version(["docker", "compose"]) == ["docker", "compose", "version", "--short"]
+
+
+def test_the_helper_gets_the_probe_and_its_files_under_one_directory() -> None:
+    data = helper.archive({"probe.py": helper.probe_source(), "spec.json": b"{}"})
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        assert tar.getnames() == ["tradebot-helper/probe.py", "tradebot-helper/spec.json"]
+    assert helper.probe_argv("inventory", "/from") == ["python3", "/tradebot-helper/probe.py", "inventory", "/from"]
