@@ -11,7 +11,7 @@ import sys
 
 from invoke import Context, task
 
-from deploy import baseimage, engine, ledger, volumes
+from deploy import baseimage, engine, ledger, lock, volumes
 from deploy import build as building
 from deploy import rebuild as rebuilding
 from deploy import release as releasing
@@ -111,9 +111,25 @@ def release(c: Context, rev: str = "HEAD", allow_dirty: bool = False, force: boo
 @task(help={"json": "print the ledger as JSON lines, as stored"})
 @reported
 def releases(c: Context, json: bool = False) -> None:
-    """Show the release ledger: every deploy and rollback attempt, its outcome and cause."""
-    entries = ledger.read(Settings.from_env().data_dir)
+    """Show the release ledger kept on the engine: every deploy, rollback and restore attempt, its outcome and cause."""
+    settings, client = Settings.from_env(), engine.client()
+    carried = ledger.carry_over(settings, client)
+    if carried:
+        print(f"carried {carried} entries of the local ledger over to the engine", file=sys.stderr)
+    entries = ledger.read(settings, client)
     print("\n".join(entry.to_json() for entry in entries) if json else ledger.table(entries))
+
+
+@task
+@reported
+def unlock(c: Context) -> None:
+    """Remove the deploy lock of a deploy that died on another machine, naming the holder removed."""
+    settings = Settings.from_env()
+    removed = lock.unlock(settings, engine.client())
+    if removed is None:
+        print(f"no deploy lock: {settings.lock_name} does not exist")
+    else:
+        print(f"removed {settings.lock_name}, held by {removed.describe()} on {removed.host} since {removed.since}")
 
 
 @task(help={"json": "print the backups as JSON: [{name, created}], newest first"})

@@ -4,7 +4,7 @@
 | --- | --- | --- |
 | TRADEBOT_PROJECT | tradebot | compose project, image repository, `<project>_state` volume |
 | TRADEBOT_REPO | the current directory | the git repository whose commits are built |
-| TRADEBOT_HOME | `<repo>/.tradebot` | operator-side data: release ledger and deploy lock, per project |
+| TRADEBOT_HOME | `<repo>/.tradebot` | where an older version kept `<project>/releases.jsonl` (carried over once) |
 | TRADEBOT_BASE_IMAGE | python:3.11-slim, else tradebot-base:bookworm | the base image |
 | TRADEBOT_KEEP_RELEASES | 5 | release images kept (live and previous always are) |
 | TRADEBOT_KEEP_BACKUPS | 5 | state-volume backups kept |
@@ -49,6 +49,16 @@ class Settings:
     @property
     def state_volume(self) -> str:
         return f"{self.project}_state"
+
+    @property
+    def meta_volume(self) -> str:
+        """The deployment's ledger and reports (`deploy.meta`)."""
+        return f"{self.project}_meta"
+
+    @property
+    def lock_name(self) -> str:
+        """The container whose existence is the deploy lock (`deploy.lock`)."""
+        return f"{self.project}-deploy-lock"
 
     @property
     def live_image(self) -> str:

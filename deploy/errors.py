@@ -142,14 +142,14 @@ class DirtyImage(ImageError):
 class LockHeld(TradebotError):
     exit_code = 6
 
-    def __init__(self, holder: str, since: str, path: str) -> None:
+    def __init__(self, holder: str, since: str, name: str) -> None:
         super().__init__(
             f"deploy lock held by {holder} since {since}",
-            f"wait for that deploy to finish (the lock is {path}; it is released when its process ends)",
+            f"wait for that deploy to finish; if it is dead, `invoke unlock` removes the lock (container {name})",
         )
         self.holder = holder
         self.since = since
-        self.path = path
+        self.name = name
 
 
 class BackupMissing(TradebotError):

@@ -1,22 +1,31 @@
-"""The release ledger: one JSON line per deploy or rollback attempt, appended and never rewritten.
+"""The release ledger: one JSON document per deploy, rollback or restore attempt, added and never rewritten.
 
-Lives at `<data_dir>/releases.jsonl`. Each line is written with one `write` on
-an O_APPEND descriptor and fsynced, so a crash leaves whole lines only.
+It lives on the engine with the deployment (`deploy.meta`: `<project>_meta:/ledger/<id>.json`),
+so every clone, CI runner and laptop using that engine sees one history. One file per
+entry: an append never rewrites what is there, and a crash leaves whole entries only.
+An older version's local ledger is carried over once (`carry_over`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import getpass
+import hashlib
 import json
 import os
 import socket
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
-FILENAME = "releases.jsonl"
+import docker
+
+from deploy import meta
+from deploy.config import Settings
+
+FOLDER = "ledger"
+LEGACY_FILENAME = "releases.jsonl"
 SUCCEEDED = "succeeded"
 ROLLED_BACK = "rolled_back"
 FAILED = "failed"
@@ -69,33 +78,65 @@ def operator() -> str:
     return f"{user}@{socket.gethostname()}"
 
 
-def path(data_dir: Path) -> Path:
-    return data_dir / FILENAME
+def entry_id(at: datetime, token: str) -> str:
+    """`<UTC time to the microsecond>Z-<token>`: ids sort in the order the entries were written."""
+    return f"{at.astimezone(UTC).strftime('%Y%m%dT%H%M%S.%f')}Z-{token}"
 
 
-def append(data_dir: Path, entry: Entry) -> None:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path(data_dir), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, (entry.to_json() + "\n").encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def new_id() -> str:
+    return entry_id(datetime.now(UTC), uuid.uuid4().hex[:8])
 
 
-def read(data_dir: Path) -> list[Entry]:
-    """Every entry, oldest first; a line that is no entry (a torn last line after a crash) is skipped."""
-    try:
-        lines = path(data_dir).read_text().splitlines()
-    except FileNotFoundError:
-        return []
+def append(
+    settings: Settings, engine: docker.DockerClient, entry: Entry, files: Mapping[str, bytes] | None = None
+) -> str:
+    """Add `entry` (and `files`, e.g. its report, in the same archive) to the engine's ledger; its id."""
+    key = new_id()
+    meta.write(settings, engine, {f"{FOLDER}/{key}.json": entry.to_json().encode(), **(files or {})})
+    return key
+
+
+def read(settings: Settings, engine: docker.DockerClient) -> list[Entry]:
+    """Every entry, oldest first; a file that is no entry is skipped."""
+    found = meta.read_folder(settings, engine, FOLDER)
+    return parse(found[name].decode(errors="replace") for name in sorted(found))
+
+
+def parse(texts: Iterable[str]) -> list[Entry]:
     entries = []
-    for line in lines:
+    for text in texts:
         try:
-            entries.append(Entry.from_json(line))
+            entries.append(Entry.from_json(text))
         except (ValueError, TypeError):
             continue
     return entries
+
+
+def carry_over(settings: Settings, engine: docker.DockerClient) -> int:
+    """Copy the ledger an older version kept in `<home>/<project>/releases.jsonl` to the engine, once.
+
+    The local file is renamed `releases.jsonl.carried-over` afterwards; ids come from each
+    entry's time and content, so a carry-over interrupted before the rename repeats harmlessly.
+    """
+    local = settings.data_dir / LEGACY_FILENAME
+    try:
+        lines = local.read_text().splitlines()
+    except FileNotFoundError:
+        return 0
+    entries = parse(lines)
+    if entries:
+        files = {f"{FOLDER}/{carried_id(entry)}.json": entry.to_json().encode() for entry in entries}
+        meta.write(settings, engine, files)
+    local.rename(local.with_name(LEGACY_FILENAME + ".carried-over"))
+    return len(entries)
+
+
+def carried_id(entry: Entry) -> str:
+    try:
+        at = datetime.fromisoformat(entry.finished_at)
+    except ValueError:
+        at = datetime.fromtimestamp(0, UTC)
+    return entry_id(at, "local" + hashlib.sha256(entry.to_json().encode()).hexdigest()[:8])
 
 
 def last_success_before(entries: Iterable[Entry], commit: str) -> Entry | None:

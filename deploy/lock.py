@@ -1,56 +1,137 @@
-"""One deploy at a time: an flock on `<data_dir>/deploy.lock` that says who holds it and since when.
+"""One deploy at a time per deployment: the container `<project>-deploy-lock` on the engine, created, never started.
 
-The kernel drops the lock when the holding process ends, so a dead deploy never
-blocks the next one; the holder line is only information.
+Creating a container under a name is atomic on the engine, so of two deploys on any
+machines sharing one engine exactly one gets the lock; the other reads the holder from
+the container's labels (machine, user, pid, since, what) and is refused naming it.
+Leaving the block removes the container.
+
+A holder that died leaves its lock behind:
+- on this machine (same hostname, its pid gone) it is recognised as dead and replaced, saying so;
+- on another machine nobody here can tell: `invoke unlock` removes it and names the holder it removed.
+Taking the lock also carries an older local ledger over to the engine (`ledger.carry_over`), under the lock.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import json
 import os
-from collections.abc import Iterator
-from pathlib import Path
+import socket
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 
-from deploy import ledger
+import docker
+import docker.errors
+from docker.models.containers import Container
+
+from deploy import baseimage, ledger
+from deploy.config import Settings
 from deploy.errors import LockHeld
 
-FILENAME = "deploy.lock"
+LABEL = "io.tradebot.lock"
+FIELDS = ("by", "host", "pid", "since", "what")
 
 
-def holder_line(what: str, pid: int, since: str, by: str) -> str:
-    return json.dumps({"by": by, "pid": pid, "since": since, "what": what}, sort_keys=True)
+@dataclass(frozen=True)
+class Holder:
+    by: str
+    host: str
+    pid: int
+    since: str
+    what: str
+
+    def labels(self, project: str) -> dict[str, str]:
+        return {LABEL: project, **{f"{LABEL}.{name}": str(getattr(self, name)) for name in FIELDS}}
+
+    @classmethod
+    def from_labels(cls, labels: Mapping[str, str]) -> Holder:
+        values = {name: labels.get(f"{LABEL}.{name}", "") for name in FIELDS}
+        pid = values.pop("pid")
+        return cls(pid=int(pid) if pid.isdigit() else 0, **values)
+
+    def describe(self) -> str:
+        return f"{self.by or 'an unknown holder'} (pid {self.pid}, {self.what or 'unknown work'})"
 
 
-def describe(text: str) -> tuple[str, str]:
-    """`(holder, since)` from the lock file's content, as well as it can be read."""
+def me(what: str) -> Holder:
+    return Holder(ledger.operator(), socket.gethostname(), os.getpid(), ledger.now(), what)
+
+
+def dead_here(holder: Holder, host: str, alive: Callable[[int], bool]) -> bool:
+    """Whether `holder` ran on `host` and its process is gone (only then can this machine tell)."""
+    return holder.host == host and holder.pid > 0 and not alive(holder.pid)
+
+
+def pid_alive(pid: int) -> bool:
     try:
-        info = json.loads(text)
-        return f"{info['by']} (pid {info['pid']}, {info['what']})", str(info["since"])
-    except (json.JSONDecodeError, KeyError, TypeError):
-        return "another process", "an unknown time"
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, owned by someone else
+        return True
+    return True
 
 
 @contextlib.contextmanager
-def held(data_dir: Path, what: str) -> Iterator[None]:
-    """Hold the deploy lock for the block; raise `LockHeld` at once if another process holds it."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    lock_path = data_dir / FILENAME
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+def held(
+    settings: Settings, engine: docker.DockerClient, what: str, say: Callable[[str], None] = print
+) -> Iterator[Holder]:
+    """Hold the deploy lock for the block; raise `LockHeld` at once, naming the holder, when another has it."""
+    holder = me(what)
+    _acquire(settings, engine, holder, say)
     try:
-        _acquire(fd, lock_path)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, (holder_line(what, os.getpid(), ledger.now(), ledger.operator()) + "\n").encode(), 0)
-        yield
-        os.ftruncate(fd, 0)
+        ledger.carry_over(settings, engine)
+        yield holder
     finally:
-        os.close(fd)
+        with contextlib.suppress(docker.errors.NotFound):
+            engine.containers.get(settings.lock_name).remove(force=True)
 
 
-def _acquire(fd: int, lock_path: Path) -> None:
+def current(settings: Settings, engine: docker.DockerClient) -> Holder | None:
+    """Who holds the lock now (None: nobody)."""
+    container = _container(settings, engine)
+    return Holder.from_labels(container.labels) if container else None
+
+
+def unlock(settings: Settings, engine: docker.DockerClient) -> Holder | None:
+    """Remove the lock, whoever holds it; the holder removed (None: there was no lock)."""
+    container = _container(settings, engine)
+    if container is None:
+        return None
+    with contextlib.suppress(docker.errors.NotFound):
+        container.remove(force=True)
+    return Holder.from_labels(container.labels)
+
+
+def _container(settings: Settings, engine: docker.DockerClient) -> Container | None:
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        holder, since = describe(lock_path.read_text())
-        raise LockHeld(holder, since, str(lock_path)) from None
+        return engine.containers.get(settings.lock_name)
+    except docker.errors.NotFound:
+        return None
+
+
+def _acquire(settings: Settings, engine: docker.DockerClient, holder: Holder, say: Callable[[str], None]) -> None:
+    """Create the lock; a holder that died on this machine is removed first (by id: never a fresh holder's lock)."""
+    for _ in range(3):
+        try:
+            _create(settings, engine, holder)
+            return
+        except docker.errors.APIError as exc:
+            if exc.status_code != 409:
+                raise
+        found = _container(settings, engine)
+        if found is None:
+            continue  # released between our attempt and the look
+        other = Holder.from_labels(found.labels)
+        if not dead_here(other, holder.host, pid_alive):
+            raise LockHeld(other.describe(), other.since, settings.lock_name)
+        say(f"lock: {other.describe()} died on this machine; removing its lock")
+        with contextlib.suppress(docker.errors.NotFound):
+            found.remove(force=True)
+    raise LockHeld("another deploy", "just now", settings.lock_name)
+
+
+def _create(settings: Settings, engine: docker.DockerClient, holder: Holder) -> None:
+    engine.containers.create(
+        baseimage.resolve(settings, engine), ["true"], name=settings.lock_name,
+        labels=holder.labels(settings.project), network_disabled=True,
+    )  # fmt: skip

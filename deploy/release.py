@@ -61,7 +61,7 @@ class Attempt:
             self.event, target.commit, target.image_id, target.code_digest, self.started, ledger.now(),
             ledger.operator(), outcome, cause, previous, target.dirty, self.backup, self.restored_from,
         )  # fmt: skip
-        ledger.append(self.settings.data_dir, entry)
+        ledger.append(self.settings, self.engine, entry)
 
 
 def deploy(
@@ -74,7 +74,7 @@ def deploy(
     RolledBack (the earlier release runs again), DeployError.
     """
     prefix = compose_argv(settings)
-    with lock.held(settings.data_dir, f"deploy {rev}"):
+    with lock.held(settings, engine, f"deploy {rev}", say):
         target = tags.of_commit(settings, engine, repo.commit(rev).sha, force)
         attempt = Attempt(settings, engine, repo, runner or Runner(), say, "deploy", prefix)
         return _switch(attempt, target)
@@ -86,7 +86,7 @@ def rollback(
 ) -> Release:  # fmt: skip
     """Run an earlier release again: `to` (a revision), else `:previous`, else the ledger's last other success."""
     prefix = compose_argv(settings)
-    with lock.held(settings.data_dir, "rollback"):
+    with lock.held(settings, engine, "rollback", say):
         target = rollback_target(settings, engine, repo, to)
         attempt = Attempt(settings, engine, repo, runner or Runner(), say, "rollback", prefix)
         return _switch(attempt, target)
@@ -99,7 +99,7 @@ def rollback_target(settings: Settings, engine: docker.DockerClient, repo: Repos
     if previous:
         return previous
     live = tags.get(engine, settings.live_image)
-    entry = ledger.last_success_before(ledger.read(settings.data_dir), live.commit if live else "")
+    entry = ledger.last_success_before(ledger.read(settings, engine), live.commit if live else "")
     if entry is None:
         raise ImageMissing(
             settings.previous_image, "no earlier release is recorded; name one: `invoke rollback --to REV`"

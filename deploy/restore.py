@@ -43,7 +43,7 @@ def restore(
 
     Raises BackupMissing, LockHeld, DeployError (the state from before is back).
     """
-    with lock.held(settings.data_dir, f"restore {name or 'the newest backup'}"):
+    with lock.held(settings, engine, f"restore {name or 'the newest backup'}", say):
         source = volumes.choose(volumes.backups(settings, engine), name).name
         live = tags.get(engine, settings.live_image)
         if live:

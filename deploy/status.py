@@ -21,6 +21,7 @@ from docker.models.containers import Container
 from deploy import images, ledger
 from deploy.compose import PROJECT_LABEL, SERVICE_LABEL
 from deploy.config import Settings
+from deploy.errors import TradebotError
 from deploy.verify import points
 
 
@@ -74,11 +75,11 @@ def deployed_at(entries: Iterable[ledger.Entry], commit: str, image_id: str) -> 
     return ""
 
 
-def read_ledger(settings: Settings) -> list[ledger.Entry]:
+def read_ledger(settings: Settings, engine: docker.DockerClient) -> list[ledger.Entry]:
     """The ledger, or nothing when it cannot be read at all (status must not fail on it)."""
     try:
-        return ledger.read(settings.data_dir)
-    except OSError:
+        return ledger.read(settings, engine)
+    except (docker.errors.DockerException, TradebotError):
         return []
 
 
@@ -121,7 +122,7 @@ def _release(settings: Settings, engine: docker.DockerClient) -> Release | None:
         image = engine.images.get(settings.live_image)
     except docker.errors.ImageNotFound:
         return None
-    return release_from(image.labels or {}, image.id, read_ledger(settings))
+    return release_from(image.labels or {}, image.id, read_ledger(settings, engine))
 
 
 def _bot_heartbeat(containers: Iterable[Container]) -> Heartbeat | None:

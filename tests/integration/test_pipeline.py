@@ -111,7 +111,7 @@ def test_build_deploy_verify_then_a_new_commit_then_rollback(sandbox: Sandbox) -
     assert not any(MARKER in service_file(sandbox, service, MARKED) for service in ("bot", "worker"))
     report = verify(settings, engine, repo)
     assert report.ok and report.release == first.commit
-    outcomes = [(e.event, e.commit, e.outcome) for e in ledger.read(settings.data_dir)]
+    outcomes = [(e.event, e.commit, e.outcome) for e in ledger.read(settings, sandbox.engine)]
     assert outcomes == [
         ("deploy", first.commit, ledger.SUCCEEDED),
         ("deploy", second, ledger.SUCCEEDED),
@@ -135,7 +135,7 @@ def test_an_uncommitted_edit_never_reaches_an_image(sandbox: Sandbox) -> None:
         release.deploy(settings, engine, repo, say=quiet)
     assert not engine.containers.list(all=True, filters={"label": f"com.docker.compose.project={settings.project}"})
     assert release.deploy(settings, engine, repo, force=True, say=quiet).image_id == dirty.image_id
-    assert ledger.read(settings.data_dir)[-1].dirty
+    assert ledger.read(settings, sandbox.engine)[-1].dirty
     assert service_file(sandbox, "bot", MARKED) == committed
     assert verify(settings, engine, repo).ok
 
@@ -155,7 +155,7 @@ def test_a_release_whose_bot_fails_health_is_rolled_back_and_the_old_one_keeps_r
     health.wait_healthy(settings, engine, good.image_id)
     report = verify(settings, engine, repo)
     assert report.ok and report.release == good.commit
-    last = ledger.read(settings.data_dir)[-1]
+    last = ledger.read(settings, sandbox.engine)[-1]
     assert (last.commit, last.outcome, last.previous) == (broken, ledger.ROLLED_BACK, good.commit)
     assert "bot" in last.cause
 
@@ -171,7 +171,7 @@ def test_a_first_release_that_fails_health_is_taken_down_and_recorded(sandbox: S
     assert "service bot is not healthy" in str(failed.value)
     assert not engine.containers.list(all=True, filters={"label": f"com.docker.compose.project={settings.project}"})
     assert not engine.images.list(name=settings.live_image)
-    (entry,) = ledger.read(settings.data_dir)
+    (entry,) = ledger.read(settings, sandbox.engine)
     assert (entry.commit, entry.outcome, entry.previous) == (broken, ledger.FAILED, "")
 
 

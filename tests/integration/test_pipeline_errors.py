@@ -48,14 +48,14 @@ def nothing_deployed(box: Sandbox) -> None:
     assert not box.engine.containers.list(all=True, filters={"label": label})
     assert not box.engine.images.list(name=box.settings.live_image)
     assert not [v for v in box.engine.volumes.list() if v.name.startswith(box.settings.state_volume)]
-    assert ledger.read(box.settings.data_dir) == []
+    assert ledger.read(box.settings, box.engine) == []
 
 
 def test_a_second_deploy_while_one_holds_the_lock_is_refused(sandbox: Sandbox) -> None:
     build.build(sandbox.settings, sandbox.engine, Repository(sandbox.repo), say=lambda _: None)
-    with lock.held(sandbox.settings.data_dir, "deploy (first)"):
+    with lock.held(sandbox.settings, sandbox.engine, "deploy (first)"):
         result = invoke(sandbox, "deploy")
-    refused(result, 6, "deploy lock held by", f"pid {os.getpid()}, deploy (first)", "since 20")
+    refused(result, 6, "deploy lock held by", f"pid {os.getpid()}, deploy (first)", "since 20", "invoke unlock")
     nothing_deployed(sandbox)
 
 

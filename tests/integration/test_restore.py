@@ -40,7 +40,7 @@ def test_a_restore_brings_back_exactly_the_backup_and_keeps_the_state_from_befor
     assert "live_portfolio.json" in box.volume_files(settings.state_volume)
     assert STRAY in box.volume_files(done.safety)  # the state from before can be restored in turn
     assert verify(settings, engine, repo).ok
-    last = ledger.read(settings.data_dir)[-1]
+    last = ledger.read(settings, engine)[-1]
     assert (last.event, last.outcome, last.restored_from, last.backup) == ("restore", "succeeded", backup, done.safety)
 
 
@@ -59,7 +59,7 @@ def test_a_backup_the_bot_cannot_start_on_is_undone(backed_up: tuple[Sandbox, st
     live = engine.images.get(settings.live_image).id
     health.wait_healthy(settings, engine, live)
     assert verify(settings, engine, repo).ok
-    last = ledger.read(settings.data_dir)[-1]
+    last = ledger.read(settings, engine)[-1]
     assert (last.event, last.outcome, last.restored_from) == ("restore", "failed", unusable)
 
 
@@ -82,10 +82,10 @@ def test_with_nothing_deployed_only_the_volume_is_restored(backed_up: tuple[Sand
     for container in engine.containers.list(all=True, filters=project):
         container.remove(force=True)
     engine.images.remove(settings.live_image, noprune=True)
-    entries = len(ledger.read(settings.data_dir))
+    entries = len(ledger.read(settings, engine))
 
     done = restore(settings, engine, Repository(box.repo), name=backup, say=quiet)
     assert (done.source, done.commit) == (backup, None)
     assert STRAY not in box.volume_files(settings.state_volume)
     assert not engine.containers.list(all=True, filters=project)
-    assert len(ledger.read(settings.data_dir)) == entries  # the ledger is of releases
+    assert len(ledger.read(settings, engine)) == entries  # the ledger is of releases

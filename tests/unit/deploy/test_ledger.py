@@ -1,6 +1,8 @@
 import dataclasses
-import json
-from pathlib import Path
+from datetime import UTC, datetime
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from deploy import ledger
 from deploy.ledger import Entry
@@ -10,20 +12,25 @@ def entry(commit: str, outcome: str = ledger.SUCCEEDED, event: str = "deploy") -
     return Entry(event, commit, "sha256:" + commit, "d" + commit, "t0", "t1", "op@host", outcome)
 
 
-def test_entries_are_appended_one_json_line_each_and_read_back(tmp_path: Path) -> None:
-    ledger.append(tmp_path, entry("a"))
-    ledger.append(tmp_path, entry("b", ledger.ROLLED_BACK))
-    lines = (tmp_path / "releases.jsonl").read_text().splitlines()
-    assert [json.loads(line)["commit"] for line in lines] == ["a", "b"]
-    assert ledger.read(tmp_path) == [entry("a"), entry("b", ledger.ROLLED_BACK)]
+@given(st.lists(st.datetimes(datetime(1970, 1, 1), timezones=st.just(UTC)), min_size=2, max_size=20), st.data())
+def test_ids_sort_in_the_order_of_their_times(times: list[datetime], data: st.DataObject) -> None:
+    tokens = data.draw(st.lists(st.text("0123456789abcdef", min_size=8, max_size=8), min_size=len(times)))
+    ids = [ledger.entry_id(at, token) for at, token in zip(times, tokens, strict=False)]
+    by_id = [at for _, at in sorted(zip(ids, times, strict=False))]
+    assert by_id == sorted(times)
 
 
-def test_a_torn_last_line_is_skipped_and_a_missing_ledger_is_empty(tmp_path: Path) -> None:
-    assert ledger.read(tmp_path) == []
-    ledger.append(tmp_path, entry("a"))
-    with (tmp_path / "releases.jsonl").open("a") as f:
-        f.write('{"event": "deploy", "comm')
-    assert ledger.read(tmp_path) == [entry("a")]
+def test_parse_skips_what_is_no_entry() -> None:
+    texts = [entry("a").to_json(), "[1, 2]", '"text"', '{"event": "deploy"}', '{"event": "deploy", "comm', "{}"]
+    assert ledger.parse([*texts, entry("b").to_json()]) == [entry("a"), entry("b")]
+
+
+def test_a_carried_over_entry_keeps_its_time_and_its_id_its_content() -> None:
+    old = dataclasses.replace(entry("a"), finished_at="2026-11-20T10:00:00+00:00")
+    assert ledger.carried_id(old).startswith("20261120T100000.000000Z-local")
+    assert ledger.carried_id(old) == ledger.carried_id(Entry.from_json(old.to_json()))
+    assert ledger.carried_id(old) != ledger.carried_id(dataclasses.replace(old, commit="b"))
+    assert ledger.carried_id(entry("c")).startswith("19700101T000000")  # a time it cannot read sorts first
 
 
 def test_last_success_before_skips_failures_and_the_given_commit() -> None:
@@ -37,14 +44,6 @@ def test_table_has_a_header_and_one_row_per_entry() -> None:
     rows = ledger.table([entry("a" * 40), entry("b" * 40, ledger.ROLLED_BACK)]).splitlines()
     assert rows[0].split() == ["finished_at", "event", "commit", "outcome", "previous", "by", "state", "cause"]
     assert rows[2].split()[:4] == ["t1", "deploy", "b" * 12, "rolled_back"]
-
-
-def test_lines_that_are_no_entry_are_skipped(tmp_path: Path) -> None:
-    ledger.append(tmp_path, entry("a"))
-    with ledger.path(tmp_path).open("a") as out:
-        out.write('[1, 2]\n"text"\n{"event": "deploy"}\n')
-    ledger.append(tmp_path, entry("b"))
-    assert ledger.read(tmp_path) == [entry("a"), entry("b")]
 
 
 def test_a_release_of_a_dirty_build_says_so_in_the_table() -> None:

@@ -1,49 +1,36 @@
 import os
 import subprocess
 import sys
-from pathlib import Path
 
-import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from deploy import lock
-from deploy.errors import LockHeld
+from deploy.lock import Holder
 
-HOLD = (
-    "import sys, time; from pathlib import Path; from deploy import lock\n"
-    "with lock.held(Path(sys.argv[1]), 'deploy abc'):\n    print('held', flush=True); time.sleep(30)\n"
-)
+HOLDER = Holder("op@ci-runner", "ci-runner", 4242, "2026-11-22T04:00:00+00:00", "deploy abc")
 
 
-def test_a_second_holder_is_refused_with_the_first_ones_name_and_time(tmp_path: Path) -> None:
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(tmp_path)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout and holder.stdout.readline().strip() == "held"
-        with pytest.raises(LockHeld) as refused, lock.held(tmp_path, "deploy def"):
-            pass
-        assert f"pid {holder.pid}, deploy abc" in refused.value.holder
-        assert refused.value.since.startswith("20")
-    finally:
-        holder.kill()
-        holder.wait()
+@given(st.builds(Holder, st.text(), st.text(), st.integers(0, 2**22), st.text(), st.text()))
+def test_a_holder_survives_its_labels(holder: Holder) -> None:
+    assert Holder.from_labels(holder.labels("p")) == holder
 
 
-def test_the_lock_is_free_again_after_the_block_and_after_its_process_died(tmp_path: Path) -> None:
-    with lock.held(tmp_path, "one"):
-        pass
-    subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            f"import os; from pathlib import Path; from deploy import lock\n"
-            f"with lock.held(Path({str(tmp_path)!r}), 'x'): os._exit(9)",
-        ],
-        check=False,
-    )
-    with lock.held(tmp_path, "two"):
-        assert f'"pid": {os.getpid()}' in (tmp_path / "deploy.lock").read_text()
+def test_labels_that_say_nothing_give_an_unknown_holder() -> None:
+    unknown = Holder.from_labels({"io.tradebot.lock.pid": "x"})
+    assert unknown == Holder("", "", 0, "", "")
+    assert unknown.describe() == "an unknown holder (pid 0, unknown work)"
+    assert HOLDER.describe() == "op@ci-runner (pid 4242, deploy abc)"
 
 
-def test_describe_survives_an_unreadable_holder_line() -> None:
-    assert lock.describe("garbage") == ("another process", "an unknown time")
-    line = lock.holder_line("deploy abc", 7, "2026-01-01T00:00:00+00:00", "op@host")
-    assert lock.describe(line) == ("op@host (pid 7, deploy abc)", "2026-01-01T00:00:00+00:00")
+def test_only_a_holder_on_this_machine_whose_process_is_gone_counts_as_dead() -> None:
+    assert lock.dead_here(HOLDER, "ci-runner", alive=lambda pid: False)
+    assert not lock.dead_here(HOLDER, "ci-runner", alive=lambda pid: True)
+    assert not lock.dead_here(HOLDER, "laptop", alive=lambda pid: False)  # another machine: nobody here can tell
+    assert not lock.dead_here(Holder.from_labels({}), "", alive=lambda pid: False)
+
+
+def test_pid_alive_tells_a_running_process_from_an_ended_one() -> None:
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    assert lock.pid_alive(os.getpid())
+    assert not lock.pid_alive(int(ended.stdout))

@@ -1,0 +1,103 @@
+"""The deployment's own records, kept on the engine: the volume `<project>_meta`, reached only through the Docker API.
+
+    <project>_meta                      labelled io.tradebot.meta-of=<project>
+    ├── ledger/<id>.json                one file per attempt, written once, never rewritten
+    └── reports/<id>.json               that attempt's release report (the same <id>)
+
+Rules:
+- Files go in and out with the archive API (`put_archive` / `get_archive`) of a helper
+  container created from an image already on the engine (the base image) and never
+  started: no host path, no network, nothing pulled, so `DOCKER_HOST=ssh://…` works alike.
+- Writing only adds files under new names; nothing here overwrites or deletes a file.
+  Files written in one call arrive in one archive (an entry and its report together).
+- Reading a meta volume that does not exist yet gives nothing and creates nothing
+  (status and plans stay read-only).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import tarfile
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+
+import docker
+import docker.errors
+from docker.models.containers import Container
+
+from deploy import baseimage
+from deploy.config import Settings
+
+META_OF = "io.tradebot.meta-of"
+MOUNT = "/meta"
+
+
+def pack(files: Mapping[str, bytes]) -> bytes:
+    """A tar archive of `files` (relative path → content), folders included, readable by the runtime user."""
+    buffer = io.BytesIO()
+    now = time.time()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for folder in sorted({path.rpartition("/")[0] for path in files} - {""}):
+            info = tarfile.TarInfo(folder)
+            info.type, info.mode, info.mtime = tarfile.DIRTYPE, 0o755, now
+            archive.addfile(info)
+        for path, content in files.items():
+            info = tarfile.TarInfo(path)
+            info.size, info.mode, info.mtime = len(content), 0o644, now
+            archive.addfile(info, io.BytesIO(content))
+    return buffer.getvalue()
+
+
+def unpack(archive: bytes) -> dict[str, bytes]:
+    """The regular files of a `get_archive` answer, by their path below the folder asked for."""
+    files: dict[str, bytes] = {}
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        for member in tar.getmembers():
+            content = tar.extractfile(member) if member.isfile() else None
+            if content is not None:
+                files[member.name.partition("/")[2] or member.name] = content.read()
+    return files
+
+
+def exists(settings: Settings, engine: docker.DockerClient) -> bool:
+    try:
+        engine.volumes.get(settings.meta_volume)
+    except docker.errors.NotFound:
+        return False
+    return True
+
+
+def write(settings: Settings, engine: docker.DockerClient, files: Mapping[str, bytes]) -> None:
+    """Add `files` (relative path → content) to the meta volume, creating the volume when missing."""
+    if not exists(settings, engine):
+        engine.volumes.create(settings.meta_volume, labels={META_OF: settings.project})
+    with _helper(settings, engine) as helper:
+        helper.put_archive(MOUNT, pack(files))
+
+
+def read_folder(settings: Settings, engine: docker.DockerClient, folder: str) -> dict[str, bytes]:
+    """Every file below `folder` of the meta volume by its name there; empty when there is none."""
+    if not exists(settings, engine):
+        return {}
+    with _helper(settings, engine) as helper:
+        try:
+            stream, _ = helper.get_archive(f"{MOUNT}/{folder}")
+        except docker.errors.NotFound:
+            return {}
+        return unpack(b"".join(stream))
+
+
+@contextlib.contextmanager
+def _helper(settings: Settings, engine: docker.DockerClient) -> Iterator[Container]:
+    """A container with the meta volume mounted, created and never started; removed afterwards."""
+    helper = engine.containers.create(
+        baseimage.resolve(settings, engine), ["true"], name=f"{settings.project}-meta-{uuid.uuid4().hex[:8]}",
+        volumes={settings.meta_volume: {"bind": MOUNT, "mode": "rw"}}, network_disabled=True,
+        labels={META_OF: settings.project},
+    )  # fmt: skip
+    try:
+        yield helper
+    finally:
+        helper.remove(force=True)

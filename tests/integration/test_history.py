@@ -1,0 +1,106 @@
+"""One history and one lock per deployment, on the engine: every clone using that engine sees and respects them.
+
+Two clones of one repository deploy one project on one engine, as a CI runner and an
+operator's laptop would.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from deploy import build, ledger, lock, release
+from deploy.git import Repository
+from deploy.lock import Holder
+from tests.integration.sandbox import Sandbox, git, quiet
+from tests.integration.test_pipeline_errors import invoke, nothing_deployed, refused
+
+pytestmark = pytest.mark.usefixtures("fast_ticks")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def second_clone(box: Sandbox, tmp_path: Path) -> Sandbox:
+    clone = tmp_path / "clone"
+    git(box.repo, "clone", "-q", str(box.repo), str(clone))
+    settings = dataclasses.replace(box.settings, repo=clone, home=clone / ".tradebot")
+    return Sandbox(clone, settings, box.engine)
+
+
+def test_two_clones_against_one_engine_see_one_history(sandbox: Sandbox, tmp_path: Path) -> None:
+    other = second_clone(sandbox, tmp_path)
+    repo = Repository(sandbox.repo)
+    built = build.build(sandbox.settings, sandbox.engine, repo, say=quiet)
+    release.deploy(sandbox.settings, sandbox.engine, repo, say=quiet)
+
+    listed = invoke(other, "releases", "--json")
+    assert listed.returncode == 0, listed.stderr
+    (entry,) = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert (entry["commit"], entry["outcome"]) == (built.commit, ledger.SUCCEEDED)
+    status = json.loads(invoke(other, "status", "--json").stdout)
+    assert status["release"]["deployed_at"] == entry["finished_at"]
+    assert not (sandbox.settings.home).exists() and not other.settings.home.exists()  # nothing kept in a checkout
+
+
+def test_a_deploy_from_one_clone_while_another_holds_the_lock_is_refused_naming_the_holder(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    other = second_clone(sandbox, tmp_path)
+    build.build(sandbox.settings, sandbox.engine, Repository(sandbox.repo), say=quiet)
+    with lock.held(sandbox.settings, sandbox.engine, "deploy (from the first clone)"):
+        result = invoke(other, "deploy")
+    refused(result, 6, "deploy lock held by", f"pid {os.getpid()}, deploy (from the first clone)", "invoke unlock")
+    nothing_deployed(sandbox)
+    assert lock.current(sandbox.settings, sandbox.engine) is None  # the first holder's block released it
+
+
+def test_a_holder_on_another_machine_is_removed_by_unlock_which_names_it(sandbox: Sandbox) -> None:
+    settings, engine = sandbox.settings, sandbox.engine
+    elsewhere = Holder("ci@runner-7", "runner-7", 31337, "2026-11-22T04:00:00+00:00", "deploy abc")
+    engine.containers.create(settings.base_image, ["true"], name=settings.lock_name, labels=elsewhere.labels("x"))
+    refused(invoke(sandbox, "restore"), 6, "ci@runner-7 (pid 31337, deploy abc)", "since 2026-11-22T04:00:00")
+
+    removed = invoke(sandbox, "unlock")
+    assert removed.returncode == 0, removed.stderr
+    assert f"removed {settings.lock_name}, held by ci@runner-7 (pid 31337, deploy abc) on runner-7" in removed.stdout
+    assert lock.current(settings, engine) is None
+    assert "no deploy lock" in invoke(sandbox, "unlock").stdout
+
+
+def test_a_holder_that_died_on_this_machine_is_recognised_and_replaced(sandbox: Sandbox) -> None:
+    settings, engine = sandbox.settings, sandbox.engine
+    crash = (
+        "import os, sys, docker; from deploy import lock; from deploy.config import Settings\n"
+        f"settings = Settings(project={settings.project!r}, base_image={settings.base_image!r})\n"
+        "with lock.held(settings, docker.from_env(), 'deploy (crashes)'): os._exit(9)\n"
+    )
+    subprocess.run([sys.executable, "-c", crash], cwd=ROOT, check=False, timeout=60)
+    dead = lock.current(settings, engine)
+    assert dead is not None and dead.what == "deploy (crashes)"
+
+    said: list[str] = []
+    with lock.held(settings, engine, "deploy (next)", said.append) as holder:
+        assert lock.current(settings, engine) == holder
+    assert said == [f"lock: {dead.describe()} died on this machine; removing its lock"]
+
+
+def test_a_local_ledger_is_carried_over_once(sandbox: Sandbox) -> None:
+    settings = sandbox.settings
+    old = ledger.Entry("deploy", "a" * 40, "sha256:1", "d", "t0", "2026-11-01T10:00:00+00:00", "op@laptop", "succeeded")
+    settings.data_dir.mkdir(parents=True)
+    (settings.data_dir / "releases.jsonl").write_text(old.to_json() + "\n" + '{"torn": ')
+
+    said = []
+    for _ in range(2):
+        listed = invoke(sandbox, "releases", "--json")
+        assert listed.returncode == 0, listed.stderr
+        assert [ledger.Entry.from_json(line) for line in listed.stdout.splitlines()] == [old]
+        said.append(listed.stderr)
+    assert said == ["carried 1 entries of the local ledger over to the engine\n", ""]
+    assert not (settings.data_dir / "releases.jsonl").exists()
+    assert (settings.data_dir / "releases.jsonl.carried-over").exists()

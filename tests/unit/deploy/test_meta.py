@@ -1,0 +1,19 @@
+import io
+import tarfile
+
+from deploy import meta
+
+
+def test_packed_files_come_back_with_their_folders_and_content() -> None:
+    files = {"ledger/1.json": b'{"a": 1}', "reports/1.json": b"{}", "top": b""}
+    archive = meta.pack(files)
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        kinds = {m.name: (m.isdir(), m.mode) for m in tar.getmembers()}
+        content = tar.extractfile("ledger/1.json")
+        assert content is not None and content.read() == b'{"a": 1}'
+    assert kinds["ledger"] == (True, 0o755) and kinds["ledger/1.json"] == (False, 0o644)
+
+
+def test_unpack_names_files_below_the_folder_asked_for() -> None:
+    """`get_archive('/meta/ledger')` answers with `ledger/...` members."""
+    assert meta.unpack(meta.pack({"ledger/a.json": b"1", "ledger/b.json": b"2"})) == {"a.json": b"1", "b.json": b"2"}
