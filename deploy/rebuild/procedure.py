@@ -96,7 +96,7 @@ def rebuild(
     Raises LockHeld, LegacyMissing, VolumeInUse, NotLegacy, KeepNotFound, TargetClash,
     TargetHoldsState, RebuildUnfinished (another legacy's), CopyNotProven.
     """
-    with lock.held(settings.data_dir, f"{EVENT} {legacy}"):
+    with lock.held(settings, engine, f"{EVENT} {legacy}", say):
         run = Run.prepare(settings, engine, repo, legacy, rev, say)
         helper.remove_leftovers(engine, settings.project)
         return _rebuild(run, Steps(EVENT, 5, say), keep, force)
@@ -216,4 +216,4 @@ def _record(run: Run, started: str, backup: str) -> None:
         EVENT, run.commit, "", "", started, ledger.now(), ledger.operator(), ledger.SUCCEEDED,
         backup=backup, restored_from=run.legacy,
     )  # fmt: skip
-    ledger.append(run.settings.data_dir, entry)
+    ledger.append(run.settings, run.engine, entry)

@@ -30,7 +30,7 @@ EVENT = "volume-retire"
 def retire(settings: Settings, engine: docker.DockerClient, repo: Repository, legacy: str, say: Say = print) -> str:
     """Remove `legacy` when the conditions hold; the proven backup's name. Raises RetireRefused, LegacyMissing,
     VolumeInUse, LockHeld."""
-    with lock.held(settings.data_dir, f"{EVENT} {legacy}"):
+    with lock.held(settings, engine, f"{EVENT} {legacy}", say):
         started, steps = ledger.now(), Steps(EVENT, 3, say)
         helper.remove_leftovers(engine, settings.project)
         engineops.require(engine, legacy)
@@ -49,7 +49,7 @@ def retire(settings: Settings, engine: docker.DockerClient, repo: Repository, le
             EVENT, commit, "", "", started, ledger.now(), ledger.operator(), ledger.SUCCEEDED, backup=backup,
             restored_from=legacy,
         )  # fmt: skip
-        ledger.append(settings.data_dir, entry)
+        ledger.append(settings, engine, entry)
         return backup
 
 
