@@ -1,0 +1,211 @@
+"""The volume-rebuild path against the real engine: a legacy volume in the seed's layout becomes a
+proven state-only volume the live release runs on; every refusal; a killed run finished by the next.
+
+The proofs here are the test's own (`sha256sum` and `stat` in a container), not the code's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import docker.errors
+import pytest
+
+from deploy import build, ledger, release, volumes
+from deploy.errors import RebuildUnfinished
+from deploy.git import Repository
+from deploy.rebuild import helper
+from deploy.runner import Result, Runner
+from tests.integration import legacy
+from tests.integration.sandbox import Sandbox, quiet
+from tests.integration.test_pipeline_errors import invoke, refused
+
+pytestmark = pytest.mark.usefixtures("fast_ticks")
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "s3cr3t-" + hashlib.sha256(os.urandom(8)).hexdigest()[:16]
+ENV_HASH = hashlib.sha256(legacy.secret_env(SECRET).encode()).hexdigest()
+
+
+@pytest.fixture
+def legacy_volume(sandbox: Sandbox) -> Iterator[str]:
+    """`<project>-legacy` in the seed's layout, owned by uid 1000 (removed with the sandbox)."""
+    name = f"{sandbox.settings.project}-legacy"
+    legacy.make(sandbox.engine, sandbox.settings.base_image or "", name, legacy.files(SECRET))
+    yield name
+
+
+def files_of(box: Sandbox, volume: str) -> dict[str, str]:
+    """`{path: "<sha256> <uid>:<gid> <mode>"}` of every file in `volume`, measured by coreutils."""
+    script = 'for f; do echo "$(sha256sum "$f" | cut -c1-64) $(stat -c "%u:%g %a" "$f") $f"; done'
+    out = box.in_volume(volume, f"cd /v && find . -type f -exec sh -c '{script}' _ {{}} +")
+    rows = (line.split(" ", 3) for line in out.splitlines())
+    return {path.removeprefix("./"): f"{sha} {owner} {mode}" for sha, owner, mode, path in rows}
+
+
+def volume_names(box: Sandbox) -> set[str]:
+    return {v.name for v in box.engine.volumes.list() if v.name.startswith(box.settings.project)}
+
+
+def legacy_backups(box: Sandbox, name: str) -> list[str]:
+    return [v.name for v in box.engine.volumes.list(filters={"label": f"{volumes.BACKUP_OF}={name}"})]
+
+
+def leaked(result: subprocess.CompletedProcess[str]) -> bool:
+    output = result.stdout + result.stderr
+    return SECRET in output or ENV_HASH[:10] in output
+
+
+class Recording(Runner):
+    """Runs for real and keeps every result (compose's warnings go to its stderr)."""
+
+    def __init__(self) -> None:
+        self.results: list[Result] = []
+
+    def run(self, argv: Sequence[str], **kwargs: object) -> Result:  # type: ignore[override]
+        result = super().run(argv, **kwargs)  # type: ignore[arg-type]
+        self.results.append(result)
+        return result
+
+
+def test_plan_rebuild_deploy_and_retire_a_legacy_volume(sandbox: Sandbox, legacy_volume: str) -> None:
+    box, name = sandbox, legacy_volume
+    settings, state = box.settings, box.settings.state_volume
+    before, names = files_of(box, name), volume_names(box)
+
+    planned = invoke(box, "volume-rebuild", "--legacy", name, "--plan")
+    assert planned.returncode == 0, planned.stderr
+    assert "secret   0640  1000:1000" in planned.stdout and "unknown  0644" in planned.stdout
+    assert "1 same, 1 changed, 5 only in volume" in planned.stdout and not leaked(planned)
+    assert volume_names(box) == names  # --plan changed nothing
+    refused(invoke(box, "volume-retire", "--legacy", name), 9, f"{state} was not rebuilt from it")
+
+    done = invoke(box, "volume-rebuild", "--legacy", name)
+    assert done.returncode == 0, done.stderr
+    for number, step in enumerate(("inventory", "backup", "state", "drift", "record"), start=1):
+        assert f"volume-rebuild [{number}/5] {step}: " in done.stdout and " s)" in done.stdout
+    assert ".env → .env  (secret: content not shown)" in done.stdout and not leaked(done)
+
+    assert files_of(box, name) == before  # the legacy volume is never modified
+    [backup] = legacy_backups(box, name)
+    assert backup.startswith(f"{name}-backup-") and files_of(box, backup) == before
+    carried = files_of(box, state)
+    assert set(carried) == legacy.STATE_TARGETS  # no code, no unknown file
+    for target in carried:
+        source = ".env" if target == ".env" else f"workspace/{target}"
+        assert carried[target].split()[0] == before[source].split()[0]  # byte-identical
+        assert carried[target].split()[1] == "10001:10001"
+    assert carried[".env"].split()[2] == "600"
+    labels = box.engine.volumes.get(state).attrs["Labels"]
+    assert (labels["com.docker.compose.project"], labels["com.docker.compose.volume"]) == (settings.project, "state")
+
+    again = invoke(box, "volume-rebuild", "--legacy", name)
+    assert again.returncode == 0 and "nothing to do" in again.stdout
+    assert len(legacy_backups(box, name)) == 1 and files_of(box, state) == carried
+    refused(invoke(box, "volume-retire", "--legacy", name), 9, "no live release runs verified")
+
+    runner = Recording()
+    repo = Repository(box.repo)
+    built = build.build(settings, box.engine, repo, say=quiet)
+    release.deploy(settings, box.engine, repo, rev=built.commit, runner=runner, say=quiet)
+    assert not any("already exists" in r.stderr for r in runner.results)  # compose adopted the volume
+    bot = box.engine.containers.list(filters={"label": f"com.docker.compose.project={settings.project}"})[0]
+    code, out = bot.exec_run(["python3", "-m", "trading", "status", "--json"])
+    assert code == 0, out
+    position = __import__("json").loads(out)["state"]["positions"]["BTCUSDT"]
+    assert (position["qty"], position["entry_price"]) == (0.3, 91464.0)  # the legacy position, migrated
+    assert any(".legacy." in path for path in box.volume_files(state) + box.in_volume(state, "ls /v/backups").split())
+
+    box.in_volume(backup, "touch /v/stray")
+    refused(invoke(box, "volume-retire", "--legacy", name), 9, "no backup proven identical")
+    box.in_volume(backup, "rm /v/stray")
+    retired = invoke(box, "volume-retire", "--legacy", name)
+    assert retired.returncode == 0, retired.stderr
+    with pytest.raises(docker.errors.NotFound):
+        box.engine.volumes.get(name)
+    assert files_of(box, backup) == before
+    events = [(e.event, e.outcome) for e in ledger.read(settings.data_dir)]
+    assert events == [("volume-rebuild", "succeeded"), ("deploy", "succeeded"), ("volume-retire", "succeeded")]
+
+
+def run_until(box: Sandbox, line_part: str, *args: str) -> int:
+    """Start `invoke volume-rebuild`, SIGKILL it when it prints a line containing `line_part`; its exit code."""
+    env = {
+        **os.environ, "PYTHONUNBUFFERED": "1", "TRADEBOT_PROJECT": box.settings.project,
+        "TRADEBOT_REPO": str(box.repo), "TRADEBOT_HOME": str(box.settings.home),
+        "TRADEBOT_BASE_IMAGE": box.settings.base_image or "",
+    }  # fmt: skip
+    argv = [sys.executable, "-m", "invoke", "volume-rebuild", *args]
+    with subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line_part in line:
+                proc.send_signal(signal.SIGKILL)
+                break
+        return proc.wait(timeout=60)
+
+
+@pytest.mark.parametrize("step", ["[2/5] backup", "[3/5] state", "[4/5] drift", "[5/5] record"])
+def test_a_run_killed_at_a_step_is_finished_by_the_next(sandbox: Sandbox, legacy_volume: str, step: str) -> None:
+    box, name = sandbox, legacy_volume
+    before = files_of(box, name)
+    assert run_until(box, step, "--legacy", name) == -signal.SIGKILL
+    if step != "[2/5] backup":  # from step 2 on the journal is open: nothing may use the state volume
+        with pytest.raises(RebuildUnfinished, match=f"volume-rebuild --legacy {name}"):
+            volumes.backup_state(box.settings, box.engine, box.settings.base_image or "")
+        other = f"{name}-other"
+        legacy.make(box.engine, box.settings.base_image or "", other, legacy.files(SECRET))
+        refused(invoke(box, "volume-rebuild", "--legacy", other), 9, "was interrupted", f"--legacy {name}`")
+
+    finished = invoke(box, "volume-rebuild", "--legacy", name)
+    assert finished.returncode == 0, finished.stderr
+    assert volumes.rebuild_marker(box.settings.state_volume) not in volume_names(box)
+    [backup] = legacy_backups(box, name)
+    assert files_of(box, backup) == before == files_of(box, name)
+    assert set(files_of(box, box.settings.state_volume)) == legacy.STATE_TARGETS
+    assert not box.engine.containers.list(all=True, filters={"label": f"{helper.HELPER_OF}={box.settings.project}"})
+    assert "nothing to do" in invoke(box, "volume-rebuild", "--legacy", name).stdout
+
+
+def test_what_is_refused_changes_nothing(sandbox: Sandbox, legacy_volume: str) -> None:
+    box, name = sandbox, legacy_volume
+    names = volume_names(box)
+    refused(invoke(box, "volume-rebuild", "--legacy", f"{name}-missing"), 9, "no volume named")
+    refused(invoke(box, "volume-rebuild", "--legacy", name, "--keep", "workspace/nope"), 9, "--keep workspace/nope")
+    code_only = f"{box.settings.project}-codeonly"
+    legacy.make(box.engine, box.settings.base_image or "", code_only, {"workspace/trading/main.py": (b"x", 0o644)})
+    refused(
+        invoke(box, "volume-rebuild", "--legacy", code_only), 9, "does not look like a legacy", "live_portfolio.json"
+    )
+    user = box.engine.containers.run(
+        box.settings.base_image or "", ["sleep", "60"], volumes={name: {"bind": "/v"}}, detach=True,
+        name=f"{box.settings.project}-legacy-bot",
+    )  # fmt: skip
+    try:
+        refused(invoke(box, "volume-rebuild", "--legacy", name), 9, "in use by running containers", user.name)
+    finally:
+        user.remove(force=True)
+    assert volume_names(box) == names | {code_only}
+
+
+def test_a_state_volume_holding_state_is_replaced_only_with_force_after_a_backup(
+    sandbox: Sandbox, legacy_volume: str
+) -> None:
+    box, name = sandbox, legacy_volume
+    state = box.settings.state_volume
+    box.engine.volumes.create(state)
+    box.in_volume(state, "echo newer > /v/live_portfolio.json")
+    refused(invoke(box, "volume-rebuild", "--legacy", name), 9, "already holds state", "--force")
+    assert legacy_backups(box, name) == []
+
+    unknown = legacy.UNKNOWN
+    forced = invoke(box, "volume-rebuild", "--legacy", name, "--force", "--keep", unknown)
+    assert forced.returncode == 0, forced.stderr
+    [kept] = legacy_backups(box, state)
+    assert box.in_volume(kept, "cat /v/live_portfolio.json") == "newer\n"
+    assert set(files_of(box, state)) == legacy.STATE_TARGETS | {unknown.removeprefix("workspace/")}
