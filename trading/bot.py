@@ -21,7 +21,7 @@ from trading.errors import BotLockHeldError, StateError
 from trading.feed import RandomWalkFeed
 from trading.portfolio import close_position, drawdown, open_position, set_emergency_stop
 from trading.signals import StopSignal
-from trading.store.document import utcnow
+from trading.store.document import State, utcnow
 from trading.store.holder import StateHolder
 from trading.store.locking import open_lock, try_exclusive
 from trading.strategy import Close, Open, Params, decide, update_averages
@@ -39,6 +39,31 @@ def acquire_bot_lock(settings: Settings) -> int:
     os.ftruncate(fd, 0)
     os.write(fd, f"pid {os.getpid()} on {heartbeat.this_host()} since {utcnow()}\n".encode())
     return fd
+
+
+def apply_action(state: State, action: Open | Close, params: Params, now: str) -> None:
+    """Carry out one decision on ``state``: an open, or a close with its cooldown and loss count."""
+    if isinstance(action, Open):
+        pos = {
+            "symbol": action.symbol,
+            "qty": action.qty,
+            "entry_price": action.price,
+            "stop_loss": action.stop_loss,
+            "take_profit": action.take_profit,
+            "current_price": action.price,
+            "position_id": f"{action.symbol}-{uuid.uuid4().hex[:12]}",
+            "opened_at": now,
+            "pending": False,
+        }
+        open_position(state, pos)
+        log.info("opened %s qty=%.6f at %.4f", action.symbol, action.qty, action.price)
+        return
+    trade = close_position(state, action.symbol, action.price, action.reason, now)
+    losing = trade["pnl"] < 0
+    state["repeat_loss_count"] = int(state.get("repeat_loss_count") or 0) + 1 if losing else 0
+    if action.reason == "stop_loss":
+        state["sl_cooldowns"][action.symbol] = state["ticks"] + params.cooldown_ticks
+    log.info("closed %s at %.4f (%s) pnl=%.2f", action.symbol, action.price, action.reason, trade["pnl"])
 
 
 class Bot:
@@ -61,7 +86,7 @@ class Bot:
         self.save("shutdown")
 
     def tick(self) -> None:
-        self.holder.refresh()
+        self.refresh()
         state = self.holder.state
         prices = self.feed.step()
         for sym, pos in state["positions"].items():
@@ -79,28 +104,7 @@ class Bot:
         self.beat()
 
     def apply(self, action: Open | Close) -> None:
-        state, now = self.holder.state, utcnow()
-        if isinstance(action, Open):
-            pos = {
-                "symbol": action.symbol,
-                "qty": action.qty,
-                "entry_price": action.price,
-                "stop_loss": action.stop_loss,
-                "take_profit": action.take_profit,
-                "current_price": action.price,
-                "position_id": f"{action.symbol}-{uuid.uuid4().hex[:12]}",
-                "opened_at": now,
-                "pending": False,
-            }
-            open_position(state, pos)
-            log.info("opened %s qty=%.6f at %.4f", action.symbol, action.qty, action.price)
-            return
-        trade = close_position(state, action.symbol, action.price, action.reason, now)
-        losing = trade["pnl"] < 0
-        state["repeat_loss_count"] = int(state.get("repeat_loss_count") or 0) + 1 if losing else 0
-        if action.reason == "stop_loss":
-            state["sl_cooldowns"][action.symbol] = state["ticks"] + self.params.cooldown_ticks
-        log.info("closed %s at %.4f (%s) pnl=%.2f", action.symbol, action.price, action.reason, trade["pnl"])
+        apply_action(self.holder.state, action, self.params, utcnow())
 
     def check_drawdown(self) -> None:
         state = self.holder.state
@@ -110,6 +114,14 @@ class Bot:
             set_emergency_stop(state, reason, utcnow())
             log.error("EMERGENCY STOP: %s; trading halted until cleared (bot --clear-emergency-stop)", reason)
             self.save("emergency_stop")
+
+    def refresh(self) -> None:
+        """Fold in the worker's saves; on a failure trade on from memory (the next save retries)."""
+        try:
+            self.holder.refresh()
+        except StateError as exc:
+            self.save_errors += 1
+            log.error("refresh failed: %s", exc)
 
     def save(self, source: str, *, allow_abort: bool = False) -> None:
         try:

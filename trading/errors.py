@@ -5,7 +5,9 @@
     │   ├── CorruptStateError         one copy is unreadable, fails its checksum or its shape
     │   ├── NoValidStateError         neither primary nor any backup is valid
     │   ├── StateTooNewError          written by newer code; refused, never overwritten
-    │   └── StateWriteError           a save failed (ENOSPC, EIO); the primary is untouched
+    │   ├── StateWriteError           a save failed (ENOSPC, EIO); the primary is untouched
+    │   ├── InvalidStateError         the state to save breaks the document's shape or numbers; not written
+    │   └── MergeError                memory could not be merged with what another process saved; not written
     ├── LockUnsafeError               ``flock`` does not exclude between processes here (exit 6)
     ├── BotLockHeldError              another bot already trades on this state (exit 4)
     ├── UnhealthyError                the heartbeat is missing, stale or its process is gone (exit 5)
@@ -59,6 +61,25 @@ class StateWriteError(StateError):
         super().__init__(
             f"Could not save {path}: {cause.strerror or cause} (errno {cause.errno}). "
             "The previous state is untouched; free space or fix the volume, then retry."
+        )
+
+
+class InvalidStateError(StateError):
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(
+            f"Refusing to save a state that would not load again: {reason}. Nothing was written; "
+            "the previous state stays in place. This is a bug in the code that changed the state: report it."
+        )
+
+
+class MergeError(StateError):
+    def __init__(self, source: str, cause: Exception) -> None:
+        self.source, self.cause = source, cause
+        super().__init__(
+            f"Could not merge the state saved by another process (save source={source}): "
+            f"{type(cause).__name__}: {cause}. Nothing was written; the bot keeps its memory and retries "
+            "on its next save. If this repeats, run `python -m trading status` and restore a backup."
         )
 
 

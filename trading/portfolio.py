@@ -1,6 +1,10 @@
 """Changes to the state's portfolio, shared by the bot's trades and the worker's commands.
 
 Pure functions on the state dict: they mutate what they are given and touch nothing else.
+
+The books balance when ``cash = starting capital + realised P&L of every closed trade (archived
+ones included) - cost of the open positions``, each position id is closed at most once, and no
+open position has a closed trade; ``violations`` names each way they do not.
 """
 
 from __future__ import annotations
@@ -51,3 +55,22 @@ def set_emergency_stop(state: State, reason: str | None, now: str | None) -> Non
 
 def emergency_active(state: State) -> bool:
     return bool((state.get("emergency_stop") or {}).get("active"))
+
+
+def violations(state: State, trades: list[dict[str, Any]], tolerance: float = 1e-6) -> list[str]:
+    """How the books fail to balance (empty when they do); ``trades`` is every closed trade ever."""
+    found = []
+    realised = sum(float(t.get("pnl") or 0.0) for t in trades)
+    cost = sum(float(p["qty"]) * float(p["entry_price"]) for p in state["positions"].values())
+    expected = float(state["starting_capital"]) + realised - cost
+    if abs(float(state["cash"]) - expected) > tolerance * max(1.0, abs(expected)):
+        found.append(f"cash {state['cash']!r} != starting capital + realised P&L - open cost = {expected!r}")
+    ids = [t.get("position_id") for t in trades if t.get("position_id")]
+    found += [f"position {pid} closed {ids.count(pid)} times" for pid in sorted(set(ids)) if ids.count(pid) > 1]
+    closed = set(ids)
+    found += [
+        f"open position {p['position_id']} has a closed trade"
+        for p in state["positions"].values()
+        if p.get("position_id") in closed
+    ]
+    return found

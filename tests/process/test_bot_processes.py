@@ -75,24 +75,27 @@ def test_bot_refuses_unreadable_state_without_fresh(state_dir, spawn):
     wait_for(lambda: beat(state_dir).get("ticks", 0) >= 1, what="a fresh bot")
 
 
+def pin_a_position(state_dir: Path) -> tuple[str, str] | None:
+    """Set a held position's stop loss and take profit out of reach; None when the bot closed it in between."""
+    held = saved(state_dir)["state"]["positions"]
+    if not held:
+        return None
+    symbol = sorted(held)[0]
+    pid = held[symbol]["position_id"]
+    for kind, field, value in (("update_stop_loss", "stop_loss", 1e-6), ("update_take_profit", "take_profit", 1e12)):
+        payload = json.dumps({"symbol": symbol, field: value, "position_id": pid})
+        out = run_cli(state_dir, "submit", kind, "--payload", payload, "--wait", "10")
+        if out.returncode == 7 and "state/" in out.stdout:
+            return None  # the bot closed it (a stop loss or take profit hit) before the second command
+        assert out.returncode == 0, out.stdout + out.stderr
+    return symbol, pid
+
+
 def test_commands_survive_a_fast_ticking_bot(state_dir, spawn):
     bot = spawn("bot", TRADEBOT_TICK_SECONDS="0.01", TRADEBOT_SAVE_SECONDS="0.05")
     spawn("worker", TRADEBOT_WORKER_POLL_SECONDS="0.01")
     wait_for(lambda: beat(state_dir).get("ticks"), what="the bot's first tick")
-    held = wait_for(lambda: saved(state_dir)["state"]["positions"], what="an open position")
-    symbol = sorted(held)[0]
-    pid = held[symbol]["position_id"]
-    for kind, field, value in (("update_stop_loss", "stop_loss", 1e-6), ("update_take_profit", "take_profit", 1e12)):
-        out = run_cli(
-            state_dir,
-            "submit",
-            kind,
-            "--payload",
-            json.dumps({"symbol": symbol, field: value, "position_id": pid}),
-            "--wait",
-            "10",
-        )
-        assert out.returncode == 0, out.stdout + out.stderr
+    symbol, pid = wait_for(lambda: pin_a_position(state_dir), timeout=60, what="a position pinned by two commands")
     generation = saved(state_dir)["generation"]
     wait_for(lambda: saved(state_dir)["generation"] >= generation + 10, what="ten more saves")
     bot.send_signal(signal.SIGTERM)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from trading.errors import StateWriteError
+from trading.store.archive import every_trade
 from trading.store.atomic import TEMP_MARKER
 from trading.store.holder import StateHolder
 from trading.store.migrations import new_state
@@ -63,7 +64,9 @@ def test_two_transaction_writers_lose_nothing(fresh_store):
     assert [exit_code(p) for p in pids] == [0, 0]
     state = fresh_store.load().state
     assert state["counter"] == 2 * n
-    assert len({t["position_id"] for t in state["closed_trades"]}) == 2 * n
+    trades = every_trade(fresh_store.archive.directory, state)
+    assert len(trades) == len({t["position_id"] for t in trades}) == 2 * n
+    assert state["trade_totals"]["archived_count"] + len(state["closed_trades"]) == 2 * n
 
 
 def test_holder_and_transaction_writer_lose_nothing(fresh_store):
@@ -74,7 +77,7 @@ def test_holder_and_transaction_writer_lose_nothing(fresh_store):
     ]
     assert [exit_code(p) for p in pids] == [0, 0]
     state = fresh_store.load().state
-    ids = {t["position_id"] for t in state["closed_trades"]}
+    ids = {t["position_id"] for t in every_trade(fresh_store.archive.directory, state)}
     assert ids == {f"h-{i}" for i in range(n)} | {f"w-{i}" for i in range(n)}
     assert state["cash"] == 1000.0 + n  # "counter" is not asserted: unknown sections belong to the holder
 

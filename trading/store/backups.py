@@ -1,6 +1,9 @@
 """Backups of the state file (hard links, newest N kept) and the quarantine for bad copies.
 
-A backup is named ``<name>.g<generation, 12 digits>.<utc time>.json`` so names sort by generation.
+A backup is named ``<name>.g<generation, 12 digits>.<utc time>.json`` so names sort by generation
+(then by time).  The store names a backup after the generation that superseded it, minus one, and
+never writes a generation below the highest backup: after a primary restored by hand, the new saves
+sort above the abandoned timeline, so pruning and fallback keep the live one.
 Quarantined files are moved aside into ``corrupt/`` and never deleted by the bot.
 """
 
@@ -28,22 +31,35 @@ def generation_of(backup: Path) -> int:
     return int(match.group(1)) if match else -1
 
 
-def link_backup(primary: Path, backup_dir: Path, generation: int) -> None:
-    """Keep the current primary as a backup; a hard link costs no copy."""
-    with contextlib.suppress(FileNotFoundError, FileExistsError):
-        os.link(primary, backup_dir / backup_name(primary, generation))
+def link_backup(primary: Path, backup_dir: Path, generation: int) -> str | None:
+    """Keep the current primary as a backup named ``generation``; a hard link costs no copy."""
+    name = backup_name(primary, generation)
+    try:
+        os.link(primary, backup_dir / name)
+    except (FileNotFoundError, FileExistsError):
+        return None
+    return name
+
+
+def names_newest_first(primary: Path, backup_dir: Path) -> list[str]:
+    prefix = f"{primary.stem}.g"
+    return sorted((n for n in os.listdir(backup_dir) if n.startswith(prefix) and n.endswith(".json")), reverse=True)
 
 
 def newest_first(primary: Path, backup_dir: Path) -> list[Path]:
-    prefix = f"{primary.stem}.g"
-    names = [n for n in os.listdir(backup_dir) if n.startswith(prefix) and n.endswith(".json")]
-    return [backup_dir / n for n in sorted(names, reverse=True)]
+    return [backup_dir / n for n in names_newest_first(primary, backup_dir)]
 
 
-def prune(primary: Path, backup_dir: Path, keep: int) -> None:
-    for old in newest_first(primary, backup_dir)[keep:]:
+def highest(names: list[str]) -> int:
+    """The highest generation among backup names sorted newest first (0 without any)."""
+    return max((generation_of(Path(n)) for n in names[:1]), default=0)
+
+
+def prune(backup_dir: Path, names: list[str], keep: int) -> None:
+    """Remove all but the newest ``keep`` of ``names`` (sorted newest first)."""
+    for old in names[keep:]:
         with contextlib.suppress(FileNotFoundError):
-            old.unlink()
+            (backup_dir / old).unlink()
 
 
 def quarantine(primary: Path, quarantine_dir: Path, reason: str) -> Path:

@@ -6,12 +6,17 @@
 The checksum is the sha256 of the compact JSON of every other field, in the order written (a
 JSON load and dump reproduces it exactly), so a flipped bit anywhere, a truncation or a forged
 version is detected.  Pure functions only.
+
+``validate_state`` is the shape every reader relies on, checked on load and before every save:
+positions and closed trades are objects, and cash, quantities, prices and P&L are finite numbers
+within ``MAX_NUMBER``.  ``encode`` writes strict JSON: ``NaN``/``Infinity`` cannot be stored.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +26,9 @@ from trading.errors import CorruptStateError, StateTooNewError
 FORMAT = "tradebot-state"
 CURRENT_VERSION = 1
 State = dict[str, Any]
+MAX_NUMBER = 1e15  # above any price, quantity or amount this bot can meet; larger is a bug or an attack
+OPTIONAL_LEVELS = ("stop_loss", "take_profit", "current_price")
+TRADE_NUMBERS = ("qty", "entry_price", "exit_price", "pnl")
 
 
 @dataclass(frozen=True)
@@ -36,8 +44,8 @@ def canonical(value: object) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def compact(value: object) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+def compact(value: object, allow_nan: bool = True) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=allow_nan)
 
 
 def utcnow() -> str:
@@ -45,6 +53,7 @@ def utcnow() -> str:
 
 
 def encode(doc: Document) -> bytes:
+    """The file's bytes; a non-finite number anywhere raises ``ValueError`` (strict JSON only)."""
     fields = {
         "format": FORMAT,
         "version": doc.version,
@@ -53,7 +62,7 @@ def encode(doc: Document) -> bytes:
         "settings_hash": doc.settings_hash,
         "state": doc.state,
     }
-    body = compact(fields)
+    body = compact(fields, allow_nan=False)
     checksum = hashlib.sha256(body.encode()).hexdigest()
     return ('{"checksum":"' + checksum + '",' + body[1:] + "\n").encode()
 
@@ -93,14 +102,42 @@ def decode(parsed: object, where: str = "state") -> Document:
     )
 
 
+def finite(value: object, low: float = -MAX_NUMBER, high: float = MAX_NUMBER) -> bool:
+    """A real number (not a bool) that is finite and within ``[low, high]``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value) and low <= value <= high
+
+
+def check_position(sym: str, pos: object, where: str) -> None:
+    if not isinstance(pos, dict):
+        raise CorruptStateError(f"{where}: position {sym!r} is not an object")
+    for name in ("qty", "entry_price"):
+        if not finite(pos.get(name), 0.0):
+            raise CorruptStateError(f"{where}: position {sym!r} has {name} {pos.get(name)!r}, not a finite number >= 0")
+    for name in OPTIONAL_LEVELS:
+        if pos.get(name) is not None and not finite(pos[name], 0.0):
+            raise CorruptStateError(f"{where}: position {sym!r} has {name} {pos[name]!r}, not a finite number >= 0")
+
+
+def check_trade(index: int, trade: object, where: str) -> None:
+    if not isinstance(trade, dict):
+        raise CorruptStateError(f"{where}: closed_trades[{index}] is {type(trade).__name__}, not an object")
+    for name in TRADE_NUMBERS:
+        if name in trade and not finite(trade[name]):
+            raise CorruptStateError(f"{where}: closed_trades[{index}].{name} is {trade[name]!r}, not a finite number")
+
+
 def validate_state(state: object, where: str = "state") -> None:
     """The shape every reader relies on; a checksum cannot vouch for code that wrote nonsense."""
     if not isinstance(state, dict):
         raise CorruptStateError(f"{where}: state is not an object")
-    if not isinstance(state.get("positions"), dict) or not isinstance(state.get("closed_trades"), list):
+    positions, trades = state.get("positions"), state.get("closed_trades")
+    if not isinstance(positions, dict) or not isinstance(trades, list):
         raise CorruptStateError(f"{where}: positions must be an object and closed_trades a list")
-    if not all(isinstance(p, dict) for p in state["positions"].values()):
-        raise CorruptStateError(f"{where}: every position must be an object")
-    cash = state.get("cash")
-    if not isinstance(cash, int | float) or isinstance(cash, bool):
-        raise CorruptStateError(f"{where}: cash must be a number")
+    if not finite(state.get("cash")):
+        raise CorruptStateError(f"{where}: cash is {state.get('cash')!r}, not a finite number")
+    for sym, pos in positions.items():
+        check_position(sym, pos, where)
+    for index, trade in enumerate(trades):
+        check_trade(index, trade, where)

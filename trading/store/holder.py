@@ -4,6 +4,10 @@ The holder remembers the generation it loaded.  ``refresh`` adopts what another 
 since (a generation jump); ``save`` re-checks the generation under the store's lock and, when the
 file changed, merges by section ownership (``trading.store.merge``) before writing — or drops the save
 when ``allow_abort`` is set.  Counters and ``[STATE-COHERENCE]`` log lines name the save's source.
+
+Memory, base and generation change together, only after a merge and its write both succeeded: a
+merge that fails raises ``MergeError`` (ERROR log) and writes nothing, so the disk's changes are
+never folded in twice.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import logging
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from trading.errors import MergeError
 from trading.store.document import State, utcnow
 from trading.store.merge import merge_states
 from trading.store.persistence import StateStore
@@ -26,6 +31,7 @@ class Coherence:
     save_conflict_count: int = 0
     save_retry_count: int = 0
     save_merged_count: int = 0
+    merge_failed_count: int = 0
     last_conflict_at: str | None = None
     last_external_generation: int | None = None
     last_merge_source: str | None = None
@@ -53,7 +59,7 @@ class StateHolder:
         if doc.generation == self.generation:
             return False
         self.coherence.generation_jump_count += 1
-        merged, summary = merge_states(self.base, self.state, doc.state)
+        merged, summary = self._merge_or_raise(doc.state, source)
         log.info(
             "[STATE-COHERENCE] generation jump %d -> %d, source=%s summary=%s",
             self.generation,
@@ -72,8 +78,10 @@ class StateHolder:
                 if allow_abort:
                     pending.abort()
                     return False
-                self.state = self._merge(pending.state, source)
-            pending.state = self.state
+                pending.state = self._merge(pending.state, source)
+            else:
+                pending.state = self.state
+        self.state = pending.state
         self.base, self.generation = copy.deepcopy(self.state), self.store.last_generation
         return True
 
@@ -97,8 +105,16 @@ class StateHolder:
                 disk_generation,
             )
 
+    def _merge_or_raise(self, disk: State, source: str) -> tuple[State, dict[str, Any]]:
+        try:
+            return merge_states(self.base, self.state, disk)
+        except Exception as exc:  # any bug or odd input: report it, write nothing
+            self.coherence.merge_failed_count += 1
+            log.error("[STATE-COHERENCE] merge failed, source=%s - nothing written: %r", source, exc)
+            raise MergeError(source, exc) from exc
+
     def _merge(self, disk: State, source: str) -> State:
-        merged, summary = merge_states(self.base, self.state, disk)
+        merged, summary = self._merge_or_raise(disk, source)
         c = self.coherence
         c.save_merged_count += 1
         c.last_merge_source, c.last_merge_summary = source, summary

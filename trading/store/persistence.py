@@ -19,8 +19,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from trading.errors import CorruptStateError, NoValidStateError, StateWriteError
+from trading.errors import CorruptStateError, InvalidStateError, NoValidStateError, StateWriteError
 from trading.store import backups
+from trading.store.archive import TradeArchive
 from trading.store.atomic import clean_stale_temps, replace_file
 from trading.store.document import Document, State, decode, encode, is_legacy, parse, utcnow, validate_state
 from trading.store.locking import exclusive, open_lock, self_test
@@ -57,13 +58,14 @@ class StateStore:
         self.keep_backups = keep_backups
         self.backup_dir = self.path.parent / "backups"
         self.quarantine_dir = self.path.parent / "corrupt"
-        for directory in (self.path.parent, self.backup_dir, self.quarantine_dir):
+        self.archive = TradeArchive(self.path.parent / "trades")
+        for directory in (self.path.parent, self.backup_dir, self.quarantine_dir, self.archive.directory):
             directory.mkdir(parents=True, exist_ok=True)
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.counters = StoreCounters()
         self.last_generation = 0
         self._warned_settings: set[str] = set()
-        self._written: tuple[bytes, Document] | None = None
+        self._written: tuple[tuple[int, ...], bytes, Document] | None = None
         self._fd = open_lock(self.lock_path)
         self_test(self._fd, self.lock_path)
         with exclusive(self._fd):
@@ -96,7 +98,7 @@ class StateStore:
             pending = Pending(doc.state, doc.generation, doc.settings_hash)
             yield pending
             if not pending.aborted:
-                self._write(pending.state, doc.generation + 1, pending.settings_hash)
+                self._write(pending.state, doc.generation, pending.settings_hash)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[State]:
@@ -109,8 +111,7 @@ class StateStore:
             traces = self._traces()
             if traces and not force:
                 raise NoValidStateError(self.path, [f"found {t.name}" for t in traces[:3]])
-            generation = 1 + max((backups.generation_of(t) for t in traces), default=0)
-            self._write(state, generation, self.settings_hash)
+            generation = self._write(state, max((backups.generation_of(t) for t in traces), default=0), None)
             log.warning("initialised a new state at %s (generation %d)", self.path, generation)
             return Document(state, generation, settings_hash=self.settings_hash)
 
@@ -119,11 +120,13 @@ class StateStore:
         return found + backups.newest_first(self.path, self.backup_dir) + sorted(self.quarantine_dir.iterdir())
 
     def _read_primary(self) -> Document:
-        raw = self.path.read_bytes()
-        if self._written is not None and raw == self._written[0]:
-            known = self._written[1]  # the very bytes this store wrote and checked: no need to re-verify
-            return Document(parse(raw)["state"], known.generation, known.version, known.settings_hash, known.saved_at)
-        parsed = parse(raw)
+        written = self._written
+        if written is not None and identity(os.stat(self.path)) == written[0]:
+            known = written[2]  # the file this store wrote and checked, unchanged since: no re-read, no re-verify
+            return Document(
+                parse(written[1])["state"], known.generation, known.version, known.settings_hash, known.saved_at
+            )
+        parsed = parse(self.path.read_bytes())
         if is_legacy(parsed):
             raise LegacyFound()
         doc = decode(parsed, str(self.path))
@@ -154,8 +157,7 @@ class StateStore:
         raise NoValidStateError(self.path, tried)
 
     def _restore(self, candidate: Path, doc: Document, reason: str) -> Document:
-        generation = doc.generation + 1
-        self._write(doc.state, generation, doc.settings_hash)
+        generation = self._write(doc.state, doc.generation, doc.settings_hash)
         self.counters.corrupt_fallback_count += 1
         self.counters.last_fallback = {"reason": reason, "restored_from": candidate.name}
         log.error("state restored from backup %s as generation %d (primary: %s)", candidate.name, generation, reason)
@@ -164,24 +166,41 @@ class StateStore:
     def _migrate(self) -> Document:
         kept = backups.copy_aside(self.path, self.backup_dir, "legacy")
         state = migrate_legacy(parse(self.path.read_bytes()))  # type: ignore[arg-type]
-        self._write(state, 1, self.settings_hash)
+        generation = self._write(state, 0, self.settings_hash)
         self.counters.migrated_count += 1
         log.warning("migrated legacy state %s to the current schema; the original is kept as %s", self.path, kept)
-        return Document(state, 1, settings_hash=self.settings_hash)
+        return Document(state, generation, settings_hash=self.settings_hash)
 
-    def _write(self, state: State, generation: int, settings_hash: str | None) -> None:
-        validate_state(state, "state to save")
-        doc = Document(state, generation, settings_hash=self.settings_hash or settings_hash, saved_at=utcnow())
-        data = encode(doc)
+    def _write(self, state: State, after: int, settings_hash: str | None) -> int:
+        """Save ``state`` as the next generation past ``after``, every backup and every save seen; return it.
+
+        Trades beyond the document's share go to the archive first; ``state`` takes the saved form
+        (in place) only once the file is written.
+        """
+        names = backups.names_newest_first(self.path, self.backup_dir)
+        generation = max(after, backups.highest(names), self.last_generation) + 1
+        saved, old = self.archive.split(state)
+        doc = Document(saved, generation, settings_hash=self.settings_hash or settings_hash, saved_at=utcnow())
+        data = checked_bytes(doc)
+        if old:
+            self.archive.append(old)
         self._written = None
-        link = lambda: backups.link_backup(self.path, self.backup_dir, generation - 1)  # noqa: E731
+        linked: list[str] = []
+
+        def link() -> None:
+            name = backups.link_backup(self.path, self.backup_dir, generation - 1)
+            linked.extend([name] if name else [])
+
         try:
             replace_file(self.path, data, before_rename=link)
         except OSError as exc:
             raise StateWriteError(self.path, exc) from exc
-        self._written = (data, doc)
-        backups.prune(self.path, self.backup_dir, self.keep_backups)
+        self._written = (identity(os.stat(self.path)), data, doc)
+        if saved is not state:
+            state.update(saved)
+        backups.prune(self.backup_dir, sorted(names + linked, reverse=True), self.keep_backups)
         self.last_generation = generation
+        return generation
 
     def _check_settings(self, doc: Document) -> None:
         mine, theirs = self.settings_hash, doc.settings_hash
@@ -189,6 +208,22 @@ class StateStore:
             self._warned_settings.add(theirs)
             self.counters.settings_changed_count += 1
             log.warning("state %s was written under settings %s, now running under %s", self.path, theirs, mine)
+
+
+def identity(st: os.stat_result) -> tuple[int, ...]:
+    """What changes whenever a file is replaced or rewritten: inode, size, modification and change times."""
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def checked_bytes(doc: Document) -> bytes:
+    """The document's bytes, or ``InvalidStateError`` for a state that would not load again."""
+    try:
+        validate_state(doc.state, "state to save")
+        return encode(doc)
+    except CorruptStateError as exc:
+        raise InvalidStateError(exc.reason) from exc
+    except ValueError as exc:
+        raise InvalidStateError(f"a number is not finite ({exc})") from exc
 
 
 class LegacyFound(Exception):

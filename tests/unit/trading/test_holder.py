@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 
 import pytest
 
 from tests.unit.trading.factories import position
+from trading import handlers, portfolio
+from trading.bot import Bot, apply_action
+from trading.config import Settings
+from trading.errors import MergeError, StateError
+from trading.store.document import utcnow
 from trading.store.holder import StateHolder
+from trading.store.migrations import new_state
 from trading.store.persistence import StateStore
+from trading.strategy import Close, Params
 
 
 @pytest.fixture
@@ -120,3 +128,53 @@ def test_memory_is_independent_of_the_base_snapshot(holder, other):
     holder.save("trade")
     holder.state["positions"]["BTC"]["stop_loss"] = 60.0
     assert holder.base["positions"]["BTC"]["stop_loss"] == 70.0
+
+
+def test_both_sides_close_one_position_is_paid_once_on_disk(tmp_path):
+    """Issue 11's race on the real store: the worker closes BTC at 120, the bot by its stop loss at 95."""
+    start = new_state(1000.0, "t0")
+    start["ticks"] = 0
+    portfolio.open_position(start, position("BTC", "btc-1"))
+    with StateStore(tmp_path / "live_portfolio.json") as store, StateStore(store.path) as worker:
+        store.initialize(start)
+        holder = StateHolder(store)
+        handlers.close_position(worker, {"symbol": "BTC", "price": 120.0, "position_id": None})
+        apply_action(holder.state, Close("BTC", 95.0, "stop_loss"), Params(), utcnow())
+        holder.save("trade")
+        saved = store.load().state
+    assert saved["cash"] == 1020.0 and saved["positions"] == {}
+    assert [t["exit_price"] for t in saved["closed_trades"]] == [120.0]
+    assert saved["sl_cooldowns"] == {} and holder.state == saved
+
+
+def test_merge_failure_is_an_error_that_writes_nothing(holder, other, monkeypatch, caplog):
+    with other.transaction() as s:
+        s["positions"]["BTC"]["stop_loss"] = 12.0
+    on_disk = holder.store.path.read_bytes()
+    memory = copy.deepcopy(holder.state)
+
+    def broken(*_args):
+        raise AttributeError("'str' object has no attribute 'get'")
+
+    monkeypatch.setattr("trading.store.holder.merge_states", broken)
+    with caplog.at_level(logging.ERROR), pytest.raises(MergeError) as caught:
+        holder.save("trade")
+    assert isinstance(caught.value, StateError) and "Nothing was written" in str(caught.value)
+    assert holder.store.path.read_bytes() == on_disk and holder.state == memory
+    assert holder.counters()["merge_failed_count"] == 1
+    assert any("merge failed, source=trade" in m for m in coherence_lines(caplog))
+
+
+def test_bot_reports_a_failed_merge_and_trades_on(tmp_path, holder, other, monkeypatch, caplog):
+    bot = Bot(Settings(state_dir=tmp_path), holder)
+    with other.transaction() as s:
+        s["positions"]["BTC"]["take_profit"] = 500.0
+    monkeypatch.setattr("trading.store.holder.merge_states", lambda *_: {}["boom"])
+    with caplog.at_level(logging.ERROR):
+        bot.tick()
+        bot.save("trade")
+    assert bot.save_errors >= 2
+    assert any("save failed, source=trade" in r.getMessage() for r in caplog.records)
+    monkeypatch.undo()
+    bot.save("trade")
+    assert holder.store.load().state["positions"]["BTC"]["take_profit"] == 500.0

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import logging
 import os
+import shutil
 
 import pytest
 
-from trading.errors import NoValidStateError, StateTooNewError, StateWriteError
-from trading.store import atomic
-from trading.store.document import CURRENT_VERSION, Document, encode
+from trading.errors import InvalidStateError, NoValidStateError, StateTooNewError, StateWriteError
+from trading.store import atomic, backups
+from trading.store.document import CURRENT_VERSION, Document, compact, encode
 from trading.store.migrations import migrate_legacy, new_state
 from trading.store.persistence import StateStore
 
@@ -103,7 +105,7 @@ def test_corruption_is_detected_kept_aside_and_backup_restored(store, damage, ca
     with caplog.at_level(logging.ERROR):
         doc = store.load()
     assert doc.state["cash"] == 777.0
-    assert doc.generation == good.generation + 1
+    assert doc.generation == good.generation + 2  # past the generation that went bad: numbers never repeat
     assert store.counters.corrupt_fallback_count == 1
     assert len(list(store.quarantine_dir.iterdir())) == 1
     assert any("restored from backup" in r.message for r in caplog.records)
@@ -184,3 +186,87 @@ def test_lock_file_is_never_replaced(store):
     with store.transaction():
         pass
     assert os.stat(store.lock_path).st_ino == inode
+
+
+def forge(state: dict, generation: int) -> bytes:
+    """A document with a valid checksum around any state, NaN included (as buggy code would write)."""
+    fields = {"format": "tradebot-state", "version": 1, "generation": generation, "saved_at": "t", "state": state}
+    body = compact(fields)
+    return ('{"checksum":"' + hashlib.sha256(body.encode()).hexdigest() + '",' + body[1:]).encode()
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda s: s["closed_trades"].append("not a trade"),
+        lambda s: s["positions"]["BTC"].update(qty=float("nan")),
+        lambda s: s["positions"]["BTC"].update(stop_loss=1e309),
+        lambda s: s.update(cash="1000"),
+        lambda s: s["positions"].update(ETH=[1, 2]),
+    ],
+    ids=["trade-not-object", "nan-qty", "infinite-stop-loss", "cash-string", "position-not-object"],
+)
+def test_malformed_state_is_refused_on_save_and_on_load(store, spoil, caplog):
+    with store.transaction() as s:
+        s["cash"] = 777.0
+    with store.transaction() as s:
+        s["cash"] = 778.0
+    before = store.path.read_bytes()
+    with pytest.raises(InvalidStateError), store.transaction() as s:
+        spoil(s)
+    assert store.path.read_bytes() == before
+    bad = json.loads(before)["state"]
+    spoil(bad)
+    store.path.write_bytes(forge(bad, 9))  # a checksum cannot vouch for the shape
+    with caplog.at_level(logging.ERROR):
+        assert store.load().state["cash"] == 777.0
+    assert store.counters.corrupt_fallback_count == 1
+
+
+def test_non_finite_numbers_are_never_written(store):
+    with pytest.raises(InvalidStateError) as caught, store.transaction() as s:
+        s["averages"] = {"BTC": float("inf")}
+    assert "not finite" in str(caught.value)
+    assert b"Infinity" not in store.path.read_bytes()
+
+
+def test_generations_continue_past_a_backup_restored_by_hand(tmp_path, state):
+    """The persistence guide's restore: copy a backup over the primary; the new timeline is kept."""
+    store = StateStore(tmp_path / "s.json", keep_backups=4)
+    store.initialize(state)
+    for i in range(6):
+        with store.transaction() as s:
+            s["cash"] = float(i)
+    old = sorted(store.backup_dir.iterdir())[0]  # generation 3: cash 1.0
+    shutil.copyfile(old, store.path)
+    hand = StateStore(store.path, keep_backups=4)
+    with hand.transaction() as s:
+        s["cash"] += 100.0
+    assert hand.load().generation == 7  # past generation 6, the highest backup (7 itself was copied over)
+    for _ in range(5):
+        with hand.transaction() as s:
+            s["cash"] += 1.0
+    assert [json.loads(p.read_bytes())["state"]["cash"] for p in backups.newest_first(hand.path, hand.backup_dir)] == [
+        105.0,
+        104.0,
+        103.0,
+        102.0,
+    ]
+    hand.path.write_bytes(b"garbage")
+    assert hand.load().state["cash"] == 105.0  # the live timeline's newest, not the abandoned one's
+
+
+def test_fallback_after_a_hand_restore_picks_the_restored_timeline(tmp_path, state):
+    store = StateStore(tmp_path / "s.json")
+    store.initialize(state)
+    for i in range(4):
+        with store.transaction() as s:
+            s["cash"] = float(i)
+    shutil.copyfile(sorted(store.backup_dir.iterdir())[0], store.path)  # generation 1: cash 1000
+    with StateStore(store.path) as hand, hand.transaction() as s:
+        s["cash"] = 42.0
+    with StateStore(store.path) as hand, hand.transaction() as s:
+        s["cash"] = 43.0
+    store.path.write_bytes(b"garbage")
+    with StateStore(store.path) as after:
+        assert after.load().state["cash"] == 42.0
