@@ -129,7 +129,7 @@ def test_plan_rebuild_deploy_and_retire_a_legacy_volume(sandbox: Sandbox, legacy
     with pytest.raises(docker.errors.NotFound):
         box.engine.volumes.get(name)
     assert files_of(box, backup) == before
-    events = [(e.event, e.outcome) for e in ledger.read(settings.data_dir)]
+    events = [(e.event, e.outcome) for e in ledger.read(settings, box.engine)]
     assert events == [("volume-rebuild", "succeeded"), ("deploy", "succeeded"), ("volume-retire", "succeeded")]
 
 
