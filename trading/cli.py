@@ -97,11 +97,7 @@ def run_status(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_submit(settings: Settings, args: argparse.Namespace) -> int:
-    try:
-        payload = json.loads(args.payload)
-    except json.JSONDecodeError as exc:
-        raise SystemExit(f"--payload is not JSON: {exc}") from exc
-    out = ops.submit(settings, args.type, payload, args.wait, args.expires_in, args.idempotency_key)
+    out = ops.submit(settings, args.type, args.payload, args.wait, args.expires_in, args.idempotency_key)
     print(json.dumps(out, sort_keys=True))
     if out["status"] == "failed":
         return 7

@@ -6,6 +6,11 @@ Status runs pending -> claimed -> running -> succeeded | failed.  A claim is one
 A worker that dies mid-command leaves its row behind; ``recover_abandoned`` settles rows held
 longer than a lease: ``claimed`` ones go back to ``pending`` (no handler ran), ``running`` ones
 fail with ``worker/abandoned`` (the handler may or may not have committed: the operator decides).
+``crashes`` counts how often a command of that type and payload was abandoned so: the worker
+dead-letters it after ``DEAD_LETTER_AFTER`` instead of crashing again.
+
+An idempotency key names one command: the same key with the same type and payload returns the
+first command; with anything else it is refused (``validation/idempotency_key_reused``).
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import sqlite3
 import time
 from pathlib import Path
 from typing import Any
+
+from trading.errors import ValidationError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS commands (
@@ -44,6 +51,7 @@ CREATE TABLE IF NOT EXISTS command_audit_log (
 """
 FINAL = ("succeeded", "failed")
 ABANDONED = "worker/abandoned"
+DEAD_LETTER_AFTER = 3
 REQUEUE_SQL = (
     "UPDATE commands SET status = 'pending', claimed_by = NULL, claimed_at = NULL "
     "WHERE status = 'claimed' AND claimed_at < ? RETURNING id, claimed_by"
@@ -71,14 +79,25 @@ class CommandBus:
         self.conn.close()
 
     def enqueue(self, kind: str, payload: dict, checksum: str, key: str, expires_at: float) -> dict[str, Any]:
-        """Insert a pending command; the same idempotency key returns the existing one."""
+        """Insert a pending command; the same idempotency key returns the existing one (same type and payload)."""
         self.conn.execute(
             "INSERT INTO commands (type, payload, checksum, idempotency_key, created_at, expires_at) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
             (kind, json.dumps(payload, sort_keys=True), checksum, key, time.time(), expires_at),
         )
-        row = self.conn.execute("SELECT * FROM commands WHERE idempotency_key = ?", (key,)).fetchone()
-        return dict(row)
+        row = dict(self.conn.execute("SELECT * FROM commands WHERE idempotency_key = ?", (key,)).fetchone())
+        if (row["type"], row["checksum"]) != (kind, checksum):
+            raise ValidationError(
+                "validation/idempotency_key_reused",
+                f"idempotency key {key!r} already names command {row['id']} ({row['type']}, status {row['status']}) "
+                "with a different payload; nothing was enqueued. Use a new key for a new command.",
+            )
+        return row
+
+    def crashes(self, kind: str, checksum: str) -> int:
+        """How many commands of this type and payload a worker died in the middle of."""
+        sql = "SELECT COUNT(*) FROM commands WHERE type = ? AND checksum = ? AND error LIKE ?"
+        return int(self.conn.execute(sql, (kind, checksum, f"{ABANDONED}%")).fetchone()[0])
 
     def claim(self, worker_id: str) -> dict[str, Any] | None:
         self.conn.execute("BEGIN IMMEDIATE")

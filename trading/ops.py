@@ -11,7 +11,7 @@ from trading import heartbeat, payloads
 from trading.codedigest import imported_code
 from trading.commandbus import FINAL, CommandBus
 from trading.config import Settings
-from trading.errors import CommandError, UnhealthyError
+from trading.errors import UnhealthyError
 from trading.store.persistence import StateStore
 
 
@@ -48,10 +48,10 @@ def format_status(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def submit(settings: Settings, kind: str, payload: Any, wait: float, ttl: float, key: str | None) -> dict[str, Any]:
-    """Enqueue a command with its checksum, expiry and idempotency key; optionally wait for its end."""
-    if not isinstance(payload, dict):
-        raise CommandError("validation/bad_payload", "--payload must be a JSON object")
+def submit(settings: Settings, kind: str, text: str, wait: float, ttl: float, key: str | None) -> dict[str, Any]:
+    """Check and enqueue a command with its checksum, expiry and idempotency key; optionally wait for its end."""
+    payload = payloads.parse(text)
+    payloads.validate(kind, payload)
     bus = CommandBus(settings.commands_db)
     try:
         row = bus.enqueue(kind, payload, payloads.checksum(payload), key or str(uuid.uuid4()), time.time() + ttl)

@@ -1,19 +1,76 @@
-"""Command payloads: the canonical-JSON checksum, expiry, and validation per command type.
+"""Command payloads: parsing with limits, the canonical-JSON checksum, expiry, validation per type.
 
-Validation is pure: it returns the normalised fields a handler needs or raises
-``ValidationError`` with a machine-readable code such as ``validation/missing_or_bad_version``.
+``parse`` is the door, at submit and again in the worker: at most ``MAX_BYTES`` of JSON, nested at
+most ``MAX_DEPTH`` deep, every number finite and within ``MAX_NUMBER`` (no 401-digit integers), every
+string valid Unicode (no lone surrogates) — anything else is a ``ValidationError``, never a crash.
+Validation is pure: it returns the normalised fields a handler needs or raises ``ValidationError``
+with a machine-readable code such as ``validation/missing_or_bad_version``.  Prices are finite,
+positive and at most ``MAX_NUMBER``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import math
 from collections.abc import Callable
 from typing import Any
 
 from trading.errors import ValidationError
-from trading.store.document import canonical
+from trading.store.document import MAX_NUMBER, canonical
 
 Payload = dict[str, Any]
+MAX_BYTES = 64 * 1024
+MAX_DEPTH = 16
+
+
+def parse(text: str) -> Payload:
+    """The payload object in ``text``, or ``ValidationError`` for anything outside the limits."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        raise ValidationError("validation/too_large", f"payload is over {MAX_BYTES} bytes")
+    try:
+        payload = json.loads(text)
+    except RecursionError:
+        raise ValidationError("validation/too_deep", f"payload is nested deeper than {MAX_DEPTH}") from None
+    except ValueError as exc:
+        raise ValidationError("validation/not_json", f"payload is not JSON: {exc}") from None
+    screen(payload)
+    if not isinstance(payload, dict):
+        raise ValidationError("validation/bad_payload", "payload must be a JSON object")
+    return payload
+
+
+def screen(value: object) -> None:
+    """Walk ``value`` without recursion; raise on depth, a bad number or a string that is no Unicode."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ValidationError("validation/too_deep", f"payload is nested deeper than {MAX_DEPTH}")
+        if isinstance(item, dict):
+            stack += [(k, depth) for k in item] + [(v, depth + 1) for v in item.values()]
+        elif isinstance(item, list):
+            stack += [(v, depth + 1) for v in item]
+        elif isinstance(item, str):
+            unicode_text(item)
+        elif isinstance(item, int | float) and not isinstance(item, bool):
+            bounded(item)
+
+
+def unicode_text(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError("validation/bad_string", "payload holds a string that is not valid Unicode") from None
+
+
+def bounded(number: float) -> None:
+    if isinstance(number, int) and abs(number) > MAX_NUMBER:  # compare before any float(): no OverflowError
+        raise ValidationError("validation/bad_number", f"payload holds an integer beyond {MAX_NUMBER:g}")
+    if not math.isfinite(number) or abs(number) > MAX_NUMBER:
+        raise ValidationError(
+            "validation/bad_number", f"payload holds {number!r}: numbers must be finite, <= {MAX_NUMBER:g}"
+        )
 
 
 def checksum(payload: Payload) -> str:
@@ -37,9 +94,11 @@ def text(payload: Payload, name: str) -> str:
 def positive(payload: Payload, name: str, *, key: str | None = None, integer: bool = False) -> float | int:
     value = payload.get(key or name)
     kinds = int if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, kinds) or not 0 < value <= MAX_NUMBER:
         kind = "a positive integer" if integer else "a positive number"
-        raise ValidationError(f"validation/missing_or_bad_{name}", f"{name} must be {kind}, got {value!r}")
+        raise ValidationError(
+            f"validation/missing_or_bad_{name}", f"{name} must be {kind} up to {MAX_NUMBER:g}, got {value!r}"
+        )
     return value
 
 

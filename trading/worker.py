@@ -2,11 +2,15 @@
 
 Audit trail per command: ``started``, ``<type>.started``, ``<type>.succeeded`` or
 ``<type>.failed``, ``result_written``.  A command that fails validation mutates nothing.
+
+Nothing a command carries can kill the worker: the payload is parsed within limits
+(``payloads.parse``), an unexpected exception in a handler fails that command
+(``worker/handler_error``, traceback logged), and a command of a type and payload that a worker
+already died in ``DEAD_LETTER_AFTER`` times is failed at once as ``worker/dead_letter``.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -14,7 +18,7 @@ from typing import Any
 
 from trading import heartbeat, payloads
 from trading.codedigest import imported_code
-from trading.commandbus import CommandBus
+from trading.commandbus import DEAD_LETTER_AFTER, CommandBus
 from trading.config import Settings
 from trading.errors import CommandError, TradingError
 from trading.handlers import HANDLERS
@@ -68,6 +72,9 @@ class Worker:
             self.fail(cid, kind, exc.code, str(exc))
         except TradingError as exc:
             self.fail(cid, kind, "state/unavailable", str(exc))
+        except Exception as exc:  # a bug in a handler fails its command, never the worker
+            log.exception("command %d %s: unexpected error in its handler", cid, kind)
+            self.fail(cid, kind, "worker/handler_error", f"{type(exc).__name__}: {exc}")
         else:
             self.bus.audit(cid, f"{kind}.succeeded")
             self.bus.finish(cid, result, None)
@@ -75,7 +82,14 @@ class Worker:
             log.info("command %d %s succeeded", cid, kind)
 
     def handle(self, command: dict[str, Any]) -> dict[str, Any]:
-        payload = json.loads(command["payload"])
+        crashed = self.bus.crashes(command["type"], command["checksum"])
+        if crashed >= DEAD_LETTER_AFTER:
+            raise CommandError(
+                "worker/dead_letter",
+                f"a worker died running this command {crashed} times; it will not run again. "
+                "Check the payload; submit a corrected one.",
+            )
+        payload = payloads.parse(command["payload"])
         payloads.verify_envelope(payload, command["checksum"], command["expires_at"], time.time())
         fields = payloads.validate(command["type"], payload)
         return HANDLERS[command["type"]](self.store, fields)

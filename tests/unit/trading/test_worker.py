@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
 import pytest
 
 from trading import payloads
-from trading.commandbus import CommandBus
+from trading.commandbus import DEAD_LETTER_AFTER, CommandBus
 from trading.config import Settings
 from trading.errors import ValidationError
+from trading.handlers import HANDLERS
+from trading.ops import submit as submit_command
+from trading.signals import StopSignal
 from trading.worker import Worker
 
 
@@ -129,8 +133,17 @@ def test_claim_is_exclusive_between_connections(tmp_path, bus):
 
 def test_idempotency_key_returns_the_existing_command(bus):
     first = bus.enqueue("apply_profile", {"a": 1}, "c", "same", time.time() + 5)
-    second = bus.enqueue("apply_profile", {"a": 2}, "c", "same", time.time() + 5)
+    second = bus.enqueue("apply_profile", {"a": 1}, "c", "same", time.time() + 5)
     assert first["id"] == second["id"]
+
+
+@pytest.mark.parametrize(("kind", "checksum"), [("apply_profile", "other"), ("close_position", "c")])
+def test_idempotency_key_reused_for_another_command_is_refused(bus, kind, checksum):
+    first = bus.enqueue("apply_profile", {"a": 1}, "c", "same", time.time() + 5)
+    with pytest.raises(ValidationError) as caught:
+        bus.enqueue(kind, {"a": 2}, checksum, "same", time.time() + 5)
+    assert caught.value.code == "validation/idempotency_key_reused" and f"command {first['id']}" in str(caught.value)
+    assert bus.conn.execute("SELECT COUNT(*) FROM commands").fetchone()[0] == 1
 
 
 def test_worker_heartbeat_written_each_poll(worker, tmp_path):
@@ -156,3 +169,83 @@ def test_abandoned_commands_are_requeued_or_failed_after_the_lease(tmp_path, bus
     assert bus.audit_events(claimed_only)[-1] == "requeued" and bus.audit_events(mid_run)[-1] == "abandoned"
     worker.step()
     assert bus.get(claimed_only)["status"] == "succeeded"
+
+
+POISON = {
+    "nan stop loss": ("update_stop_loss", '{"symbol": "BTC", "stop_loss": NaN}', "validation/bad_number"),
+    "infinite take profit": (
+        "update_take_profit",
+        '{"symbol": "BTC", "take_profit": Infinity}',
+        "validation/bad_number",
+    ),
+    "1e309 stop loss": ("update_stop_loss", '{"symbol": "BTC", "stop_loss": 1e309}', "validation/bad_number"),
+    "nan close price": ("close_position", '{"symbol": "BTC", "price": NaN}', "validation/bad_number"),
+    "401-digit integer": (
+        "update_stop_loss",
+        '{"symbol": "BTC", "stop_loss": ' + "9" * 401 + "}",
+        "validation/bad_number",
+    ),
+    "985 levels deep": ("apply_profile", '{"a": ' + "[" * 985 + "]" * 985 + "}", "validation/too_deep"),
+    "lone surrogate": ("update_stop_loss", '{"symbol": "\\ud800", "stop_loss": 5}', "validation/bad_string"),
+    "too large": ("apply_profile", '{"a": "' + "x" * 70_000 + '"}', "validation/too_large"),
+}
+
+
+@pytest.mark.parametrize("case", POISON.values(), ids=POISON.keys())
+def test_poison_payload_fails_in_the_worker_which_lives_on(bus, worker, store, case):
+    kind, text, code = case
+    before = store.path.read_bytes()
+    bus.conn.execute(  # straight into the bus, as an older submit or another client could have put it
+        "INSERT INTO commands (type, payload, checksum, idempotency_key, created_at, expires_at) VALUES (?,?,?,?,?,?)",
+        (kind, text, "0" * 64, f"k-{time.time_ns()}", time.time(), time.time() + 60),
+    )
+    assert worker.step() is True
+    row = bus.get(1)
+    assert row["status"] == "failed" and row["error"].startswith(code), row["error"]
+    assert store.path.read_bytes() == before
+    cid = submit(bus, "update_stop_loss", {"symbol": "BTC", "stop_loss": 42.0})
+    worker.step()
+    assert bus.get(cid)["status"] == "succeeded"
+
+
+@pytest.mark.parametrize("case", POISON.values(), ids=POISON.keys())
+def test_poison_payload_is_refused_at_submit(tmp_path, case):
+    kind, text, code = case
+    with pytest.raises(ValidationError) as caught:
+        submit_command(Settings(state_dir=tmp_path), kind, text, 0.0, 60.0, None)
+    assert caught.value.code == code
+    assert not (tmp_path / "commands.sqlite3").exists() or CommandBus(tmp_path / "commands.sqlite3").get(1) is None
+
+
+def test_unexpected_handler_error_fails_the_command_not_the_worker(bus, worker, monkeypatch, caplog):
+    monkeypatch.setitem(HANDLERS, "apply_profile", lambda *_: 1 / 0)
+    cid = submit(bus, "apply_profile", {"profile_id": "p", "version": 1})
+    with caplog.at_level(logging.ERROR):
+        assert worker.step() is True
+    row = bus.get(cid)
+    assert row["status"] == "failed" and row["error"] == "worker/handler_error: ZeroDivisionError: division by zero"
+    assert any("unexpected error in its handler" in r.getMessage() for r in caplog.records)
+
+
+def test_a_command_that_crashed_workers_is_dead_lettered(bus, worker, store):
+    payload = {"symbol": "BTC", "stop_loss": 41.0}
+    for _ in range(DEAD_LETTER_AFTER):
+        cid = submit(bus, "update_stop_loss", payload)
+        bus.claim("dying-worker:1")
+        bus.start(cid)
+        bus.conn.execute("UPDATE commands SET claimed_at = claimed_at - 600 WHERE id = ?", (cid,))
+        worker.recover()
+        assert bus.get(cid)["error"].startswith("worker/abandoned")
+    before = store.path.read_bytes()
+    again = submit(bus, "update_stop_loss", payload)
+    worker.step()
+    row = bus.get(again)
+    assert row["status"] == "failed" and row["error"].startswith("worker/dead_letter")
+    assert store.path.read_bytes() == before
+
+
+def test_worker_once_runs_exactly_one_command(tmp_path, bus, worker, store):
+    ids = [submit(bus, "update_stop_loss", {"symbol": "BTC", "stop_loss": float(i + 1)}) for i in range(3)]
+    worker.run(StopSignal(), max_iterations=1)  # what `worker --once` runs
+    assert [bus.get(i)["status"] for i in ids] == ["succeeded", "pending", "pending"]
+    assert store.load().state["positions"]["BTC"]["stop_loss"] == 1.0
