@@ -1,4 +1,7 @@
-"""``python -m trading``: bot, worker, status, submit, health.  The one place errors become exit codes.
+"""``python -m trading``: bot, worker, status, repair, submit, health.  The one place errors become exit codes.
+
+``status`` only reads; ``repair`` does what a bot or worker start does to a state it finds
+(quarantine a corrupt primary and restore the newest valid backup, migrate a legacy document).
 
 Exit codes:
     0  success (health: heartbeat fresh; submit: enqueued, and succeeded when waited for)
@@ -15,24 +18,25 @@ Exit codes:
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import logging
 import os
 import sys
 from collections.abc import Sequence
 
-from trading import ops
 from trading.bot import Bot, acquire_bot_lock
 from trading.commandbus import CommandBus
 from trading.config import Settings, from_env
 from trading.errors import NoValidStateError, TradingError
+from trading.health import check_health
 from trading.portfolio import set_emergency_stop
 from trading.signals import StopSignal
+from trading.status import format_status, status_report
 from trading.store.document import utcnow
 from trading.store.holder import StateHolder
 from trading.store.migrations import new_state
 from trading.store.persistence import StateStore
+from trading.submit import submit
 from trading.worker import Worker
 
 log = logging.getLogger("trading")
@@ -48,8 +52,11 @@ def parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run the command worker")
     worker.add_argument("--once", action="store_true", help="one poll, then exit")
     worker.add_argument("--max-iterations", type=int, default=None, metavar="N")
-    status = sub.add_parser("status", help="print the state, heartbeats, counters and code digest")
+    status = sub.add_parser("status", help="print the state, heartbeats, counters and code digest (writes nothing)")
     status.add_argument("--json", action="store_true")
+    sub.add_parser(
+        "repair", help="quarantine a corrupt state and restore the newest valid backup; migrate a legacy one"
+    )
     submit = sub.add_parser("submit", help="enqueue a command and print {id, status, result, error}")
     submit.add_argument("type")
     submit.add_argument("--payload", required=True, help="the payload as a JSON object")
@@ -91,13 +98,21 @@ def run_worker(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_status(settings: Settings, args: argparse.Namespace) -> int:
-    report = ops.status_report(settings)
-    print(json.dumps(report, indent=2, sort_keys=True) if args.json else ops.format_status(report))
+    report = status_report(settings)
+    print(json.dumps(report, indent=2, sort_keys=True) if args.json else format_status(report))
+    return 0
+
+
+def run_repair(settings: Settings, _args: argparse.Namespace) -> int:
+    with StateStore(settings.state_file, settings_hash=settings.settings_hash()) as store:
+        doc = store.load()
+        done = {"generation": doc.generation, **vars(store.counters)}
+    print(json.dumps(done, sort_keys=True))
     return 0
 
 
 def run_submit(settings: Settings, args: argparse.Namespace) -> int:
-    out = ops.submit(settings, args.type, args.payload, args.wait, args.expires_in, args.idempotency_key)
+    out = submit(settings, args.type, args.payload, args.wait, args.expires_in, args.idempotency_key)
     print(json.dumps(out, sort_keys=True))
     if out["status"] == "failed":
         return 7
@@ -105,11 +120,18 @@ def run_submit(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_health(settings: Settings, args: argparse.Namespace) -> int:
-    print(ops.check_health(settings, args.role or settings.role))
+    print(check_health(settings, args.role or settings.role))
     return 0
 
 
-COMMANDS = {"bot": run_bot, "worker": run_worker, "status": run_status, "submit": run_submit, "health": run_health}
+COMMANDS = {
+    "bot": run_bot,
+    "worker": run_worker,
+    "status": run_status,
+    "repair": run_repair,
+    "submit": run_submit,
+    "health": run_health,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -117,7 +139,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
     )
-    importlib.import_module("trading.__main__")  # ran as __main__; import it by name so the code digest sees it
     try:
         return COMMANDS[args.command](from_env(os.environ), args)
     except TradingError as exc:

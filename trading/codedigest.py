@@ -52,11 +52,18 @@ def package_root() -> Path:
     return Path(__file__).resolve().parent
 
 
+def module_name(key: str, module: object) -> str:
+    """A module's own name: ``python -m trading`` runs ``trading/__main__.py`` as ``__main__``."""
+    spec = getattr(module, "__spec__", None)
+    return spec.name if key == "__main__" and spec is not None else key
+
+
 def imported_files() -> dict[str, str]:
     """Hash the source files of the ``trading`` modules this process has imported."""
     root = package_root()
     entries = []
-    for name, module in list(sys.modules.items()):
+    for key, module in list(sys.modules.items()):
+        name = module_name(key, module)
         source = getattr(module, "__file__", None)
         if not (name == PACKAGE or name.startswith(PACKAGE + ".")) or not source:
             continue

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from trading.commandbus import CommandBus
 from trading.config import Settings
 from trading.errors import ValidationError
-from trading.ops import submit
+from trading.submit import submit
 from trading.worker import Worker
 
 SCALARS = (

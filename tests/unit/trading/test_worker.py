@@ -13,8 +13,8 @@ from trading.commandbus import DEAD_LETTER_AFTER, CommandBus
 from trading.config import Settings
 from trading.errors import ValidationError
 from trading.handlers import HANDLERS
-from trading.ops import submit as submit_command
 from trading.signals import StopSignal
+from trading.submit import submit as submit_command
 from trading.worker import Worker
 
 

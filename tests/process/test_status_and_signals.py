@@ -1,0 +1,85 @@
+"""``status`` only reads (a corrupt or legacy state is reported with the command that fixes it, and
+``repair`` fixes it); the final save on SIGINT; coherence counters in the heartbeat and ``status --json``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import signal
+from pathlib import Path
+
+import pytest
+
+from tests.process.conftest import run_cli
+from tests.process.test_bot_processes import FAST, beat, saved
+from tests.unit.trading.test_store import LEGACY
+from tests.waiting import wait_for
+
+pytestmark = pytest.mark.slow
+
+
+def snapshot(directory: Path) -> dict[str, str]:
+    return {
+        p.relative_to(directory).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
+        for p in sorted(directory.rglob("*"))
+    }
+
+
+def test_status_never_writes_and_names_the_repair_for_a_corrupt_primary(state_dir, fresh_store):
+    with fresh_store.transaction() as s:
+        s["cash"] = 900.0
+    with fresh_store.transaction() as s:
+        s["cash"] = 800.0
+    fresh_store.path.write_bytes(fresh_store.path.read_bytes()[:50])
+    before = snapshot(state_dir)
+    out = run_cli(state_dir, "status", "--json")
+    assert out.returncode == 0, out.stderr
+    assert snapshot(state_dir) == before
+    report = json.loads(out.stdout)
+    assert report["state"]["cash"] == 900.0 and report["read_from"].startswith("live_portfolio.g")
+    assert "python -m trading repair" in report["findings"][0] and "corrupt" in report["findings"][0]
+    text = run_cli(state_dir, "status")
+    assert text.stdout.startswith("finding: live_portfolio.json is corrupt") and snapshot(state_dir) == before
+    assert run_cli(state_dir, "repair").returncode == 0
+    assert len(list((state_dir / "corrupt").iterdir())) == 1
+    assert json.loads(run_cli(state_dir, "status", "--json").stdout)["findings"] == []
+
+
+def test_status_never_migrates_a_legacy_document(state_dir):
+    (state_dir / "live_portfolio.json").write_text(json.dumps(LEGACY))
+    before = snapshot(state_dir)
+    report = json.loads(run_cli(state_dir, "status", "--json").stdout)
+    assert snapshot(state_dir) == before
+    assert report["state"]["positions"]["BTC"]["qty"] == 0.5
+    assert "legacy" in report["findings"][0] and "python -m trading repair" in report["findings"][0]
+
+
+def test_final_save_on_sigint(state_dir, spawn):
+    bot = spawn("bot", "--fresh", **FAST)
+    wait_for(lambda: beat(state_dir).get("ticks", 0) >= 20, what="20 ticks")
+    bot.send_signal(signal.SIGINT)
+    assert bot.wait(timeout=5) == 0
+    assert saved(state_dir)["state"]["ticks"] >= beat(state_dir)["ticks"], "the final save on SIGINT is missing"
+
+
+def test_coherence_counters_in_heartbeat_and_status(state_dir, spawn):
+    spawn("bot", "--fresh", TRADEBOT_TICK_SECONDS="0.02", TRADEBOT_SAVE_SECONDS="0.1")
+    spawn("worker", TRADEBOT_WORKER_POLL_SECONDS="0.02")
+    wait_for(lambda: beat(state_dir).get("ticks"), what="the bot's first tick")
+    wait_for(lambda: saved(state_dir)["state"]["positions"], what="an open position")
+    payload = json.dumps({"profile_id": "p", "version": 1})
+    assert run_cli(state_dir, "submit", "apply_profile", "--payload", payload, "--wait", "10").returncode == 0
+    held = saved(state_dir)["state"]["positions"]
+    symbol = sorted(held)[0]
+    payload = json.dumps({"symbol": symbol, "take_profit": 1e12})
+    run_cli(state_dir, "submit", "update_take_profit", "--payload", payload, "--wait", "10")
+    counters = wait_for(
+        lambda: (beat(state_dir).get("coherence") or {}).get("generation_jump_count", 0) >= 1 and beat(state_dir),
+        what="the bot to see the worker's save",
+    )["coherence"]
+    for key in ("generation_jump_count", "save_conflict_count", "save_retry_count", "save_merged_count"):
+        assert isinstance(counters[key], int)
+    assert "merge_failed_count" in counters and "save_error_count" in counters
+    report = json.loads(run_cli(state_dir, "status", "--json").stdout)
+    assert set(report["coherence"]["bot"]) == set(counters)
+    assert report["coherence"]["worker"]["commands"]["succeeded"] >= 1
