@@ -62,17 +62,21 @@ def test_final_save_on_sigint(state_dir, spawn):
     assert saved(state_dir)["state"]["ticks"] >= beat(state_dir)["ticks"], "the final save on SIGINT is missing"
 
 
+def worker_saved_once(state_dir: Path) -> bool:
+    """Raise a held position's take profit; False when the bot closed it first (try again)."""
+    held = saved(state_dir)["state"]["positions"]
+    if not held:
+        return False
+    payload = json.dumps({"symbol": sorted(held)[0], "take_profit": 1e12})
+    return run_cli(state_dir, "submit", "update_take_profit", "--payload", payload, "--wait", "30").returncode == 0
+
+
 def test_coherence_counters_in_heartbeat_and_status(state_dir, spawn):
     spawn("bot", "--fresh", TRADEBOT_TICK_SECONDS="0.02", TRADEBOT_SAVE_SECONDS="0.1")
     spawn("worker", TRADEBOT_WORKER_POLL_SECONDS="0.02")
     wait_for(lambda: beat(state_dir).get("ticks"), what="the bot's first tick")
     wait_for(lambda: saved(state_dir)["state"]["positions"], what="an open position")
-    payload = json.dumps({"profile_id": "p", "version": 1})
-    assert run_cli(state_dir, "submit", "apply_profile", "--payload", payload, "--wait", "10").returncode == 0
-    held = saved(state_dir)["state"]["positions"]
-    symbol = sorted(held)[0]
-    payload = json.dumps({"symbol": symbol, "take_profit": 1e12})
-    run_cli(state_dir, "submit", "update_take_profit", "--payload", payload, "--wait", "10")
+    wait_for(lambda: worker_saved_once(state_dir), timeout=60, what="a worker save")
     counters = wait_for(
         lambda: (beat(state_dir).get("coherence") or {}).get("generation_jump_count", 0) >= 1 and beat(state_dir),
         what="the bot to see the worker's save",
