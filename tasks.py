@@ -18,9 +18,9 @@ from deploy import release as releasing
 from deploy import restore as restoring
 from deploy import status as statusreport
 from deploy import verify as verification
-from deploy.cli import reported
 from deploy.config import Settings
 from deploy.errors import VerifyFailed
+from deploy.exitcodes import reported
 from deploy.git import Repository
 from deploy.runner import Runner
 

@@ -12,31 +12,20 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import docker
 import docker.errors
 
-from deploy import baseimage, images, tags
+from deploy import baseimage, images, release_images
 from deploy.config import Settings
 from deploy.errors import BuildFailed, DirtyTree
 from deploy.git import Commit, Repository
+from deploy.ids import short
+from deploy.images import ReleaseImage
 from trading import codedigest
 
 Say = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class BuiltImage:
-    """A release image on the engine: `tag` is `<project>:<sha>` (or `…-dirty`)."""
-
-    commit: str
-    image_id: str
-    tag: str
-    code_digest: str
-    dirty: bool
-    reused: bool
 
 
 def build(
@@ -46,21 +35,21 @@ def build(
     rev: str = "HEAD",
     allow_dirty: bool = False,
     say: Say = print,
-) -> BuiltImage:
+) -> ReleaseImage:
     """Build (or reuse) the release image of `rev`; raises DirtyTree, UnknownRevision, BuildFailed."""
     commit = repo.commit(rev)
     dirty = _dirty(repo, commit, allow_dirty)
     tag = images.release_tag(settings.image_repo, commit.sha, dirty)
-    digest = codedigest.digest(repo.code_files(commit.sha))
-    existing = tags.get(engine, tag)
+    existing = release_images.get(engine, tag)
     if existing:
-        say(f"build: {tag} exists ({existing.image_id[7:19]}); reusing it")
-        return BuiltImage(commit.sha, existing.image_id, tag, digest, dirty, reused=True)
+        say(f"build: {tag} exists ({short(existing.image_id)}); reusing it")
+        return existing
+    digest = codedigest.digest(repo.code_files(commit.sha))
     say(f"build: {tag} from the committed tree of {commit.describe}{' (working tree dirty)' if dirty else ''}")
     labels = _labels(repo, commit, digest, dirty)
-    image_id = _run_build(settings, engine, repo.build_context(commit.sha), tag, labels, say)
-    say(f"build: {tag} is {image_id[7:19]} (code digest {digest[:12]})")
-    return BuiltImage(commit.sha, image_id, tag, digest, dirty, reused=False)
+    built = _run_build(settings, engine, repo.build_context(commit.sha), tag, labels, say)
+    say(f"build: {tag} is {short(built.image_id)} (code digest {short(digest)})")
+    return built
 
 
 def _dirty(repo: Repository, commit: Commit, allow_dirty: bool) -> bool:
@@ -86,7 +75,7 @@ def _labels(repo: Repository, commit: Commit, digest: str, dirty: bool) -> dict[
 
 def _run_build(
     settings: Settings, engine: docker.DockerClient, context: bytes, tag: str, labels: dict[str, str], say: Say
-) -> str:
+) -> ReleaseImage:
     base = baseimage.resolve(settings, engine)
     step = ""
     try:
@@ -109,4 +98,5 @@ def _run_build(
                 raise BuildFailed(step, error)
     except docker.errors.APIError as exc:
         raise BuildFailed(step, str(exc.explanation)) from exc
-    return engine.images.get(tag).id
+    image = engine.images.get(tag)
+    return ReleaseImage.from_labels(image.id, image.labels, image.tags)

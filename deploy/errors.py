@@ -1,4 +1,4 @@
-"""Named errors of the pipeline; `deploy.cli.report` turns them into output and exit codes.
+"""Named errors of the pipeline; `deploy.exitcodes.reported` turns them into output and exit codes.
 
 TradebotError                 what went wrong + what to do next (`hint`), exit code
 ├── ConfigError               a setting is malformed
@@ -36,6 +36,8 @@ TradebotError                 what went wrong + what to do next (`hint`), exit c
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+from deploy.ids import short
 
 
 class TradebotError(Exception):
@@ -181,7 +183,7 @@ class Unhealthy(DeployError):
 class RolledBack(DeployError):
     def __init__(self, failed: str, cause: str, restored: str) -> None:
         super().__init__(
-            f"deploy of {failed[:12]} failed ({cause}); rolled back, {restored[:12]} runs again",
+            f"deploy of {short(failed)} failed ({cause}); rolled back, {short(restored)} runs again",
             "fix the release and deploy again; `invoke releases` shows the attempt",
         )
         self.failed = failed
@@ -204,7 +206,7 @@ class VerifyFailed(TradebotError):
 
     def __init__(self, release: str, summary: str) -> None:
         super().__init__(
-            f"live release {release[:12]} does not verify: {summary}",
+            f"live release {short(release)} does not verify: {summary}",
             "`invoke verify` names every difference; redeploy (`invoke deploy`) or roll back (`invoke rollback`)",
         )
         self.release = release

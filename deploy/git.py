@@ -14,6 +14,7 @@ from pathlib import Path
 import git
 
 from deploy.errors import NotARepository, UnknownRevision
+from deploy.ids import short
 from trading import codedigest
 
 CODE_DIR = "trading"
@@ -43,7 +44,7 @@ class Repository:
             obj = self._repo.commit(rev)
         except (git.BadName, ValueError, git.GitCommandError) as exc:
             raise UnknownRevision(rev) from exc
-        return Commit(obj.hexsha, obj.hexsha[:12], self._repo.git.describe("--always", obj.hexsha))
+        return Commit(obj.hexsha, short(obj.hexsha), self._repo.git.describe("--always", obj.hexsha))
 
     def dirty_paths(self, paths: tuple[str, ...] = WATCHED_PATHS) -> list[str]:
         """Modified, staged or untracked files under `paths`, as `git status` names them."""

@@ -23,6 +23,7 @@ from docker.models.containers import Container
 from deploy import compose
 from deploy.config import SERVICES, Settings
 from deploy.errors import Unhealthy
+from deploy.ids import short
 
 HEALTHY = "healthy"
 WAITING = "waiting"
@@ -41,7 +42,7 @@ def verdict(attrs: Mapping[str, Any] | None, image_id: str) -> Verdict:
         return Verdict(FAILED, "it has no container")
     state = attrs.get("State") or {}
     if attrs.get("Image") != image_id:
-        return Verdict(FAILED, f"its container runs image {str(attrs.get('Image'))[:19]}, not {image_id[:19]}")
+        return Verdict(FAILED, f"its container runs image {short(str(attrs.get('Image')))}, not {short(image_id)}")
     if state.get("Status") != "running" or attrs.get("RestartCount", 0):
         restarts = attrs.get("RestartCount", 0)
         return Verdict(FAILED, f"its process exited with code {state.get('ExitCode')} (restarted {restarts} times)")

@@ -1,7 +1,7 @@
-"""Release images as data: tags, labels, what a build log line says, which images to prune.
+"""Release images as data: the one type of a release image, tags, labels, build log lines, which to prune.
 
-Nothing here talks to the engine; `deploy.build` and `deploy.release` do, with
-these decisions.
+Nothing here talks to the engine; `deploy.release_images` and `deploy.build` do,
+with these decisions.
 """
 
 from __future__ import annotations
@@ -21,13 +21,18 @@ MOVING_TAGS = ("live", "previous")
 
 @dataclass(frozen=True)
 class ReleaseImage:
-    """What an image's labels say about the release it holds."""
+    """A release image on the engine: its id, its tags, and what its labels say about the release it holds.
+
+    Build returns one, deploy, rollback and restore act on one, status shows one.
+    """
 
     image_id: str
     commit: str
     code_digest: str
     dirty: bool
     tags: tuple[str, ...] = ()
+    version: str = ""
+    built_at: str = ""
 
     @classmethod
     def from_labels(cls, image_id: str, labels: Mapping[str, str] | None, tags: Iterable[str] = ()) -> ReleaseImage:
@@ -38,7 +43,15 @@ class ReleaseImage:
             code_digest=labels.get(CODE_DIGEST, ""),
             dirty=labels.get(DIRTY) == "true",
             tags=tuple(tags),
+            version=labels.get(VERSION, ""),
+            built_at=labels.get(CREATED, ""),
         )
+
+    @property
+    def release_tag(self) -> str:
+        """Its `<repo>:<sha>` (or `<repo>:<sha>-dirty`) tag; empty when it has none."""
+        endings = (f":{self.commit}", f":{self.commit}-dirty")
+        return next((tag for tag in self.tags if self.commit and tag.endswith(endings)), "")
 
 
 def release_tag(repository: str, commit: str, dirty: bool) -> str:

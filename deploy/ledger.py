@@ -23,6 +23,7 @@ import docker
 
 from deploy import meta
 from deploy.config import Settings
+from deploy.ids import short
 
 FOLDER = "ledger"
 LEGACY_FILENAME = "releases.jsonl"
@@ -159,9 +160,9 @@ def _row(entry: Entry) -> tuple[str, ...]:
     return (
         entry.finished_at,
         entry.event,
-        entry.commit[:12] + ("-dirty" if entry.dirty else ""),
+        short(entry.commit) + ("-dirty" if entry.dirty else ""),
         entry.outcome,
-        entry.previous[:12],
+        short(entry.previous),
         entry.by,
         _state(entry),
         entry.cause,

@@ -1,215 +1,170 @@
-"""`invoke deploy` and `invoke rollback`: the order of the steps, and what a failure sets off.
+"""`invoke deploy` and `invoke rollback`: their steps, and what a failure sets off.
 
-    lock → the commit's release image (clean, unless forced) → back up the state volume
-    → tag the old live image `:previous` and this one `:live` → recreate bot and worker
-    in ONE compose call → wait until both are healthy → verify → ledger → prune images
+    lock → the commit's release image (clean, unless forced)
+    prepare: back up the state volume
+    switch:  tag the old live image `:previous` and this one `:live` → recreate bot and worker
+             in ONE compose call → wait until both are healthy → verify
+    ledger → finish: prune release images
 
-When health or verify fails, the release that was live is tagged live again,
-both services are recreated from it, checked, and `RolledBack` is raised; with
-no earlier release the failed services are removed and `DeployError` raised.
+When a switch step fails, the release that was live is tagged live again, both
+services are recreated from it, checked, and `RolledBack` is raised; with no
+earlier release the failed services are removed and `DeployError` raised.
 Every attempt that got past choosing its image is recorded in the ledger.
+`plan` prints the same steps and changes nothing.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NoReturn
 
 import docker
-import docker.errors
 
-from deploy import baseimage, compose, health, ledger, lock, tags, volumes
-from deploy import verify as verification
+from deploy import baseimage, ledger, lock, release_images, volumes
 from deploy.config import Settings
 from deploy.engine import compose_argv
-from deploy.errors import DeployError, ImageMissing, RolledBack, TradebotError, VerifyFailed
+from deploy.errors import DeployError, ImageMissing, RolledBack
 from deploy.git import Repository
+from deploy.ids import short
 from deploy.images import ReleaseImage
-from deploy.runner import PlanRunner, Runner
-
-Say = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class Release:
-    """What runs after a successful deploy or rollback."""
-
-    commit: str
-    image_id: str
-    code_digest: str
-    previous: str
-    backup: str | None
-
-
-@dataclass
-class Attempt:
-    settings: Settings
-    engine: docker.DockerClient
-    repo: Repository
-    runner: Runner
-    say: Say
-    event: str
-    compose: tuple[str, ...] = ()
-    started: str = ""
-    backup: str = ""
-    restored_from: str = ""
-
-    def record(self, target: ReleaseImage, before: tags.LiveTags, outcome: str, cause: str = "") -> None:
-        previous = before.live.commit if before.live else ""
-        entry = ledger.Entry(
-            self.event, target.commit, target.image_id, target.code_digest, self.started, ledger.now(),
-            ledger.operator(), outcome, cause, previous, target.dirty, self.backup, self.restored_from,
-        )  # fmt: skip
-        ledger.append(self.settings, self.engine, entry)
+from deploy.procedure import (
+    FAILURES,
+    Attempt,
+    Deployment,
+    Procedure,
+    Say,
+    Step,
+    cause_of,
+    plan_lines,
+    record,
+    remove_step,
+    run,
+    start_steps,
+    walk,
+)
+from deploy.release_images import LiveTags
+from deploy.runner import Runner
 
 
 def deploy(
     settings: Settings, engine: docker.DockerClient, repo: Repository, rev: str = "HEAD", force: bool = False,
     runner: Runner | None = None, say: Say = print,
-) -> Release:  # fmt: skip
+) -> Attempt:  # fmt: skip
     """Run the release image of `rev` (made by `deploy.build.build`) as bot and worker; see the module docstring.
 
     `force` accepts an image built from a dirty tree. Raises ImageMissing, DirtyImage, LockHeld,
     RolledBack (the earlier release runs again), DeployError.
     """
-    prefix = compose_argv(settings)
+    d = Deployment(settings, engine, repo, runner or Runner(), say, compose_argv(settings))
     with lock.held(settings, engine, f"deploy {rev}", say):
-        target = tags.of_commit(settings, engine, repo.commit(rev).sha, force)
-        attempt = Attempt(settings, engine, repo, runner or Runner(), say, "deploy", prefix)
-        return _switch(attempt, target)
+        target = release_images.of_commit(settings, engine, repo.commit(rev).sha, force)
+        return _switch(d, target, _attempt(d, "deploy", target))
 
 
 def rollback(
     settings: Settings, engine: docker.DockerClient, repo: Repository, to: str | None = None,
     runner: Runner | None = None, say: Say = print,
-) -> Release:  # fmt: skip
+) -> Attempt:  # fmt: skip
     """Run an earlier release again: `to` (a revision), else `:previous`, else the ledger's last other success."""
-    prefix = compose_argv(settings)
+    d = Deployment(settings, engine, repo, runner or Runner(), say, compose_argv(settings))
     with lock.held(settings, engine, "rollback", say):
         target = rollback_target(settings, engine, repo, to)
-        attempt = Attempt(settings, engine, repo, runner or Runner(), say, "rollback", prefix)
-        return _switch(attempt, target)
+        return _switch(d, target, _attempt(d, "rollback", target))
+
+
+def plan(
+    settings: Settings, engine: docker.DockerClient, repo: Repository, rev: str = "HEAD", force: bool = False,
+    say: Say = print,
+) -> None:  # fmt: skip
+    """Say what `deploy` would do, step by step, changing nothing."""
+    d = Deployment(settings, engine, repo, Runner(), say, compose_argv(settings))
+    target = release_images.of_commit(settings, engine, repo.commit(rev).sha, force)
+    for line in plan_lines(steps(d, target, _attempt(d, "deploy", target)).steps):
+        say(line)
 
 
 def rollback_target(settings: Settings, engine: docker.DockerClient, repo: Repository, to: str | None) -> ReleaseImage:
     if to:
-        return tags.of_commit(settings, engine, repo.commit(to).sha, force=False)
-    previous = tags.get(engine, settings.previous_image)
+        return release_images.of_commit(settings, engine, repo.commit(to).sha, force=False)
+    previous = release_images.get(engine, settings.previous_image)
     if previous:
         return previous
-    live = tags.get(engine, settings.live_image)
+    live = release_images.get(engine, settings.live_image)
     entry = ledger.last_success_before(ledger.read(settings, engine), live.commit if live else "")
     if entry is None:
         raise ImageMissing(
             settings.previous_image, "no earlier release is recorded; name one: `invoke rollback --to REV`"
         )
-    found = tags.get(engine, entry.image_id)
+    found = release_images.get(engine, entry.image_id)
     if found is None:
-        short = entry.commit[:12]
-        raise ImageMissing(f"{entry.image_id[7:19]} of {short}", f"run `invoke build --rev {short}` and deploy that")
+        commit = short(entry.commit)
+        raise ImageMissing(f"{short(entry.image_id)} of {commit}", f"run `invoke build --rev {commit}` and deploy that")
     return found
 
 
-def plan(
-    settings: Settings, engine: docker.DockerClient, repo: Repository, rev: str = "HEAD", force: bool = False
-) -> None:
-    """Print what `deploy` would do, changing nothing."""
-    target = tags.of_commit(settings, engine, repo.commit(rev).sha, force)
-    before = tags.live_tags(settings, engine)
-    print(f"would back up volume {settings.state_volume} (when it exists)")
-    print(f"would tag {target.image_id[7:19]} ({target.commit[:12]}) as {settings.live_image}")
-    if before.live and before.live.image_id != target.image_id:
-        print(f"would tag {before.live.image_id[7:19]} ({before.live.commit[:12]}) as {settings.previous_image}")
-    compose_up(Attempt(settings, engine, repo, PlanRunner(), print, "plan", compose_argv(settings)), target)
-    print("would wait for bot and worker to be healthy, verify, record the release and prune old images")
+def _attempt(d: Deployment, event: str, target: ReleaseImage) -> Attempt:
+    before = release_images.live_tags(d.settings, d.engine)
+    return Attempt(event, target, before, volumes.next_backup(d.settings, d.engine) or "")
 
 
-def _switch(attempt: Attempt, target: ReleaseImage) -> Release:
-    attempt.started = ledger.now()
-    before = tags.live_tags(attempt.settings, attempt.engine)
-    attempt.say(f"{attempt.event}: {target.commit[:12]} (image {target.image_id[7:19]}), was {_name(before.live)}")
-    backup = _backup(attempt, target, before)
-    try:
-        tags.promote(attempt.settings, attempt.engine, target, before)
-        start_verified(attempt, target)
-    except (TradebotError, docker.errors.DockerException) as exc:
-        _recover(attempt, target, before, exc)
-    attempt.record(target, before, ledger.SUCCEEDED)
-    tags.prune(attempt.settings, attempt.engine, attempt.say)
-    attempt.say(f"{attempt.event}: {target.commit[:12]} is live, healthy and verified")
-    previous = before.live.commit if before.live else ""
-    return Release(target.commit, target.image_id, target.code_digest, previous, backup)
+def steps(d: Deployment, target: ReleaseImage, attempt: Attempt) -> Procedure:
+    settings, engine = d.settings, d.engine
+    backup = Step(f"back up {settings.state_volume} into {attempt.backup}", lambda: _backup(d, attempt.backup))
+    promote = Step(_promote_name(settings, target, attempt.before), lambda: _promote(d, target, attempt.before))
+    prune = Step(
+        f"prune release images beyond the newest {settings.keep_releases}",
+        lambda: release_images.prune(settings, engine, d.say),
+    )
+    return Procedure((backup,) if attempt.backup else (), (promote, *start_steps(d, target)), (prune,))
 
 
-def _backup(attempt: Attempt, target: ReleaseImage, before: tags.LiveTags) -> str | None:
+def _switch(d: Deployment, target: ReleaseImage, attempt: Attempt) -> Attempt:
+    d.say(f"{attempt.event}: {short(target.commit)} (image {short(target.image_id)}), was {_name(attempt.before.live)}")
+    run(d, attempt, steps(d, target, attempt), lambda exc: _recover(d, target, attempt, exc))
+    d.say(f"{attempt.event}: {short(target.commit)} is live, healthy and verified")
+    return attempt
+
+
+def _backup(d: Deployment, name: str) -> None:
     """Back up the state volume before any container is touched; a failure changes nothing else."""
-    settings, engine = attempt.settings, attempt.engine
-    try:
-        backup = volumes.backup_state(settings, engine, baseimage.resolve(settings, engine))
-    except (TradebotError, docker.errors.DockerException) as exc:
-        attempt.record(target, before, ledger.FAILED, cause_of(exc))
-        raise
-    attempt.say(
-        f"{attempt.event}: state backed up into {backup}" if backup else f"{attempt.event}: no state to back up"
-    )
-    attempt.backup = backup or ""
-    return backup
+    volumes.backup_state(d.settings, d.engine, baseimage.resolve(d.settings, d.engine), name=name)
 
 
-def start_verified(attempt: Attempt, image: ReleaseImage) -> None:
-    compose_up(attempt, image)
-    attempt.say(f"{attempt.event}: waiting for bot and worker to be healthy …")
-    health.wait_healthy(attempt.settings, attempt.engine, image.image_id)
-    report = verification.verify(attempt.settings, attempt.engine, attempt.repo)
-    if not report.ok:
-        raise VerifyFailed(report.release, report.summary())
+def _promote_name(settings: Settings, target: ReleaseImage, before: LiveTags) -> str:
+    name = f"tag {short(target.image_id)} ({short(target.commit)}) as {settings.live_image}"
+    if before.live and before.live.image_id != target.image_id:
+        name += f", {short(before.live.image_id)} ({short(before.live.commit)}) as {settings.previous_image}"
+    return name
 
 
-def compose_up(attempt: Attempt, image: ReleaseImage) -> None:
-    argv = compose.up(attempt.compose, attempt.settings)
-    attempt.runner.run(
-        argv,
-        env=compose.env(attempt.settings, os.environ),
-        input=attempt.repo.file_at(image.commit, "docker-compose.yml"),
-    )
+def _promote(d: Deployment, target: ReleaseImage, before: LiveTags) -> None:
+    release_images.promote(d.settings, d.engine, target, before)
 
 
-def _recover(attempt: Attempt, target: ReleaseImage, before: tags.LiveTags, exc: Exception) -> None:
+def _recover(d: Deployment, target: ReleaseImage, attempt: Attempt, exc: Exception) -> NoReturn:
     """Put the earlier release back (or remove the failed services when there is none); always raises."""
-    cause = cause_of(exc)
+    cause, before = cause_of(exc), attempt.before
     if before.live is None:
-        remove_services(attempt, target)
-        tags.restore(attempt.settings, attempt.engine, before)
-        attempt.record(target, before, ledger.FAILED, cause)
+        walk(d, attempt.event, [remove_step(d, target)])
+        release_images.restore(d.settings, d.engine, before)
+        record(d, attempt, ledger.FAILED, cause)
         raise DeployError(
-            f"{attempt.event} of {target.commit[:12]} failed ({cause}); no earlier release, bot and worker removed",
+            f"{attempt.event} of {short(target.commit)} failed ({cause}); no earlier release, bot and worker removed",
             "fix the release, build and deploy again",
         ) from exc
-    attempt.say(f"{attempt.event}: {cause}; rolling back to {before.live.commit[:12]} …")
+    d.say(f"{attempt.event}: {cause}; rolling back to {short(before.live.commit)} …")
     try:
-        tags.restore(attempt.settings, attempt.engine, before)
-        start_verified(attempt, before.live)
-    except (TradebotError, docker.errors.DockerException) as again:
-        attempt.record(target, before, ledger.FAILED, f"{cause}; rollback failed: {cause_of(again)}")
+        release_images.restore(d.settings, d.engine, before)
+        walk(d, "rollback", start_steps(d, before.live))
+    except FAILURES as again:
+        record(d, attempt, ledger.FAILED, f"{cause}; rollback failed: {cause_of(again)}")
         raise DeployError(
-            f"{attempt.event} of {target.commit[:12]} failed ({cause}) and rolling back failed too ({cause_of(again)})",
+            f"{attempt.event} of {short(target.commit)} failed ({cause}) and rolling back failed too "
+            f"({cause_of(again)})",
             "look at `docker compose ps` and the containers' logs; the state backup volume is untouched",
         ) from again
-    attempt.record(target, before, ledger.ROLLED_BACK, cause)
+    record(d, attempt, ledger.ROLLED_BACK, cause)
     raise RolledBack(target.commit, cause, before.live.commit) from exc
 
 
-def remove_services(attempt: Attempt, image: ReleaseImage, check: bool = False) -> None:
-    """Stop and remove bot and worker (`compose rm --stop`: each gets its stop grace period to save)."""
-    argv = compose.remove(attempt.compose, attempt.settings)
-    compose_file = attempt.repo.file_at(image.commit, "docker-compose.yml")
-    attempt.runner.run(argv, env=compose.env(attempt.settings, os.environ), input=compose_file, check=check)
-
-
-def cause_of(exc: Exception) -> str:
-    return exc.message if isinstance(exc, TradebotError) else f"Docker engine: {exc}"
-
-
 def _name(image: ReleaseImage | None) -> str:
-    return image.commit[:12] if image else "nothing"
+    return short(image.commit) if image else "nothing"

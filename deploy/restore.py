@@ -1,107 +1,107 @@
 """`invoke restore`: put a state backup back into the state volume, with the live release on it.
 
-    lock → choose the backup → stop and remove bot and worker (the bot saves on its way out)
-    → back up the state as it is now → empty the state volume and copy the backup in
-    → start the live release on it → wait until healthy → verify → ledger → prune backups
+    lock → choose the backup
+    switch: stop and remove bot and worker (the bot saves on its way out)
+            → back up the state as it is now → empty the state volume and copy the backup in
+            → start the live release on it → wait until healthy → verify
+    ledger → finish: prune backups
 
 Nothing runs on the state while it is copied, so both copies are consistent.
-When the backup, the copy or the start fails, the state from just before is copied
-back (when it was kept) and the live release started on it again, and `DeployError`
-says so; the attempt is recorded. With nothing deployed, only the volume is restored
+When a switch step fails, the state from just before is copied back (when it
+was kept) and the live release started on it again, and `DeployError` says so;
+the attempt is recorded. With nothing deployed, only the volume is restored
 (and nothing recorded: the ledger is of releases).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NoReturn
 
 import docker
-import docker.errors
 
-from deploy import baseimage, ledger, lock, tags, volumes
+from deploy import baseimage, ledger, lock, procedure, release_images, volumes
 from deploy.config import Settings
 from deploy.engine import compose_argv
-from deploy.errors import DeployError, TradebotError, Unhealthy, VerifyFailed
+from deploy.errors import DeployError, Unhealthy, VerifyFailed
 from deploy.git import Repository
-from deploy.images import ReleaseImage
-from deploy.release import Attempt, Say, cause_of, remove_services, start_verified
+from deploy.ids import short
+from deploy.procedure import Attempt, Deployment, Procedure, Say, Step
+from deploy.release_images import LiveTags
 from deploy.runner import Runner
-
-
-@dataclass(frozen=True)
-class Restored:
-    source: str  # the backup now in the state volume
-    safety: str | None  # the backup of the state from just before (None: there was no state volume)
-    commit: str | None  # the release running on it (None: nothing is deployed)
 
 
 def restore(
     settings: Settings, engine: docker.DockerClient, repo: Repository, name: str | None = None,
     runner: Runner | None = None, say: Say = print,
-) -> Restored:  # fmt: skip
+) -> Attempt:  # fmt: skip
     """Restore the backup `name` (default: the newest); see the module docstring.
 
+    The attempt returned names the backup put back (`restored_from`), the backup of the state from
+    just before (`backup`, empty when there was no state) and the release running on it (`image`).
     Raises BackupMissing, LockHeld, DeployError (the state from before is back).
     """
+    d = Deployment(settings, engine, repo, runner or Runner(), say, compose_argv(settings))
     with lock.held(settings, engine, f"restore {name or 'the newest backup'}", say):
         source = volumes.choose(volumes.backups(settings, engine), name).name
-        live = tags.get(engine, settings.live_image)
+        live = release_images.get(engine, settings.live_image)
         if live:
             repo.commit(live.commit)  # its compose file comes from this clone: UnknownRevision before anything stops
-        attempt = Attempt(settings, engine, repo, runner or Runner(), say, "restore", compose_argv(settings))
-        attempt.started, attempt.restored_from = ledger.now(), source
+        safety = volumes.next_backup(settings, engine) or ""
+        attempt = Attempt("restore", live, LiveTags(live, None), safety, source)
         helper = baseimage.resolve(settings, engine)
-        safety: str | None = None
-        try:
-            if live:
-                say(f"restore: stopping bot and worker of {live.commit[:12]} (the bot saves on its way out) …")
-                remove_services(attempt, live, check=True)
-            safety = volumes.backup_state(settings, engine, helper, prune=False)  # the source must survive the copy
-            attempt.backup = safety or ""
-            say(f"restore: the state from before is kept in {safety}" if safety else "restore: there was no state yet")
-            say(f"restore: copying {source} into {settings.state_volume} …")
-            volumes.restore_state(settings, engine, helper, source)
-            if live:
-                start_verified(attempt, live)
-        except (TradebotError, docker.errors.DockerException) as exc:
-            _undo(attempt, live, helper, safety, source, exc)
-        volumes.prune_backups(settings, engine)
-        _record(attempt, live, ledger.SUCCEEDED)
-        say(f"restore: {settings.state_volume} holds {source}" + (f"; {live.commit[:12]} runs on it" if live else ""))
-        return Restored(source, safety, live.commit if live else None)
+        procedure.run(d, attempt, steps(d, attempt, helper), lambda exc: _undo(d, attempt, helper, exc))
+        say(f"restore: {settings.state_volume} holds {source}" + (f"; {short(live.commit)} runs on it" if live else ""))
+        return attempt
 
 
-def _undo(
-    attempt: Attempt, live: ReleaseImage | None, helper: str, safety: str | None, source: str, exc: Exception
-) -> None:
+def steps(d: Deployment, attempt: Attempt, helper: str) -> Procedure:
+    settings, engine, live, safety = d.settings, d.engine, attempt.image, attempt.backup
+    keep = Step(  # prune=False: the source must survive the copy
+        f"keep the state as it is now in {safety}",
+        lambda: volumes.backup_state(settings, engine, helper, prune=False, name=safety),
+    )
+    copy = Step(
+        f"copy {attempt.restored_from} into {settings.state_volume}",
+        lambda: volumes.restore_state(settings, engine, helper, attempt.restored_from),
+    )
+    switch = (
+        *([procedure.remove_step(d, live, check=True)] if live else []),
+        *([keep] if safety else []),
+        copy,
+        *(procedure.start_steps(d, live) if live else []),
+    )
+    prune = Step(
+        f"prune state backups beyond the newest {settings.keep_backups}",
+        lambda: volumes.prune_backups(settings, engine),
+    )
+    return Procedure(switch=switch, finish=(prune,))
+
+
+def _undo(d: Deployment, attempt: Attempt, helper: str, exc: Exception) -> NoReturn:
     """Copy the state from before back (when it was kept) and start the live release on it; always raises."""
-    cause = cause_of(exc)
-    attempt.say(f"restore: {cause}; putting the state from before back …" if safety else f"restore: {cause}")
+    cause, live, source = procedure.cause_of(exc), attempt.image, attempt.restored_from
+    kept = attempt.backup if attempt.backup and volumes.exists(d.engine, attempt.backup) else ""
+    back = Step(
+        f"put the state from before ({kept}) back",
+        lambda: volumes.restore_state(d.settings, d.engine, helper, kept),
+    )
+    d.say(f"restore: {cause}")
     try:
-        if safety:
-            volumes.restore_state(attempt.settings, attempt.engine, helper, safety)
-        if live:
-            start_verified(attempt, live)
-    except (TradebotError, docker.errors.DockerException) as again:
-        _record(attempt, live, ledger.FAILED, f"{cause}; undo failed: {cause_of(again)}")
+        procedure.walk(d, "restore", [*([back] if kept else []), *(procedure.start_steps(d, live) if live else [])])
+    except procedure.FAILURES as again:
+        procedure.record(d, attempt, ledger.FAILED, f"{cause}; undo failed: {procedure.cause_of(again)}")
         raise DeployError(
-            f"restore of {source} failed ({cause}) and putting the state back failed too ({cause_of(again)})",
-            f"the state from before is kept in {safety}: `invoke restore --backup {safety}`"
-            if safety
+            f"restore of {source} failed ({cause}) and putting the state back failed too ({procedure.cause_of(again)})",
+            f"the state from before is kept in {kept}: `invoke restore --backup {kept}`"
+            if kept
             else "look at `docker compose ps` and the containers' logs",
         ) from again
-    _record(attempt, live, ledger.FAILED, cause)
-    back = "; the state from before is back" if safety else ""
-    runs = f"; {live.commit[:12]} runs on it" if live else ""
+    procedure.record(d, attempt, ledger.FAILED, cause)
+    runs = f"; {short(live.commit)} runs on it" if live else ""
     started = isinstance(exc, (Unhealthy, VerifyFailed))  # the release did not come up on that backup
     raise DeployError(
-        f"restore of {source} failed ({cause}){back}{runs}",
+        f"restore of {source} failed ({cause}){'; the state from before is back' if kept else ''}{runs}",
         "`docker logs` of the bot shows why it did not start on that backup"
         if started
         else "fix the cause and run `invoke restore` again",
     ) from exc
-
-
-def _record(attempt: Attempt, live: ReleaseImage | None, outcome: str, cause: str = "") -> None:
-    if live:
-        attempt.record(live, tags.LiveTags(live, None), outcome, cause)

@@ -1,12 +1,11 @@
 """The one place that runs external commands (docker compose, git helpers, debootstrap).
 
-Builders elsewhere return argv lists; a `Runner` executes them, a `PlanRunner`
-prints them instead, which is what `--plan` shows.
+Builders elsewhere return argv lists; a `Runner` executes them. A `--plan`
+never reaches it: it names the steps (and their argv) instead of walking them.
 """
 
 from __future__ import annotations
 
-import shlex
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -44,11 +43,3 @@ class Runner:
         if check and proc.returncode != 0:
             raise CommandFailed(argv, proc.returncode, result.stderr)
         return result
-
-
-class PlanRunner(Runner):
-    """Prints each command instead of running it."""
-
-    def run(self, argv: Sequence[str], **_: object) -> Result:
-        print("would run:", shlex.join(argv))
-        return Result(0, "", "")

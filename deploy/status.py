@@ -15,24 +15,15 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import docker
-import docker.errors
 from docker.models.containers import Container
 
-from deploy import images, ledger
+from deploy import ledger, release_images
 from deploy.compose import PROJECT_LABEL, SERVICE_LABEL
 from deploy.config import Settings
 from deploy.errors import TradebotError
+from deploy.ids import short
+from deploy.images import ReleaseImage
 from deploy.verify import points
-
-
-@dataclass(frozen=True)
-class Release:
-    commit: str
-    image_id: str
-    version: str
-    dirty: bool
-    built_at: str
-    deployed_at: str
 
 
 @dataclass(frozen=True)
@@ -54,12 +45,24 @@ class Heartbeat:
 @dataclass(frozen=True)
 class Status:
     project: str
-    release: Release | None
+    release: ReleaseImage | None
+    deployed_at: str  # when the live release last became live, from the ledger ('' when not in it)
     containers: tuple[ContainerState, ...]
     bot: Heartbeat | None
 
     def to_json(self) -> dict[str, Any]:
-        return {"deployed": self.release is not None, **asdict(self)}
+        return {
+            "deployed": self.release is not None,
+            "project": self.project,
+            "release": _release_json(self.release, self.deployed_at) if self.release else None,
+            "containers": [asdict(c) for c in self.containers],
+            "bot": asdict(self.bot) if self.bot else None,
+        }
+
+
+def _release_json(release: ReleaseImage, deployed_at: str) -> dict[str, Any]:
+    fields = ("commit", "image_id", "version", "dirty", "built_at")
+    return {**{name: getattr(release, name) for name in fields}, "deployed_at": deployed_at}
 
 
 def deployed_at(entries: Iterable[ledger.Entry], commit: str, image_id: str) -> str:
@@ -83,18 +86,6 @@ def read_ledger(settings: Settings, engine: docker.DockerClient) -> list[ledger.
         return []
 
 
-def release_from(labels: Mapping[str, str], image_id: str, entries: Iterable[ledger.Entry]) -> Release:
-    commit = labels.get(images.REVISION, "")
-    return Release(
-        commit=commit,
-        image_id=image_id,
-        version=labels.get(images.VERSION, ""),
-        dirty=labels.get(images.DIRTY) == "true",
-        built_at=labels.get(images.CREATED, ""),
-        deployed_at=deployed_at(entries, commit, image_id),
-    )
-
-
 def container_state(attrs: Mapping[str, Any]) -> ContainerState:
     state = attrs.get("State") or {}
     return ContainerState(
@@ -114,15 +105,9 @@ def heartbeat_of(beat: Mapping[str, Any], now: float) -> Heartbeat:
 def status(settings: Settings, engine: docker.DockerClient) -> Status:
     containers = engine.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={settings.project}"})
     states = tuple(sorted((container_state(c.attrs) for c in containers), key=lambda s: (s.service, s.name)))
-    return Status(settings.project, _release(settings, engine), states, _bot_heartbeat(containers))
-
-
-def _release(settings: Settings, engine: docker.DockerClient) -> Release | None:
-    try:
-        image = engine.images.get(settings.live_image)
-    except docker.errors.ImageNotFound:
-        return None
-    return release_from(image.labels or {}, image.id, read_ledger(settings, engine))
+    live = release_images.get(engine, settings.live_image)
+    when = deployed_at(read_ledger(settings, engine), live.commit, live.image_id) if live else ""
+    return Status(settings.project, live, when, states, _bot_heartbeat(containers))
 
 
 def _bot_heartbeat(containers: Iterable[Container]) -> Heartbeat | None:
@@ -142,8 +127,10 @@ def render(status: Status) -> str:
         lines.append("nothing deployed (no live image)")
     else:
         dirty = " (DIRTY build)" if release.dirty else ""
-        lines.append(f"live release {release.commit[:12]} ({release.version}){dirty}, image {release.image_id[7:19]}")
-        lines.append(f"  built {release.built_at or '?'}, deployed {release.deployed_at or '? (not in the ledger)'}")
+        lines.append(
+            f"live release {short(release.commit)} ({release.version}){dirty}, image {short(release.image_id)}"
+        )
+        lines.append(f"  built {release.built_at or '?'}, deployed {status.deployed_at or '? (not in the ledger)'}")
     lines += [_container_line(c) for c in status.containers] or ["no containers"]
     if status.bot is not None:
         lines.append(f"bot heartbeat {status.bot.age_seconds:.1f}s old, {status.bot.ticks} ticks")
@@ -152,7 +139,7 @@ def render(status: Status) -> str:
 
 def _container_line(c: ContainerState) -> str:
     return (
-        f"  {c.service:<7} {c.name:<28} {c.state:<8} {c.health:<10} image {c.image_id[7:19]} since {c.started_at[:19]}"
+        f"  {c.service:<7} {c.name:<28} {c.state:<8} {c.health:<10} image {short(c.image_id)} since {c.started_at[:19]}"
     )
 
 

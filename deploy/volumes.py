@@ -76,21 +76,35 @@ def refuse_unfinished_rebuild(settings: Settings, engine: docker.DockerClient) -
     raise RebuildUnfinished(settings.state_volume, legacy)
 
 
-def backup_state(settings: Settings, engine: docker.DockerClient, helper_image: str, prune: bool = True) -> str | None:
-    """Copy the state volume into a new backup volume; None when there is no state volume yet.
+def next_backup(settings: Settings, engine: docker.DockerClient) -> str | None:
+    """The name a backup of the state volume made now gets; None when there is no state volume (nothing to keep)."""
+    if not exists(engine, settings.state_volume):
+        return None
+    return backup_name(settings.state_volume, datetime.now(UTC))
+
+
+def exists(engine: docker.DockerClient, name: str) -> bool:
+    try:
+        engine.volumes.get(name)
+    except docker.errors.NotFound:
+        return False
+    return True
+
+
+def backup_state(
+    settings: Settings, engine: docker.DockerClient, helper_image: str, prune: bool = True, name: str | None = None
+) -> str | None:
+    """Copy the state volume into a new backup volume (`name`, else `next_backup`); None when there is no state.
 
     Refused while a rebuild of the state volume is unfinished, so no deploy, rollback or
     restore ever starts on a half-made state volume.
     """
     refuse_unfinished_rebuild(settings, engine)
     source = settings.state_volume
-    try:
-        engine.volumes.get(source)
-    except docker.errors.NotFound:
+    target = name or next_backup(settings, engine)
+    if target is None:
         return None
-    at = datetime.now(UTC)
-    target = backup_name(source, at)
-    engine.volumes.create(target, labels={BACKUP_OF: source, CREATED: at.isoformat()})
+    engine.volumes.create(target, labels={BACKUP_OF: source, CREATED: datetime.now(UTC).isoformat()})
     try:
         _copy(engine, helper_image, source, target, copy_command())
     except docker.errors.DockerException as exc:

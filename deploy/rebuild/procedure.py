@@ -27,6 +27,7 @@ from deploy.config import Settings
 from deploy.engine import compose_argv
 from deploy.errors import CopyNotProven
 from deploy.git import Repository
+from deploy.ids import short
 from deploy.rebuild import drift, engineops, helper, inventory, journal, labels, layout, plan
 from deploy.rebuild.engineops import Helper
 from deploy.rebuild.inventory import Inventory
@@ -63,7 +64,7 @@ class Run:
         cls, settings: Settings, engine: docker.DockerClient, repo: Repository, legacy: str, rev: str, say: Say
     ) -> Run:
         commit = repo.commit(rev).sha
-        rules = layout.parse(repo.file_at(commit, layout.PATH), f"{layout.PATH} at {commit[:12]}")
+        rules = layout.parse(repo.file_at(commit, layout.PATH), f"{layout.PATH} at {short(commit)}")
         tool = Helper(engine, baseimage.resolve(settings, engine), settings.project)
         return cls(settings, engine, repo, legacy, commit, rules, tool, say)
 
@@ -120,7 +121,7 @@ def _rebuild(run: Run, steps: Steps, keep: Sequence[str], force: bool) -> Rebuil
     with steps.step("state", f"making {state} and carrying {len(chosen.carried)} files into it") as proved:
         _make_state(run, chosen, backup)
         proved(f"exactly the carried files, byte-identical, owned by uid {run.layout.state_volume.uid}")
-    with steps.step("drift", f"comparing the legacy code with trading/ at {run.commit[:12]}") as proved:
+    with steps.step("drift", f"comparing the legacy code with trading/ at {short(run.commit)}") as proved:
         rows = run.drift(chosen)
         proved(drift.summary(rows))
     run.say(drift.render(rows, run.commit))

@@ -20,6 +20,7 @@ from deploy.compose import PROJECT_LABEL, SERVICE_LABEL
 from deploy.config import SERVICES, STATE_PATH, Settings
 from deploy.errors import RetireRefused, TradebotError
 from deploy.git import Repository
+from deploy.ids import short
 from deploy.rebuild import engineops, helper, inventory, labels
 from deploy.rebuild.engineops import Helper
 from deploy.rebuild.progress import Say, Steps
@@ -44,7 +45,7 @@ def retire(settings: Settings, engine: docker.DockerClient, repo: Repository, le
         with steps.step("live release", f"verifying the live release runs on {settings.state_volume}") as proved:
             commit = _live_on_state(settings, engine, repo, legacy)
             engine.volumes.get(legacy).remove()
-            proved(f"{commit[:12]} runs verified on {settings.state_volume}; {legacy} removed, {backup} kept")
+            proved(f"{short(commit)} runs verified on {settings.state_volume}; {legacy} removed, {backup} kept")
         entry = ledger.Entry(
             EVENT, commit, "", "", started, ledger.now(), ledger.operator(), ledger.SUCCEEDED, backup=backup,
             restored_from=legacy,

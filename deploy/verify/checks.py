@@ -16,6 +16,7 @@ import testinfra
 from docker.models.containers import Container
 
 from deploy.config import CODE_PATH
+from deploy.ids import short
 
 WRITE_PROBE = "/.tradebot-verify-probe"
 SOCKET_NAMES = ("docker.sock", "docker.socket")
@@ -78,7 +79,7 @@ def inspect_checks(target: str, attrs: Mapping[str, Any], live_image_id: str, pr
     healthy = health == "healthy" or (health == "starting" and probed)
     detail = {"healthy": "", "starting": f"starting, probe {'passed' if probed else 'failed'}"}.get(health, health)
     return [
-        Check(target, "runs the live image", image == live_image_id, "" if image == live_image_id else image[:19]),
+        Check(target, "runs the live image", image == live_image_id, "" if image == live_image_id else short(image)),
         Check(target, "read-only root filesystem", bool(attrs["HostConfig"].get("ReadonlyRootfs"))),
         *mounts_checks(target, attrs.get("Mounts") or []),
         Check(target, "healthy", healthy, detail),

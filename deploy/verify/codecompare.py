@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from deploy.config import CODE_PATH
+from deploy.ids import short
 from trading import codedigest
 
 
@@ -95,7 +96,7 @@ def _compare_declared(reference: Mapping[str, str], seen: Observation) -> PointR
     if seen.declared_digest is None:
         return PointResult(seen.name, None, problems=("no code digest declared",))
     if seen.declared_digest != expected:
-        problem = f"declares digest {seen.declared_digest[:12]}, the commit's is {expected[:12]}"
+        problem = f"declares digest {short(seen.declared_digest)}, the commit's is {short(expected)}"
         return PointResult(seen.name, seen.declared_digest, problems=(problem,))
     return PointResult(seen.name, seen.declared_digest)
 

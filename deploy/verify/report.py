@@ -24,6 +24,7 @@ from deploy import compose, health, images
 from deploy.config import SERVICES, Settings
 from deploy.errors import ImageMissing, UnlabelledImage
 from deploy.git import Repository
+from deploy.ids import short
 from deploy.verify import checks, codecompare, points
 from deploy.verify.checks import Check
 from deploy.verify.codecompare import Observation, PointResult
@@ -61,9 +62,9 @@ class VerifyReport:
 def render(report: VerifyReport) -> str:
     """Human output: one line per point and per check, differing files listed under their point."""
     ahead = f" (HEAD is {report.head_ahead} commit(s) ahead)" if report.head_ahead else " (HEAD is the release)"
-    lines = [f"release {report.release[:12]}{ahead}", "points:"]
+    lines = [f"release {short(report.release)}{ahead}", "points:"]
     for point in report.points:
-        lines.append(f"  {_mark(point.ok)} {point.name:<18} {(point.digest or '-')[:12]}")
+        lines.append(f"  {_mark(point.ok)} {point.name:<18} {short(point.digest or '-')}")
         lines += [f"         {item}" for item in (*map(str, point.differences), *point.problems)]
     lines.append("checks:")
     for check in report.checks:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
+import re
 import tarfile
 import threading
 from collections.abc import Iterator
@@ -16,9 +17,10 @@ from collections.abc import Iterator
 import docker
 import pytest
 
-from deploy import build, health, images, ledger, release, tags, volumes
+from deploy import build, health, images, ledger, release, release_images, volumes
 from deploy.errors import DeployError, DirtyImage, DirtyTree, RolledBack
 from deploy.git import Repository
+from deploy.images import ReleaseImage
 from deploy.verify import verify
 from tests.integration.sandbox import Sandbox, quiet
 
@@ -77,9 +79,15 @@ def bot_lifecycle(box: Sandbox) -> Iterator[list[tuple[str, str]]]:
         reader.join(timeout=10)
 
 
-def build_and_deploy(box: Sandbox, repo: Repository) -> release.Release:
+def untimed(step: str) -> str:
+    """A step's name without the time in a backup's name (a plan and a run name their backup when they start)."""
+    return re.sub(r"-backup-\S+", "-backup-<time>", step)
+
+
+def build_and_deploy(box: Sandbox, repo: Repository) -> ReleaseImage:
     built = build.build(box.settings, box.engine, repo, say=quiet)
-    return release.deploy(box.settings, box.engine, repo, rev=built.commit, say=quiet)
+    release.deploy(box.settings, box.engine, repo, rev=built.commit, say=quiet)
+    return built
 
 
 def test_build_deploy_verify_then_a_new_commit_then_rollback(sandbox: Sandbox) -> None:
@@ -88,30 +96,48 @@ def test_build_deploy_verify_then_a_new_commit_then_rollback(sandbox: Sandbox) -
     first = build.build(settings, engine, repo, say=quiet)
     labels = engine.images.get(settings.release_image(first.commit)).labels
     assert labels[images.REVISION] == first.commit and labels[images.DIRTY] == "false"
-    assert build.build(settings, engine, repo, say=quiet).reused
+    said: list[str] = []
+    assert build.build(settings, engine, repo, say=said.append) == first
+    assert said == [f"build: {first.release_tag} exists ({first.image_id[7:19]}); reusing it"]
     one = release.deploy(settings, engine, repo, say=quiet)
-    assert (one.commit, one.previous, one.backup) == (first.commit, "", None)
+    assert (one.image, one.previous, one.backup) == (first, "", "")
     assert verify(settings, engine, repo).ok
 
     second = sandbox.commit("release two", {MARKED: (sandbox.repo / MARKED).read_text() + MARKER})
+    build.build(settings, engine, repo, say=quiet)
+    backups = volumes.backups(settings, engine)
+    planned: list[str] = []
+    release.plan(settings, engine, repo, say=planned.append)  # changes nothing
+    assert engine.images.get(settings.live_image).id == first.image_id
+    assert volumes.backups(settings, engine) == backups and len(ledger.read(settings, engine)) == 1
+    said: list[str] = []
     with bot_lifecycle(sandbox) as bot_events:
-        two = build_and_deploy(sandbox, repo)
-    assert (two.commit, two.previous) == (second, first.commit)
+        two = release.deploy(settings, engine, repo, say=said.append)
+    walked = [line.removeprefix("deploy: ").removesuffix(" …") for line in said if line.endswith(" …")]
+    plan_steps = [line.removeprefix("would ").partition(": ")[0] for line in planned]
+    assert [untimed(step) for step in plan_steps] == [untimed(step) for step in walked]  # one list of steps
+    assert plan_steps[0].startswith(f"back up {settings.state_volume} into {settings.state_volume}-backup-")
+    assert plan_steps[1] == (
+        f"tag {engine.images.get(settings.live_image).id[7:19]} ({second[:12]}) as {settings.live_image}, "
+        f"{first.image_id[7:19]} ({first.commit[:12]}) as {settings.previous_image}"
+    )
+    assert planned[2].endswith(" up -d --force-recreate --no-build --pull never bot worker")
+    assert (two.image and two.image.commit, two.previous) == (second, first.commit)
     (old_bot, died), (new_bot, started) = bot_events  # the old bot is gone before the new one starts
     assert (died, started) == ("die", "start") and old_bot != new_bot
     assert all(MARKER in service_file(sandbox, service, MARKED) for service in ("bot", "worker"))
     assert verify(settings, engine, repo).ok
     assert engine.images.get(settings.previous_image).id == first.image_id
     assert two.backup in [backup.name for backup in volumes.backups(settings, engine)]
-    assert "live_portfolio.json" in sandbox.volume_files(two.backup or "")
+    assert "live_portfolio.json" in sandbox.volume_files(two.backup)
 
     back = release.rollback(settings, engine, repo, say=quiet)
-    assert (back.commit, back.previous) == (first.commit, second)
+    assert (back.image and back.image.image_id, back.previous) == (first.image_id, second)
     assert [backup.name for backup in volumes.backups(settings, engine)] == [back.backup]  # kept 1 deep
     assert not any(MARKER in service_file(sandbox, service, MARKED) for service in ("bot", "worker"))
     report = verify(settings, engine, repo)
     assert report.ok and report.release == first.commit
-    outcomes = [(e.event, e.commit, e.outcome) for e in ledger.read(settings, sandbox.engine)]
+    outcomes = [(e.event, e.commit, e.outcome) for e in ledger.read(settings, engine)]
     assert outcomes == [
         ("deploy", first.commit, ledger.SUCCEEDED),
         ("deploy", second, ledger.SUCCEEDED),
@@ -128,14 +154,14 @@ def test_an_uncommitted_edit_never_reaches_an_image(sandbox: Sandbox) -> None:
     assert refused.value.paths == [MARKED]
 
     dirty = build.build(settings, engine, repo, allow_dirty=True, say=quiet)
-    assert dirty.tag == f"{settings.release_image(dirty.commit)}-dirty"
-    assert engine.images.get(dirty.tag).labels[images.DIRTY] == "true"
-    assert image_file(engine, dirty.tag, MARKED) == committed
+    assert dirty.release_tag == f"{settings.release_image(dirty.commit)}-dirty" and dirty.dirty
+    assert engine.images.get(dirty.release_tag).labels[images.DIRTY] == "true"
+    assert image_file(engine, dirty.release_tag, MARKED) == committed
     with pytest.raises(DirtyImage):
         release.deploy(settings, engine, repo, say=quiet)
     assert not engine.containers.list(all=True, filters={"label": f"com.docker.compose.project={settings.project}"})
-    assert release.deploy(settings, engine, repo, force=True, say=quiet).image_id == dirty.image_id
-    assert ledger.read(settings, sandbox.engine)[-1].dirty
+    assert release.deploy(settings, engine, repo, force=True, say=quiet).image == dirty
+    assert ledger.read(settings, engine)[-1].dirty
     assert service_file(sandbox, "bot", MARKED) == committed
     assert verify(settings, engine, repo).ok
 
@@ -155,7 +181,7 @@ def test_a_release_whose_bot_fails_health_is_rolled_back_and_the_old_one_keeps_r
     health.wait_healthy(settings, engine, good.image_id)
     report = verify(settings, engine, repo)
     assert report.ok and report.release == good.commit
-    last = ledger.read(settings, sandbox.engine)[-1]
+    last = ledger.read(settings, engine)[-1]
     assert (last.commit, last.outcome, last.previous) == (broken, ledger.ROLLED_BACK, good.commit)
     assert "bot" in last.cause
 
@@ -171,7 +197,7 @@ def test_a_first_release_that_fails_health_is_taken_down_and_recorded(sandbox: S
     assert "service bot is not healthy" in str(failed.value)
     assert not engine.containers.list(all=True, filters={"label": f"com.docker.compose.project={settings.project}"})
     assert not engine.images.list(name=settings.live_image)
-    (entry,) = ledger.read(settings, sandbox.engine)
+    (entry,) = ledger.read(settings, engine)
     assert (entry.commit, entry.outcome, entry.previous) == (broken, ledger.FAILED, "")
 
 
@@ -185,11 +211,11 @@ def test_prune_untags_old_release_images_but_never_live_previous_or_the_base(san
     engine.images.get(built[0].image_id).tag(settings.image_repo, "previous")
     engine.images.get(built[2].image_id).tag(settings.image_repo, "live")
 
-    assert tags.prune(settings, engine, quiet) == [built[1].tag]
+    assert release_images.prune(settings, engine, quiet) == [built[1].release_tag]
     assert {tag for image in engine.images.list(name=settings.image_repo) for tag in image.tags} == {
-        built[0].tag,
+        built[0].release_tag,
         settings.previous_image,
-        built[2].tag,
+        built[2].release_tag,
         settings.live_image,
     }
     assert engine.images.get(settings.base_image or "")

@@ -24,7 +24,7 @@ def backed_up(sandbox: Sandbox) -> Iterator[tuple[Sandbox, str]]:
     built = build.build(sandbox.settings, sandbox.engine, repo, say=quiet)
     release.deploy(sandbox.settings, sandbox.engine, repo, rev=built.commit, say=quiet)
     again = release.deploy(sandbox.settings, sandbox.engine, repo, rev=built.commit, say=quiet)
-    assert again.backup is not None
+    assert again.backup
     sandbox.in_volume(sandbox.settings.state_volume, f"touch /v/{STRAY}")
     yield sandbox, again.backup
 
@@ -35,13 +35,13 @@ def test_a_restore_brings_back_exactly_the_backup_and_keeps_the_state_from_befor
     box, backup = backed_up
     settings, engine, repo = box.settings, box.engine, Repository(box.repo)
     done = restore(settings, engine, repo, name=backup, say=quiet)
-    assert done.source == backup and done.safety is not None
+    assert done.restored_from == backup and done.backup
     assert STRAY not in box.volume_files(settings.state_volume)
     assert "live_portfolio.json" in box.volume_files(settings.state_volume)
-    assert STRAY in box.volume_files(done.safety)  # the state from before can be restored in turn
+    assert STRAY in box.volume_files(done.backup)  # the state from before can be restored in turn
     assert verify(settings, engine, repo).ok
     last = ledger.read(settings, engine)[-1]
-    assert (last.event, last.outcome, last.restored_from, last.backup) == ("restore", "succeeded", backup, done.safety)
+    assert (last.event, last.outcome, last.restored_from, last.backup) == ("restore", "succeeded", backup, done.backup)
 
 
 def test_a_backup_the_bot_cannot_start_on_is_undone(backed_up: tuple[Sandbox, str]) -> None:
@@ -85,7 +85,7 @@ def test_with_nothing_deployed_only_the_volume_is_restored(backed_up: tuple[Sand
     entries = len(ledger.read(settings, engine))
 
     done = restore(settings, engine, Repository(box.repo), name=backup, say=quiet)
-    assert (done.source, done.commit) == (backup, None)
+    assert (done.restored_from, done.image) == (backup, None)
     assert STRAY not in box.volume_files(settings.state_volume)
     assert not engine.containers.list(all=True, filters=project)
     assert len(ledger.read(settings, engine)) == entries  # the ledger is of releases

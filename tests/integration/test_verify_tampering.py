@@ -22,10 +22,10 @@ import pytest
 from docker.models.containers import Container
 
 from deploy import build, compose, health, release
-from deploy.build import BuiltImage
 from deploy.engine import compose_argv
 from deploy.errors import UnknownRevision
 from deploy.git import Repository
+from deploy.images import ReleaseImage
 from deploy.verify import VerifyReport, verify
 from deploy.verify.codecompare import Difference, Kind
 from tests.integration.sandbox import Sandbox, git, quiet
@@ -38,8 +38,8 @@ CHANGED = "heartbeat.py"  # imported by the bot and the worker
 class Deployed:
     box: Sandbox
     repo: Repository
-    live: BuiltImage
-    other: BuiltImage
+    live: ReleaseImage
+    other: ReleaseImage
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +112,7 @@ def test_a_clean_deploy_verifies_with_all_points_equal(deployed: Deployed) -> No
 
 
 def test_a_worker_of_another_release_is_named(deployed: Deployed) -> None:
-    override = f"services:\n  worker:\n    image: {deployed.other.tag}\n"
+    override = f"services:\n  worker:\n    image: {deployed.other.release_tag}\n"
     compose_run(deployed, "up", "-d", "--no-deps", "worker", override=override)
     report = run_verify(deployed)
     assert not report.ok
@@ -165,7 +165,7 @@ def test_a_volume_over_the_code_path_is_named(deployed: Deployed) -> None:
     """The volume-shadowing trap: the bot runs code from a volume filled by another release."""
     shadow = f"{deployed.box.settings.project}_shadow"
     filler = deployed.box.engine.containers.create(
-        deployed.other.tag, entrypoint=["true"], volumes={shadow: {"bind": "/app/trading"}}
+        deployed.other.release_tag, entrypoint=["true"], volumes={shadow: {"bind": "/app/trading"}}
     )
     filler.start()  # Docker fills a new named volume with the image's files at its mount point
     filler.wait()

@@ -28,8 +28,15 @@ def test_labels_are_the_interface_labels() -> None:
 def test_release_image_reads_its_labels() -> None:
     labels = images.labels(commit="abc", created="t", source="s", version="v", code_digest="d", dirty=False)
     got = ReleaseImage.from_labels("sha256:1", labels, ["tb:abc"])
-    assert got == ReleaseImage("sha256:1", "abc", "d", dirty=False, tags=("tb:abc",))
+    assert got == ReleaseImage("sha256:1", "abc", "d", dirty=False, tags=("tb:abc",), version="v", built_at="t")
     assert ReleaseImage.from_labels("sha256:2", None).commit == ""
+
+
+def test_the_release_tag_is_the_commits_tag_among_its_tags() -> None:
+    assert release("i", "tb:live", "tb:abc", commit="abc").release_tag == "tb:abc"
+    assert release("i", "tb:abc-dirty", commit="abc").release_tag == "tb:abc-dirty"
+    assert release("i", "tb:live", commit="abc").release_tag == ""
+    assert release("i", "tb:live", commit="").release_tag == ""
 
 
 def test_build_progress_shows_step_lines_only() -> None:

@@ -1,5 +1,6 @@
+from deploy.images import ReleaseImage
 from deploy.ledger import FAILED, SUCCEEDED, Entry
-from deploy.status import ContainerState, Status, container_state, deployed_at, heartbeat_of, release_from, render
+from deploy.status import ContainerState, Status, container_state, deployed_at, heartbeat_of, render
 
 COMMIT = "c" * 40
 IMAGE = "sha256:" + "1" * 64
@@ -21,20 +22,24 @@ def test_deployed_at_is_the_newest_success_of_the_live_image() -> None:
     assert deployed_at([], COMMIT, IMAGE) == ""
 
 
-def test_release_comes_from_the_labels() -> None:
+def test_the_live_release_in_json_is_its_labels_and_when_it_was_deployed() -> None:
     labels = {
         "org.opencontainers.image.revision": COMMIT,
         "org.opencontainers.image.created": "2026-01-01T00:00:00Z",
         "org.opencontainers.image.version": "c0ffee",
         "io.tradebot.dirty": "false",
     }
-    release = release_from(labels, IMAGE, [entry(COMMIT, SUCCEEDED, "t9")])
-    assert (release.commit, release.built_at, release.deployed_at, release.dirty) == (
-        COMMIT,
-        "2026-01-01T00:00:00Z",
-        "t9",
-        False,
-    )
+    live = ReleaseImage.from_labels(IMAGE, labels, ["p:live"])
+    release = Status("p", live, "t9", (), None).to_json()["release"]
+    assert release == {
+        "commit": COMMIT,
+        "image_id": IMAGE,
+        "version": "c0ffee",
+        "dirty": False,
+        "built_at": "2026-01-01T00:00:00Z",
+        "deployed_at": "t9",
+    }
+    assert f"live release {COMMIT[:12]} (c0ffee), image 111111111111" in render(Status("p", live, "t9", (), None))
 
 
 def test_container_state_reads_inspect_data_without_health() -> None:
@@ -53,6 +58,12 @@ def test_heartbeat_age_and_ticks() -> None:
 
 
 def test_nothing_deployed_is_said_plainly() -> None:
-    text = render(Status("p", None, (), None))
+    text = render(Status("p", None, "", (), None))
     assert text.splitlines() == ["project p", "nothing deployed (no live image)", "no containers"]
-    assert Status("p", None, (), None).to_json()["deployed"] is False
+    assert Status("p", None, "", (), None).to_json() == {
+        "deployed": False,
+        "project": "p",
+        "release": None,
+        "containers": [],
+        "bot": None,
+    }

@@ -1,7 +1,7 @@
-"""Release images on the engine: finding them, moving the live and previous tags, pruning old ones.
+"""Release images on the engine: looking them up, moving the live and previous tags, pruning old ones.
 
-The decisions (which tag, which images go) are in `deploy.images`; this module
-only asks the engine and applies them.
+The decisions (which tag, which images go) and the `ReleaseImage` type are in
+`deploy.images`; this module only asks the engine and applies them.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import docker.errors
 from deploy import images
 from deploy.config import Settings
 from deploy.errors import DirtyImage, ImageMissing
+from deploy.ids import short
 from deploy.images import ReleaseImage
 
 
@@ -43,7 +44,7 @@ def of_commit(settings: Settings, engine: docker.DockerClient, commit: str, forc
     dirty_tag = images.release_tag(settings.image_repo, commit, dirty=True)
     dirty = clean or get(engine, dirty_tag)
     if dirty is None:
-        raise ImageMissing(settings.release_image(commit), f"run `invoke build --rev {commit[:12]}` first")
+        raise ImageMissing(settings.release_image(commit), f"run `invoke build --rev {short(commit)}` first")
     if not force:
         raise DirtyImage(dirty_tag)
     return dirty

@@ -1,8 +1,8 @@
 import pytest
 from invoke.exceptions import Exit
 
-from deploy.cli import format_error, reported
 from deploy.errors import DirtyTree, LockHeld
+from deploy.exitcodes import format_error, reported
 
 
 def test_an_error_becomes_what_is_wrong_and_what_to_do_next() -> None:

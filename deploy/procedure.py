@@ -1,0 +1,163 @@
+"""What deploy, rollback and restore share: the deployment they act on, steps walked in order, the attempt's record.
+
+A procedure is a list of named `Step`s in three parts:
+
+    prepare  changes nothing a failure must undo      (a failure: record `failed`, re-raise)
+    switch   touches the running release               (a failure: the procedure's own recovery, which raises)
+    finish   after the attempt is recorded as a success
+
+`run` walks them, naming each step when it starts and saying its duration when
+it ends; `plan_lines` walks the same list and only names the steps (and the command a
+step runs), changing nothing.
+
+An `Attempt` knows every fact its ledger entry records before its first step
+(even the backup it will make is named up front), so the entry is built in one
+place, `Attempt.entry`, once the outcome is known. With no release image (a
+restore while nothing is deployed) nothing is recorded: the ledger is of releases.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import NoReturn
+
+import docker
+import docker.errors
+
+from deploy import compose, health, ledger
+from deploy import verify as verification
+from deploy.config import Settings
+from deploy.errors import TradebotError, VerifyFailed
+from deploy.git import Repository
+from deploy.ids import short
+from deploy.images import ReleaseImage
+from deploy.release_images import LiveTags
+from deploy.runner import Runner
+
+Say = Callable[[str], None]
+FAILURES = (TradebotError, docker.errors.DockerException)
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """What a procedure acts on: settings, the engine, the repository, how commands run and what it says."""
+
+    settings: Settings
+    engine: docker.DockerClient
+    repo: Repository
+    runner: Runner
+    say: Say
+    compose: tuple[str, ...]  # the Compose v2 argv prefix
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    action: Callable[[], object]
+    command: tuple[str, ...] = ()  # the argv it runs, shown by a plan
+
+
+@dataclass(frozen=True)
+class Procedure:
+    prepare: tuple[Step, ...] = ()
+    switch: tuple[Step, ...] = ()
+    finish: tuple[Step, ...] = ()
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        return (*self.prepare, *self.switch, *self.finish)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One deploy, rollback or restore: the facts its ledger entry records, all known before it starts."""
+
+    event: str
+    image: ReleaseImage | None  # the release it makes live (restore: the live one; None: nothing deployed)
+    before: LiveTags
+    backup: str = ""  # the state backup it makes before it touches a container
+    restored_from: str = ""
+    started: str = field(default_factory=ledger.now)
+
+    @property
+    def previous(self) -> str:
+        return self.before.live.commit if self.before.live else ""
+
+    def entry(self, image: ReleaseImage, outcome: str, cause: str = "") -> ledger.Entry:
+        return ledger.Entry(
+            self.event, image.commit, image.image_id, image.code_digest, self.started, ledger.now(), ledger.operator(),
+            outcome, cause, self.previous, image.dirty, self.backup, self.restored_from,
+        )  # fmt: skip
+
+
+def record(d: Deployment, attempt: Attempt, outcome: str, cause: str = "") -> None:
+    if attempt.image is not None:
+        ledger.append(d.settings, d.engine, attempt.entry(attempt.image, outcome, cause))
+
+
+def walk(d: Deployment, event: str, steps: Iterable[Step]) -> None:
+    """Run the steps in order: each named when it starts, its duration said when it ends."""
+    for step in steps:
+        d.say(f"{event}: {step.name} …")
+        started = time.monotonic()
+        step.action()
+        d.say(f"{event}: {step.name}: done in {time.monotonic() - started:.1f} s")
+
+
+def run(d: Deployment, attempt: Attempt, procedure: Procedure, recover: Callable[[Exception], NoReturn]) -> None:
+    """Walk the procedure; see the module docstring for what a failure in each part sets off."""
+    try:
+        walk(d, attempt.event, procedure.prepare)
+    except FAILURES as exc:
+        record(d, attempt, ledger.FAILED, cause_of(exc))
+        raise
+    try:
+        walk(d, attempt.event, procedure.switch)
+    except FAILURES as exc:
+        recover(exc)
+    record(d, attempt, ledger.SUCCEEDED)
+    walk(d, attempt.event, procedure.finish)
+
+
+def plan_lines(steps: Iterable[Step]) -> list[str]:
+    """What walking the steps would do, one line each; runs nothing."""
+    return [f"would {step.name}" + (f": {shlex.join(step.command)}" if step.command else "") for step in steps]
+
+
+def start_steps(d: Deployment, image: ReleaseImage) -> list[Step]:
+    """Recreate bot and worker from `image` in one compose call, wait until both are healthy, verify."""
+    argv = tuple(compose.up(d.compose, d.settings))
+    return [
+        Step(f"recreate bot and worker from {short(image.commit)}", lambda: compose_run(d, argv, image), argv),
+        Step(
+            "wait until bot and worker are healthy", lambda: health.wait_healthy(d.settings, d.engine, image.image_id)
+        ),
+        Step(f"verify that {short(image.commit)} runs", lambda: verified(d)),
+    ]
+
+
+def remove_step(d: Deployment, image: ReleaseImage, check: bool = False) -> Step:
+    """Stop and remove bot and worker (`compose rm --stop`: each gets its stop grace period to save)."""
+    argv = tuple(compose.remove(d.compose, d.settings))
+    name = f"stop and remove bot and worker of {short(image.commit)} (the bot saves on its way out)"
+    return Step(name, lambda: compose_run(d, argv, image, check), argv)
+
+
+def compose_run(d: Deployment, argv: Sequence[str], image: ReleaseImage, check: bool = True) -> None:
+    """Run a compose command on the compose file of `image`'s commit."""
+    compose_file = d.repo.file_at(image.commit, "docker-compose.yml")
+    d.runner.run(argv, env=compose.env(d.settings, os.environ), input=compose_file, check=check)
+
+
+def verified(d: Deployment) -> None:
+    report = verification.verify(d.settings, d.engine, d.repo)
+    if not report.ok:
+        raise VerifyFailed(report.release, report.summary())
+
+
+def cause_of(exc: Exception) -> str:
+    return exc.message if isinstance(exc, TradebotError) else f"Docker engine: {exc}"

@@ -1,0 +1,115 @@
+"""The procedure machinery with steps that only note what they did: order, progress, what a failure sets off."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NoReturn
+
+import pytest
+
+from deploy import ledger
+from deploy.config import Settings
+from deploy.errors import DeployError, TradebotError
+from deploy.images import ReleaseImage
+from deploy.procedure import Attempt, Deployment, Procedure, Step, plan_lines, record, run
+from deploy.release_images import LiveTags
+from deploy.runner import Runner
+
+OLD = ReleaseImage("sha256:" + "1" * 64, "a" * 40, "d1", dirty=False)
+NEW = ReleaseImage("sha256:" + "2" * 64, "b" * 40, "d2", dirty=True)
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.done: list[str] = []
+        self.said: list[str] = []
+        self.recorded: list[ledger.Entry] = []
+
+    def step(self, name: str, fails: bool = False) -> Step:
+        def action() -> None:
+            self.done.append(name)
+            if fails:
+                raise TradebotError(f"{name} broke")
+
+        return Step(name, action)
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Deployment, Recorder]:
+    """A deployment without an engine: the ledger entries it would add are kept in `recorded`."""
+    seen = Recorder()
+    monkeypatch.setattr(ledger, "append", lambda _settings, _engine, entry: seen.recorded.append(entry))
+    settings = Settings(project="p", repo=tmp_path, home=tmp_path / "home")
+    return Deployment(settings, None, None, Runner(), seen.said.append, ()), seen  # type: ignore[arg-type]
+
+
+def attempt() -> Attempt:
+    return Attempt("deploy", NEW, LiveTags(OLD, None), backup="p_state-backup-1")
+
+
+def never(exc: Exception) -> NoReturn:
+    raise AssertionError(f"no recovery expected: {exc}")
+
+
+def test_a_run_walks_every_step_in_order_and_names_each_with_its_duration(site: tuple[Deployment, Recorder]) -> None:
+    d, seen = site
+    steps = Procedure((seen.step("back up"),), (seen.step("tag"), seen.step("start")), (seen.step("prune"),))
+    run(d, attempt(), steps, never)
+    assert seen.done == ["back up", "tag", "start", "prune"]
+    assert seen.said[:2] == ["deploy: back up …", seen.said[1]]
+    assert seen.said[1].startswith("deploy: back up: done in ") and seen.said[1].endswith(" s")
+    (entry,) = seen.recorded
+    assert (entry.event, entry.commit, entry.image_id, entry.outcome) == (
+        "deploy",
+        NEW.commit,
+        NEW.image_id,
+        "succeeded",
+    )
+    assert (entry.previous, entry.dirty, entry.backup, entry.code_digest) == (
+        OLD.commit,
+        True,
+        "p_state-backup-1",
+        "d2",
+    )
+
+
+def test_a_failed_prepare_step_is_recorded_and_raised_without_recovery(site: tuple[Deployment, Recorder]) -> None:
+    d, seen = site
+    steps = Procedure((seen.step("back up", fails=True),), (seen.step("tag"),))
+    with pytest.raises(TradebotError, match="back up broke"):
+        run(d, attempt(), steps, never)
+    assert seen.done == ["back up"]
+    (entry,) = seen.recorded
+    assert (entry.outcome, entry.cause) == ("failed", "back up broke")
+
+
+def test_a_failed_switch_step_sets_off_the_recovery_and_stops_the_walk(site: tuple[Deployment, Recorder]) -> None:
+    d, seen = site
+
+    def recover(exc: Exception) -> NoReturn:
+        seen.done.append(f"recover from {exc}")
+        raise DeployError("rolled back")
+
+    steps = Procedure(
+        (), (seen.step("tag"), seen.step("start", fails=True), seen.step("verify")), (seen.step("prune"),)
+    )
+    with pytest.raises(DeployError, match="rolled back"):
+        run(d, attempt(), steps, recover)
+    assert seen.done == ["tag", "start", "recover from start broke"]
+    assert seen.recorded == []  # the recovery records its own outcome
+
+
+def test_an_attempt_without_a_release_image_is_not_recorded(site: tuple[Deployment, Recorder]) -> None:
+    d, seen = site
+    record(d, Attempt("restore", None, LiveTags(None, None), restored_from="b"), ledger.SUCCEEDED)
+    assert seen.recorded == []
+
+
+def test_a_plan_names_the_same_steps_and_their_commands_and_runs_nothing(site: tuple[Deployment, Recorder]) -> None:
+    _, seen = site
+    up = Step("recreate bot and worker", seen.step("up").action, ("docker", "compose", "-p", "my project", "up"))
+    assert plan_lines(Procedure((seen.step("back up"),), (up,)).steps) == [
+        "would back up",
+        "would recreate bot and worker: docker compose -p 'my project' up",
+    ]
+    assert seen.done == []
