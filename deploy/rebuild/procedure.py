@@ -17,7 +17,7 @@ volume already holds is backed up and proven before the journal is made.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import docker
@@ -46,6 +46,7 @@ class Rebuilt:
     drift: tuple[drift.Row, ...]
     plan: plan.Plan
     nothing_to_do: bool = False
+    seconds: dict[str, float] = field(default_factory=dict)  # each step's duration, by name
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,8 @@ def _rebuild(run: Run, steps: Steps, keep: Sequence[str], force: bool) -> Rebuil
     run.say(plan.render(chosen, run.legacy, state))
     if mode == journal.DONE:
         run.say(f"{EVENT}: {state} was already rebuilt from {run.legacy}; nothing to do")
-        return Rebuilt(run.legacy, state, (where.state or {}).get(labels.LEGACY_BACKUP, ""), None, (), chosen, True)
+        backup = (where.state or {}).get(labels.LEGACY_BACKUP, "")
+        return Rebuilt(run.legacy, state, backup, None, (), chosen, True, steps.timings)
     with steps.step("backup", f"copying {run.legacy} whole into a backup volume") as proved:
         backup, replaced = _backups(run, found, where, mode)
         kept = f"; the state it replaces is kept in {replaced}" if replaced else ""
@@ -129,7 +131,7 @@ def _rebuild(run: Run, steps: Steps, keep: Sequence[str], force: bool) -> Rebuil
         _record(run, started, backup)
         engineops.remove(run.engine, volumes.rebuild_marker(state))
         proved(f"{state} is ready for `invoke deploy`; {run.legacy} is untouched until `invoke volume-retire`")
-    return Rebuilt(run.legacy, state, backup, replaced, tuple(rows), chosen)
+    return Rebuilt(run.legacy, state, backup, replaced, tuple(rows), chosen, seconds=steps.timings)
 
 
 def _backups(run: Run, found: Inventory, where: journal.Found, mode: str) -> tuple[str, str | None]:
