@@ -6,6 +6,9 @@
 2. Worker command latency (enqueue -> succeeded) while a bot ticks fast in another process.
    Target: p99 <= one save (p99) + 10 ms: the bot never holds the lock across a tick.
 3. Two-process throughput: two processes doing transactions on one file.
+4. Money races: rounds of a real worker closing and changing positions while a real bot's strategy
+   acts on the same symbols (tests/process/races.py); after every round the books are checked on disk.
+   Target: 0 violations.
 
 Usage: python bench/bench_store.py [--dir DIR] [--n N]
 """
@@ -24,8 +27,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from tests.process.races import race  # noqa: E402
 from trading import payloads  # noqa: E402
 from trading.commandbus import CommandBus  # noqa: E402
+from trading.config import Settings  # noqa: E402
 from trading.store.atomic import replace_file  # noqa: E402
 from trading.store.migrations import new_state  # noqa: E402
 from trading.store.persistence import StateStore  # noqa: E402
@@ -150,6 +155,33 @@ def bench_two_processes(directory: Path, n: int) -> dict[str, float]:
     return {"two_proc_tx_per_s": 2 * n / elapsed}
 
 
+def bench_races(directory: Path, n: int) -> dict[str, float]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "TRADEBOT_STATE_DIR": str(directory),
+        "TRADEBOT_TICK_SECONDS": "0.005",
+        "TRADEBOT_SAVE_SECONDS": "0.05",
+        "TRADEBOT_WORKER_POLL_SECONDS": "0.002",
+        "TRADEBOT_STARTING_CAPITAL": "1000",
+    }
+    procs = [
+        subprocess.Popen([sys.executable, "-m", "trading", *args], env=env, stderr=subprocess.DEVNULL)
+        for args in (("bot", "--fresh"), ("worker",))
+    ]
+    try:
+        while not (directory / "live_portfolio.json").exists():
+            time.sleep(0.01)
+        tally = race(Settings(state_dir=directory), n)
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(timeout=10)
+    for line in tally.violations[:5]:
+        print(f"violation: {line}", file=sys.stderr)
+    return {"race_rounds": tally.rounds, "race_violations": len(tally.violations)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dir", type=Path, default=None, help="where to run (default: a temp dir under the repo)")
@@ -161,6 +193,7 @@ def main() -> None:
         ("transaction", bench_transaction, args.n),
         ("worker", bench_worker_latency, args.n // 5),
         ("two_processes", bench_two_processes, args.n),
+        ("races", bench_races, args.n // 5),
     ):
         (base / name).mkdir()
         figures.update(fn(base / name, n))
@@ -177,6 +210,12 @@ def main() -> None:
         f"{'OK' if figures['cmd_p99'] <= budget else 'MISSED'}"
     )
     print(f"two-process throughput {figures['two_proc_tx_per_s']:.0f} transactions/s")
+    rounds, bad = int(figures["race_rounds"]), int(figures["race_violations"])
+    print(
+        f"money races: {rounds} rounds of worker against bot, {bad} violations of cash = starting capital + "
+        f"realised P&L - open cost, one trade per position, no open position with a trade: "
+        f"{'OK' if bad == 0 else 'MISSED'}"
+    )
 
 
 if __name__ == "__main__":

@@ -8,8 +8,9 @@ JSON load and dump reproduces it exactly), so a flipped bit anywhere, a truncati
 version is detected.  Pure functions only.
 
 ``validate_state`` is the shape every reader relies on, checked on load and before every save:
-positions and closed trades are objects, and cash, quantities, prices and P&L are finite numbers
-within ``MAX_NUMBER``.  ``encode`` writes strict JSON: ``NaN``/``Infinity`` cannot be stored.
+positions and closed trades are objects, cash and the positions' quantities and prices are finite
+numbers within ``MAX_NUMBER``.  ``encode`` writes strict JSON and ``decode`` refuses a document with
+a non-finite number anywhere: ``NaN``/``Infinity`` can neither be stored nor loaded.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ CURRENT_VERSION = 1
 State = dict[str, Any]
 MAX_NUMBER = 1e15  # above any price, quantity or amount this bot can meet; larger is a bug or an attack
 OPTIONAL_LEVELS = ("stop_loss", "take_profit", "current_price")
-TRADE_NUMBERS = ("qty", "entry_price", "exit_price", "pnl")
 
 
 @dataclass(frozen=True)
@@ -62,9 +62,8 @@ def encode(doc: Document) -> bytes:
         "settings_hash": doc.settings_hash,
         "state": doc.state,
     }
-    body = compact(fields, allow_nan=False)
-    checksum = hashlib.sha256(body.encode()).hexdigest()
-    return ('{"checksum":"' + checksum + '",' + body[1:] + "\n").encode()
+    body = compact(fields, allow_nan=False).encode()
+    return b'{"checksum":"' + hashlib.sha256(body).hexdigest().encode() + b'",' + body[1:] + b"\n"
 
 
 def is_legacy(parsed: object) -> bool:
@@ -85,7 +84,11 @@ def decode(parsed: object, where: str = "state") -> Document:
         raise CorruptStateError(f"{where} is not a {FORMAT} document")
     fields = dict(parsed)
     claimed = fields.pop("checksum", None)
-    if hashlib.sha256(compact(fields).encode()).hexdigest() != claimed:
+    try:
+        body = compact(fields, allow_nan=False)
+    except ValueError:
+        raise CorruptStateError(f"{where} holds a non-finite number (NaN or Infinity)") from None
+    if hashlib.sha256(body.encode()).hexdigest() != claimed:
         raise CorruptStateError(f"{where} fails its checksum")
     version = fields.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
@@ -120,12 +123,11 @@ def check_position(sym: str, pos: object, where: str) -> None:
             raise CorruptStateError(f"{where}: position {sym!r} has {name} {pos[name]!r}, not a finite number >= 0")
 
 
-def check_trade(index: int, trade: object, where: str) -> None:
-    if not isinstance(trade, dict):
+def check_trades(trades: list, where: str) -> None:
+    """Each trade an object; its numbers are finite by ``encode`` (save) and ``decode`` (load)."""
+    if not all(type(t) is dict for t in trades):
+        index, trade = next((i, t) for i, t in enumerate(trades) if type(t) is not dict)
         raise CorruptStateError(f"{where}: closed_trades[{index}] is {type(trade).__name__}, not an object")
-    for name in TRADE_NUMBERS:
-        if name in trade and not finite(trade[name]):
-            raise CorruptStateError(f"{where}: closed_trades[{index}].{name} is {trade[name]!r}, not a finite number")
 
 
 def validate_state(state: object, where: str = "state") -> None:
@@ -139,5 +141,4 @@ def validate_state(state: object, where: str = "state") -> None:
         raise CorruptStateError(f"{where}: cash is {state.get('cash')!r}, not a finite number")
     for sym, pos in positions.items():
         check_position(sym, pos, where)
-    for index, trade in enumerate(trades):
-        check_trade(index, trade, where)
+    check_trades(trades, where)

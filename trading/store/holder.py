@@ -81,8 +81,9 @@ class StateHolder:
                 pending.state = self._merge(pending.state, source)
             else:
                 pending.state = self.state
-        self.state = pending.state
-        self.base, self.generation = copy.deepcopy(self.state), self.store.last_generation
+        # the store keeps the object it wrote as its cache: it becomes the (read-only) base, memory a copy
+        self.base, self.generation = pending.state, self.store.last_generation
+        self.state = copy.deepcopy(self.base)
         return True
 
     def _conflict(self, disk_generation: int, source: str, allow_abort: bool) -> None:

@@ -16,7 +16,7 @@ import contextlib
 import logging
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from trading.errors import CorruptStateError, InvalidStateError, NoValidStateError, StateWriteError
@@ -94,7 +94,7 @@ class StateStore:
     def update(self) -> Iterator[Pending]:
         """Locked read-modify-write; saves ``pending.state`` unless the block raises or aborts."""
         with exclusive(self._fd):
-            doc = self._load_locked()
+            doc = self._load_locked(take=True)
             pending = Pending(doc.state, doc.generation, doc.settings_hash)
             yield pending
             if not pending.aborted:
@@ -119,10 +119,18 @@ class StateStore:
         found = [self.path] if self.path.exists() else []
         return found + backups.newest_first(self.path, self.backup_dir) + sorted(self.quarantine_dir.iterdir())
 
-    def _read_primary(self) -> Document:
+    def _read_primary(self, take: bool = False) -> Document:
+        """The primary; the file this store wrote and checked, unchanged since, is neither re-read nor re-verified.
+
+        ``take`` hands out the very state object written last (no copy) and forgets it, for a caller
+        that will replace the file or give up; other callers get a fresh copy.
+        """
         written = self._written
         if written is not None and identity(os.stat(self.path)) == written[0]:
-            known = written[2]  # the file this store wrote and checked, unchanged since: no re-read, no re-verify
+            known = written[2]
+            if take:
+                self._written = None
+                return known
             return Document(
                 parse(written[1])["state"], known.generation, known.version, known.settings_hash, known.saved_at
             )
@@ -133,9 +141,9 @@ class StateStore:
         self._check_settings(doc)
         return doc
 
-    def _load_locked(self) -> Document:
+    def _load_locked(self, take: bool = False) -> Document:
         try:
-            return self._read_primary()
+            return self._read_primary(take)
         except FileNotFoundError:
             return self._fall_back("primary missing")
         except LegacyFound:
@@ -195,9 +203,9 @@ class StateStore:
             replace_file(self.path, data, before_rename=link)
         except OSError as exc:
             raise StateWriteError(self.path, exc) from exc
-        self._written = (identity(os.stat(self.path)), data, doc)
         if saved is not state:
             state.update(saved)
+        self._written = (identity(os.stat(self.path)), data, replace(doc, state=state))
         backups.prune(self.backup_dir, sorted(names + linked, reverse=True), self.keep_backups)
         self.last_generation = generation
         return generation

@@ -1,4 +1,55 @@
-"""StateHolder against a real store, with a second store as the other process (plan 1.1 + 1.4)."""
+"""StateHolder against a real store, with a second store as the other process (plan 1.1 + 1.4).
+
+The reconcile plan's 30 tests (state-cross-process-reconcile-plan.md, section 6), each mapped to a
+test here or elsewhere (H = this module, M = test_merge.py, S = test_store.py, W = test_worker.py,
+B = test_bot.py, P = tests/process/test_status_and_signals.py).  Our store counts generations where
+the plan compared mtimes, and a failed merge writes nothing where the plan fell back to a blind save
+(issue 11: a blind save over a document we could not merge would lose the other side's update).
+
+test_state_cross_process_reconcile_1_1:
+ 1 save_without_external_change_writes_normally    H test_save_without_external_change_writes_and_logs_nothing
+ 2 save_detects_external_mtime_bump                 H test_worker_stop_loss_survives_bot_save (conflict count 1)
+ 3 must_merge_preserves_worker_sl_update            H test_worker_stop_loss_survives_bot_save,
+                                                    M test_disk_stop_loss_update_wins
+ 4 must_merge_preserves_worker_tp_update            M test_disk_take_profit_update_wins
+ 5 must_merge_preserves_bot_new_position            M test_new_position_in_memory_is_kept
+ 6 must_merge_drops_worker_closed_position          M test_position_closed_on_disk_is_dropped
+ 7 must_merge_preserves_ms_candidate_cooldowns      M test_bot_only_sections_come_from_memory
+ 8 must_merge_preserves_sl_cooldowns                M test_bot_only_sections_come_from_memory
+ 9 must_merge_unions_closed_trades                  M test_closed_trades_union
+10 must_merge_dedups_closed_trades_by_position_id   M test_closed_trades_dedup_by_position_id_and_content,
+                                                    M test_trades_are_ordered_by_close_time_without_duplicates
+11 position_simultaneous_buy_close_collision        M test_simultaneous_open_and_close,
+                                                    H test_worker_close_and_bot_open_both_survive
+12 allow_abort_skips_write_and_increments_retry     H test_allow_abort_skips_write_and_counts_retry
+13 allow_abort_path_does_not_lose_disk_state        H test_allow_abort_skips_write_and_counts_retry
+                                                    (file bytes unchanged)
+14 no_conflict_no_merge_call                        H test_no_conflict_never_calls_the_merge
+15 atomic_tmp_rename_preserved                      S test_no_temp_files_left_and_stale_ones_cleaned_on_open,
+                                                    S test_failed_write_raises_keeps_primary_and_removes_temp
+16 json_validity_post_merge                         H test_saved_file_is_valid_json_with_generation
+17 merge_failure_falls_back_to_blind_save           H test_merge_failure_is_an_error_that_writes_nothing,
+                                                    H test_bot_reports_a_failed_merge_and_trades_on
+18 worker_save_round_trip_unchanged                 W test_stop_loss_update_goes_through_the_store
+19 partial_pending_marker_preserved                 M test_pending_marker_from_memory
+20 source_label_logged                              H test_worker_stop_loss_survives_bot_save,
+                                                    H test_allow_abort_skips_write_and_counts_retry
+
+test_state_observability_1_4:
+ 1 coherence_dict_initialized                       H test_counters_start_at_zero
+ 2 reload_increments_jump_count                     H test_refresh_folds_in_external_change_and_counts_jump
+ 3 conflict_increments_count                        H test_worker_stop_loss_survives_bot_save
+ 4 retry_increments_on_abort                        H test_allow_abort_skips_write_and_counts_retry
+ 5 merged_count_increments                          H test_worker_stop_loss_survives_bot_save
+ 6 last_conflict_timestamp_updates (UTC ISO)        B test_last_conflict_at_is_utc_iso_time
+ 7 last_merge_summary_populated                     H test_worker_stop_loss_survives_bot_save (fields_taken_from_disk)
+ 8 bot_status_metadata_contains_state_coherence     P test_coherence_counters_in_heartbeat_and_status
+                                                    (the heartbeat is our bot status; status --json)
+ 9 no_log_spam_when_no_conflict                     H test_save_without_external_change_writes_and_logs_nothing,
+                                                    H test_own_saves_are_not_conflicts
+10 log_message_format_includes_source               H test_worker_stop_loss_survives_bot_save,
+                                                    H test_allow_abort_skips_write_and_counts_retry
+"""
 
 from __future__ import annotations
 
@@ -48,6 +99,18 @@ def test_save_without_external_change_writes_and_logs_nothing(holder, caplog):
     assert holder.store.load().state["cash"] == 5.0
     assert holder.counters()["save_conflict_count"] == 0
     assert coherence_lines(caplog) == []
+
+
+def test_no_conflict_never_calls_the_merge(holder, monkeypatch):
+    def never(*_args):
+        raise AssertionError("merge called without a conflict")
+
+    monkeypatch.setattr("trading.store.holder.merge_states", never)
+    for i in range(3):
+        holder.state["cash"] = float(i)
+        assert holder.save("trade") is True
+        assert holder.refresh() is False
+    assert holder.store.load().state["cash"] == 2.0
 
 
 def test_worker_stop_loss_survives_bot_save(holder, other, caplog):
