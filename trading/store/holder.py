@@ -7,7 +7,8 @@ when ``allow_abort`` is set.  Counters and ``[STATE-COHERENCE]`` log lines name 
 
 Memory, base and generation change together, only after a merge and its write both succeeded: a
 merge that fails raises ``MergeError`` (ERROR log) and writes nothing, so the disk's changes are
-never folded in twice.
+never folded in twice.  After a save the holder's base is the very object the store wrote and
+keeps as its cache (read-only here); no one runs transactions on a holder's store meanwhile.
 """
 
 from __future__ import annotations
