@@ -7,8 +7,9 @@ when ``allow_abort`` is set.  Counters and ``[STATE-COHERENCE]`` log lines name 
 
 Memory, base and generation change together, only after a merge and its write both succeeded: a
 merge that fails raises ``MergeError`` (ERROR log) and writes nothing, so the disk's changes are
-never folded in twice.  After a save the holder's base is the very object the store wrote and
-keeps as its cache (read-only here); no one runs transactions on a holder's store meanwhile.
+never folded in twice.  ``state`` stays one object for the holder's life (a merge is copied into
+it), so a caller keeping a reference across a save keeps seeing memory.  After a save the base is
+the very object the store wrote and keeps as its cache (read-only here; memory is a copy).
 """
 
 from __future__ import annotations
@@ -68,7 +69,8 @@ class StateHolder:
             source,
             summary,
         )
-        self.base, self.state, self.generation = doc.state, copy.deepcopy(merged), doc.generation
+        self.base, self.generation = doc.state, doc.generation
+        self._take(merged)
         return True
 
     def save(self, source: str = "unknown", *, allow_abort: bool = False) -> bool:
@@ -81,11 +83,22 @@ class StateHolder:
                     return False
                 pending.state = self._merge(pending.state, source)
             else:
-                pending.state = self.state
-        # the store keeps the object it wrote as its cache: it becomes the (read-only) base, memory a copy
+                pending.state = copy.deepcopy(self.state)
+        # the store keeps the object it wrote as its cache; it is the (read-only) base, memory stays apart
+        merged = pending.state if pending.generation != self.generation else None
         self.base, self.generation = pending.state, self.store.last_generation
-        self.state = copy.deepcopy(self.base)
+        if merged is not None:
+            self._take(merged)
+        elif self.base.get("trade_totals") != self.state.get("trade_totals"):  # the store archived trades
+            for section in ("closed_trades", "trade_totals"):
+                self.state[section] = copy.deepcopy(self.base[section])
         return True
+
+    def _take(self, state: State) -> None:
+        """Make memory equal to ``state`` in place: whoever holds ``self.state`` keeps seeing memory."""
+        fresh = copy.deepcopy(state)
+        self.state.clear()
+        self.state.update(fresh)
 
     def _conflict(self, disk_generation: int, source: str, allow_abort: bool) -> None:
         c = self.coherence

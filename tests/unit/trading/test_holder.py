@@ -64,6 +64,7 @@ from trading import handlers, portfolio
 from trading.bot import Bot, apply_action
 from trading.config import Settings
 from trading.errors import MergeError, StateError
+from trading.store.archive import TradeArchive, every_trade, read_segment, segments
 from trading.store.document import utcnow
 from trading.store.holder import StateHolder
 from trading.store.migrations import new_state
@@ -241,3 +242,26 @@ def test_bot_reports_a_failed_merge_and_trades_on(tmp_path, holder, other, monke
     monkeypatch.undo()
     bot.save("trade")
     assert holder.store.load().state["positions"]["BTC"]["take_profit"] == 500.0
+
+
+@pytest.mark.parametrize("with_worker", [False, True])
+def test_trades_the_store_archives_leave_memory_once(tmp_path, with_worker):
+    with StateStore(tmp_path / "live_portfolio.json") as store, StateStore(store.path) as worker:
+        store.archive = TradeArchive(store.archive.directory, keep=5, batch=3)
+        worker.archive = store.archive
+        store.initialize(new_state(1000.0, "t0"))
+        holder = StateHolder(store)
+        for i in range(40):
+            holder.state["closed_trades"].append({"position_id": f"h-{i}", "pnl": 1.0, "closed_at": f"{i:04d}a"})
+            holder.state["cash"] += 1.0
+            if with_worker and i % 3 == 0:
+                with worker.transaction() as s:
+                    s["closed_trades"].append({"position_id": f"w-{i}", "pnl": 1.0, "closed_at": f"{i:04d}b"})
+                    s["cash"] += 1.0
+            holder.save("trade")
+        state = store.load().state
+    assert len(holder.state["closed_trades"]) == len(state["closed_trades"]) < 10
+    trades = every_trade(store.archive.directory, state)
+    lines = [t for seg in segments(store.archive.directory) for t in read_segment(seg)]
+    assert len(lines) == len({t["position_id"] for t in lines}) == state["trade_totals"]["archived_count"]
+    assert portfolio.violations(state, trades) == [] and len(trades) == 40 + (14 if with_worker else 0)
