@@ -8,8 +8,9 @@ verify); verify alone; and the bot's downtime during the deploy (the gap between
 the old bot's last heartbeat tick and the new bot's first, sampled from the
 state volume by a read-only tap container), each beside a bare
 `docker compose up -d --force-recreate` of the same services in the same run;
-and a restore of the newest state backup (its downtime is not sampled: the
-heartbeat file is restored with the state).
+a restore of the newest state backup (its downtime is not sampled: the
+heartbeat file is restored with the state); and the deploy of a release whose
+bot hangs before its first tick, until the earlier release runs again, verified.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ sys.path.insert(0, str(ROOT))  # the bench reuses the integration tests' sandbox
 
 from deploy import baseimage, build, compose, engine, health, release, restore, verify  # noqa: E402
 from deploy.config import Settings  # noqa: E402
+from deploy.errors import RolledBack  # noqa: E402
 from deploy.git import Repository  # noqa: E402
 from tests.integration.sandbox import Sandbox, quiet  # noqa: E402
 
@@ -160,7 +162,27 @@ def run(box: Sandbox, base: str, timeline: Timeline) -> list[tuple[str, str, str
     rows += summary_rows(total, bare, bare + bare_healthy, verify_times, deploy_outage, bare_outage)
     back, _ = timed(lambda: restore.restore(settings, eng, repo, say=quiet))  # the heartbeat comes back with the state
     rows.append(("restore newest backup, until verified", f"{back:.2f} s", ""))
+    hung, _ = timed(lambda: hung_deploy(box))
+    rows.append(
+        (f"hung release rolled back (start timeout {settings.start_timeout:.0f} s)", f"{hung:.2f} s", "<= 20 s")
+    )
     return rows
+
+
+def hung_deploy(box: Sandbox) -> None:
+    """Build and deploy a release whose bot sleeps before its first tick; it must be rolled back."""
+    source = (box.repo / "trading" / "bot.py").read_text()
+    hang = "    def run(self, stop: StopSignal) -> None:\n"
+    box.commit(
+        "bot hangs before its first tick", {"trading/bot.py": source.replace(hang, hang + "        time.sleep(3600)\n")}
+    )
+    repo = Repository(box.repo)
+    build.build(box.settings, box.engine, repo, say=quiet)
+    try:
+        release.deploy(box.settings, box.engine, repo, say=quiet)
+    except RolledBack:
+        return
+    raise SystemExit("the hung release was not rolled back")
 
 
 def summary_rows(

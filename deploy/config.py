@@ -8,7 +8,7 @@
 | TRADEBOT_BASE_IMAGE | python:3.11-slim, else tradebot-base:bookworm | the base image |
 | TRADEBOT_KEEP_RELEASES | 5 | release images kept (live and previous always are) |
 | TRADEBOT_KEEP_BACKUPS | 5 | state-volume backups kept |
-| TRADEBOT_HEALTH_TIMEOUT | 60 | seconds a deploy waits for both services to be healthy |
+| TRADEBOT_START_TIMEOUT | 10 | seconds each recreated service has to write its first heartbeat, else it failed |
 | TRADEBOT_COMPOSE | (found) | argv prefix of Compose v2, e.g. `docker compose` |
 """
 
@@ -39,7 +39,7 @@ class Settings:
     base_image: str | None = None
     keep_releases: int = 5
     keep_backups: int = 5
-    health_timeout: float = 60.0
+    start_timeout: float = 10.0
     compose: tuple[str, ...] | None = None
 
     @property
@@ -93,7 +93,7 @@ class Settings:
             base_image=env.get("TRADEBOT_BASE_IMAGE") or None,
             keep_releases=_positive_int(env, "TRADEBOT_KEEP_RELEASES", 5),
             keep_backups=_positive_int(env, "TRADEBOT_KEEP_BACKUPS", 5),
-            health_timeout=float(_positive_int(env, "TRADEBOT_HEALTH_TIMEOUT", 60)),
+            start_timeout=float(_positive_int(env, "TRADEBOT_START_TIMEOUT", 10)),
             compose=tuple(shlex.split(compose)) if compose else None,
         )
 

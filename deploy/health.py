@@ -7,6 +7,11 @@ While Docker still says `starting`, the wait runs the container's own health-che
 command itself (`docker exec`): the same test, without waiting for the engine's next
 scheduled probe (an interval after start, as Docker 20.10 has no start interval).
 An `unhealthy` verdict from the engine still fails the deploy.
+
+The probe passes only on a heartbeat written by the container's own process (`trading.heartbeat`),
+so a service still waiting has not written its first one. That is a failed release once
+`start_timeout` has passed: a bot that hangs before its first tick is found in seconds, not when a
+heartbeat left behind by the replaced container goes stale or the engine's start period runs out.
 """
 
 from __future__ import annotations
@@ -99,7 +104,7 @@ def wait_healthy(
     settings: Settings, engine: docker.DockerClient, image_id: str, services: Sequence[str] = SERVICES
 ) -> None:
     """Return when every service's container runs `image_id` and is healthy; raise `Unhealthy` naming one."""
-    deadline = time.monotonic() + settings.health_timeout
+    deadline = time.monotonic() + settings.start_timeout
     while True:
         verdicts = {service: current_verdict(settings, engine, service, image_id) for service in services}
         for service, seen in verdicts.items():
@@ -110,5 +115,6 @@ def wait_healthy(
             return
         if time.monotonic() > deadline:
             service, seen = next(iter(waiting.items()))
-            raise Unhealthy(service, f"not healthy after {settings.health_timeout:.0f}s (last probe: {seen.detail})")
+            why = f"no heartbeat of its own within {settings.start_timeout:.0f}s (last probe: {seen.detail})"
+            raise Unhealthy(service, why)
         time.sleep(0.2)

@@ -11,7 +11,7 @@ from trading.errors import UnhealthyError
 
 def check_health(settings: Settings, role: str) -> str:
     beat = heartbeat.read(settings.heartbeat_file(role))
-    why = heartbeat.verdict(beat, time.time(), settings.max_age(), heartbeat.this_host(), heartbeat.pid_alive)
+    why = heartbeat.verdict(beat, time.time(), settings.max_age(), heartbeat.this_host(), heartbeat.process_start)
     if why is not None:
         raise UnhealthyError(role, why)
     return f"{role} healthy: tick {beat['ticks']} at {beat['last_tick_at']}"  # type: ignore[index]

@@ -1,4 +1,10 @@
-"""The heartbeat file each process replaces every tick, and the pure health verdict on it."""
+"""The heartbeat file each process replaces every tick, and the pure health verdict on it.
+
+A heartbeat counts only when this container's own process wrote it: it names the host (the
+container's hostname) and the writer's pid with that process's start time (`process_start`, the
+kernel's start tick from /proc, so a later process that reuses the pid is told apart). A heartbeat
+left in the state volume by the container this one replaced names another host: never healthy.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +33,7 @@ def document(
     return {
         "role": role,
         "pid": os.getpid(),
+        "process_start": process_start(os.getpid()),
         "hostname": this_host(),
         "started_at": started_at,
         "ticks": ticks,
@@ -45,31 +52,31 @@ def read(path: Path) -> dict[str, Any] | None:
         return None
 
 
-def pid_alive(pid: int) -> bool:
+def process_start(pid: int) -> str | None:
+    """The start time of process `pid` in clock ticks since boot (/proc/PID/stat field 22); None when gone."""
     if pid <= 0:
-        return False
+        return None
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]
 
 
 def verdict(
-    doc: dict[str, Any] | None, now: float, max_age: float, hostname: str, alive: Callable[[int], bool]
+    doc: dict[str, Any] | None, now: float, max_age: float, hostname: str, started: Callable[[int], str | None]
 ) -> str | None:
-    """None when healthy, else why not (one line)."""
+    """None when healthy, else why not (one line). `started(pid)` is that process's start here, if it runs."""
     if doc is None:
         return "no heartbeat yet"
+    if doc.get("hostname") != hostname:
+        return f"heartbeat was written by host {doc.get('hostname')!r} (a replaced container), this is {hostname!r}"
+    pid = int(doc.get("pid") or 0)
+    if started(pid) != doc.get("process_start"):
+        return f"process {pid} that wrote the heartbeat is gone (started {doc.get('process_start')})"
     age = now - float(doc.get("last_tick_ts") or 0.0)
     if age > max_age:
         return f"heartbeat is {age:.1f}s old (max {max_age:.1f}s)"
-    if doc.get("hostname") != hostname:
-        return f"heartbeat was written by host {doc.get('hostname')!r}, this is {hostname!r}"
-    if not alive(int(doc.get("pid") or 0)):
-        return f"process {doc.get('pid')} that wrote the heartbeat is gone"
     return None
 
 

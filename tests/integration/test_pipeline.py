@@ -167,7 +167,7 @@ def test_an_uncommitted_edit_never_reaches_an_image(sandbox: Sandbox) -> None:
 
 
 def test_a_release_whose_bot_fails_health_is_rolled_back_and_the_old_one_keeps_running(sandbox: Sandbox) -> None:
-    settings = dataclasses.replace(sandbox.settings, health_timeout=12)
+    settings = dataclasses.replace(sandbox.settings, start_timeout=6)
     repo, engine = Repository(sandbox.repo), sandbox.engine
     good = build_and_deploy(dataclasses.replace(sandbox, settings=settings), repo)
     broken = sandbox.commit("bot without heartbeat", {"trading/__main__.py": BROKEN_MAIN})
@@ -187,7 +187,7 @@ def test_a_release_whose_bot_fails_health_is_rolled_back_and_the_old_one_keeps_r
 
 
 def test_a_first_release_that_fails_health_is_taken_down_and_recorded(sandbox: Sandbox) -> None:
-    settings = dataclasses.replace(sandbox.settings, health_timeout=8)
+    settings = dataclasses.replace(sandbox.settings, start_timeout=6)
     repo, engine = Repository(sandbox.repo), sandbox.engine
     broken = sandbox.commit("bot without heartbeat", {"trading/__main__.py": BROKEN_MAIN})
     build.build(settings, engine, repo, say=quiet)

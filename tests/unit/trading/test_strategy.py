@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from trading.config import from_env
 from trading.feed import RandomWalkFeed
-from trading.heartbeat import verdict
+from trading.heartbeat import process_start, verdict
 from trading.portfolio import close_position, drawdown, set_emergency_stop
 from trading.strategy import Close, Open, Params, decide
 
@@ -50,23 +52,30 @@ def test_feed_is_deterministic_per_seed():
     assert RandomWalkFeed(("X",), 2).step() != RandomWalkFeed(("X",), 1).step()
 
 
-def alive(pid: int) -> bool:
-    return pid == 7
+def started(pid: int) -> str | None:
+    return "500" if pid == 7 else None
 
 
 @pytest.mark.parametrize(
     ("doc", "expect"),
     [
         (None, "no heartbeat"),
-        ({"last_tick_ts": 80.0, "hostname": "h", "pid": 7}, "old"),
-        ({"last_tick_ts": 99.0, "hostname": "x", "pid": 7}, "by host"),
-        ({"last_tick_ts": 99.0, "hostname": "h", "pid": 8}, "gone"),
-        ({"last_tick_ts": 99.0, "hostname": "h", "pid": 7}, None),
+        ({"last_tick_ts": 80.0, "hostname": "h", "pid": 7, "process_start": "500"}, "old"),
+        ({"last_tick_ts": 99.0, "hostname": "x", "pid": 7, "process_start": "500"}, "replaced container"),
+        ({"last_tick_ts": 99.0, "hostname": "h", "pid": 8, "process_start": "500"}, "gone"),
+        ({"last_tick_ts": 99.0, "hostname": "h", "pid": 7, "process_start": "499"}, "gone"),  # pid reused
+        ({"last_tick_ts": 99.0, "hostname": "h", "pid": 7}, "gone"),  # an older heartbeat without its start
+        ({"last_tick_ts": 99.0, "hostname": "h", "pid": 7, "process_start": "500"}, None),
     ],
 )
 def test_health_verdict(doc, expect):
-    why = verdict(doc, 100.0, 15.0, "h", alive)
+    why = verdict(doc, 100.0, 15.0, "h", started)
     assert why == expect if expect is None else expect in why
+
+
+def test_process_start_names_this_process_and_nothing_for_a_gone_one():
+    assert process_start(os.getpid()) == process_start(os.getpid()) is not None
+    assert process_start(0) is None and process_start(2**22 + 1) is None
 
 
 def test_settings_from_env_and_max_age():

@@ -1,0 +1,42 @@
+"""Deploys under faults, through the operator's CLI against the real engine: each fault, what must still hold.
+
+A release that hangs before its first tick is failed at the start deadline and the earlier release runs again.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from deploy import build, health, ledger
+from deploy.git import Repository
+from deploy.verify import verify
+from tests.integration.sandbox import Sandbox, quiet
+from tests.integration.test_pipeline_errors import invoke
+
+pytestmark = pytest.mark.usefixtures("fast_ticks")
+HANG = "    def run(self, stop: StopSignal) -> None:\n"
+
+
+def hung_bot(box: Sandbox) -> str:
+    """Commit a release whose bot sleeps at the top of `Bot.run`: it starts, loads state and never ticks."""
+    source = (box.repo / "trading/bot.py").read_text()
+    assert HANG in source
+    hung = source.replace(HANG, HANG + "        time.sleep(3600)\n")
+    return box.commit("bot hangs before its first tick", {"trading/bot.py": hung})
+
+
+def test_a_release_that_hangs_before_its_first_tick_is_rolled_back_at_the_start_deadline(sandbox: Sandbox) -> None:
+    settings, engine, repo = sandbox.settings, sandbox.engine, Repository(sandbox.repo)
+    good = build.build(settings, engine, repo, say=quiet)
+    assert invoke(sandbox, "deploy").returncode == 0
+    hung = hung_bot(sandbox)
+
+    result = invoke(sandbox, "build", "deploy", TRADEBOT_START_TIMEOUT="5")
+    assert result.returncode != 0, result.stdout + result.stderr
+    assert "service bot is not healthy: no heartbeat of its own within 5s" in result.stderr
+    assert engine.images.get(settings.live_image).id == good.image_id
+    health.wait_healthy(settings, engine, good.image_id)
+    report = verify(settings, engine, repo)
+    assert report.ok and report.release == good.commit
+    last = ledger.read(settings, engine)[-1]
+    assert (last.commit, last.outcome, last.previous) == (hung, ledger.ROLLED_BACK, good.commit)
