@@ -90,20 +90,33 @@ def created_at(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
-def prune_candidates(images: Iterable[ReleaseImage], repository: str, keep: int) -> list[str]:
-    """Tags of release images beyond the newest `keep`; live and previous count but are never pruned.
+@dataclass(frozen=True)
+class Tried:
+    """What the ledger says about release images, by image id: which went live once, which only failed."""
 
+    succeeded: frozenset[str] = frozenset()
+    failed: frozenset[str] = frozenset()
+
+
+def prune_candidates(images: Iterable[ReleaseImage], repository: str, keep: int, tried: Tried) -> list[str]:
+    """Tags of release images retention lets go, failed releases first; it keeps what can be rolled back to.
+
+    Kept: live and previous always, and the newest `keep` releases that succeeded (by the ledger).
+    Every other release image goes: first those that only ever failed (never a rollback target),
+    then those never deployed and succeeded ones beyond the newest `keep`.
     `images` come newest first; only images labelled with a revision are releases (never the base image).
     Each image counts once however many tags it has.
     """
     protected = {f"{repository}:{tag}" for tag in MOVING_TAGS}
-    doomed: list[str] = []
     kept = 0
+    failed: list[str] = []
+    others: list[str] = []
     for image in images:
-        if not image.commit:
+        if not image.commit or protected & set(image.tags):
             continue
-        if kept < keep or protected & set(image.tags):
+        if image.image_id in tried.succeeded and kept < keep:
             kept += 1
             continue
-        doomed.extend(tag for tag in image.tags if tag.startswith(f"{repository}:"))
-    return doomed
+        own = [tag for tag in image.tags if tag.startswith(f"{repository}:")]
+        (failed if image.image_id in tried.failed else others).extend(own)
+    return failed + others

@@ -24,6 +24,7 @@ import docker
 from deploy import meta
 from deploy.config import Settings
 from deploy.ids import short
+from deploy.images import Tried
 
 FOLDER = "ledger"
 LEGACY_FILENAME = "releases.jsonl"
@@ -146,6 +147,13 @@ def last_success_before(entries: Iterable[Entry], commit: str) -> Entry | None:
         if entry.is_release and entry.outcome == SUCCEEDED and entry.commit != commit:
             return entry
     return None
+
+
+def tried(entries: Iterable[Entry]) -> Tried:
+    """Release images that went live at least once, and those whose every attempt failed (for retention)."""
+    attempts = [entry for entry in entries if entry.is_release]
+    succeeded = frozenset(entry.image_id for entry in attempts if entry.outcome == SUCCEEDED)
+    return Tried(succeeded, frozenset(entry.image_id for entry in attempts) - succeeded)
 
 
 def table(entries: Iterable[Entry]) -> str:

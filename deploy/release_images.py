@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import docker
 import docker.errors
 
-from deploy import images
+from deploy import images, ledger
 from deploy.config import Settings
 from deploy.errors import DirtyImage, ImageMissing
 from deploy.ids import short
@@ -72,12 +72,13 @@ def restore(settings: Settings, engine: docker.DockerClient, before: LiveTags) -
 
 
 def prune(settings: Settings, engine: docker.DockerClient, say: Callable[[str], None]) -> list[str]:
-    """Untag release images beyond the newest `keep_releases`; an image in use by a container stays."""
+    """Untag the release images retention lets go (`images.prune_candidates`); an image in use by a container stays."""
     found = engine.images.list(name=settings.image_repo)
     found.sort(key=lambda image: images.created_at(image.attrs["Created"]), reverse=True)
     releases = [ReleaseImage.from_labels(image.id, image.labels, image.tags) for image in found]
     removed = []
-    for tag in images.prune_candidates(releases, settings.image_repo, settings.keep_releases):
+    tried = ledger.tried(ledger.read(settings, engine))
+    for tag in images.prune_candidates(releases, settings.image_repo, settings.keep_releases, tried):
         try:
             engine.images.remove(tag)
             removed.append(tag)

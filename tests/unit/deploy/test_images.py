@@ -1,5 +1,8 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
 from deploy import images
-from deploy.images import ReleaseImage
+from deploy.images import ReleaseImage, Tried
 
 
 def release(image_id: str, *tags: str, commit: str = "c") -> ReleaseImage:
@@ -55,21 +58,55 @@ def test_build_error_prefers_the_detail_message() -> None:
     assert images.build_error({"stream": "Step 1/2"}) is None
 
 
-def test_prune_keeps_the_newest_and_never_live_or_previous() -> None:
+def test_prune_keeps_live_previous_and_the_newest_successes_failed_first() -> None:
     newest_first = [
+        release("i6", "tb:c6", commit="c6"),  # failed
         release("i5", "tb:c5", "tb:live", commit="c5"),
-        release("i4", "tb:c4", commit="c4"),
+        release("i4", "tb:c4", commit="c4"),  # failed
         release("i3", "tb:c3", commit="c3"),
         release("i2", "tb:c2", "tb:previous", commit="c2"),
         release("i1", "tb:c1", "tb:c1-dirty", commit="c1"),
+        release("i0", "tb:c0", commit="c0"),  # never deployed
     ]
-    assert images.prune_candidates(newest_first, "tb", keep=2) == ["tb:c3", "tb:c1", "tb:c1-dirty"]
-    assert images.prune_candidates(newest_first, "tb", keep=5) == []
+    tried = Tried(frozenset({"i5", "i3", "i2", "i1"}), frozenset({"i6", "i4"}))
+    assert images.prune_candidates(newest_first, "tb", 1, tried) == ["tb:c6", "tb:c4", "tb:c1", "tb:c1-dirty", "tb:c0"]
+    assert images.prune_candidates(newest_first, "tb", 5, tried) == ["tb:c6", "tb:c4", "tb:c0"]
+
+
+def test_a_run_of_failed_deploys_never_pushes_out_the_known_good_releases() -> None:
+    failed = [release(f"f{n}", f"tb:f{n}", commit=f"f{n}") for n in range(8)]
+    good = [release("g2", "tb:g2", "tb:live", commit="g2"), release("g1", "tb:g1", commit="g1")]
+    tried = Tried(frozenset({"g2", "g1"}), frozenset(image.image_id for image in failed))
+    assert images.prune_candidates(failed + good, "tb", 1, tried) == [f"tb:f{n}" for n in range(8)]
 
 
 def test_prune_never_touches_unlabelled_images() -> None:
     base = ReleaseImage("b", "", "", dirty=False, tags=("tb:base",))
-    assert images.prune_candidates([base, release("i1", "tb:c1", commit="c1")], "tb", keep=0) == ["tb:c1"]
+    candidates = images.prune_candidates([base, release("i1", "tb:c1", commit="c1")], "tb", 0, Tried())
+    assert candidates == ["tb:c1"]
+
+
+OUTCOMES = st.sampled_from(["succeeded", "failed", "untried"])
+MOVING = st.sampled_from([(), ("tb:live",), ("tb:previous",)])
+
+
+@given(st.lists(st.tuples(OUTCOMES, MOVING), max_size=12), st.integers(0, 4))
+def test_retention_rules_hold_for_any_history(history: list[tuple[str, tuple[str, ...]]], keep: int) -> None:
+    found = [release(f"i{n}", f"tb:c{n}", *moving, commit=f"c{n}") for n, (_, moving) in enumerate(history)]
+    outcome = {f"i{n}": kind for n, (kind, _) in enumerate(history)}
+    tried = Tried(
+        frozenset(i for i, kind in outcome.items() if kind == "succeeded"),
+        frozenset(i for i, kind in outcome.items() if kind == "failed"),
+    )
+    doomed = images.prune_candidates(found, "tb", keep, tried)
+    kept = [image for image in found if f"tb:c{image.image_id[1:]}" not in doomed]
+    assert all(image in kept for image in found if set(image.tags) & {"tb:live", "tb:previous"})
+    successes = [image for image in found if outcome[image.image_id] == "succeeded"]
+    movable = [image for image in successes if not set(image.tags) & {"tb:live", "tb:previous"}]
+    assert all(image in kept for image in movable[:keep])
+    assert [image for image in kept if image not in successes and image.tags == (f"tb:c{image.image_id[1:]}",)] == []
+    failed_first = [tag for tag in doomed if outcome[f"i{tag[4:]}"] == "failed"]
+    assert doomed[: len(failed_first)] == failed_first
 
 
 def test_created_times_compare_as_times_not_strings() -> None:

@@ -60,3 +60,11 @@ def test_the_state_column_names_the_backup_made_or_put_back() -> None:
     assert rows[1].split()[-2:] == ["backup", "20261122T000102.345Z"]
     assert rows[2].split()[-2:] == ["from", "20261121T090000.000Z"]
     assert rows[3].split()[-1] == "op@host"
+
+
+def test_tried_tells_releases_that_went_live_from_those_that_only_failed() -> None:
+    history = [entry("a"), entry("b", ledger.FAILED), entry("b"), entry("c", ledger.ROLLED_BACK)]
+    history += [entry("d", ledger.FAILED), entry("e", event="volume-rebuild")]
+    tried = ledger.tried(history)
+    assert tried.succeeded == {"sha256:a", "sha256:b"}
+    assert tried.failed == {"sha256:c", "sha256:d"}
