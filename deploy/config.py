@@ -28,7 +28,10 @@ OFFLINE_BASE_IMAGE = "tradebot-base:bookworm"
 SERVICES = ("bot", "worker")
 CODE_PATH = "/app/trading"
 STATE_PATH = "/var/lib/tradebot"
-PROJECT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+# A compose project name that is also one path component of an image reference (Docker's grammar:
+# lowercase alphanumerics joined by '_', '__' or runs of '-'), so no name passes here that Docker refuses.
+PROJECT_RE = re.compile(r"[a-z0-9]+(?:(?:__?|-+)[a-z0-9]+)*")
+PROJECT_MAX = 63
 
 
 @dataclass(frozen=True)
@@ -79,10 +82,11 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         project = env.get("TRADEBOT_PROJECT", "tradebot")
-        if not PROJECT_RE.match(project):
+        if len(project) > PROJECT_MAX or not PROJECT_RE.fullmatch(project):
             raise ConfigError(
                 f"TRADEBOT_PROJECT={project!r} is not a valid project name",
-                "use lowercase letters, digits, '-' and '_' (it names images, volumes and containers)",
+                f"use up to {PROJECT_MAX} lowercase letters and digits, joined by '-' or '_' "
+                "(it names images, volumes and containers), e.g. paper-2",
             )
         repo = Path(env.get("TRADEBOT_REPO", ".")).resolve()
         compose = env.get("TRADEBOT_COMPOSE")

@@ -23,11 +23,18 @@ def test_project_renames_images_volume_and_data_dir(tmp_path: Path) -> None:
     assert settings.data_dir == tmp_path / "paper-2"
 
 
-@pytest.mark.parametrize("name", ["Tradebot", "-x", "a b", "a/b", ""])
+@pytest.mark.parametrize(
+    "name", ["Tradebot", "-x", "a b", "a/b", "", "a\n", "a_-x", "a-", "a_", "a___b", "a" * 64, "paper\n2"]
+)
 def test_invalid_project_names_are_refused_with_a_hint(name: str) -> None:
     with pytest.raises(ConfigError) as caught:
         Settings.from_env({"TRADEBOT_PROJECT": name})
     assert "TRADEBOT_PROJECT" in caught.value.message and caught.value.hint
+
+
+@pytest.mark.parametrize("name", ["a", "paper-2", "a--b", "a__b", "tradebot_t1", "a" * 63])
+def test_names_docker_accepts_pass(name: str) -> None:
+    assert Settings.from_env({"TRADEBOT_PROJECT": name}).project == name
 
 
 @pytest.mark.parametrize("raw", ["0", "-1", "three", "1.5"])
