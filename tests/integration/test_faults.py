@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from deploy import build, health, ledger
+from deploy import build
 from deploy.git import Repository
-from deploy.verify import verify
 from tests.integration.sandbox import Sandbox, quiet
+from tests.integration.test_pipeline import rolled_back_to
 from tests.integration.test_pipeline_errors import invoke
 
 pytestmark = pytest.mark.usefixtures("fast_ticks")
@@ -34,9 +34,4 @@ def test_a_release_that_hangs_before_its_first_tick_is_rolled_back_at_the_start_
     result = invoke(sandbox, "build", "deploy", TRADEBOT_START_TIMEOUT="5")
     assert result.returncode != 0, result.stdout + result.stderr
     assert "service bot is not healthy: no heartbeat of its own within 5s" in result.stderr
-    assert engine.images.get(settings.live_image).id == good.image_id
-    health.wait_healthy(settings, engine, good.image_id)
-    report = verify(settings, engine, repo)
-    assert report.ok and report.release == good.commit
-    last = ledger.read(settings, engine)[-1]
-    assert (last.commit, last.outcome, last.previous) == (hung, ledger.ROLLED_BACK, good.commit)
+    rolled_back_to(sandbox, good.image_id, good.commit, hung)

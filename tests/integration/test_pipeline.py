@@ -177,13 +177,19 @@ def test_a_release_whose_bot_fails_health_is_rolled_back_and_the_old_one_keeps_r
         release.deploy(settings, engine, repo, say=quiet)
     assert "service bot is not healthy" in rolled.value.cause
     assert rolled.value.restored == good.commit
-    assert engine.images.get(settings.live_image).id == good.image_id
-    health.wait_healthy(settings, engine, good.image_id)
-    report = verify(settings, engine, repo)
-    assert report.ok and report.release == good.commit
+    assert "bot" in rolled_back_to(sandbox, good.image_id, good.commit, broken).cause
+
+
+def rolled_back_to(box: Sandbox, image_id: str, commit: str, failed: str) -> ledger.Entry:
+    """Check the release `commit` runs live, healthy and verified after `failed` was rolled back; its ledger entry."""
+    settings, engine = box.settings, box.engine
+    assert engine.images.get(settings.live_image).id == image_id
+    health.wait_healthy(settings, engine, image_id)
+    report = verify(settings, engine, Repository(box.repo))
+    assert report.ok and report.release == commit
     last = ledger.read(settings, engine)[-1]
-    assert (last.commit, last.outcome, last.previous) == (broken, ledger.ROLLED_BACK, good.commit)
-    assert "bot" in last.cause
+    assert (last.commit, last.outcome, last.previous) == (failed, ledger.ROLLED_BACK, commit)
+    return last
 
 
 def test_a_first_release_that_fails_health_is_taken_down_and_recorded(sandbox: Sandbox) -> None:
