@@ -18,9 +18,15 @@ def base(prefix: Sequence[str], settings: Settings) -> list[str]:
     return [*prefix, "-f", "-", "-p", settings.project, "--project-directory", str(settings.repo)]
 
 
-def up(prefix: Sequence[str], settings: Settings, services: Sequence[str] = SERVICES) -> list[str]:
-    """Recreate `services` together from the live image, in one call (never two bots on one state)."""
-    return [*base(prefix, settings), "up", "-d", "--force-recreate", "--no-build", "--pull", "never", *services]
+def up(
+    prefix: Sequence[str], settings: Settings, services: Sequence[str] = SERVICES, stop_timeout: int | None = None
+) -> list[str]:
+    """Recreate `services` together from the live image, in one call (never two bots on one state).
+
+    `stop_timeout` replaces the running containers' stop grace period (compose `--timeout`).
+    """
+    grace = ["--timeout", str(stop_timeout)] if stop_timeout is not None else []
+    return [*base(prefix, settings), "up", "-d", "--force-recreate", "--no-build", "--pull", "never", *grace, *services]
 
 
 def remove(prefix: Sequence[str], settings: Settings, services: Sequence[str] = SERVICES) -> list[str]:

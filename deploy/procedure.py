@@ -40,6 +40,9 @@ from deploy.runner import Runner
 
 Say = Callable[[str], None]
 FAILURES = (TradebotError, docker.errors.DockerException)
+# The stop grace period of a failed release's containers when the earlier release replaces them: it never
+# became healthy (a hung bot may never see SIGTERM), and what it saved is crash-safe, so do not wait 30 s.
+FAILED_STOP_SECONDS = 3
 
 
 @dataclass(frozen=True)
@@ -128,9 +131,12 @@ def plan_lines(steps: Iterable[Step]) -> list[str]:
     return [f"would {step.name}" + (f": {shlex.join(step.command)}" if step.command else "") for step in steps]
 
 
-def start_steps(d: Deployment, image: ReleaseImage) -> list[Step]:
-    """Recreate bot and worker from `image` in one compose call, wait until both are healthy, verify."""
-    argv = tuple(compose.up(d.compose, d.settings))
+def start_steps(d: Deployment, image: ReleaseImage, stop_timeout: int | None = None) -> list[Step]:
+    """Recreate bot and worker from `image` in one compose call, wait until both are healthy, verify.
+
+    `stop_timeout` shortens the grace period of the containers replaced (see `FAILED_STOP_SECONDS`).
+    """
+    argv = tuple(compose.up(d.compose, d.settings, stop_timeout=stop_timeout))
     return [
         Step(f"recreate bot and worker from {short(image.commit)}", lambda: compose_run(d, argv, image), argv),
         Step(

@@ -27,6 +27,7 @@ from deploy.git import Repository
 from deploy.ids import short
 from deploy.images import ReleaseImage
 from deploy.procedure import (
+    FAILED_STOP_SECONDS,
     FAILURES,
     Attempt,
     Deployment,
@@ -154,7 +155,7 @@ def _recover(d: Deployment, target: ReleaseImage, attempt: Attempt, exc: Excepti
     d.say(f"{attempt.event}: {cause}; rolling back to {short(before.live.commit)} …")
     try:
         release_images.restore(d.settings, d.engine, before)
-        walk(d, "rollback", start_steps(d, before.live))
+        walk(d, "rollback", start_steps(d, before.live, stop_timeout=FAILED_STOP_SECONDS))
     except FAILURES as again:
         record(d, attempt, ledger.FAILED, f"{cause}; rollback failed: {cause_of(again)}")
         raise DeployError(

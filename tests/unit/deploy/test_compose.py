@@ -12,6 +12,12 @@ def test_up_recreates_both_services_in_one_call_without_building_or_pulling() ->
     assert got == [*BASE, "up", "-d", "--force-recreate", "--no-build", "--pull", "never", "bot", "worker"]
 
 
+def test_up_can_shorten_the_grace_period_of_the_containers_it_replaces() -> None:
+    got = compose.up(("docker", "compose"), SETTINGS, stop_timeout=3)
+    grace = ["--timeout", "3"]
+    assert got == [*BASE, "up", "-d", "--force-recreate", "--no-build", "--pull", "never", *grace, "bot", "worker"]
+
+
 def test_remove_stops_and_removes_the_services_only() -> None:
     assert compose.remove(("docker", "compose"), SETTINGS) == [*BASE, "rm", "--stop", "--force", "bot", "worker"]
 
