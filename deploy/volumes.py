@@ -1,9 +1,11 @@
 """State-volume backups and restores, through a helper container and the Docker API (never host paths).
 
 A backup is a new volume `<state volume>-backup-<UTC time>`, labelled with the
-volume it copies, filled by `cp -a` in a throw-away container that has no
-network. The newest `settings.keep_backups` are kept. A restore empties the
-state volume and copies a backup into it the same way.
+volume it copies, filled in a throw-away container that has no network by
+`deploy.statecopy` (python3 of the base image): SQLite files through SQLite's
+online backup API, every other file whole, so a backup taken while the worker
+commits is consistent. The newest `settings.keep_backups` are kept. A restore
+empties the state volume and copies a (quiescent) backup into it with `cp -a`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import docker
 import docker.errors
@@ -36,7 +39,9 @@ def backup_name(volume: str, at: datetime) -> str:
 
 
 def copy_command() -> list[str]:
-    return ["cp", "-a", "/from/.", "/to/"]
+    """Run `deploy.statecopy` from /from to /to (the source is mounted read-write: SQLite's WAL readers need it)."""
+    source = (Path(__file__).parent / "statecopy.py").read_text()
+    return ["python3", "-c", source, "/from", "/to"]
 
 
 def replace_command() -> list[str]:
@@ -106,7 +111,7 @@ def backup_state(
         return None
     engine.volumes.create(target, labels={BACKUP_OF: source, CREATED: datetime.now(UTC).isoformat()})
     try:
-        _copy(engine, helper_image, source, target, copy_command())
+        _copy(engine, helper_image, source, target, copy_command(), source_mode="rw")
     except docker.errors.DockerException as exc:
         engine.volumes.get(target).remove(force=True)
         raise DeployError(f"backing up {source} failed: {exc}", "nothing was changed; check the engine") from exc
@@ -120,13 +125,15 @@ def restore_state(settings: Settings, engine: docker.DockerClient, helper_image:
     _copy(engine, helper_image, backup, settings.state_volume, replace_command())
 
 
-def _copy(engine: docker.DockerClient, image: str, source: str, target: str, command: list[str]) -> None:
+def _copy(
+    engine: docker.DockerClient, image: str, source: str, target: str, command: list[str], source_mode: str = "ro"
+) -> None:
     engine.containers.run(
         image,
         entrypoint=command,
         user="0:0",
         network_disabled=True,
-        volumes={source: {"bind": "/from", "mode": "ro"}, target: {"bind": "/to", "mode": "rw"}},
+        volumes={source: {"bind": "/from", "mode": source_mode}, target: {"bind": "/to", "mode": "rw"}},
         remove=True,
     )
 

@@ -20,8 +20,10 @@ def test_only_the_newest_backups_are_kept() -> None:
     assert backups_to_remove(found, keep=5) == []
 
 
-def test_the_copy_keeps_owners_modes_and_hidden_files() -> None:
-    assert copy_command() == ["cp", "-a", "/from/.", "/to/"]
+def test_the_backup_copy_runs_statecopy_in_the_helpers_python() -> None:
+    argv = copy_command()
+    assert argv[:2] == ["python3", "-c"] and argv[3:] == ["/from", "/to"]
+    assert "def copy_tree" in argv[2] and "sqlite3" in argv[2]
 
 
 FOUND = [Backup("b1", "2026-01-01"), Backup("b3", "2026-01-03"), Backup("b2", "2026-01-02")]

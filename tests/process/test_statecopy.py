@@ -1,0 +1,59 @@
+"""The backup copy (`deploy.statecopy`) of a state directory while a writer commits in a tight loop: real processes."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from deploy.statecopy import copy_tree
+from tests.process.conftest import REPO
+
+WRITER = """
+import json, sys, time
+from pathlib import Path
+from trading.commandbus import CommandBus
+from trading.store.atomic import replace_file
+state = Path(sys.argv[1])
+bus, log = CommandBus(state / "commands.sqlite3"), open(sys.argv[2], "a", buffering=1)
+n = 0
+while True:
+    n += 1
+    row = bus.enqueue("noop", {"n": n}, "c", f"k{n}", time.time() + 60)
+    replace_file(state / "live_portfolio.json", json.dumps({"n": n, "pad": "x" * 50000}).encode(), durable=False)
+    log.write(f"{row['id']}\\n")
+"""
+
+
+def committed(log: str) -> set[int]:
+    """The ids the writer logged as committed; the last line may be torn."""
+    return {int(line) for line in log.splitlines()[:-1] if line.isdigit()}
+
+
+def test_backups_taken_while_a_worker_commits_are_whole_and_hold_every_earlier_command(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    log = tmp_path / "committed.log"
+    log.touch()
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(state), str(log)], cwd=REPO)
+    try:
+        while len(committed(log.read_text())) < 50:
+            time.sleep(0.05)
+        for n in range(8):
+            before = committed(log.read_text())
+            backup = tmp_path / f"backup{n}"
+            backup.mkdir()
+            copy_tree(state, backup)
+            db = sqlite3.connect(backup / "commands.sqlite3")
+            assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            held = {row[0] for row in db.execute("SELECT id FROM commands")}
+            db.close()
+            assert before <= held and len(held) > len(before) - 1
+            assert json.loads((backup / "live_portfolio.json").read_text())["pad"] == "x" * 50000
+            assert not [p.name for p in backup.iterdir() if p.name.endswith(("-wal", "-shm"))]
+    finally:
+        writer.kill()
+        writer.wait()
