@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS commands (
     finished_at REAL
 );
 CREATE INDEX IF NOT EXISTS commands_by_status ON commands (status, id);
+CREATE INDEX IF NOT EXISTS commands_by_payload ON commands (type, checksum);
 CREATE TABLE IF NOT EXISTS command_audit_log (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     command_id INTEGER NOT NULL REFERENCES commands (id),

@@ -1,5 +1,6 @@
 """``status`` only reads (a corrupt or legacy state is reported with the command that fixes it, and
-``repair`` fixes it); the final save on SIGINT; coherence counters in the heartbeat and ``status --json``."""
+``repair`` fixes it); the final save on SIGINT; coherence counters in the heartbeat and ``status --json``;
+``worker --once`` runs exactly one command."""
 
 from __future__ import annotations
 
@@ -12,8 +13,12 @@ import pytest
 
 from tests.process.conftest import run_cli
 from tests.process.test_bot_processes import FAST, beat, saved
+from tests.unit.trading.factories import position
 from tests.unit.trading.test_store import LEGACY
 from tests.waiting import wait_for
+from trading.commandbus import CommandBus
+from trading.config import Settings
+from trading.submit import submit
 
 pytestmark = pytest.mark.slow
 
@@ -87,3 +92,19 @@ def test_coherence_counters_in_heartbeat_and_status(state_dir, spawn):
     report = json.loads(run_cli(state_dir, "status", "--json").stdout)
     assert set(report["coherence"]["bot"]) == set(counters)
     assert report["coherence"]["worker"]["commands"]["succeeded"] >= 1
+
+
+def test_worker_once_runs_exactly_one_command(state_dir, fresh_store):
+    with fresh_store.transaction() as s:
+        s["positions"]["BTC"] = position("BTC", "btc-1")
+    config = Settings(state_dir=state_dir)
+    ids = [
+        submit(config, "update_stop_loss", json.dumps({"symbol": "BTC", "stop_loss": v}), 0, 60, None)["id"]
+        for v in (1.0, 2.0)
+    ]
+    done = run_cli(state_dir, "worker", "--once")
+    assert done.returncode == 0, done.stderr
+    bus = CommandBus(config.commands_db)
+    assert [bus.get(i)["status"] for i in ids] == ["succeeded", "pending"]
+    bus.close()
+    assert fresh_store.load().state["positions"]["BTC"]["stop_loss"] == 1.0

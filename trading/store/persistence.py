@@ -190,8 +190,6 @@ class StateStore:
         saved, old = self.archive.split(state)
         doc = Document(saved, generation, settings_hash=self.settings_hash or settings_hash, saved_at=utcnow())
         data = checked_bytes(doc)
-        if old:
-            self.archive.append(old)
         self._written = None
         linked: list[str] = []
 
@@ -200,6 +198,8 @@ class StateStore:
             linked.extend([name] if name else [])
 
         try:
+            if old:
+                self.archive.append(old)
             replace_file(self.path, data, before_rename=link)
         except OSError as exc:
             raise StateWriteError(self.path, exc) from exc
