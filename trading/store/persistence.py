@@ -8,6 +8,12 @@ A save links the previous file as a backup, writes a unique temp, fsyncs, rename
 the directory.  A bad primary is quarantined and the newest valid backup restored (ERROR log,
 ``corrupt_fallback_count``); with no valid copy at all the store raises ``NoValidStateError``.
 A legacy document is kept as a backup and migrated; a newer one is refused untouched.
+
+Every save checks the state's shape and numbers first (``InvalidStateError``: nothing written),
+moves trades beyond the document's share to the archive (``trading.store.archive``), and takes a
+generation past every backup and every generation this store saw, so numbers never repeat or go
+back, even after a backup was copied over the primary by hand.  A primary this store wrote and
+that is unchanged since (same inode, size and times) is neither re-read nor re-verified.
 """
 
 from __future__ import annotations
