@@ -71,17 +71,20 @@ def build(c: Context, rev: str = "HEAD", allow_dirty: bool = False) -> None:
         "rev": "the commit whose image to deploy (default HEAD; build it first)",
         "force": "deploy an image built from a dirty working tree",
         "plan": "print what would be done (the compose command included) and change nothing",
+        "fresh-state": "start a new, empty state although this deployment released before and its state volume "
+        "is gone (without it, such a deploy is refused: `invoke restore` puts a backup back)",
     }
 )
 @reported
-def deploy(c: Context, rev: str = "HEAD", force: bool = False, plan: bool = False) -> None:
-    """Back up state, make the commit's image live, recreate bot and worker together, wait healthy, verify, record.
+def deploy(c: Context, rev: str = "HEAD", force: bool = False, plan: bool = False, fresh_state: bool = False) -> None:
+    """Preflight, back up state, make the commit's image live, recreate bot and worker together, wait healthy, verify.
 
-    A release that fails health or verify is rolled back by itself (non-zero exit, naming the cause).
+    Nothing stops when the commit's compose file, the runtime settings or a missing state volume fail the
+    preflight. A release that fails health or verify is rolled back by itself (non-zero exit, naming the cause).
     """
     settings = Settings.from_env()
     procedure = releasing.plan if plan else releasing.deploy
-    procedure(settings, engine.client(), Repository(settings.repo), rev=rev, force=force)
+    procedure(settings, engine.client(), Repository(settings.repo), rev=rev, force=force, fresh_state=fresh_state)
 
 
 @task(help={"to": "the commit to go back to (default: the previous release, tagged <project>:previous)"})

@@ -162,14 +162,15 @@ def run(box: Sandbox, base: str, timeline: Timeline) -> list[tuple[str, str, str
     rows += summary_rows(total, bare, bare + bare_healthy, verify_times, deploy_outage, bare_outage)
     back, _ = timed(lambda: restore.restore(settings, eng, repo, say=quiet))  # the heartbeat comes back with the state
     rows.append(("restore newest backup, until verified", f"{back:.2f} s", ""))
-    hung, _ = timed(lambda: hung_deploy(box))
+    hung_timeline = Timeline()
+    hung, _ = timed(lambda: hung_deploy(box, hung_timeline))
     rows.append(
         (f"hung release rolled back (start timeout {settings.start_timeout:.0f} s)", f"{hung:.2f} s", "<= 20 s")
     )
     return rows
 
 
-def hung_deploy(box: Sandbox) -> None:
+def hung_deploy(box: Sandbox, timeline: Timeline) -> None:
     """Build and deploy a release whose bot sleeps before its first tick; it must be rolled back."""
     source = (box.repo / "trading" / "bot.py").read_text()
     hang = "    def run(self, stop: StopSignal) -> None:\n"
@@ -179,8 +180,9 @@ def hung_deploy(box: Sandbox) -> None:
     repo = Repository(box.repo)
     build.build(box.settings, box.engine, repo, say=quiet)
     try:
-        release.deploy(box.settings, box.engine, repo, say=quiet)
+        release.deploy(box.settings, box.engine, repo, say=timeline)
     except RolledBack:
+        print("the hung release's deploy, step by step:", *timeline.lines, sep="\n", end="\n\n")
         return
     raise SystemExit("the hung release was not rolled back")
 

@@ -29,6 +29,11 @@ def up(
     return [*base(prefix, settings), "up", "-d", "--force-recreate", "--no-build", "--pull", "never", *grace, *services]
 
 
+def config(prefix: Sequence[str], settings: Settings) -> list[str]:
+    """Print the compose file as Compose resolves it (variables interpolated), as JSON; fails when it does not parse."""
+    return [*base(prefix, settings), "config", "--format", "json"]
+
+
 def remove(prefix: Sequence[str], settings: Settings, services: Sequence[str] = SERVICES) -> list[str]:
     """Stop and remove the containers of `services` (the state volume stays)."""
     return [*base(prefix, settings), "rm", "--stop", "--force", *services]

@@ -102,6 +102,27 @@ class Settings:
         )
 
 
+DEPLOY_VARIABLES = frozenset(
+    ("TRADEBOT_PROJECT", "TRADEBOT_REPO", "TRADEBOT_HOME", "TRADEBOT_BASE_IMAGE", "TRADEBOT_KEEP_RELEASES",
+     "TRADEBOT_KEEP_BACKUPS", "TRADEBOT_START_TIMEOUT", "TRADEBOT_COMPOSE")
+)  # fmt: skip
+
+
+def is_runtime(name: str) -> bool:
+    """A `TRADEBOT_*` variable the services read (through the compose file), not one of the pipeline's own."""
+    return name.startswith("TRADEBOT_") and name not in DEPLOY_VARIABLES
+
+
+def runtime(environ: Mapping[str, str]) -> dict[str, str]:
+    """The runtime settings in `environ`: what a release is deployed with, recorded in the ledger."""
+    return {name: value for name, value in environ.items() if is_runtime(name)}
+
+
+def with_runtime(environ: Mapping[str, str], recorded: Mapping[str, str]) -> dict[str, str]:
+    """`environ` with its runtime settings replaced by `recorded` (a rollback runs as its release was deployed)."""
+    return {**{name: value for name, value in environ.items() if not is_runtime(name)}, **recorded}
+
+
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name)
     if raw is None or raw == "":

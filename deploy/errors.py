@@ -17,6 +17,10 @@ TradebotError                 what went wrong + what to do next (`hint`), exit c
 │   └── DirtyImage            the image was built from a dirty tree
 ├── LockHeld                  another deploy runs
 ├── BackupMissing             no state backup of that name
+├── PreflightFailed           the release cannot run as asked; nothing was stopped or changed
+│   ├── ComposeFileInvalid    the commit's docker-compose.yml is missing, does not parse or lacks a service
+│   ├── SettingsInvalid       the release image refuses the runtime settings (`python -m trading check-config`)
+│   └── StateVolumeMissing    the deployment released before but its state volume is gone
 ├── DeployError               a deploy did not reach a healthy, verified state
 │   ├── Unhealthy             a service did not become healthy in time
 │   └── RolledBack            a deploy failed and the previous release runs again
@@ -164,6 +168,44 @@ class BackupMissing(TradebotError):
         super().__init__(what, hint)
         self.name = name
         self.available = list(available)
+
+
+class PreflightFailed(TradebotError):
+    exit_code = 10
+
+
+class ComposeFileInvalid(PreflightFailed):
+    def __init__(self, commit: str, detail: str) -> None:
+        super().__init__(
+            f"the docker-compose.yml of {short(commit)} cannot be used: {detail}; nothing was stopped",
+            "fix docker-compose.yml (it must name the services bot and worker), commit, build and deploy that",
+        )
+        self.commit = commit
+        self.detail = detail
+
+
+class SettingsInvalid(PreflightFailed):
+    def __init__(self, service: str, detail: str) -> None:
+        super().__init__(
+            f"the release refuses the settings of service {service}: {detail}; nothing was stopped",
+            "fix or unset the TRADEBOT_* variables it names in the environment you deploy from",
+        )
+        self.service = service
+        self.detail = detail
+
+
+class StateVolumeMissing(PreflightFailed):
+    def __init__(self, volume: str, newest_backup: str | None) -> None:
+        where = f"the newest backup is {newest_backup}" if newest_backup else "no backup of it exists"
+        super().__init__(
+            f"state volume {volume} is missing although this deployment has released before ({where}); "
+            "nothing was started on an empty state",
+            "put the state back with `invoke restore`"
+            + (f" (default: {newest_backup})" if newest_backup else "")
+            + ", or deploy with --fresh-state to start a new portfolio on purpose",
+        )
+        self.volume = volume
+        self.newest_backup = newest_backup
 
 
 class DeployError(TradebotError):

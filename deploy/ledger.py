@@ -50,6 +50,7 @@ class Entry:
     dirty: bool = False
     backup: str = ""
     restored_from: str = ""
+    runtime: dict[str, str] | None = None  # the runtime settings it ran with (`config.runtime`); None: not recorded
 
     @classmethod
     def from_json(cls, line: str) -> Entry:
@@ -146,6 +147,14 @@ def last_success_before(entries: Iterable[Entry], commit: str) -> Entry | None:
     for entry in reversed(list(entries)):
         if entry.is_release and entry.outcome == SUCCEEDED and entry.commit != commit:
             return entry
+    return None
+
+
+def runtime_of(entries: Iterable[Entry], image_id: str) -> dict[str, str] | None:
+    """The runtime settings the newest success of `image_id` ran with; None when none is recorded."""
+    for entry in reversed(list(entries)):
+        if entry.is_release and entry.outcome == SUCCEEDED and entry.image_id == image_id:
+            return entry.runtime
     return None
 
 

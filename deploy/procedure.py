@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import shlex
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NoReturn
 
@@ -42,7 +42,7 @@ Say = Callable[[str], None]
 FAILURES = (TradebotError, docker.errors.DockerException)
 # The stop grace period of a failed release's containers when the earlier release replaces them: it never
 # became healthy (a hung bot may never see SIGTERM), and what it saved is crash-safe, so do not wait 30 s.
-FAILED_STOP_SECONDS = 3
+FAILED_STOP_SECONDS = 1
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,7 @@ class Deployment:
     runner: Runner
     say: Say
     compose: tuple[str, ...]  # the Compose v2 argv prefix
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))  # what Compose interpolates
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ class Attempt:
     before: LiveTags
     backup: str = ""  # the state backup it makes before it touches a container
     restored_from: str = ""
+    runtime: Mapping[str, str] = field(default_factory=dict)  # the runtime settings it runs with (`config.runtime`)
     started: str = field(default_factory=ledger.now)
 
     @property
@@ -93,7 +95,7 @@ class Attempt:
     def entry(self, image: ReleaseImage, outcome: str, cause: str = "") -> ledger.Entry:
         return ledger.Entry(
             self.event, image.commit, image.image_id, image.code_digest, self.started, ledger.now(), ledger.operator(),
-            outcome, cause, self.previous, image.dirty, self.backup, self.restored_from,
+            outcome, cause, self.previous, image.dirty, self.backup, self.restored_from, dict(self.runtime),
         )  # fmt: skip
 
 
@@ -156,7 +158,7 @@ def remove_step(d: Deployment, image: ReleaseImage, check: bool = False) -> Step
 def compose_run(d: Deployment, argv: Sequence[str], image: ReleaseImage, check: bool = True) -> None:
     """Run a compose command on the compose file of `image`'s commit."""
     compose_file = d.repo.file_at(image.commit, "docker-compose.yml")
-    d.runner.run(argv, env=compose.env(d.settings, os.environ), input=compose_file, check=check)
+    d.runner.run(argv, env=compose.env(d.settings, d.environ), input=compose_file, check=check)
 
 
 def verified(d: Deployment) -> None:

@@ -1,7 +1,7 @@
 """`invoke deploy` and `invoke rollback`: their steps, and what a failure sets off.
 
     lock → the commit's release image (clean, unless forced)
-    prepare: back up the state volume
+    prepare: preflight (`deploy.preflight`: compose file, runtime settings, state volume) → back up the state volume
     switch:  tag the old live image `:previous` and this one `:live` → recreate bot and worker
              in ONE compose call → wait until both are healthy → verify
     ledger → finish: prune release images
@@ -11,16 +11,21 @@ services are recreated from it, checked, and `RolledBack` is raised; with no
 earlier release the failed services are removed and `DeployError` raised.
 Every attempt that got past choosing its image is recorded in the ledger.
 `plan` prints the same steps and changes nothing.
+
+Each attempt records the runtime settings (`config.runtime`) it ran with; a rollback, by hand or
+after a failure, runs its release with the settings that release was deployed with, not the
+shell's current ones (an older ledger entry without them: the current ones).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import NoReturn
 
 import docker
 
-from deploy import baseimage, ledger, lock, release_images, volumes
-from deploy.config import Settings
+from deploy import baseimage, ledger, lock, preflight, release_images, volumes
+from deploy.config import Settings, runtime, with_runtime
 from deploy.engine import compose_argv
 from deploy.errors import DeployError, ImageMissing, RolledBack
 from deploy.git import Repository
@@ -48,17 +53,18 @@ from deploy.runner import Runner
 
 def deploy(
     settings: Settings, engine: docker.DockerClient, repo: Repository, rev: str = "HEAD", force: bool = False,
-    runner: Runner | None = None, say: Say = print,
+    runner: Runner | None = None, say: Say = print, fresh_state: bool = False,
 ) -> Attempt:  # fmt: skip
     """Run the release image of `rev` (made by `deploy.build.build`) as bot and worker; see the module docstring.
 
-    `force` accepts an image built from a dirty tree. Raises ImageMissing, DirtyImage, LockHeld,
-    RolledBack (the earlier release runs again), DeployError.
+    `force` accepts an image built from a dirty tree; `fresh_state` a missing state volume of a deployment
+    that released before. Raises ImageMissing, DirtyImage, LockHeld, PreflightFailed, RolledBack (the
+    earlier release runs again), DeployError.
     """
     d = Deployment(settings, engine, repo, runner or Runner(), say, compose_argv(settings))
     with lock.held(settings, engine, f"deploy {rev}", say):
         target = release_images.of_commit(settings, engine, repo.commit(rev).sha, force)
-        return _switch(d, target, _attempt(d, "deploy", target))
+        return _switch(d, target, _attempt(d, "deploy", target), fresh_state)
 
 
 def rollback(
@@ -69,17 +75,18 @@ def rollback(
     d = Deployment(settings, engine, repo, runner or Runner(), say, compose_argv(settings))
     with lock.held(settings, engine, "rollback", say):
         target = rollback_target(settings, engine, repo, to)
+        d = as_deployed(d, target)
         return _switch(d, target, _attempt(d, "rollback", target))
 
 
 def plan(
     settings: Settings, engine: docker.DockerClient, repo: Repository, rev: str = "HEAD", force: bool = False,
-    say: Say = print,
+    say: Say = print, fresh_state: bool = False,
 ) -> None:  # fmt: skip
     """Say what `deploy` would do, step by step, changing nothing."""
     d = Deployment(settings, engine, repo, Runner(), say, compose_argv(settings))
     target = release_images.of_commit(settings, engine, repo.commit(rev).sha, force)
-    for line in plan_lines(steps(d, target, _attempt(d, "deploy", target)).steps):
+    for line in plan_lines(steps(d, target, _attempt(d, "deploy", target), fresh_state).steps):
         say(line)
 
 
@@ -102,25 +109,37 @@ def rollback_target(settings: Settings, engine: docker.DockerClient, repo: Repos
     return found
 
 
+def as_deployed(d: Deployment, image: ReleaseImage) -> Deployment:
+    """`d` with the runtime settings `image` was last deployed with (as recorded), when there are any."""
+    recorded = ledger.runtime_of(ledger.read(d.settings, d.engine), image.image_id)
+    if recorded is None:
+        return d
+    shown = ", ".join(f"{name}={value}" for name, value in sorted(recorded.items())) or "the defaults"
+    d.say(f"{short(image.commit)} runs with the settings it was deployed with: {shown}")
+    return dataclasses.replace(d, environ=with_runtime(d.environ, recorded))
+
+
 def _attempt(d: Deployment, event: str, target: ReleaseImage) -> Attempt:
     before = release_images.live_tags(d.settings, d.engine)
-    return Attempt(event, target, before, volumes.next_backup(d.settings, d.engine) or "")
+    return Attempt(event, target, before, volumes.next_backup(d.settings, d.engine) or "", runtime=runtime(d.environ))
 
 
-def steps(d: Deployment, target: ReleaseImage, attempt: Attempt) -> Procedure:
+def steps(d: Deployment, target: ReleaseImage, attempt: Attempt, fresh_state: bool = False) -> Procedure:
     settings, engine = d.settings, d.engine
+    checks = preflight.steps(d, target, preflight.released_before(d, attempt.before.live), fresh_state)
     backup = Step(f"back up {settings.state_volume} into {attempt.backup}", lambda: _backup(d, attempt.backup))
     promote = Step(_promote_name(settings, target, attempt.before), lambda: _promote(d, target, attempt.before))
     prune = Step(
         f"prune release images beyond the newest {settings.keep_releases}",
         lambda: release_images.prune(settings, engine, d.say),
     )
-    return Procedure((backup,) if attempt.backup else (), (promote, *start_steps(d, target)), (prune,))
+    prepare = (*checks, backup) if attempt.backup else tuple(checks)
+    return Procedure(prepare, (promote, *start_steps(d, target)), (prune,))
 
 
-def _switch(d: Deployment, target: ReleaseImage, attempt: Attempt) -> Attempt:
+def _switch(d: Deployment, target: ReleaseImage, attempt: Attempt, fresh_state: bool = False) -> Attempt:
     d.say(f"{attempt.event}: {short(target.commit)} (image {short(target.image_id)}), was {_name(attempt.before.live)}")
-    run(d, attempt, steps(d, target, attempt), lambda exc: _recover(d, target, attempt, exc))
+    run(d, attempt, steps(d, target, attempt, fresh_state), lambda exc: _recover(d, target, attempt, exc))
     d.say(f"{attempt.event}: {short(target.commit)} is live, healthy and verified")
     return attempt
 
@@ -155,7 +174,8 @@ def _recover(d: Deployment, target: ReleaseImage, attempt: Attempt, exc: Excepti
     d.say(f"{attempt.event}: {cause}; rolling back to {short(before.live.commit)} …")
     try:
         release_images.restore(d.settings, d.engine, before)
-        walk(d, "rollback", start_steps(d, before.live, stop_timeout=FAILED_STOP_SECONDS))
+        back = as_deployed(d, before.live)
+        walk(back, "rollback", start_steps(back, before.live, stop_timeout=FAILED_STOP_SECONDS))
     except FAILURES as again:
         record(d, attempt, ledger.FAILED, f"{cause}; rollback failed: {cause_of(again)}")
         raise DeployError(

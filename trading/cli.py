@@ -1,4 +1,4 @@
-"""``python -m trading``: bot, worker, status, repair, submit, health.  The one place errors become exit codes.
+"""``python -m trading``: bot, worker, status, repair, submit, health, check-config; errors become exit codes here.
 
 ``status`` only reads; ``repair`` does what a bot or worker start does to a state it finds
 (quarantine a corrupt primary and restore the newest valid backup, migrate a legacy document).
@@ -13,6 +13,7 @@ Exit codes:
     6  the state directory's mount does not honour flock between processes
     7  a submitted command failed
     8  submit --wait timed out before the command finished
+    9  a TRADEBOT_* setting is malformed (every command checks them; ``check-config`` only that)
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ def parser() -> argparse.ArgumentParser:
     submit.add_argument("--idempotency-key", default=None)
     health = sub.add_parser("health", help="exit 0 only when the heartbeat is fresh")
     health.add_argument("--role", choices=("bot", "worker"), default=None)
+    sub.add_parser("check-config", help="exit 0 only when every TRADEBOT_* setting is valid (starts nothing)")
     return p
 
 
@@ -119,6 +121,11 @@ def run_submit(settings: Settings, args: argparse.Namespace) -> int:
     return TIMED_OUT if args.wait and out["status"] != "succeeded" else 0
 
 
+def run_check_config(settings: Settings, args: argparse.Namespace) -> int:
+    print(f"settings valid: tick {settings.tick_seconds:g}s, symbols {','.join(settings.symbols)}")
+    return 0
+
+
 def run_health(settings: Settings, args: argparse.Namespace) -> int:
     print(check_health(settings, args.role or settings.role))
     return 0
@@ -131,6 +138,7 @@ COMMANDS = {
     "repair": run_repair,
     "submit": run_submit,
     "health": run_health,
+    "check-config": run_check_config,
 }
 
 
@@ -143,6 +151,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[args.command](from_env(os.environ), args)
     except TradingError as exc:
         log.error("%s", exc)
-        if args.command in ("health", "submit"):
+        if args.command in ("health", "submit", "check-config"):
             print(exc)
         return exc.exit_code

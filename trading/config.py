@@ -1,4 +1,4 @@
-"""Settings from the environment (names and defaults in docs/interfaces.md), in one place."""
+"""Settings from the environment (names and defaults in docs/interfaces.md), in one place, checked as read."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from trading.errors import SettingsError
 from trading.store.document import canonical
 
 DEFAULT_SYMBOLS = "BTCUSDT,ETHUSDT,SOLUSDT"
+ROLES = ("bot", "worker")
 
 
 @dataclass(frozen=True)
@@ -56,20 +58,46 @@ class Settings:
 
 
 def from_env(env: Mapping[str, str]) -> Settings:
-    def number(name: str, default: float) -> float:
-        return float(env[name]) if env.get(name) else default
+    """The settings; `SettingsError` names every malformed one (a number that is none, or out of its range)."""
+    problems: list[str] = []
 
-    max_age = env.get("TRADEBOT_HEALTH_MAX_AGE")
-    return Settings(
+    def number(name: str, default: float, low: float = 0.0, high: float = float("inf")) -> float:
+        raw = env.get(name)
+        if not raw:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            value = float("nan")
+        if not low < value <= high:  # NaN fails too
+            problems.append(f"{name}={raw!r} is not a number in ({low:g}, {high:g}]")
+            return default
+        return value
+
+    def integer(name: str, default: int) -> int:
+        raw = (env.get(name) or str(default)).strip()
+        if not raw.lstrip("-").isdigit():
+            problems.append(f"{name}={raw!r} is not a whole number")
+            return default
+        return int(raw)
+
+    settings = Settings(
         state_dir=Path(env.get("TRADEBOT_STATE_DIR") or "/var/lib/tradebot"),
         tick_seconds=number("TRADEBOT_TICK_SECONDS", 1.0),
         worker_poll_seconds=number("TRADEBOT_WORKER_POLL_SECONDS", 0.5),
         command_lease_seconds=number("TRADEBOT_COMMAND_LEASE_SECONDS", 120.0),
         symbols=tuple(s.strip() for s in (env.get("TRADEBOT_SYMBOLS") or DEFAULT_SYMBOLS).split(",") if s.strip()),
-        health_max_age=float(max_age) if max_age else None,
+        health_max_age=number("TRADEBOT_HEALTH_MAX_AGE", 0.0) or None,
         starting_capital=number("TRADEBOT_STARTING_CAPITAL", 10_000.0),
-        max_drawdown=number("TRADEBOT_MAX_DRAWDOWN", 0.2),
-        seed=int(number("TRADEBOT_SEED", 42)),
+        max_drawdown=number("TRADEBOT_MAX_DRAWDOWN", 0.2, high=1.0),
+        seed=integer("TRADEBOT_SEED", 42),
         save_seconds=number("TRADEBOT_SAVE_SECONDS", 5.0),
         role=env.get("TRADEBOT_ROLE") or "bot",
     )
+    if not settings.symbols:
+        problems.append(f"TRADEBOT_SYMBOLS={env.get('TRADEBOT_SYMBOLS')!r} names no symbol")
+    if settings.role not in ROLES:
+        problems.append(f"TRADEBOT_ROLE={settings.role!r} is not one of {', '.join(ROLES)}")
+    if problems:
+        raise SettingsError(problems)
+    return settings

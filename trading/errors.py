@@ -11,6 +11,7 @@
     ├── LockUnsafeError               ``flock`` does not exclude between processes here (exit 6)
     ├── BotLockHeldError              another bot already trades on this state (exit 4)
     ├── UnhealthyError                the heartbeat is missing, stale or its process is gone (exit 5)
+    ├── SettingsError                 a TRADEBOT_* setting is malformed (exit 9)
     └── CommandError                  a command failed; ``code`` is machine-readable (exit 7)
         └── ValidationError           a payload is malformed; nothing was mutated
 
@@ -111,6 +112,14 @@ class UnhealthyError(TradingError):
     def __init__(self, role: str, reason: str) -> None:
         self.role, self.reason = role, reason
         super().__init__(f"{role} unhealthy: {reason}")
+
+
+class SettingsError(TradingError):
+    exit_code = 9
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(f"invalid settings: {'; '.join(problems)}. Fix or unset them; nothing was started.")
 
 
 class CommandError(TradingError):

@@ -1,19 +1,22 @@
 """Deploys under faults, through the operator's CLI against the real engine: each fault, what must still hold.
 
 A release that hangs before its first tick is failed at the start deadline and the earlier release runs again.
+A bad runtime setting, a commit without a compose file and a missing state volume are refused by the
+preflight before anything stops; a rollback runs with the settings its release was deployed with.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from deploy import build
+from deploy import build, ledger, volumes
 from deploy.git import Repository
-from tests.integration.sandbox import Sandbox, quiet
+from tests.integration.sandbox import Sandbox, git, quiet
 from tests.integration.test_pipeline import rolled_back_to
-from tests.integration.test_pipeline_errors import invoke
+from tests.integration.test_pipeline_errors import invoke, refused
 
 pytestmark = pytest.mark.usefixtures("fast_ticks")
+PROJECT = "com.docker.compose.project="
 HANG = "    def run(self, stop: StopSignal) -> None:\n"
 
 
@@ -35,3 +38,55 @@ def test_a_release_that_hangs_before_its_first_tick_is_rolled_back_at_the_start_
     assert result.returncode != 0, result.stdout + result.stderr
     assert "service bot is not healthy: no heartbeat of its own within 5s" in result.stderr
     rolled_back_to(sandbox, good.image_id, good.commit, hung)
+
+
+def containers(box: Sandbox) -> dict[str, str]:
+    """Service → container id of the project's running containers."""
+    found = box.engine.containers.list(filters={"label": PROJECT + box.settings.project})
+    return {c.labels["com.docker.compose.service"]: c.id for c in found}
+
+
+def test_preflight_refuses_before_anything_stops_and_a_rollback_runs_with_its_recorded_settings(
+    sandbox: Sandbox,
+) -> None:
+    settings, engine, repo = sandbox.settings, sandbox.engine, Repository(sandbox.repo)
+    good = build.build(settings, engine, repo, say=quiet)
+    assert invoke(sandbox, "deploy").returncode == 0
+    running = containers(sandbox)
+
+    bad_setting = invoke(sandbox, "deploy", TRADEBOT_TICK_SECONDS="abc")
+    assert refused(bad_setting, 10, "service bot", "TRADEBOT_TICK_SECONDS='abc'", "nothing was stopped")
+    (sandbox.repo / "docker-compose.yml").unlink()
+    gone = sandbox.commit("no compose file")
+    assert invoke(sandbox, "build").returncode == 0
+    no_compose = invoke(sandbox, "deploy")
+    assert refused(no_compose, 10, f"docker-compose.yml of {gone[:12]}", "has no docker-compose.yml")
+    assert containers(sandbox) == running  # nothing was stopped or recreated
+
+    git(sandbox.repo, "revert", "--no-edit", "HEAD")
+    second = sandbox.commit(
+        "release two", {"trading/strategy.py": (sandbox.repo / "trading/strategy.py").read_text() + "# 2\n"}
+    )
+    assert invoke(sandbox, "build", "deploy", TRADEBOT_TICK_SECONDS="0.3").returncode == 0
+    back = invoke(sandbox, "rollback", TRADEBOT_TICK_SECONDS="abc")
+    assert back.returncode == 0, back.stdout + back.stderr
+    assert "runs with the settings it was deployed with: TRADEBOT_TICK_SECONDS=0.2" in back.stdout
+    bot = engine.containers.get(containers(sandbox)["bot"])
+    assert "TRADEBOT_TICK_SECONDS=0.2" in bot.attrs["Config"]["Env"]
+    assert ledger.read(settings, engine)[-1].commit == good.commit != second
+
+
+def test_a_missing_state_volume_is_refused_naming_the_newest_backup_unless_fresh_state(sandbox: Sandbox) -> None:
+    assert invoke(sandbox, "build", "deploy").returncode == 0
+    assert invoke(sandbox, "deploy").returncode == 0  # the second deploy backs the state up
+    newest = volumes.newest_first(volumes.backups(sandbox.settings, sandbox.engine))[0].name
+    for container in sandbox.engine.containers.list(all=True, filters={"label": PROJECT + sandbox.settings.project}):
+        container.remove(force=True)  # what `docker compose down -v` does to the deployment
+    sandbox.engine.volumes.get(sandbox.settings.state_volume).remove()
+
+    missing = invoke(sandbox, "deploy")
+    assert refused(
+        missing, 10, f"{sandbox.settings.state_volume} is missing", newest, "invoke restore", "--fresh-state"
+    )
+    assert not volumes.exists(sandbox.engine, sandbox.settings.state_volume)
+    assert invoke(sandbox, "deploy", "--fresh-state").returncode == 0

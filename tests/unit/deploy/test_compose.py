@@ -29,3 +29,7 @@ def test_a_compose_binary_prefix_is_used_as_is() -> None:
 def test_env_passes_the_invoking_environment_through_and_sets_the_project() -> None:
     got = compose.env(SETTINGS, {"TRADEBOT_TICK_SECONDS": "0.2", "TRADEBOT_PROJECT": "other", "PATH": "/bin"})
     assert got == {"TRADEBOT_TICK_SECONDS": "0.2", "TRADEBOT_PROJECT": "tb-x", "PATH": "/bin"}
+
+
+def test_config_prints_the_resolved_compose_file_as_json() -> None:
+    assert compose.config(("docker", "compose"), SETTINGS) == [*BASE, "config", "--format", "json"]

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.config import Settings
+from deploy.config import Settings, runtime, with_runtime
 from deploy.errors import ConfigError
 
 
@@ -46,3 +46,10 @@ def test_counts_must_be_positive_whole_numbers(raw: str) -> None:
 def test_compose_override_is_split_like_a_shell(tmp_path: Path) -> None:
     settings = Settings.from_env({"TRADEBOT_COMPOSE": "'/opt/my compose/docker-compose' --ansi never"})
     assert settings.compose == ("/opt/my compose/docker-compose", "--ansi", "never")
+
+
+def test_runtime_settings_are_the_services_variables_and_replay_over_the_shell() -> None:
+    shell = {"PATH": "/bin", "TRADEBOT_PROJECT": "tb", "TRADEBOT_TICK_SECONDS": "abc", "TRADEBOT_SEED": "3"}
+    assert runtime(shell) == {"TRADEBOT_TICK_SECONDS": "abc", "TRADEBOT_SEED": "3"}
+    replayed = with_runtime(shell, {"TRADEBOT_TICK_SECONDS": "0.2"})
+    assert replayed == {"PATH": "/bin", "TRADEBOT_PROJECT": "tb", "TRADEBOT_TICK_SECONDS": "0.2"}

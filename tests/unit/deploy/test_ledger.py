@@ -68,3 +68,13 @@ def test_tried_tells_releases_that_went_live_from_those_that_only_failed() -> No
     tried = ledger.tried(history)
     assert tried.succeeded == {"sha256:a", "sha256:b"}
     assert tried.failed == {"sha256:c", "sha256:d"}
+
+
+def test_runtime_of_is_what_the_newest_success_of_that_image_ran_with() -> None:
+    old = entry("a")  # written before runtime settings were recorded
+    ran = dataclasses.replace(entry("a"), runtime={"TRADEBOT_TICK_SECONDS": "0.2"})
+    failed = dataclasses.replace(entry("a", ledger.FAILED), runtime={"TRADEBOT_TICK_SECONDS": "abc"})
+    assert ledger.runtime_of([old], "sha256:a") is None
+    assert ledger.runtime_of([old, ran, failed], "sha256:a") == {"TRADEBOT_TICK_SECONDS": "0.2"}
+    assert ledger.runtime_of([ran], "sha256:b") is None
+    assert Entry.from_json(ran.to_json()) == ran

@@ -6,7 +6,9 @@ import os
 
 import pytest
 
+from trading.cli import main
 from trading.config import from_env
+from trading.errors import SettingsError
 from trading.feed import RandomWalkFeed
 from trading.heartbeat import process_start, verdict
 from trading.portfolio import close_position, drawdown, set_emergency_stop
@@ -83,3 +85,29 @@ def test_settings_from_env_and_max_age():
     assert s.symbols == ("A", "B") and s.max_age() == 20.0
     assert from_env({}).max_age() == 15.0
     assert s.settings_hash() != from_env({"TRADEBOT_SYMBOLS": "A"}).settings_hash()
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"TRADEBOT_TICK_SECONDS": "abc"}, "TRADEBOT_TICK_SECONDS='abc'"),
+        ({"TRADEBOT_TICK_SECONDS": "0"}, "TRADEBOT_TICK_SECONDS='0'"),
+        ({"TRADEBOT_WORKER_POLL_SECONDS": "nan"}, "TRADEBOT_WORKER_POLL_SECONDS"),
+        ({"TRADEBOT_MAX_DRAWDOWN": "1.5"}, "TRADEBOT_MAX_DRAWDOWN"),
+        ({"TRADEBOT_SEED": "4.2"}, "TRADEBOT_SEED"),
+        ({"TRADEBOT_SYMBOLS": " , "}, "TRADEBOT_SYMBOLS"),
+        ({"TRADEBOT_ROLE": "trader"}, "TRADEBOT_ROLE"),
+    ],
+)
+def test_a_malformed_setting_is_named(env, named):
+    with pytest.raises(SettingsError) as caught:
+        from_env(env)
+    assert named in str(caught.value) and caught.value.exit_code == 9
+
+
+def test_check_config_exits_9_naming_the_setting(capsys, monkeypatch):
+    monkeypatch.setenv("TRADEBOT_TICK_SECONDS", "abc")
+    assert main(["check-config"]) == 9
+    assert "TRADEBOT_TICK_SECONDS='abc'" in capsys.readouterr().out
+    monkeypatch.setenv("TRADEBOT_TICK_SECONDS", "0.5")
+    assert main(["check-config"]) == 0

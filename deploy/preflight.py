@@ -1,0 +1,92 @@
+"""Preflight: what must hold before a deploy or rollback stops anything that runs.
+
+    compose file   the commit's docker-compose.yml parses and names the services bot and worker
+                   (`docker compose config`, through the runner, with the environment the release gets)
+    settings       the release image accepts each service's runtime settings: `python -m trading
+                   check-config` in a throw-away container of that image with the service's environment
+                   as Compose resolves it (so `TRADEBOT_TICK_SECONDS=abc` never reaches a running service)
+    state volume   exists whenever the deployment has released before: a missing one is refused, naming
+                   the newest backup and `invoke restore`; `fresh_state` starts a new state on purpose
+
+Each check raises a `PreflightFailed` (exit 10) and changes nothing. The throw-away container
+is labelled with the project (`HELPER_OF`) and removed when it ends.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from docker.models.containers import Container
+
+from deploy import compose, ledger, volumes
+from deploy.config import SERVICES
+from deploy.errors import CommandFailed, ComposeFileInvalid, SettingsInvalid, StateVolumeMissing, UnknownRevision
+from deploy.ids import short
+from deploy.images import ReleaseImage
+from deploy.procedure import Deployment, Step
+
+HELPER_OF = "io.tradebot.helper-of"
+
+
+def steps(d: Deployment, image: ReleaseImage, released_before: bool, fresh_state: bool) -> list[Step]:
+    """The preflight of making `image` live, as named steps of a procedure's prepare part."""
+    argv = tuple(compose.config(d.compose, d.settings))
+    checks = [
+        Step(f"check the docker-compose.yml of {short(image.commit)}", lambda: services(d, image), argv),
+        Step(f"check the runtime settings with {short(image.image_id)}", lambda: check_settings(d, image)),
+    ]
+    if not fresh_state:
+        checks.append(Step(f"check that {d.settings.state_volume} exists", lambda: state_volume(d, released_before)))
+    return checks
+
+
+def services(d: Deployment, image: ReleaseImage) -> dict[str, Any]:
+    """Each service of the commit's compose file as Compose resolves it; `ComposeFileInvalid` when unusable."""
+    try:
+        text = d.repo.file_at(image.commit, "docker-compose.yml")
+        out = d.runner.run(compose.config(d.compose, d.settings), env=compose.env(d.settings, d.environ), input=text)
+    except UnknownRevision as exc:
+        raise ComposeFileInvalid(image.commit, "the commit has no docker-compose.yml") from exc
+    except CommandFailed as exc:
+        raise ComposeFileInvalid(
+            image.commit, exc.stderr.strip().splitlines()[-1] if exc.stderr.strip() else ""
+        ) from exc
+    found = json.loads(out.stdout).get("services") or {}
+    missing = [service for service in SERVICES if service not in found]
+    if missing:
+        raise ComposeFileInvalid(image.commit, f"it names no service {', '.join(missing)}")
+    return found
+
+
+def check_settings(d: Deployment, image: ReleaseImage) -> None:
+    """`python -m trading check-config` of `image` once per service, with its environment, all at once."""
+    resolved = services(d, image)
+    started = {service: start_check(d, image, resolved[service].get("environment") or {}) for service in SERVICES}
+    for service, container in started.items():
+        try:
+            code = container.wait().get("StatusCode", 1)
+            lines = container.logs(stderr=False).decode(errors="replace").strip().splitlines()
+        finally:
+            container.remove(force=True)
+        if code != 0:
+            raise SettingsInvalid(service, lines[-1] if lines else f"exit code {code}")
+
+
+def start_check(d: Deployment, image: ReleaseImage, environment: Mapping[str, str | None]) -> Container:
+    return d.engine.containers.run(
+        image.image_id, ["check-config"], environment={k: v or "" for k, v in environment.items()},
+        network_disabled=True, detach=True, labels={HELPER_OF: d.settings.project},
+    )  # fmt: skip
+
+
+def state_volume(d: Deployment, released_before: bool) -> None:
+    if released_before and not volumes.exists(d.engine, d.settings.state_volume):
+        newest = volumes.newest_first(volumes.backups(d.settings, d.engine))
+        raise StateVolumeMissing(d.settings.state_volume, newest[0].name if newest else None)
+
+
+def released_before(d: Deployment, live: ReleaseImage | None) -> bool:
+    """Whether this deployment ever ran a release: a live tag, or a success in the ledger."""
+    return live is not None or ledger.last_success_before(ledger.read(d.settings, d.engine), "") is not None
