@@ -23,7 +23,8 @@ TradebotError                 what went wrong + what to do next (`hint`), exit c
 │   └── StateVolumeMissing    the deployment released before but its state volume is gone
 ├── DeployError               a deploy did not reach a healthy, verified state
 │   ├── Unhealthy             a service did not become healthy in time
-│   └── RolledBack            a deploy failed and the previous release runs again
+│   ├── RolledBack            a deploy failed and the previous release runs again
+│   └── RollbackFailed        a deploy failed and putting the previous release back failed too
 ├── VerifyFailed              the running code is not the committed code
 └── RebuildError              a legacy volume cannot be rebuilt or retired (nothing half-done is adopted)
     ├── LegacyMissing         no volume of that name
@@ -231,6 +232,24 @@ class RolledBack(DeployError):
         self.failed = failed
         self.cause = cause
         self.restored = restored
+
+
+class RollbackFailed(DeployError):
+    def __init__(self, failed: str, cause: str, restored: str, again: str, now: str, backup: str) -> None:
+        state = (
+            f"the state from before is in {backup}, untouched: `invoke restore --backup {backup}` puts it back "
+            f"under {short(restored)}"
+            if backup
+            else "there was no state to back up"
+        )
+        super().__init__(
+            f"deploy of {short(failed)} failed ({cause}) and rolling back to {short(restored)} failed too ({again}); "
+            f"now: {now}",
+            f"{state}; the logs of its bot and worker containers (`docker logs`) say why it does not start",
+        )
+        self.failed, self.cause, self.restored, self.again, self.now, self.backup = (
+            failed, cause, restored, again, now, backup,
+        )  # fmt: skip
 
 
 class UnlabelledImage(ImageError):

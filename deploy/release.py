@@ -24,10 +24,10 @@ from typing import NoReturn
 
 import docker
 
-from deploy import baseimage, ledger, lock, preflight, release_images, volumes
-from deploy.config import Settings, runtime, with_runtime
+from deploy import baseimage, health, ledger, lock, preflight, release_images, volumes
+from deploy.config import SERVICES, Settings, runtime, with_runtime
 from deploy.engine import compose_argv
-from deploy.errors import DeployError, ImageMissing, RolledBack
+from deploy.errors import DeployError, ImageMissing, RollbackFailed, RolledBack
 from deploy.git import Repository
 from deploy.ids import short
 from deploy.images import ReleaseImage
@@ -178,13 +178,25 @@ def _recover(d: Deployment, target: ReleaseImage, attempt: Attempt, exc: Excepti
         walk(back, "rollback", start_steps(back, before.live, stop_timeout=FAILED_STOP_SECONDS))
     except FAILURES as again:
         record(d, attempt, ledger.FAILED, f"{cause}; rollback failed: {cause_of(again)}")
-        raise DeployError(
-            f"{attempt.event} of {short(target.commit)} failed ({cause}) and rolling back failed too "
-            f"({cause_of(again)})",
-            "look at `docker compose ps` and the containers' logs; the state backup volume is untouched",
-        ) from again
+        now = running_now(d)
+        raise RollbackFailed(target.commit, cause, before.live.commit, cause_of(again), now, attempt.backup) from again
     record(d, attempt, ledger.ROLLED_BACK, cause)
     raise RolledBack(target.commit, cause, before.live.commit) from exc
+
+
+def running_now(d: Deployment) -> str:
+    """`bot of 3f2a… running, restarted 2 times, worker of 3f2a… running`: each service's release and state."""
+    described = []
+    for service in SERVICES:
+        container = health.service_container(d.settings, d.engine, service)
+        if container is None:
+            described.append(f"{service} has no container")
+            continue
+        image = release_images.get(d.engine, str(container.attrs.get("Image", "")))
+        restarts = container.attrs.get("RestartCount", 0)
+        again = f", restarted {restarts} times" if restarts else ""
+        described.append(f"{service} of {_name(image)} {container.status}{again}")
+    return ", ".join(described)
 
 
 def _name(image: ReleaseImage | None) -> str:

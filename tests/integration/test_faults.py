@@ -3,9 +3,12 @@
 A release that hangs before its first tick is failed at the start deadline and the earlier release runs again.
 A bad runtime setting, a commit without a compose file and a missing state volume are refused by the
 preflight before anything stops; a rollback runs with the settings its release was deployed with.
+When the rollback fails too, the error says what runs and how to put the untouched state backup back.
 """
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
@@ -90,3 +93,46 @@ def test_a_missing_state_volume_is_refused_naming_the_newest_backup_unless_fresh
     )
     assert not volumes.exists(sandbox.engine, sandbox.settings.state_volume)
     assert invoke(sandbox, "deploy", "--fresh-state").returncode == 0
+
+
+NEWER_STATE_MAIN = '''"""A release that moves the state to a schema version the earlier release refuses, then hangs."""
+
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+from trading.cli import main
+from trading.store.document import compact
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["bot"]:
+        path = Path("/var/lib/tradebot/live_portfolio.json")
+        fields = json.loads(path.read_text())
+        fields.pop("checksum")
+        fields["version"] = 99
+        fields["checksum"] = hashlib.sha256(compact(fields, allow_nan=False).encode()).hexdigest()
+        path.write_text(json.dumps(fields))
+        time.sleep(3600)
+    sys.exit(main())
+'''
+
+
+def test_when_the_rollback_fails_too_the_message_says_what_runs_and_the_backup_is_untouched(sandbox: Sandbox) -> None:
+    settings, engine, repo = sandbox.settings, sandbox.engine, Repository(sandbox.repo)
+    good = build.build(settings, engine, repo, say=quiet)
+    assert invoke(sandbox, "deploy").returncode == 0
+    broken = sandbox.commit("state schema 99, then hang", {"trading/__main__.py": NEWER_STATE_MAIN})
+
+    result = invoke(sandbox, "build", "deploy", TRADEBOT_START_TIMEOUT="5")
+    assert result.returncode == 7, result.stdout + result.stderr
+    last = ledger.read(settings, engine)[-1]
+    assert (last.commit, last.outcome, last.previous) == (broken, ledger.FAILED, good.commit)
+    assert "no heartbeat of its own within 5s" in last.cause and "rollback failed: service bot" in last.cause
+    error, hint = result.stderr.strip().splitlines()
+    assert f"rolling back to {good.commit[:12]} failed too" in error
+    assert f"now: bot of {good.commit[:12]} " in error and "restarted" in error
+    assert f"invoke restore --backup {last.backup}" in hint
+    state = json.loads(sandbox.in_volume(last.backup, "cat /v/live_portfolio.json"))
+    assert state["version"] == 1  # the backup holds the state from before the deploy
