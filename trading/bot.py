@@ -75,6 +75,7 @@ class Bot:
         self.started_at, self.ticks, self.save_errors = utcnow(), 0, 0
         self.last_save = time.monotonic()
         self.code: dict[str, Any] = imported_code()
+        self.beater = heartbeat.Beater(settings.heartbeat_file("bot"))
 
     def run(self, stop: StopSignal) -> None:
         start = time.monotonic()
@@ -134,4 +135,4 @@ class Bot:
     def beat(self) -> None:
         coherence = {**self.holder.counters(), "save_error_count": self.save_errors}
         beat = heartbeat.document("bot", self.started_at, self.ticks, self.holder.generation, coherence, self.code)
-        heartbeat.write(self.settings.heartbeat_file("bot"), beat)
+        self.beater.beat(beat)

@@ -9,6 +9,9 @@ fail with ``worker/abandoned`` (the handler may or may not have committed: the o
 ``crashes`` counts how often a command of that type and payload was abandoned so: the worker
 dead-letters it after ``DEAD_LETTER_AFTER`` instead of crashing again.
 
+Finished commands are kept for a retention period (``TRADEBOT_COMMAND_RETENTION_SECONDS``), then
+pruned by the worker with their audit rows (``prune_finished``).
+
 An idempotency key names one command: the same key with the same type and payload returns the
 first command; with anything else it is refused (``validation/idempotency_key_reused``).
 """
@@ -130,6 +133,17 @@ class CommandBus:
         for row in rows:
             self._audit(row["id"], event, {"claimed_by": row["claimed_by"]})
         return sorted(row["id"] for row in rows)
+
+    def prune_finished(self, before: float) -> int:
+        """Delete commands that finished before `before` (epoch seconds) and their audit rows; how many.
+
+        An idempotency key of a pruned command names nothing any more: a resubmission runs again.
+        """
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            doomed = "SELECT id FROM commands WHERE status IN ('succeeded', 'failed') AND finished_at < ?"
+            self.conn.execute(f"DELETE FROM command_audit_log WHERE command_id IN ({doomed})", (before,))
+            return self.conn.execute(f"DELETE FROM commands WHERE id IN ({doomed})", (before,)).rowcount
 
     def start(self, command_id: int) -> None:
         with self.conn:

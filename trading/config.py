@@ -20,6 +20,7 @@ class Settings:
     tick_seconds: float = 1.0
     worker_poll_seconds: float = 0.5
     command_lease_seconds: float = 120.0
+    command_retention_seconds: float = 7 * 86400.0
     symbols: tuple[str, ...] = tuple(DEFAULT_SYMBOLS.split(","))
     health_max_age: float | None = None
     starting_capital: float = 10_000.0
@@ -86,6 +87,7 @@ def from_env(env: Mapping[str, str]) -> Settings:
         tick_seconds=number("TRADEBOT_TICK_SECONDS", 1.0),
         worker_poll_seconds=number("TRADEBOT_WORKER_POLL_SECONDS", 0.5),
         command_lease_seconds=number("TRADEBOT_COMMAND_LEASE_SECONDS", 120.0),
+        command_retention_seconds=number("TRADEBOT_COMMAND_RETENTION_SECONDS", 7 * 86400.0),
         symbols=tuple(s.strip() for s in (env.get("TRADEBOT_SYMBOLS") or DEFAULT_SYMBOLS).split(",") if s.strip()),
         health_max_age=number("TRADEBOT_HEALTH_MAX_AGE", 0.0) or None,
         starting_capital=number("TRADEBOT_STARTING_CAPITAL", 10_000.0),

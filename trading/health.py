@@ -1,4 +1,4 @@
-"""``python -m trading health``: the verdict on one role's heartbeat, as an exit code."""
+"""``python -m trading health``: the verdict on one role's heartbeat and the state volume's room, as an exit code."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from trading.errors import UnhealthyError
 def check_health(settings: Settings, role: str) -> str:
     beat = heartbeat.read(settings.heartbeat_file(role))
     why = heartbeat.verdict(beat, time.time(), settings.max_age(), heartbeat.this_host(), heartbeat.process_start)
-    if why is not None:
-        raise UnhealthyError(role, why)
+    full = heartbeat.full(settings.state_dir)
+    if why is not None or full is not None:
+        raise UnhealthyError(role, "; ".join(reason for reason in (why, full) if reason))
     return f"{role} healthy: tick {beat['ticks']} at {beat['last_tick_at']}"  # type: ignore[index]

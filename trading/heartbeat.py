@@ -4,11 +4,17 @@ A heartbeat counts only when this container's own process wrote it: it names the
 container's hostname) and the writer's pid with that process's start time (`process_start`, the
 kernel's start tick from /proc, so a later process that reuses the pid is told apart). A heartbeat
 left in the state volume by the container this one replaced names another host: never healthy.
+
+A full state volume (ENOSPC, EDQUOT) never ends a process over its heartbeat: `Beater` says so once,
+and again when a heartbeat lands after it. While the volume is full (`full`) no process is healthy:
+it cannot save; the health check says how full the volume is.
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import logging
 import os
 import socket
 import time
@@ -19,11 +25,49 @@ from typing import Any
 from trading.store.atomic import replace_file
 from trading.store.document import utcnow
 
+FULL = (errno.ENOSPC, errno.EDQUOT)
+FULL_BELOW = 64 * 1024  # bytes free under which the volume counts as full (a state save needs more)
+log = logging.getLogger("trading.heartbeat")
+
 
 def write(path: Path, doc: dict[str, Any]) -> None:
     """Atomic for readers; not fsynced, a heartbeat is worthless after a power loss anyway."""
     path.parent.mkdir(parents=True, exist_ok=True)
     replace_file(path, (json.dumps(doc, sort_keys=True) + "\n").encode(), durable=False)
+
+
+class Beater:
+    """Writes one role's heartbeat; on a full volume it logs that once and the process carries on."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.failing = path, False
+
+    def beat(self, doc: dict[str, Any]) -> None:
+        try:
+            write(self.path, doc)
+        except OSError as exc:
+            if exc.errno not in FULL:
+                raise
+            if not self.failing:
+                why = full(self.path.parent) or "the state volume is full"
+                log.error("heartbeat not written (%s): %s; the last good state stays", exc.strerror, why)
+            self.failing = True
+            return
+        if self.failing:
+            log.warning("heartbeat written again: the state volume has room")
+        self.failing = False
+
+
+def full(directory: Path) -> str | None:
+    """`state volume /var/lib/tradebot is full (4.0 of 4.0 MiB used)` when it has no room for a save, else None."""
+    try:
+        stat = os.statvfs(directory)
+    except OSError:
+        return None
+    size, free = stat.f_blocks * stat.f_frsize, stat.f_bavail * stat.f_frsize
+    if free >= FULL_BELOW:
+        return None
+    return f"state volume {directory} is full ({(size - free) / 2**20:.1f} of {size / 2**20:.1f} MiB used)"
 
 
 def document(

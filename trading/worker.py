@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import time
+from collections.abc import Callable
 from typing import Any
 
 from trading import heartbeat, payloads
@@ -36,22 +38,38 @@ class Worker:
         self.started_at, self.iterations = utcnow(), 0
         self.counts = {"succeeded": 0, "failed": 0}
         self.code: dict[str, Any] = imported_code()
+        self.beater = heartbeat.Beater(settings.heartbeat_file("worker"))
 
     def run(self, stop: StopSignal, max_iterations: int | None = None) -> None:
         next_recovery = 0.0
         while not stop.stopping and (max_iterations is None or self.iterations < max_iterations):
             if time.monotonic() >= next_recovery:
-                self.recover()
+                self.unless_full(self.recover)
                 next_recovery = time.monotonic() + self.settings.command_lease_seconds
-            worked = self.step()
+            worked = self.unless_full(self.step)
             if not worked and (max_iterations is None or self.iterations < max_iterations):
                 stop.wait(self.settings.worker_poll_seconds)
 
+    def unless_full(self, action: Callable[[], object]) -> bool:
+        """Run `action`; a full volume (SQLite_FULL) is logged and waited out, never the end of the worker."""
+        try:
+            return bool(action())
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_FULL:
+                raise
+            log.error("command bus not written (%s): %s; commands wait", exc, heartbeat.full(self.settings.state_dir))
+            self.iterations += 1
+            self.beat()
+            return False
+
     def recover(self) -> None:
-        """Settle commands a dead worker left claimed or running beyond the lease."""
+        """Settle commands a dead worker left claimed or running beyond the lease; prune finished old ones."""
         settled = self.bus.recover_abandoned(self.settings.command_lease_seconds, time.time())
         if settled["requeued"] or settled["failed"]:
             log.warning("abandoned commands: requeued %s, failed %s", settled["requeued"], settled["failed"])
+        pruned = self.bus.prune_finished(time.time() - self.settings.command_retention_seconds)
+        if pruned:
+            log.info("pruned %d finished commands older than %.0fs", pruned, self.settings.command_retention_seconds)
 
     def step(self) -> bool:
         """One poll: run at most one command; True when one ran."""
@@ -104,4 +122,4 @@ class Worker:
         coherence = {**vars(self.store.counters), "commands": dict(self.counts)}
         generation = self.store.last_generation
         beat = heartbeat.document("worker", self.started_at, self.iterations, generation, coherence, self.code)
-        heartbeat.write(self.settings.heartbeat_file("worker"), beat)
+        self.beater.beat(beat)

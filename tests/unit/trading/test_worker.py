@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import sqlite3
 import time
 from pathlib import Path
 
 import pytest
 
-from trading import payloads
+from trading import heartbeat, payloads
 from trading.commandbus import DEAD_LETTER_AFTER, CommandBus
 from trading.config import Settings
 from trading.errors import ValidationError
@@ -249,3 +251,59 @@ def test_worker_once_runs_exactly_one_command(tmp_path, bus, worker, store):
     worker.run(StopSignal(), max_iterations=1)  # what `worker --once` runs
     assert [bus.get(i)["status"] for i in ids] == ["succeeded", "pending", "pending"]
     assert store.load().state["positions"]["BTC"]["stop_loss"] == 1.0
+
+
+def test_finished_commands_are_pruned_after_the_retention_with_their_audit(bus):
+    old, recent, pending = (submit(bus, "close_position", {"symbol": s}) for s in ("A", "B", "C"))
+    for cid in (old, recent):
+        bus.start(cid)
+        bus.finish(cid, {"ok": True}, None)
+    bus.conn.execute("UPDATE commands SET finished_at = 100 WHERE id = ?", (old,))
+    assert bus.prune_finished(before=1000.0) == 1
+    assert bus.get(old) is None and bus.get(recent) and bus.get(pending)
+    assert not bus.conn.execute("SELECT 1 FROM command_audit_log WHERE command_id = ?", (old,)).fetchall()
+
+
+class FullBus:
+    """A bus whose every write finds the volume full, as SQLite reports it."""
+
+    def __init__(self, bus: CommandBus) -> None:
+        self.bus = bus
+
+    def __getattr__(self, name: str):
+        def full(*args, **kwargs):
+            exc = sqlite3.OperationalError("database or disk is full")
+            exc.sqlite_errorcode = sqlite3.SQLITE_FULL
+            raise exc
+
+        return full
+
+
+def test_a_full_volume_is_waited_out_never_the_end_of_the_worker(tmp_path, bus, store, caplog):
+    worker = Worker(Settings(state_dir=tmp_path, worker_poll_seconds=0.01), FullBus(bus), store)
+    with caplog.at_level(logging.ERROR):
+        worker.run(StopSignal(), max_iterations=3)
+    assert worker.iterations == 3
+    assert "command bus not written (database or disk is full)" in caplog.text
+
+
+def test_a_full_volume_is_logged_once_and_the_heartbeat_carries_on(tmp_path, monkeypatch, caplog):
+    beater = heartbeat.Beater(tmp_path / "heartbeat" / "bot.json")
+
+    def no_room(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(heartbeat, "replace_file", no_room)
+    with caplog.at_level(logging.ERROR):
+        beater.beat({"n": 1})
+        beater.beat({"n": 2})
+    assert beater.failing and caplog.text.count("heartbeat not written") == 1
+    monkeypatch.undo()
+    beater.beat({"n": 3})
+    assert not beater.failing and heartbeat.read(tmp_path / "heartbeat" / "bot.json") == {"n": 3}
+
+
+def test_a_volume_with_room_is_not_full(tmp_path, monkeypatch):
+    assert heartbeat.full(tmp_path) is None
+    monkeypatch.setattr(heartbeat, "FULL_BELOW", 2**62)
+    assert heartbeat.full(tmp_path).startswith(f"state volume {tmp_path} is full (")
