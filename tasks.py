@@ -175,7 +175,7 @@ def volume_rebuild(
     settings = Settings.from_env()
     repo = Repository(settings.repo)
     if plan:
-        rebuilding.show_plan(settings, engine.client(), repo, legacy, keep or [])
+        rebuilding.show_plan(settings, engine.client(), repo, legacy, keep or [], force=force)
     else:
         rebuilding.rebuild(settings, engine.client(), repo, legacy, keep or [], force=force)
 

@@ -25,7 +25,7 @@ import docker
 from deploy import baseimage, compose, ledger, lock, volumes
 from deploy.config import Settings
 from deploy.engine import compose_argv
-from deploy.errors import CopyNotProven
+from deploy.errors import CopyNotProven, RebuildError
 from deploy.git import Repository
 from deploy.ids import short
 from deploy.rebuild import drift, engineops, helper, inventory, journal, labels, layout, plan
@@ -75,18 +75,30 @@ class Run:
 
 def show_plan(
     settings: Settings, engine: docker.DockerClient, repo: Repository, legacy: str, keep: Sequence[str] = (),
-    rev: str = "HEAD", say: Say = print,
+    force: bool = False, rev: str = "HEAD", say: Say = print,
 ) -> plan.Plan:  # fmt: skip
-    """`--plan`: print the inventory, its classification, the target volume and the drift; change nothing."""
+    """`--plan`: print the inventory, its classification, the target volume, the drift and what a run
+    would do; change nothing."""
     run = Run.prepare(settings, engine, repo, legacy, rev, say)
-    engineops.require(engine, legacy)
-    found = run.helper.inventory(legacy)
-    chosen = plan.make(found, run.layout, keep)
+    found, chosen, where = _inventory(run, keep)
     say(plan.render_inventory(found, run.layout))
     say(plan.render(chosen, legacy, settings.state_volume))
     say(drift.render(run.drift(chosen), run.commit))
-    say("volume-rebuild: nothing was changed (--plan)")
+    say(f"{EVENT}: a run would {_would(where, legacy, settings.state_volume, force)}; nothing was changed (--plan)")
     return chosen
+
+
+def _would(where: journal.Found, legacy: str, state: str, force: bool) -> str:
+    try:
+        mode = journal.decide(where, legacy, state, force)
+    except RebuildError as refused:
+        return f"refuse ({refused.message})"
+    return {
+        journal.FRESH: f"back up {legacy} and make {state}",
+        journal.RESUME: "finish the interrupted rebuild",
+        journal.DONE: f"do nothing ({state} was already rebuilt from {legacy})",
+        journal.AGAIN: f"back up the state {state} holds, then rebuild it from {legacy}",
+    }[mode]
 
 
 def rebuild(

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import docker.errors
@@ -20,7 +21,7 @@ import pytest
 from deploy import build, ledger, release, volumes
 from deploy.errors import RebuildUnfinished
 from deploy.git import Repository
-from deploy.rebuild import helper
+from deploy.rebuild import helper, labels
 from deploy.runner import Result, Runner
 from tests.integration import legacy
 from tests.integration.sandbox import Sandbox, quiet
@@ -29,6 +30,7 @@ from tests.integration.test_pipeline_errors import invoke, refused
 pytestmark = pytest.mark.usefixtures("fast_ticks")
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s3cr3t-" + hashlib.sha256(os.urandom(8)).hexdigest()[:16]
+AT = datetime(2026, 1, 1, tzinfo=UTC)
 ENV_HASH = hashlib.sha256(legacy.secret_env(SECRET).encode()).hexdigest()
 
 
@@ -82,6 +84,7 @@ def test_plan_rebuild_deploy_and_retire_a_legacy_volume(sandbox: Sandbox, legacy
     assert planned.returncode == 0, planned.stderr
     assert "secret   0640  1000:1000" in planned.stdout and "unknown  0644" in planned.stdout
     assert "1 same, 1 changed, 5 only in volume" in planned.stdout and not leaked(planned)
+    assert f"a run would back up {name} and make {state}; nothing was changed" in planned.stdout
     assert volume_names(box) == names  # --plan changed nothing
     refused(invoke(box, "volume-retire", "--legacy", name), 9, f"{state} was not rebuilt from it")
 
@@ -101,12 +104,13 @@ def test_plan_rebuild_deploy_and_retire_a_legacy_volume(sandbox: Sandbox, legacy
         assert carried[target].split()[0] == before[source].split()[0]  # byte-identical
         assert carried[target].split()[1] == "10001:10001"
     assert carried[".env"].split()[2] == "600"
-    labels = box.engine.volumes.get(state).attrs["Labels"]
-    assert (labels["com.docker.compose.project"], labels["com.docker.compose.volume"]) == (settings.project, "state")
+    made = box.engine.volumes.get(state).attrs["Labels"]
+    assert (made["com.docker.compose.project"], made["com.docker.compose.volume"]) == (settings.project, "state")
 
     again = invoke(box, "volume-rebuild", "--legacy", name)
     assert again.returncode == 0 and "nothing to do" in again.stdout
     assert len(legacy_backups(box, name)) == 1 and files_of(box, state) == carried
+    assert "a run would do nothing" in invoke(box, "volume-rebuild", "--legacy", name, "--plan").stdout
     refused(invoke(box, "volume-retire", "--legacy", name), 9, "no live release runs verified")
 
     runner = Recording()
@@ -201,6 +205,7 @@ def test_a_state_volume_holding_state_is_replaced_only_with_force_after_a_backup
     box.engine.volumes.create(state)
     box.in_volume(state, "echo newer > /v/live_portfolio.json")
     refused(invoke(box, "volume-rebuild", "--legacy", name), 9, "already holds state", "--force")
+    assert "a run would refuse (the state volume" in invoke(box, "volume-rebuild", "--legacy", name, "--plan").stdout
     assert legacy_backups(box, name) == []
 
     unknown = legacy.UNKNOWN
@@ -209,3 +214,26 @@ def test_a_state_volume_holding_state_is_replaced_only_with_force_after_a_backup
     [kept] = legacy_backups(box, state)
     assert box.in_volume(kept, "cat /v/live_portfolio.json") == "newer\n"
     assert set(files_of(box, state)) == legacy.STATE_TARGETS | {unknown.removeprefix("workspace/")}
+
+
+def test_a_half_copied_backup_and_state_volume_left_by_a_crash_are_made_again(
+    sandbox: Sandbox, legacy_volume: str
+) -> None:
+    """What a kill in the middle of a copy leaves: the journal, a partial backup, a partial state volume."""
+    box, name = sandbox, legacy_volume
+    settings, state = box.settings, box.settings.state_volume
+    backup = f"{name}-backup-20260101T000000.000Z"
+    box.engine.volumes.create(volumes.rebuild_marker(state), labels=labels.journal_labels(name, backup, AT))
+    box.engine.volumes.create(backup, labels=labels.backup_labels(name, AT))
+    box.in_volume(backup, "mkdir -p /v/workspace && echo partial > /v/workspace/live_portfolio.json")
+    ours = labels.state_labels(settings.project, "state", "2.40.3", name, backup)
+    box.engine.volumes.create(state, labels=ours)
+    box.in_volume(state, "echo partial > /v/live_portfolio.json")
+
+    finished = invoke(box, "volume-rebuild", "--legacy", name)
+    assert finished.returncode == 0, finished.stderr
+    assert legacy_backups(box, name) == [backup]  # the name the interrupted run chose, now a proven copy
+    assert files_of(box, backup) == files_of(box, name)
+    carried = files_of(box, state)
+    assert carried["live_portfolio.json"].split()[0] == files_of(box, name)["workspace/live_portfolio.json"].split()[0]
+    assert volumes.rebuild_marker(state) not in volume_names(box)
