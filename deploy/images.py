@@ -101,21 +101,26 @@ class Tried:
 def prune_candidates(images: Iterable[ReleaseImage], repository: str, keep: int, tried: Tried) -> list[str]:
     """Tags of release images retention lets go, failed releases first; it keeps what can be rolled back to.
 
-    Kept: live and previous always, and the newest `keep` releases that succeeded (by the ledger).
+    Kept: live and previous always; the newest `keep` releases that succeeded (by the ledger); builds
+    never deployed that are newer than the live release (waiting for their first deploy).
     Every other release image goes: first those that only ever failed (never a rollback target),
-    then those never deployed and succeeded ones beyond the newest `keep`.
+    then older never-deployed builds and successes beyond the newest `keep`.
     `images` come newest first; only images labelled with a revision are releases (never the base image).
     Each image counts once however many tags it has.
     """
-    protected = {f"{repository}:{tag}" for tag in MOVING_TAGS}
-    kept = 0
+    live, protected = f"{repository}:live", {f"{repository}:{tag}" for tag in MOVING_TAGS}
+    kept, past_live = 0, False
     failed: list[str] = []
     others: list[str] = []
     for image in images:
+        past_live = past_live or live in image.tags
         if not image.commit or protected & set(image.tags):
             continue
         if image.image_id in tried.succeeded and kept < keep:
             kept += 1
+            continue
+        untried = image.image_id not in tried.succeeded | tried.failed
+        if untried and not past_live:
             continue
         own = [tag for tag in image.tags if tag.startswith(f"{repository}:")]
         (failed if image.image_id in tried.failed else others).extend(own)

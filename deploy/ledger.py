@@ -31,6 +31,7 @@ LEGACY_FILENAME = "releases.jsonl"
 SUCCEEDED = "succeeded"
 ROLLED_BACK = "rolled_back"
 FAILED = "failed"
+STARTED = "started"  # written when an attempt starts; its end is a second entry with the same `attempt`
 RELEASE_EVENTS = ("deploy", "rollback", "restore")  # others (volume-rebuild, volume-retire) put no release live
 COLUMNS = ("finished_at", "event", "commit", "outcome", "previous", "by", "state", "cause")
 
@@ -51,6 +52,7 @@ class Entry:
     backup: str = ""
     restored_from: str = ""
     runtime: dict[str, str] | None = None  # the runtime settings it ran with (`config.runtime`); None: not recorded
+    attempt: str = ""  # one id for an attempt's `started` entry and its end (the deploy journal)
 
     @classmethod
     def from_json(cls, line: str) -> Entry:
@@ -158,9 +160,16 @@ def runtime_of(entries: Iterable[Entry], image_id: str) -> dict[str, str] | None
     return None
 
 
+def unfinished(entries: Iterable[Entry]) -> list[Entry]:
+    """`started` entries of attempts that never recorded their end: killed before they finished."""
+    listed = list(entries)
+    ended = {entry.attempt for entry in listed if entry.outcome != STARTED and entry.attempt}
+    return [entry for entry in listed if entry.outcome == STARTED and entry.attempt not in ended]
+
+
 def tried(entries: Iterable[Entry]) -> Tried:
     """Release images that went live at least once, and those whose every attempt failed (for retention)."""
-    attempts = [entry for entry in entries if entry.is_release]
+    attempts = [entry for entry in entries if entry.is_release and entry.outcome != STARTED]
     succeeded = frozenset(entry.image_id for entry in attempts if entry.outcome == SUCCEEDED)
     return Tried(succeeded, frozenset(entry.image_id for entry in attempts) - succeeded)
 

@@ -9,7 +9,7 @@
                    the newest backup and `invoke restore`; `fresh_state` starts a new state on purpose
 
 Each check raises a `PreflightFailed` (exit 10) and changes nothing. The throw-away container
-is labelled with the project (`HELPER_OF`) and removed when it ends.
+is labelled with the project (`volumes.HELPER_OF`) and removed when it ends.
 """
 
 from __future__ import annotations
@@ -26,8 +26,6 @@ from deploy.errors import CommandFailed, ComposeFileInvalid, SettingsInvalid, St
 from deploy.ids import short
 from deploy.images import ReleaseImage
 from deploy.procedure import Deployment, Step
-
-HELPER_OF = "io.tradebot.helper-of"
 
 
 def steps(d: Deployment, image: ReleaseImage, released_before: bool, fresh_state: bool) -> list[Step]:
@@ -77,7 +75,7 @@ def check_settings(d: Deployment, image: ReleaseImage) -> None:
 def start_check(d: Deployment, image: ReleaseImage, environment: Mapping[str, str | None]) -> Container:
     return d.engine.containers.run(
         image.image_id, ["check-config"], environment={k: v or "" for k, v in environment.items()},
-        network_disabled=True, detach=True, labels={HELPER_OF: d.settings.project},
+        network_disabled=True, detach=True, labels={volumes.HELPER_OF: d.settings.project},
     )  # fmt: skip
 
 

@@ -10,6 +10,10 @@ A procedure is a list of named `Step`s in three parts:
 it ends; `plan_lines` walks the same list and only names the steps (and the command a
 step runs), changing nothing.
 
+An attempt is journalled: a `started` entry before its first step, its end (same `attempt` id)
+once the outcome is known; a `started` entry without an end is an attempt killed on the way,
+which the next changing command finishes first (`deploy.journal`).
+
 An `Attempt` knows every fact its ledger entry records before its first step
 (even the backup it will make is named up front), so the entry is built in one
 place, `Attempt.entry`, once the outcome is known. With no release image (a
@@ -18,9 +22,11 @@ restore while nothing is deployed) nothing is recorded: the ledger is of release
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shlex
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NoReturn
@@ -30,7 +36,7 @@ import docker.errors
 
 from deploy import compose, health, ledger
 from deploy import verify as verification
-from deploy.config import Settings
+from deploy.config import Settings, with_runtime
 from deploy.errors import TradebotError, VerifyFailed
 from deploy.git import Repository
 from deploy.ids import short
@@ -87,16 +93,28 @@ class Attempt:
     restored_from: str = ""
     runtime: Mapping[str, str] = field(default_factory=dict)  # the runtime settings it runs with (`config.runtime`)
     started: str = field(default_factory=ledger.now)
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
     @property
     def previous(self) -> str:
         return self.before.live.commit if self.before.live else ""
 
     def entry(self, image: ReleaseImage, outcome: str, cause: str = "") -> ledger.Entry:
+        finished = "" if outcome == ledger.STARTED else ledger.now()
         return ledger.Entry(
-            self.event, image.commit, image.image_id, image.code_digest, self.started, ledger.now(), ledger.operator(),
-            outcome, cause, self.previous, image.dirty, self.backup, self.restored_from, dict(self.runtime),
+            self.event, image.commit, image.image_id, image.code_digest, self.started, finished, ledger.operator(),
+            outcome, cause, self.previous, image.dirty, self.backup, self.restored_from, dict(self.runtime), self.id,
         )  # fmt: skip
+
+
+def as_deployed(d: Deployment, image: ReleaseImage, entries: Iterable[ledger.Entry]) -> Deployment:
+    """`d` with the runtime settings `image` was last deployed with (as recorded), when there are any."""
+    recorded = ledger.runtime_of(entries, image.image_id)
+    if recorded is None:
+        return d
+    shown = ", ".join(f"{name}={value}" for name, value in sorted(recorded.items())) or "the defaults"
+    d.say(f"{short(image.commit)} runs with the settings it was deployed with: {shown}")
+    return dataclasses.replace(d, environ=with_runtime(d.environ, recorded))
 
 
 def record(d: Deployment, attempt: Attempt, outcome: str, cause: str = "") -> None:
@@ -115,6 +133,7 @@ def walk(d: Deployment, event: str, steps: Iterable[Step]) -> None:
 
 def run(d: Deployment, attempt: Attempt, procedure: Procedure, recover: Callable[[Exception], NoReturn]) -> None:
     """Walk the procedure; see the module docstring for what a failure in each part sets off."""
+    record(d, attempt, ledger.STARTED)
     try:
         walk(d, attempt.event, procedure.prepare)
     except FAILURES as exc:

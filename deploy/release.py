@@ -1,6 +1,6 @@
 """`invoke deploy` and `invoke rollback`: their steps, and what a failure sets off.
 
-    lock → the commit's release image (clean, unless forced)
+    lock → finish what a killed attempt left (`deploy.journal`) → the commit's release image (clean, unless forced)
     prepare: preflight (`deploy.preflight`: compose file, runtime settings, state volume) → back up the state volume
     switch:  tag the old live image `:previous` and this one `:live` → recreate bot and worker
              in ONE compose call → wait until both are healthy → verify
@@ -19,13 +19,12 @@ shell's current ones (an older ledger entry without them: the current ones).
 
 from __future__ import annotations
 
-import dataclasses
 from typing import NoReturn
 
 import docker
 
-from deploy import baseimage, health, ledger, lock, preflight, release_images, volumes
-from deploy.config import SERVICES, Settings, runtime, with_runtime
+from deploy import baseimage, health, journal, ledger, lock, preflight, release_images, volumes
+from deploy.config import SERVICES, Settings, runtime
 from deploy.engine import compose_argv
 from deploy.errors import DeployError, ImageMissing, RollbackFailed, RolledBack
 from deploy.git import Repository
@@ -39,6 +38,7 @@ from deploy.procedure import (
     Procedure,
     Say,
     Step,
+    as_deployed,
     cause_of,
     plan_lines,
     record,
@@ -63,6 +63,7 @@ def deploy(
     """
     d = Deployment(settings, engine, repo, runner or Runner(), say, compose_argv(settings))
     with lock.held(settings, engine, f"deploy {rev}", say):
+        journal.finish_interrupted(d)
         target = release_images.of_commit(settings, engine, repo.commit(rev).sha, force)
         return _switch(d, target, _attempt(d, "deploy", target), fresh_state)
 
@@ -74,8 +75,9 @@ def rollback(
     """Run an earlier release again: `to` (a revision), else `:previous`, else the ledger's last other success."""
     d = Deployment(settings, engine, repo, runner or Runner(), say, compose_argv(settings))
     with lock.held(settings, engine, "rollback", say):
+        journal.finish_interrupted(d)
         target = rollback_target(settings, engine, repo, to)
-        d = as_deployed(d, target)
+        d = as_deployed(d, target, ledger.read(settings, engine))
         return _switch(d, target, _attempt(d, "rollback", target))
 
 
@@ -107,16 +109,6 @@ def rollback_target(settings: Settings, engine: docker.DockerClient, repo: Repos
         commit = short(entry.commit)
         raise ImageMissing(f"{short(entry.image_id)} of {commit}", f"run `invoke build --rev {commit}` and deploy that")
     return found
-
-
-def as_deployed(d: Deployment, image: ReleaseImage) -> Deployment:
-    """`d` with the runtime settings `image` was last deployed with (as recorded), when there are any."""
-    recorded = ledger.runtime_of(ledger.read(d.settings, d.engine), image.image_id)
-    if recorded is None:
-        return d
-    shown = ", ".join(f"{name}={value}" for name, value in sorted(recorded.items())) or "the defaults"
-    d.say(f"{short(image.commit)} runs with the settings it was deployed with: {shown}")
-    return dataclasses.replace(d, environ=with_runtime(d.environ, recorded))
 
 
 def _attempt(d: Deployment, event: str, target: ReleaseImage) -> Attempt:
@@ -174,7 +166,7 @@ def _recover(d: Deployment, target: ReleaseImage, attempt: Attempt, exc: Excepti
     d.say(f"{attempt.event}: {cause}; rolling back to {short(before.live.commit)} …")
     try:
         release_images.restore(d.settings, d.engine, before)
-        back = as_deployed(d, before.live)
+        back = as_deployed(d, before.live, ledger.read(d.settings, d.engine))
         walk(back, "rollback", start_steps(back, before.live, stop_timeout=FAILED_STOP_SECONDS))
     except FAILURES as again:
         record(d, attempt, ledger.FAILED, f"{cause}; rollback failed: {cause_of(again)}")

@@ -1,6 +1,6 @@
 """`invoke restore`: put a state backup back into the state volume, with the live release on it.
 
-    lock → choose the backup
+    lock → finish what a killed attempt left (`deploy.journal`) → choose the backup
     switch: stop and remove bot and worker (the bot saves on its way out)
             → back up the state as it is now → empty the state volume and copy the backup in
             → start the live release on it → wait until healthy → verify
@@ -19,7 +19,7 @@ from typing import NoReturn
 
 import docker
 
-from deploy import baseimage, ledger, lock, procedure, release_images, volumes
+from deploy import baseimage, journal, ledger, lock, procedure, release_images, volumes
 from deploy.config import Settings
 from deploy.engine import compose_argv
 from deploy.errors import DeployError, Unhealthy, VerifyFailed
@@ -42,6 +42,7 @@ def restore(
     """
     d = Deployment(settings, engine, repo, runner or Runner(), say, compose_argv(settings))
     with lock.held(settings, engine, f"restore {name or 'the newest backup'}", say):
+        journal.finish_interrupted(d)
         source = volumes.choose(volumes.backups(settings, engine), name).name
         live = release_images.get(engine, settings.live_image)
         if live:

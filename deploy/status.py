@@ -1,6 +1,8 @@
 """`invoke status`: what is live, since when, and how its containers and the bot are doing.
 
-Read-only. The release comes from the live image's labels; when it was
+Read-only. It says where what runs, the live tag and the ledger disagree (an interrupted attempt,
+a container of another image, a live tag that is not the ledger's last success). The release comes
+from the live image's labels; when it was
 deployed from the ledger (`deploy.ledger`, read defensively: status must work
 on a damaged or missing ledger); the rest from the engine and the bot's
 heartbeat in the state volume.
@@ -49,6 +51,7 @@ class Status:
     deployed_at: str  # when the live release last became live, from the ledger ('' when not in it)
     containers: tuple[ContainerState, ...]
     bot: Heartbeat | None
+    disagreements: tuple[str, ...] = ()  # where what runs, `:live` and the ledger do not agree
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -57,6 +60,7 @@ class Status:
             "release": _release_json(self.release, self.deployed_at) if self.release else None,
             "containers": [asdict(c) for c in self.containers],
             "bot": asdict(self.bot) if self.bot else None,
+            "disagreements": list(self.disagreements),
         }
 
 
@@ -76,6 +80,32 @@ def deployed_at(entries: Iterable[ledger.Entry], commit: str, image_id: str) -> 
         ):
             return entry.finished_at
     return ""
+
+
+def disagreements(
+    live: ReleaseImage | None, containers: Iterable[ContainerState], entries: Iterable[ledger.Entry]
+) -> list[str]:
+    """Where what runs, the live tag and the ledger disagree, one line each (pure)."""
+    listed = list(entries)
+    found = [
+        f"an interrupted {e.event} of {short(e.commit)} started {e.started_at} by {e.by} never finished; "
+        "the next deploy, rollback or restore undoes it"
+        for e in ledger.unfinished(listed)
+    ]
+    if live is not None:
+        found += [
+            f"{c.service} runs image {short(c.image_id)}, not the live image {short(live.image_id)}"
+            for c in containers
+            if c.image_id != live.image_id
+        ]
+    last = ledger.last_success_before([e for e in listed if e.image_id], "")
+    if last is not None and (live is None or live.image_id != last.image_id):
+        found.append(f"the ledger's last success is {short(last.commit)}, but {_tag_name(live)} is live")
+    return found
+
+
+def _tag_name(live: ReleaseImage | None) -> str:
+    return short(live.commit) if live else "nothing"
 
 
 def read_ledger(settings: Settings, engine: docker.DockerClient) -> list[ledger.Entry]:
@@ -106,8 +136,10 @@ def status(settings: Settings, engine: docker.DockerClient) -> Status:
     containers = engine.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={settings.project}"})
     states = tuple(sorted((container_state(c.attrs) for c in containers), key=lambda s: (s.service, s.name)))
     live = release_images.get(engine, settings.live_image)
-    when = deployed_at(read_ledger(settings, engine), live.commit, live.image_id) if live else ""
-    return Status(settings.project, live, when, states, _bot_heartbeat(containers))
+    entries = read_ledger(settings, engine)
+    when = deployed_at(entries, live.commit, live.image_id) if live else ""
+    found = tuple(disagreements(live, states, entries))
+    return Status(settings.project, live, when, states, _bot_heartbeat(containers), found)
 
 
 def _bot_heartbeat(containers: Iterable[Container]) -> Heartbeat | None:
@@ -134,6 +166,7 @@ def render(status: Status) -> str:
     lines += [_container_line(c) for c in status.containers] or ["no containers"]
     if status.bot is not None:
         lines.append(f"bot heartbeat {status.bot.age_seconds:.1f}s old, {status.bot.ticks} ticks")
+    lines += [f"DISAGREES: {line}" for line in status.disagreements]
     return "\n".join(lines)
 
 

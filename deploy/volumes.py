@@ -26,6 +26,7 @@ from deploy.errors import BackupMissing, DeployError, RebuildUnfinished
 BACKUP_OF = "io.tradebot.backup-of"
 CREATED = "io.tradebot.created"
 REBUILD_OF = "io.tradebot.rebuild-of"
+HELPER_OF = "io.tradebot.helper-of"  # a throw-away container of the deployment (`deploy.journal` cleans them)
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ def backup_state(
         return None
     engine.volumes.create(target, labels={BACKUP_OF: source, CREATED: datetime.now(UTC).isoformat()})
     try:
-        _copy(engine, helper_image, source, target, copy_command(), source_mode="rw")
+        _copy(engine, helper_image, source, target, copy_command(), settings.project, source_mode="rw")
     except docker.errors.DockerException as exc:
         engine.volumes.get(target).remove(force=True)
         raise DeployError(f"backing up {source} failed: {exc}", "nothing was changed; check the engine") from exc
@@ -122,15 +123,18 @@ def backup_state(
 
 def restore_state(settings: Settings, engine: docker.DockerClient, helper_image: str, backup: str) -> None:
     """Make the state volume (created when missing) hold exactly what `backup` holds."""
-    _copy(engine, helper_image, backup, settings.state_volume, replace_command())
+    _copy(engine, helper_image, backup, settings.state_volume, replace_command(), settings.project)
 
 
 def _copy(
-    engine: docker.DockerClient, image: str, source: str, target: str, command: list[str], source_mode: str = "ro"
-) -> None:
+    engine: docker.DockerClient, image: str, source: str, target: str, command: list[str], project: str,
+    source_mode: str = "ro",
+) -> None:  # fmt: skip
+    """Run `command` in a helper labelled as `project`'s (`deploy.journal` removes it if this process dies)."""
     engine.containers.run(
         image,
         entrypoint=command,
+        labels={HELPER_OF: project},
         user="0:0",
         network_disabled=True,
         volumes={source: {"bind": "/from", "mode": source_mode}, target: {"bind": "/to", "mode": "rw"}},

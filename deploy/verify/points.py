@@ -58,9 +58,9 @@ def read_container(name: str, container: Container | None) -> Observation:
         return Observation(name, error=f"{CODE_PATH} does not exist in {container.name}")
 
 
-def read_image(engine: docker.DockerClient, image: Image) -> Observation:
-    """The code baked into the image: read from a created, never started, container."""
-    probe = engine.containers.create(image.id, command=["true"], network_disabled=True)
+def read_image(engine: docker.DockerClient, image: Image, labels: dict[str, str]) -> Observation:
+    """The code baked into the image: read from a created, never started, container (`labels`: a helper's)."""
+    probe = engine.containers.create(image.id, command=["true"], network_disabled=True, labels=labels)
     try:
         return read_container("image", probe)
     finally:

@@ -20,7 +20,7 @@ import docker.errors
 from docker.models.containers import Container
 from docker.models.images import Image
 
-from deploy import compose, health, images
+from deploy import compose, health, images, volumes
 from deploy.config import SERVICES, Settings
 from deploy.errors import ImageMissing, UnlabelledImage
 from deploy.git import Repository
@@ -117,7 +117,7 @@ def verify(settings: Settings, engine: docker.DockerClient, repo: Repository) ->
     reference = repo.code_files(release)
     containers = service_containers(settings, engine)
     with ThreadPoolExecutor(max_workers=8) as pool:
-        seen = _observe(pool, engine, image, containers)
+        seen = _observe(pool, engine, image, containers, {volumes.HELPER_OF: settings.project})
         checked = [pool.submit(_container_checks, s, containers[s], image.id) for s in SERVICES]
         results = [codecompare.compare(reference, future.result()) for future in seen]
         found_checks = tuple(c for future in checked for c in future.result())
@@ -126,12 +126,13 @@ def verify(settings: Settings, engine: docker.DockerClient, repo: Repository) ->
 
 
 def _observe(
-    pool: ThreadPoolExecutor, engine: docker.DockerClient, image: Image, containers: dict[str, list[Container]]
-) -> list[Future[Observation]]:
+    pool: ThreadPoolExecutor, engine: docker.DockerClient, image: Image, containers: dict[str, list[Container]],
+    labels: dict[str, str],
+) -> list[Future[Observation]]:  # fmt: skip
     first = {service: (containers[service] or [None])[0] for service in SERVICES}
     reads: list[Callable[[], Observation]] = [
         lambda: points.read_label(image, images.CODE_DIGEST),
-        lambda: points.read_image(engine, image),
+        lambda: points.read_image(engine, image, labels),
     ]
     reads += [lambda s=s: points.read_container(f"{s} container", first[s]) for s in SERVICES]
     reads += [lambda s=s: points.read_imported(f"{s} imported", first[s]) for s in SERVICES]

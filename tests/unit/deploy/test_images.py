@@ -66,7 +66,7 @@ def test_prune_keeps_live_previous_and_the_newest_successes_failed_first() -> No
         release("i3", "tb:c3", commit="c3"),
         release("i2", "tb:c2", "tb:previous", commit="c2"),
         release("i1", "tb:c1", "tb:c1-dirty", commit="c1"),
-        release("i0", "tb:c0", commit="c0"),  # never deployed
+        release("i0", "tb:c0", commit="c0"),  # never deployed, older than live
     ]
     tried = Tried(frozenset({"i5", "i3", "i2", "i1"}), frozenset({"i6", "i4"}))
     assert images.prune_candidates(newest_first, "tb", 1, tried) == ["tb:c6", "tb:c4", "tb:c1", "tb:c1-dirty", "tb:c0"]
@@ -80,9 +80,16 @@ def test_a_run_of_failed_deploys_never_pushes_out_the_known_good_releases() -> N
     assert images.prune_candidates(failed + good, "tb", 1, tried) == [f"tb:f{n}" for n in range(8)]
 
 
+def test_a_build_newer_than_live_waits_for_its_deploy() -> None:
+    newest_first = [release("n", "tb:n", commit="n"), release("l", "tb:l", "tb:live", commit="l")]
+    assert images.prune_candidates(newest_first, "tb", 0, Tried(frozenset({"l"}))) == []
+
+
 def test_prune_never_touches_unlabelled_images() -> None:
     base = ReleaseImage("b", "", "", dirty=False, tags=("tb:base",))
-    candidates = images.prune_candidates([base, release("i1", "tb:c1", commit="c1")], "tb", 0, Tried())
+    candidates = images.prune_candidates(
+        [base, release("i1", "tb:c1", commit="c1")], "tb", 0, Tried(failed=frozenset({"i1"}))
+    )
     assert candidates == ["tb:c1"]
 
 
@@ -104,7 +111,11 @@ def test_retention_rules_hold_for_any_history(history: list[tuple[str, tuple[str
     successes = [image for image in found if outcome[image.image_id] == "succeeded"]
     movable = [image for image in successes if not set(image.tags) & {"tb:live", "tb:previous"}]
     assert all(image in kept for image in movable[:keep])
-    assert [image for image in kept if image not in successes and image.tags == (f"tb:c{image.image_id[1:]}",)] == []
+    live_at = next((n for n, image in enumerate(found) if "tb:live" in image.tags), len(found))
+    waiting = [image for image in found[:live_at] if outcome[image.image_id] == "untried"]
+    assert all(image in kept for image in waiting)
+    unprotected = [image for image in kept if image.tags == (f"tb:c{image.image_id[1:]}",)]
+    assert [image for image in unprotected if image not in successes and image not in waiting] == []
     failed_first = [tag for tag in doomed if outcome[f"i{tag[4:]}"] == "failed"]
     assert doomed[: len(failed_first)] == failed_first
 

@@ -58,7 +58,10 @@ def test_a_run_walks_every_step_in_order_and_names_each_with_its_duration(site: 
     assert seen.done == ["back up", "tag", "start", "prune"]
     assert seen.said[:2] == ["deploy: back up …", seen.said[1]]
     assert seen.said[1].startswith("deploy: back up: done in ") and seen.said[1].endswith(" s")
-    (entry,) = seen.recorded
+    started, entry = seen.recorded  # the journal: one entry when it starts, one when it ends
+    assert (started.outcome, started.finished_at, started.attempt) == ("started", "", entry.attempt)
+    assert entry.finished_at and ledger.unfinished(seen.recorded) == []
+    assert ledger.unfinished([started]) == [started]
     assert (entry.event, entry.commit, entry.image_id, entry.outcome) == (
         "deploy",
         NEW.commit,
@@ -79,7 +82,7 @@ def test_a_failed_prepare_step_is_recorded_and_raised_without_recovery(site: tup
     with pytest.raises(TradebotError, match="back up broke"):
         run(d, attempt(), steps, never)
     assert seen.done == ["back up"]
-    (entry,) = seen.recorded
+    _, entry = seen.recorded
     assert (entry.outcome, entry.cause) == ("failed", "back up broke")
 
 
@@ -96,7 +99,7 @@ def test_a_failed_switch_step_sets_off_the_recovery_and_stops_the_walk(site: tup
     with pytest.raises(DeployError, match="rolled back"):
         run(d, attempt(), steps, recover)
     assert seen.done == ["tag", "start", "recover from start broke"]
-    assert seen.recorded == []  # the recovery records its own outcome
+    assert [entry.outcome for entry in seen.recorded] == ["started"]  # the recovery records its own end
 
 
 def test_an_attempt_without_a_release_image_is_not_recorded(site: tuple[Deployment, Recorder]) -> None:

@@ -1,6 +1,8 @@
+import dataclasses
+
 from deploy.images import ReleaseImage
-from deploy.ledger import FAILED, SUCCEEDED, Entry
-from deploy.status import ContainerState, Status, container_state, deployed_at, heartbeat_of, render
+from deploy.ledger import FAILED, STARTED, SUCCEEDED, Entry
+from deploy.status import ContainerState, Status, container_state, deployed_at, disagreements, heartbeat_of, render
 
 COMMIT = "c" * 40
 IMAGE = "sha256:" + "1" * 64
@@ -66,4 +68,22 @@ def test_nothing_deployed_is_said_plainly() -> None:
         "release": None,
         "containers": [],
         "bot": None,
+        "disagreements": [],
     }
+
+
+def test_disagreements_name_an_interrupted_attempt_a_foreign_container_and_a_live_tag_off_the_ledger() -> None:
+    live = ReleaseImage(IMAGE, COMMIT, "d", dirty=False)
+    ok = entry(COMMIT, SUCCEEDED, "t1")
+    assert disagreements(live, [ContainerState("b", "bot", "running", "healthy", IMAGE, "t")], [ok]) == []
+    started = dataclasses.replace(entry("n" * 40, STARTED, ""), attempt="a1", by="op@h")
+    newer = entry("o" * 40, SUCCEEDED, "t2", image_id="sha256:" + "2" * 64)
+    other = ContainerState("w", "worker", "running", "healthy", "sha256:" + "2" * 64, "t")
+    found = disagreements(live, [other], [ok, started, newer])
+    assert found == [
+        "an interrupted deploy of nnnnnnnnnnnn started t0 by op@h never finished; "
+        "the next deploy, rollback or restore undoes it",
+        "worker runs image 222222222222, not the live image 111111111111",
+        "the ledger's last success is oooooooooooo, but cccccccccccc is live",
+    ]
+    assert "DISAGREES: worker runs image" in render(Status("p", live, "t1", (other,), None, tuple(found)))
