@@ -6,7 +6,8 @@
             → start the live release on it → wait until healthy → verify
     ledger → finish: prune backups
 
-Nothing runs on the state while it is copied, so both copies are consistent.
+Nothing runs on the state while it is copied, so both copies are consistent. The live release
+runs with the runtime settings it was deployed with (recorded), and the attempt records them.
 When a switch step fails, the state from just before is copied back (when it
 was kept) and the live release started on it again, and `DeployError` says so;
 the attempt is recorded. With nothing deployed, only the volume is restored
@@ -20,7 +21,7 @@ from typing import NoReturn
 import docker
 
 from deploy import baseimage, journal, ledger, lock, procedure, release_images, volumes
-from deploy.config import Settings
+from deploy.config import Settings, runtime
 from deploy.engine import compose_argv
 from deploy.errors import DeployError, Unhealthy, VerifyFailed
 from deploy.git import Repository
@@ -48,7 +49,9 @@ def restore(
         if live:
             repo.commit(live.commit)  # its compose file comes from this clone: UnknownRevision before anything stops
         safety = volumes.next_backup(settings, engine) or ""
-        attempt = Attempt("restore", live, LiveTags(live, None), safety, source)
+        if live:
+            d = procedure.as_deployed(d, live, ledger.read(settings, engine))
+        attempt = Attempt("restore", live, LiveTags(live, None), safety, source, runtime=runtime(d.environ))
         helper = baseimage.resolve(settings, engine)
         procedure.run(d, attempt, steps(d, attempt, helper), lambda exc: _undo(d, attempt, helper, exc))
         say(f"restore: {settings.state_volume} holds {source}" + (f"; {short(live.commit)} runs on it" if live else ""))
