@@ -1,0 +1,173 @@
+"""Soak bench: bot and worker stopped and killed over and over while commands keep arriving; figures, not assertions.
+
+    .venv/bin/python bench/bench_soak.py [CYCLES]        (default 500; the goal: 0 lost over 500 cycles)
+
+In a throw-away sandbox project (removed at the end, also on failure): build and deploy; start a
+submitter container (the release image on the state volume) that enqueues an `apply_profile` dry run
+every 50 ms and prints each committed id; then CYCLES times, bot and worker in turn: `docker stop`
+then `docker start`, or `docker kill` (its restart policy brings it back; started by hand if it has
+not come back within 2 s), and wait until it runs. Then stop submitting, let the worker drain the bus
+and count, per committed command: succeeded with its result, failed (by code), not finished, missing.
+Lost = missing + not finished + succeeded without a result. State integrity: the state loads
+(`python -m trading status --json`, generation not behind where it was) and the bus passes
+`PRAGMA integrity_check`.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import json
+import os
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import docker
+import docker.errors
+from docker.models.containers import Container
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the bench reuses the integration tests' sandbox
+
+from deploy import baseimage, build, engine, health, release  # noqa: E402
+from deploy.config import Settings  # noqa: E402
+from deploy.git import Repository  # noqa: E402
+from tests.integration.sandbox import Sandbox, quiet  # noqa: E402
+
+SUBMIT = """
+import sys, time
+from pathlib import Path
+from trading import payloads
+from trading.commandbus import CommandBus
+bus, n = CommandBus(Path("/var/lib/tradebot/commands.sqlite3")), 0
+while True:
+    n += 1
+    payload = {"profile_id": f"p{n}", "version": n, "dry_run": True, "config_summary": {"n": n}}
+    try:
+        row = bus.enqueue("apply_profile", payload, payloads.checksum(payload), f"soak-{n}", time.time() + 3600)
+    except Exception as exc:
+        print(f"error {exc}", flush=True)
+    else:
+        print(row["id"], flush=True)
+    time.sleep(0.05)
+"""
+DRAIN_SECONDS = 150
+DRAIN_SECONDS = 150
+CHECK = """
+import json, sqlite3
+db = sqlite3.connect("/var/lib/tradebot/commands.sqlite3")
+rows = db.execute("SELECT id, status, result, error FROM commands").fetchall()
+print(json.dumps({"integrity": db.execute("PRAGMA integrity_check").fetchone()[0], "rows": rows}))
+"""
+
+
+def cycle(box: Sandbox, service: str, kill: bool) -> None:
+    container = health.service_container(box.settings, box.engine, service)
+    assert container is not None
+    if kill:
+        container.kill()
+    else:
+        container.stop(timeout=30)
+    deadline = time.monotonic() + 2.0
+    while not running(container):
+        if time.monotonic() > deadline or not kill:
+            with contextlib.suppress(docker.errors.APIError):  # the restart policy started it meanwhile
+                container.start()
+            deadline = time.monotonic() + 10.0
+        time.sleep(0.05)
+
+
+def running(container: Container) -> bool:
+    container.reload()
+    return container.status == "running"
+
+
+def generation(bot: Container) -> int:
+    found = bot.exec_run(["python3", "-m", "trading", "status", "--json"])
+    return int(json.loads(found.output)["generation"]) if found.exit_code == 0 else -1
+
+
+def counts(committed: set[int], rows: list[list]) -> dict[str, int]:
+    """Per committed command: what became of it (pure)."""
+    by_id = {row[0]: row for row in rows}
+    tally: collections.Counter[str] = collections.Counter()
+    for cid in committed:
+        row = by_id.get(cid)
+        if row is None:
+            tally["lost: missing"] += 1
+        elif row[1] == "succeeded":
+            tally["succeeded with its result" if row[2] else "lost: succeeded without a result"] += 1
+        elif row[1] == "failed":
+            tally[f"failed: {str(row[3]).split(':')[0]}"] += 1
+        else:
+            tally[f"lost: still {row[1]}"] += 1
+    return dict(sorted(tally.items()))
+
+
+def soak(box: Sandbox, cycles: int) -> list[tuple[str, str]]:
+    settings, eng = box.settings, box.engine
+    release_image = eng.images.get(settings.live_image).id
+    submitter = eng.containers.run(
+        release_image, entrypoint=["python3", "-c", SUBMIT], name=f"{settings.project}-submitter",
+        volumes={settings.state_volume: {"bind": "/var/lib/tradebot"}}, network_disabled=True, detach=True,
+    )  # fmt: skip
+    start_generation = generation(health.service_container(settings, eng, "bot"))
+    started = time.monotonic()
+    for n in range(cycles):
+        cycle(box, ("bot", "worker")[n % 2], kill=(n // 2) % 2 == 1)
+    soak_seconds = time.monotonic() - started
+    submitter.stop(timeout=1)
+    committed = {int(line) for line in submitter.logs().decode().split() if line.isdigit()}
+    submitter.remove(force=True)
+    health.wait_healthy(settings, eng, release_image)
+    drained = drain(box, committed)
+    end_generation = generation(health.service_container(settings, eng, "bot"))
+    rows = [("cycles (bot and worker in turn; stop+start, then kill)", str(cycles))]
+    rows += [("soak time", f"{soak_seconds:.0f} s ({soak_seconds / max(cycles, 1):.2f} s per cycle)")]
+    rows += [("commands committed while cycling", str(len(committed)))]
+    rows += [(f"  {what}", str(n)) for what, n in counts(committed, drained["rows"]).items()]
+    rows += [("bus PRAGMA integrity_check", drained["integrity"])]
+    rows += [("state generation before -> after", f"{start_generation} -> {end_generation}")]
+    return rows
+
+
+def drain(box: Sandbox, committed: set[int]) -> dict:
+    """Wait until no committed command is pending; the bus's rows and integrity.
+
+    A command a killed worker held is settled by the lease (120 s) at the worker's next recovery: wait that long.
+    """
+    worker = health.service_container(box.settings, box.engine, "worker")
+    assert worker is not None
+    deadline = time.monotonic() + DRAIN_SECONDS
+    while True:
+        found = json.loads(worker.exec_run(["python3", "-c", CHECK]).output)
+        pending = [row for row in found["rows"] if row[0] in committed and row[1] not in ("succeeded", "failed")]
+        if not pending or time.monotonic() > deadline:
+            return found
+        time.sleep(0.5)
+
+
+def main() -> None:
+    cycles = int(sys.argv[1]) if len(sys.argv) > 1 else 500
+    os.environ.update(TRADEBOT_TICK_SECONDS="0.2", TRADEBOT_WORKER_POLL_SECONDS="0.05")
+    eng = engine.client()
+    project = f"tradebot-soak{uuid.uuid4().hex[:6]}"
+    base = baseimage.resolve(Settings.from_env({}), eng)
+    with tempfile.TemporaryDirectory(prefix="tradebot-soak-") as tmp:
+        box = Sandbox.create(Path(tmp), project, base, eng)
+        try:
+            repo = Repository(box.repo)
+            build.build(box.settings, eng, repo, say=quiet)
+            release.deploy(box.settings, eng, repo, say=quiet)
+            print(f"soak project {project} on {os.cpu_count()} CPUs\n")
+            for what, figure in soak(box, cycles):
+                print(f"{what:<58} {figure}")
+        finally:
+            box.remove()
+
+
+if __name__ == "__main__":
+    main()
