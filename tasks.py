@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import shlex
 import sys
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
 
 from invoke import Context, task
 
@@ -15,14 +18,26 @@ from deploy import baseimage, engine, ledger, lock, volumes
 from deploy import build as building
 from deploy import rebuild as rebuilding
 from deploy import release as releasing
+from deploy import report as reports
 from deploy import restore as restoring
 from deploy import status as statusreport
+from deploy import trail as trails
 from deploy import verify as verification
 from deploy.config import Settings
 from deploy.errors import VerifyFailed
 from deploy.exitcodes import reported
 from deploy.git import Repository
 from deploy.runner import Runner
+from deploy.trail import Trail
+
+PLAN_HELP = (
+    "print the live state (release, containers, state file, lock, newest backup), the exact steps, what stops it "
+    "and the way back; change nothing"
+)
+JSON_HELP = (
+    "print ONE JSON document on stdout (progress goes to stderr): ok, commit, image_id, previous, backup, "
+    "verify, steps, report; on failure also error, next, exit_code"
+)
 
 
 @task(name="base-image")
@@ -70,7 +85,7 @@ def build(c: Context, rev: str = "HEAD", allow_dirty: bool = False) -> None:
     help={
         "rev": "the commit whose image to deploy (default HEAD; build it first)",
         "force": "deploy an image built from a dirty working tree",
-        "plan": "print what would be done (the compose command included) and change nothing",
+        "plan": PLAN_HELP,
         "fresh-state": "start a new, empty state although this deployment released before and its state volume "
         "is gone (without it, such a deploy is refused: `invoke restore` puts a backup back)",
     }
@@ -87,12 +102,28 @@ def deploy(c: Context, rev: str = "HEAD", force: bool = False, plan: bool = Fals
     procedure(settings, engine.client(), Repository(settings.repo), rev=rev, force=force, fresh_state=fresh_state)
 
 
-@task(help={"to": "the commit to go back to (default: the previous release, tagged <project>:previous)"})
+@task(
+    help={
+        "to": "the commit to go back to (default: the previous release, tagged <project>:previous)",
+        "json": JSON_HELP,
+        "plan": PLAN_HELP,
+    }
+)
 @reported
-def rollback(c: Context, to: str = "") -> None:
+def rollback(c: Context, to: str = "", json: bool = False, plan: bool = False) -> None:
     """Make an earlier release live again: retag its image, recreate bot and worker together, wait healthy, verify."""
-    settings = Settings.from_env()
-    releasing.rollback(settings, engine.client(), Repository(settings.repo), to=to or None)
+    settings, trail = Settings.from_env(), Trail()
+    if plan:
+        releasing.plan_rollback(settings, engine.client(), Repository(settings.repo), to=to or None)
+        return
+    work = partial(_rollback, settings, to, trail, _say(json))
+    _run(work, trail, settings, json)
+
+
+def _rollback(settings: Settings, to: str, trail: Trail, say: Callable[[str], None]) -> None:
+    repo = Repository(settings.repo)
+    trail.commit = repo.commit(to).sha if to else ""
+    releasing.rollback(settings, engine.client(), repo, to=to or None, say=say, trail=trail)
 
 
 @task(
@@ -100,15 +131,37 @@ def rollback(c: Context, to: str = "") -> None:
         "rev": "the commit to release (default HEAD)",
         "allow-dirty": "build despite uncommitted changes (needs --force to deploy)",
         "force": "deploy an image built from a dirty working tree",
+        "json": JSON_HELP,
     }
 )
 @reported
-def release(c: Context, rev: str = "HEAD", allow_dirty: bool = False, force: bool = False) -> None:
+def release(c: Context, rev: str = "HEAD", allow_dirty: bool = False, force: bool = False, json: bool = False) -> None:
     """Build, deploy and verify one commit: `invoke build deploy verify` in one task."""
-    sha = Repository(Settings.from_env().repo).commit(rev).sha  # resolved once: a new commit cannot slip in between
-    build(c, rev=sha, allow_dirty=allow_dirty)
-    deploy(c, rev=sha, force=force)
-    verify(c)
+    settings, trail = Settings.from_env(), Trail()
+    work = partial(_release, settings, rev, allow_dirty, force, trail, _say(json))
+    _run(work, trail, settings, json)
+
+
+def _release(
+    settings: Settings, rev: str, allow_dirty: bool, force: bool, trail: Trail, say: Callable[[str], None]
+) -> None:
+    repo, client = Repository(settings.repo), engine.client()
+    trail.commit = repo.commit(rev).sha  # resolved once: a new commit cannot slip in between
+    with trail.step(f"build {trail.commit[:12]}"):
+        building.build(settings, client, repo, rev=trail.commit, allow_dirty=allow_dirty, say=say)
+    releasing.deploy(settings, client, repo, rev=trail.commit, force=force, say=say, trail=trail)  # verifies too
+
+
+def _run(work: Callable[[], None], trail: Trail, settings: Settings, json: bool) -> None:
+    if json:
+        trails.print_document(trail, settings.meta_volume, work)
+    else:
+        work()
+
+
+def _say(json: bool) -> Callable[[str], None]:
+    """Progress: on stdout, or on stderr when stdout carries the JSON document."""
+    return partial(print, file=sys.stderr, flush=True) if json else print
 
 
 @task(help={"json": "print the ledger as JSON lines, as stored"})
@@ -121,6 +174,26 @@ def releases(c: Context, json: bool = False) -> None:
         print(f"carried {carried} entries of the local ledger over to the engine", file=sys.stderr)
     entries = ledger.read(settings, client)
     print("\n".join(entry.to_json() for entry in entries) if json else ledger.table(entries))
+
+
+@task(
+    help={
+        "release": "the report of this release (a commit, tag or branch; default: the newest report)",
+        "html": "a self-contained HTML page (timeline of the steps, digest table) instead of Markdown",
+        "out": "write it to this file instead of stdout",
+    }
+)
+@reported
+def report(c: Context, release: str = "", html: bool = False, out: str = "") -> None:
+    """Show the report of the newest deploy, rollback or restore (or of --release): who, when, what changed, intact?"""
+    settings = Settings.from_env()
+    chosen = reports.newest(settings, engine.client(), Repository(settings.repo), release or None)
+    text = reports.html(chosen) if html else reports.markdown(chosen)
+    if out:
+        Path(out).write_text(text)
+        print(f"report of {chosen.entry.get('event')} {chosen.entry.get('commit', '')[:12]} written to {out}")
+    else:
+        print(text, end="")
 
 
 @task
@@ -143,15 +216,21 @@ def backups(c: Context, json: bool = False) -> None:
     print(volumes.output(volumes.backups(settings, engine.client()), as_json=json))
 
 
-@task(help={"backup": "the backup volume to restore (default: the newest; `invoke backups` lists them)"})
+@task(
+    help={
+        "backup": "the backup volume to restore (default: the newest; `invoke backups` lists them)",
+        "plan": PLAN_HELP,
+    }
+)
 @reported
-def restore(c: Context, backup: str = "") -> None:
+def restore(c: Context, backup: str = "", plan: bool = False) -> None:
     """Put a state backup back: stop bot and worker, keep the current state as a backup, copy, start, verify.
 
     When the live release does not come up healthy on it, the state from before is put back (non-zero exit).
     """
     settings = Settings.from_env()
-    restoring.restore(settings, engine.client(), Repository(settings.repo), name=backup or None)
+    procedure = restoring.plan if plan else restoring.restore
+    procedure(settings, engine.client(), Repository(settings.repo), name=backup or None)
 
 
 @task(

@@ -22,7 +22,7 @@ from deploy.errors import ComposeMissing, EngineUnreachable
 
 def client() -> docker.DockerClient:
     try:
-        engine = docker.from_env(timeout=120)
+        engine = docker.from_env(timeout=120, use_ssh_client=True)  # ssh:// through the system's ssh and its keys
         engine.ping()
     except docker.errors.DockerException as exc:
         raise EngineUnreachable(str(exc).splitlines()[0][:200]) from exc

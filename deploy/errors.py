@@ -21,6 +21,7 @@ TradebotError                 what went wrong + what to do next (`hint`), exit c
 │   ├── ComposeFileInvalid    the commit's docker-compose.yml is missing, does not parse or lacks a service
 │   ├── SettingsInvalid       the release image refuses the runtime settings (`python -m trading check-config`)
 │   └── StateVolumeMissing    the deployment released before but its state volume is gone
+├── ReportMissing             no release report (of that release)
 ├── DeployError               a deploy did not reach a healthy, verified state
 │   ├── Unhealthy             a service did not become healthy in time
 │   ├── RolledBack            a deploy failed and the previous release runs again
@@ -207,6 +208,17 @@ class StateVolumeMissing(PreflightFailed):
         )
         self.volume = volume
         self.newest_backup = newest_backup
+
+
+class ReportMissing(TradebotError):
+    exit_code = 5
+
+    def __init__(self, release: str | None) -> None:
+        super().__init__(
+            f"no release report of {release}" if release else "no release report on the engine yet",
+            "`invoke releases` lists the attempts; each deploy, rollback and restore writes one",
+        )
+        self.release = release
 
 
 class DeployError(TradebotError):

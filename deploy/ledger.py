@@ -53,6 +53,7 @@ class Entry:
     restored_from: str = ""
     runtime: dict[str, str] | None = None  # the runtime settings it ran with (`config.runtime`); None: not recorded
     attempt: str = ""  # one id for an attempt's `started` entry and its end (the deploy journal)
+    report: str = ""  # the id of its report (`<project>_meta:/reports/<id>.json`)
 
     @classmethod
     def from_json(cls, line: str) -> Entry:
@@ -93,10 +94,11 @@ def new_id() -> str:
 
 
 def append(
-    settings: Settings, engine: docker.DockerClient, entry: Entry, files: Mapping[str, bytes] | None = None
-) -> str:
+    settings: Settings, engine: docker.DockerClient, entry: Entry, files: Mapping[str, bytes] | None = None,
+    key: str | None = None,
+) -> str:  # fmt: skip
     """Add `entry` (and `files`, e.g. its report, in the same archive) to the engine's ledger; its id."""
-    key = new_id()
+    key = key or new_id()
     meta.write(settings, engine, {f"{FOLDER}/{key}.json": entry.to_json().encode(), **(files or {})})
     return key
 

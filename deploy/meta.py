@@ -31,7 +31,6 @@ from deploy import baseimage
 from deploy.config import Settings
 
 META_OF = "io.tradebot.meta-of"
-MOUNT = "/meta"
 
 
 def pack(files: Mapping[str, bytes]) -> bytes:
@@ -51,7 +50,7 @@ def pack(files: Mapping[str, bytes]) -> bytes:
 
 
 def unpack(archive: bytes) -> dict[str, bytes]:
-    """The regular files of a `get_archive` answer, by their path below the folder asked for."""
+    """The regular files of a `get_archive` answer, by their path below the folder asked for (a file: its name)."""
     files: dict[str, bytes] = {}
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         for member in tar.getmembers():
@@ -73,31 +72,39 @@ def write(settings: Settings, engine: docker.DockerClient, files: Mapping[str, b
     """Add `files` (relative path → content) to the meta volume, creating the volume when missing."""
     if not exists(settings, engine):
         engine.volumes.create(settings.meta_volume, labels={META_OF: settings.project})
-    with _helper(settings, engine) as helper:
-        helper.put_archive(MOUNT, pack(files))
+    with idle(settings, engine, {settings.meta_volume: "rw"}) as helper:
+        helper.put_archive(f"/{settings.meta_volume}", pack(files))
 
 
 def read_folder(settings: Settings, engine: docker.DockerClient, folder: str) -> dict[str, bytes]:
     """Every file below `folder` of the meta volume by its name there; empty when there is none."""
     if not exists(settings, engine):
         return {}
-    with _helper(settings, engine) as helper:
-        try:
-            stream, _ = helper.get_archive(f"{MOUNT}/{folder}")
-        except docker.errors.NotFound:
-            return {}
-        return unpack(b"".join(stream))
+    with idle(settings, engine, {settings.meta_volume: "ro"}) as helper:
+        return fetch(helper, f"/{settings.meta_volume}/{folder}")
 
 
 @contextlib.contextmanager
-def _helper(settings: Settings, engine: docker.DockerClient) -> Iterator[Container]:
-    """A container with the meta volume mounted, created and never started; removed afterwards."""
+def idle(settings: Settings, engine: docker.DockerClient, mounts: Mapping[str, str]) -> Iterator[Container]:
+    """A container with `mounts` ({volume: "ro"|"rw"} at /<volume>), created and never started; removed afterwards.
+
+    Its image is the base image (already on the engine: nothing is pulled); only its archive API is used.
+    """
     helper = engine.containers.create(
         baseimage.resolve(settings, engine), ["true"], name=f"{settings.project}-meta-{uuid.uuid4().hex[:8]}",
-        volumes={settings.meta_volume: {"bind": MOUNT, "mode": "rw"}}, network_disabled=True,
-        labels={META_OF: settings.project},
+        volumes={name: {"bind": f"/{name}", "mode": mode} for name, mode in mounts.items()},
+        network_disabled=True, labels={META_OF: settings.project},
     )  # fmt: skip
     try:
         yield helper
     finally:
         helper.remove(force=True)
+
+
+def fetch(helper: Container, path: str) -> dict[str, bytes]:
+    """The files at `path` in `helper` (a file, or every file below a folder); empty when there is none."""
+    try:
+        stream, _ = helper.get_archive(path)
+    except docker.errors.NotFound:
+        return {}
+    return unpack(b"".join(stream))

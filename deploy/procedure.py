@@ -25,7 +25,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import shlex
-import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ from typing import NoReturn
 import docker
 import docker.errors
 
-from deploy import compose, health, ledger
+from deploy import compose, health, ledger, report, snapshot
 from deploy import verify as verification
 from deploy.config import Settings, with_runtime
 from deploy.errors import TradebotError, VerifyFailed
@@ -43,6 +42,7 @@ from deploy.ids import short
 from deploy.images import ReleaseImage
 from deploy.release_images import LiveTags
 from deploy.runner import Runner
+from deploy.trail import Trail
 
 Say = Callable[[str], None]
 FAILURES = (TradebotError, docker.errors.DockerException)
@@ -62,6 +62,7 @@ class Deployment:
     say: Say
     compose: tuple[str, ...]  # the Compose v2 argv prefix
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))  # what Compose interpolates
+    trail: Trail = field(default_factory=Trail)  # the evidence the attempt collects (`deploy.trail`)
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class Step:
     name: str
     action: Callable[[], object]
     command: tuple[str, ...] = ()  # the argv it runs, shown by a plan
+    bot_down: bool = False  # the bot does not run during it (the report marks the downtime window)
 
 
 @dataclass(frozen=True)
@@ -118,21 +120,31 @@ def as_deployed(d: Deployment, image: ReleaseImage, entries: Iterable[ledger.Ent
 
 
 def record(d: Deployment, attempt: Attempt, outcome: str, cause: str = "") -> None:
-    if attempt.image is not None:
-        ledger.append(d.settings, d.engine, attempt.entry(attempt.image, outcome, cause))
+    """Append the attempt's ledger entry and, once it ended, in the same archive its report (the state after)."""
+    if attempt.image is None:
+        return
+    if outcome == ledger.STARTED:
+        ledger.append(d.settings, d.engine, attempt.entry(attempt.image, outcome))
+        return
+    key = ledger.new_id()
+    entry = dataclasses.replace(attempt.entry(attempt.image, outcome, cause), report=key)
+    after = snapshot.capture(d.settings, d.engine).to_json()
+    made = d.trail.make_report(key, dataclasses.asdict(entry), after)
+    ledger.append(d.settings, d.engine, entry, report.files(made), key=key)
 
 
 def walk(d: Deployment, event: str, steps: Iterable[Step]) -> None:
-    """Run the steps in order: each named when it starts, its duration said when it ends."""
+    """Run the steps in order: each named when it starts, its duration said when it ends (and kept in the trail)."""
     for step in steps:
         d.say(f"{event}: {step.name} …")
-        started = time.monotonic()
-        step.action()
-        d.say(f"{event}: {step.name}: done in {time.monotonic() - started:.1f} s")
+        with d.trail.step(step.name, step.bot_down):
+            step.action()
+        d.say(f"{event}: {step.name}: done in {d.trail.steps[-1].seconds:.1f} s")
 
 
 def run(d: Deployment, attempt: Attempt, procedure: Procedure, recover: Callable[[Exception], NoReturn]) -> None:
     """Walk the procedure; see the module docstring for what a failure in each part sets off."""
+    d.trail.before = snapshot.capture(d.settings, d.engine).to_json()
     record(d, attempt, ledger.STARTED)
     try:
         walk(d, attempt.event, procedure.prepare)
@@ -145,6 +157,7 @@ def run(d: Deployment, attempt: Attempt, procedure: Procedure, recover: Callable
         recover(exc)
     record(d, attempt, ledger.SUCCEEDED)
     walk(d, attempt.event, procedure.finish)
+    d.say(d.trail.summary(attempt.event))
 
 
 def plan_lines(steps: Iterable[Step]) -> list[str]:
@@ -159,9 +172,11 @@ def start_steps(d: Deployment, image: ReleaseImage, stop_timeout: int | None = N
     """
     argv = tuple(compose.up(d.compose, d.settings, stop_timeout=stop_timeout))
     return [
-        Step(f"recreate bot and worker from {short(image.commit)}", lambda: compose_run(d, argv, image), argv),
+        Step(f"recreate bot and worker from {short(image.commit)}", lambda: compose_run(d, argv, image), argv, True),
         Step(
-            "wait until bot and worker are healthy", lambda: health.wait_healthy(d.settings, d.engine, image.image_id)
+            "wait until bot and worker are healthy",
+            lambda: health.wait_healthy(d.settings, d.engine, image.image_id),
+            bot_down=True,
         ),
         Step(f"verify that {short(image.commit)} runs", lambda: verified(d)),
     ]
@@ -171,7 +186,7 @@ def remove_step(d: Deployment, image: ReleaseImage, check: bool = False) -> Step
     """Stop and remove bot and worker (`compose rm --stop`: each gets its stop grace period to save)."""
     argv = tuple(compose.remove(d.compose, d.settings))
     name = f"stop and remove bot and worker of {short(image.commit)} (the bot saves on its way out)"
-    return Step(name, lambda: compose_run(d, argv, image, check), argv)
+    return Step(name, lambda: compose_run(d, argv, image, check), argv, bot_down=True)
 
 
 def compose_run(d: Deployment, argv: Sequence[str], image: ReleaseImage, check: bool = True) -> None:
@@ -181,7 +196,9 @@ def compose_run(d: Deployment, argv: Sequence[str], image: ReleaseImage, check: 
 
 
 def verified(d: Deployment) -> None:
+    """Verify what runs now; the report is kept in the trail (the last one: what runs when the attempt ends)."""
     report = verification.verify(d.settings, d.engine, d.repo)
+    d.trail.verify = report.to_json()
     if not report.ok:
         raise VerifyFailed(report.release, report.summary())
 

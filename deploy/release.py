@@ -23,13 +23,15 @@ from typing import NoReturn
 
 import docker
 
-from deploy import baseimage, health, journal, ledger, lock, preflight, release_images, volumes
+from deploy import baseimage, health, journal, ledger, lock, preflight, release_images, snapshot, volumes
+from deploy import plan as planning
 from deploy.config import SERVICES, Settings, runtime
 from deploy.engine import compose_argv
 from deploy.errors import DeployError, ImageMissing, RollbackFailed, RolledBack
 from deploy.git import Repository
 from deploy.ids import short
 from deploy.images import ReleaseImage
+from deploy.plan import Plan
 from deploy.procedure import (
     FAILED_STOP_SECONDS,
     FAILURES,
@@ -40,7 +42,6 @@ from deploy.procedure import (
     Step,
     as_deployed,
     cause_of,
-    plan_lines,
     record,
     remove_step,
     run,
@@ -49,11 +50,12 @@ from deploy.procedure import (
 )
 from deploy.release_images import LiveTags
 from deploy.runner import Runner
+from deploy.trail import Trail
 
 
 def deploy(
     settings: Settings, engine: docker.DockerClient, repo: Repository, rev: str = "HEAD", force: bool = False,
-    runner: Runner | None = None, say: Say = print, fresh_state: bool = False,
+    runner: Runner | None = None, say: Say = print, fresh_state: bool = False, trail: Trail | None = None,
 ) -> Attempt:  # fmt: skip
     """Run the release image of `rev` (made by `deploy.build.build`) as bot and worker; see the module docstring.
 
@@ -61,7 +63,7 @@ def deploy(
     that released before. Raises ImageMissing, DirtyImage, LockHeld, PreflightFailed, RolledBack (the
     earlier release runs again), DeployError.
     """
-    d = Deployment(settings, engine, repo, runner or Runner(), say, compose_argv(settings))
+    d = Deployment(settings, engine, repo, runner or Runner(), say, compose_argv(settings), trail=trail or Trail())
     with lock.held(settings, engine, f"deploy {rev}", say):
         journal.finish_interrupted(d)
         target = release_images.of_commit(settings, engine, repo.commit(rev).sha, force)
@@ -70,10 +72,10 @@ def deploy(
 
 def rollback(
     settings: Settings, engine: docker.DockerClient, repo: Repository, to: str | None = None,
-    runner: Runner | None = None, say: Say = print,
+    runner: Runner | None = None, say: Say = print, trail: Trail | None = None,
 ) -> Attempt:  # fmt: skip
     """Run an earlier release again: `to` (a revision), else `:previous`, else the ledger's last other success."""
-    d = Deployment(settings, engine, repo, runner or Runner(), say, compose_argv(settings))
+    d = Deployment(settings, engine, repo, runner or Runner(), say, compose_argv(settings), trail=trail or Trail())
     with lock.held(settings, engine, "rollback", say):
         journal.finish_interrupted(d)
         target = rollback_target(settings, engine, repo, to)
@@ -85,11 +87,44 @@ def plan(
     settings: Settings, engine: docker.DockerClient, repo: Repository, rev: str = "HEAD", force: bool = False,
     say: Say = print, fresh_state: bool = False,
 ) -> None:  # fmt: skip
-    """Say what `deploy` would do, step by step, changing nothing."""
+    """Say what `deploy` would do: the live state, its steps, what stops it, the way back; changing nothing."""
     d = Deployment(settings, engine, repo, Runner(), say, compose_argv(settings))
     target = release_images.of_commit(settings, engine, repo.commit(rev).sha, force)
-    for line in plan_lines(steps(d, target, _attempt(d, "deploy", target), fresh_state).steps):
-        say(line)
+    say(_plan(d, "deploy", target, fresh_state))
+
+
+def plan_rollback(
+    settings: Settings, engine: docker.DockerClient, repo: Repository, to: str | None = None, say: Say = print
+) -> None:
+    """Say what `rollback` would do, changing nothing."""
+    d = Deployment(settings, engine, repo, Runner(), say, compose_argv(settings))
+    target = rollback_target(settings, engine, repo, to)
+    say(_plan(as_deployed(d, target, ledger.read(settings, engine)), "rollback", target))
+
+
+def _plan(d: Deployment, event: str, target: ReleaseImage, fresh_state: bool = False) -> str:
+    attempt, settings = _attempt(d, event, target), d.settings
+    stops = (
+        "another deploy holds the deploy lock (it is named; nothing is changed)",
+        "a preflight check fails: the compose file, the runtime settings, a missing state volume (nothing is changed)",
+        f"backing up {settings.state_volume} fails (nothing else is changed)",
+        f"bot or worker not healthy (no first heartbeat within {settings.start_timeout:.0f} s), or verify fails: "
+        "the way back below",
+    )
+    live = attempt.before.live
+    recovery = (
+        planning.recovery_lines(
+            f"tag {short(live.commit)} as {settings.live_image} again",
+            start_steps(as_deployed(d, live, ledger.read(settings, d.engine)), live, stop_timeout=FAILED_STOP_SECONDS),
+        )
+        if live
+        else planning.recovery_lines("no earlier release: remove bot and worker", [remove_step(d, target)])
+    )
+    found = Plan(
+        event, f"of {short(target.commit)} (image {short(target.image_id)})", snapshot.capture(settings, d.engine),
+        steps(d, target, attempt, fresh_state).steps, stops, recovery,
+    )  # fmt: skip
+    return planning.render(found)
 
 
 def rollback_target(settings: Settings, engine: docker.DockerClient, repo: Repository, to: str | None) -> ReleaseImage:

@@ -20,20 +20,23 @@ from typing import NoReturn
 
 import docker
 
-from deploy import baseimage, journal, ledger, lock, procedure, release_images, volumes
+from deploy import baseimage, journal, ledger, lock, procedure, release_images, snapshot, volumes
+from deploy import plan as planning
 from deploy.config import Settings, runtime
 from deploy.engine import compose_argv
 from deploy.errors import DeployError, Unhealthy, VerifyFailed
 from deploy.git import Repository
 from deploy.ids import short
+from deploy.plan import Plan
 from deploy.procedure import Attempt, Deployment, Procedure, Say, Step
 from deploy.release_images import LiveTags
 from deploy.runner import Runner
+from deploy.trail import Trail
 
 
 def restore(
     settings: Settings, engine: docker.DockerClient, repo: Repository, name: str | None = None,
-    runner: Runner | None = None, say: Say = print,
+    runner: Runner | None = None, say: Say = print, trail: Trail | None = None,
 ) -> Attempt:  # fmt: skip
     """Restore the backup `name` (default: the newest); see the module docstring.
 
@@ -41,21 +44,52 @@ def restore(
     just before (`backup`, empty when there was no state) and the release running on it (`image`).
     Raises BackupMissing, LockHeld, DeployError (the state from before is back).
     """
-    d = Deployment(settings, engine, repo, runner or Runner(), say, compose_argv(settings))
+    d = Deployment(settings, engine, repo, runner or Runner(), say, compose_argv(settings), trail=trail or Trail())
     with lock.held(settings, engine, f"restore {name or 'the newest backup'}", say):
         journal.finish_interrupted(d)
-        source = volumes.choose(volumes.backups(settings, engine), name).name
-        live = release_images.get(engine, settings.live_image)
-        if live:
-            repo.commit(live.commit)  # its compose file comes from this clone: UnknownRevision before anything stops
-        safety = volumes.next_backup(settings, engine) or ""
-        if live:
-            d = procedure.as_deployed(d, live, ledger.read(settings, engine))
-        attempt = Attempt("restore", live, LiveTags(live, None), safety, source, runtime=runtime(d.environ))
+        attempt, d = _attempt(d, name)
+        live, source = attempt.image, attempt.restored_from
         helper = baseimage.resolve(settings, engine)
         procedure.run(d, attempt, steps(d, attempt, helper), lambda exc: _undo(d, attempt, helper, exc))
         say(f"restore: {settings.state_volume} holds {source}" + (f"; {short(live.commit)} runs on it" if live else ""))
         return attempt
+
+
+def plan(
+    settings: Settings, engine: docker.DockerClient, repo: Repository, name: str | None = None, say: Say = print
+) -> None:
+    """Say what `restore` would do: the live state, its steps, what stops it, the way back; changing nothing."""
+    d = Deployment(settings, engine, repo, Runner(), say, compose_argv(settings))
+    (attempt, d), helper = _attempt(d, name), baseimage.resolve(settings, engine)
+    stops = (
+        "another deploy holds the deploy lock (it is named; nothing is changed)",
+        "stopping bot and worker, keeping the state or copying fails: the way back below",
+        f"bot or worker not healthy on it (no first heartbeat within {settings.start_timeout:.0f} s), or verify fails: "
+        "the way back below",
+    )
+    recovery = planning.recovery_lines(
+        "put the state from just before back and start the live release on it",
+        _undo_steps(d, attempt, helper, attempt.backup),
+    )
+    live = attempt.image
+    target = f"of {attempt.restored_from}" + (f" under {short(live.commit)}" if live else " (nothing deployed)")
+    live_state = snapshot.capture(settings, engine)
+    say(planning.render(Plan("restore", target, live_state, steps(d, attempt, helper).steps, stops, recovery)))
+
+
+def _attempt(d: Deployment, name: str | None) -> tuple[Attempt, Deployment]:
+    """The backup to put back and the release to run on it (with its recorded settings), before anything stops.
+
+    Raises BackupMissing; UnknownRevision when this clone lacks the live release (its compose file comes from here).
+    """
+    settings, engine = d.settings, d.engine
+    source = volumes.choose(volumes.backups(settings, engine), name).name
+    live = release_images.get(engine, settings.live_image)
+    if live:
+        d.repo.commit(live.commit)
+        d = procedure.as_deployed(d, live, ledger.read(settings, engine))
+    safety = volumes.next_backup(settings, engine) or ""
+    return Attempt("restore", live, LiveTags(live, None), safety, source, runtime=runtime(d.environ)), d
 
 
 def steps(d: Deployment, attempt: Attempt, helper: str) -> Procedure:
@@ -63,10 +97,12 @@ def steps(d: Deployment, attempt: Attempt, helper: str) -> Procedure:
     keep = Step(  # prune=False: the source must survive the copy
         f"keep the state as it is now in {safety}",
         lambda: volumes.backup_state(settings, engine, helper, prune=False, name=safety),
+        bot_down=True,
     )
     copy = Step(
         f"copy {attempt.restored_from} into {settings.state_volume}",
         lambda: volumes.restore_state(settings, engine, helper, attempt.restored_from),
+        bot_down=True,
     )
     switch = (
         *([procedure.remove_step(d, live, check=True)] if live else []),
@@ -81,17 +117,24 @@ def steps(d: Deployment, attempt: Attempt, helper: str) -> Procedure:
     return Procedure(switch=switch, finish=(prune,))
 
 
+def _undo_steps(d: Deployment, attempt: Attempt, helper: str, kept: str) -> list[Step]:
+    """Copy `kept` (the state from just before, when it was kept) back, and start the live release on it."""
+    back = Step(
+        f"put the state from before ({kept}) back",
+        lambda: volumes.restore_state(d.settings, d.engine, helper, kept),
+        bot_down=True,
+    )
+    live = attempt.image
+    return [*([back] if kept else []), *(procedure.start_steps(d, live) if live else [])]
+
+
 def _undo(d: Deployment, attempt: Attempt, helper: str, exc: Exception) -> NoReturn:
     """Copy the state from before back (when it was kept) and start the live release on it; always raises."""
     cause, live, source = procedure.cause_of(exc), attempt.image, attempt.restored_from
     kept = attempt.backup if attempt.backup and volumes.exists(d.engine, attempt.backup) else ""
-    back = Step(
-        f"put the state from before ({kept}) back",
-        lambda: volumes.restore_state(d.settings, d.engine, helper, kept),
-    )
     d.say(f"restore: {cause}")
     try:
-        procedure.walk(d, "restore", [*([back] if kept else []), *(procedure.start_steps(d, live) if live else [])])
+        procedure.walk(d, "restore", _undo_steps(d, attempt, helper, kept))
     except procedure.FAILURES as again:
         procedure.record(d, attempt, ledger.FAILED, f"{cause}; undo failed: {procedure.cause_of(again)}")
         raise DeployError(

@@ -114,7 +114,8 @@ def test_build_deploy_verify_then_a_new_commit_then_rollback(sandbox: Sandbox) -
     with bot_lifecycle(sandbox) as bot_events:
         two = release.deploy(settings, engine, repo, say=said.append)
     walked = [line.removeprefix("deploy: ").removesuffix(" …") for line in said if line.endswith(" …")]
-    plan_steps = [line.removeprefix("would ").partition(": ")[0] for line in planned]
+    planned = re.findall(r"^  \d+\. would (.*)$", "\n".join(planned), re.MULTILINE)  # the plan's steps
+    plan_steps = [line.partition(": ")[0] for line in planned]
     assert [untimed(step) for step in plan_steps] == [untimed(step) for step in walked]  # one list of steps
     assert plan_steps[:3] == [
         f"check the docker-compose.yml of {second[:12]}",

@@ -7,14 +7,16 @@ from typing import NoReturn
 
 import pytest
 
-from deploy import ledger
+from deploy import ledger, snapshot
 from deploy.config import Settings
 from deploy.errors import DeployError, TradebotError
 from deploy.images import ReleaseImage
 from deploy.procedure import Attempt, Deployment, Procedure, Step, plan_lines, record, run
 from deploy.release_images import LiveTags
 from deploy.runner import Runner
+from deploy.status import Status
 
+NO_STATE = snapshot.Snapshot("t", Status("p", None, "", (), None), None, None, "")
 OLD = ReleaseImage("sha256:" + "1" * 64, "a" * 40, "d1", dirty=False)
 NEW = ReleaseImage("sha256:" + "2" * 64, "b" * 40, "d2", dirty=True)
 
@@ -38,7 +40,8 @@ class Recorder:
 def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Deployment, Recorder]:
     """A deployment without an engine: the ledger entries it would add are kept in `recorded`."""
     seen = Recorder()
-    monkeypatch.setattr(ledger, "append", lambda _settings, _engine, entry: seen.recorded.append(entry))
+    monkeypatch.setattr(ledger, "append", lambda _settings, _engine, entry, *_, **__: seen.recorded.append(entry))
+    monkeypatch.setattr(snapshot, "capture", lambda _settings, _engine: NO_STATE)
     settings = Settings(project="p", repo=tmp_path, home=tmp_path / "home")
     return Deployment(settings, None, None, Runner(), seen.said.append, ()), seen  # type: ignore[arg-type]
 

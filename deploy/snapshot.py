@@ -1,0 +1,116 @@
+"""The live state of a deployment, captured read-only: what a plan shows and a report compares before and after.
+
+    release, containers (image id, health)   `deploy.status`
+    state file sha256, generation, open positions, command bus size
+                                             the state volume, read through the archive API of an
+                                             idle helper (`deploy.meta.idle`, mounted read-only)
+    lock holder, newest state backup         `deploy.lock`, `deploy.volumes`
+
+Capturing changes nothing: no container is started, no volume is created (a missing
+state volume is reported as no state).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import tempfile
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+
+from deploy import ledger, lock, meta, volumes
+from deploy import status as statusreport
+from deploy.config import Settings
+
+STATE_FILE = "live_portfolio.json"
+COMMAND_BUS = "commands.sqlite3"
+
+
+@dataclass(frozen=True)
+class StateFacts:
+    sha256: str
+    generation: int | None
+    open_positions: int | None
+    commands: int | None  # rows in the command bus (None: no command bus yet)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    taken_at: str
+    status: statusreport.Status
+    state: StateFacts | None  # None: no state volume or no state file in it
+    lock: lock.Holder | None
+    newest_backup: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "taken_at": self.taken_at,
+            "status": self.status.to_json(),
+            "state": asdict(self.state) if self.state else None,
+            "lock": asdict(self.lock) if self.lock else None,
+            "newest_backup": self.newest_backup,
+        }
+
+
+def state_facts(files: Mapping[str, bytes]) -> StateFacts | None:
+    """Facts of the state directory's files (name → content); None without a state file."""
+    document = files.get(STATE_FILE)
+    if document is None:
+        return None
+    try:
+        envelope = json.loads(document)
+        generation, positions = envelope.get("generation"), envelope["state"]["positions"]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        generation, positions = None, None
+    return StateFacts(
+        hashlib.sha256(document).hexdigest(),
+        generation if isinstance(generation, int) else None,
+        len(positions) if isinstance(positions, dict) else None,
+        count_commands(files),
+    )
+
+
+def count_commands(files: Mapping[str, bytes]) -> int | None:
+    """Rows in the command bus, read with sqlite from a copy of its files (its write-ahead log included)."""
+    if COMMAND_BUS not in files:
+        return None
+    with tempfile.TemporaryDirectory(prefix="tradebot-bus-") as tmp:
+        for name in (COMMAND_BUS, f"{COMMAND_BUS}-wal"):
+            if name in files:
+                (Path(tmp) / name).write_bytes(files[name])
+        connection = sqlite3.connect(Path(tmp) / COMMAND_BUS)
+        try:
+            return int(connection.execute("SELECT count(*) FROM commands").fetchone()[0])
+        except sqlite3.DatabaseError:
+            return None
+        finally:
+            connection.close()
+
+
+def read_state(settings: Settings, engine: docker.DockerClient) -> StateFacts | None:
+    try:
+        engine.volumes.get(settings.state_volume)
+    except docker.errors.NotFound:
+        return None
+    files: dict[str, bytes] = {}
+    with meta.idle(settings, engine, {settings.state_volume: "ro"}) as helper:
+        for name in (STATE_FILE, COMMAND_BUS, f"{COMMAND_BUS}-wal"):
+            files.update(meta.fetch(helper, f"/{settings.state_volume}/{name}"))
+    return state_facts(files)
+
+
+def capture(settings: Settings, engine: docker.DockerClient) -> Snapshot:
+    newest = volumes.newest_first(volumes.backups(settings, engine))
+    return Snapshot(
+        ledger.now(),
+        statusreport.status(settings, engine),
+        read_state(settings, engine),
+        lock.current(settings, engine),
+        newest[0].name if newest else "",
+    )

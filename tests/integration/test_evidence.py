@@ -1,0 +1,134 @@
+"""The evidence a release leaves, through the operator's CLI: one JSON document, a report; plans that change nothing.
+
+Each test releases its own sandbox project with `invoke`, as CI's release job does.
+"""
+
+from __future__ import annotations
+
+import html.parser
+import json
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+
+from deploy import ledger, snapshot
+from tests.integration.sandbox import Sandbox
+from tests.integration.test_pipeline import BROKEN_MAIN
+from tests.integration.test_pipeline_errors import invoke
+
+pytestmark = pytest.mark.usefixtures("fast_ticks")
+POINTS = ["commit", "label", "image", "bot container", "worker container", "bot imported", "worker imported"]
+
+
+def released(box: Sandbox, *args: str, **env: str) -> tuple[int, dict[str, Any], str]:
+    """Exit code, the one JSON document stdout holds (json.loads fails on anything else), and stderr."""
+    result = invoke(box, "release", "--json", *args, **env)
+    return result.returncode, json.loads(result.stdout), result.stderr
+
+
+def test_a_release_prints_one_json_document_and_leaves_a_report_naming_what_ran(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    code, doc, progress = released(sandbox)
+    live = sandbox.engine.images.get(sandbox.settings.live_image)
+    commit = live.labels["org.opencontainers.image.revision"]
+    assert code == 0 and doc["ok"] is True and doc["exit_code"] == 0, progress
+    assert (doc["commit"], doc["image_id"], doc["previous"], doc["outcome"]) == (commit, live.id, "", "succeeded")
+    assert [p["name"] for p in doc["verify"]["points"]] == POINTS
+    digests = {p["digest"] for p in doc["verify"]["points"]}
+    assert len(digests) == 1 and all(p["ok"] for p in doc["verify"]["points"]) and doc["verify"]["checks"]
+    assert doc["steps"] and all(step["seconds"] >= 0 and step["ok"] for step in doc["steps"])
+    assert doc["report"].startswith(f"{sandbox.settings.meta_volume}:reports/")
+    assert "build:" in progress and "healthy" in progress  # progress went to stderr
+
+    (entry,) = ledger.read(sandbox.settings, sandbox.engine)
+    assert doc["report"].endswith(f"/{entry.report}.json")
+    text = invoke(sandbox, "report").stdout
+    (digest,) = digests
+    assert f"# deploy of {commit[:12]}: succeeded" in text and live.id[7:19] in text and digest in text
+    for step in doc["steps"][:-1]:  # the report is written with the ledger entry, before the last step (prune)
+        assert f"| {step['name']} |" in text and f"{step['seconds']:.2f} s |" in text
+
+    page = tmp_path / "report.html"
+    assert invoke(sandbox, "report", "--html", "--out", str(page)).returncode == 0
+    parsed = Parsed()
+    parsed.feed(page.read_text())
+    assert parsed.tags.count("svg") == 1 and commit in parsed.data and digest in parsed.data and not parsed.urls
+
+
+class Parsed(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.urls: list[str] = []
+        self.data = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.urls += [value or "" for name, value in attrs if name in ("src", "href")]
+
+    def handle_data(self, data: str) -> None:
+        self.data += data
+
+
+def test_a_release_that_rolls_back_prints_one_json_document_with_the_error_and_exits_non_zero(
+    sandbox: Sandbox,
+) -> None:
+    code, good, _ = released(sandbox)
+    assert code == 0
+    broken = sandbox.commit("bot without heartbeat", {"trading/__main__.py": BROKEN_MAIN})
+    code, doc, _ = released(sandbox, TRADEBOT_START_TIMEOUT="6")
+    assert code == doc["exit_code"] == 7 and doc["ok"] is False
+    assert (doc["commit"], doc["previous"], doc["outcome"]) == (broken, good["commit"], "rolled_back")
+    assert "rolled back" in doc["error"] and "invoke releases" in doc["next"]
+    assert [step["ok"] for step in doc["steps"]].count(False) == 1  # the step that failed, the rest of the way back
+    assert doc["verify"]["release"] == good["commit"] and doc["verify"]["ok"]  # what runs now: the old release
+    report = invoke(sandbox, "report", "--release", broken).stdout
+    assert f"# deploy of {broken[:12]}: rolled_back" in report and "service bot is not healthy" in report
+
+
+def engine_state(box: Sandbox) -> dict[str, Any]:
+    """Everything a plan must leave as it was: containers, volumes, the ledger and the state file."""
+    engine: docker.DockerClient = box.engine
+    ours = box.settings.project  # other tests share the engine
+    found = engine.containers.list(all=True)
+    containers = {(c.name, c.id, c.status, c.image.id) for c in found if c.name.startswith(ours)}
+    labelled = {(v.name, tuple(sorted((v.attrs.get("Labels") or {}).items()))) for v in engine.volumes.list()}
+    volumes = {volume for volume in labelled if volume[0].startswith(ours)}
+    return {
+        "containers": containers,
+        "volumes": volumes,
+        "ledger": ledger.read(box.settings, engine),
+        "state": snapshot.read_state(box.settings, engine),
+        "tags": sorted(tag for image in engine.images.list(name=box.settings.image_repo) for tag in image.tags),
+    }
+
+
+def test_plans_capture_the_live_state_and_change_nothing(sandbox: Sandbox) -> None:
+    assert released(sandbox)[0] == 0
+    sandbox.commit("release two")
+    assert released(sandbox)[0] == 0  # now there is a previous release and a state backup
+    third = sandbox.commit("release three")
+    assert invoke(sandbox, "build").returncode == 0
+    project = {"label": f"com.docker.compose.project={sandbox.settings.project}"}
+    running = sandbox.engine.containers.list(filters=project)
+    for container in running:
+        container.pause()  # the bot saves its state every few seconds: held still, the state file must not change
+    try:
+        before = engine_state(sandbox)
+        argvs = (["deploy", "--plan"], ["rollback", "--plan"], ["restore", "--plan"])
+        plans = [invoke(sandbox, *argv) for argv in argvs]
+        assert engine_state(sandbox) == before
+    finally:
+        for container in running:
+            container.unpause()
+
+    deploy_plan = plans[0]
+    assert deploy_plan.returncode == 0, deploy_plan.stderr
+    state = before["state"]
+    assert state is not None and state.sha256 in deploy_plan.stdout
+    assert f"generation {state.generation}" in deploy_plan.stdout
+    assert third[:12] in deploy_plan.stdout and "up -d --force-recreate" in deploy_plan.stdout
+    assert all(plan.returncode == 0 for plan in plans), [plan.stderr for plan in plans]

@@ -1,0 +1,117 @@
+import html.parser
+
+from deploy import report
+from deploy.report import Report, StepTime
+
+COMMIT, PREVIOUS = "c" * 40, "p" * 40
+DIGEST = "d" * 64
+
+
+def snapshot(commit: str, generation: int, lock: dict | None = None) -> dict:
+    image = "sha256:" + "1" * 64
+    container = {"service": "bot", "name": "x-bot-1", "state": "running", "health": "healthy", "image_id": image}
+    return {
+        "taken_at": "t",
+        "status": {"release": {"commit": commit}, "containers": [container]},
+        "state": {"sha256": f"{generation:064d}", "generation": generation, "open_positions": 2, "commands": 0},
+        "lock": lock,
+        "newest_backup": "x_state-backup-1",
+    }
+
+
+def sample(cause: str = "", outcome: str = "succeeded") -> Report:
+    entry = {
+        "event": "deploy", "commit": COMMIT, "image_id": "sha256:" + "2" * 64, "previous": PREVIOUS,
+        "by": "op@host", "started_at": "2026-11-22T04:00:00+00:00", "finished_at": "2026-11-22T04:00:05+00:00",
+        "outcome": outcome, "cause": cause, "dirty": False, "backup": "x_state-backup-1", "restored_from": "",
+    }  # fmt: skip
+    steps = (
+        StepTime("back up x_state", 0.0, 0.4),
+        StepTime("recreate bot and worker", 0.5, 1.0, bot_down=True),
+        StepTime("wait until bot and worker are healthy", 1.5, 1.5, bot_down=True),
+        StepTime("verify", 3.0, 0.8, ok=outcome == "succeeded"),
+    )
+    points = [
+        {"name": "commit", "ok": True, "digest": DIGEST, "differences": [], "problems": []},
+        {"name": "bot container", "ok": False, "digest": "e" * 64,
+         "differences": [{"path": "strategy.py", "kind": "changed"}], "problems": []},
+    ]  # fmt: skip
+    checks = [{"target": "bot", "name": "healthy", "ok": True, "detail": ""}]
+    verify = {"ok": False, "release": COMMIT, "head_ahead": 0, "points": points, "checks": checks}
+    holder = {"by": "op@host", "pid": 7, "what": "deploy HEAD", "host": "h", "since": "t"}
+    return Report(
+        "20261122T040000.000000Z-abcd", entry, snapshot(PREVIOUS, 5, holder), snapshot(COMMIT, 6), steps,
+        report.downtime(steps), verify,
+    )  # fmt: skip
+
+
+def test_a_report_survives_its_json() -> None:
+    assert Report.from_json(sample().to_json()) == sample()
+
+
+def test_downtime_runs_from_stopping_the_bot_to_its_health() -> None:
+    assert sample().downtime == (0.5, 3.0)
+    steps = (StepTime("a", 0, 1), StepTime("stop", 1, 1, bot_down=True), StepTime("start", 2, 3, bot_down=True))
+    assert report.downtime(steps) == (1, 5)
+    assert report.downtime(steps[:1]) is None
+
+
+def test_the_markdown_names_commits_steps_state_and_every_digest() -> None:
+    text = report.markdown(sample())
+    assert text.startswith("# deploy of cccccccccccc: succeeded")
+    assert f"| {PREVIOUS[:12]} → {COMMIT[:12]} (image 222222222222) |" in text.replace("from → to | ", "")
+    assert "| generation | 5 | 6 (changed) |" in text
+    assert "| open positions | 2 | 2 |" in text
+    assert "| 3 | wait until bot and worker are healthy | 1.50 s | 1.50 s | ok |" in text
+    assert "The bot was down from 0.50 s to 3.00 s (2.50 s)." in text
+    assert f"| commit | `{DIGEST}` | equal |" in text
+    assert "| bot container | `" + "e" * 64 + "` | DIFFERENT; changed strategy.py |" in text
+    assert "| bot | healthy | ok |  |" in text
+
+
+def test_a_cause_cannot_break_a_markdown_table_row() -> None:
+    text = report.markdown(sample(cause="a | b\nc", outcome="rolled_back"))
+    assert "| cause | a \\| b c |" in text
+
+
+class Collector(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.text: list[str] = []
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.urls += [value or "" for name, value in attrs if name in ("src", "href")]
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def test_the_html_page_is_self_contained_escaped_and_draws_the_timeline() -> None:
+    page = report.html(sample(cause="<script>alert(1)</script>", outcome="rolled_back"))
+    parsed = Collector()
+    parsed.feed(page)
+    assert "script" not in parsed.tags and "&lt;script&gt;" in page
+    assert parsed.urls == [] and "http" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert parsed.tags.count("rect") == 4 + 1  # a bar per step and the downtime window
+    assert "bot down 2.50 s" in "".join(parsed.text)
+    assert DIGEST in page and "DIFFERENT" in page and COMMIT in page
+
+
+def test_timeline_bars_scale_to_the_width_and_ticks_cover_the_run() -> None:
+    drawn = report.timeline(sample(), width=380)
+    assert [round(bar.x) for bar in drawn["bars"]] == [0, 50, 150, 300]
+    assert round(drawn["bars"][-1].x + drawn["bars"][-1].width) == 380
+    assert drawn["window"] == {"x": 50.0, "width": 250.0, "seconds": 2.5}
+    assert [tick["label"] for tick in drawn["ticks"]] == [f"{n / 2:g} s" for n in range(8)]
+    assert drawn["height"] == 4 * report.ROW_HEIGHT
+
+
+def test_choose_takes_the_newest_report_or_the_newest_of_a_commit() -> None:
+    older, newer = sample(), sample()
+    other = Report("z", {"commit": "f" * 40}, None, None, (), None, None)
+    assert report.choose([older, newer, other], None) is other
+    assert report.choose([older, newer, other], COMMIT[:7]) is newer
+    assert report.choose([older], "0" * 7) is None
