@@ -1,7 +1,7 @@
 """Finishing what a killed deploy, rollback or restore left: run by the next changing command, under the lock.
 
-The journal is the ledger: every attempt writes a `started` entry before its first step and its end
-after (`deploy.procedure`); a `started` entry without an end is an interrupted attempt. Rules:
+Every attempt writes a journal file before its first step and its ledger entry after (`deploy.procedure`,
+one `attempt` id); a journal file without its ledger entry is an interrupted attempt. Rules:
 
 - Helper and probe containers carry `HELPER_OF=<project>` (meta helpers `meta.META_OF`); their creator
   removes them, and `clean` removes whatever a killed creator left, so none keeps a volume in use.
@@ -48,7 +48,7 @@ def finish_interrupted(d: procedure.Deployment) -> None:
     if clean(d.settings, d.engine):
         d.say("removed helper containers a killed run left behind")
     entries = ledger.read(d.settings, d.engine)
-    pending = ledger.unfinished(entries)
+    pending = ledger.unfinished(ledger.read_started(d.settings, d.engine), entries)
     if not pending:
         return
     for entry in pending:

@@ -31,7 +31,8 @@ LEGACY_FILENAME = "releases.jsonl"
 SUCCEEDED = "succeeded"
 ROLLED_BACK = "rolled_back"
 FAILED = "failed"
-STARTED = "started"  # written when an attempt starts; its end is a second entry with the same `attempt`
+STARTED = "started"  # the outcome in an attempt's journal file, written when it starts
+JOURNAL = "journal"  # <project>_meta:/journal/<attempt>.json: the attempt as it started; its end is the ledger entry
 RELEASE_EVENTS = ("deploy", "rollback", "restore")  # others (volume-rebuild, volume-retire) put no release live
 COLUMNS = ("finished_at", "event", "commit", "outcome", "previous", "by", "state", "cause")
 
@@ -162,16 +163,26 @@ def runtime_of(entries: Iterable[Entry], image_id: str) -> dict[str, str] | None
     return None
 
 
-def unfinished(entries: Iterable[Entry]) -> list[Entry]:
-    """`started` entries of attempts that never recorded their end: killed before they finished."""
-    listed = list(entries)
-    ended = {entry.attempt for entry in listed if entry.outcome != STARTED and entry.attempt}
-    return [entry for entry in listed if entry.outcome == STARTED and entry.attempt not in ended]
+def start(settings: Settings, engine: docker.DockerClient, entry: Entry) -> None:
+    """Journal an attempt as it starts (`journal/<attempt>.json`); the ledger entry with its id is its end."""
+    meta.write(settings, engine, {f"{JOURNAL}/{entry.attempt}.json": entry.to_json().encode()})
+
+
+def read_started(settings: Settings, engine: docker.DockerClient) -> list[Entry]:
+    """Every attempt's journal file, in no particular order."""
+    found = meta.read_folder(settings, engine, JOURNAL)
+    return parse(found[name].decode(errors="replace") for name in sorted(found))
+
+
+def unfinished(started: Iterable[Entry], entries: Iterable[Entry]) -> list[Entry]:
+    """Attempts that started and never recorded their end in the ledger: killed before they finished."""
+    ended = {entry.attempt for entry in entries if entry.attempt}
+    return sorted((entry for entry in started if entry.attempt not in ended), key=lambda entry: entry.started_at)
 
 
 def tried(entries: Iterable[Entry]) -> Tried:
     """Release images that went live at least once, and those whose every attempt failed (for retention)."""
-    attempts = [entry for entry in entries if entry.is_release and entry.outcome != STARTED]
+    attempts = [entry for entry in entries if entry.is_release]
     succeeded = frozenset(entry.image_id for entry in attempts if entry.outcome == SUCCEEDED)
     return Tried(succeeded, frozenset(entry.image_id for entry in attempts) - succeeded)
 

@@ -10,9 +10,9 @@ A procedure is a list of named `Step`s in three parts:
 it ends; `plan_lines` walks the same list and only names the steps (and the command a
 step runs), changing nothing.
 
-An attempt is journalled: a `started` entry before its first step, its end (same `attempt` id)
-once the outcome is known; a `started` entry without an end is an attempt killed on the way,
-which the next changing command finishes first (`deploy.journal`).
+An attempt is journalled: a `started` journal file before its first step, its ledger entry (same
+`attempt` id) once the outcome is known; a journal file without a ledger entry is an attempt killed
+on the way, which the next changing command finishes first (`deploy.journal`).
 
 An `Attempt` knows every fact its ledger entry records before its first step
 (even the backup it will make is named up front), so the entry is built in one
@@ -120,11 +120,11 @@ def as_deployed(d: Deployment, image: ReleaseImage, entries: Iterable[ledger.Ent
 
 
 def record(d: Deployment, attempt: Attempt, outcome: str, cause: str = "") -> None:
-    """Append the attempt's ledger entry and, once it ended, in the same archive its report (the state after)."""
+    """Its start in the journal (`ledger.start`); its end in the ledger, with its report (the state after)."""
     if attempt.image is None:
         return
     if outcome == ledger.STARTED:
-        ledger.append(d.settings, d.engine, attempt.entry(attempt.image, outcome))
+        ledger.start(d.settings, d.engine, attempt.entry(attempt.image, outcome))
         return
     key = ledger.new_id()
     entry = dataclasses.replace(attempt.entry(attempt.image, outcome, cause), report=key)

@@ -83,14 +83,17 @@ def deployed_at(entries: Iterable[ledger.Entry], commit: str, image_id: str) -> 
 
 
 def disagreements(
-    live: ReleaseImage | None, containers: Iterable[ContainerState], entries: Iterable[ledger.Entry]
+    live: ReleaseImage | None,
+    containers: Iterable[ContainerState],
+    entries: Iterable[ledger.Entry],
+    started: Iterable[ledger.Entry] = (),
 ) -> list[str]:
-    """Where what runs, the live tag and the ledger disagree, one line each (pure)."""
+    """Where what runs, the live tag and the ledger (and its journal of `started` attempts) disagree (pure)."""
     listed = list(entries)
     found = [
         f"an interrupted {e.event} of {short(e.commit)} started {e.started_at} by {e.by} never finished; "
         "the next deploy, rollback or restore undoes it"
-        for e in ledger.unfinished(listed)
+        for e in ledger.unfinished(started, listed)
     ]
     if live is not None:
         found += [
@@ -106,6 +109,14 @@ def disagreements(
 
 def _tag_name(live: ReleaseImage | None) -> str:
     return short(live.commit) if live else "nothing"
+
+
+def read_started(settings: Settings, engine: docker.DockerClient) -> list[ledger.Entry]:
+    """The journal of started attempts, or nothing when it cannot be read."""
+    try:
+        return ledger.read_started(settings, engine)
+    except (docker.errors.DockerException, TradebotError):
+        return []
 
 
 def read_ledger(settings: Settings, engine: docker.DockerClient) -> list[ledger.Entry]:
@@ -138,7 +149,7 @@ def status(settings: Settings, engine: docker.DockerClient) -> Status:
     live = release_images.get(engine, settings.live_image)
     entries = read_ledger(settings, engine)
     when = deployed_at(entries, live.commit, live.image_id) if live else ""
-    found = tuple(disagreements(live, states, entries))
+    found = tuple(disagreements(live, states, entries, read_started(settings, engine)))
     return Status(settings.project, live, when, states, _bot_heartbeat(containers), found)
 
 

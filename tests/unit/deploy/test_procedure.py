@@ -26,6 +26,7 @@ class Recorder:
         self.done: list[str] = []
         self.said: list[str] = []
         self.recorded: list[ledger.Entry] = []
+        self.started: list[ledger.Entry] = []
 
     def step(self, name: str, fails: bool = False) -> Step:
         def action() -> None:
@@ -41,6 +42,7 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Deployment, R
     """A deployment without an engine: the ledger entries it would add are kept in `recorded`."""
     seen = Recorder()
     monkeypatch.setattr(ledger, "append", lambda _settings, _engine, entry, *_, **__: seen.recorded.append(entry))
+    monkeypatch.setattr(ledger, "start", lambda _settings, _engine, entry: seen.started.append(entry))
     monkeypatch.setattr(snapshot, "capture", lambda _settings, _engine: NO_STATE)
     settings = Settings(project="p", repo=tmp_path, home=tmp_path / "home")
     return Deployment(settings, None, None, Runner(), seen.said.append, ()), seen  # type: ignore[arg-type]
@@ -61,10 +63,10 @@ def test_a_run_walks_every_step_in_order_and_names_each_with_its_duration(site: 
     assert seen.done == ["back up", "tag", "start", "prune"]
     assert seen.said[:2] == ["deploy: back up …", seen.said[1]]
     assert seen.said[1].startswith("deploy: back up: done in ") and seen.said[1].endswith(" s")
-    started, entry = seen.recorded  # the journal: one entry when it starts, one when it ends
+    (started,), (entry,) = seen.started, seen.recorded  # the journal when it starts, the ledger when it ends
     assert (started.outcome, started.finished_at, started.attempt) == ("started", "", entry.attempt)
-    assert entry.finished_at and ledger.unfinished(seen.recorded) == []
-    assert ledger.unfinished([started]) == [started]
+    assert entry.finished_at and ledger.unfinished([started], [entry]) == []
+    assert ledger.unfinished([started], []) == [started]
     assert (entry.event, entry.commit, entry.image_id, entry.outcome) == (
         "deploy",
         NEW.commit,
@@ -85,7 +87,7 @@ def test_a_failed_prepare_step_is_recorded_and_raised_without_recovery(site: tup
     with pytest.raises(TradebotError, match="back up broke"):
         run(d, attempt(), steps, never)
     assert seen.done == ["back up"]
-    _, entry = seen.recorded
+    (entry,) = seen.recorded
     assert (entry.outcome, entry.cause) == ("failed", "back up broke")
 
 
@@ -102,7 +104,7 @@ def test_a_failed_switch_step_sets_off_the_recovery_and_stops_the_walk(site: tup
     with pytest.raises(DeployError, match="rolled back"):
         run(d, attempt(), steps, recover)
     assert seen.done == ["tag", "start", "recover from start broke"]
-    assert [entry.outcome for entry in seen.recorded] == ["started"]  # the recovery records its own end
+    assert seen.recorded == [] and len(seen.started) == 1  # the recovery records its own end
 
 
 def test_an_attempt_without_a_release_image_is_not_recorded(site: tuple[Deployment, Recorder]) -> None:

@@ -79,7 +79,7 @@ def test_disagreements_name_an_interrupted_attempt_a_foreign_container_and_a_liv
     started = dataclasses.replace(entry("n" * 40, STARTED, ""), attempt="a1", by="op@h")
     newer = entry("o" * 40, SUCCEEDED, "t2", image_id="sha256:" + "2" * 64)
     other = ContainerState("w", "worker", "running", "healthy", "sha256:" + "2" * 64, "t")
-    found = disagreements(live, [other], [ok, started, newer])
+    found = disagreements(live, [other], [ok, newer], [started])
     assert found == [
         "an interrupted deploy of nnnnnnnnnnnn started t0 by op@h never finished; "
         "the next deploy, rollback or restore undoes it",
