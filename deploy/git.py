@@ -47,9 +47,11 @@ class Repository:
         return Commit(obj.hexsha, short(obj.hexsha), self._repo.git.describe("--always", obj.hexsha))
 
     def dirty_paths(self, paths: tuple[str, ...] = WATCHED_PATHS) -> list[str]:
-        """Modified, staged or untracked files under `paths`, as `git status` names them."""
-        out = self._repo.git.status("--porcelain", "--untracked-files=all", "--", *paths)
-        return [line[3:] for line in out.splitlines() if line.strip()]
+        """Files under `paths` that differ from HEAD, sorted: staged, modified, untracked, both names of a rename."""
+        changes = [*self._repo.index.diff("HEAD", paths=list(paths)), *self._repo.index.diff(None, paths=list(paths))]
+        found = {path for change in changes for path in (change.a_path, change.b_path) if path}
+        found.update(path for path in self._repo.untracked_files if under(path, paths))
+        return sorted(found)
 
     def source(self) -> str:
         remotes = self._repo.remotes
@@ -75,6 +77,10 @@ class Repository:
 
     def commits_ahead(self, base: str, head: str = "HEAD") -> int:
         return int(self._repo.git.rev_list("--count", f"{base}..{head}"))
+
+
+def under(path: str, roots: tuple[str, ...]) -> bool:
+    return any(path == root or path.startswith(root + "/") for root in roots)
 
 
 def tar_members(data: bytes) -> list[str]:

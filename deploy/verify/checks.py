@@ -1,14 +1,15 @@
 """Checks of a running service container: what runs, as whom, on what filesystem, with which mounts.
 
 What the engine knows (image id, mounts, health, read-only flag) comes from
-inspect data and is judged by pure functions; what only the inside knows (the
-process's user, whether a write to the root fails, who owns the code) is
-asked with testinfra over `docker exec`.
+inspect data and is judged by pure functions; who owns the code and its modes
+come from the archive of the code path that verify reads once for its digest;
+what only the inside knows (the process's user, whether a write to the root
+fails) is asked with testinfra's modules over `docker exec`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,13 +87,8 @@ def inspect_checks(target: str, attrs: Mapping[str, Any], live_image_id: str, pr
     ]
 
 
-def process_uids(ps_output: str) -> list[tuple[int, str]]:
-    """`(uid, command line)` per line of `ps -A -o uid=,args=`."""
-    rows = (line.strip().split(None, 1) for line in ps_output.splitlines() if line.strip())
-    return [(int(row[0]), row[1] if len(row) > 1 else "") for row in rows]
-
-
 def user_check(target: str, processes: Sequence[tuple[int, str]]) -> Check:
+    """`processes`: `(uid, command line)` of the processes in the container."""
     bots = [(uid, args) for uid, args in processes if "-m trading" in args]
     if not bots:
         return Check(target, "process runs as non-root", False, "no `python3 -m trading` process")
@@ -106,20 +102,33 @@ def write_check(target: str, returncode: int, stderr: str) -> Check:
     return Check(target, "writing the root filesystem fails", refused, "" if refused else stderr.strip() or "it worked")
 
 
-def code_owner_check(target: str, offending: str) -> Check:
-    """`offending`: `find`'s `owner:mode path` lines of code files not owned by root, or writable."""
-    lines = [line.strip() for line in offending.splitlines() if line.strip()]
+def writable(uid: int, gid: int, mode: int, runtime_uids: Iterable[int]) -> bool:
+    """Whether a runtime user may write it: it is not root's, a runtime user is root, or its mode lets others write.
+
+    Group write counts unless the group is root's (the runtime user is never in it).
+    """
+    return uid != 0 or 0 in runtime_uids or bool(mode & 0o002) or (gid != 0 and bool(mode & 0o020))
+
+
+def code_owner_check(target: str, owners: Sequence[tuple[str, int, int, int]], runtime_uids: Iterable[int]) -> Check:
+    """`owners`: `(path, uid, gid, mode)` of the code; none may be writable by the processes' users."""
+    uids = set(runtime_uids)
+    lines = [f"{uid}:{gid} {mode:o} {path}" for path, uid, gid, mode in owners if writable(uid, gid, mode, uids)]
     more = f" and {len(lines) - 5} more" if len(lines) > 5 else ""
     return Check(target, "code owned by root, not writable by the runtime user", not lines, ", ".join(lines[:5]) + more)
 
 
-def inside_checks(target: str, container: Container) -> list[Check]:
-    """Ask inside the container (testinfra over `docker exec`, as the container's runtime user)."""
+def inside_checks(target: str, container: Container, owners: Sequence[tuple[str, int, int, int]]) -> list[Check]:
+    """Ask inside the container (testinfra over `docker exec`, as the container's runtime user).
+
+    `owners`: `(path, uid, gid, mode)` of the code, from the archive of the code path.
+    """
     host = testinfra.get_host(f"docker://{container.id}")
+    trading = [(process.uid, process.args) for process in host.process.filter(comm="python3")]
+    trading = [(uid, args) for uid, args in trading if "-m trading" in args]
     write = host.run(f"touch {WRITE_PROBE} && rm -f {WRITE_PROBE}")
-    offending = host.run(f"find {CODE_PATH} \\( ! -user 0 -o -writable \\) -printf '%u:%m %p\\n'").stdout
     return [
-        user_check(target, process_uids(host.run("ps -A -o uid=,args=").stdout)),
+        user_check(target, trading),
         write_check(target, write.rc, write.stderr),
-        code_owner_check(target, offending),
+        code_owner_check(target, owners, [uid for uid, _ in trading]),
     ]

@@ -12,7 +12,7 @@ import io
 import json
 import tarfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import docker
@@ -44,18 +44,27 @@ def archive_bytes(container: Container, path: str) -> bytes:
     return b"".join(stream)
 
 
-def container_files(container: Container) -> dict[str, str]:
-    return codedigest.hash_entries(tar_files(archive_bytes(container, CODE_PATH)))
+def tar_owners(data: bytes) -> list[tuple[str, int, int, int]]:
+    """`(path in the container, uid, gid, permission bits)` of every entry in an archive of the code path."""
+    top = CODE_PATH.rpartition("/")[0]
+    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+        return [(f"{top}/{member.name}", member.uid, member.gid, member.mode & 0o7777) for member in archive]
 
 
-def read_container(name: str, container: Container | None) -> Observation:
-    """The code a container sees at the code path now (mounts included)."""
+def code_archive(container: Container) -> bytes:
+    """The code path of a container as the engine streams it; raises docker.errors.NotFound when it is missing."""
+    return archive_bytes(container, CODE_PATH)
+
+
+def read_container(name: str, container: Container | None, archive: Callable[[], bytes] | None = None) -> Observation:
+    """The code a container sees at the code path now (mounts included); `archive`: its code archive, read once."""
     if container is None:
         return Observation(name, error=f"no running {name}")
     try:
-        return Observation(name, files=container_files(container))
+        data = archive() if archive else code_archive(container)
     except docker.errors.NotFound:
         return Observation(name, error=f"{CODE_PATH} does not exist in {container.name}")
+    return Observation(name, files=codedigest.hash_entries(tar_files(data)))
 
 
 def read_image(engine: docker.DockerClient, image: Image, labels: dict[str, str]) -> Observation:

@@ -116,9 +116,11 @@ def verify(settings: Settings, engine: docker.DockerClient, repo: Repository) ->
     release = repo.commit(release_of(settings, image)).sha  # UnknownRevision when this clone lacks it
     reference = repo.code_files(release)
     containers = service_containers(settings, engine)
+    first = {service: (containers[service] or [None])[0] for service in SERVICES}
     with ThreadPoolExecutor(max_workers=8) as pool:
-        seen = _observe(pool, engine, image, containers, {volumes.HELPER_OF: settings.project})
-        checked = [pool.submit(_container_checks, s, containers[s], image.id) for s in SERVICES]
+        code = {s: pool.submit(points.code_archive, c) for s, c in first.items() if c is not None}
+        seen = _observe(pool, engine, image, first, code, {volumes.HELPER_OF: settings.project})
+        checked = [pool.submit(_container_checks, s, containers[s], image.id, code.get(s)) for s in SERVICES]
         results = [codecompare.compare(reference, future.result()) for future in seen]
         found_checks = tuple(c for future in checked for c in future.result())
     commit_point = codecompare.reference_point("commit", reference)
@@ -126,20 +128,25 @@ def verify(settings: Settings, engine: docker.DockerClient, repo: Repository) ->
 
 
 def _observe(
-    pool: ThreadPoolExecutor, engine: docker.DockerClient, image: Image, containers: dict[str, list[Container]],
-    labels: dict[str, str],
+    pool: ThreadPoolExecutor, engine: docker.DockerClient, image: Image,
+    first: dict[str, Container | None], code: dict[str, Future[bytes]], labels: dict[str, str],
 ) -> list[Future[Observation]]:  # fmt: skip
-    first = {service: (containers[service] or [None])[0] for service in SERVICES}
     reads: list[Callable[[], Observation]] = [
         lambda: points.read_label(image, images.CODE_DIGEST),
         lambda: points.read_image(engine, image, labels),
     ]
-    reads += [lambda s=s: points.read_container(f"{s} container", first[s]) for s in SERVICES]
+    reads += [lambda s=s: points.read_container(f"{s} container", first[s], _result(code.get(s))) for s in SERVICES]
     reads += [lambda s=s: points.read_imported(f"{s} imported", first[s]) for s in SERVICES]
     return [pool.submit(read) for read in reads]
 
 
-def _container_checks(service: str, running: list[Container], live_image_id: str) -> list[Check]:
+def _result(future: Future[bytes] | None) -> Callable[[], bytes] | None:
+    return future.result if future else None
+
+
+def _container_checks(
+    service: str, running: list[Container], live_image_id: str, code: Future[bytes] | None
+) -> list[Check]:
     if not running:
         return [Check(service, "running", False, "no running container")]
     one = Check(service, "one running container", len(running) == 1, ", ".join(c.name for c in running))
@@ -149,4 +156,11 @@ def _container_checks(service: str, running: list[Container], live_image_id: str
         return [alive, one, *checks.inspect_checks(service, container.attrs, live_image_id)]
     probed = checks.health_status(container.attrs) == "starting" and health.probe(container)
     found = checks.inspect_checks(service, container.attrs, live_image_id, probed)
-    return [alive, one, *found, *checks.inside_checks(service, container)]
+    return [alive, one, *found, *checks.inside_checks(service, container, _owners(code))]
+
+
+def _owners(code: Future[bytes] | None) -> list[tuple[str, int, int, int]]:
+    try:
+        return points.tar_owners(code.result()) if code else []
+    except docker.errors.NotFound:
+        return []  # the container point names the missing code path

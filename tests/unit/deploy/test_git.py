@@ -49,6 +49,29 @@ def test_dirty_paths_name_modified_and_untracked_files_under_watched_paths_only(
     assert sorted(Repository(repo).dirty_paths()) == ["trading/new.py", "trading/sub/mod.py"]
 
 
+def test_dirty_paths_name_both_sides_of_a_rename_and_paths_with_spaces_and_non_ascii(repo: Path) -> None:
+    run(repo, "mv", "trading/sub/mod.py", "trading/sub/renamed.py")
+    (repo / "trading" / "with space.py").write_text("")
+    (repo / "trading" / "ünïcödé.py").write_text("")
+    (repo / "trading" / "sub dir").mkdir()
+    (repo / "trading" / "sub dir" / "é x.py").write_text("")
+    run(repo, "add", "trading/sub dir")
+    assert Repository(repo).dirty_paths() == [
+        "trading/sub dir/é x.py",
+        "trading/sub/mod.py",
+        "trading/sub/renamed.py",
+        "trading/with space.py",
+        "trading/ünïcödé.py",
+    ]
+
+
+def test_a_staged_edit_is_dirty_and_a_clean_tree_is_not(repo: Path) -> None:
+    assert Repository(repo).dirty_paths() == []
+    (repo / "Dockerfile").write_text("FROM scratch\nUSER 1\n")
+    run(repo, "add", "Dockerfile")
+    assert Repository(repo).dirty_paths() == ["Dockerfile"]
+
+
 def test_build_context_is_the_committed_tree_not_the_working_tree(repo: Path) -> None:
     repository = Repository(repo)
     sha = repository.commit().sha

@@ -64,3 +64,18 @@ def test_a_heartbeat_torn_on_every_attempt_is_reported_unreadable(monkeypatch: p
     observation = points.read_imported("bot imported", container)  # type: ignore[arg-type]
     assert observation.error == "no readable heartbeat in tradebot-bot-1"
     assert container.reads == points.HEARTBEAT_READ_ATTEMPTS
+
+
+def test_owners_and_modes_come_from_the_archive_headers() -> None:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        top = tarfile.TarInfo("trading")
+        top.type, top.mode = tarfile.DIRTYPE, 0o755
+        tar.addfile(top)
+        module = tarfile.TarInfo("trading/bot.py")
+        module.uid, module.gid, module.mode = 10001, 10001, 0o100664
+        tar.addfile(module, io.BytesIO(b""))
+    assert points.tar_owners(buffer.getvalue()) == [
+        ("/app/trading", 0, 0, 0o755),
+        ("/app/trading/bot.py", 10001, 10001, 0o664),
+    ]

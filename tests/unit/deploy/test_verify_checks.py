@@ -5,7 +5,6 @@ from deploy.verify.checks import (
     inspect_checks,
     is_docker_socket,
     overlaps_code_path,
-    process_uids,
     running_check,
     user_check,
     write_check,
@@ -67,10 +66,7 @@ def test_a_volume_over_the_code_path_and_a_socket_mount_are_named() -> None:
     }
 
 
-def test_process_user_comes_from_ps_and_root_fails() -> None:
-    ps = "10001 /sbin/docker-init -- python3 -m trading bot\n10001 python3 -m trading bot\n10001 ps -A -o uid=,args=\n"
-    assert process_uids(ps)[1] == (10001, "python3 -m trading bot")
-    assert user_check("bot", process_uids(ps)).ok
+def test_a_trading_process_must_run_and_not_as_root() -> None:
     assert user_check("bot", [(10001, "python3 -m trading bot")]).ok
     assert not user_check("bot", [(0, "python3 -m trading bot")]).ok
     assert user_check("bot", []).detail == "no `python3 -m trading` process"
@@ -82,11 +78,17 @@ def test_a_root_write_must_fail_because_the_filesystem_is_read_only() -> None:
     assert not write_check("bot", 0, "").ok
 
 
-def test_code_must_be_root_owned_and_not_writable() -> None:
-    assert code_owner_check("bot", "").ok
-    found = code_owner_check("bot", "tradebot:755 /app/trading\nroot:666 /app/trading/bot.py\n")
+def test_code_must_be_root_owned_and_not_writable_by_the_processes_users() -> None:
+    clean = [("/app/trading", 0, 0, 0o755), ("/app/trading/bot.py", 0, 0, 0o664), ("/app/trading/run", 0, 0, 0o700)]
+    assert code_owner_check("bot", clean, [10001]).ok  # group-writable by root's group: still root only
+    assert not code_owner_check("bot", clean, [0]).ok  # root may write whatever it owns
+    bad = [("/app/trading", 10001, 0, 0o755), ("/app/trading/a.py", 0, 10001, 0o664)]
+    bad.append(("/app/trading/b.py", 0, 0, 0o646))
+    found = code_owner_check("bot", [*bad, *clean], [10001])
     assert not found.ok
-    assert found.detail == "tradebot:755 /app/trading, root:666 /app/trading/bot.py"
+    assert found.detail == "10001:0 755 /app/trading, 0:10001 664 /app/trading/a.py, 0:0 646 /app/trading/b.py"
+    many = code_owner_check("bot", [(f"/app/trading/m{n}.py", 0, 0, 0o646) for n in range(7)], [10001])
+    assert many.detail.endswith("/app/trading/m4.py and 2 more")
 
 
 def test_starting_counts_as_healthy_only_when_the_probe_just_passed() -> None:
