@@ -11,6 +11,11 @@ state volume by a read-only tap container), each beside a bare
 a restore of the newest state backup (its downtime is not sampled: the
 heartbeat file is restored with the state); and the deploy of a release whose
 bot hangs before its first tick, until the earlier release runs again, verified.
+
+Then the CLI as operators run it, a process per command (`python -m invoke …`
+from the checkout, imports included): `invoke build deploy verify` of another
+code-only commit against the bare recreate, `invoke verify` and `invoke status`
+(medians), and `invoke --list` (invoke's own start, the floor of every task).
 """
 
 from __future__ import annotations
@@ -31,14 +36,13 @@ from typing import TypeVar
 
 import docker
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the bench reuses the integration tests' sandbox
+from deploy import baseimage, build, compose, engine, health, release, restore, verify
+from deploy.config import Settings
+from deploy.errors import RolledBack
+from deploy.git import Repository
+from deploy.testing.sandbox import Sandbox, quiet
 
-from deploy import baseimage, build, compose, engine, health, release, restore, verify  # noqa: E402
-from deploy.config import Settings  # noqa: E402
-from deploy.errors import RolledBack  # noqa: E402
-from deploy.git import Repository  # noqa: E402
-from tests.integration.sandbox import Sandbox, quiet  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 T = TypeVar("T")
 TICK_SECONDS = "0.2"  # a fine tick, so the heartbeat gap measures the outage rather than the tick
@@ -162,12 +166,42 @@ def run(box: Sandbox, base: str, timeline: Timeline) -> list[tuple[str, str, str
     rows += summary_rows(total, bare, bare + bare_healthy, verify_times, deploy_outage, bare_outage)
     back, _ = timed(lambda: restore.restore(settings, eng, repo, say=quiet))  # the heartbeat comes back with the state
     rows.append(("restore newest backup, until verified", f"{back:.2f} s", ""))
+    rows += cli_rows(box)  # before the hung release: its commit stays HEAD
     hung_timeline = Timeline()
     hung, _ = timed(lambda: hung_deploy(box, hung_timeline))
     rows.append(
         (f"hung release rolled back (start timeout {settings.start_timeout:.0f} s)", f"{hung:.2f} s", "<= 20 s")
     )
     return rows
+
+
+def invoke(box: Sandbox, *args: str) -> float:
+    """Wall time of one `python -m invoke …` process against the sandbox, as an operator runs it."""
+    settings = box.settings
+    env = {
+        **os.environ, "TRADEBOT_PROJECT": settings.project, "TRADEBOT_REPO": str(settings.repo),
+        "TRADEBOT_HOME": str(settings.home), "TRADEBOT_BASE_IMAGE": settings.base_image or "",
+    }  # fmt: skip
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "invoke", *args], cwd=ROOT, env=env, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def cli_rows(box: Sandbox) -> list[tuple[str, str, str]]:
+    code_only_commit(box, 2)
+    line = invoke(box, "build", "deploy", "verify")
+    bare, _ = timed(lambda: bare_recreate(box))
+    health.wait_healthy(box.settings, box.engine, box.engine.images.get(box.settings.live_image).id)
+    verifies = [invoke(box, "verify") for _ in range(5)]
+    statuses = [invoke(box, "status") for _ in range(5)]
+    floor = statistics.median(invoke(box, "--list") for _ in range(3))
+    rows = [("invoke build deploy verify", f"{line:.2f} s", "")]
+    rows.append(("bare compose up --force-recreate", f"{bare:.2f} s", ""))
+    rows.append(("build deploy verify / bare recreate", f"{line / bare:.1f} x", "<= 3 x"))
+    for task, seconds, goal in (("verify", verifies, "<= 0.5 s"), ("status", statuses, "<= 0.3 s")):
+        rows.append((f"invoke {task} (median of 5)", f"{statistics.median(seconds):.2f} s", goal))
+    rows.append(("invoke --list (invoke's own start)", f"{floor:.2f} s", ""))
+    return [(f"CLI: {name}", figure, goal) for name, figure, goal in rows]
 
 
 def hung_deploy(box: Sandbox, timeline: Timeline) -> None:
@@ -215,7 +249,7 @@ def main() -> None:
     project = f"tradebot-bench{uuid.uuid4().hex[:6]}"
     base = baseimage.resolve(Settings.from_env({}), eng)
     with tempfile.TemporaryDirectory(prefix="tradebot-bench-") as tmp:
-        box = Sandbox.create(Path(tmp), project, base, eng)
+        box = Sandbox.create(ROOT, Path(tmp), project, base, eng)
         try:
             box.settings = Settings(
                 project=project, repo=box.repo, home=box.repo / ".tradebot", base_image=fresh_base(eng, base, project)

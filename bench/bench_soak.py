@@ -29,13 +29,12 @@ import docker
 import docker.errors
 from docker.models.containers import Container
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the bench reuses the integration tests' sandbox
+from deploy import baseimage, build, engine, health, release
+from deploy.config import Settings
+from deploy.git import Repository
+from deploy.testing.sandbox import Sandbox, quiet
 
-from deploy import baseimage, build, engine, health, release  # noqa: E402
-from deploy.config import Settings  # noqa: E402
-from deploy.git import Repository  # noqa: E402
-from tests.integration.sandbox import Sandbox, quiet  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 SUBMIT = """
 import sys, time
@@ -157,7 +156,7 @@ def main() -> None:
     project = f"tradebot-soak{uuid.uuid4().hex[:6]}"
     base = baseimage.resolve(Settings.from_env({}), eng)
     with tempfile.TemporaryDirectory(prefix="tradebot-soak-") as tmp:
-        box = Sandbox.create(Path(tmp), project, base, eng)
+        box = Sandbox.create(ROOT, Path(tmp), project, base, eng)
         try:
             repo = Repository(box.repo)
             build.build(box.settings, eng, repo, say=quiet)

@@ -16,15 +16,14 @@ import time
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the bench reuses the integration tests' sandbox and legacy fixture
+from deploy import baseimage, engine
+from deploy import rebuild as rebuilding
+from deploy.config import Settings
+from deploy.git import Repository
+from deploy.testing import legacy
+from deploy.testing.sandbox import Sandbox, quiet
 
-from deploy import baseimage, engine  # noqa: E402
-from deploy import rebuild as rebuilding  # noqa: E402
-from deploy.config import Settings  # noqa: E402
-from deploy.git import Repository  # noqa: E402
-from tests.integration import legacy  # noqa: E402
-from tests.integration.sandbox import Sandbox, quiet  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def timed(action: object) -> float:
@@ -38,7 +37,7 @@ def main(files: int = 2000, megabytes: int = 50) -> None:
     project = f"tradebot-bench{uuid.uuid4().hex[:6]}"
     base = baseimage.resolve(Settings.from_env({}), eng)
     with tempfile.TemporaryDirectory(prefix="tradebot-bench-") as tmp:
-        box = Sandbox.create(Path(tmp), project, base, eng)
+        box = Sandbox.create(ROOT, Path(tmp), project, base, eng)
         try:
             content = legacy.files("bench-secret", bulk=files - 20, bulk_bytes=megabytes * 1_000_000)
             name = f"{project}-legacy"

@@ -44,9 +44,9 @@ def build(
     if existing:
         say(f"build: {tag} exists ({short(existing.image_id)}); reusing it")
         return existing
-    digest = codedigest.digest(repo.code_files(commit.sha))
-    say(f"build: {tag} from the committed tree of {commit.describe}{' (working tree dirty)' if dirty else ''}")
-    labels = _labels(repo, commit, digest, dirty)
+    digest, describe = codedigest.digest(repo.code_files(commit.sha)), repo.describe(commit.sha)
+    say(f"build: {tag} from the committed tree of {describe}{' (working tree dirty)' if dirty else ''}")
+    labels = _labels(repo, commit, describe, digest, dirty)
     built = _run_build(settings, engine, repo.build_context(commit.sha), tag, labels, say)
     say(f"build: {tag} is {short(built.image_id)} (code digest {short(digest)})")
     return built
@@ -62,12 +62,12 @@ def _dirty(repo: Repository, commit: Commit, allow_dirty: bool) -> bool:
     return bool(paths)
 
 
-def _labels(repo: Repository, commit: Commit, digest: str, dirty: bool) -> dict[str, str]:
+def _labels(repo: Repository, commit: Commit, describe: str, digest: str, dirty: bool) -> dict[str, str]:
     return images.labels(
         commit=commit.sha,
         created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         source=repo.source(),
-        version=f"{commit.describe}-dirty" if dirty else commit.describe,
+        version=f"{describe}-dirty" if dirty else describe,
         code_digest=digest,
         dirty=dirty,
     )

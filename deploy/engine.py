@@ -20,7 +20,9 @@ from deploy.config import Settings
 from deploy.errors import ComposeMissing, EngineUnreachable
 
 
+@cache
 def client() -> docker.DockerClient:
+    """The engine of DOCKER_HOST, pinged once per process (`invoke build deploy verify` asks it once)."""
     try:
         engine = docker.from_env(timeout=120, use_ssh_client=True)  # ssh:// through the system's ssh and its keys
         engine.ping()

@@ -26,7 +26,6 @@ WATCHED_PATHS = ("Dockerfile", "docker-compose.yml", CODE_DIR)
 class Commit:
     sha: str
     short: str
-    describe: str
 
 
 class Repository:
@@ -44,7 +43,11 @@ class Repository:
             obj = self._repo.commit(rev)
         except (git.BadName, ValueError, git.GitCommandError) as exc:
             raise UnknownRevision(rev) from exc
-        return Commit(obj.hexsha, short(obj.hexsha), self._repo.git.describe("--always", obj.hexsha))
+        return Commit(obj.hexsha, short(obj.hexsha))
+
+    def describe(self, sha: str) -> str:
+        """`git describe --always` of a commit (a subprocess: only a build asks)."""
+        return self._repo.git.describe("--always", sha)
 
     def dirty_paths(self, paths: tuple[str, ...] = WATCHED_PATHS) -> list[str]:
         """Files under `paths` that differ from HEAD, sorted: staged, modified, untracked, both names of a rename."""

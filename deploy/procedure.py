@@ -28,7 +28,7 @@ import shlex
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import docker
 import docker.errors
@@ -37,7 +37,6 @@ from deploy import compose, health, ledger, report, snapshot
 from deploy import verify as verification
 from deploy.config import Settings, with_runtime
 from deploy.errors import TradebotError, VerifyFailed
-from deploy.git import Repository
 from deploy.ids import short
 from deploy.images import ReleaseImage
 from deploy.release_images import LiveTags
@@ -49,6 +48,9 @@ FAILURES = (TradebotError, docker.errors.DockerException)
 # The stop grace period of a failed release's containers when the earlier release replaces them: it never
 # became healthy (a hung bot may never see SIGTERM), and what it saved is crash-safe, so do not wait 30 s.
 FAILED_STOP_SECONDS = 1
+
+if TYPE_CHECKING:
+    from deploy.git import Repository  # GitPython: imported by whoever makes one
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,10 @@ fails) is asked with testinfra's modules over `docker exec`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import testinfra
 from docker.models.containers import Container
 
 from deploy.config import CODE_PATH
@@ -87,14 +86,11 @@ def inspect_checks(target: str, attrs: Mapping[str, Any], live_image_id: str, pr
     ]
 
 
-def user_check(target: str, processes: Sequence[tuple[int, str]]) -> Check:
-    """`processes`: `(uid, command line)` of the processes in the container."""
-    bots = [(uid, args) for uid, args in processes if "-m trading" in args]
-    if not bots:
+def user_check(target: str, trading: Sequence[str], as_root: Sequence[str]) -> Check:
+    """`trading`: command lines of the `python3 -m trading` processes; `as_root`: those of them run by root."""
+    if not trading:
         return Check(target, "process runs as non-root", False, "no `python3 -m trading` process")
-    root = [args for uid, args in bots if uid == 0]
-    uids = ",".join(sorted({str(uid) for uid, _ in bots}))
-    return Check(target, "process runs as non-root", not root, f"uid {uids}")
+    return Check(target, "process runs as non-root", not as_root, "; ".join(f"root runs {args}" for args in as_root))
 
 
 def write_check(target: str, returncode: int, stderr: str) -> Check:
@@ -102,18 +98,19 @@ def write_check(target: str, returncode: int, stderr: str) -> Check:
     return Check(target, "writing the root filesystem fails", refused, "" if refused else stderr.strip() or "it worked")
 
 
-def writable(uid: int, gid: int, mode: int, runtime_uids: Iterable[int]) -> bool:
-    """Whether a runtime user may write it: it is not root's, a runtime user is root, or its mode lets others write.
+def writable(uid: int, gid: int, mode: int, runs_as_root: bool) -> bool:
+    """Whether the runtime user may write it: it is not root's, the runtime user is root, or its mode lets others write.
 
     Group write counts unless the group is root's (the runtime user is never in it).
     """
-    return uid != 0 or 0 in runtime_uids or bool(mode & 0o002) or (gid != 0 and bool(mode & 0o020))
+    return uid != 0 or runs_as_root or bool(mode & 0o002) or (gid != 0 and bool(mode & 0o020))
 
 
-def code_owner_check(target: str, owners: Sequence[tuple[str, int, int, int]], runtime_uids: Iterable[int]) -> Check:
-    """`owners`: `(path, uid, gid, mode)` of the code; none may be writable by the processes' users."""
-    uids = set(runtime_uids)
-    lines = [f"{uid}:{gid} {mode:o} {path}" for path, uid, gid, mode in owners if writable(uid, gid, mode, uids)]
+def code_owner_check(target: str, owners: Sequence[tuple[str, int, int, int]], runs_as_root: bool) -> Check:
+    """`owners`: `(path, uid, gid, mode)` of the code; none may be writable by the processes' user."""
+    lines = [
+        f"{uid}:{gid} {mode:o} {path}" for path, uid, gid, mode in owners if writable(uid, gid, mode, runs_as_root)
+    ]
     more = f" and {len(lines) - 5} more" if len(lines) > 5 else ""
     return Check(target, "code owned by root, not writable by the runtime user", not lines, ", ".join(lines[:5]) + more)
 
@@ -123,12 +120,14 @@ def inside_checks(target: str, container: Container, owners: Sequence[tuple[str,
 
     `owners`: `(path, uid, gid, mode)` of the code, from the archive of the code path.
     """
+    import testinfra  # it imports pytest: only verify pays for it
+
     host = testinfra.get_host(f"docker://{container.id}")
-    trading = [(process.uid, process.args) for process in host.process.filter(comm="python3")]
-    trading = [(uid, args) for uid, args in trading if "-m trading" in args]
+    trading = [p.args for p in host.process.filter(comm="python3") if "-m trading" in p.args]
+    as_root = [p.args for p in host.process.filter(comm="python3", uid=0) if "-m trading" in p.args]
     write = host.run(f"touch {WRITE_PROBE} && rm -f {WRITE_PROBE}")
     return [
-        user_check(target, trading),
+        user_check(target, trading, as_root),
         write_check(target, write.rc, write.stderr),
-        code_owner_check(target, owners, [uid for uid, _ in trading]),
+        code_owner_check(target, owners, runs_as_root=bool(as_root)),
     ]

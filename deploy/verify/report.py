@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import docker
 import docker.errors
@@ -23,11 +24,13 @@ from docker.models.images import Image
 from deploy import compose, health, images, volumes
 from deploy.config import SERVICES, Settings
 from deploy.errors import ImageMissing, UnlabelledImage
-from deploy.git import Repository
 from deploy.ids import short
 from deploy.verify import checks, codecompare, points
 from deploy.verify.checks import Check
 from deploy.verify.codecompare import Observation, PointResult
+
+if TYPE_CHECKING:
+    from deploy.git import Repository  # GitPython: imported by whoever makes one
 
 
 @dataclass(frozen=True)
@@ -156,7 +159,16 @@ def _container_checks(
         return [alive, one, *checks.inspect_checks(service, container.attrs, live_image_id)]
     probed = checks.health_status(container.attrs) == "starting" and health.probe(container)
     found = checks.inspect_checks(service, container.attrs, live_image_id, probed)
-    return [alive, one, *found, *checks.inside_checks(service, container, _owners(code))]
+    try:
+        inside = checks.inside_checks(service, container, _owners(code))
+    except AssertionError as exc:  # testinfra's way of saying a command inside failed: the container went away
+        stopped = Check(service, "running", False, f"it stopped while verify asked inside ({_first_line(exc)})")
+        return [stopped, one, *found]
+    return [alive, one, *found, *inside]
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or ["no detail"])[0][:200]
 
 
 def _owners(code: Future[bytes] | None) -> list[tuple[str, int, int, int]]:

@@ -21,7 +21,7 @@ import pytest
 
 from deploy import baseimage, engine
 from deploy.config import Settings
-from tests.integration.sandbox import Sandbox
+from deploy.testing.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -88,6 +88,6 @@ def fast_ticks(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def sandbox(tmp_path: Path, unique_name: str, base_image: str, docker_client: docker.DockerClient) -> Iterator[Sandbox]:
     """A fresh repository with one commit, deployable as project `unique_name`; removed afterwards."""
-    box = Sandbox.create(tmp_path, unique_name, base_image, docker_client)
+    box = Sandbox.create(ROOT, tmp_path, unique_name, base_image, docker_client)
     yield box
     box.remove()

@@ -8,7 +8,7 @@ import time
 import docker
 
 from deploy import volumes
-from tests.integration.sandbox import Sandbox
+from deploy.testing.sandbox import Sandbox
 from tests.process.test_statecopy import WRITER, committed
 
 CHECK = """

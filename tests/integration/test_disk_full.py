@@ -12,7 +12,7 @@ import time
 import pytest
 
 from deploy import health
-from tests.integration.sandbox import Sandbox
+from deploy.testing.sandbox import Sandbox
 from tests.integration.test_pipeline_errors import invoke
 
 pytestmark = pytest.mark.usefixtures("fast_ticks")

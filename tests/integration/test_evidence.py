@@ -14,7 +14,7 @@ import docker
 import pytest
 
 from deploy import ledger, snapshot
-from tests.integration.sandbox import Sandbox
+from deploy.testing.sandbox import Sandbox
 from tests.integration.test_pipeline import BROKEN_MAIN
 from tests.integration.test_pipeline_errors import invoke
 

@@ -14,7 +14,7 @@ import pytest
 
 from deploy import build, ledger, volumes
 from deploy.git import Repository
-from tests.integration.sandbox import Sandbox, git, quiet
+from deploy.testing.sandbox import Sandbox, git, quiet
 from tests.integration.test_pipeline import rolled_back_to
 from tests.integration.test_pipeline_errors import invoke, refused
 

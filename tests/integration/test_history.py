@@ -18,7 +18,7 @@ import pytest
 from deploy import build, ledger, lock, release
 from deploy.git import Repository
 from deploy.lock import Holder
-from tests.integration.sandbox import Sandbox, git, quiet
+from deploy.testing.sandbox import Sandbox, git, quiet
 from tests.integration.test_pipeline_errors import invoke, nothing_deployed, refused
 
 pytestmark = pytest.mark.usefixtures("fast_ticks")

@@ -17,8 +17,8 @@ import pytest
 
 from deploy import build, ledger, meta, volumes
 from deploy.git import Repository
+from deploy.testing.sandbox import Sandbox, quiet
 from deploy.verify import verify
-from tests.integration.sandbox import Sandbox, quiet
 from tests.integration.test_pipeline_errors import ROOT, invoke
 
 pytestmark = pytest.mark.usefixtures("fast_ticks")

@@ -21,8 +21,8 @@ from deploy import build, health, images, ledger, release, release_images, volum
 from deploy.errors import DeployError, DirtyImage, DirtyTree, RolledBack
 from deploy.git import Repository
 from deploy.images import ReleaseImage
+from deploy.testing.sandbox import Sandbox, quiet
 from deploy.verify import verify
-from tests.integration.sandbox import Sandbox, quiet
 
 pytestmark = pytest.mark.usefixtures("fast_ticks")
 MARKED = "trading/strategy.py"  # imported by the bot and the worker

@@ -26,11 +26,12 @@ from deploy.engine import compose_argv
 from deploy.errors import UnknownRevision
 from deploy.git import Repository
 from deploy.images import ReleaseImage
+from deploy.testing.sandbox import Sandbox, git, quiet
 from deploy.verify import VerifyReport, verify
 from deploy.verify.codecompare import Difference, Kind
-from tests.integration.sandbox import Sandbox, git, quiet
 from tests.waiting import wait_for
 
+ROOT = Path(__file__).resolve().parents[2]
 CHANGED = "heartbeat.py"  # imported by the bot and the worker
 
 
@@ -48,7 +49,7 @@ def deployed(
 ) -> Iterator[Deployed]:
     """Release A deployed and live; release B (one trading file differs) built but not deployed."""
     project = f"tradebot-t{uuid.uuid4().hex[:8]}"
-    box = Sandbox.create(tmp_path_factory.mktemp("verify"), project, base_image, docker_client)
+    box = Sandbox.create(ROOT, tmp_path_factory.mktemp("verify"), project, base_image, docker_client)
     try:
         repo = Repository(box.repo)
         live = build.build(box.settings, docker_client, repo, say=quiet)

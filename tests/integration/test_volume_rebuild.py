@@ -23,8 +23,8 @@ from deploy.errors import RebuildUnfinished
 from deploy.git import Repository
 from deploy.rebuild import helper, labels
 from deploy.runner import Result, Runner
-from tests.integration import legacy
-from tests.integration.sandbox import Sandbox, quiet
+from deploy.testing import legacy
+from deploy.testing.sandbox import Sandbox, quiet
 from tests.integration.test_pipeline_errors import invoke, refused
 
 pytestmark = pytest.mark.usefixtures("fast_ticks")

@@ -67,9 +67,10 @@ def test_a_volume_over_the_code_path_and_a_socket_mount_are_named() -> None:
 
 
 def test_a_trading_process_must_run_and_not_as_root() -> None:
-    assert user_check("bot", [(10001, "python3 -m trading bot")]).ok
-    assert not user_check("bot", [(0, "python3 -m trading bot")]).ok
-    assert user_check("bot", []).detail == "no `python3 -m trading` process"
+    assert user_check("bot", ["python3 -m trading bot"], []).ok
+    as_root = user_check("bot", ["python3 -m trading bot"], ["python3 -m trading bot"])
+    assert not as_root.ok and as_root.detail == "root runs python3 -m trading bot"
+    assert user_check("bot", [], []).detail == "no `python3 -m trading` process"
 
 
 def test_a_root_write_must_fail_because_the_filesystem_is_read_only() -> None:
@@ -80,14 +81,14 @@ def test_a_root_write_must_fail_because_the_filesystem_is_read_only() -> None:
 
 def test_code_must_be_root_owned_and_not_writable_by_the_processes_users() -> None:
     clean = [("/app/trading", 0, 0, 0o755), ("/app/trading/bot.py", 0, 0, 0o664), ("/app/trading/run", 0, 0, 0o700)]
-    assert code_owner_check("bot", clean, [10001]).ok  # group-writable by root's group: still root only
-    assert not code_owner_check("bot", clean, [0]).ok  # root may write whatever it owns
+    assert code_owner_check("bot", clean, runs_as_root=False).ok  # group-writable by root's group: root only
+    assert not code_owner_check("bot", clean, runs_as_root=True).ok  # root may write whatever it owns
     bad = [("/app/trading", 10001, 0, 0o755), ("/app/trading/a.py", 0, 10001, 0o664)]
     bad.append(("/app/trading/b.py", 0, 0, 0o646))
-    found = code_owner_check("bot", [*bad, *clean], [10001])
+    found = code_owner_check("bot", [*bad, *clean], runs_as_root=False)
     assert not found.ok
     assert found.detail == "10001:0 755 /app/trading, 0:10001 664 /app/trading/a.py, 0:0 646 /app/trading/b.py"
-    many = code_owner_check("bot", [(f"/app/trading/m{n}.py", 0, 0, 0o646) for n in range(7)], [10001])
+    many = code_owner_check("bot", [(f"/app/trading/m{n}.py", 0, 0, 0o646) for n in range(7)], False)
     assert many.detail.endswith("/app/trading/m4.py and 2 more")
 
 

@@ -1,6 +1,6 @@
-"""A throw-away deployment: its own git repository, project name, images and volumes.
+"""A throw-away deployment: its own repository, project, images and volumes.
 
-`Sandbox.create` copies the current Dockerfile, docker-compose.yml and trading/
+`Sandbox.create` copies a checkout's Dockerfile, docker-compose.yml and trading/
 into a fresh repository and commits them; `remove` deletes every container,
 network, volume and image the project made on the engine.
 """
@@ -18,7 +18,6 @@ import docker.errors
 
 from deploy.config import Settings
 
-ROOT = Path(__file__).resolve().parents[2]
 COPIED = ("Dockerfile", "docker-compose.yml", "trading", "volumes")
 
 
@@ -37,15 +36,16 @@ class Sandbox:
     engine: docker.DockerClient
 
     @classmethod
-    def create(cls, tmp: Path, project: str, base_image: str, engine: docker.DockerClient) -> Sandbox:
+    def create(cls, source: Path, tmp: Path, project: str, base_image: str, engine: docker.DockerClient) -> Sandbox:
+        """A repository under `tmp` with one commit of `source`'s (a checkout's) release files."""
         repo = tmp / "repo"
         repo.mkdir()
         for name in COPIED:
-            source = ROOT / name
-            if source.is_dir():
-                shutil.copytree(source, repo / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            found = source / name
+            if found.is_dir():
+                shutil.copytree(found, repo / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
             else:
-                shutil.copy2(source, repo / name)
+                shutil.copy2(found, repo / name)
         git(repo, "init", "-q", "-b", "main")
         git(repo, "config", "user.email", "test@tradebot.invalid")
         git(repo, "config", "user.name", "tradebot test")

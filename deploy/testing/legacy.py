@@ -16,7 +16,8 @@ from pathlib import Path
 
 import docker
 
-ROOT = Path(__file__).resolve().parents[2]
+import trading
+
 UID = 1000
 POSITION = {"quantity": 0.3, "entry_price": 91464.0, "current_price": 92100.0, "opened_at": "2026-05-12T14:30:00"}
 PORTFOLIO = {  # the seed's unversioned shape: no format, no version; emergency flags at the top level
@@ -46,7 +47,7 @@ def secret_env(secret: str) -> str:
 
 def files(secret: str, bulk: int = 0, bulk_bytes: int = 0) -> dict[str, tuple[bytes, int]]:
     """`{path: (content, mode)}` of the legacy volume."""
-    repo = ROOT / "trading"
+    repo = Path(trading.__file__).parent
     code = {
         "workspace/trading/main.py": "import time\nwhile True:\n    time.sleep(60)\n",
         "workspace/trading/db_emitter.py": "def emit(row):\n    return row\n",
