@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -144,13 +145,18 @@ def heartbeat_of(beat: Mapping[str, Any], now: float) -> Heartbeat:
 
 
 def status(settings: Settings, engine: docker.DockerClient) -> Status:
-    containers = engine.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={settings.project}"})
-    states = tuple(sorted((container_state(c.attrs) for c in containers), key=lambda s: (s.service, s.name)))
-    live = release_images.get(engine, settings.live_image)
-    entries = read_ledger(settings, engine)
-    when = deployed_at(entries, live.commit, live.image_id) if live else ""
-    found = tuple(disagreements(live, states, entries, read_started(settings, engine)))
-    return Status(settings.project, live, when, states, _bot_heartbeat(containers), found)
+    """Each question asked once, the independent ones at the same time (they are round trips to the engine)."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        ledger_entries = pool.submit(read_ledger, settings, engine)
+        started = pool.submit(read_started, settings, engine)
+        found = pool.submit(release_images.get, engine, settings.live_image)
+        containers = engine.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={settings.project}"})
+        bot = pool.submit(_bot_heartbeat, containers)
+        live, entries = found.result(), ledger_entries.result()
+        states = tuple(sorted((container_state(c.attrs) for c in containers), key=lambda s: (s.service, s.name)))
+        when = deployed_at(entries, live.commit, live.image_id) if live else ""
+        disagree = tuple(disagreements(live, states, entries, started.result()))
+        return Status(settings.project, live, when, states, bot.result(), disagree)
 
 
 def _bot_heartbeat(containers: Iterable[Container]) -> Heartbeat | None:

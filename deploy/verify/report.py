@@ -161,14 +161,19 @@ def _container_checks(
     found = checks.inspect_checks(service, container.attrs, live_image_id, probed)
     try:
         inside = checks.inside_checks(service, container, _owners(code))
-    except AssertionError as exc:  # testinfra's way of saying a command inside failed: the container went away
-        stopped = Check(service, "running", False, f"it stopped while verify asked inside ({_first_line(exc)})")
-        return [stopped, one, *found]
+    except AssertionError:  # testinfra's way of saying a command inside failed: the container went away
+        return [_gone(service, container), one, *found]
     return [alive, one, *found, *inside]
 
 
-def _first_line(exc: Exception) -> str:
-    return (str(exc).strip().splitlines() or ["no detail"])[0][:200]
+def _gone(service: str, container: Container) -> Check:
+    """The `running` check of a container that stopped while it was asked: its state now (e.g. restarting)."""
+    try:
+        container.reload()
+    except docker.errors.NotFound:
+        return Check(service, "running", False, "its container was removed while verify asked inside")
+    now = checks.running_check(service, container.attrs)
+    return now if not now.ok else Check(service, "running", False, "it stopped while verify asked inside")
 
 
 def _owners(code: Future[bytes] | None) -> list[tuple[str, int, int, int]]:
