@@ -6,29 +6,44 @@ Settings come from the environment (see `deploy/config.py`).
 
 from __future__ import annotations
 
+import importlib.util
 import shlex
 import sys
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from types import ModuleType
 
 from invoke import Context, task
 
-from deploy import baseimage, engine, ledger, lock, volumes
-from deploy import build as building
-from deploy import rebuild as rebuilding
-from deploy import release as releasing
-from deploy import report as reports
-from deploy import restore as restoring
-from deploy import status as statusreport
-from deploy import trail as trails
-from deploy import verify as verification
 from deploy.config import Settings
-from deploy.errors import VerifyFailed
 from deploy.exitcodes import reported
-from deploy.git import Repository
-from deploy.runner import Runner
-from deploy.trail import Trail
+
+
+def lazy(name: str) -> ModuleType:
+    """`name`, imported when a task first uses it (`importlib.util.LazyLoader`).
+
+    The Docker SDK, GitPython, testinfra and jinja2 cost more to import than
+    `invoke status` may take; a task pays only for the modules it uses.
+    """
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    assert spec is not None and spec.loader is not None, name
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+baseimage, engine, ledger, lock, volumes = (
+    lazy(f"deploy.{name}") for name in ("baseimage", "engine", "ledger", "lock", "volumes")
+)
+building, rebuilding, releasing = lazy("deploy.build"), lazy("deploy.rebuild"), lazy("deploy.release")
+reports, restoring, statusreport = lazy("deploy.report"), lazy("deploy.restore"), lazy("deploy.status")
+trails, verification, errors = lazy("deploy.trail"), lazy("deploy.verify"), lazy("deploy.errors")
+gitrepo, runner = lazy("deploy.git"), lazy("deploy.runner")
 
 PLAN_HELP = (
     "print the live state (release, containers, state file, lock, newest backup), the exact steps, what stops it "
@@ -45,7 +60,7 @@ JSON_HELP = (
 def base_image(c: Context) -> None:
     """Make sure the base image is present: pull it, or build it offline with debootstrap."""
     settings = Settings.from_env()
-    baseimage.ensure(settings, engine.client(), Runner())
+    baseimage.ensure(settings, engine.client(), runner.Runner())
 
 
 @task(help={"json": "print the report as JSON: {ok, release, head_ahead, points, checks}"})
@@ -53,10 +68,10 @@ def base_image(c: Context) -> None:
 def verify(c: Context, json: bool = False) -> None:
     """Prove the live release runs exactly its commit: the digest of trading/ at every point, and container checks."""
     settings = Settings.from_env()
-    report = verification.verify(settings, engine.client(), Repository(settings.repo))
+    report = verification.verify(settings, engine.client(), gitrepo.Repository(settings.repo))
     print(verification.output(report, as_json=json))
     if not report.ok:
-        raise VerifyFailed(report.release, report.summary())
+        raise errors.VerifyFailed(report.release, report.summary())
 
 
 @task(help={"json": "print the status as JSON: {deployed, project, release, containers, bot}"})
@@ -78,7 +93,7 @@ def status(c: Context, json: bool = False) -> None:
 def build(c: Context, rev: str = "HEAD", allow_dirty: bool = False) -> None:
     """Build the release image <project>:<commit> from the committed tree (reused when it exists)."""
     settings = Settings.from_env()
-    building.build(settings, engine.client(), Repository(settings.repo), rev=rev, allow_dirty=allow_dirty)
+    building.build(settings, engine.client(), gitrepo.Repository(settings.repo), rev=rev, allow_dirty=allow_dirty)
 
 
 @task(
@@ -99,7 +114,9 @@ def deploy(c: Context, rev: str = "HEAD", force: bool = False, plan: bool = Fals
     """
     settings = Settings.from_env()
     procedure = releasing.plan if plan else releasing.deploy
-    procedure(settings, engine.client(), Repository(settings.repo), rev=rev, force=force, fresh_state=fresh_state)
+    procedure(
+        settings, engine.client(), gitrepo.Repository(settings.repo), rev=rev, force=force, fresh_state=fresh_state
+    )
 
 
 @task(
@@ -112,16 +129,16 @@ def deploy(c: Context, rev: str = "HEAD", force: bool = False, plan: bool = Fals
 @reported
 def rollback(c: Context, to: str = "", json: bool = False, plan: bool = False) -> None:
     """Make an earlier release live again: retag its image, recreate bot and worker together, wait healthy, verify."""
-    settings, trail = Settings.from_env(), Trail()
+    settings, trail = Settings.from_env(), trails.Trail()
     if plan:
-        releasing.plan_rollback(settings, engine.client(), Repository(settings.repo), to=to or None)
+        releasing.plan_rollback(settings, engine.client(), gitrepo.Repository(settings.repo), to=to or None)
         return
     work = partial(_rollback, settings, to, trail, _say(json))
     _run(work, trail, settings, json)
 
 
-def _rollback(settings: Settings, to: str, trail: Trail, say: Callable[[str], None]) -> None:
-    repo = Repository(settings.repo)
+def _rollback(settings: Settings, to: str, trail: trails.Trail, say: Callable[[str], None]) -> None:
+    repo = gitrepo.Repository(settings.repo)
     trail.commit = repo.commit(to).sha if to else ""
     releasing.rollback(settings, engine.client(), repo, to=to or None, say=say, trail=trail)
 
@@ -137,22 +154,22 @@ def _rollback(settings: Settings, to: str, trail: Trail, say: Callable[[str], No
 @reported
 def release(c: Context, rev: str = "HEAD", allow_dirty: bool = False, force: bool = False, json: bool = False) -> None:
     """Build, deploy and verify one commit: `invoke build deploy verify` in one task."""
-    settings, trail = Settings.from_env(), Trail()
+    settings, trail = Settings.from_env(), trails.Trail()
     work = partial(_release, settings, rev, allow_dirty, force, trail, _say(json))
     _run(work, trail, settings, json)
 
 
 def _release(
-    settings: Settings, rev: str, allow_dirty: bool, force: bool, trail: Trail, say: Callable[[str], None]
+    settings: Settings, rev: str, allow_dirty: bool, force: bool, trail: trails.Trail, say: Callable[[str], None]
 ) -> None:
-    repo, client = Repository(settings.repo), engine.client()
+    repo, client = gitrepo.Repository(settings.repo), engine.client()
     trail.commit = repo.commit(rev).sha  # resolved once: a new commit cannot slip in between
     with trail.step(f"build {trail.commit[:12]}"):
         building.build(settings, client, repo, rev=trail.commit, allow_dirty=allow_dirty, say=say)
     releasing.deploy(settings, client, repo, rev=trail.commit, force=force, say=say, trail=trail)  # verifies too
 
 
-def _run(work: Callable[[], None], trail: Trail, settings: Settings, json: bool) -> None:
+def _run(work: Callable[[], None], trail: trails.Trail, settings: Settings, json: bool) -> None:
     if json:
         trails.print_document(trail, settings.meta_volume, work)
     else:
@@ -187,7 +204,7 @@ def releases(c: Context, json: bool = False) -> None:
 def report(c: Context, release: str = "", html: bool = False, out: str = "") -> None:
     """Show the report of the newest deploy, rollback or restore (or of --release): who, when, what changed, intact?"""
     settings = Settings.from_env()
-    chosen = reports.newest(settings, engine.client(), Repository(settings.repo), release or None)
+    chosen = reports.newest(settings, engine.client(), gitrepo.Repository(settings.repo), release or None)
     text = reports.html(chosen) if html else reports.markdown(chosen)
     if out:
         Path(out).write_text(text)
@@ -230,7 +247,7 @@ def restore(c: Context, backup: str = "", plan: bool = False) -> None:
     """
     settings = Settings.from_env()
     procedure = restoring.plan if plan else restoring.restore
-    procedure(settings, engine.client(), Repository(settings.repo), name=backup or None)
+    procedure(settings, engine.client(), gitrepo.Repository(settings.repo), name=backup or None)
 
 
 @task(
@@ -252,7 +269,7 @@ def volume_rebuild(
     Every step is proven before the next; run it again after an interruption to finish it.
     """
     settings = Settings.from_env()
-    repo = Repository(settings.repo)
+    repo = gitrepo.Repository(settings.repo)
     if plan:
         rebuilding.show_plan(settings, engine.client(), repo, legacy, keep or [], force=force)
     else:
@@ -264,7 +281,7 @@ def volume_rebuild(
 def volume_retire(c: Context, legacy: str) -> None:
     """Remove a legacy volume once a proven backup exists and the live release runs verified on the new state."""
     settings = Settings.from_env()
-    rebuilding.retire(settings, engine.client(), Repository(settings.repo), legacy)
+    rebuilding.retire(settings, engine.client(), gitrepo.Repository(settings.repo), legacy)
 
 
 @task(
