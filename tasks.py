@@ -18,6 +18,7 @@ from invoke import Context, task
 
 from deploy.config import Settings
 from deploy.exitcodes import reported
+from deploy.ids import short
 
 
 def lazy(name: str) -> ModuleType:
@@ -164,7 +165,7 @@ def _release(
 ) -> None:
     repo, client = gitrepo.Repository(settings.repo), engine.client()
     trail.commit = repo.commit(rev).sha  # resolved once: a new commit cannot slip in between
-    with trail.step(f"build {trail.commit[:12]}"):
+    with trail.step(f"build {short(trail.commit)}"):
         building.build(settings, client, repo, rev=trail.commit, allow_dirty=allow_dirty, say=say)
     releasing.deploy(settings, client, repo, rev=trail.commit, force=force, say=say, trail=trail)  # verifies too
 
@@ -208,7 +209,7 @@ def report(c: Context, release: str = "", html: bool = False, out: str = "") -> 
     text = reports.html(chosen) if html else reports.markdown(chosen)
     if out:
         Path(out).write_text(text)
-        print(f"report of {chosen.entry.get('event')} {chosen.entry.get('commit', '')[:12]} written to {out}")
+        print(f"report of {chosen.entry.get('event')} {short(chosen.entry.get('commit', ''))} written to {out}")
     else:
         print(text, end="")
 

@@ -24,6 +24,7 @@ from deploy import meta
 from deploy.config import Settings
 from deploy.errors import ReportMissing, UnknownRevision
 from deploy.git import Repository
+from deploy.ids import short
 
 FOLDER = "reports"
 TIMELINE_WIDTH = 760
@@ -188,7 +189,7 @@ def state_rows(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
 
 def _release(snapshot: Mapping[str, Any] | None) -> str:
     release = ((snapshot or {}).get("status") or {}).get("release")
-    return release["commit"][:12] if release else "nothing"
+    return short(release["commit"]) if release else "nothing"
 
 
 def _state(snapshot: Mapping[str, Any] | None, key: str) -> Any:
