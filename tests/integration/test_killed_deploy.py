@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -69,7 +70,7 @@ def test_a_deploy_killed_at_every_step_boundary_never_wedges_the_next(sandbox: S
     build.build(settings, engine, repo, say=quiet)
     assert invoke(sandbox, "deploy", "--rev", first).returncode == 0
     planned = invoke(sandbox, "deploy", "--plan", "--rev", second)
-    steps = len([line for line in planned.stdout.splitlines() if line.startswith("would ")])
+    steps = len(re.findall(r"^\s+\d+\. would ", planned.stdout, flags=re.MULTILINE))  # the plan's numbered steps
     assert steps >= 8, planned.stdout + planned.stderr
     for step in range(1, steps + 1):
         target = second if step % 2 else first
