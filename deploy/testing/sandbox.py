@@ -84,7 +84,8 @@ class Sandbox:
         label = {"label": f"com.docker.compose.project={project}"}
         for container in self.engine.containers.list(all=True, filters=label):
             container.remove(force=True, v=True)
-        for container in self.engine.containers.list(all=True):
+        # by name: listing every container of the shared engine races with other tests' short-lived helpers
+        for container in self.engine.containers.list(all=True, filters={"name": project}):
             if container.name.startswith(project):
                 container.remove(force=True, v=True)
         for network in self.engine.networks.list(filters=label):
