@@ -40,8 +40,9 @@ def test_two_clones_against_one_engine_see_one_history(sandbox: Sandbox, tmp_pat
 
     listed = invoke(other, "releases", "--json")
     assert listed.returncode == 0, listed.stderr
-    started, entry = [json.loads(line) for line in listed.stdout.splitlines()]  # the attempt's start and its end
-    assert started["attempt"] == entry["attempt"] and started["outcome"] == ledger.STARTED
+    (entry,) = [json.loads(line) for line in listed.stdout.splitlines()]  # one entry per attempt: its end
+    (started,) = ledger.read_started(other.settings, other.engine)  # its start, in the journal
+    assert started.attempt == entry["attempt"] and started.outcome == ledger.STARTED
     assert (entry["commit"], entry["outcome"]) == (built.commit, ledger.SUCCEEDED)
     status = json.loads(invoke(other, "status", "--json").stdout)
     assert status["release"]["deployed_at"] == entry["finished_at"]
