@@ -58,11 +58,15 @@ def mounts_checks(target: str, mounts: Sequence[Mapping[str, Any]]) -> list[Chec
 
 
 def running_check(target: str, attrs: Mapping[str, Any]) -> Check:
-    """Running, not restarting or paused: only then can anything be asked inside."""
+    """Running and never restarted (as `deploy.health` judges it): only then can anything be asked inside.
+
+    A crash loop seen between two restarts says `running`; its restart count gives it away.
+    """
     state = attrs.get("State") or {}
-    status = state.get("Status", "unknown")
-    detail = f"{status}, exit code {state.get('ExitCode')}, restarted {attrs.get('RestartCount', 0)} times"
-    return Check(target, "running", status == "running", "" if status == "running" else detail)
+    status, restarts = state.get("Status", "unknown"), attrs.get("RestartCount", 0)
+    steady = status == "running" and not restarts
+    detail = f"{status}, exit code {state.get('ExitCode')}, restarted {restarts} times"
+    return Check(target, "running", steady, "" if steady else detail)
 
 
 def health_status(attrs: Mapping[str, Any]) -> str:

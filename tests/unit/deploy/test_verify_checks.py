@@ -111,3 +111,10 @@ def test_a_restarting_container_fails_running_with_its_exit_code_and_restarts() 
     check = running_check("worker", looping)
     assert not check.ok
     assert check.failure() == "worker fails 'running' (restarting, exit code 1, restarted 5 times)"
+
+
+def test_a_crash_loop_seen_between_two_restarts_fails_running() -> None:
+    between = attrs(State={"Status": "running", "ExitCode": 0}, RestartCount=2)
+    check = running_check("worker", between)
+    assert not check.ok
+    assert check.detail == "running, exit code 0, restarted 2 times"
