@@ -195,11 +195,12 @@ def releases(c: Context, json: bool = False) -> None:
 
 
 @task(
+    auto_shortflags=False,  # -h stays help, not --html
     help={
         "release": "the report of this release (a commit, tag or branch; default: the newest report)",
         "html": "a self-contained HTML page (timeline of the steps, digest table) instead of Markdown",
         "out": "write it to this file instead of stdout",
-    }
+    },
 )
 @reported
 def report(c: Context, release: str = "", html: bool = False, out: str = "") -> None:
