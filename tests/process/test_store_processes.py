@@ -93,10 +93,10 @@ def test_holder_and_transaction_writer_lose_nothing(fresh_store):
 
 def test_kill_9_during_saves_never_breaks_or_goes_back(fresh_store):
     rng = random.Random(7)
-    last_generation, last_counter, kills = 0, 0, 0
+    last_generation, last_counter, kills, stalls = 0, 0, 0, 0
     while (kills < 250 or last_counter <= 250) and kills < 5000:  # progress, not time: a loaded machine kills more
         pid = fork(lambda: counting_writer(fresh_store.path))
-        time.sleep(rng.uniform(0.0, 0.03))
+        time.sleep(rng.uniform(0.0, 0.03 * (1 + min(stalls, 10))))  # a writer that saved nothing gets longer
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         kills += 1
@@ -105,6 +105,7 @@ def test_kill_9_during_saves_never_breaks_or_goes_back(fresh_store):
         assert doc.generation >= last_generation
         assert doc.state.get("counter", 0) >= last_counter
         assert doc.state.get("counter", 0) == doc.generation - 1
+        stalls = 0 if doc.state.get("counter", 0) > last_counter else stalls + 1
         last_generation, last_counter = doc.generation, doc.state.get("counter", 0)
     assert last_counter > 250
     state = fresh_store.load().state
