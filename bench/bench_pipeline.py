@@ -26,7 +26,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -36,11 +35,11 @@ from typing import TypeVar
 
 import docker
 
-from deploy import baseimage, build, compose, engine, health, release, restore, verify
+from deploy import build, compose, engine, health, release, restore, verify
 from deploy.config import Settings
 from deploy.errors import RolledBack
 from deploy.git import Repository
-from deploy.testing.sandbox import Sandbox, quiet
+from deploy.testing.sandbox import Sandbox, quiet, throwaway
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -245,21 +244,18 @@ def table(rows: list[tuple[str, str, str]]) -> str:
 
 def main() -> None:
     os.environ["TRADEBOT_TICK_SECONDS"] = TICK_SECONDS
-    eng = engine.client()
-    project = f"tradebot-bench{uuid.uuid4().hex[:6]}"
-    base = baseimage.resolve(Settings.from_env({}), eng)
-    with tempfile.TemporaryDirectory(prefix="tradebot-bench-") as tmp:
-        box = Sandbox.create(ROOT, Path(tmp), project, base, eng)
-        try:
-            box.settings = Settings(
-                project=project, repo=box.repo, home=box.repo / ".tradebot", base_image=fresh_base(eng, base, project)
-            )
-            print(f"bench project {project} on {os.cpu_count()} CPUs, bot tick {TICK_SECONDS} s\n")
-            timeline = Timeline()
-            print(table(run(box, base, timeline)))
-            print("\nthe redeploy, step by step:", *timeline.lines, sep="\n")
-        finally:
-            box.remove()
+    with throwaway(ROOT, "tradebot-bench") as (box, base):
+        project = box.settings.project
+        box.settings = Settings(
+            project=project,
+            repo=box.repo,
+            home=box.repo / ".tradebot",
+            base_image=fresh_base(box.engine, base, project),
+        )
+        print(f"bench project {project} on {os.cpu_count()} CPUs, bot tick {TICK_SECONDS} s\n")
+        timeline = Timeline()
+        print(table(run(box, base, timeline)))
+        print("\nthe redeploy, step by step:", *timeline.lines, sep="\n")
 
 
 if __name__ == "__main__":

@@ -20,19 +20,16 @@ import contextlib
 import json
 import os
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import docker
 import docker.errors
 from docker.models.containers import Container
 
-from deploy import baseimage, build, engine, health, release
-from deploy.config import Settings
+from deploy import build, health, release
 from deploy.git import Repository
-from deploy.testing.sandbox import Sandbox, quiet
+from deploy.testing.sandbox import Sandbox, quiet, throwaway
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -152,20 +149,13 @@ def drain(box: Sandbox, committed: set[int]) -> dict:
 def main() -> None:
     cycles = int(sys.argv[1]) if len(sys.argv) > 1 else 500
     os.environ.update(TRADEBOT_TICK_SECONDS="0.2", TRADEBOT_WORKER_POLL_SECONDS="0.05")
-    eng = engine.client()
-    project = f"tradebot-soak{uuid.uuid4().hex[:6]}"
-    base = baseimage.resolve(Settings.from_env({}), eng)
-    with tempfile.TemporaryDirectory(prefix="tradebot-soak-") as tmp:
-        box = Sandbox.create(ROOT, Path(tmp), project, base, eng)
-        try:
-            repo = Repository(box.repo)
-            build.build(box.settings, eng, repo, say=quiet)
-            release.deploy(box.settings, eng, repo, say=quiet)
-            print(f"soak project {project} on {os.cpu_count()} CPUs\n")
-            for what, figure in soak(box, cycles):
-                print(f"{what:<58} {figure}")
-        finally:
-            box.remove()
+    with throwaway(ROOT, "tradebot-soak") as (box, _):
+        repo = Repository(box.repo)
+        build.build(box.settings, box.engine, repo, say=quiet)
+        release.deploy(box.settings, box.engine, repo, say=quiet)
+        print(f"soak project {box.settings.project} on {os.cpu_count()} CPUs\n")
+        for what, figure in soak(box, cycles):
+            print(f"{what:<58} {figure}")
 
 
 if __name__ == "__main__":

@@ -11,17 +11,13 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
-from deploy import baseimage, engine
 from deploy import rebuild as rebuilding
-from deploy.config import Settings
 from deploy.git import Repository
 from deploy.testing import legacy
-from deploy.testing.sandbox import Sandbox, quiet
+from deploy.testing.sandbox import quiet, throwaway
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,29 +29,23 @@ def timed(action: object) -> float:
 
 
 def main(files: int = 2000, megabytes: int = 50) -> None:
-    eng = engine.client()
-    project = f"tradebot-bench{uuid.uuid4().hex[:6]}"
-    base = baseimage.resolve(Settings.from_env({}), eng)
-    with tempfile.TemporaryDirectory(prefix="tradebot-bench-") as tmp:
-        box = Sandbox.create(ROOT, Path(tmp), project, base, eng)
-        try:
-            content = legacy.files("bench-secret", bulk=files - 20, bulk_bytes=megabytes * 1_000_000)
-            name = f"{project}-legacy"
-            legacy.make(eng, base, name, content)
-            size = sum(len(data) for data, _ in content.values()) / 1e6
-            print(f"bench {project} on {os.cpu_count()} CPUs: legacy volume of {len(content)} files, {size:.0f} MB")
-            repo = Repository(box.repo)
-            plan = timed(lambda: rebuilding.show_plan(box.settings, eng, repo, name, say=quiet))
-            steps: dict[str, float] = {}
-            full = timed(lambda: steps.update(rebuilding.rebuild(box.settings, eng, repo, name, say=quiet).seconds))
-            again = timed(lambda: rebuilding.rebuild(box.settings, eng, repo, name, say=quiet))
-            print(f"  volume-rebuild --plan      {plan:6.2f} s")
-            print(f"  volume-rebuild             {full:6.2f} s")
-            for step, seconds in steps.items():
-                print(f"    {step:<23}{seconds:6.2f} s")
-            print(f"  volume-rebuild (no-op)     {again:6.2f} s")
-        finally:
-            box.remove()
+    with throwaway(ROOT, "tradebot-bench") as (box, base):
+        eng, project = box.engine, box.settings.project
+        content = legacy.files("bench-secret", bulk=files - 20, bulk_bytes=megabytes * 1_000_000)
+        name = f"{project}-legacy"
+        legacy.make(eng, base, name, content)
+        size = sum(len(data) for data, _ in content.values()) / 1e6
+        print(f"bench {project} on {os.cpu_count()} CPUs: legacy volume of {len(content)} files, {size:.0f} MB")
+        repo = Repository(box.repo)
+        plan = timed(lambda: rebuilding.show_plan(box.settings, eng, repo, name, say=quiet))
+        steps: dict[str, float] = {}
+        full = timed(lambda: steps.update(rebuilding.rebuild(box.settings, eng, repo, name, say=quiet).seconds))
+        again = timed(lambda: rebuilding.rebuild(box.settings, eng, repo, name, say=quiet))
+        print(f"  volume-rebuild --plan      {plan:6.2f} s")
+        print(f"  volume-rebuild             {full:6.2f} s")
+        for step, seconds in steps.items():
+            print(f"    {step:<23}{seconds:6.2f} s")
+        print(f"  volume-rebuild (no-op)     {again:6.2f} s")
 
 
 if __name__ == "__main__":

@@ -10,12 +10,16 @@ from __future__ import annotations
 import contextlib
 import shutil
 import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import docker
 import docker.errors
 
+from deploy import baseimage, engine
 from deploy.config import Settings
 
 COPIED = ("Dockerfile", "docker-compose.yml", "trading", "volumes")
@@ -98,3 +102,16 @@ class Sandbox:
             for tag in image.tags:
                 with contextlib.suppress(docker.errors.ImageNotFound):
                     self.engine.images.remove(tag, force=True, noprune=False)
+
+
+@contextlib.contextmanager
+def throwaway(source: Path, prefix: str) -> Iterator[tuple[Sandbox, str]]:
+    """A sandbox of `source` as project `<prefix><6 hex>` and the base image; removed at the end, also on failure."""
+    client = engine.client()
+    base = baseimage.resolve(Settings.from_env({}), client)
+    with tempfile.TemporaryDirectory(prefix=f"{prefix}-") as tmp:
+        box = Sandbox.create(source, Path(tmp), f"{prefix}{uuid.uuid4().hex[:6]}", base, client)
+        try:
+            yield box, base
+        finally:
+            box.remove()
