@@ -8,8 +8,10 @@ Rules:
 - Files go in and out with the archive API (`put_archive` / `get_archive`) of a helper
   container created from an image already on the engine (the base image) and never
   started: no host path, no network, nothing pulled, so `DOCKER_HOST=ssh://…` works alike.
-- Writing only adds files under new names; nothing here overwrites or deletes a file.
-  Files written in one call arrive in one archive (an entry and its report together).
+- Writing only adds files under new names, with one exception: a report is written again
+  once its attempt's last step has run (it then holds every step; its ledger entry is never
+  rewritten). Nothing here deletes a file. Files written in one call arrive in one archive
+  (an entry and its report together).
 - Reading a meta volume that does not exist yet gives nothing and creates nothing
   (status and plans stay read-only).
 """

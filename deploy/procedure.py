@@ -7,8 +7,9 @@ A procedure is a list of named `Step`s in three parts:
     finish   after the attempt is recorded as a success
 
 `run` walks them, naming each step when it starts and saying its duration when
-it ends; `plan_lines` walks the same list and only names the steps (and the command a
-step runs), changing nothing.
+it ends (the report written with the ledger entry is written again after the finish
+steps, so it holds every step the attempt walked); `plan_lines` walks the same list
+and only names the steps (and the command a step runs), changing nothing.
 
 An attempt is journalled: a `started` journal file before its first step, its ledger entry (same
 `attempt` id) once the outcome is known; a journal file without a ledger entry is an attempt killed
@@ -158,8 +159,18 @@ def run(d: Deployment, attempt: Attempt, procedure: Procedure, recover: Callable
     except FAILURES as exc:
         recover(exc)
     record(d, attempt, ledger.SUCCEEDED)
-    walk(d, attempt.event, procedure.finish)
+    try:
+        walk(d, attempt.event, procedure.finish)
+    finally:
+        complete_report(d)
     d.say(d.trail.summary(attempt.event))
+
+
+def complete_report(d: Deployment) -> None:
+    """Write the attempt's report again with every step: the finish steps run after its ledger entry."""
+    made = d.trail.complete_report()
+    if made is not None:
+        report.rewrite(d.settings, d.engine, made)
 
 
 def plan_lines(steps: Iterable[Step]) -> list[str]:

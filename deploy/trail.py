@@ -12,6 +12,7 @@ print (`print_document`: on success and on failure alike): what CI keeps.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -46,6 +47,13 @@ class Trail:
 
     def make_report(self, key: str, entry: dict[str, Any], after: dict[str, Any] | None) -> Report:
         self.report = Report(key, entry, self.before, after, tuple(self.steps), downtime(self.steps), self.verify)
+        return self.report
+
+    def complete_report(self) -> Report | None:
+        """The report made with the ledger entry, now with every step (those after the entry too)."""
+        if self.report is not None:
+            steps = tuple(self.steps)
+            self.report = dataclasses.replace(self.report, steps=steps, downtime=downtime(steps))
         return self.report
 
     def summary(self, event: str) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 import docker
 import pytest
 
-from deploy import ledger, snapshot
+from deploy import ledger, report, snapshot
 from deploy.testing.sandbox import Sandbox
 from tests.integration.test_pipeline import BROKEN_MAIN
 from tests.integration.test_pipeline_errors import invoke
@@ -48,8 +48,12 @@ def test_a_release_prints_one_json_document_and_leaves_a_report_naming_what_ran(
     text = invoke(sandbox, "report").stdout
     (digest,) = digests
     assert f"# deploy of {commit[:12]}: succeeded" in text and live.id[7:19] in text and digest in text
-    for step in doc["steps"][:-1]:  # the report is written with the ledger entry, before the last step (prune)
+    for step in doc["steps"]:  # the last (prune) runs after the ledger entry: the report is written again
         assert f"| {step['name']} |" in text and f"{step['seconds']:.2f} s |" in text
+    stored = report.read_all(sandbox.settings, sandbox.engine)[-1]
+    assert stored.id == entry.report
+    assert [(s.name, s.seconds, s.ok) for s in stored.steps] == [tuple(s.values()) for s in doc["steps"]]
+    assert doc["steps"][-1]["name"].startswith("prune release images")
 
     page = tmp_path / "report.html"
     assert invoke(sandbox, "report", "--html", "--out", str(page)).returncode == 0
@@ -85,8 +89,10 @@ def test_a_release_that_rolls_back_prints_one_json_document_with_the_error_and_e
     assert "rolled back" in doc["error"] and "invoke releases" in doc["next"]
     assert [step["ok"] for step in doc["steps"]].count(False) == 1  # the step that failed, the rest of the way back
     assert doc["verify"]["release"] == good["commit"] and doc["verify"]["ok"]  # what runs now: the old release
-    report = invoke(sandbox, "report", "--release", broken).stdout
-    assert f"# deploy of {broken[:12]}: rolled_back" in report and "service bot is not healthy" in report
+    text = invoke(sandbox, "report", "--release", broken).stdout
+    assert f"# deploy of {broken[:12]}: rolled_back" in text and "service bot is not healthy" in text
+    stored = report.read_all(sandbox.settings, sandbox.engine)[-1]
+    assert [(s.name, s.seconds, s.ok) for s in stored.steps] == [tuple(s.values()) for s in doc["steps"]]
 
 
 def engine_state(box: Sandbox) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import NoReturn
 
 import pytest
 
-from deploy import ledger, snapshot
+from deploy import ledger, report, snapshot
 from deploy.config import Settings
 from deploy.errors import DeployError, TradebotError
 from deploy.images import ReleaseImage
@@ -27,6 +27,7 @@ class Recorder:
         self.said: list[str] = []
         self.recorded: list[ledger.Entry] = []
         self.started: list[ledger.Entry] = []
+        self.reports: list[report.Report] = []  # each report as written (with its entry, then again)
 
     def step(self, name: str, fails: bool = False) -> Step:
         def action() -> None:
@@ -41,11 +42,17 @@ class Recorder:
 def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Deployment, Recorder]:
     """A deployment without an engine: the ledger entries it would add are kept in `recorded`."""
     seen = Recorder()
-    monkeypatch.setattr(ledger, "append", lambda _settings, _engine, entry, *_, **__: seen.recorded.append(entry))
+    monkeypatch.setattr(ledger, "append", lambda _settings, _engine, entry, files, **_: keep(seen, entry, files))
+    monkeypatch.setattr(report, "rewrite", lambda _settings, _engine, made: seen.reports.append(made))
     monkeypatch.setattr(ledger, "start", lambda _settings, _engine, entry: seen.started.append(entry))
     monkeypatch.setattr(snapshot, "capture", lambda _settings, _engine: NO_STATE)
     settings = Settings(project="p", repo=tmp_path, home=tmp_path / "home")
     return Deployment(settings, None, None, Runner(), seen.said.append, ()), seen  # type: ignore[arg-type]
+
+
+def keep(seen: Recorder, entry: ledger.Entry, files: dict[str, bytes]) -> None:
+    seen.recorded.append(entry)
+    seen.reports += [report.Report.from_json(content) for content in files.values()]
 
 
 def attempt() -> Attempt:
@@ -79,6 +86,24 @@ def test_a_run_walks_every_step_in_order_and_names_each_with_its_duration(site: 
         "p_state-backup-1",
         "d2",
     )
+
+
+def test_the_report_is_written_with_the_entry_and_again_with_every_step(site: tuple[Deployment, Recorder]) -> None:
+    d, seen = site
+    steps = Procedure((seen.step("back up"),), (seen.step("tag"),), (seen.step("prune"), seen.step("forget")))
+    run(d, attempt(), steps, never)
+    with_entry, complete = seen.reports
+    assert [s.name for s in with_entry.steps] == ["back up", "tag"]  # the finish steps run after the entry
+    assert [s.name for s in complete.steps] == ["back up", "tag", "prune", "forget"] == [s.name for s in d.trail.steps]
+    assert complete.id == with_entry.id == seen.recorded[0].report and d.trail.report == complete
+
+
+def test_a_failing_finish_step_is_in_the_report_written_again(site: tuple[Deployment, Recorder]) -> None:
+    d, seen = site
+    with pytest.raises(TradebotError, match="prune broke"):
+        run(d, attempt(), Procedure((), (seen.step("tag"),), (seen.step("prune", fails=True),)), never)
+    assert [(s.name, s.ok) for s in seen.reports[-1].steps] == [("tag", True), ("prune", False)]
+    assert [entry.outcome for entry in seen.recorded] == ["succeeded"]
 
 
 def test_a_failed_prepare_step_is_recorded_and_raised_without_recovery(site: tuple[Deployment, Recorder]) -> None:
