@@ -8,7 +8,9 @@ every 50 ms and prints each committed id; then CYCLES times, bot and worker in t
 then `docker start`, or `docker kill` (its restart policy brings it back; started by hand if it has
 not come back within 2 s), and wait until it runs. Then stop submitting, let the worker drain the bus
 and count, per committed command: succeeded with its result, failed (by code), not finished, missing.
-Lost = missing + not finished + succeeded without a result. State integrity: the state loads
+Lost = missing + not finished + succeeded without a result (a command whose effect is neither
+applied nor reported).  A command a killed worker held is claimed again after its lease: the
+figures say how many were. State integrity: the state loads
 (`python -m trading status --json`, generation not behind where it was) and the bus passes
 `PRAGMA integrity_check`.
 """
@@ -50,13 +52,15 @@ while True:
         print(row["id"], flush=True)
     time.sleep(0.05)
 """
-DRAIN_SECONDS = 150
-DRAIN_SECONDS = 150
+DRAIN_SECONDS = 120 * 1.25 + 30  # a dead worker's command is claimed again within 1.25 leases (120 s)
 CHECK = """
 import json, sqlite3
 db = sqlite3.connect("/var/lib/tradebot/commands.sqlite3")
 rows = db.execute("SELECT id, status, result, error FROM commands").fetchall()
-print(json.dumps({"integrity": db.execute("PRAGMA integrity_check").fetchone()[0], "rows": rows}))
+again = "SELECT event_type, COUNT(DISTINCT command_id) FROM command_audit_log WHERE event_type IN " \
+    "('requeued', 'abandoned') GROUP BY event_type"
+print(json.dumps({"integrity": db.execute("PRAGMA integrity_check").fetchone()[0], "rows": rows,
+                  "again": dict(db.execute(again).fetchall())}))
 """
 
 
@@ -125,6 +129,9 @@ def soak(box: Sandbox, cycles: int) -> list[tuple[str, str]]:
     rows += [("soak time", f"{soak_seconds:.0f} s ({soak_seconds / max(cycles, 1):.2f} s per cycle)")]
     rows += [("commands committed while cycling", str(len(committed)))]
     rows += [(f"  {what}", str(n)) for what, n in counts(committed, drained["rows"]).items()]
+    again = drained["again"]
+    rows += [("  of these run again after their worker died in the handler", str(again.get("abandoned", 0)))]
+    rows += [("  of these claimed again before their handler started", str(again.get("requeued", 0)))]
     rows += [("bus PRAGMA integrity_check", drained["integrity"])]
     rows += [("state generation before -> after", f"{start_generation} -> {end_generation}")]
     return rows
@@ -133,7 +140,7 @@ def soak(box: Sandbox, cycles: int) -> list[tuple[str, str]]:
 def drain(box: Sandbox, committed: set[int]) -> dict:
     """Wait until no committed command is pending; the bus's rows and integrity.
 
-    A command a killed worker held is settled by the lease (120 s) at the worker's next recovery: wait that long.
+    A command a killed worker held is claimed again once its lease (120 s) ran out: wait that long.
     """
     worker = health.service_container(box.settings, box.engine, "worker")
     assert worker is not None

@@ -3,11 +3,13 @@
 Status runs pending -> claimed -> running -> succeeded | failed.  A claim is one
 ``UPDATE ... RETURNING`` inside ``BEGIN IMMEDIATE``, so two workers never claim the same row.
 
-A worker that dies mid-command leaves its row behind; ``recover_abandoned`` settles rows held
-longer than a lease: ``claimed`` ones go back to ``pending`` (no handler ran), ``running`` ones
-fail with ``worker/abandoned`` (the handler may or may not have committed: the operator decides).
-``crashes`` counts how often a command of that type and payload was abandoned so: the worker
-dead-letters it after ``DEAD_LETTER_AFTER`` instead of crashing again.
+A worker that dies mid-command leaves its row behind; ``recover_abandoned`` puts rows held longer
+than a lease back to ``pending``, so another worker claims them: a command is never left without
+an outcome.  ``claimed`` ones are ``requeued`` (no handler ran); ``running`` ones are ``abandoned``
+(their worker died inside the handler, which may have committed its effect: a handler that changes
+the state records the command in it, ``trading.applied``, so running it again reports the first
+outcome instead of applying twice).  ``crashes`` counts the ``abandoned`` events of commands of that
+type and payload: the worker dead-letters one after ``DEAD_LETTER_AFTER`` instead of crashing again.
 
 Finished commands are kept for a retention period (``TRADEBOT_COMMAND_RETENTION_SECONDS``), then
 pruned by the worker with their audit rows (``prune_finished``).
@@ -54,15 +56,14 @@ CREATE TABLE IF NOT EXISTS command_audit_log (
 );
 """
 FINAL = ("succeeded", "failed")
-ABANDONED = "worker/abandoned"
 DEAD_LETTER_AFTER = 3
-REQUEUE_SQL = (
+RELEASE_SQL = (
     "UPDATE commands SET status = 'pending', claimed_by = NULL, claimed_at = NULL "
-    "WHERE status = 'claimed' AND claimed_at < ? RETURNING id, claimed_by"
+    "WHERE status = ? AND claimed_at < ? RETURNING id, claimed_by"
 )
-ABANDON_SQL = (
-    "UPDATE commands SET status = 'failed', finished_at = ?, error = ? "
-    "WHERE status = 'running' AND claimed_at < ? RETURNING id, claimed_by"
+CRASHES_SQL = (
+    "SELECT COUNT(*) FROM command_audit_log AS a JOIN commands AS c ON a.command_id = c.id "
+    "WHERE c.type = ? AND c.checksum = ? AND a.event_type = 'abandoned'"
 )
 
 
@@ -99,9 +100,8 @@ class CommandBus:
         return row
 
     def crashes(self, kind: str, checksum: str) -> int:
-        """How many commands of this type and payload a worker died in the middle of."""
-        sql = "SELECT COUNT(*) FROM commands WHERE type = ? AND checksum = ? AND error LIKE ?"
-        return int(self.conn.execute(sql, (kind, checksum, f"{ABANDONED}%")).fetchone()[0])
+        """How often a worker died in the middle of a command of this type and payload."""
+        return int(self.conn.execute(CRASHES_SQL, (kind, checksum)).fetchone()[0])
 
     def claim(self, worker_id: str) -> dict[str, Any] | None:
         self.conn.execute("BEGIN IMMEDIATE")
@@ -119,14 +119,13 @@ class CommandBus:
         return None if row is None else dict(row)
 
     def recover_abandoned(self, lease_seconds: float, now: float) -> dict[str, list[int]]:
-        """Settle commands claimed more than ``lease_seconds`` ago and never finished."""
+        """Put commands claimed more than ``lease_seconds`` ago and never finished back to ``pending``."""
         cutoff = now - lease_seconds
-        error = f"{ABANDONED}: its worker stopped mid-command; check the state and resubmit if needed"
         with self.conn:
             self.conn.execute("BEGIN IMMEDIATE")
-            requeued = self._settle(REQUEUE_SQL, (cutoff,), "requeued")
-            failed = self._settle(ABANDON_SQL, (now, error, cutoff), "abandoned")
-        return {"requeued": requeued, "failed": failed}
+            requeued = self._settle(RELEASE_SQL, ("claimed", cutoff), "requeued")
+            abandoned = self._settle(RELEASE_SQL, ("running", cutoff), "abandoned")
+        return {"requeued": requeued, "abandoned": abandoned}
 
     def _settle(self, sql: str, params: tuple, event: str) -> list[int]:
         rows = self.conn.execute(sql, params).fetchall()

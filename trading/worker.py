@@ -7,6 +7,7 @@ Nothing a command carries can kill the worker: the payload is parsed within limi
 (``payloads.parse``), an unexpected exception in a handler fails that command
 (``worker/handler_error``, traceback logged), and a command of a type and payload that a worker
 already died in ``DEAD_LETTER_AFTER`` times is failed at once as ``worker/dead_letter``.
+Commands a dead worker held are claimed again after the lease (``recover``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from trading.store.document import utcnow
 from trading.store.persistence import StateStore
 
 log = logging.getLogger("trading.worker")
+RECOVERIES_PER_LEASE = 4  # a dead worker's command runs again within 1.25 leases
 
 
 class Worker:
@@ -45,7 +47,7 @@ class Worker:
         while not stop.stopping and (max_iterations is None or self.iterations < max_iterations):
             if time.monotonic() >= next_recovery:
                 self.unless_full(self.recover)
-                next_recovery = time.monotonic() + self.settings.command_lease_seconds
+                next_recovery = time.monotonic() + self.settings.command_lease_seconds / RECOVERIES_PER_LEASE
             worked = self.unless_full(self.step)
             if not worked and (max_iterations is None or self.iterations < max_iterations):
                 stop.wait(self.settings.worker_poll_seconds)
@@ -63,10 +65,10 @@ class Worker:
             return False
 
     def recover(self) -> None:
-        """Settle commands a dead worker left claimed or running beyond the lease; prune finished old ones."""
+        """Requeue commands a dead worker held beyond the lease (claimed or running); prune finished old ones."""
         settled = self.bus.recover_abandoned(self.settings.command_lease_seconds, time.time())
-        if settled["requeued"] or settled["failed"]:
-            log.warning("abandoned commands: requeued %s, failed %s", settled["requeued"], settled["failed"])
+        if settled["requeued"] or settled["abandoned"]:
+            log.warning("commands of a dead worker requeued: claimed %s, running %s", *settled.values())
         pruned = self.bus.prune_finished(time.time() - self.settings.command_retention_seconds)
         if pruned:
             log.info("pruned %d finished commands older than %.0fs", pruned, self.settings.command_retention_seconds)
@@ -110,7 +112,7 @@ class Worker:
         payload = payloads.parse(command["payload"])
         payloads.verify_envelope(payload, command["checksum"], command["expires_at"], time.time())
         fields = payloads.validate(command["type"], payload)
-        return HANDLERS[command["type"]](self.store, fields)
+        return HANDLERS[command["type"]](self.store, fields, command["id"])
 
     def fail(self, cid: int, kind: str, code: str, message: str) -> None:
         self.bus.audit(cid, f"{kind}.failed", {"code": code})

@@ -15,7 +15,8 @@ disk happened first.  The rules, from the reconcile plan and issue 11:
 - ``stop_loss`` / ``take_profit`` of a position: disk wins when disk changed it since ``base``.
 - ``closed_trades``: the disk's, plus the holder's new ones, without duplicates (by
   ``position_id``, else by content), ordered by ``closed_at``.  Trades in ``base`` that disk no
-  longer holds were archived by the store and stay out.  ``trade_totals`` (the archive's) is disk's.
+  longer holds were archived by the store and stay out.  ``trade_totals`` (the archive's) and
+  ``applied_commands`` (the worker's record of commands applied, ``trading.applied``) are disk's.
 - ``cash``: the holder's value (after undoing) plus what the other side added.
 - every other section (cooldowns, loss count, emergency stop, prices) is the holder's.
 
@@ -31,7 +32,7 @@ from typing import Any
 from trading.store.document import State, canonical
 
 DISK_WINS_FIELDS = ("stop_loss", "take_profit")
-STORE_SECTIONS = ("trade_totals",)
+DISK_SECTIONS = ("trade_totals", "applied_commands")  # written by the store and the worker, never a holder
 Position = dict[str, Any]
 
 
@@ -182,7 +183,7 @@ def merge_states(base: State, mine: State, disk: State) -> tuple[State, dict[str
     merged["closed_trades"] = merge_trades(
         base["closed_trades"], merged["closed_trades"], disk["closed_trades"], summary
     )
-    for section in STORE_SECTIONS:
+    for section in DISK_SECTIONS:
         if section in disk:
             merged[section] = copy.deepcopy(disk[section])
     delta = float(disk["cash"]) - float(base["cash"])

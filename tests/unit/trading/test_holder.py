@@ -202,7 +202,7 @@ def test_both_sides_close_one_position_is_paid_once_on_disk(tmp_path):
     with StateStore(tmp_path / "live_portfolio.json") as store, StateStore(store.path) as worker:
         store.initialize(start)
         holder = StateHolder(store)
-        handlers.close_position(worker, {"symbol": "BTC", "price": 120.0, "position_id": None})
+        handlers.close_position(worker, {"symbol": "BTC", "price": 120.0, "position_id": None}, 1)
         apply_action(holder.state, Close("BTC", 95.0, "stop_loss"), Params(), utcnow())
         holder.save("trade")
         saved = store.load().state

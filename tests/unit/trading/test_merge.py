@@ -207,3 +207,10 @@ def test_trades_the_store_archived_are_not_brought_back(booked):
     disk["trade_totals"] = {"archived_count": 1, "archived_pnl": 1.0}
     merged, _ = merge_states(base, mine, disk)
     assert merged["closed_trades"] == [] and merged["trade_totals"] == disk["trade_totals"]
+
+
+def test_the_workers_record_of_applied_commands_is_the_disks(booked):
+    base, mine, disk = three(booked)
+    disk["applied_commands"] = {"7": {"old": None, "new": 40.0}}
+    merged, _ = merge_states(base, mine, disk)
+    assert merged["applied_commands"] == disk["applied_commands"]

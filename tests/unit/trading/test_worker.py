@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import logging
 import sqlite3
 import time
@@ -155,7 +156,7 @@ def test_worker_heartbeat_written_each_poll(worker, tmp_path):
     assert '"ticks": 2' in beat and '"role": "worker"' in beat
 
 
-def test_abandoned_commands_are_requeued_or_failed_after_the_lease(tmp_path, bus, worker, store):
+def test_commands_of_a_dead_worker_are_claimed_again_after_the_lease(tmp_path, bus, worker, store):
     claimed_only, mid_run, fresh = (submit(bus, "apply_profile", {"profile_id": "p", "version": 1}) for _ in range(3))
     for cid in (claimed_only, mid_run):
         assert bus.claim("dead-worker:1")["id"] == cid
@@ -165,12 +166,34 @@ def test_abandoned_commands_are_requeued_or_failed_after_the_lease(tmp_path, bus
 
     worker.recover()
 
-    assert bus.get(claimed_only)["status"] == "pending" and bus.get(claimed_only)["claimed_by"] is None
-    assert bus.get(mid_run)["status"] == "failed" and bus.get(mid_run)["error"].startswith("worker/abandoned")
+    for cid in (claimed_only, mid_run):
+        assert bus.get(cid)["status"] == "pending" and bus.get(cid)["claimed_by"] is None
     assert bus.get(fresh)["status"] == "claimed"
     assert bus.audit_events(claimed_only)[-1] == "requeued" and bus.audit_events(mid_run)[-1] == "abandoned"
     worker.step()
-    assert bus.get(claimed_only)["status"] == "succeeded"
+    worker.step()
+    assert bus.get(claimed_only)["status"] == bus.get(mid_run)["status"] == "succeeded"
+
+
+@pytest.mark.parametrize(
+    ("kind", "payload"),
+    [("close_position", {"symbol": "BTC"}), ("update_stop_loss", {"symbol": "BTC", "stop_loss": 40.0})],
+)
+def test_a_command_whose_worker_died_after_its_save_is_not_applied_twice(bus, worker, store, kind, payload):
+    cid = submit(bus, kind, payload)
+    first = HANDLERS[kind](store, payloads.validate(kind, payload), cid)  # the dead worker's run: saved, unreported
+    bus.claim("dead-worker:1")
+    bus.start(cid)
+    bus.conn.execute("UPDATE commands SET claimed_at = claimed_at - 600 WHERE id = ?", (cid,))
+    saved = store.load()
+
+    worker.recover()
+    worker.step()
+
+    row = bus.get(cid)
+    assert row["status"] == "succeeded", row["error"]
+    assert json.loads(row["result"]) == {**{k: v for k, v in first.items() if k != "generation"}, "replayed": True}
+    assert store.load().state == saved.state and store.load().generation == saved.generation
 
 
 POISON = {
@@ -237,13 +260,27 @@ def test_a_command_that_crashed_workers_is_dead_lettered(bus, worker, store):
         bus.start(cid)
         bus.conn.execute("UPDATE commands SET claimed_at = claimed_at - 600 WHERE id = ?", (cid,))
         worker.recover()
-        assert bus.get(cid)["error"].startswith("worker/abandoned")
+        assert bus.get(cid)["status"] == "pending" and bus.audit_events(cid)[-1] == "abandoned"
+        bus.finish(cid, None, "worker/gave_up: resubmitted below")
     before = store.path.read_bytes()
     again = submit(bus, "update_stop_loss", payload)
     worker.step()
     row = bus.get(again)
     assert row["status"] == "failed" and row["error"].startswith("worker/dead_letter")
     assert store.path.read_bytes() == before
+
+
+def test_a_command_that_kills_every_worker_is_dead_lettered_after_three(bus, worker, store):
+    cid = submit(bus, "update_stop_loss", {"symbol": "BTC", "stop_loss": 41.0})
+    for _ in range(DEAD_LETTER_AFTER):
+        bus.claim("dying-worker:1")
+        bus.start(cid)
+        bus.conn.execute("UPDATE commands SET claimed_at = claimed_at - 600 WHERE id = ?", (cid,))
+        worker.recover()
+    worker.step()
+    row = bus.get(cid)
+    assert row["status"] == "failed" and row["error"].startswith("worker/dead_letter")
+    assert bus.audit_events(cid).count("abandoned") == DEAD_LETTER_AFTER
 
 
 def test_worker_once_runs_exactly_one_command(tmp_path, bus, worker, store):
