@@ -41,11 +41,23 @@ def invoke_lines() -> list[list[str]]:
     return found
 
 
+def actionlint(workflow: Path) -> subprocess.CompletedProcess[str]:
+    """actionlint on `workflow`, from the repository's root (it reads `.github/actionlint.yaml` there)."""
+    found = shutil.which("actionlint", path=str(Path(sys.executable).parent)) or shutil.which("actionlint")
+    assert found, "actionlint is missing: ./bootstrap installs the dev extra"
+    return subprocess.run([found, "-color=false", str(workflow)], cwd=ROOT, capture_output=True, text=True)
+
+
 def test_actionlint_finds_nothing() -> None:
-    actionlint = shutil.which("actionlint", path=str(Path(sys.executable).parent)) or shutil.which("actionlint")
-    assert actionlint, "actionlint is missing: ./bootstrap installs the dev extra"
-    result = subprocess.run([actionlint, "-color=false", str(WORKFLOW)], cwd=ROOT, capture_output=True, text=True)
+    result = actionlint(WORKFLOW)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_actionlint_names_an_input_the_workflow_does_not_declare(tmp_path: Path) -> None:
+    broken = tmp_path / "release.yml"
+    broken.write_text(WORKFLOW.read_text().replace("inputs.revision }}", "inputs.revison }}"))
+    result = actionlint(broken)
+    assert result.returncode == 1 and 'property "revison" is not defined' in result.stdout, result.stdout
 
 
 @pytest.mark.parametrize("argv", invoke_lines(), ids=lambda argv: " ".join(argv))
