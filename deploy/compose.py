@@ -34,9 +34,16 @@ def config(prefix: Sequence[str], settings: Settings) -> list[str]:
     return [*base(prefix, settings), "config", "--format", "json"]
 
 
-def remove(prefix: Sequence[str], settings: Settings, services: Sequence[str] = SERVICES) -> list[str]:
-    """Stop and remove the containers of `services` (the state volume stays)."""
-    return [*base(prefix, settings), "rm", "--stop", "--force", *services]
+def remove(
+    prefix: Sequence[str], settings: Settings, services: Sequence[str] = SERVICES, stop_timeout: int | None = None
+) -> list[str]:
+    """Stop and remove the containers of `services` (the state volume stays).
+
+    Each gets its stop grace period (`rm --stop`), or `stop_timeout` seconds (`down --timeout`: `rm` has none).
+    """
+    if stop_timeout is None:
+        return [*base(prefix, settings), "rm", "--stop", "--force", *services]
+    return [*base(prefix, settings), "down", "--timeout", str(stop_timeout), *services]
 
 
 def env(settings: Settings, environ: Mapping[str, str]) -> dict[str, str]:

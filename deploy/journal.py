@@ -77,7 +77,7 @@ def _remove_services(d: procedure.Deployment, entry: ledger.Entry) -> None:
     """Stop and remove bot and worker, through the compose file of the interrupted attempt's commit."""
     image = release_images.get(d.engine, entry.image_id)
     if image is not None:
-        procedure.walk(d, "undo", [procedure.remove_step(d, image)])
+        procedure.walk(d, "undo", [procedure.remove_step(d, image, stop_timeout=procedure.FAILED_STOP_SECONDS)])
 
 
 def _run_last_success(d: procedure.Deployment, successes: list[ledger.Entry], interrupted: ledger.Entry) -> str:

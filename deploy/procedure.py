@@ -195,10 +195,14 @@ def start_steps(d: Deployment, image: ReleaseImage, stop_timeout: int | None = N
     ]
 
 
-def remove_step(d: Deployment, image: ReleaseImage, check: bool = False) -> Step:
-    """Stop and remove bot and worker (`compose rm --stop`: each gets its stop grace period to save)."""
-    argv = tuple(compose.remove(d.compose, d.settings))
-    name = f"stop and remove bot and worker of {short(image.commit)} (the bot saves on its way out)"
+def remove_step(d: Deployment, image: ReleaseImage, check: bool = False, stop_timeout: int | None = None) -> Step:
+    """Stop and remove bot and worker: each gets its stop grace period to save, or `stop_timeout` seconds.
+
+    A release that failed (or an attempt killed on the way) gets `FAILED_STOP_SECONDS`, as when it is replaced.
+    """
+    argv = tuple(compose.remove(d.compose, d.settings, stop_timeout=stop_timeout))
+    how = "the bot saves on its way out" if stop_timeout is None else f"{stop_timeout} s to stop: it failed"
+    name = f"stop and remove bot and worker of {short(image.commit)} ({how})"
     return Step(name, lambda: compose_run(d, argv, image, check), argv, bot_down=True)
 
 

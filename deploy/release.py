@@ -118,7 +118,9 @@ def _plan(d: Deployment, event: str, target: ReleaseImage, fresh_state: bool = F
             start_steps(as_deployed(d, live, ledger.read(settings, d.engine)), live, stop_timeout=FAILED_STOP_SECONDS),
         )
         if live
-        else planning.recovery_lines("no earlier release: remove bot and worker", [remove_step(d, target)])
+        else planning.recovery_lines(
+            "no earlier release: remove bot and worker", [remove_step(d, target, stop_timeout=FAILED_STOP_SECONDS)]
+        )
     )
     found = Plan(
         event, f"of {short(target.commit)} (image {short(target.image_id)})", snapshot.capture(settings, d.engine),
@@ -191,7 +193,7 @@ def _recover(d: Deployment, target: ReleaseImage, attempt: Attempt, exc: Excepti
     """Put the earlier release back (or remove the failed services when there is none); always raises."""
     cause, before = cause_of(exc), attempt.before
     if before.live is None:
-        walk(d, attempt.event, [remove_step(d, target)])
+        walk(d, attempt.event, [remove_step(d, target, stop_timeout=FAILED_STOP_SECONDS)])
         release_images.restore(d.settings, d.engine, before)
         record(d, attempt, ledger.FAILED, cause)
         raise DeployError(

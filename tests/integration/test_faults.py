@@ -15,20 +15,11 @@ import pytest
 from deploy import build, ledger, volumes
 from deploy.git import Repository
 from deploy.testing.sandbox import Sandbox, git, quiet
-from tests.integration.test_pipeline import rolled_back_to
+from tests.integration.test_pipeline import hung_bot, rolled_back_to
 from tests.integration.test_pipeline_errors import invoke, refused
 
 pytestmark = pytest.mark.usefixtures("fast_ticks")
 PROJECT = "com.docker.compose.project="
-HANG = "    def run(self, stop: StopSignal) -> None:\n"
-
-
-def hung_bot(box: Sandbox) -> str:
-    """Commit a release whose bot sleeps at the top of `Bot.run`: it starts, loads state and never ticks."""
-    source = (box.repo / "trading/bot.py").read_text()
-    assert HANG in source
-    hung = source.replace(HANG, HANG + "        time.sleep(3600)\n")
-    return box.commit("bot hangs before its first tick", {"trading/bot.py": hung})
 
 
 def test_a_release_that_hangs_before_its_first_tick_is_rolled_back_at_the_start_deadline(sandbox: Sandbox) -> None:

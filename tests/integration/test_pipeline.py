@@ -22,6 +22,7 @@ from deploy.errors import DeployError, DirtyImage, DirtyTree, RolledBack
 from deploy.git import Repository
 from deploy.images import ReleaseImage
 from deploy.testing.sandbox import Sandbox, quiet
+from deploy.trail import Trail
 from deploy.verify import verify
 
 pytestmark = pytest.mark.usefixtures("fast_ticks")
@@ -39,6 +40,18 @@ if __name__ == "__main__":
         time.sleep(3600)
     sys.exit(main())
 '''
+HANG = "    def run(self, stop: StopSignal) -> None:\n"
+
+
+def hung_bot(box: Sandbox) -> str:
+    """Commit a release whose bot sleeps at the top of `Bot.run`: it starts, loads state and never ticks.
+
+    Its SIGTERM handler is set by then and only asks the loop it never reaches to stop: it ignores SIGTERM.
+    """
+    source = (box.repo / "trading/bot.py").read_text()
+    assert HANG in source
+    hung = source.replace(HANG, HANG + "        time.sleep(3600)\n")
+    return box.commit("bot hangs before its first tick", {"trading/bot.py": hung})
 
 
 def service_file(box: Sandbox, service: str, path: str) -> str:
@@ -199,15 +212,17 @@ def rolled_back_to(box: Sandbox, image_id: str, commit: str, failed: str) -> led
     return last
 
 
-def test_a_first_release_that_fails_health_is_taken_down_and_recorded(sandbox: Sandbox) -> None:
+def test_a_first_release_that_hangs_is_taken_down_without_a_grace_period_and_recorded(sandbox: Sandbox) -> None:
     settings = dataclasses.replace(sandbox.settings, start_timeout=6)
-    repo, engine = Repository(sandbox.repo), sandbox.engine
-    broken = sandbox.commit("bot without heartbeat", {"trading/__main__.py": BROKEN_MAIN})
+    repo, engine, trail = Repository(sandbox.repo), sandbox.engine, Trail()
+    broken = hung_bot(sandbox)
     build.build(settings, engine, repo, say=quiet)
 
     with pytest.raises(DeployError, match="no earlier release, bot and worker removed") as failed:
-        release.deploy(settings, engine, repo, say=quiet)
-    assert "service bot is not healthy" in str(failed.value)
+        release.deploy(settings, engine, repo, say=quiet, trail=trail)
+    assert "service bot is not healthy: no heartbeat of its own within 6s" in str(failed.value)
+    removal = trail.steps[-1]  # `down --timeout 1`, not the 30 s stop grace a bot that ignores SIGTERM would wait out
+    assert removal.name.startswith("stop and remove bot and worker") and "1 s to stop: it failed" in removal.name
     assert not engine.containers.list(all=True, filters={"label": f"com.docker.compose.project={settings.project}"})
     assert not engine.images.list(name=settings.live_image)
     (entry,) = ledger.read(settings, engine)

@@ -22,6 +22,11 @@ def test_remove_stops_and_removes_the_services_only() -> None:
     assert compose.remove(("docker", "compose"), SETTINGS) == [*BASE, "rm", "--stop", "--force", "bot", "worker"]
 
 
+def test_remove_can_shorten_the_grace_period_of_a_release_that_failed() -> None:
+    got = compose.remove(("docker", "compose"), SETTINGS, stop_timeout=1)
+    assert got == [*BASE, "down", "--timeout", "1", "bot", "worker"]
+
+
 def test_a_compose_binary_prefix_is_used_as_is() -> None:
     assert compose.up(("/opt/docker-compose",), SETTINGS, ["bot"])[:2] == ["/opt/docker-compose", "-f"]
 
