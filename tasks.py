@@ -13,12 +13,16 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from invoke import Context, task
 
 from deploy.config import Settings
 from deploy.exitcodes import reported
 from deploy.ids import short
+
+if TYPE_CHECKING:
+    import docker
 
 
 def lazy(name: str) -> ModuleType:
@@ -44,7 +48,19 @@ baseimage, engine, ledger, lock, volumes = (
 building, rebuilding, releasing = lazy("deploy.build"), lazy("deploy.rebuild"), lazy("deploy.release")
 reports, restoring, statusreport = lazy("deploy.report"), lazy("deploy.restore"), lazy("deploy.status")
 trails, verification, errors = lazy("deploy.trail"), lazy("deploy.verify"), lazy("deploy.errors")
-gitrepo, runner = lazy("deploy.git"), lazy("deploy.runner")
+gitrepo, runner, helpers = lazy("deploy.git"), lazy("deploy.runner"), lazy("deploy.helpers")
+
+
+def connect(settings: Settings, plan: bool = False) -> docker.DockerClient:
+    """The engine, once the helper containers a killed invoke of this deployment left are removed.
+
+    Every command does it first (`deploy.helpers.sweep`), except a plan: it changes nothing.
+    """
+    client = engine.client()
+    if not plan:
+        helpers.sweep(settings, client)
+    return client
+
 
 PLAN_HELP = (
     "print the live state (release, containers, state file, lock, newest backup), the exact steps, what stops it "
@@ -61,7 +77,7 @@ JSON_HELP = (
 def base_image(c: Context) -> None:
     """Make sure the base image is present: pull it, or build it offline with debootstrap."""
     settings = Settings.from_env()
-    baseimage.ensure(settings, engine.client(), runner.Runner())
+    baseimage.ensure(settings, connect(settings), runner.Runner())
 
 
 @task(help={"json": "print the report as JSON: {ok, release, head_ahead, points, checks}"})
@@ -69,7 +85,7 @@ def base_image(c: Context) -> None:
 def verify(c: Context, json: bool = False) -> None:
     """Prove the live release runs exactly its commit: the digest of trading/ at every point, and container checks."""
     settings = Settings.from_env()
-    report = verification.verify(settings, engine.client(), gitrepo.Repository(settings.repo))
+    report = verification.verify(settings, connect(settings), gitrepo.Repository(settings.repo))
     print(verification.output(report, as_json=json))
     if not report.ok:
         raise errors.VerifyFailed(report.release, report.summary())
@@ -80,7 +96,7 @@ def verify(c: Context, json: bool = False) -> None:
 def status(c: Context, json: bool = False) -> None:
     """Show the live release (commit, image, built/deployed), its containers and the bot's heartbeat."""
     settings = Settings.from_env()
-    print(statusreport.output(statusreport.status(settings, engine.client()), as_json=json))
+    print(statusreport.output(statusreport.status(settings, connect(settings)), as_json=json))
 
 
 @task(
@@ -94,7 +110,7 @@ def status(c: Context, json: bool = False) -> None:
 def build(c: Context, rev: str = "HEAD", allow_dirty: bool = False) -> None:
     """Build the release image <project>:<commit> from the committed tree (reused when it exists)."""
     settings = Settings.from_env()
-    building.build(settings, engine.client(), gitrepo.Repository(settings.repo), rev=rev, allow_dirty=allow_dirty)
+    building.build(settings, connect(settings), gitrepo.Repository(settings.repo), rev=rev, allow_dirty=allow_dirty)
 
 
 @task(
@@ -115,9 +131,8 @@ def deploy(c: Context, rev: str = "HEAD", force: bool = False, plan: bool = Fals
     """
     settings = Settings.from_env()
     procedure = releasing.plan if plan else releasing.deploy
-    procedure(
-        settings, engine.client(), gitrepo.Repository(settings.repo), rev=rev, force=force, fresh_state=fresh_state
-    )
+    repo = gitrepo.Repository(settings.repo)
+    procedure(settings, connect(settings, plan), repo, rev=rev, force=force, fresh_state=fresh_state)
 
 
 @task(
@@ -132,7 +147,8 @@ def rollback(c: Context, to: str = "", json: bool = False, plan: bool = False) -
     """Make an earlier release live again: retag its image, recreate bot and worker together, wait healthy, verify."""
     settings, trail = Settings.from_env(), trails.Trail()
     if plan:
-        releasing.plan_rollback(settings, engine.client(), gitrepo.Repository(settings.repo), to=to or None)
+        repo = gitrepo.Repository(settings.repo)
+        releasing.plan_rollback(settings, connect(settings, plan=True), repo, to=to or None)
         return
     work = partial(_rollback, settings, to, trail, _say(json))
     _run(work, trail, settings, json)
@@ -141,7 +157,7 @@ def rollback(c: Context, to: str = "", json: bool = False, plan: bool = False) -
 def _rollback(settings: Settings, to: str, trail: trails.Trail, say: Callable[[str], None]) -> None:
     repo = gitrepo.Repository(settings.repo)
     trail.commit = repo.commit(to).sha if to else ""
-    releasing.rollback(settings, engine.client(), repo, to=to or None, say=say, trail=trail)
+    releasing.rollback(settings, connect(settings), repo, to=to or None, say=say, trail=trail)
 
 
 @task(
@@ -163,7 +179,7 @@ def release(c: Context, rev: str = "HEAD", allow_dirty: bool = False, force: boo
 def _release(
     settings: Settings, rev: str, allow_dirty: bool, force: bool, trail: trails.Trail, say: Callable[[str], None]
 ) -> None:
-    repo, client = gitrepo.Repository(settings.repo), engine.client()
+    repo, client = gitrepo.Repository(settings.repo), connect(settings)
     trail.commit = repo.commit(rev).sha  # resolved once: a new commit cannot slip in between
     with trail.step(f"build {short(trail.commit)}"):
         building.build(settings, client, repo, rev=trail.commit, allow_dirty=allow_dirty, say=say)
@@ -186,7 +202,8 @@ def _say(json: bool) -> Callable[[str], None]:
 @reported
 def releases(c: Context, json: bool = False) -> None:
     """Show the release ledger kept on the engine: every deploy, rollback and restore attempt, its outcome and cause."""
-    settings, client = Settings.from_env(), engine.client()
+    settings = Settings.from_env()
+    client = connect(settings)
     carried = ledger.carry_over(settings, client)
     if carried:
         print(f"carried {carried} entries of the local ledger over to the engine", file=sys.stderr)
@@ -206,7 +223,7 @@ def releases(c: Context, json: bool = False) -> None:
 def report(c: Context, release: str = "", html: bool = False, out: str = "") -> None:
     """Show the report of the newest deploy, rollback or restore (or of --release): who, when, what changed, intact?"""
     settings = Settings.from_env()
-    chosen = reports.newest(settings, engine.client(), gitrepo.Repository(settings.repo), release or None)
+    chosen = reports.newest(settings, connect(settings), gitrepo.Repository(settings.repo), release or None)
     text = reports.html(chosen) if html else reports.markdown(chosen)
     if out:
         Path(out).write_text(text)
@@ -220,7 +237,7 @@ def report(c: Context, release: str = "", html: bool = False, out: str = "") -> 
 def unlock(c: Context) -> None:
     """Remove the deploy lock of a deploy that died on another machine, naming the holder removed."""
     settings = Settings.from_env()
-    removed = lock.unlock(settings, engine.client())
+    removed = lock.unlock(settings, connect(settings))
     if removed is None:
         print(f"no deploy lock: {settings.lock_name} does not exist")
     else:
@@ -232,7 +249,7 @@ def unlock(c: Context) -> None:
 def backups(c: Context, json: bool = False) -> None:
     """List the state volume's backups, newest first (each deploy, rollback and restore makes one)."""
     settings = Settings.from_env()
-    print(volumes.output(volumes.backups(settings, engine.client()), as_json=json))
+    print(volumes.output(volumes.backups(settings, connect(settings)), as_json=json))
 
 
 @task(
@@ -249,7 +266,7 @@ def restore(c: Context, backup: str = "", plan: bool = False) -> None:
     """
     settings = Settings.from_env()
     procedure = restoring.plan if plan else restoring.restore
-    procedure(settings, engine.client(), gitrepo.Repository(settings.repo), name=backup or None)
+    procedure(settings, connect(settings, plan), gitrepo.Repository(settings.repo), name=backup or None)
 
 
 @task(
@@ -273,9 +290,9 @@ def volume_rebuild(
     settings = Settings.from_env()
     repo = gitrepo.Repository(settings.repo)
     if plan:
-        rebuilding.show_plan(settings, engine.client(), repo, legacy, keep or [], force=force)
+        rebuilding.show_plan(settings, connect(settings, plan=True), repo, legacy, keep or [], force=force)
     else:
-        rebuilding.rebuild(settings, engine.client(), repo, legacy, keep or [], force=force)
+        rebuilding.rebuild(settings, connect(settings), repo, legacy, keep or [], force=force)
 
 
 @task(name="volume-retire", help={"legacy": "the legacy volume to remove"})
@@ -283,7 +300,7 @@ def volume_rebuild(
 def volume_retire(c: Context, legacy: str) -> None:
     """Remove a legacy volume once a proven backup exists and the live release runs verified on the new state."""
     settings = Settings.from_env()
-    rebuilding.retire(settings, engine.client(), gitrepo.Repository(settings.repo), legacy)
+    rebuilding.retire(settings, connect(settings), gitrepo.Repository(settings.repo), legacy)
 
 
 @task(

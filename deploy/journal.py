@@ -3,8 +3,9 @@
 Every attempt writes a journal file before its first step and its ledger entry after (`deploy.procedure`,
 one `attempt` id); a journal file without its ledger entry is an interrupted attempt. Rules:
 
-- Helper and probe containers carry `HELPER_OF=<project>` (meta helpers `meta.META_OF`); their creator
-  removes them, and `clean` removes whatever a killed creator left, so none keeps a volume in use.
+- Helper and probe containers are labelled with the project and their creator; their creator removes
+  them, and `helpers.sweep` (under the lock: all but a live creator's) whatever a killed creator left,
+  so none keeps a volume in use.
 - An interrupted attempt is undone: an interrupted restore puts back the state it kept first (when
   it kept one); then the newest release that succeeded (by the ledger) is tagged live, the one that
   succeeded before it previous, and — unless both services already run it healthy — both are
@@ -15,37 +16,20 @@ one `attempt` id); a journal file without its ledger entry is an interrupted att
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 from collections.abc import Iterable
 
-import docker
-import docker.errors
-
-from deploy import baseimage, health, ledger, meta, procedure, release_images, volumes
-from deploy.config import SERVICES, Settings
+from deploy import baseimage, health, helpers, ledger, procedure, release_images, volumes
+from deploy.config import SERVICES
 from deploy.errors import ImageMissing
 from deploy.ids import short
 from deploy.images import ReleaseImage
 from deploy.release_images import LiveTags
 
-HELPER_OF = volumes.HELPER_OF
-
-
-def clean(settings: Settings, engine: docker.DockerClient) -> list[str]:
-    """Remove every helper and probe container of this deployment (left by a creator that was killed)."""
-    removed = []
-    for label in (HELPER_OF, meta.META_OF):
-        for container in engine.containers.list(all=True, filters={"label": f"{label}={settings.project}"}):
-            with contextlib.suppress(docker.errors.NotFound):
-                container.remove(force=True, v=True)
-                removed.append(container.name)
-    return removed
-
 
 def finish_interrupted(d: procedure.Deployment) -> None:
     """Clean up after a killed attempt and undo it; see the module docstring. Nothing to do: returns at once."""
-    if clean(d.settings, d.engine):
+    if helpers.sweep(d.settings, d.engine, everyone=True):
         d.say("removed helper containers a killed run left behind")
     entries = ledger.read(d.settings, d.engine)
     pending = ledger.unfinished(ledger.read_started(d.settings, d.engine), entries)

@@ -26,6 +26,7 @@ from docker.models.containers import Container
 from deploy import baseimage, ledger
 from deploy.config import Settings
 from deploy.errors import LockHeld
+from deploy.helpers import pid_alive
 
 LABEL = "io.tradebot.lock"
 FIELDS = ("by", "host", "pid", "since", "what")
@@ -59,16 +60,6 @@ def me(what: str) -> Holder:
 def dead_here(holder: Holder, host: str, alive: Callable[[int], bool]) -> bool:
     """Whether `holder` ran on `host` and its process is gone (only then can this machine tell)."""
     return holder.host == host and holder.pid > 0 and not alive(holder.pid)
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, owned by someone else
-        return True
-    return True
 
 
 @contextlib.contextmanager

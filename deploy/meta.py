@@ -29,7 +29,7 @@ import docker
 import docker.errors
 from docker.models.containers import Container
 
-from deploy import baseimage
+from deploy import baseimage, helpers
 from deploy.config import Settings
 
 META_OF = "io.tradebot.meta-of"
@@ -95,7 +95,7 @@ def idle(settings: Settings, engine: docker.DockerClient, mounts: Mapping[str, s
     helper = engine.containers.create(
         baseimage.resolve(settings, engine), ["true"], name=f"{settings.project}-meta-{uuid.uuid4().hex[:8]}",
         volumes={name: {"bind": f"/{name}", "mode": mode} for name, mode in mounts.items()},
-        network_disabled=True, labels={META_OF: settings.project},
+        network_disabled=True, labels={META_OF: settings.project, **helpers.labels(settings.project)},
     )  # fmt: skip
     try:
         yield helper

@@ -9,7 +9,7 @@
                    the newest backup and `invoke restore`; `fresh_state` starts a new state on purpose
 
 Each check raises a `PreflightFailed` (exit 10) and changes nothing. The throw-away container
-is labelled with the project (`volumes.HELPER_OF`) and removed when it ends.
+is labelled with the project and its creator (`deploy.helpers`) and removed when it ends.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 
 from docker.models.containers import Container
 
-from deploy import compose, ledger, volumes
+from deploy import compose, helpers, ledger, volumes
 from deploy.config import SERVICES
 from deploy.errors import CommandFailed, ComposeFileInvalid, SettingsInvalid, StateVolumeMissing, UnknownRevision
 from deploy.ids import short
@@ -75,7 +75,7 @@ def check_settings(d: Deployment, image: ReleaseImage) -> None:
 def start_check(d: Deployment, image: ReleaseImage, environment: Mapping[str, str | None]) -> Container:
     return d.engine.containers.run(
         image.image_id, ["check-config"], environment={k: v or "" for k, v in environment.items()},
-        network_disabled=True, detach=True, labels={volumes.HELPER_OF: d.settings.project},
+        network_disabled=True, detach=True, labels=helpers.labels(d.settings.project),
     )  # fmt: skip
 
 

@@ -20,13 +20,13 @@ from pathlib import Path
 import docker
 import docker.errors
 
+from deploy import helpers
 from deploy.config import Settings
 from deploy.errors import BackupMissing, DeployError, RebuildUnfinished
 
 BACKUP_OF = "io.tradebot.backup-of"
 CREATED = "io.tradebot.created"
 REBUILD_OF = "io.tradebot.rebuild-of"
-HELPER_OF = "io.tradebot.helper-of"  # a throw-away container of the deployment (`deploy.journal` cleans them)
 
 
 @dataclass(frozen=True)
@@ -130,11 +130,11 @@ def _copy(
     engine: docker.DockerClient, image: str, source: str, target: str, command: list[str], project: str,
     source_mode: str = "ro",
 ) -> None:  # fmt: skip
-    """Run `command` in a helper labelled as `project`'s (`deploy.journal` removes it if this process dies)."""
+    """Run `command` in a helper labelled as `project`'s (`deploy.helpers` removes it if this process dies)."""
     engine.containers.run(
         image,
         entrypoint=command,
-        labels={HELPER_OF: project},
+        labels=helpers.labels(project),
         user="0:0",
         network_disabled=True,
         volumes={source: {"bind": "/from", "mode": source_mode}, target: {"bind": "/to", "mode": "rw"}},

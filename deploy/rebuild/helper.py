@@ -3,8 +3,8 @@
 A helper runs as root, without network, from an image already on the engine (never pulled),
 with the volumes it needs mounted (legacy and backups read-only). `probe.py` is copied into it
 with `put_archive`, so the same code works against a remote engine (`DOCKER_HOST`). Each helper
-is labelled with the project; one its caller did not get to remove (a killed run) is removed by
-`remove_leftovers` at the start of the next volume command.
+is labelled with the project and its creator; one its caller did not get to remove (a killed run)
+is removed at the start of the next command (`deploy.helpers.sweep`).
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from importlib import resources
 import docker
 import docker.errors
 
+from deploy import helpers
 from deploy.errors import CommandFailed
 
-HELPER_OF = "io.tradebot.helper-of"
 DIR = "/tradebot-helper"
 RO = "ro"
 RW = "rw"
@@ -56,7 +56,7 @@ def run(
     volumes = {name: {"bind": path, "mode": mode} for name, (path, mode) in mounts.items()}
     container = engine.containers.create(
         image, entrypoint=list(argv), user="0:0", network_disabled=True, volumes=volumes,
-        labels={HELPER_OF: project}, working_dir="/",
+        labels=helpers.labels(project), working_dir="/",
     )  # fmt: skip
     try:
         container.put_archive("/", archive({"probe.py": probe_source(), **(files or {})}))
@@ -68,12 +68,3 @@ def run(
     finally:
         with contextlib.suppress(docker.errors.NotFound):
             container.remove(force=True)
-
-
-def remove_leftovers(engine: docker.DockerClient, project: str) -> int:
-    """Remove helpers of `project` a killed run left behind (they would keep its volumes in use)."""
-    leftovers = engine.containers.list(all=True, filters={"label": f"{HELPER_OF}={project}"})
-    for container in leftovers:
-        with contextlib.suppress(docker.errors.NotFound):
-            container.remove(force=True)
-    return len(leftovers)

@@ -22,13 +22,13 @@ from datetime import UTC, datetime
 
 import docker
 
-from deploy import baseimage, compose, ledger, lock, volumes
+from deploy import baseimage, compose, helpers, ledger, lock, volumes
 from deploy.config import Settings
 from deploy.engine import compose_argv
 from deploy.errors import CopyNotProven, RebuildError
 from deploy.git import Repository
 from deploy.ids import short
-from deploy.rebuild import drift, engineops, helper, inventory, journal, labels, layout, plan
+from deploy.rebuild import drift, engineops, inventory, journal, labels, layout, plan
 from deploy.rebuild.engineops import Helper
 from deploy.rebuild.inventory import Inventory
 from deploy.rebuild.progress import Say, Steps
@@ -112,7 +112,7 @@ def rebuild(
     """
     with lock.held(settings, engine, f"{EVENT} {legacy}", say):
         run = Run.prepare(settings, engine, repo, legacy, rev, say)
-        helper.remove_leftovers(engine, settings.project)
+        helpers.sweep(settings, engine, everyone=True)
         return _rebuild(run, Steps(EVENT, 5, say), keep, force)
 
 

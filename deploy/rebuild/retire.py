@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import docker
 
-from deploy import baseimage, ledger, lock, volumes
+from deploy import baseimage, helpers, ledger, lock, volumes
 from deploy import verify as verification
 from deploy.compose import PROJECT_LABEL, SERVICE_LABEL
 from deploy.config import SERVICES, STATE_PATH, Settings
 from deploy.errors import RetireRefused, TradebotError
 from deploy.git import Repository
 from deploy.ids import short
-from deploy.rebuild import engineops, helper, inventory, labels
+from deploy.rebuild import engineops, inventory, labels
 from deploy.rebuild.engineops import Helper
 from deploy.rebuild.progress import Say, Steps
 
@@ -33,7 +33,7 @@ def retire(settings: Settings, engine: docker.DockerClient, repo: Repository, le
     VolumeInUse, LockHeld."""
     with lock.held(settings, engine, f"{EVENT} {legacy}", say):
         started, steps = ledger.now(), Steps(EVENT, 3, say)
-        helper.remove_leftovers(engine, settings.project)
+        helpers.sweep(settings, engine, everyone=True)
         engineops.require(engine, legacy)
         engineops.refuse_in_use(engine, legacy, stopped_too=True)
         with steps.step("state volume", f"checking {settings.state_volume} was rebuilt from {legacy}") as proved:

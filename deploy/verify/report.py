@@ -21,7 +21,7 @@ import docker.errors
 from docker.models.containers import Container
 from docker.models.images import Image
 
-from deploy import compose, health, images, volumes
+from deploy import compose, health, helpers, images
 from deploy.config import SERVICES, Settings
 from deploy.errors import ImageMissing, UnlabelledImage
 from deploy.ids import short
@@ -122,7 +122,7 @@ def verify(settings: Settings, engine: docker.DockerClient, repo: Repository) ->
     first = {service: (containers[service] or [None])[0] for service in SERVICES}
     with ThreadPoolExecutor(max_workers=8) as pool:
         code = {s: pool.submit(points.code_archive, c) for s, c in first.items() if c is not None}
-        seen = _observe(pool, engine, image, first, code, {volumes.HELPER_OF: settings.project})
+        seen = _observe(pool, engine, image, first, code, helpers.labels(settings.project))
         checked = [pool.submit(_container_checks, s, containers[s], image.id, code.get(s)) for s in SERVICES]
         results = [codecompare.compare(reference, future.result()) for future in seen]
         found_checks = tuple(c for future in checked for c in future.result())

@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-from deploy import build, ledger, meta, volumes
+from deploy import build, helpers, ledger, meta, volumes
 from deploy.git import Repository
 from deploy.testing.sandbox import Sandbox, quiet
 from deploy.verify import verify
@@ -56,7 +56,7 @@ def kill_at_step(box: Sandbox, rev: str, step: int) -> bool:
 def left_helpers(box: Sandbox) -> list[str]:
     project = box.settings.project
     found = []
-    for label in (volumes.HELPER_OF, meta.META_OF):
+    for label in (helpers.HELPER_OF, meta.META_OF):
         found += [c.name for c in box.engine.containers.list(all=True, filters={"label": f"{label}={project}"})]
     return found
 

@@ -18,10 +18,10 @@ from pathlib import Path
 import docker.errors
 import pytest
 
-from deploy import build, ledger, release, volumes
+from deploy import build, helpers, ledger, release, volumes
 from deploy.errors import RebuildUnfinished
 from deploy.git import Repository
-from deploy.rebuild import helper, labels
+from deploy.rebuild import labels
 from deploy.runner import Result, Runner
 from deploy.testing import legacy
 from deploy.testing.sandbox import Sandbox, quiet
@@ -172,7 +172,7 @@ def test_a_run_killed_at_a_step_is_finished_by_the_next(sandbox: Sandbox, legacy
     [backup] = legacy_backups(box, name)
     assert files_of(box, backup) == before == files_of(box, name)
     assert set(files_of(box, box.settings.state_volume)) == legacy.STATE_TARGETS
-    assert not box.engine.containers.list(all=True, filters={"label": f"{helper.HELPER_OF}={box.settings.project}"})
+    assert not box.engine.containers.list(all=True, filters={"label": f"{helpers.HELPER_OF}={box.settings.project}"})
     assert "nothing to do" in invoke(box, "volume-rebuild", "--legacy", name).stdout
 
 
