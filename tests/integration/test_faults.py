@@ -55,9 +55,12 @@ def test_preflight_refuses_before_anything_stops_and_a_rollback_runs_with_its_re
     assert invoke(sandbox, "build").returncode == 0
     no_compose = invoke(sandbox, "deploy")
     assert refused(no_compose, 10, f"docker-compose.yml of {gone[:12]}", "has no docker-compose.yml")
+    broken = sandbox.commit("a compose file that does not parse", {"docker-compose.yml": "services: [bot\n"})
+    assert invoke(sandbox, "build").returncode == 0
+    assert refused(invoke(sandbox, "deploy"), 10, f"docker-compose.yml of {broken[:12]}")
     assert containers(sandbox) == running  # nothing was stopped or recreated
 
-    git(sandbox.repo, "revert", "--no-edit", "HEAD")
+    git(sandbox.repo, "revert", "--no-edit", "HEAD", "HEAD~1")
     second = sandbox.commit(
         "release two", {"trading/strategy.py": (sandbox.repo / "trading/strategy.py").read_text() + "# 2\n"}
     )

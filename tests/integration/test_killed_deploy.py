@@ -1,56 +1,106 @@
-"""`invoke deploy` killed with SIGKILL at each step boundary, in a loop: nothing left behind blocks the next deploy.
+"""`invoke deploy`, `rollback`, `restore` and `verify` killed with SIGKILL: nothing left behind blocks the next command.
 
-After every kill the next `invoke deploy` must succeed (undoing the killed attempt first), and then what
-runs, `:live` and the ledger agree (`invoke status` names no disagreement), no helper or probe container
-is left, the backups stay within their limit and verify passes.
+Deploy, rollback and restore are killed at each step boundary, in a loop: after every kill the next
+command of that kind must succeed (undoing the killed attempt first), and then what runs, `:live` and
+the ledger agree (`status` names no disagreement), no helper or probe container is left and the
+backups stay within their limit. A `verify` killed while its probe container exists leaves it behind
+only until the next command of any kind.
+
+One sandbox with two releases built serves every test of this module (in file order); each test
+starts from whatever the previous one left live, which is itself a check that nothing wedged.
 """
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import os
 import re
 import signal
 import subprocess
 import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
+import docker
 import pytest
 
-from deploy import build, helpers, ledger, meta, volumes
+from deploy import build, helpers, ledger, meta, release, release_images, status, volumes
 from deploy.git import Repository
+from deploy.images import ReleaseImage
+from deploy.restore import restore
 from deploy.testing.sandbox import Sandbox, quiet
 from deploy.verify import verify
-from tests.integration.test_pipeline_errors import ROOT, invoke
+from tests.integration.conftest import ROOT
+from tests.integration.test_pipeline_errors import invoke
 
-pytestmark = pytest.mark.usefixtures("fast_ticks")
 KEEP_BACKUPS = "2"
+FAST = {"TRADEBOT_TICK_SECONDS": "0.2", "TRADEBOT_WORKER_POLL_SECONDS": "0.2"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Two:
+    box: Sandbox
+    first: ReleaseImage
+    second: ReleaseImage
+
+    def other(self, commit: str) -> str:
+        return self.second.commit if commit == self.first.commit else self.first.commit
+
+
+@pytest.fixture(scope="module")
+def two(tmp_path_factory: pytest.TempPathFactory, base_image: str, docker_client: docker.DockerClient) -> Iterator[Two]:
+    """Two releases built (the second: one trading file differs), the first deployed; shared by the module."""
+    project = f"tradebot-t{uuid.uuid4().hex[:8]}"
+    box = Sandbox.create(ROOT, tmp_path_factory.mktemp("killed"), project, base_image, docker_client)
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in FAST.items():
+            patch.setenv(name, value)
+        try:
+            repo = Repository(box.repo)
+            first = build.build(box.settings, docker_client, repo, say=quiet)
+            source = (box.repo / "trading/strategy.py").read_text()
+            box.commit("release two", {"trading/strategy.py": source + "# 2\n"})
+            second = build.build(box.settings, docker_client, repo, say=quiet)
+            release.deploy(box.settings, docker_client, repo, rev=first.commit, say=quiet)
+            yield Two(box, first, second)
+        finally:
+            box.remove()
 
 
 def environ(box: Sandbox) -> dict[str, str]:
     settings = box.settings
     return {
-        **os.environ, "PYTHONUNBUFFERED": "1", "TRADEBOT_KEEP_BACKUPS": KEEP_BACKUPS,
+        **os.environ, **FAST, "PYTHONUNBUFFERED": "1", "TRADEBOT_KEEP_BACKUPS": KEEP_BACKUPS,
         "TRADEBOT_PROJECT": settings.project, "TRADEBOT_REPO": str(settings.repo),
         "TRADEBOT_HOME": str(settings.home), "TRADEBOT_BASE_IMAGE": settings.base_image or "",
     }  # fmt: skip
 
 
-def kill_at_step(box: Sandbox, rev: str, step: int) -> bool:
-    """Start `invoke deploy --rev REV`, SIGKILL it as its `step`-th step starts; False when it ended before."""
-    argv = [sys.executable, "-m", "invoke", "deploy", "--rev", rev]
+def kill_at_step(box: Sandbox, step: int, task: str, *args: str) -> bool:
+    """Start `invoke TASK ARGS`, SIGKILL it as its `step`-th step starts; False when it ended before."""
+    argv = [sys.executable, "-m", "invoke", task, *args]
     proc = subprocess.Popen(
         argv, cwd=ROOT, env=environ(box), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     )
     started = 0
     assert proc.stdout is not None
     for line in proc.stdout:
-        if line.startswith("deploy: ") and line.rstrip().endswith(" …"):
+        if line.startswith(f"{task}: ") and line.rstrip().endswith(" …"):
             started += 1
             if started == step:
                 os.kill(proc.pid, signal.SIGKILL)
                 break
     proc.wait()
     return started == step
+
+
+def planned_steps(box: Sandbox, task: str, *args: str) -> int:
+    planned = invoke(box, task, "--plan", *args)
+    steps = len(re.findall(r"^\s+\d+\. would ", planned.stdout, flags=re.MULTILINE))  # the plan's numbered steps
+    assert steps >= 6, planned.stdout + planned.stderr
+    return steps
 
 
 def left_helpers(box: Sandbox) -> list[str]:
@@ -61,25 +111,118 @@ def left_helpers(box: Sandbox) -> list[str]:
     return found
 
 
-def test_a_deploy_killed_at_every_step_boundary_never_wedges_the_next(sandbox: Sandbox) -> None:
-    settings, engine, repo = sandbox.settings, sandbox.engine, Repository(sandbox.repo)
-    first = build.build(settings, engine, repo, say=quiet).commit
-    second = sandbox.commit(
-        "release two", {"trading/strategy.py": (sandbox.repo / "trading/strategy.py").read_text() + "# 2\n"}
-    )
-    build.build(settings, engine, repo, say=quiet)
-    assert invoke(sandbox, "deploy", "--rev", first).returncode == 0
-    planned = invoke(sandbox, "deploy", "--plan", "--rev", second)
-    steps = len(re.findall(r"^\s+\d+\. would ", planned.stdout, flags=re.MULTILINE))  # the plan's numbered steps
-    assert steps >= 8, planned.stdout + planned.stderr
-    for step in range(1, steps + 1):
-        target = second if step % 2 else first
-        assert kill_at_step(sandbox, target, step), f"the deploy ended before step {step}"
-        after = invoke(sandbox, "deploy", "--rev", target, TRADEBOT_KEEP_BACKUPS=KEEP_BACKUPS)
-        assert after.returncode == 0, f"after a kill at step {step}: {after.stdout}{after.stderr}"
-        status = json.loads(invoke(sandbox, "status", "--json").stdout)
-        assert status["disagreements"] == [] and status["release"]["commit"] == target, (step, status)
-        assert left_helpers(sandbox) == [], step
-        assert len(volumes.backups(settings, engine)) <= int(KEEP_BACKUPS), step
-        assert verify(settings, engine, repo).ok, step
+def agreed(box: Sandbox, step: int) -> status.Status:
+    """What runs, `:live` and the ledger agree, nothing is left behind, the backups within their limit."""
+    now = status.status(box.settings, box.engine)
+    assert now.disagreements == (), (step, now.disagreements)
+    assert left_helpers(box) == [], step
+    assert len(volumes.backups(box.settings, box.engine)) <= int(KEEP_BACKUPS) + 1, step
+    assert now.release is not None
+    return now
+
+
+def nothing_unfinished(box: Sandbox) -> None:
+    settings, engine = box.settings, box.engine
     assert ledger.unfinished(ledger.read_started(settings, engine), ledger.read(settings, engine)) == []
+
+
+@pytest.fixture
+def settings_of(two: Two, monkeypatch: pytest.MonkeyPatch) -> Iterator[Two]:
+    """The module's releases, with fast ticks and the backup limit for the library calls of one test."""
+    for name, value in FAST.items():
+        monkeypatch.setenv(name, value)
+    box = dataclasses.replace(two.box, settings=dataclasses.replace(two.box.settings, keep_backups=int(KEEP_BACKUPS)))
+    yield dataclasses.replace(two, box=box)
+
+
+def test_a_deploy_killed_at_every_step_boundary_never_wedges_the_next(settings_of: Two) -> None:
+    two, box, repo = settings_of, settings_of.box, Repository(settings_of.box.repo)
+    steps = planned_steps(box, "deploy", "--rev", two.second.commit)
+    assert steps >= 8
+    for step in range(1, steps + 1):
+        target = two.second.commit if step % 2 else two.first.commit
+        assert kill_at_step(box, step, "deploy", "--rev", target), f"the deploy ended before step {step}"
+        recorded = ledger.last_success_before(ledger.read(box.settings, box.engine), "")
+        release.deploy(box.settings, box.engine, repo, rev=target, say=quiet)  # undoes the killed one, then deploys
+        assert agreed(box, step).release.commit == target, step
+        assert recorded is not None and ledger.read(box.settings, box.engine)[-1].previous == recorded.commit, step
+    assert verify(box.settings, box.engine, repo).ok
+    nothing_unfinished(box)
+
+
+def test_a_rollback_killed_at_every_step_boundary_is_finished_or_undone_by_the_next(settings_of: Two) -> None:
+    two, box = settings_of, settings_of.box
+    settings, engine, repo = box.settings, box.engine, Repository(box.repo)
+    if release_images.get(engine, settings.previous_image) is None:
+        live = release_images.get(engine, settings.live_image)
+        release.deploy(settings, engine, repo, rev=two.other(live.commit if live else ""), say=quiet)
+    for step in range(1, planned_steps(box, "rollback") + 1):
+        assert kill_at_step(box, step, "rollback"), f"the rollback ended before step {step}"
+        recorded = ledger.last_success_before(ledger.read(settings, engine), "")
+        assert recorded is not None
+        release.rollback(settings, engine, repo, say=quiet)  # undoes a killed attempt, then rolls back
+        assert agreed(box, step).release.commit == two.other(recorded.commit), step
+    nothing_unfinished(box)
+
+
+def test_a_restore_killed_at_every_step_boundary_is_undone_by_the_next(settings_of: Two) -> None:
+    box = settings_of.box
+    settings, engine, repo = box.settings, box.engine, Repository(box.repo)
+    live = release_images.get(engine, settings.live_image)
+    assert live is not None
+    for step in range(1, planned_steps(box, "restore") + 1):
+        newest = volumes.newest_first(volumes.backups(settings, engine))[0].name
+        stray = f"written-after-{newest}"
+        box.in_volume(settings.state_volume, f"touch /v/{stray}")
+        assert kill_at_step(box, step, "restore", "--backup", newest), f"the restore ended before step {step}"
+        done = restore(settings, engine, repo, name=newest, say=quiet)  # undoes the killed one, then restores
+        assert done.restored_from == newest and stray not in box.volume_files(settings.state_volume), step
+        assert agreed(box, step).release.image_id == live.image_id, step
+        assert ledger.read(settings, engine)[-1].outcome == ledger.SUCCEEDED, step
+    nothing_unfinished(box)
+
+
+PAUSE_AT_HELPER = """
+import os, signal
+from docker.models.containers import ContainerCollection
+
+made = ContainerCollection.create
+
+
+def create(self, *args, **kwargs):
+    container = made(self, *args, **kwargs)
+    if "io.tradebot.helper-of" in (kwargs.get("labels") or {}):
+        os.kill(os.getpid(), signal.SIGSTOP)  # the test kills this process now: its helper exists
+    return container
+
+
+ContainerCollection.create = create
+"""
+
+
+def stopped(pid: int) -> bool:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "T"
+
+
+def kill_verify_at_its_probe(box: Sandbox, hook: Path) -> list[str]:
+    """SIGKILL `invoke verify` right after it created its first helper container; the helpers then left.
+
+    `hook` (a sitecustomize.py on PYTHONPATH) stops the process after it created a labelled container.
+    """
+    hook.joinpath("sitecustomize.py").write_text(PAUSE_AT_HELPER)
+    env = {**environ(box), "PYTHONPATH": str(hook)}
+    argv = [sys.executable, "-m", "invoke", "verify"]
+    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while proc.poll() is None and not stopped(proc.pid):
+        time.sleep(0.01)
+    assert proc.returncode is None, "verify ended without creating a helper container"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return left_helpers(box)
+
+
+def test_a_verify_killed_mid_run_leaves_its_probe_only_until_the_next_command(settings_of: Two, tmp_path: Path) -> None:
+    box = settings_of.box
+    assert kill_verify_at_its_probe(box, tmp_path), "the killed verify left no helper container"
+    assert invoke(box, "status").returncode == 0
+    assert left_helpers(box) == []

@@ -21,6 +21,8 @@ from deploy import build, health, images, ledger, release, release_images, volum
 from deploy.errors import DeployError, DirtyImage, DirtyTree, RolledBack
 from deploy.git import Repository
 from deploy.images import ReleaseImage
+from deploy.procedure import Attempt
+from deploy.release_images import LiveTags
 from deploy.testing.sandbox import Sandbox, quiet
 from deploy.trail import Trail
 from deploy.verify import verify
@@ -229,19 +231,25 @@ def test_a_first_release_that_hangs_is_taken_down_without_a_grace_period_and_rec
     assert (entry.commit, entry.outcome, entry.previous) == (broken, ledger.FAILED, "")
 
 
-def test_prune_untags_old_release_images_but_never_live_previous_or_the_base(sandbox: Sandbox) -> None:
+def test_prune_keeps_live_previous_and_the_newest_successes_and_lets_a_run_of_failed_releases_go_first(
+    sandbox: Sandbox,
+) -> None:
+    """Three releases that succeeded, then two that failed (as the ledger on the engine records them)."""
     settings = dataclasses.replace(sandbox.settings, keep_releases=1)
     repo, engine = Repository(sandbox.repo), sandbox.engine
     built = [build.build(settings, engine, repo, say=quiet)]
-    for n in (2, 3):
+    for n in range(1, 5):
         sandbox.commit(f"release {n}", {MARKED: (sandbox.repo / MARKED).read_text() + f"# {n}\n"})
         built.append(build.build(settings, engine, repo, say=quiet))
-    engine.images.get(built[0].image_id).tag(settings.image_repo, "previous")
+    for image, outcome in zip(built, [ledger.SUCCEEDED] * 3 + [ledger.FAILED] * 2, strict=True):
+        ledger.append(settings, engine, Attempt("deploy", image, LiveTags(None, None)).entry(image, outcome))
+    engine.images.get(built[1].image_id).tag(settings.image_repo, "previous")
     engine.images.get(built[2].image_id).tag(settings.image_repo, "live")
 
-    assert release_images.prune(settings, engine, quiet) == [built[1].release_tag]
+    assert release_images.prune(settings, engine, quiet) == [built[4].release_tag, built[3].release_tag]
     assert {tag for image in engine.images.list(name=settings.image_repo) for tag in image.tags} == {
-        built[0].release_tag,
+        built[0].release_tag,  # the newest success that is neither live nor previous: newer failures went instead
+        built[1].release_tag,
         settings.previous_image,
         built[2].release_tag,
         settings.live_image,

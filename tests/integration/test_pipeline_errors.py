@@ -72,8 +72,18 @@ def test_deploying_a_commit_without_an_image_says_to_build_it(sandbox: Sandbox) 
         (("deploy", "--rev", "no-such-rev"), {}, 4, ("unknown revision 'no-such-rev'",)),
         (("rollback",), {}, 5, ("no earlier release", "rollback --to")),
         (("restore",), {}, 5, ("no state backup exists", "a deploy or rollback makes one")),
+        (("deploy",), {"TRADEBOT_PROJECT": "a_-x"}, 2, ("TRADEBOT_PROJECT", "a_-x")),  # Docker would refuse it
+        (("status",), {"TRADEBOT_PROJECT": "paper\n"}, 2, ("TRADEBOT_PROJECT",)),
     ],
-    ids=["engine-unreachable", "compose-missing", "unknown-revision", "nothing-to-roll-back-to", "no-backup"],
+    ids=[
+        "engine-unreachable",
+        "compose-missing",
+        "unknown-revision",
+        "nothing-to-roll-back-to",
+        "no-backup",
+        "project-name-docker-rejects",
+        "project-name-with-a-newline",
+    ],
 )
 def test_refusals_name_the_problem_and_the_next_step(
     sandbox: Sandbox, args: tuple[str, ...], env: dict[str, str], code: int, words: tuple[str, ...]
