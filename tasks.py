@@ -2,17 +2,19 @@
 
 `invoke --list` shows them; `invoke --help TASK` shows a task's options.
 Settings come from the environment (see `deploy/config.py`).
+
+Each task imports the parts of `deploy` it uses when it runs, not when invoke loads this file:
+the Docker SDK, GitPython, testinfra and jinja2 cost more to import than `invoke status` may take,
+and invoke reads every name of this module when it lists the tasks.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import shlex
 import sys
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING
 
 from invoke import Context, task
@@ -24,31 +26,7 @@ from deploy.ids import short
 if TYPE_CHECKING:
     import docker
 
-
-def lazy(name: str) -> ModuleType:
-    """`name`, imported when a task first uses it (`importlib.util.LazyLoader`).
-
-    The Docker SDK, GitPython, testinfra and jinja2 cost more to import than
-    `invoke status` may take; a task pays only for the modules it uses.
-    """
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.find_spec(name)
-    assert spec is not None and spec.loader is not None, name
-    spec.loader = importlib.util.LazyLoader(spec.loader)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-baseimage, engine, ledger, lock, volumes = (
-    lazy(f"deploy.{name}") for name in ("baseimage", "engine", "ledger", "lock", "volumes")
-)
-building, rebuilding, releasing = lazy("deploy.build"), lazy("deploy.rebuild"), lazy("deploy.release")
-reports, restoring, statusreport = lazy("deploy.report"), lazy("deploy.restore"), lazy("deploy.status")
-trails, verification, errors = lazy("deploy.trail"), lazy("deploy.verify"), lazy("deploy.errors")
-gitrepo, runner, helpers = lazy("deploy.git"), lazy("deploy.runner"), lazy("deploy.helpers")
+    from deploy.trail import Trail
 
 
 def connect(settings: Settings, plan: bool = False) -> docker.DockerClient:
@@ -56,6 +34,8 @@ def connect(settings: Settings, plan: bool = False) -> docker.DockerClient:
 
     Every command does it first (`deploy.helpers.sweep`), except a plan: it changes nothing.
     """
+    from deploy import engine, helpers
+
     client = engine.client()
     if not plan:
         helpers.sweep(settings, client)
@@ -76,6 +56,8 @@ JSON_HELP = (
 @reported
 def base_image(c: Context) -> None:
     """Make sure the base image is present: pull it, or build it offline with debootstrap."""
+    from deploy import baseimage, runner
+
     settings = Settings.from_env()
     baseimage.ensure(settings, connect(settings), runner.Runner())
 
@@ -84,6 +66,10 @@ def base_image(c: Context) -> None:
 @reported
 def verify(c: Context, json: bool = False) -> None:
     """Prove the live release runs exactly its commit: the digest of trading/ at every point, and container checks."""
+    from deploy import errors
+    from deploy import git as gitrepo
+    from deploy import verify as verification
+
     settings = Settings.from_env()
     report = verification.verify(settings, connect(settings), gitrepo.Repository(settings.repo))
     print(verification.output(report, as_json=json))
@@ -95,6 +81,8 @@ def verify(c: Context, json: bool = False) -> None:
 @reported
 def status(c: Context, json: bool = False) -> None:
     """Show the live release (commit, image, built/deployed), its containers and the bot's heartbeat."""
+    from deploy import status as statusreport
+
     settings = Settings.from_env()
     print(statusreport.output(statusreport.status(settings, connect(settings)), as_json=json))
 
@@ -109,6 +97,9 @@ def status(c: Context, json: bool = False) -> None:
 @reported
 def build(c: Context, rev: str = "HEAD", allow_dirty: bool = False) -> None:
     """Build the release image <project>:<commit> from the committed tree (reused when it exists)."""
+    from deploy import build as building
+    from deploy import git as gitrepo
+
     settings = Settings.from_env()
     building.build(settings, connect(settings), gitrepo.Repository(settings.repo), rev=rev, allow_dirty=allow_dirty)
 
@@ -129,6 +120,9 @@ def deploy(c: Context, rev: str = "HEAD", force: bool = False, plan: bool = Fals
     Nothing stops when the commit's compose file, the runtime settings or a missing state volume fail the
     preflight. A release that fails health or verify is rolled back by itself (non-zero exit, naming the cause).
     """
+    from deploy import git as gitrepo
+    from deploy import release as releasing
+
     settings = Settings.from_env()
     procedure = releasing.plan if plan else releasing.deploy
     repo = gitrepo.Repository(settings.repo)
@@ -145,7 +139,11 @@ def deploy(c: Context, rev: str = "HEAD", force: bool = False, plan: bool = Fals
 @reported
 def rollback(c: Context, to: str = "", json: bool = False, plan: bool = False) -> None:
     """Make an earlier release live again: retag its image, recreate bot and worker together, wait healthy, verify."""
-    settings, trail = Settings.from_env(), trails.Trail()
+    from deploy import git as gitrepo
+    from deploy import release as releasing
+    from deploy.trail import Trail
+
+    settings, trail = Settings.from_env(), Trail()
     if plan:
         repo = gitrepo.Repository(settings.repo)
         releasing.plan_rollback(settings, connect(settings, plan=True), repo, to=to or None)
@@ -154,7 +152,10 @@ def rollback(c: Context, to: str = "", json: bool = False, plan: bool = False) -
     _run(work, trail, settings, json)
 
 
-def _rollback(settings: Settings, to: str, trail: trails.Trail, say: Callable[[str], None]) -> None:
+def _rollback(settings: Settings, to: str, trail: Trail, say: Callable[[str], None]) -> None:
+    from deploy import git as gitrepo
+    from deploy import release as releasing
+
     repo = gitrepo.Repository(settings.repo)
     trail.commit = repo.commit(to).sha if to else ""
     releasing.rollback(settings, connect(settings), repo, to=to or None, say=say, trail=trail)
@@ -171,14 +172,20 @@ def _rollback(settings: Settings, to: str, trail: trails.Trail, say: Callable[[s
 @reported
 def release(c: Context, rev: str = "HEAD", allow_dirty: bool = False, force: bool = False, json: bool = False) -> None:
     """Build, deploy and verify one commit: `invoke build deploy verify` in one task."""
-    settings, trail = Settings.from_env(), trails.Trail()
+    from deploy.trail import Trail
+
+    settings, trail = Settings.from_env(), Trail()
     work = partial(_release, settings, rev, allow_dirty, force, trail, _say(json))
     _run(work, trail, settings, json)
 
 
 def _release(
-    settings: Settings, rev: str, allow_dirty: bool, force: bool, trail: trails.Trail, say: Callable[[str], None]
+    settings: Settings, rev: str, allow_dirty: bool, force: bool, trail: Trail, say: Callable[[str], None]
 ) -> None:
+    from deploy import build as building
+    from deploy import git as gitrepo
+    from deploy import release as releasing
+
     repo, client = gitrepo.Repository(settings.repo), connect(settings)
     trail.commit = repo.commit(rev).sha  # resolved once: a new commit cannot slip in between
     with trail.step(f"build {short(trail.commit)}"):
@@ -186,7 +193,9 @@ def _release(
     releasing.deploy(settings, client, repo, rev=trail.commit, force=force, say=say, trail=trail)  # verifies too
 
 
-def _run(work: Callable[[], None], trail: trails.Trail, settings: Settings, json: bool) -> None:
+def _run(work: Callable[[], None], trail: Trail, settings: Settings, json: bool) -> None:
+    from deploy import trail as trails
+
     if json:
         trails.print_document(trail, settings.meta_volume, work)
     else:
@@ -202,6 +211,8 @@ def _say(json: bool) -> Callable[[str], None]:
 @reported
 def releases(c: Context, json: bool = False) -> None:
     """Show the release ledger kept on the engine: every deploy, rollback and restore attempt, its outcome and cause."""
+    from deploy import ledger
+
     settings = Settings.from_env()
     client = connect(settings)
     carried = ledger.carry_over(settings, client)
@@ -222,6 +233,9 @@ def releases(c: Context, json: bool = False) -> None:
 @reported
 def report(c: Context, release: str = "", html: bool = False, out: str = "") -> None:
     """Show the report of the newest deploy, rollback or restore (or of --release): who, when, what changed, intact?"""
+    from deploy import git as gitrepo
+    from deploy import report as reports
+
     settings = Settings.from_env()
     chosen = reports.newest(settings, connect(settings), gitrepo.Repository(settings.repo), release or None)
     text = reports.html(chosen) if html else reports.markdown(chosen)
@@ -236,6 +250,8 @@ def report(c: Context, release: str = "", html: bool = False, out: str = "") -> 
 @reported
 def unlock(c: Context) -> None:
     """Remove the deploy lock of a deploy that died on another machine, naming the holder removed."""
+    from deploy import lock
+
     settings = Settings.from_env()
     removed = lock.unlock(settings, connect(settings))
     if removed is None:
@@ -248,6 +264,8 @@ def unlock(c: Context) -> None:
 @reported
 def backups(c: Context, json: bool = False) -> None:
     """List the state volume's backups, newest first (each deploy, rollback and restore makes one)."""
+    from deploy import volumes
+
     settings = Settings.from_env()
     print(volumes.output(volumes.backups(settings, connect(settings)), as_json=json))
 
@@ -264,6 +282,9 @@ def restore(c: Context, backup: str = "", plan: bool = False) -> None:
 
     When the live release does not come up healthy on it, the state from before is put back (non-zero exit).
     """
+    from deploy import git as gitrepo
+    from deploy import restore as restoring
+
     settings = Settings.from_env()
     procedure = restoring.plan if plan else restoring.restore
     procedure(settings, connect(settings, plan), gitrepo.Repository(settings.repo), name=backup or None)
@@ -287,6 +308,9 @@ def volume_rebuild(
 
     Every step is proven before the next; run it again after an interruption to finish it.
     """
+    from deploy import git as gitrepo
+    from deploy import rebuild as rebuilding
+
     settings = Settings.from_env()
     repo = gitrepo.Repository(settings.repo)
     if plan:
@@ -299,6 +323,9 @@ def volume_rebuild(
 @reported
 def volume_retire(c: Context, legacy: str) -> None:
     """Remove a legacy volume once a proven backup exists and the live release runs verified on the new state."""
+    from deploy import git as gitrepo
+    from deploy import rebuild as rebuilding
+
     settings = Settings.from_env()
     rebuilding.retire(settings, connect(settings), gitrepo.Repository(settings.repo), legacy)
 
