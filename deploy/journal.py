@@ -31,8 +31,8 @@ def finish_interrupted(d: procedure.Deployment) -> None:
     """Clean up after a killed attempt and undo it; see the module docstring. Nothing to do: returns at once."""
     if helpers.sweep(d.settings, d.engine, everyone=True):
         d.say("removed helper containers a killed run left behind")
-    entries = ledger.read(d.settings, d.engine)
-    pending = ledger.unfinished(ledger.read_started(d.settings, d.engine), entries)
+    entries = d.records.entries()
+    pending = ledger.unfinished(d.records.started(), entries)
     if not pending:
         return
     for entry in pending:
@@ -42,7 +42,7 @@ def finish_interrupted(d: procedure.Deployment) -> None:
     runs = _run_last_success(d, successes, pending[-1])
     for entry in pending:
         cause = f"interrupted before it finished; undone by the next run ({runs} runs)"
-        ledger.append(d.settings, d.engine, _ended(entry, cause))
+        d.records.append(_ended(entry, cause))
     d.say(f"the interrupted attempt is undone: {runs} runs")
 
 

@@ -105,8 +105,12 @@ def append(
 
 
 def read(settings: Settings, engine: docker.DockerClient) -> list[Entry]:
-    """Every entry, oldest first; a file that is no entry is skipped."""
-    found = meta.read_folder(settings, engine, FOLDER)
+    """Every entry, oldest first; a file that is no entry is skipped (a command asking often: `deploy.records`)."""
+    return parse_files(meta.read_folder(settings, engine, FOLDER))
+
+
+def parse_files(found: Mapping[str, bytes]) -> list[Entry]:
+    """The entries of a ledger or journal folder's files, in the order of their names (ids sort by time)."""
     return parse(found[name].decode(errors="replace") for name in sorted(found))
 
 
@@ -170,8 +174,7 @@ def start(settings: Settings, engine: docker.DockerClient, entry: Entry) -> None
 
 def read_started(settings: Settings, engine: docker.DockerClient) -> list[Entry]:
     """Every attempt's journal file, in no particular order."""
-    found = meta.read_folder(settings, engine, JOURNAL)
-    return parse(found[name].decode(errors="replace") for name in sorted(found))
+    return parse_files(meta.read_folder(settings, engine, JOURNAL))
 
 
 def unfinished(started: Iterable[Entry], entries: Iterable[Entry]) -> list[Entry]:

@@ -23,7 +23,8 @@ import io
 import tarfile
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import docker
 import docker.errors
@@ -80,10 +81,18 @@ def write(settings: Settings, engine: docker.DockerClient, files: Mapping[str, b
 
 def read_folder(settings: Settings, engine: docker.DockerClient, folder: str) -> dict[str, bytes]:
     """Every file below `folder` of the meta volume by its name there; empty when there is none."""
+    return read_folders(settings, engine, (folder,))[folder]
+
+
+def read_folders(
+    settings: Settings, engine: docker.DockerClient, folders: Sequence[str]
+) -> dict[str, dict[str, bytes]]:
+    """`read_folder` of each of `folders`, through one helper, the archives read at the same time."""
     if not exists(settings, engine):
-        return {}
-    with idle(settings, engine, {settings.meta_volume: "ro"}) as helper:
-        return fetch(helper, f"/{settings.meta_volume}/{folder}")
+        return {folder: {} for folder in folders}
+    with idle(settings, engine, {settings.meta_volume: "ro"}) as helper, ThreadPoolExecutor(len(folders)) as pool:
+        read = {folder: pool.submit(fetch, helper, f"/{settings.meta_volume}/{folder}") for folder in folders}
+        return {folder: future.result() for folder, future in read.items()}
 
 
 @contextlib.contextmanager

@@ -87,4 +87,4 @@ def state_volume(d: Deployment, released_before: bool) -> None:
 
 def released_before(d: Deployment, live: ReleaseImage | None) -> bool:
     """Whether this deployment ever ran a release: a live tag, or a success in the ledger."""
-    return live is not None or ledger.last_success_before(ledger.read(d.settings, d.engine), "") is not None
+    return live is not None or ledger.last_success_before(d.records.entries(), "") is not None

@@ -28,6 +28,7 @@ import os
 import shlex
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NoReturn
 
@@ -37,9 +38,11 @@ import docker.errors
 from deploy import compose, health, ledger, report, snapshot
 from deploy import verify as verification
 from deploy.config import Settings, with_runtime
+from deploy.engine import compose_argv
 from deploy.errors import TradebotError, VerifyFailed
 from deploy.ids import short
 from deploy.images import ReleaseImage
+from deploy.records import Records
 from deploy.release_images import LiveTags
 from deploy.runner import Runner
 from deploy.trail import Trail
@@ -64,8 +67,20 @@ class Deployment:
     runner: Runner
     say: Say
     compose: tuple[str, ...]  # the Compose v2 argv prefix
+    records: Records  # the ledger and journal, read once for the whole command (`deploy.records`)
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))  # what Compose interpolates
     trail: Trail = field(default_factory=Trail)  # the evidence the attempt collects (`deploy.trail`)
+
+    @classmethod
+    def of(
+        cls, settings: Settings, engine: docker.DockerClient, repo: Repository, say: Say,
+        runner: Runner | None = None, trail: Trail | None = None,
+    ) -> Deployment:  # fmt: skip
+        """The deployment one command acts on: Compose found once, the ledger read once."""
+        return cls(
+            settings, engine, repo, runner or Runner(), say, compose_argv(settings), Records(settings, engine),
+            trail=trail or Trail(),
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -127,13 +142,13 @@ def record(d: Deployment, attempt: Attempt, outcome: str, cause: str = "") -> No
     if attempt.image is None:
         return
     if outcome == ledger.STARTED:
-        ledger.start(d.settings, d.engine, attempt.entry(attempt.image, outcome))
+        d.records.start(attempt.entry(attempt.image, outcome))
         return
     key = ledger.new_id()
     entry = dataclasses.replace(attempt.entry(attempt.image, outcome, cause), report=key)
-    after = snapshot.capture(d.settings, d.engine).to_json()
+    after = snapshot.capture(d.settings, d.engine, d.records).to_json()
     made = d.trail.make_report(key, dataclasses.asdict(entry), after)
-    ledger.append(d.settings, d.engine, entry, report.files(made), key=key)
+    d.records.append(entry, report.files(made), key=key)
 
 
 def walk(d: Deployment, event: str, steps: Iterable[Step]) -> None:
@@ -146,14 +161,20 @@ def walk(d: Deployment, event: str, steps: Iterable[Step]) -> None:
 
 
 def run(d: Deployment, attempt: Attempt, procedure: Procedure, recover: Callable[[Exception], NoReturn]) -> None:
-    """Walk the procedure; see the module docstring for what a failure in each part sets off."""
-    d.trail.before = snapshot.capture(d.settings, d.engine).to_json()
-    record(d, attempt, ledger.STARTED)
-    try:
-        walk(d, attempt.event, procedure.prepare)
-    except FAILURES as exc:
-        record(d, attempt, ledger.FAILED, cause_of(exc))
-        raise
+    """Walk the procedure; see the module docstring for what a failure in each part sets off.
+
+    The state before is captured while the prepare steps run: both only read what the switch changes.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        before = pool.submit(snapshot.capture, d.settings, d.engine, d.records)
+        record(d, attempt, ledger.STARTED)
+        try:
+            walk(d, attempt.event, procedure.prepare)
+            d.trail.before = before.result().to_json()
+        except FAILURES as exc:
+            d.trail.before = d.trail.before or _captured(before)
+            record(d, attempt, ledger.FAILED, cause_of(exc))
+            raise
     try:
         walk(d, attempt.event, procedure.switch)
     except FAILURES as exc:
@@ -171,6 +192,14 @@ def complete_report(d: Deployment) -> None:
     made = d.trail.complete_report()
     if made is not None:
         report.rewrite(d.settings, d.engine, made)
+
+
+def _captured(snap: Future[snapshot.Snapshot]) -> dict[str, object] | None:
+    """The state before, for the report of a failed prepare; None when it could not be read either."""
+    try:
+        return snap.result().to_json()
+    except FAILURES:
+        return None
 
 
 def plan_lines(steps: Iterable[Step]) -> list[str]:

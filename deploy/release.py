@@ -26,7 +26,6 @@ import docker
 from deploy import baseimage, health, journal, ledger, lock, preflight, release_images, snapshot, volumes
 from deploy import plan as planning
 from deploy.config import SERVICES, Settings, runtime
-from deploy.engine import compose_argv
 from deploy.errors import DeployError, ImageMissing, RollbackFailed, RolledBack
 from deploy.git import Repository
 from deploy.ids import short
@@ -63,7 +62,7 @@ def deploy(
     that released before. Raises ImageMissing, DirtyImage, LockHeld, PreflightFailed, RolledBack (the
     earlier release runs again), DeployError.
     """
-    d = Deployment(settings, engine, repo, runner or Runner(), say, compose_argv(settings), trail=trail or Trail())
+    d = Deployment.of(settings, engine, repo, say, runner, trail)
     with lock.held(settings, engine, f"deploy {rev}", say):
         journal.finish_interrupted(d)
         target = release_images.of_commit(settings, engine, repo.commit(rev).sha, force)
@@ -75,11 +74,11 @@ def rollback(
     runner: Runner | None = None, say: Say = print, trail: Trail | None = None,
 ) -> Attempt:  # fmt: skip
     """Run an earlier release again: `to` (a revision), else `:previous`, else the ledger's last other success."""
-    d = Deployment(settings, engine, repo, runner or Runner(), say, compose_argv(settings), trail=trail or Trail())
+    d = Deployment.of(settings, engine, repo, say, runner, trail)
     with lock.held(settings, engine, "rollback", say):
         journal.finish_interrupted(d)
-        target = rollback_target(settings, engine, repo, to)
-        d = as_deployed(d, target, ledger.read(settings, engine))
+        target = rollback_target(d, to)
+        d = as_deployed(d, target, d.records.entries())
         return _switch(d, target, _attempt(d, "rollback", target))
 
 
@@ -88,7 +87,7 @@ def plan(
     say: Say = print, fresh_state: bool = False,
 ) -> None:  # fmt: skip
     """Say what `deploy` would do: the live state, its steps, what stops it, the way back; changing nothing."""
-    d = Deployment(settings, engine, repo, Runner(), say, compose_argv(settings))
+    d = Deployment.of(settings, engine, repo, say)
     target = release_images.of_commit(settings, engine, repo.commit(rev).sha, force)
     say(_plan(d, "deploy", target, fresh_state))
 
@@ -97,9 +96,9 @@ def plan_rollback(
     settings: Settings, engine: docker.DockerClient, repo: Repository, to: str | None = None, say: Say = print
 ) -> None:
     """Say what `rollback` would do, changing nothing."""
-    d = Deployment(settings, engine, repo, Runner(), say, compose_argv(settings))
-    target = rollback_target(settings, engine, repo, to)
-    say(_plan(as_deployed(d, target, ledger.read(settings, engine)), "rollback", target))
+    d = Deployment.of(settings, engine, repo, say)
+    target = rollback_target(d, to)
+    say(_plan(as_deployed(d, target, d.records.entries()), "rollback", target))
 
 
 def _plan(d: Deployment, event: str, target: ReleaseImage, fresh_state: bool = False) -> str:
@@ -115,7 +114,7 @@ def _plan(d: Deployment, event: str, target: ReleaseImage, fresh_state: bool = F
     recovery = (
         planning.recovery_lines(
             f"tag {short(live.commit)} as {settings.live_image} again",
-            start_steps(as_deployed(d, live, ledger.read(settings, d.engine)), live, stop_timeout=FAILED_STOP_SECONDS),
+            start_steps(as_deployed(d, live, d.records.entries()), live, stop_timeout=FAILED_STOP_SECONDS),
         )
         if live
         else planning.recovery_lines(
@@ -123,20 +122,21 @@ def _plan(d: Deployment, event: str, target: ReleaseImage, fresh_state: bool = F
         )
     )
     found = Plan(
-        event, f"of {short(target.commit)} (image {short(target.image_id)})", snapshot.capture(settings, d.engine),
-        steps(d, target, attempt, fresh_state).steps, stops, recovery,
+        event, f"of {short(target.commit)} (image {short(target.image_id)})",
+        snapshot.capture(settings, d.engine, d.records), steps(d, target, attempt, fresh_state).steps, stops, recovery,
     )  # fmt: skip
     return planning.render(found)
 
 
-def rollback_target(settings: Settings, engine: docker.DockerClient, repo: Repository, to: str | None) -> ReleaseImage:
+def rollback_target(d: Deployment, to: str | None) -> ReleaseImage:
+    settings, engine, repo = d.settings, d.engine, d.repo
     if to:
         return release_images.of_commit(settings, engine, repo.commit(to).sha, force=False)
     previous = release_images.get(engine, settings.previous_image)
     if previous:
         return previous
     live = release_images.get(engine, settings.live_image)
-    entry = ledger.last_success_before(ledger.read(settings, engine), live.commit if live else "")
+    entry = ledger.last_success_before(d.records.entries(), live.commit if live else "")
     if entry is None:
         raise ImageMissing(
             settings.previous_image, "no earlier release is recorded; name one: `invoke rollback --to REV`"
@@ -160,7 +160,7 @@ def steps(d: Deployment, target: ReleaseImage, attempt: Attempt, fresh_state: bo
     promote = Step(_promote_name(settings, target, attempt.before), lambda: _promote(d, target, attempt.before))
     prune = Step(
         f"prune release images beyond the newest {settings.keep_releases}",
-        lambda: release_images.prune(settings, engine, d.say),
+        lambda: release_images.prune(settings, engine, d.say, d.records.entries()),
     )
     prepare = (*checks, backup) if attempt.backup else tuple(checks)
     return Procedure(prepare, (promote, *start_steps(d, target)), (prune,))
@@ -203,7 +203,7 @@ def _recover(d: Deployment, target: ReleaseImage, attempt: Attempt, exc: Excepti
     d.say(f"{attempt.event}: {cause}; rolling back to {short(before.live.commit)} …")
     try:
         release_images.restore(d.settings, d.engine, before)
-        back = as_deployed(d, before.live, ledger.read(d.settings, d.engine))
+        back = as_deployed(d, before.live, d.records.entries())
         walk(back, "rollback", start_steps(back, before.live, stop_timeout=FAILED_STOP_SECONDS))
     except FAILURES as again:
         record(d, attempt, ledger.FAILED, f"{cause}; rollback failed: {cause_of(again)}")

@@ -7,7 +7,7 @@ The decisions (which tag, which images go) and the `ReleaseImage` type are in
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import docker
@@ -71,13 +71,18 @@ def restore(settings: Settings, engine: docker.DockerClient, before: LiveTags) -
                 engine.images.remove(f"{settings.image_repo}:{tag}", noprune=True)
 
 
-def prune(settings: Settings, engine: docker.DockerClient, say: Callable[[str], None]) -> list[str]:
-    """Untag the release images retention lets go (`images.prune_candidates`); an image in use by a container stays."""
+def prune(
+    settings: Settings, engine: docker.DockerClient, say: Callable[[str], None], entries: Iterable[ledger.Entry]
+) -> list[str]:
+    """Untag the release images retention lets go (`images.prune_candidates`); an image in use by a container stays.
+
+    `entries`: the ledger, whose attempts tell which images went live and which only failed.
+    """
     found = engine.images.list(name=settings.image_repo)
     found.sort(key=lambda image: images.created_at(image.attrs["Created"]), reverse=True)
     releases = [ReleaseImage.from_labels(image.id, image.labels, image.tags) for image in found]
     removed = []
-    tried = ledger.tried(ledger.read(settings, engine))
+    tried = ledger.tried(entries)
     for tag in images.prune_candidates(releases, settings.image_repo, settings.keep_releases, tried):
         try:
             engine.images.remove(tag)

@@ -6,7 +6,8 @@ its start and duration, the bot's downtime window and the verify report (the dig
 at every point and every check). It is stored as JSON on the engine beside its ledger
 entry (`<project>_meta:/reports/<id>.json`, written in the same archive) and rendered
 from the jinja2 templates in `deploy/templates/` (package data): Markdown, or one
-self-contained HTML page (autoescaped, inline SVG, no external fetch).
+self-contained HTML page (autoescaped, inline SVG, no external fetch). jinja2 is imported when a
+report is rendered, not by the deploy that writes one.
 """
 
 from __future__ import annotations
@@ -15,16 +16,18 @@ import contextlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import docker
-import jinja2
 
 from deploy import meta
 from deploy.config import Settings
 from deploy.errors import ReportMissing, UnknownRevision
 from deploy.git import Repository
 from deploy.ids import short
+
+if TYPE_CHECKING:
+    import jinja2
 
 FOLDER = "reports"
 TIMELINE_WIDTH = 760
@@ -106,6 +109,8 @@ def _tick_step(total: float) -> float:
 
 
 def _environment() -> jinja2.Environment:
+    import jinja2  # only a report that is shown renders: a deploy writes its report as JSON
+
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("deploy", "templates"),
         autoescape=jinja2.select_autoescape(["html.j2"]),

@@ -23,7 +23,6 @@ import docker
 from deploy import baseimage, journal, ledger, lock, procedure, release_images, snapshot, volumes
 from deploy import plan as planning
 from deploy.config import Settings, runtime
-from deploy.engine import compose_argv
 from deploy.errors import DeployError, Unhealthy, VerifyFailed
 from deploy.git import Repository
 from deploy.ids import short
@@ -44,7 +43,7 @@ def restore(
     just before (`backup`, empty when there was no state) and the release running on it (`image`).
     Raises BackupMissing, LockHeld, DeployError (the state from before is back).
     """
-    d = Deployment(settings, engine, repo, runner or Runner(), say, compose_argv(settings), trail=trail or Trail())
+    d = Deployment.of(settings, engine, repo, say, runner, trail)
     with lock.held(settings, engine, f"restore {name or 'the newest backup'}", say):
         journal.finish_interrupted(d)
         attempt, d = _attempt(d, name)
@@ -59,7 +58,7 @@ def plan(
     settings: Settings, engine: docker.DockerClient, repo: Repository, name: str | None = None, say: Say = print
 ) -> None:
     """Say what `restore` would do: the live state, its steps, what stops it, the way back; changing nothing."""
-    d = Deployment(settings, engine, repo, Runner(), say, compose_argv(settings))
+    d = Deployment.of(settings, engine, repo, say)
     (attempt, d), helper = _attempt(d, name), baseimage.resolve(settings, engine)
     stops = (
         "another deploy holds the deploy lock (it is named; nothing is changed)",
@@ -73,7 +72,7 @@ def plan(
     )
     live = attempt.image
     target = f"of {attempt.restored_from}" + (f" under {short(live.commit)}" if live else " (nothing deployed)")
-    live_state = snapshot.capture(settings, engine)
+    live_state = snapshot.capture(settings, engine, d.records)
     say(planning.render(Plan("restore", target, live_state, steps(d, attempt, helper).steps, stops, recovery)))
 
 
@@ -87,7 +86,7 @@ def _attempt(d: Deployment, name: str | None) -> tuple[Attempt, Deployment]:
     live = release_images.get(engine, settings.live_image)
     if live:
         d.repo.commit(live.commit)
-        d = procedure.as_deployed(d, live, ledger.read(settings, engine))
+        d = procedure.as_deployed(d, live, d.records.entries())
     safety = volumes.next_backup(settings, engine) or ""
     return Attempt("restore", live, LiveTags(live, None), safety, source, runtime=runtime(d.environ)), d
 

@@ -2,8 +2,9 @@
 
     release, containers (image id, health)   `deploy.status`
     state file sha256, generation, open positions, command bus size
-                                             the state volume, read through the archive API of an
-                                             idle helper (`deploy.meta.idle`, mounted read-only)
+                                             the state volume, read through the archive API of a
+                                             running bot or worker (it mounts it), else of an idle
+                                             helper (`deploy.meta.idle`, mounted read-only)
     lock holder, newest state backup         `deploy.lock`, `deploy.volumes`
 
 Capturing changes nothing: no container is started, no volume is created (a missing
@@ -17,19 +18,23 @@ import json
 import sqlite3
 import tempfile
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import docker
 import docker.errors
+from docker.models.containers import Container
 
 from deploy import ledger, lock, meta, volumes
 from deploy import status as statusreport
-from deploy.config import Settings
+from deploy.config import STATE_PATH, Settings
+from deploy.records import Records
 
 STATE_FILE = "live_portfolio.json"
 COMMAND_BUS = "commands.sqlite3"
+COMMAND_BUS_FILES = (COMMAND_BUS, f"{COMMAND_BUS}-wal")
 
 
 @dataclass(frozen=True)
@@ -81,7 +86,7 @@ def count_commands(files: Mapping[str, bytes]) -> int | None:
     if COMMAND_BUS not in files:
         return None
     with tempfile.TemporaryDirectory(prefix="tradebot-bus-") as tmp:
-        for name in (COMMAND_BUS, f"{COMMAND_BUS}-wal"):
+        for name in COMMAND_BUS_FILES:
             if name in files:
                 (Path(tmp) / name).write_bytes(files[name])
         connection = sqlite3.connect(Path(tmp) / COMMAND_BUS)
@@ -93,24 +98,33 @@ def count_commands(files: Mapping[str, bytes]) -> int | None:
             connection.close()
 
 
-def read_state(settings: Settings, engine: docker.DockerClient) -> StateFacts | None:
+def read_state(settings: Settings, engine: docker.DockerClient, status: statusreport.Status) -> StateFacts | None:
+    """The state files, read through a running service container (it mounts the state volume), else a helper."""
+    running = [c.name for c in status.containers if c.state == "running"]
+    try:
+        return state_facts(_fetch_state(engine.containers.get(running[0]), STATE_PATH) if running else {})
+    except docker.errors.NotFound:  # it went away since status saw it: ask the volume
+        pass
     try:
         engine.volumes.get(settings.state_volume)
     except docker.errors.NotFound:
         return None
-    files: dict[str, bytes] = {}
     with meta.idle(settings, engine, {settings.state_volume: "ro"}) as helper:
-        for name in (STATE_FILE, COMMAND_BUS, f"{COMMAND_BUS}-wal"):
-            files.update(meta.fetch(helper, f"/{settings.state_volume}/{name}"))
-    return state_facts(files)
+        return state_facts(_fetch_state(helper, f"/{settings.state_volume}"))
 
 
-def capture(settings: Settings, engine: docker.DockerClient) -> Snapshot:
+def _fetch_state(container: Container, folder: str) -> dict[str, bytes]:
+    """The state file and the command bus (with its write-ahead log) below `folder`, read at the same time."""
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        read = [pool.submit(meta.fetch, container, f"{folder}/{name}") for name in (STATE_FILE, *COMMAND_BUS_FILES)]
+        return {name: content for future in read for name, content in future.result().items()}
+
+
+def capture(settings: Settings, engine: docker.DockerClient, records: Records | None = None) -> Snapshot:
+    """The live state now; `records`: the ledger as the command reads it (`deploy.records`)."""
+    status = statusreport.status(settings, engine, records)
     newest = volumes.newest_first(volumes.backups(settings, engine))
     return Snapshot(
-        ledger.now(),
-        statusreport.status(settings, engine),
-        read_state(settings, engine),
-        lock.current(settings, engine),
+        ledger.now(), status, read_state(settings, engine, status), lock.current(settings, engine),
         newest[0].name if newest else "",
-    )
+    )  # fmt: skip

@@ -3,7 +3,7 @@
 Read-only. It says where what runs, the live tag and the ledger disagree (an interrupted attempt,
 a container of another image, a live tag that is not the ledger's last success). The release comes
 from the live image's labels; when it was
-deployed from the ledger (`deploy.ledger`, read defensively: status must work
+deployed from the ledger (`deploy.ledger`, through the command's `deploy.records`, read defensively: status must work
 on a damaged or missing ledger); the rest from the engine and the bot's
 heartbeat in the state volume.
 """
@@ -26,6 +26,7 @@ from deploy.config import Settings
 from deploy.errors import TradebotError
 from deploy.ids import short
 from deploy.images import ReleaseImage
+from deploy.records import Records
 from deploy.verify import points
 
 
@@ -112,20 +113,12 @@ def _tag_name(live: ReleaseImage | None) -> str:
     return short(live.commit) if live else "nothing"
 
 
-def read_started(settings: Settings, engine: docker.DockerClient) -> list[ledger.Entry]:
-    """The journal of started attempts, or nothing when it cannot be read."""
+def read_records(records: Records) -> tuple[list[ledger.Entry], list[ledger.Entry]]:
+    """The ledger and the journal of started attempts, or nothing when they cannot be read (status must not fail)."""
     try:
-        return ledger.read_started(settings, engine)
+        return records.entries(), records.started()
     except (docker.errors.DockerException, TradebotError):
-        return []
-
-
-def read_ledger(settings: Settings, engine: docker.DockerClient) -> list[ledger.Entry]:
-    """The ledger, or nothing when it cannot be read at all (status must not fail on it)."""
-    try:
-        return ledger.read(settings, engine)
-    except (docker.errors.DockerException, TradebotError):
-        return []
+        return [], []
 
 
 def container_state(attrs: Mapping[str, Any]) -> ContainerState:
@@ -144,18 +137,20 @@ def heartbeat_of(beat: Mapping[str, Any], now: float) -> Heartbeat:
     return Heartbeat(round(now - float(beat.get("last_tick_ts") or 0.0), 1), int(beat.get("ticks") or 0))
 
 
-def status(settings: Settings, engine: docker.DockerClient) -> Status:
-    """Each question asked once, the independent ones at the same time (they are round trips to the engine)."""
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        ledger_entries = pool.submit(read_ledger, settings, engine)
-        started = pool.submit(read_started, settings, engine)
+def status(settings: Settings, engine: docker.DockerClient, records: Records | None = None) -> Status:
+    """Each question asked once, the independent ones at the same time (they are round trips to the engine).
+
+    `records`: the ledger as the command reads it (`deploy.records`); else read here.
+    """
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        read = pool.submit(read_records, records or Records(settings, engine))
         found = pool.submit(release_images.get, engine, settings.live_image)
         containers = engine.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={settings.project}"})
         bot = pool.submit(_bot_heartbeat, containers)
-        live, entries = found.result(), ledger_entries.result()
+        live, (entries, started) = found.result(), read.result()
         states = tuple(sorted((container_state(c.attrs) for c in containers), key=lambda s: (s.service, s.name)))
         when = deployed_at(entries, live.commit, live.image_id) if live else ""
-        disagree = tuple(disagreements(live, states, entries, started.result()))
+        disagree = tuple(disagreements(live, states, entries, started))
         return Status(settings.project, live, when, states, bot.result(), disagree)
 
 

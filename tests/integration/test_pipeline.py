@@ -246,7 +246,8 @@ def test_prune_keeps_live_previous_and_the_newest_successes_and_lets_a_run_of_fa
     engine.images.get(built[1].image_id).tag(settings.image_repo, "previous")
     engine.images.get(built[2].image_id).tag(settings.image_repo, "live")
 
-    assert release_images.prune(settings, engine, quiet) == [built[4].release_tag, built[3].release_tag]
+    pruned = release_images.prune(settings, engine, quiet, ledger.read(settings, engine))
+    assert pruned == [built[4].release_tag, built[3].release_tag]
     assert {tag for image in engine.images.list(name=settings.image_repo) for tag in image.tags} == {
         built[0].release_tag,  # the newest success that is neither live nor previous: newer failures went instead
         built[1].release_tag,

@@ -12,6 +12,7 @@ from deploy.config import Settings
 from deploy.errors import DeployError, TradebotError
 from deploy.images import ReleaseImage
 from deploy.procedure import Attempt, Deployment, Procedure, Step, plan_lines, record, run
+from deploy.records import Records
 from deploy.release_images import LiveTags
 from deploy.runner import Runner
 from deploy.status import Status
@@ -45,9 +46,10 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Deployment, R
     monkeypatch.setattr(ledger, "append", lambda _settings, _engine, entry, files, **_: keep(seen, entry, files))
     monkeypatch.setattr(report, "rewrite", lambda _settings, _engine, made: seen.reports.append(made))
     monkeypatch.setattr(ledger, "start", lambda _settings, _engine, entry: seen.started.append(entry))
-    monkeypatch.setattr(snapshot, "capture", lambda _settings, _engine: NO_STATE)
+    monkeypatch.setattr(snapshot, "capture", lambda _settings, _engine, _records=None: NO_STATE)
     settings = Settings(project="p", repo=tmp_path, home=tmp_path / "home")
-    return Deployment(settings, None, None, Runner(), seen.said.append, ()), seen  # type: ignore[arg-type]
+    records = Records(settings, None)  # type: ignore[arg-type]
+    return Deployment(settings, None, None, Runner(), seen.said.append, (), records), seen  # type: ignore[arg-type]
 
 
 def keep(seen: Recorder, entry: ledger.Entry, files: dict[str, bytes]) -> None:

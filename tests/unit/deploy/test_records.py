@@ -1,0 +1,71 @@
+"""Records: the ledger and the journal read once per command, current with the command's own writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from deploy import ledger, meta
+from deploy.config import Settings
+from deploy.records import Records
+
+
+def entry(attempt: str, outcome: str = ledger.SUCCEEDED) -> ledger.Entry:
+    return ledger.Entry("deploy", "a" * 40, "sha256:1", "d", "t0", "t1", "me@here", outcome, attempt=attempt)
+
+
+@pytest.fixture
+def volume(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, dict[str, bytes]]:
+    """The meta volume's ledger and journal folders as files; every read of them is counted under `reads`."""
+    folders: dict[str, dict[str, bytes]] = {ledger.FOLDER: {"2.json": entry("b").to_json().encode()}, "reads": {}}
+    folders[ledger.FOLDER]["1.json"] = entry("a").to_json().encode()
+    folders[ledger.JOURNAL] = {"c.json": entry("c", ledger.STARTED).to_json().encode()}
+
+    def read_folders(_settings: Settings, _engine: object, names: tuple[str, ...]) -> dict[str, dict[str, bytes]]:
+        folders["reads"][str(len(folders["reads"]))] = b""
+        return {name: dict(folders[name]) for name in names}
+
+    def write(_settings: Settings, _engine: object, files: dict[str, bytes]) -> None:
+        for path, content in files.items():
+            folder, _, name = path.partition("/")
+            folders.setdefault(folder, {})[name] = content
+
+    monkeypatch.setattr(meta, "read_folders", read_folders)
+    monkeypatch.setattr(meta, "write", write)
+    return folders
+
+
+def records(tmp_path: Path) -> Records:
+    return Records(Settings(project="p", repo=tmp_path, home=tmp_path), None)  # type: ignore[arg-type]
+
+
+def test_both_folders_are_read_once_in_the_order_of_their_ids(
+    tmp_path: Path, volume: dict[str, dict[str, bytes]]
+) -> None:
+    found = records(tmp_path)
+    assert [e.attempt for e in found.entries()] == ["a", "b"]
+    assert [e.attempt for e in found.started()] == ["c"]
+    assert [e.attempt for e in found.entries()] == ["a", "b"]
+    assert len(volume["reads"]) == 1
+
+
+def test_what_the_command_writes_is_on_the_engine_and_in_what_it_reads_next(
+    tmp_path: Path, volume: dict[str, dict[str, bytes]]
+) -> None:
+    found = records(tmp_path)
+    found.entries()
+    found.start(entry("d", ledger.STARTED))
+    found.append(entry("d", ledger.FAILED), key="3")
+    assert [e.attempt for e in found.entries()] == ["a", "b", "d"]
+    assert [e.attempt for e in found.started()] == ["c", "d"]
+    assert set(volume[ledger.FOLDER]) == {"1.json", "2.json", "3.json"} and "d.json" in volume[ledger.JOURNAL]
+    assert len(volume["reads"]) == 1
+
+
+def test_writes_before_the_first_question_are_read_with_the_rest(
+    tmp_path: Path, volume: dict[str, dict[str, bytes]]
+) -> None:
+    found = records(tmp_path)
+    found.append(entry("d"), key="3")
+    assert [e.attempt for e in found.entries()] == ["a", "b", "d"]
