@@ -6,7 +6,9 @@ every service is healthy, one fails, or the timeout passes, and names the servic
 While Docker still says `starting`, the wait runs the container's own health-check
 command itself (`docker exec`): the same test, without waiting for the engine's next
 scheduled probe (an interval after start, as Docker 20.10 has no start interval).
-An `unhealthy` verdict from the engine still fails the deploy.
+An `unhealthy` verdict from the engine still fails the deploy. The services are asked at the
+same time, and a service whose probe passed is not probed again while the wait goes on for the
+other (its inspect data still is: a crash after it passed fails the wait).
 
 The probe passes only on a heartbeat written by the container's own process (`trading.heartbeat`),
 so a service still waiting has not written its first one. That is a failed release once
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,10 +95,13 @@ def service_container(settings: Settings, engine: docker.DockerClient, service: 
     return found[0] if found else None
 
 
-def current_verdict(settings: Settings, engine: docker.DockerClient, service: str, image_id: str) -> Verdict:
+def current_verdict(
+    settings: Settings, engine: docker.DockerClient, service: str, image_id: str, passed: bool = False
+) -> Verdict:
+    """The engine's verdict; while it says `starting`, the probe's (`passed`: it passed before, not run again)."""
     container = service_container(settings, engine, service)
     seen = verdict(container.attrs if container else None, image_id)
-    if seen.status == WAITING and container is not None and probe(container):
+    if seen.status == WAITING and container is not None and (passed or probe(container)):
         return Verdict(HEALTHY)
     return seen
 
@@ -104,17 +110,20 @@ def wait_healthy(
     settings: Settings, engine: docker.DockerClient, image_id: str, services: Sequence[str] = SERVICES
 ) -> None:
     """Return when every service's container runs `image_id` and is healthy; raise `Unhealthy` naming one."""
-    deadline = time.monotonic() + settings.start_timeout
-    while True:
-        verdicts = {service: current_verdict(settings, engine, service, image_id) for service in services}
-        for service, seen in verdicts.items():
-            if seen.status == FAILED:
-                raise Unhealthy(service, seen.detail)
-        waiting = {service: seen for service, seen in verdicts.items() if seen.status == WAITING}
-        if not waiting:
-            return
-        if time.monotonic() > deadline:
-            service, seen = next(iter(waiting.items()))
-            why = f"no heartbeat of its own within {settings.start_timeout:.0f}s (last probe: {seen.detail})"
-            raise Unhealthy(service, why)
-        time.sleep(0.2)
+    deadline, passed = time.monotonic() + settings.start_timeout, set[str]()
+    with ThreadPoolExecutor(max_workers=len(services)) as pool:
+        while True:
+            asked = {s: pool.submit(current_verdict, settings, engine, s, image_id, s in passed) for s in services}
+            verdicts = {service: future.result() for service, future in asked.items()}
+            for service, seen in verdicts.items():
+                if seen.status == FAILED:
+                    raise Unhealthy(service, seen.detail)
+            passed |= {service for service, seen in verdicts.items() if seen.status == HEALTHY}
+            waiting = {service: seen for service, seen in verdicts.items() if seen.status == WAITING}
+            if not waiting:
+                return
+            if time.monotonic() > deadline:
+                service, seen = next(iter(waiting.items()))
+                why = f"no heartbeat of its own within {settings.start_timeout:.0f}s (last probe: {seen.detail})"
+                raise Unhealthy(service, why)
+            time.sleep(0.2)

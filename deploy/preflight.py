@@ -14,6 +14,7 @@ is labelled with the project and its creator (`deploy.helpers`) and removed when
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -31,9 +32,10 @@ from deploy.procedure import Deployment, Step
 def steps(d: Deployment, image: ReleaseImage, released_before: bool, fresh_state: bool) -> list[Step]:
     """The preflight of making `image` live, as named steps of a procedure's prepare part."""
     argv = tuple(compose.config(d.compose, d.settings))
+    resolved = functools.cache(lambda: services(d, image))  # the compose file is resolved once
     checks = [
-        Step(f"check the docker-compose.yml of {short(image.commit)}", lambda: services(d, image), argv),
-        Step(f"check the runtime settings with {short(image.image_id)}", lambda: check_settings(d, image)),
+        Step(f"check the docker-compose.yml of {short(image.commit)}", resolved, argv),
+        Step(f"check the runtime settings with {short(image.image_id)}", lambda: check_settings(d, image, resolved())),
     ]
     if not fresh_state:
         checks.append(Step(f"check that {d.settings.state_volume} exists", lambda: state_volume(d, released_before)))
@@ -58,9 +60,11 @@ def services(d: Deployment, image: ReleaseImage) -> dict[str, Any]:
     return found
 
 
-def check_settings(d: Deployment, image: ReleaseImage) -> None:
-    """`python -m trading check-config` of `image` once per service, with its environment, all at once."""
-    resolved = services(d, image)
+def check_settings(d: Deployment, image: ReleaseImage, resolved: Mapping[str, Any]) -> None:
+    """`python -m trading check-config` of `image` once per service, all at once.
+
+    `resolved`: the services as Compose resolves them; each check runs with its service's environment.
+    """
     started = {service: start_check(d, image, resolved[service].get("environment") or {}) for service in SERVICES}
     for service, container in started.items():
         try:
