@@ -11,7 +11,6 @@ image is already on the engine is reused.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 import docker
@@ -23,9 +22,8 @@ from deploy.errors import BuildFailed, DirtyTree
 from deploy.git import Commit, Repository
 from deploy.ids import short
 from deploy.images import ReleaseImage
+from deploy.progress import Say
 from trading import codedigest
-
-Say = Callable[[str], None]
 
 
 def build(

@@ -42,12 +42,12 @@ from deploy.engine import compose_argv
 from deploy.errors import TradebotError, VerifyFailed
 from deploy.ids import short
 from deploy.images import ReleaseImage
+from deploy.progress import Progress, Say
 from deploy.records import Records
 from deploy.release_images import LiveTags
 from deploy.runner import Runner
 from deploy.trail import Trail
 
-Say = Callable[[str], None]
 FAILURES = (TradebotError, docker.errors.DockerException)
 # The stop grace period of a failed release's containers when the earlier release replaces them: it never
 # became healthy (a hung bot may never see SIGTERM), and what it saved is crash-safe, so do not wait 30 s.
@@ -153,11 +153,10 @@ def record(d: Deployment, attempt: Attempt, outcome: str, cause: str = "") -> No
 
 def walk(d: Deployment, event: str, steps: Iterable[Step]) -> None:
     """Run the steps in order: each named when it starts, its duration said when it ends (and kept in the trail)."""
+    progress = Progress(event, d.say)
     for step in steps:
-        d.say(f"{event}: {step.name} …")
-        with d.trail.step(step.name, step.bot_down):
+        with progress.step(step.name), d.trail.step(step.name, step.bot_down):
             step.action()
-        d.say(f"{event}: {step.name}: done in {d.trail.steps[-1].seconds:.1f} s")
 
 
 def run(d: Deployment, attempt: Attempt, procedure: Procedure, recover: Callable[[Exception], NoReturn]) -> None:

@@ -1,7 +1,13 @@
-"""Progress of a volume command: each step named when it starts and timed when it ends.
+"""Progress of a command's steps: each named when it starts, and what it did with its duration when it ends.
 
-volume-rebuild [2/5] backup: copying legacy into legacy-backup-20261122T040000.000Z …
-volume-rebuild [2/5] backup: 2014 files proven identical (1.42 s)
+    deploy: back up tradebot_state into tradebot_state-backup-20261122T040000.000Z …
+    deploy: back up tradebot_state into tradebot_state-backup-20261122T040000.000Z: done in 0.4 s
+    volume-rebuild [2/5] backup: copying legacy into legacy-backup-20261122T040000.000Z …
+    volume-rebuild [2/5] backup: 2014 files proven identical in 1.4 s
+
+Deploy, rollback and restore walk their steps through it (`deploy.procedure.walk`); the volume
+commands, whose steps are known up front, number theirs. A step that raises is named when it
+starts and never said to be done.
 """
 
 from __future__ import annotations
@@ -15,21 +21,21 @@ Say = Callable[[str], None]
 
 
 @dataclass
-class Steps:
+class Progress:
     command: str
-    total: int
     say: Say
+    total: int = 0  # the steps are numbered `[n/total]` when it is given
     number: int = 0
-    timings: dict[str, float] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)  # each step's seconds, by name
 
     @contextlib.contextmanager
-    def step(self, name: str, doing: str) -> Iterator[Callable[[str], None]]:
-        """Name the step; the block calls the yielded function with what it proved; the duration follows."""
+    def step(self, name: str, doing: str = "") -> Iterator[Callable[[str], None]]:
+        """Name the step; the block may call the yielded function with what it did ("done" else)."""
         self.number += 1
-        prefix = f"{self.command} [{self.number}/{self.total}] {name}:"
-        self.say(f"{prefix} {doing} …")
-        outcome: list[str] = ["done"]
+        head = f"{self.command} [{self.number}/{self.total}] {name}" if self.total else f"{self.command}: {name}"
+        self.say(f"{head}: {doing} …" if doing else f"{head} …")
+        outcome = ["done"]
         start = time.perf_counter()
         yield outcome.append
         self.timings[name] = time.perf_counter() - start
-        self.say(f"{prefix} {outcome[-1]} ({self.timings[name]:.2f} s)")
+        self.say(f"{head}: {outcome[-1]} in {self.timings[name]:.1f} s")

@@ -28,10 +28,10 @@ from deploy.engine import compose_argv
 from deploy.errors import CopyNotProven, RebuildError
 from deploy.git import Repository
 from deploy.ids import short
+from deploy.progress import Progress, Say
 from deploy.rebuild import drift, engineops, inventory, journal, labels, layout, plan
 from deploy.rebuild.engineops import Helper
 from deploy.rebuild.inventory import Inventory
-from deploy.rebuild.progress import Say, Steps
 from deploy.runner import Runner
 
 EVENT = "volume-rebuild"
@@ -113,10 +113,10 @@ def rebuild(
     with lock.held(settings, engine, f"{EVENT} {legacy}", say):
         run = Run.prepare(settings, engine, repo, legacy, rev, say)
         helpers.sweep(settings, engine, everyone=True)
-        return _rebuild(run, Steps(EVENT, 5, say), keep, force)
+        return _rebuild(run, Progress(EVENT, say, total=5), keep, force)
 
 
-def _rebuild(run: Run, steps: Steps, keep: Sequence[str], force: bool) -> Rebuilt:
+def _rebuild(run: Run, steps: Progress, keep: Sequence[str], force: bool) -> Rebuilt:
     started, state = ledger.now(), run.settings.state_volume
     with steps.step("inventory", f"reading every file of {run.legacy}") as proved:
         found, chosen, where = _inventory(run, keep)

@@ -21,9 +21,9 @@ from deploy.config import SERVICES, STATE_PATH, Settings
 from deploy.errors import RetireRefused, TradebotError
 from deploy.git import Repository
 from deploy.ids import short
+from deploy.progress import Progress, Say
 from deploy.rebuild import engineops, inventory, labels
 from deploy.rebuild.engineops import Helper
-from deploy.rebuild.progress import Say, Steps
 
 EVENT = "volume-retire"
 
@@ -32,7 +32,7 @@ def retire(settings: Settings, engine: docker.DockerClient, repo: Repository, le
     """Remove `legacy` when the conditions hold; the proven backup's name. Raises RetireRefused, LegacyMissing,
     VolumeInUse, LockHeld."""
     with lock.held(settings, engine, f"{EVENT} {legacy}", say):
-        started, steps = ledger.now(), Steps(EVENT, 3, say)
+        started, steps = ledger.now(), Progress(EVENT, say, total=3)
         helpers.sweep(settings, engine, everyone=True)
         engineops.require(engine, legacy)
         engineops.refuse_in_use(engine, legacy, stopped_too=True)

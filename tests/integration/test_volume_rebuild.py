@@ -91,7 +91,7 @@ def test_plan_rebuild_deploy_and_retire_a_legacy_volume(sandbox: Sandbox, legacy
     done = invoke(box, "volume-rebuild", "--legacy", name)
     assert done.returncode == 0, done.stderr
     for number, step in enumerate(("inventory", "backup", "state", "drift", "record"), start=1):
-        assert f"volume-rebuild [{number}/5] {step}: " in done.stdout and " s)" in done.stdout
+        assert f"volume-rebuild [{number}/5] {step}: " in done.stdout and " s\n" in done.stdout
     assert ".env → .env  (secret: content not shown)" in done.stdout and not leaked(done)
 
     assert files_of(box, name) == before  # the legacy volume is never modified
