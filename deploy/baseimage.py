@@ -3,8 +3,8 @@
 Operators with a registry use a standard Python image (TRADEBOT_BASE_IMAGE, or
 python:3.11-slim when present). Where no registry can be reached, `./bootstrap`
 builds `tradebot-base:bookworm` offline: debootstrap makes a minimal Debian
-root with python3, coreutils and procps (testinfra hashes files and lists
-processes), and `docker import` turns it into an image.
+root with python3, coreutils and procps (the tests' testinfra oracle hashes
+files and lists processes with them), and `docker import` turns it into an image.
 """
 
 from __future__ import annotations

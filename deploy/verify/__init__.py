@@ -3,7 +3,8 @@
 report       the procedure and its report: every point against the commit, every check
 points       reading one point (image, container, imported modules) from the engine
 codecompare  comparing file maps (pure)
-checks       checks of a running container (inspect data, and testinfra inside it)
+checks       checks of a running container (inspect data, and what one exec inside found)
+inside       the script that exec runs in the container (its processes, a root write, its heartbeat)
 """
 
 from deploy.verify.report import VerifyReport, output, render, verify

@@ -3,23 +3,30 @@
 What the engine knows (image id, mounts, health, read-only flag) comes from
 inspect data and is judged by pure functions; who owns the code and its modes
 come from the archive of the code path that verify reads once for its digest;
-what only the inside knows (the process's user, whether a write to the root
-fails) is asked with testinfra's modules over `docker exec`.
+what only the inside knows (the processes' user, whether a write to the root
+fails) from the one exec of `deploy.verify.inside` per container. All of it is
+judged here, without I/O.
+
+Where testinfra's modules would do the same, one batched read wins on time and
+they serve as the independent oracle in the integration tests instead:
+`host.file(p).user/.group/.mode` per file is an exec each (the archive headers
+hold all of them at once), `host.mount_point` an exec (the engine's mount list
+is in the inspect data), `host.process` an exec of `ps` (`inside` lists /proc in
+the exec it makes anyway).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from errno import EROFS
 from typing import Any
-
-from docker.models.containers import Container
 
 from deploy.config import CODE_PATH
 from deploy.ids import short
 
-WRITE_PROBE = "/.tradebot-verify-probe"
 SOCKET_NAMES = ("docker.sock", "docker.socket")
+CODE_OWNER = "code owned by root, not writable by the runtime user"
 
 
 @dataclass(frozen=True)
@@ -97,9 +104,10 @@ def user_check(target: str, trading: Sequence[str], as_root: Sequence[str]) -> C
     return Check(target, "process runs as non-root", not as_root, "; ".join(f"root runs {args}" for args in as_root))
 
 
-def write_check(target: str, returncode: int, stderr: str) -> Check:
-    refused = returncode != 0 and "read-only" in stderr.lower()
-    return Check(target, "writing the root filesystem fails", refused, "" if refused else stderr.strip() or "it worked")
+def write_check(target: str, errno: int, error: str) -> Check:
+    """`errno`: of creating a file at the root (0: it worked); refused only as a read-only filesystem (EROFS)."""
+    refused = errno == EROFS
+    return Check(target, "writing the root filesystem fails", refused, "" if refused else error or "it worked")
 
 
 def writable(uid: int, gid: int, mode: int, runs_as_root: bool) -> bool:
@@ -116,22 +124,26 @@ def code_owner_check(target: str, owners: Sequence[tuple[str, int, int, int]], r
         f"{uid}:{gid} {mode:o} {path}" for path, uid, gid, mode in owners if writable(uid, gid, mode, runs_as_root)
     ]
     more = f" and {len(lines) - 5} more" if len(lines) > 5 else ""
-    return Check(target, "code owned by root, not writable by the runtime user", not lines, ", ".join(lines[:5]) + more)
+    return Check(target, CODE_OWNER, not lines, ", ".join(lines[:5]) + more)
 
 
-def inside_checks(target: str, container: Container, owners: Sequence[tuple[str, int, int, int]]) -> list[Check]:
-    """Ask inside the container (testinfra over `docker exec`, as the container's runtime user).
+def inside_checks(target: str, inside: Mapping[str, Any], owners: Sequence[tuple[str, int, int, int]]) -> list[Check]:
+    """Judge what `deploy.verify.inside` found in the container, and the code's `(path, uid, gid, mode)`.
 
-    `owners`: `(path, uid, gid, mode)` of the code, from the archive of the code path.
+    A process counts as the service's when its command is `python3` and its argv runs `-m trading`.
     """
-    import testinfra  # it imports pytest: only verify pays for it
-
-    host = testinfra.get_host(f"docker://{container.id}")
-    trading = [p.args for p in host.process.filter(comm="python3") if "-m trading" in p.args]
-    as_root = [p.args for p in host.process.filter(comm="python3", uid=0) if "-m trading" in p.args]
-    write = host.run(f"touch {WRITE_PROBE} && rm -f {WRITE_PROBE}")
+    trading = [p for p in inside.get("processes", []) if p.get("comm") == "python3" and "-m trading" in p["args"]]
+    as_root = [p["args"] for p in trading if p.get("uid") == 0]
+    write = inside.get("write") or {}
     return [
-        user_check(target, trading, as_root),
-        write_check(target, write.rc, write.stderr),
+        user_check(target, [p["args"] for p in trading], as_root),
+        write_check(target, int(write.get("errno", 0)), str(write.get("error", ""))),
         code_owner_check(target, owners, runs_as_root=bool(as_root)),
     ]
+
+
+def inside_failed(target: str, why: str) -> list[Check]:
+    """The checks that needed the inside, failed: the exec of `deploy.verify.inside` did not run to its end."""
+    detail = f"could not ask inside: {why}"
+    names = ("process runs as non-root", "writing the root filesystem fails", CODE_OWNER)
+    return [Check(target, name, False, detail) for name in names]

@@ -4,6 +4,8 @@ Each reader returns a `codecompare.Observation`; `trading.codedigest` hashes
 the bytes at every point, so the points differ only in where the bytes came
 from. Filesystems are read with the archive API (`get_archive`), which sees a
 container's mounts: a volume mounted over the code path shows up as what it is.
+What only the processes know (what they imported, who they run as) comes from one
+exec of `deploy.verify.inside` per container (`ask_inside`), shared with the checks.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import io
 import json
 import tarfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import docker
@@ -24,6 +27,9 @@ from deploy.compose import SERVICE_LABEL
 from deploy.config import CODE_PATH, STATE_PATH
 from deploy.verify.codecompare import Observation
 from trading import codedigest
+
+INSIDE = Path(__file__).with_name("inside.py")  # run in the container by its python3
+WRITE_PROBE = "/.tradebot-verify-probe"
 
 
 def heartbeat_path(role: str) -> str:
@@ -105,13 +111,36 @@ def read_json_file(container: Container, path: str) -> dict[str, Any]:
     return json.loads(data)
 
 
-def read_imported(name: str, container: Container | None) -> Observation:
-    """The code a process reports it imported; only a heartbeat its own container wrote counts."""
-    if container is None:
+class InsideFailed(Exception):
+    """`deploy.verify.inside` did not run to its end in a container (its last line of stderr)."""
+
+
+def ask_inside(container: Container) -> dict[str, Any]:
+    """One exec of `deploy.verify.inside` in `container`, as its user: processes, the root-write probe, heartbeat.
+
+    Raises docker.errors.APIError when the container stopped or went away, InsideFailed when the script failed.
+    """
+    argv = ["python3", "-c", INSIDE.read_text(), heartbeat_path(container.labels.get(SERVICE_LABEL, "")), WRITE_PROBE]
+    result = container.exec_run(argv, demux=True)
+    stdout, stderr = result.output
+    if result.exit_code != 0:
+        lines = (stderr or b"").decode(errors="replace").strip().splitlines()
+        raise InsideFailed(lines[-1] if lines else f"exit code {result.exit_code}")
+    return dict(json.loads(stdout))
+
+
+def read_imported(name: str, container: Container | None, asked: Callable[[], Mapping[str, Any]] | None) -> Observation:
+    """The code a process reports it imported (`asked`: `ask_inside` of its container, asked once).
+
+    Only a heartbeat its own container wrote counts.
+    """
+    if container is None or asked is None:
         return Observation(name, error=f"no running container for {name}")
     try:
-        beat = read_heartbeat(container)
-    except UNREADABLE_HEARTBEAT:
+        beat = asked().get("heartbeat")
+    except (docker.errors.APIError, InsideFailed) as exc:
+        return Observation(name, error=f"could not ask inside {container.name}: {exc}")
+    if not isinstance(beat, dict):
         return Observation(name, error=f"no readable heartbeat in {container.name}")
     if beat.get("hostname") != container.attrs["Config"]["Hostname"]:
         return Observation(name, error=f"heartbeat is from host {beat.get('hostname')!r}, not {container.name}")

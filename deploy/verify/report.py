@@ -5,7 +5,9 @@ commit (git blobs), the image label, the image's filesystem, the bot's and
 the worker's live filesystems, and the code each process imported — and every
 point is compared with the commit, file by file. The running containers are
 checked too (`deploy.verify.checks`). Reading is parallel: the points are I/O-bound
-calls to the engine.
+calls to the engine, and nothing is asked twice — each container's code archive is read
+once (its digest and its owners) and each is asked inside once (`deploy.verify.inside`:
+what its processes imported, who they run as, whether the root takes a write).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import json
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import docker
 import docker.errors
@@ -28,6 +30,8 @@ from deploy.ids import short
 from deploy.verify import checks, codecompare, points
 from deploy.verify.checks import Check
 from deploy.verify.codecompare import Observation, PointResult
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from deploy.git import Repository  # GitPython: imported by whoever makes one
@@ -122,8 +126,11 @@ def verify(settings: Settings, engine: docker.DockerClient, repo: Repository) ->
     first = {service: (containers[service] or [None])[0] for service in SERVICES}
     with ThreadPoolExecutor(max_workers=8) as pool:
         code = {s: pool.submit(points.code_archive, c) for s, c in first.items() if c is not None}
-        seen = _observe(pool, engine, image, first, code, helpers.labels(settings.project))
-        checked = [pool.submit(_container_checks, s, containers[s], image.id, code.get(s)) for s in SERVICES]
+        inside = {s: pool.submit(points.ask_inside, c) for s, c in first.items() if c is not None}
+        seen = _observe(pool, engine, image, first, code, inside, helpers.labels(settings.project))
+        checked = [
+            pool.submit(_container_checks, s, containers[s], image.id, code.get(s), inside.get(s)) for s in SERVICES
+        ]
         results = [codecompare.compare(reference, future.result()) for future in seen]
         found_checks = tuple(c for future in checked for c in future.result())
     commit_point = codecompare.reference_point("commit", reference)
@@ -132,24 +139,26 @@ def verify(settings: Settings, engine: docker.DockerClient, repo: Repository) ->
 
 def _observe(
     pool: ThreadPoolExecutor, engine: docker.DockerClient, image: Image,
-    first: dict[str, Container | None], code: dict[str, Future[bytes]], labels: dict[str, str],
+    first: dict[str, Container | None], code: dict[str, Future[bytes]], inside: dict[str, Future[dict[str, Any]]],
+    labels: dict[str, str],
 ) -> list[Future[Observation]]:  # fmt: skip
     reads: list[Callable[[], Observation]] = [
         lambda: points.read_label(image, images.CODE_DIGEST),
         lambda: points.read_image(engine, image, labels),
     ]
     reads += [lambda s=s: points.read_container(f"{s} container", first[s], _result(code.get(s))) for s in SERVICES]
-    reads += [lambda s=s: points.read_imported(f"{s} imported", first[s]) for s in SERVICES]
+    reads += [lambda s=s: points.read_imported(f"{s} imported", first[s], _result(inside.get(s))) for s in SERVICES]
     return [pool.submit(read) for read in reads]
 
 
-def _result(future: Future[bytes] | None) -> Callable[[], bytes] | None:
+def _result(future: Future[T] | None) -> Callable[[], T] | None:
     return future.result if future else None
 
 
 def _container_checks(
-    service: str, running: list[Container], live_image_id: str, code: Future[bytes] | None
-) -> list[Check]:
+    service: str, running: list[Container], live_image_id: str, code: Future[bytes] | None,
+    inside: Future[dict[str, Any]] | None,
+) -> list[Check]:  # fmt: skip
     if not running:
         return [Check(service, "running", False, "no running container")]
     one = Check(service, "one running container", len(running) == 1, ", ".join(c.name for c in running))
@@ -160,10 +169,12 @@ def _container_checks(
     probed = checks.health_status(container.attrs) == "starting" and health.probe(container)
     found = checks.inspect_checks(service, container.attrs, live_image_id, probed)
     try:
-        inside = checks.inside_checks(service, container, _owners(code))
-    except AssertionError:  # testinfra's way of saying a command inside failed: the container went away
+        asked = inside.result() if inside else {}
+    except docker.errors.APIError:  # it stopped or went away since it was listed
         return [_gone(service, container), one, *found]
-    return [alive, one, *found, *inside]
+    except points.InsideFailed as exc:
+        return [alive, one, *found, *checks.inside_failed(service, str(exc))]
+    return [alive, one, *found, *checks.inside_checks(service, asked, _owners(code))]
 
 
 def _gone(service: str, container: Container) -> Check:

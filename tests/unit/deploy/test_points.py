@@ -57,13 +57,39 @@ def test_a_torn_heartbeat_read_is_retried(monkeypatch: pytest.MonkeyPatch) -> No
     assert container.reads == 3
 
 
-def test_a_heartbeat_torn_on_every_attempt_is_reported_unreadable(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_heartbeat_torn_on_every_attempt_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(points.time, "sleep", lambda _: None)
     container = Replaying(*[torn("bot.json", BEAT)] * points.HEARTBEAT_READ_ATTEMPTS)
-    container.name = "tradebot-bot-1"  # type: ignore[attr-defined]
-    observation = points.read_imported("bot imported", container)  # type: ignore[arg-type]
-    assert observation.error == "no readable heartbeat in tradebot-bot-1"
+    with pytest.raises(points.UNREADABLE_HEARTBEAT):
+        points.read_heartbeat(container)  # type: ignore[arg-type]
     assert container.reads == points.HEARTBEAT_READ_ATTEMPTS
+
+
+class Asked:
+    """A running container as `read_imported` sees it: a name and a hostname."""
+
+    name = "tradebot-bot-1"
+    attrs = {"Config": {"Hostname": "c0ffee"}}  # noqa: RUF012
+
+
+def test_the_imported_code_counts_only_from_a_heartbeat_its_own_container_wrote() -> None:
+    code = {"files": {"bot.py": "ab"}, "path": "/app/trading"}
+    own = {"heartbeat": {"hostname": "c0ffee", "code": code}}
+    seen = points.read_imported("bot imported", Asked(), lambda: own)  # type: ignore[arg-type]
+    assert seen.files == {"bot.py": "ab"} and seen.imported_from == "/app/trading" and not seen.error
+    left = {"heartbeat": {"hostname": "dead00", "code": code}}
+    assert "not tradebot-bot-1" in points.read_imported("b", Asked(), lambda: left).error  # type: ignore[arg-type]
+    unread = {"heartbeat": None, "heartbeat_error": "No such file"}
+    error = points.read_imported("b", Asked(), lambda: unread).error  # type: ignore[arg-type]
+    assert error == "no readable heartbeat in tradebot-bot-1"
+
+
+def test_a_container_that_went_away_while_asked_is_named() -> None:
+    def gone() -> dict[str, object]:
+        raise points.InsideFailed("container stopped")
+
+    error = points.read_imported("bot imported", Asked(), gone).error  # type: ignore[arg-type]
+    assert error == "could not ask inside tradebot-bot-1: container stopped"
 
 
 def test_owners_and_modes_come_from_the_archive_headers() -> None:

@@ -1,7 +1,11 @@
+import errno
+
 import pytest
 
 from deploy.verify.checks import (
     code_owner_check,
+    inside_checks,
+    inside_failed,
     inspect_checks,
     is_docker_socket,
     overlaps_code_path,
@@ -74,9 +78,32 @@ def test_a_trading_process_must_run_and_not_as_root() -> None:
 
 
 def test_a_root_write_must_fail_because_the_filesystem_is_read_only() -> None:
-    assert write_check("bot", 1, "touch: cannot touch '/x': Read-only file system").ok
-    assert not write_check("bot", 1, "touch: cannot touch '/x': Permission denied").ok
-    assert not write_check("bot", 0, "").ok
+    assert write_check("bot", errno.EROFS, "Read-only file system: /x").ok
+    denied = write_check("bot", errno.EACCES, "Permission denied: /x")
+    assert not denied.ok and denied.detail == "Permission denied: /x"
+    assert write_check("bot", 0, "").detail == "it worked"
+
+
+def process(pid: int, uid: int, args: str, comm: str = "python3") -> dict[str, object]:
+    return {"pid": pid, "uid": uid, "comm": comm, "args": args}
+
+
+def test_the_inside_is_judged_on_the_trading_processes_and_the_write_probe() -> None:
+    found = {
+        "processes": [process(1, 10001, "python3 -m trading bot"), process(7, 0, "sh -c python3 -m trading", "sh")],
+        "write": {"errno": errno.EROFS, "error": "Read-only file system: /p"},
+    }
+    assert all(c.ok for c in inside_checks("bot", found, [("/app/trading", 0, 0, 0o755)]))
+    found["processes"].append(process(9, 0, "python3 -m trading health"))  # type: ignore[attr-defined]
+    judged = {c.name: c for c in inside_checks("bot", found, [("/app/trading", 0, 0, 0o775)])}
+    assert judged["process runs as non-root"].detail == "root runs python3 -m trading health"
+    assert not judged["code owned by root, not writable by the runtime user"].ok  # root writes what it owns
+
+
+def test_an_inside_that_could_not_be_asked_fails_its_checks_naming_why() -> None:
+    failed = inside_failed("worker", "python3: not found")
+    assert [c.ok for c in failed] == [False] * 3
+    assert {c.detail for c in failed} == {"could not ask inside: python3: not found"}
 
 
 def test_code_must_be_root_owned_and_not_writable_by_the_processes_users() -> None:

@@ -1,0 +1,51 @@
+"""What verify reads in one batch (the code archive, one exec of `deploy.verify.inside`) against testinfra's modules.
+
+testinfra asks a file, a mount or the process table one exec at a time: too slow for
+`invoke verify`, and exactly right as an independent oracle of what verify judged.
+"""
+
+from __future__ import annotations
+
+import docker
+import testinfra
+
+from deploy import build, release
+from deploy.config import CODE_PATH, STATE_PATH
+from deploy.git import Repository
+from deploy.testing.sandbox import Sandbox, quiet
+from deploy.verify import points, verify
+from deploy.verify.codecompare import Observation
+
+SAMPLED = ("__init__.py", "bot.py", "worker.py")  # a file per exec and property: a sample, not all of trading/
+
+
+def test_verify_reads_what_testinfra_sees_inside_the_running_containers(
+    sandbox: Sandbox, docker_client: docker.DockerClient, fast_ticks: None
+) -> None:
+    repo = Repository(sandbox.repo)
+    build.build(sandbox.settings, docker_client, repo, say=quiet)
+    release.deploy(sandbox.settings, docker_client, repo, say=quiet)
+    assert verify(sandbox.settings, docker_client, repo).ok
+    project = {"label": f"com.docker.compose.project={sandbox.settings.project}"}
+    for container in docker_client.containers.list(filters=project):
+        host = testinfra.get_host(f"docker://{container.id}")
+        archive = points.code_archive(container)
+        owners = {path: (uid, gid, mode) for path, uid, gid, mode in points.tar_owners(archive)}
+        files = points.read_container("container", container, lambda archive=archive: archive)
+        for name in SAMPLED:
+            judged_by_testinfra(host, f"{CODE_PATH}/{name}", owners, files)
+        asked = points.ask_inside(container)
+        python3 = [p for p in asked["processes"] if p["comm"] == "python3" and "-m trading health" not in p["args"]]
+        service = {p["pid"] for p in python3 if p["uid"] == 10001}
+        assert service and service <= {p.pid for p in host.process.filter(comm="python3", user="tradebot")}
+        assert not host.process.filter(comm="python3", uid=0)
+        assert asked["write"]["errno"] == 30 and "Read-only" in host.run("touch /.oracle").stderr
+        assert host.mount_point(STATE_PATH).exists and not host.mount_point(CODE_PATH).exists
+
+
+def judged_by_testinfra(
+    host: testinfra.host.Host, path: str, owners: dict[str, tuple[int, int, int]], files: Observation
+) -> None:
+    found = host.file(path)
+    assert (found.uid, found.gid, found.mode) == owners[path]
+    assert found.sha256sum == files.files[path.rpartition("/")[2]]
