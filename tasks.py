@@ -27,6 +27,11 @@ if TYPE_CHECKING:
     import docker
 
     from deploy.trail import Trail
+    from deploy.verify import VerifyReport
+
+# The report the deploy task of this invoke run ended with, by project: in `invoke build deploy verify`
+# the verify task shows it when the same containers still run the live image (`verify.still_runs`).
+VERIFIED_BY_DEPLOY: dict[str, VerifyReport | None] = {}
 
 
 def connect(settings: Settings, plan: bool = False) -> docker.DockerClient:
@@ -71,7 +76,12 @@ def verify(c: Context, json: bool = False) -> None:
     from deploy import verify as verification
 
     settings = Settings.from_env()
-    report = verification.verify(settings, connect(settings), gitrepo.Repository(settings.repo))
+    client, deployed = connect(settings), VERIFIED_BY_DEPLOY.get(settings.project)
+    if verification.still_runs(deployed, settings, client):  # `invoke build deploy verify`: verified once
+        print(f"verify: as the deploy before it verified {short(deployed.release)}: it runs unchanged", file=sys.stderr)
+        report = deployed
+    else:
+        report = verification.verify(settings, client, gitrepo.Repository(settings.repo))
     print(verification.output(report, as_json=json))
     if not report.ok:
         raise errors.VerifyFailed(report.release, report.summary())
@@ -122,11 +132,16 @@ def deploy(c: Context, rev: str = "HEAD", force: bool = False, plan: bool = Fals
     """
     from deploy import git as gitrepo
     from deploy import release as releasing
+    from deploy.trail import Trail
 
     settings = Settings.from_env()
-    procedure = releasing.plan if plan else releasing.deploy
     repo = gitrepo.Repository(settings.repo)
-    procedure(settings, connect(settings, plan), repo, rev=rev, force=force, fresh_state=fresh_state)
+    if plan:
+        releasing.plan(settings, connect(settings, plan), repo, rev=rev, force=force, fresh_state=fresh_state)
+        return
+    trail = Trail()
+    releasing.deploy(settings, connect(settings), repo, rev=rev, force=force, fresh_state=fresh_state, trail=trail)
+    VERIFIED_BY_DEPLOY[settings.project] = trail.verify
 
 
 @task(

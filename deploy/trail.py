@@ -17,10 +17,13 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deploy.errors import TradebotError
 from deploy.report import Report, StepTime, downtime
+
+if TYPE_CHECKING:
+    from deploy.verify import VerifyReport
 
 
 @dataclass
@@ -28,7 +31,7 @@ class Trail:
     clock: Callable[[], float] = time.monotonic
     steps: list[StepTime] = field(default_factory=list)
     before: dict[str, Any] | None = None
-    verify: dict[str, Any] | None = None
+    verify: VerifyReport | None = None  # the last verify of the attempt: what runs when it ends
     report: Report | None = None  # the report written with the ledger entry
     commit: str = ""  # the commit asked for, once resolved (a failure before the attempt has no entry)
     _start: float | None = None
@@ -46,7 +49,8 @@ class Trail:
             self.steps.append(StepTime(name, round(now - start, 3), round(self.clock() - now, 3), ok, bot_down))
 
     def make_report(self, key: str, entry: dict[str, Any], after: dict[str, Any] | None) -> Report:
-        self.report = Report(key, entry, self.before, after, tuple(self.steps), downtime(self.steps), self.verify)
+        verified = self.verify.to_json() if self.verify else None
+        self.report = Report(key, entry, self.before, after, tuple(self.steps), downtime(self.steps), verified)
         return self.report
 
     def complete_report(self) -> Report | None:
@@ -73,7 +77,7 @@ def document(trail: Trail, meta_volume: str, error: TradebotError | None = None)
     found: dict[str, Any] = {
         "ok": error is None,
         **{key: entry.get(key, "") for key in ("event", "commit", "image_id", "previous", "backup", "outcome")},
-        "verify": trail.verify,
+        "verify": trail.verify.to_json() if trail.verify else None,
         "steps": [{"name": s.name, "seconds": s.seconds, "ok": s.ok} for s in trail.steps],
         "report": f"{meta_volume}:{trail.report.path}" if trail.report else "",
         "exit_code": error.exit_code if error else 0,

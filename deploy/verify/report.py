@@ -13,7 +13,7 @@ what its processes imported, who they run as, whether the root takes a write).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -43,6 +43,7 @@ class VerifyReport:
     points: tuple[PointResult, ...]
     checks: tuple[Check, ...]
     head_ahead: int
+    ran: tuple[str, ...] = ()  # what it was made of (`what_runs`); not part of the JSON
 
     @property
     def ok(self) -> bool:
@@ -134,7 +135,29 @@ def verify(settings: Settings, engine: docker.DockerClient, repo: Repository) ->
         results = [codecompare.compare(reference, future.result()) for future in seen]
         found_checks = tuple(c for future in checked for c in future.result())
     commit_point = codecompare.reference_point("commit", reference)
-    return VerifyReport(release, (commit_point, *results), found_checks, repo.commits_ahead(release))
+    ran = what_runs(image, containers)
+    return VerifyReport(release, (commit_point, *results), found_checks, repo.commits_ahead(release), ran)
+
+
+def what_runs(image: Image, containers: Mapping[str, list[Container]]) -> tuple[str, ...]:
+    """The live image and each running container (id, start, restarts): what a report was made of."""
+    started = (f"{c.id} {c.attrs['State'].get('StartedAt')} {c.attrs.get('RestartCount', 0)}" for c in _all(containers))
+    return (image.id, *sorted(started))
+
+
+def _all(containers: Mapping[str, list[Container]]) -> list[Container]:
+    return [container for found in containers.values() for container in found]
+
+
+def still_runs(report: VerifyReport | None, settings: Settings, engine: docker.DockerClient) -> bool:
+    """Whether `report` was made of what runs now: the same live image in the same containers, none restarted.
+
+    One look at the engine, for `invoke build deploy verify`: its verify task reuses the report
+    the deploy task made moments before in the same process instead of asking everything again.
+    """
+    if report is None:
+        return False
+    return what_runs(live_image(settings, engine), service_containers(settings, engine)) == report.ran
 
 
 def _observe(
