@@ -3,6 +3,7 @@ import json
 from deploy.verify import VerifyReport, output, render
 from deploy.verify.checks import Check
 from deploy.verify.codecompare import Difference, Kind, PointResult
+from deploy.verify.report import what_runs
 
 RELEASE = "1" * 40
 GOOD = (PointResult("commit", "d" * 64), PointResult("image", "d" * 64))
@@ -49,3 +50,25 @@ def test_human_output_lists_differing_files_under_their_point() -> None:
     at = lines.index("  FAIL bot container      eeeeeeeeeeee")
     assert lines[at + 1 : at + 3] == ["         extra evil.py", "         mounted"]
     assert lines[-1].startswith("verify: FAILED: bot container differs (extra evil.py, mounted)")
+
+
+class Running:
+    """A container as `what_runs` reads it."""
+
+    def __init__(self, id_: str, started: str, restarts: int = 0) -> None:
+        self.id, self.attrs = id_, {"State": {"StartedAt": started}, "RestartCount": restarts}
+
+
+class Live:
+    id = "sha256:live"
+
+
+def test_a_report_is_of_what_runs_only_while_the_same_containers_run_unrestarted() -> None:
+    def seen(*containers: Running) -> tuple[str, ...]:
+        return what_runs(Live(), {"bot": list(containers)})  # type: ignore[arg-type, dict-item]
+
+    made = seen(Running("a", "t1"), Running("b", "t1"))
+    assert seen(Running("b", "t1"), Running("a", "t1")) == made
+    assert seen(Running("a", "t2"), Running("b", "t1")) != made  # restarted by hand or by the engine
+    assert seen(Running("a", "t1", restarts=1), Running("b", "t1")) != made
+    assert seen(Running("c", "t1"), Running("b", "t1")) != made  # recreated
