@@ -1,4 +1,4 @@
-"""Pipeline benchmark: figures, not assertions. `.venv/bin/python bench/bench_pipeline.py`
+"""Pipeline benchmark: figures, not assertions. `.venv/bin/python -m bench.bench_pipeline`
 
 In a throw-away repository and compose project (removed at the end, also on
 failure) it measures: a cold build (a fresh base image id, so none of this

@@ -1,6 +1,6 @@
 """Soak bench: bot and worker stopped and killed over and over while commands keep arriving; figures, not assertions.
 
-    .venv/bin/python bench/bench_soak.py [CYCLES]        (default 500; the goal: 0 lost over 500 cycles)
+    .venv/bin/python -m bench.bench_soak [CYCLES]      (default 500; the goal: 0 lost over 500 cycles)
 
 In a throw-away sandbox project (removed at the end, also on failure): build and deploy; start a
 submitter container (the release image on the state volume) that enqueues an `apply_profile` dry run

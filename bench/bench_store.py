@@ -7,10 +7,10 @@
    Target: p99 <= one save (p99) + 10 ms: the bot never holds the lock across a tick.
 3. Two-process throughput: two processes doing transactions on one file.
 4. Money races: rounds of a real worker closing and changing positions while a real bot's strategy
-   acts on the same symbols (tests/process/races.py); after every round the books are checked on disk.
+   acts on the same symbols (testsupport/races.py); after every round the books are checked on disk.
    Target: 0 violations.
 
-Usage: python bench/bench_store.py [--dir DIR] [--n N]
+Usage, from the repository root: .venv/bin/python -m bench.bench_store [--dir DIR] [--n N]
 """
 
 from __future__ import annotations
@@ -24,16 +24,15 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from testsupport.races import race
+from trading import payloads
+from trading.commandbus import CommandBus
+from trading.config import Settings
+from trading.store.atomic import replace_file
+from trading.store.migrations import new_state
+from trading.store.persistence import StateStore
 
-from tests.process.races import race  # noqa: E402
-from trading import payloads  # noqa: E402
-from trading.commandbus import CommandBus  # noqa: E402
-from trading.config import Settings  # noqa: E402
-from trading.store.atomic import replace_file  # noqa: E402
-from trading.store.migrations import new_state  # noqa: E402
-from trading.store.persistence import StateStore  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 
 def pct(samples: list[float], q: float) -> float:

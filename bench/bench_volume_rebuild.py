@@ -1,4 +1,4 @@
-"""Volume-rebuild benchmark: figures, not assertions. `.venv/bin/python bench/bench_volume_rebuild.py [FILES] [MB]`
+"""Volume-rebuild benchmark: figures, not assertions. `.venv/bin/python -m bench.bench_volume_rebuild [FILES] [MB]`
 
 In a throw-away repository and compose project (removed at the end, also on failure) it
 makes a legacy volume in the seed's layout of a realistic size (default about 2,000 files and

@@ -11,9 +11,9 @@ import signal
 
 import pytest
 
-from tests.process.races import check, race
 from tests.process.test_bot_processes import beat, saved
 from tests.waiting import wait_for
+from testsupport.races import check, race
 from trading.config import Settings
 
 pytestmark = pytest.mark.slow
