@@ -13,6 +13,7 @@ state volume is reported as no state).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sqlite3
@@ -98,13 +99,14 @@ def count_commands(files: Mapping[str, bytes]) -> int | None:
             connection.close()
 
 
-def read_state(settings: Settings, engine: docker.DockerClient, status: statusreport.Status) -> StateFacts | None:
-    """The state files, read through a running service container (it mounts the state volume), else a helper."""
-    running = [c.name for c in status.containers if c.state == "running"]
-    try:
-        return state_facts(_fetch_state(engine.containers.get(running[0]), STATE_PATH) if running else {})
-    except docker.errors.NotFound:  # it went away since status saw it: ask the volume
-        pass
+def read_state(settings: Settings, engine: docker.DockerClient, through: str = "") -> StateFacts | None:
+    """The state files, read through the running service container `through` (it mounts the state volume).
+
+    Without one (or when it went away), through an idle helper that mounts the volume read-only.
+    """
+    if through:
+        with contextlib.suppress(docker.errors.NotFound):
+            return state_facts(_fetch_state(engine.containers.get(through), STATE_PATH))
     try:
         engine.volumes.get(settings.state_volume)
     except docker.errors.NotFound:
@@ -123,8 +125,9 @@ def _fetch_state(container: Container, folder: str) -> dict[str, bytes]:
 def capture(settings: Settings, engine: docker.DockerClient, records: Records | None = None) -> Snapshot:
     """The live state now; `records`: the ledger as the command reads it (`deploy.records`)."""
     status = statusreport.status(settings, engine, records)
+    running = [c.name for c in status.containers if c.state == "running"]
     newest = volumes.newest_first(volumes.backups(settings, engine))
     return Snapshot(
-        ledger.now(), status, read_state(settings, engine, status), lock.current(settings, engine),
-        newest[0].name if newest else "",
+        ledger.now(), status, read_state(settings, engine, running[0] if running else ""),
+        lock.current(settings, engine), newest[0].name if newest else "",
     )  # fmt: skip
