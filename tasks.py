@@ -310,7 +310,9 @@ def restore(c: Context, backup: str = "", plan: bool = False) -> None:
     iterable=["keep"],
     help={
         "legacy": "the legacy volume holding code and state together (only ever read)",
-        "plan": "print the inventory, its classification, the target volume and the drift; change nothing",
+        "plan": "print the live state (release, containers, state file, lock, newest backup; the legacy volume's "
+        "containers, state file and newest backup), the inventory, the drift, the exact steps, what stops it and the "
+        "way back; change nothing",
         "keep": "also carry this unknown file (or the unknown files below this directory); repeatable",
         "force": "replace a state volume that already holds state (it is backed up and proven first)",
     },

@@ -144,11 +144,18 @@ def record(d: Deployment, attempt: Attempt, outcome: str, cause: str = "") -> No
     if outcome == ledger.STARTED:
         d.records.start(attempt.entry(attempt.image, outcome))
         return
+    record_with_report(d.trail, d.settings, d.engine, d.records, attempt.entry(attempt.image, outcome, cause))
+
+
+def record_with_report(
+    trail: Trail, settings: Settings, engine: docker.DockerClient, records: Records, entry: ledger.Entry
+) -> None:
+    """Add `entry` to the ledger with its report (the state after, captured now) in one archive."""
     key = ledger.new_id()
-    entry = dataclasses.replace(attempt.entry(attempt.image, outcome, cause), report=key)
-    after = snapshot.capture(d.settings, d.engine, d.records).to_json()
-    made = d.trail.make_report(key, dataclasses.asdict(entry), after)
-    d.records.append(entry, report.files(made), key=key)
+    entry = dataclasses.replace(entry, report=key)
+    after = snapshot.capture(settings, engine, records).to_json()
+    made = trail.make_report(key, dataclasses.asdict(entry), after)
+    records.append(entry, report.files(made), key=key)
 
 
 def walk(d: Deployment, event: str, steps: Iterable[Step]) -> None:
@@ -182,15 +189,15 @@ def run(d: Deployment, attempt: Attempt, procedure: Procedure, recover: Callable
     try:
         walk(d, attempt.event, procedure.finish)
     finally:
-        complete_report(d)
+        complete_report(d.trail, d.settings, d.engine)  # the finish steps ran after the ledger entry
     d.say(d.trail.summary(attempt.event))
 
 
-def complete_report(d: Deployment) -> None:
-    """Write the attempt's report again with every step: the finish steps run after its ledger entry."""
-    made = d.trail.complete_report()
+def complete_report(trail: Trail, settings: Settings, engine: docker.DockerClient) -> None:
+    """Write the attempt's report again with every step: steps that ran after its ledger entry too."""
+    made = trail.complete_report()
     if made is not None:
-        report.rewrite(d.settings, d.engine, made)
+        report.rewrite(settings, engine, made)
 
 
 def _captured(snap: Future[snapshot.Snapshot]) -> dict[str, object] | None:

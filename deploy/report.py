@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     import jinja2
 
 FOLDER = "reports"
-TIMELINE_WIDTH = 760
+TIMELINE_WIDTH = 700  # the page is 1100 px: 320 for the step names, 80 for the last bar's duration
 ROW_HEIGHT = 24
 
 
@@ -52,6 +52,7 @@ class Report:
     steps: tuple[StepTime, ...]
     downtime: tuple[float, float] | None  # seconds after the start: the bot stopped … healthy again
     verify: dict[str, Any] | None  # `VerifyReport.to_json()` of the release that runs afterwards
+    rebuild: dict[str, Any] | None = None  # a volume rebuild's figures (`deploy.rebuild.evidence.figures`)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

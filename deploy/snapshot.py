@@ -65,13 +65,17 @@ class Snapshot:
 
 
 def state_facts(files: Mapping[str, bytes]) -> StateFacts | None:
-    """Facts of the state directory's files (name → content); None without a state file."""
+    """Facts of the state directory's files (name → content); None without a state file.
+
+    A versioned state file is an envelope (`generation`, `state.positions`); a legacy one is the
+    unversioned state itself (`positions` at the top, no generation).
+    """
     document = files.get(STATE_FILE)
     if document is None:
         return None
     try:
         envelope = json.loads(document)
-        generation, positions = envelope.get("generation"), envelope["state"]["positions"]
+        generation, positions = envelope.get("generation"), envelope.get("state", envelope)["positions"]
     except (ValueError, KeyError, TypeError, AttributeError):
         generation, positions = None, None
     return StateFacts(

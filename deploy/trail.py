@@ -33,6 +33,7 @@ class Trail:
     before: dict[str, Any] | None = None
     verify: VerifyReport | None = None  # the last verify of the attempt: what runs when it ends
     report: Report | None = None  # the report written with the ledger entry
+    rebuild: dict[str, Any] | None = None  # a volume rebuild's figures (`deploy.rebuild.evidence`)
     commit: str = ""  # the commit asked for, once resolved (a failure before the attempt has no entry)
     _start: float | None = None
 
@@ -49,8 +50,8 @@ class Trail:
             self.steps.append(StepTime(name, round(now - start, 3), round(self.clock() - now, 3), ok, bot_down))
 
     def make_report(self, key: str, entry: dict[str, Any], after: dict[str, Any] | None) -> Report:
-        verified = self.verify.to_json() if self.verify else None
-        self.report = Report(key, entry, self.before, after, tuple(self.steps), downtime(self.steps), verified)
+        verified, steps = self.verify.to_json() if self.verify else None, tuple(self.steps)
+        self.report = Report(key, entry, self.before, after, steps, downtime(steps), verified, self.rebuild)
         return self.report
 
     def complete_report(self) -> Report | None:

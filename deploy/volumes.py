@@ -143,8 +143,13 @@ def _copy(
 
 
 def backups(settings: Settings, engine: docker.DockerClient) -> list[Backup]:
-    found = engine.volumes.list(filters={"label": f"{BACKUP_OF}={settings.state_volume}"})
-    return [Backup(volume.name, (volume.attrs.get("Labels") or {}).get(CREATED, "")) for volume in found]
+    return backups_of(engine, settings.state_volume)
+
+
+def backups_of(engine: docker.DockerClient, volume: str) -> list[Backup]:
+    """The backup volumes of `volume` (labelled `BACKUP_OF`), in no particular order."""
+    found = engine.volumes.list(filters={"label": f"{BACKUP_OF}={volume}"})
+    return [Backup(made.name, (made.attrs.get("Labels") or {}).get(CREATED, "")) for made in found]
 
 
 def output(found: Iterable[Backup], as_json: bool = False) -> str:

@@ -1,12 +1,15 @@
 """`invoke volume-rebuild`: a legacy volume (code and state together) becomes a proven state-only volume.
 
     lock → [1] inventory the legacy volume (sha256, size, mode, owner), classify it (`plan`), decide
-    where an earlier run stands (`journal`) — every refusal happens here, before any change
-    → [2] back it up whole into `<legacy>-backup-<UTC time>` and prove the copy identical, file by file
-    → [3] make `<project>_state` with Compose's labels, carry the state and secret files into it,
-    owned by the runtime user, and prove it holds exactly them → [4] drift of the legacy code
-    against trading/ at the commit → [5] record in the ledger, then remove the journal volume
+    where an earlier run stands (`journal`) and name every volume it makes — every refusal happens
+    here, before any change → [2] back it up whole into `<legacy>-backup-<UTC time>` and prove the
+    copy identical, file by file → [3] make `<project>_state` with Compose's labels, carry the state
+    and secret files into it, owned by the runtime user, and prove it holds exactly them → [4] drift
+    of the legacy code against trading/ at the commit → [5] the ledger entry and its report, then
+    remove the journal volume; the report is written again with step 5 in it
 
+Steps 2 to 5 are one list (`later_steps`): the run walks it and `--plan` (`deploy.rebuild.planning`)
+prints it. A failure in steps 2 to 4 is recorded (`failed`, with its report) and raised.
 The legacy volume is only ever mounted read-only. The journal volume exists from before the
 first change until the last step, and while it does, deploy, rollback and restore refuse the
 state volume (`deploy.volumes.refuse_unfinished_rebuild`): a run killed anywhere is finished
@@ -16,25 +19,31 @@ volume already holds is backed up and proven before the journal is made.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import docker
+import docker.errors
 
-from deploy import baseimage, compose, helpers, ledger, lock, volumes
+from deploy import baseimage, compose, helpers, ledger, lock, snapshot, volumes
 from deploy.config import Settings
 from deploy.engine import compose_argv
-from deploy.errors import CopyNotProven, RebuildError
+from deploy.errors import CopyNotProven, TradebotError
 from deploy.git import Repository
 from deploy.ids import short
+from deploy.procedure import complete_report, record_with_report
 from deploy.progress import Progress, Say
-from deploy.rebuild import drift, engineops, inventory, journal, labels, layout, plan
+from deploy.rebuild import drift, engineops, evidence, inventory, journal, labels, layout, plan
 from deploy.rebuild.engineops import Helper
 from deploy.rebuild.inventory import Inventory
+from deploy.records import Records
 from deploy.runner import Runner
+from deploy.trail import Trail
 
 EVENT = "volume-rebuild"
+INVENTORY, RECORD = "inventory", "record"
+TOTAL = 5  # inventory and the four later steps
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,7 @@ class Run:
     layout: layout.Layout
     helper: Helper
     say: Say
+    records: Records  # the ledger as this run reads and writes it
 
     @classmethod
     def prepare(
@@ -67,38 +77,10 @@ class Run:
         commit = repo.commit(rev).sha
         rules = layout.parse(repo.file_at(commit, layout.PATH), f"{layout.PATH} at {short(commit)}")
         tool = Helper(engine, baseimage.resolve(settings, engine), settings.project)
-        return cls(settings, engine, repo, legacy, commit, rules, tool, say)
+        return cls(settings, engine, repo, legacy, commit, rules, tool, say, Records(settings, engine))
 
     def drift(self, chosen: plan.Plan) -> list[drift.Row]:
         return drift.compare(chosen.code, self.repo.code_files(self.commit), self.layout)
-
-
-def show_plan(
-    settings: Settings, engine: docker.DockerClient, repo: Repository, legacy: str, keep: Sequence[str] = (),
-    force: bool = False, rev: str = "HEAD", say: Say = print,
-) -> plan.Plan:  # fmt: skip
-    """`--plan`: print the inventory, its classification, the target volume, the drift and what a run
-    would do; change nothing."""
-    run = Run.prepare(settings, engine, repo, legacy, rev, say)
-    found, chosen, where = _inventory(run, keep)
-    say(plan.render_inventory(found, run.layout))
-    say(plan.render(chosen, legacy, settings.state_volume))
-    say(drift.render(run.drift(chosen), run.commit))
-    say(f"{EVENT}: a run would {_would(where, legacy, settings.state_volume, force)}; nothing was changed (--plan)")
-    return chosen
-
-
-def _would(where: journal.Found, legacy: str, state: str, force: bool) -> str:
-    try:
-        mode = journal.decide(where, legacy, state, force)
-    except RebuildError as refused:
-        return f"refuse ({refused.message})"
-    return {
-        journal.FRESH: f"back up {legacy} and make {state}",
-        journal.RESUME: "finish the interrupted rebuild",
-        journal.DONE: f"do nothing ({state} was already rebuilt from {legacy})",
-        journal.AGAIN: f"back up the state {state} holds, then rebuild it from {legacy}",
-    }[mode]
 
 
 def rebuild(
@@ -113,54 +95,121 @@ def rebuild(
     with lock.held(settings, engine, f"{EVENT} {legacy}", say):
         run = Run.prepare(settings, engine, repo, legacy, rev, say)
         helpers.sweep(settings, engine, everyone=True)
-        return _rebuild(run, Progress(EVENT, say, total=5), keep, force)
+        return _rebuild(run, Progress(EVENT, say, total=TOTAL), Trail(), keep, force)
 
 
-def _rebuild(run: Run, steps: Progress, keep: Sequence[str], force: bool) -> Rebuilt:
-    started, state = ledger.now(), run.settings.state_volume
-    with steps.step("inventory", f"reading every file of {run.legacy}") as proved:
-        found, chosen, where = _inventory(run, keep)
-        mode = journal.decide(where, run.legacy, state, force)
-        _refuse_busy(run, where, mode)
+def _rebuild(run: Run, steps: Progress, trail: Trail, keep: Sequence[str], force: bool) -> Rebuilt:
+    state, started = run.settings.state_volume, ledger.now()
+    trail.before = snapshot.capture(run.settings, run.engine, run.records).to_json()
+    with steps.step(INVENTORY, inventory_doing(run)) as proved, trail.step(INVENTORY):
+        found, chosen, where = inspect(run, keep)
+        decided = decide(run, found, chosen, where, force)
+        refuse_busy(run, where, decided.mode)
         proved(_counts(found, chosen))
     run.say(plan.render(chosen, run.legacy, state))
-    if mode == journal.DONE:
+    if decided.mode == journal.DONE:
         run.say(f"{EVENT}: {state} was already rebuilt from {run.legacy}; nothing to do")
-        backup = (where.state or {}).get(labels.LEGACY_BACKUP, "")
-        return Rebuilt(run.legacy, state, backup, None, (), chosen, True, steps.timings)
-    with steps.step("backup", f"copying {run.legacy} whole into a backup volume") as proved:
-        backup, replaced = _backups(run, found, where, mode)
-        kept = f"; the state it replaces is kept in {replaced}" if replaced else ""
-        proved(f"{backup} proven identical, {len(found)} entries{kept}")
-    with steps.step("state", f"making {state} and carrying {len(chosen.carried)} files into it") as proved:
-        _make_state(run, chosen, backup)
-        proved(f"exactly the carried files, byte-identical, owned by uid {run.layout.state_volume.uid}")
-    with steps.step("drift", f"comparing the legacy code with trading/ at {short(run.commit)}") as proved:
-        rows = run.drift(chosen)
-        proved(drift.summary(rows))
-    run.say(drift.render(rows, run.commit))
-    with steps.step("record", "writing the ledger, closing the journal") as proved:
-        _record(run, started, backup)
-        engineops.remove(run.engine, volumes.rebuild_marker(state))
-        proved(f"{state} is ready for `invoke deploy`; {run.legacy} is untouched until `invoke volume-retire`")
-    return Rebuilt(run.legacy, state, backup, replaced, tuple(rows), chosen, seconds=steps.timings)
+        return Rebuilt(run.legacy, state, decided.backup, None, (), chosen, True, steps.timings)
+    made = Made(started)
+    for step in later_steps(run, decided, made, trail):
+        _walk(steps, trail, step, lambda cause: _record(run, trail, decided, made, ledger.FAILED, cause))
+    complete_report(trail, run.settings, run.engine)  # with step 5, which ran after the entry
+    return Rebuilt(run.legacy, state, decided.backup, decided.replaced, made.rows, chosen, seconds=steps.timings)
 
 
-def _backups(run: Run, found: Inventory, where: journal.Found, mode: str) -> tuple[str, str | None]:
+@dataclass(frozen=True)
+class Decided:
+    """What step 1 found and decided: what the later steps act on, every volume they make named."""
+
+    found: Inventory
+    chosen: plan.Plan
+    mode: str  # journal.FRESH, RESUME, DONE or AGAIN
+    backup: str  # the legacy volume's backup: the name an interrupted run chose, else a new one
+    replaced: str | None  # AGAIN: the backup of the state the state volume holds
+
+
+@dataclass
+class Made:
+    """What the later steps leave for the record: when the run started, the drift they found."""
+
+    started: str
+    rows: tuple[drift.Row, ...] = ()
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    doing: str  # said when it starts; the line a plan prints
+    action: Callable[[], str] = field(repr=False)  # does the step; says what it proved
+
+
+def inventory_doing(run: Run) -> str:
+    return f"reading every file of {run.legacy} (sha256, size, mode, owner) and classifying it"
+
+
+def decide(run: Run, found: Inventory, chosen: plan.Plan, where: journal.Found, force: bool) -> Decided:
+    """The mode and the names of the volumes a run makes; raises RebuildUnfinished, TargetHoldsState."""
+    state, now = run.settings.state_volume, datetime.now(UTC)
+    mode = journal.decide(where, run.legacy, state, force)
+    if mode == journal.DONE:
+        return Decided(found, chosen, mode, (where.state or {}).get(labels.LEGACY_BACKUP, ""), None)
+    backup = journal.resumed_backup(where) or volumes.backup_name(run.legacy, now)
+    return Decided(found, chosen, mode, backup, volumes.backup_name(state, now) if mode == journal.AGAIN else None)
+
+
+def later_steps(run: Run, d: Decided, made: Made, trail: Trail) -> list[Step]:
+    """Steps 2 to 5, as the run walks them and a plan prints them."""
+    state, rules = run.settings.state_volume, run.layout.state_volume
+    first = f"copying the state {state} holds into {d.replaced}, proven; then " if d.replaced else ""
+    carried = f"making {state} and carrying {len(d.chosen.carried)} files into it, owned by uid {rules.uid}"
+    return [
+        Step("backup", f"{first}copying {run.legacy} whole into {d.backup}", lambda: _backups(run, d)),
+        Step("state", carried, lambda: _make_state(run, d)),
+        Step("drift", f"comparing the legacy code with trading/ at {short(run.commit)}", lambda: _drift(run, d, made)),
+        Step("record", "writing the ledger and the report, closing the journal", lambda: _close(run, d, made, trail)),
+    ]
+
+
+def _walk(steps: Progress, trail: Trail, step: Step, failed: Callable[[str], None]) -> None:
+    """One step, named and timed; a failure before the record step is recorded, then raised."""
+    try:
+        with steps.step(step.name, step.doing) as proved, trail.step(step.name):
+            proved(step.action())
+    except (TradebotError, docker.errors.DockerException) as exc:
+        if step.name != RECORD:
+            failed(exc.message if isinstance(exc, TradebotError) else f"Docker engine: {exc}")
+        raise
+
+
+def _drift(run: Run, d: Decided, made: Made) -> str:
+    made.rows = tuple(run.drift(d.chosen))
+    run.say(drift.render(list(made.rows), run.commit))
+    return drift.summary(made.rows)
+
+
+def _close(run: Run, d: Decided, made: Made, trail: Trail) -> str:
+    state = run.settings.state_volume
+    _record(run, trail, d, made, ledger.SUCCEEDED)
+    engineops.remove(run.engine, volumes.rebuild_marker(state))
+    return f"{state} is ready for `invoke deploy`; {run.legacy} is untouched until `invoke volume-retire`"
+
+
+def _backups(run: Run, d: Decided) -> str:
     """Back up the state to be replaced (--force), open the journal, back up the legacy volume; both proven.
 
     The replaced state is copied before the journal exists: a resumed run may then remove it."""
     state = run.settings.state_volume
-    replaced = _backup_volume(run, state) if mode == journal.AGAIN else None
-    backup = journal.resumed_backup(where) or volumes.backup_name(run.legacy, datetime.now(UTC))
-    if mode != journal.RESUME:
-        opened = labels.journal_labels(run.legacy, backup, datetime.now(UTC))
+    if d.replaced:
+        _proven_backup(run, state, d.replaced, run.helper.inventory(state))
+    if d.mode != journal.RESUME:
+        opened = labels.journal_labels(run.legacy, d.backup, datetime.now(UTC))
         engineops.create(run.engine, volumes.rebuild_marker(state), opened)
-    _proven_backup(run, run.legacy, backup, found)
-    return backup, replaced
+    _proven_backup(run, run.legacy, d.backup, d.found)
+    kept = f"; the state it replaces is kept in {d.replaced}" if d.replaced else ""
+    return f"{d.backup} proven identical, {len(d.found)} entries{kept}"
 
 
-def _inventory(run: Run, keep: Sequence[str]) -> tuple[Inventory, plan.Plan, journal.Found]:
+def inspect(run: Run, keep: Sequence[str]) -> tuple[Inventory, plan.Plan, journal.Found]:
     engineops.require(run.engine, run.legacy)
     found = run.helper.inventory(run.legacy)
     chosen = plan.make(found, run.layout, keep)
@@ -174,7 +223,7 @@ def _inventory(run: Run, keep: Sequence[str]) -> tuple[Inventory, plan.Plan, jou
     )
 
 
-def _refuse_busy(run: Run, found: journal.Found, mode: str) -> None:
+def refuse_busy(run: Run, found: journal.Found, mode: str) -> None:
     """The legacy volume must be still while it is copied; a state volume to be replaced must be unused."""
     engineops.refuse_in_use(run.engine, run.legacy)
     if found.state is not None and mode != journal.DONE:
@@ -187,13 +236,6 @@ def _counts(found: Inventory, chosen: plan.Plan) -> str:
         f"{len(files)} files, {inventory.total_size(files) / 1e6:.1f} MB: {len(chosen.carried)} to carry, "
         f"{len(chosen.code)} code and {len(chosen.unknown)} unknown left behind"
     )
-
-
-def _backup_volume(run: Run, source: str) -> str:
-    """A new backup of `source`, proven identical; its name."""
-    name = volumes.backup_name(source, datetime.now(UTC))
-    _proven_backup(run, source, name, run.helper.inventory(source))
-    return name
 
 
 def _proven_backup(run: Run, source: str, name: str, expected: Inventory) -> None:
@@ -210,8 +252,9 @@ def _proven_backup(run: Run, source: str, name: str, expected: Inventory) -> Non
         raise CopyNotProven(f"the backup {name} of {source}", wrong)
 
 
-def _make_state(run: Run, chosen: plan.Plan, backup: str) -> None:
+def _make_state(run: Run, d: Decided) -> str:
     """(Re)make the state volume from scratch and prove it holds exactly what the plan expects."""
+    chosen, backup = d.chosen, d.backup
     settings, engine = run.settings, run.engine
     state = settings.state_volume
     engineops.remove(engine, state)  # empty, half-made by an interrupted run, or backed up (--force)
@@ -224,11 +267,14 @@ def _make_state(run: Run, chosen: plan.Plan, backup: str) -> None:
     wrong = inventory.differences(chosen.expected(run.layout), run.helper.inventory(state))
     if wrong:
         raise CopyNotProven(f"the state volume {state}", wrong)
+    return f"exactly the carried files, byte-identical, owned by uid {rules.uid}"
 
 
-def _record(run: Run, started: str, backup: str) -> None:
+def _record(run: Run, trail: Trail, d: Decided, made: Made, outcome: str, cause: str = "") -> None:
+    """The ledger entry with its report: the rebuild's figures, the state before and after, each step."""
+    trail.rebuild = evidence.figures(run.legacy, run.settings.state_volume, run.commit, d, made.rows)
     entry = ledger.Entry(
-        EVENT, run.commit, "", "", started, ledger.now(), ledger.operator(), ledger.SUCCEEDED,
-        backup=backup, restored_from=run.legacy,
+        EVENT, run.commit, "", "", made.started, ledger.now(), ledger.operator(), outcome, cause,
+        backup=d.backup, restored_from=run.legacy,
     )  # fmt: skip
-    ledger.append(run.settings, run.engine, entry)
+    record_with_report(trail, run.settings, run.engine, run.records, entry)

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import html.parser
 import json
+import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +19,7 @@ import pytest
 from deploy import ledger, report, snapshot
 from deploy.testing.sandbox import Sandbox
 from tests.integration.test_pipeline import BROKEN_MAIN
-from tests.integration.test_pipeline_errors import invoke
+from tests.integration.test_pipeline_errors import ROOT, cli_env, invoke
 
 pytestmark = pytest.mark.usefixtures("fast_ticks")
 POINTS = ["commit", "label", "image", "bot container", "worker container", "bot imported", "worker imported"]
@@ -60,6 +63,26 @@ def test_a_release_prints_one_json_document_and_leaves_a_report_naming_what_ran(
     parsed = Parsed()
     parsed.feed(page.read_text())
     assert parsed.tags.count("svg") == 1 and commit in parsed.data and digest in parsed.data and not parsed.urls
+    assert live.id in parsed.data and all(f"{step['seconds']:.2f} s" in parsed.data for step in doc["steps"])
+
+
+def test_progress_in_a_pipe_comes_line_by_line_each_step_named_then_timed_and_a_summary_last(
+    sandbox: Sandbox,
+) -> None:
+    assert invoke(sandbox, "build").returncode == 0
+    argv = [sys.executable, "-m", "invoke", "deploy"]
+    with subprocess.Popen(argv, cwd=ROOT, env=cli_env(sandbox), stdout=subprocess.PIPE, text=True) as proc:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        recorded = ledger.read(sandbox.settings, sandbox.engine)  # none yet: the line came as it was said
+        lines = [first, *proc.stdout]
+    assert proc.returncode == 0 and recorded == [], lines
+    assert not any("\r" in line or "\x1b" in line for line in lines)  # plain lines, no terminal control
+    said = [line.rstrip("\n") for line in lines]
+    started = [m.group(1) for line in said if (m := re.fullmatch(r"deploy: (.+) …", line))]
+    timed = [m.group(1) for line in said if (m := re.fullmatch(r"deploy: (.+): done in \d+\.\d s", line))]
+    assert started == timed and len(started) >= 8
+    assert re.fullmatch(rf"deploy: {len(started)} steps in \d+\.\d s, bot down \d+\.\d s", said[-2]), said[-2:]
 
 
 class Parsed(html.parser.HTMLParser):

@@ -19,18 +19,24 @@ from deploy.testing.sandbox import Sandbox
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def invoke(box: Sandbox, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+def cli_env(box: Sandbox, **env: str) -> dict[str, str]:
+    """The environment an operator's `invoke` of the sandbox's deployment runs with (plus `env`).
+
+    Without PYTHONUNBUFFERED, as on a CI runner: output to a pipe must come line by line all the same."""
     settings = box.settings
-    environ = {
-        **os.environ,
+    return {
+        **{name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"},
         "TRADEBOT_PROJECT": settings.project,
         "TRADEBOT_REPO": str(settings.repo),
         "TRADEBOT_HOME": str(settings.home),
         "TRADEBOT_BASE_IMAGE": settings.base_image or "",
         **env,
     }
+
+
+def invoke(box: Sandbox, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     argv = [sys.executable, "-m", "invoke", *args]
-    return subprocess.run(argv, cwd=ROOT, env=environ, capture_output=True, text=True, timeout=120)
+    return subprocess.run(argv, cwd=ROOT, env=cli_env(box, **env), capture_output=True, text=True, timeout=120)
 
 
 def refused(result: subprocess.CompletedProcess[str], code: int, *words: str) -> str:

@@ -25,7 +25,7 @@ from deploy.rebuild import labels
 from deploy.runner import Result, Runner
 from deploy.testing import legacy
 from deploy.testing.sandbox import Sandbox, quiet
-from tests.integration.test_pipeline_errors import invoke, refused
+from tests.integration.test_pipeline_errors import cli_env, invoke, refused
 
 pytestmark = pytest.mark.usefixtures("fast_ticks")
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,14 +138,11 @@ def test_plan_rebuild_deploy_and_retire_a_legacy_volume(sandbox: Sandbox, legacy
 
 
 def run_until(box: Sandbox, line_part: str, *args: str) -> int:
-    """Start `invoke volume-rebuild`, SIGKILL it when it prints a line containing `line_part`; its exit code."""
-    env = {
-        **os.environ, "PYTHONUNBUFFERED": "1", "TRADEBOT_PROJECT": box.settings.project,
-        "TRADEBOT_REPO": str(box.repo), "TRADEBOT_HOME": str(box.settings.home),
-        "TRADEBOT_BASE_IMAGE": box.settings.base_image or "",
-    }  # fmt: skip
+    """Start `invoke volume-rebuild`, SIGKILL it when it prints a line containing `line_part`; its exit code.
+
+    Its stdout is a pipe, as in a CI log: each progress line must arrive when it is said, not at the end."""
     argv = [sys.executable, "-m", "invoke", "volume-rebuild", *args]
-    with subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True) as proc:
+    with subprocess.Popen(argv, cwd=ROOT, env=cli_env(box), stdout=subprocess.PIPE, text=True) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:
             if line_part in line:

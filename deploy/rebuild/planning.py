@@ -1,0 +1,116 @@
+"""`invoke volume-rebuild --plan`: what a rebuild would do, changing nothing.
+
+It captures the live state — the deployment's (`deploy.snapshot`: release, containers, the
+state file in the state volume, the lock holder, the newest state backup) and the legacy
+volume's (every container that mounts it with its image id and health, the state file it
+holds with its sha256 and generation, its newest backup) — then the inventory, what happens
+to each file and the drift, the steps from the list the run walks (`procedure.later_steps`),
+the checks that stop it and the way back. Rendered from `templates/rebuild_plan.txt.j2`.
+Only read: helper containers mount the volumes read-only and are removed again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import docker
+
+from deploy import meta, snapshot, volumes
+from deploy.config import Settings
+from deploy.errors import RebuildError
+from deploy.git import Repository
+from deploy.progress import Say
+from deploy.rebuild import drift, journal, plan
+from deploy.rebuild import procedure as rebuilding
+from deploy.rebuild.inventory import Inventory
+from deploy.report import render
+from deploy.status import ContainerState, container_state
+from deploy.trail import Trail
+
+
+@dataclass(frozen=True)
+class LegacyState:
+    name: str
+    created: str
+    users: tuple[ContainerState, ...]  # every container that mounts it, running or not
+    state_file: str  # the path of the file carried as the state file ("" when none is)
+    state: snapshot.StateFacts | None
+    newest_backup: str
+
+
+def show_plan(
+    settings: Settings, engine: docker.DockerClient, repo: Repository, legacy: str, keep: Sequence[str] = (),
+    force: bool = False, rev: str = "HEAD", say: Say = print,
+) -> plan.Plan:  # fmt: skip
+    """Print the live state, the inventory, the drift, the steps a run would take, what stops it and the
+    way back; change nothing. Raises what step 1 raises (LegacyMissing, NotLegacy, KeepNotFound, TargetClash)."""
+    run = rebuilding.Run.prepare(settings, engine, repo, legacy, rev, say)
+    found, chosen, where = rebuilding.inspect(run, keep)
+    try:
+        decided = rebuilding.decide(run, found, chosen, where, force)
+        rebuilding.refuse_busy(run, where, decided.mode)
+    except RebuildError as refused:
+        say(_render(run, found, chosen, None, f"refuse ({refused.message})"))
+    else:
+        say(_render(run, found, chosen, decided, _would(decided, legacy, settings.state_volume)))
+    return chosen
+
+
+def _render(
+    run: rebuilding.Run, found: Inventory, chosen: plan.Plan, decided: rebuilding.Decided | None, would: str
+) -> str:
+    state = run.settings.state_volume
+    return render(
+        "rebuild_plan.txt.j2", s=snapshot.capture(run.settings, run.engine, run.records),
+        legacy=capture_legacy(run, chosen), state=state, marker=volumes.rebuild_marker(state),
+        replaced=decided.replaced if decided else None,
+        inventory_table=plan.render_inventory(found, run.layout), carried=plan.render(chosen, run.legacy, state),
+        drift_table=drift.render(run.drift(chosen), run.commit), event="volume-rebuild", would=would,
+        steps=_steps(run, decided) if decided else [],
+    ).rstrip("\n")  # fmt: skip
+
+
+def _steps(run: rebuilding.Run, decided: rebuilding.Decided) -> list[str]:
+    """Step 1 (which this plan did, read-only), then the run's own list of the later steps."""
+    first = f"{rebuilding.INVENTORY}: {rebuilding.inventory_doing(run)} (this plan did it, read-only)"
+    if decided.mode == journal.DONE:
+        return [first]
+    later = rebuilding.later_steps(run, decided, rebuilding.Made(""), Trail())
+    return [first, *(f"{step.name}: {step.doing}" for step in later)]
+
+
+def _would(decided: rebuilding.Decided, legacy: str, state: str) -> str:
+    return {
+        journal.FRESH: f"back up {legacy} and make {state}",
+        journal.RESUME: "finish the interrupted rebuild",
+        journal.DONE: f"do nothing ({state} was already rebuilt from {legacy})",
+        journal.AGAIN: f"back up the state {state} holds, then rebuild it from {legacy}",
+    }[decided.mode]
+
+
+def capture_legacy(run: rebuilding.Run, chosen: plan.Plan) -> LegacyState:
+    engine = run.engine
+    users = engine.containers.list(all=True, filters={"volume": run.legacy})
+    sources = {c.to: c.item.path for c in chosen.carried if c.to in (snapshot.STATE_FILE, *snapshot.COMMAND_BUS_FILES)}
+    newest = volumes.newest_first(volumes.backups_of(engine, run.legacy))
+    return LegacyState(
+        run.legacy,
+        str(engine.volumes.get(run.legacy).attrs.get("CreatedAt", "")),
+        tuple(sorted((container_state(c.attrs) for c in users), key=lambda c: c.name)),
+        sources.get(snapshot.STATE_FILE, ""),
+        snapshot.state_facts(_fetch(run, sources)),
+        newest[0].name if newest else "",
+    )
+
+
+def _fetch(run: rebuilding.Run, sources: Mapping[str, str]) -> dict[str, bytes]:
+    """The legacy files at `sources` (target name → path in the legacy volume), by target name."""
+    if not sources:
+        return {}
+    found: dict[str, bytes] = {}
+    with meta.idle(run.settings, run.engine, {run.legacy: "ro"}) as helper:
+        for target, path in sources.items():
+            for content in meta.fetch(helper, f"/{run.legacy}/{path}").values():
+                found[target] = content
+    return found
