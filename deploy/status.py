@@ -20,14 +20,13 @@ from typing import Any
 import docker
 from docker.models.containers import Container
 
-from deploy import ledger, release_images
+from deploy import heartbeats, ledger, release_images
 from deploy.compose import PROJECT_LABEL, SERVICE_LABEL
 from deploy.config import Settings
 from deploy.errors import TradebotError
 from deploy.ids import short
 from deploy.images import ReleaseImage
 from deploy.records import Records
-from deploy.verify import points
 
 
 @dataclass(frozen=True)
@@ -159,8 +158,8 @@ def _bot_heartbeat(containers: Iterable[Container]) -> Heartbeat | None:
     if not bots:
         return None
     try:
-        return heartbeat_of(points.read_heartbeat(bots[0]), time.time())
-    except points.UNREADABLE_HEARTBEAT:
+        return heartbeat_of(heartbeats.read(bots[0]), time.time())
+    except heartbeats.UNREADABLE:
         return None
 
 

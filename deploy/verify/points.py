@@ -13,8 +13,7 @@ from __future__ import annotations
 import io
 import json
 import tarfile
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,26 +22,14 @@ import docker.errors
 from docker.models.containers import Container
 from docker.models.images import Image
 
+from deploy import heartbeats, meta
 from deploy.compose import SERVICE_LABEL
-from deploy.config import CODE_PATH, STATE_PATH
+from deploy.config import CODE_PATH
 from deploy.verify.codecompare import Observation
 from trading import codedigest
 
 INSIDE = Path(__file__).with_name("inside.py")  # run in the container by its python3
 WRITE_PROBE = "/.tradebot-verify-probe"
-
-
-def heartbeat_path(role: str) -> str:
-    return f"{STATE_PATH}/heartbeat/{role}.json"
-
-
-def tar_files(data: bytes) -> Iterator[tuple[str, bytes]]:
-    """`(path below the archive's top directory, content)` of the regular files in a tar."""
-    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
-        for member in archive:
-            extracted = archive.extractfile(member) if member.isfile() else None
-            if extracted is not None:
-                yield member.name.partition("/")[2], extracted.read()
 
 
 def archive_bytes(container: Container, path: str) -> bytes:
@@ -70,7 +57,7 @@ def read_container(name: str, container: Container | None, archive: Callable[[],
         data = archive() if archive else code_archive(container)
     except docker.errors.NotFound:
         return Observation(name, error=f"{CODE_PATH} does not exist in {container.name}")
-    return Observation(name, files=codedigest.hash_entries(tar_files(data)))
+    return Observation(name, files=codedigest.hash_entries(meta.unpack(data).items()))
 
 
 def read_image(engine: docker.DockerClient, image: Image, labels: dict[str, str]) -> Observation:
@@ -86,31 +73,6 @@ def read_label(image: Image, label: str) -> Observation:
     return Observation("label", declared_digest=(image.labels or {}).get(label))
 
 
-HEARTBEAT_READ_ATTEMPTS = 5
-UNREADABLE_HEARTBEAT = (docker.errors.NotFound, tarfile.TarError, ValueError)
-
-
-def read_heartbeat(container: Container) -> dict[str, Any]:
-    """A role's heartbeat document, read from inside its container (the state volume).
-
-    The process replaces the file by rename on every tick. The engine sizes the
-    tar header from one inode and may stream another, so an archive can come back
-    torn; a fresh read gets a whole file.
-    """
-    path = heartbeat_path(container.labels.get(SERVICE_LABEL, ""))
-    for attempt in range(1, HEARTBEAT_READ_ATTEMPTS):
-        try:
-            return read_json_file(container, path)
-        except (tarfile.TarError, ValueError):
-            time.sleep(0.05 * attempt)
-    return read_json_file(container, path)
-
-
-def read_json_file(container: Container, path: str) -> dict[str, Any]:
-    (_, data), *_ = tar_files(archive_bytes(container, path))
-    return json.loads(data)
-
-
 class InsideFailed(Exception):
     """`deploy.verify.inside` did not run to its end in a container (its last line of stderr)."""
 
@@ -120,7 +82,7 @@ def ask_inside(container: Container) -> dict[str, Any]:
 
     Raises docker.errors.APIError when the container stopped or went away, InsideFailed when the script failed.
     """
-    argv = ["python3", "-c", INSIDE.read_text(), heartbeat_path(container.labels.get(SERVICE_LABEL, "")), WRITE_PROBE]
+    argv = ["python3", "-c", INSIDE.read_text(), heartbeats.path(container.labels.get(SERVICE_LABEL, "")), WRITE_PROBE]
     result = container.exec_run(argv, demux=True)
     stdout, stderr = result.output
     if result.exit_code != 0:

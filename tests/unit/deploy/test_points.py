@@ -1,4 +1,5 @@
-"""Reading a heartbeat the process keeps replacing: a torn archive is read again."""
+"""Reading the points: a heartbeat the process keeps replacing (a torn archive is read again), what the inside
+reports a process imported, owners and modes from the code archive."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from deploy import heartbeats, meta
 from deploy.compose import SERVICE_LABEL
 from deploy.verify import points
 
@@ -37,7 +39,7 @@ class Replaying:
         self.reads = 0
 
     def get_archive(self, path: str) -> tuple[list[bytes], dict[str, object]]:
-        assert path == points.heartbeat_path("bot")
+        assert path == heartbeats.path("bot")
         self.reads += 1
         return [next(self.tars)], {}
 
@@ -47,22 +49,22 @@ BEAT = json.dumps({"role": "bot", "pad": "x" * 3000}).encode()
 
 def test_a_torn_archive_is_an_error_not_a_short_file() -> None:
     with pytest.raises(tarfile.TarError):
-        list(points.tar_files(torn("bot.json", BEAT)))
+        meta.unpack(torn("bot.json", BEAT))
 
 
 def test_a_torn_heartbeat_read_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(points.time, "sleep", lambda _: None)
+    monkeypatch.setattr(heartbeats.time, "sleep", lambda _: None)
     container = Replaying(torn("bot.json", BEAT), torn("bot.json", BEAT), archive("bot.json", BEAT))
-    assert points.read_heartbeat(container)["role"] == "bot"  # type: ignore[arg-type]
+    assert heartbeats.read(container)["role"] == "bot"  # type: ignore[arg-type]
     assert container.reads == 3
 
 
 def test_a_heartbeat_torn_on_every_attempt_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(points.time, "sleep", lambda _: None)
-    container = Replaying(*[torn("bot.json", BEAT)] * points.HEARTBEAT_READ_ATTEMPTS)
-    with pytest.raises(points.UNREADABLE_HEARTBEAT):
-        points.read_heartbeat(container)  # type: ignore[arg-type]
-    assert container.reads == points.HEARTBEAT_READ_ATTEMPTS
+    monkeypatch.setattr(heartbeats.time, "sleep", lambda _: None)
+    container = Replaying(*[torn("bot.json", BEAT)] * heartbeats.READ_ATTEMPTS)
+    with pytest.raises(heartbeats.UNREADABLE):
+        heartbeats.read(container)  # type: ignore[arg-type]
+    assert container.reads == heartbeats.READ_ATTEMPTS
 
 
 class Asked:
