@@ -10,6 +10,7 @@ exec of `deploy.verify.inside` per container (`ask_inside`), shared with the che
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import tarfile
@@ -19,7 +20,7 @@ from typing import Any
 
 import docker
 import docker.errors
-from docker.models.containers import Container
+from docker.models.containers import Container, ExecResult
 from docker.models.images import Image
 
 from deploy import heartbeats, meta
@@ -30,6 +31,7 @@ from trading import codedigest
 
 INSIDE = Path(__file__).with_name("inside.py")  # run in the container by its python3
 WRITE_PROBE = "/.tradebot-verify-probe"
+INSIDE_ATTEMPTS = 3
 
 
 def archive_bytes(container: Container, path: str) -> bytes:
@@ -81,9 +83,20 @@ def ask_inside(container: Container) -> dict[str, Any]:
     """One exec of `deploy.verify.inside` in `container`, as its user: processes, the root-write probe, heartbeat.
 
     Raises docker.errors.APIError when the container stopped or went away, InsideFailed when the script failed.
+    Over ssh:// the SDK may close an exec's stream after `ssh` exited (BrokenPipeError, the answer lost):
+    the script only reads (its probe file is removed again), so it is asked again.
     """
     argv = ["python3", "-c", INSIDE.read_text(), heartbeats.path(container.labels.get(SERVICE_LABEL, "")), WRITE_PROBE]
-    result = container.exec_run(argv, demux=True)
+    for _ in range(INSIDE_ATTEMPTS - 1):
+        with contextlib.suppress(BrokenPipeError):
+            return _answer(container.exec_run(argv, demux=True))
+    try:
+        return _answer(container.exec_run(argv, demux=True))
+    except BrokenPipeError as exc:
+        raise InsideFailed(f"its answer was lost {INSIDE_ATTEMPTS} times over the engine's ssh connection") from exc
+
+
+def _answer(result: ExecResult) -> dict[str, Any]:
     stdout, stderr = result.output
     if result.exit_code != 0:
         lines = (stderr or b"").decode(errors="replace").strip().splitlines()
