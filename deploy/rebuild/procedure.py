@@ -112,7 +112,7 @@ def _rebuild(run: Run, steps: Progress, trail: Trail, keep: Sequence[str], force
         return Rebuilt(run.legacy, state, decided.backup, None, (), chosen, True, steps.timings)
     made = Made(started)
     for step in later_steps(run, decided, made, trail):
-        _walk(steps, trail, step, lambda cause: _record(run, trail, decided, made, ledger.FAILED, cause))
+        walk_step(steps, trail, step, lambda cause: _record(run, trail, decided, made, ledger.FAILED, cause))
     complete_report(trail, run.settings, run.engine)  # with step 5, which ran after the entry
     return Rebuilt(run.legacy, state, decided.backup, decided.replaced, made.rows, chosen, seconds=steps.timings)
 
@@ -170,7 +170,7 @@ def later_steps(run: Run, d: Decided, made: Made, trail: Trail) -> list[Step]:
     ]
 
 
-def _walk(steps: Progress, trail: Trail, step: Step, failed: Callable[[str], None]) -> None:
+def walk_step(steps: Progress, trail: Trail, step: Step, failed: Callable[[str], None]) -> None:
     """One step, named and timed; a failure before the record step is recorded, then raised."""
     try:
         with steps.step(step.name, step.doing) as proved, trail.step(step.name):

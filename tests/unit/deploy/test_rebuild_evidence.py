@@ -6,10 +6,15 @@ import hashlib
 import html.parser
 import json
 
+import pytest
+
 from deploy import report, snapshot
-from deploy.rebuild import drift, evidence, plan
+from deploy.errors import CopyNotProven
+from deploy.progress import Progress
+from deploy.rebuild import drift, evidence, plan, procedure
 from deploy.rebuild.procedure import Decided
 from deploy.report import Report, StepTime
+from deploy.trail import Trail
 from tests.unit.deploy.rebuild_factories import real_layout, volume
 
 LAYOUT = real_layout()
@@ -81,3 +86,18 @@ def test_state_facts_read_a_versioned_envelope_and_a_legacy_unversioned_state() 
     facts = snapshot.state_facts({snapshot.STATE_FILE: legacy})
     assert facts is not None and (facts.generation, facts.open_positions, facts.commands) == (None, 1, None)
     assert facts.sha256 == hashlib.sha256(legacy).hexdigest() and snapshot.state_facts({}) is None
+
+
+def test_a_step_that_fails_before_the_record_step_is_recorded_then_raised_and_kept_as_failed() -> None:
+    said, failed, trail = [], [], Trail()
+    steps = Progress("volume-rebuild", said.append, total=5)
+
+    def broken() -> str:
+        raise CopyNotProven("the backup b of old", ["a.json: missing"])
+
+    for name in ("backup", procedure.RECORD):  # a failing record step cannot record itself
+        with pytest.raises(CopyNotProven):
+            procedure.walk_step(steps, trail, procedure.Step(name, "copying", broken), failed.append)
+    assert failed == ["the backup b of old is not identical: a.json: missing"]
+    assert [(s.name, s.ok) for s in trail.steps] == [("backup", False), ("record", False)]
+    assert said == ["volume-rebuild [1/5] backup: copying …", "volume-rebuild [2/5] record: copying …"]
