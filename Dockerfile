@@ -13,8 +13,7 @@ RUN set -eu; \
     fi; \
     groupadd --system --gid 10001 tradebot; \
     useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin tradebot; \
-    install -d -o 10001 -g 10001 -m 0750 /var/lib/tradebot; \
-    install -d -o 0 -g 0 -m 0755 /app
+    install -d -o 10001 -g 10001 -m 0750 /var/lib/tradebot
 
 # Metadata before the code, so a code-only change rebuilds one layer and nothing after it.
 # No VOLUME: the state volume is named and mounted by compose; an image-declared volume
@@ -30,5 +29,8 @@ ENTRYPOINT ["python3", "-m", "trading"]
 CMD ["bot"]
 
 # The code layer: owned by root with the committed modes (0644/0755), so the runtime
-# user can read it and cannot change it.
-COPY --chown=0:0 trading /app/trading
+# user can read it and cannot change it. The context (deploy/buildcontext.py) holds
+# rootfs/app/trading/ with every entry, /app and /app/trading included, owned by root
+# with a fixed time: copying rootfs/ makes no directory on the engine, so the layer
+# is a function of the commit alone, the same on every engine.
+COPY --chown=0:0 rootfs/ /

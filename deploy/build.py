@@ -1,7 +1,8 @@
 """`invoke build`: one release image per commit, built from the committed tree only.
 
-The build context is `git archive` of Dockerfile + trading/ at the commit, so an
-uncommitted edit can never reach an image. When the commit is HEAD and the
+The build context is made from the commit's git objects (`deploy.buildcontext`), so
+an uncommitted edit can never reach an image and the code layer is the same on
+every engine. When the commit is HEAD and the
 working tree differs in Dockerfile, docker-compose.yml or trading/, the build is
 refused unless `allow_dirty`; such an image is labelled dirty and tagged
 `<project>:<sha>-dirty` (its content is still the commit's). A commit whose
@@ -11,7 +12,6 @@ image is already on the engine is reused.
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
 
 import docker
 import docker.errors
@@ -61,12 +61,14 @@ def _dirty(repo: Repository, commit: Commit, allow_dirty: bool) -> bool:
 
 
 def _labels(repo: Repository, commit: Commit, describe: str, digest: str, dirty: bool) -> dict[str, str]:
+    """Labels the commit determines: its time, the remote without credentials, the code layer computed from it."""
     return images.labels(
         commit=commit.sha,
-        created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        source=repo.source(),
+        created=images.commit_time(commit.time),
+        source=images.public_source(repo.source()),
         version=f"{describe}-dirty" if dirty else describe,
         code_digest=digest,
+        code_layer=repo.code_layer(commit.sha),
         dirty=dirty,
     )
 

@@ -14,7 +14,8 @@ TradebotError                 what went wrong + what to do next (`hint`), exit c
 │   ├── BuildFailed           a Dockerfile step failed
 │   ├── ImageMissing          the release image of a commit is not on the engine
 │   ├── UnlabelledImage       the live image carries no release labels
-│   └── DirtyImage            the image was built from a dirty tree
+│   ├── DirtyImage            the image was built from a dirty tree
+│   └── CodeLayerUncomputable a code path the layer computation cannot write
 ├── LockHeld                  another deploy runs
 ├── BackupMissing             no state backup of that name
 ├── PreflightFailed           the release cannot run as asked; nothing was stopped or changed
@@ -371,3 +372,13 @@ class RetireRefused(RebuildError):
         super().__init__(f"{legacy} is kept: {missing}", hint)
         self.legacy = legacy
         self.missing = missing
+
+
+class CodeLayerUncomputable(ImageError):
+    def __init__(self, paths: Sequence[str]) -> None:
+        shown = ", ".join(paths[:3]) + (" …" if len(paths) > 3 else "")
+        super().__init__(
+            f"the code layer cannot be computed from the commit: {shown} (path of 100 bytes or more, or not ASCII)",
+            "rename those files under trading/ (short ASCII paths) and commit",
+        )
+        self.paths = list(paths)

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import git
 
+from deploy import buildcontext, codelayer
 from deploy.errors import NotARepository, UnknownRevision
 from deploy.ids import short
 from trading import codedigest
 
 CODE_DIR = "trading"
-BUILD_PATHS = ("Dockerfile", CODE_DIR)
 WATCHED_PATHS = ("Dockerfile", "docker-compose.yml", CODE_DIR)
 
 
@@ -26,6 +26,7 @@ WATCHED_PATHS = ("Dockerfile", "docker-compose.yml", CODE_DIR)
 class Commit:
     sha: str
     short: str
+    time: int = 0  # the committer's time, seconds since the epoch
 
 
 class Repository:
@@ -43,7 +44,7 @@ class Repository:
             obj = self._repo.commit(rev)
         except (git.BadName, ValueError, git.GitCommandError) as exc:
             raise UnknownRevision(rev) from exc
-        return Commit(obj.hexsha, short(obj.hexsha))
+        return Commit(obj.hexsha, short(obj.hexsha), obj.committed_date)
 
     def describe(self, sha: str) -> str:
         """`git describe --always` of a commit (a subprocess: only a build asks)."""
@@ -57,12 +58,17 @@ class Repository:
         return sorted(found)
 
     def source(self) -> str:
+        """The first remote's URL as configured (credentials included: `images.public_source` strips them), or ''."""
         remotes = self._repo.remotes
-        return next(iter(remotes[0].urls), str(self.root)) if remotes else str(self.root)
+        return next(iter(remotes[0].urls), "") if remotes else ""
 
     def build_context(self, sha: str) -> bytes:
-        """A tar of the build paths exactly as committed (`git archive`)."""
-        return self._repo.git.archive("--format=tar", sha, "--", *BUILD_PATHS, stdout_as_string=False)
+        """The build context of `sha`, made from git objects alone (`deploy.buildcontext`)."""
+        return buildcontext.context_tar(self._repo.commit(sha))
+
+    def code_layer(self, sha: str) -> str:
+        """The diff_id of the code layer `sha` builds into, computed from git objects (`deploy.codelayer`)."""
+        return codelayer.diff_id(self._repo.commit(sha))
 
     def file_at(self, sha: str, path: str) -> str:
         try:

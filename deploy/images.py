@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from urllib.parse import urlsplit, urlunsplit
 
 REVISION = "org.opencontainers.image.revision"
 CREATED = "org.opencontainers.image.created"
 SOURCE = "org.opencontainers.image.source"
 VERSION = "org.opencontainers.image.version"
 CODE_DIGEST = "io.tradebot.code.digest"
+CODE_LAYER = "io.tradebot.code.layer"
 DIRTY = "io.tradebot.dirty"
 MOVING_TAGS = ("live", "previous")
 
@@ -33,6 +35,7 @@ class ReleaseImage:
     tags: tuple[str, ...] = ()
     version: str = ""
     built_at: str = ""
+    code_layer: str = ""
 
     @classmethod
     def from_labels(cls, image_id: str, labels: Mapping[str, str] | None, tags: Iterable[str] = ()) -> ReleaseImage:
@@ -45,6 +48,7 @@ class ReleaseImage:
             tags=tuple(tags),
             version=labels.get(VERSION, ""),
             built_at=labels.get(CREATED, ""),
+            code_layer=labels.get(CODE_LAYER, ""),
         )
 
     @property
@@ -59,15 +63,39 @@ def release_tag(repository: str, commit: str, dirty: bool) -> str:
     return f"{repository}:{commit}-dirty" if dirty else f"{repository}:{commit}"
 
 
-def labels(*, commit: str, created: str, source: str, version: str, code_digest: str, dirty: bool) -> dict[str, str]:
-    return {
+def labels(
+    *, commit: str, created: str, source: str, version: str, code_digest: str, code_layer: str, dirty: bool
+) -> dict[str, str]:
+    """The release labels; `source` only when there is one (never the build host's path)."""
+    found = {
         REVISION: commit,
         CREATED: created,
-        SOURCE: source,
         VERSION: version,
         CODE_DIGEST: code_digest,
+        CODE_LAYER: code_layer,
         DIRTY: "true" if dirty else "false",
     }
+    return {SOURCE: source, **found} if source else found
+
+
+def commit_time(seconds: int) -> str:
+    """The `created` label: the commit's time (RFC 3339 UTC), so labels are a function of the commit."""
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def public_source(url: str) -> str:
+    """A remote URL fit for a label: no user-info (user, password, token); '' for a local path.
+
+    `https://user:TOKEN@host:8443/repo.git` -> `https://host:8443/repo.git`; scp-like
+    `git@host:org/repo.git` -> `host:org/repo.git`; `/srv/repo`, `file:///srv/repo` -> ''.
+    """
+    parts = urlsplit(url)
+    if parts.scheme and parts.netloc:
+        host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname or ""
+        return urlunsplit((parts.scheme, host + (f":{parts.port}" if parts.port else ""), parts.path, "", ""))
+    if parts.scheme == "file" or ":" not in url:
+        return ""
+    return url.rpartition("@")[2]  # scp-like: [user@]host:path
 
 
 def build_progress(chunk: Mapping[str, object]) -> str | None:

@@ -55,6 +55,7 @@ class Entry:
     runtime: dict[str, str] | None = None  # the runtime settings it ran with (`config.runtime`); None: not recorded
     attempt: str = ""  # one id for an attempt's `started` entry and its end (the deploy journal)
     report: str = ""  # the id of its report (`<project>_meta:/reports/<id>.json`)
+    code_layer: str = ""  # the diff_id of the image's code layer (its provenance: computable from the commit)
 
     @classmethod
     def from_json(cls, line: str) -> Entry:

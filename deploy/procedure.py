@@ -124,6 +124,7 @@ class Attempt:
         return ledger.Entry(
             self.event, image.commit, image.image_id, image.code_digest, self.started, finished, ledger.operator(),
             outcome, cause, self.previous, image.dirty, self.backup, self.restored_from, dict(self.runtime), self.id,
+            code_layer=image.code_layer,
         )  # fmt: skip
 
 

@@ -3,7 +3,8 @@
 The digest of `trading/` is computed independently at every point — the
 commit (git blobs), the image label, the image's filesystem, the bot's and
 the worker's live filesystems, and the code each process imported — and every
-point is compared with the commit, file by file. The running containers are
+point is compared with the commit, file by file. The image's code layer is
+compared with the layer computed from the commit alone (`provenance`). The running containers are
 checked too (`deploy.verify.checks`). Reading is parallel: the points are I/O-bound
 calls to the engine, and nothing is asked twice — each container's code archive is read
 once (its digest and its owners) and each is asked inside once (`deploy.verify.inside`:
@@ -25,9 +26,9 @@ from docker.models.images import Image
 
 from deploy import compose, health, helpers, images
 from deploy.config import SERVICES, Settings
-from deploy.errors import ImageMissing, UnlabelledImage
+from deploy.errors import CodeLayerUncomputable, ImageMissing, UnlabelledImage
 from deploy.ids import short
-from deploy.verify import checks, codecompare, points
+from deploy.verify import checks, codecompare, points, provenance
 from deploy.verify.checks import Check
 from deploy.verify.codecompare import Observation, PointResult
 
@@ -136,7 +137,8 @@ def verify(settings: Settings, engine: docker.DockerClient, repo: Repository) ->
         found_checks = tuple(c for future in checked for c in future.result())
     commit_point = codecompare.reference_point("commit", reference)
     ran = what_runs(image, containers)
-    return VerifyReport(release, (commit_point, *results), found_checks, repo.commits_ahead(release), ran)
+    layer = _code_layer(repo, release, image)
+    return VerifyReport(release, (commit_point, *results, layer), found_checks, repo.commits_ahead(release), ran)
 
 
 def what_runs(image: Image, containers: Mapping[str, list[Container]]) -> tuple[str, ...]:
@@ -158,6 +160,15 @@ def still_runs(report: VerifyReport | None, settings: Settings, engine: docker.D
     if report is None:
         return False
     return what_runs(live_image(settings, engine), service_containers(settings, engine)) == report.ran
+
+
+def _code_layer(repo: Repository, release: str, image: Image) -> PointResult:
+    try:
+        expected = repo.code_layer(release)
+    except CodeLayerUncomputable as exc:
+        return provenance.uncomputable_point(exc.message)
+    declared = (image.labels or {}).get(images.CODE_LAYER)
+    return provenance.code_layer_point(expected, image.attrs["RootFS"]["Layers"], declared)
 
 
 def _observe(

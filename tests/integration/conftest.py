@@ -19,7 +19,7 @@ import docker
 import docker.errors
 import pytest
 
-from deploy import baseimage, engine
+from deploy import baseimage, buildcontext, engine
 from deploy.config import Settings
 from deploy.testing.sandbox import Sandbox
 
@@ -55,7 +55,7 @@ def worktree_context() -> bytes:
         archive.add(ROOT / "Dockerfile", arcname="Dockerfile")
         archive.add(
             ROOT / "trading",
-            arcname="trading",
+            arcname=buildcontext.CODE_PREFIX,
             filter=lambda info: None if "__pycache__" in info.name or info.name.endswith(".pyc") else info,
         )
     return buffer.getvalue()

@@ -21,7 +21,7 @@ import docker
 import pytest
 from docker.models.containers import Container
 
-from deploy import build, compose, health, release
+from deploy import build, buildcontext, compose, health, release
 from deploy.engine import compose_argv
 from deploy.errors import UnknownRevision
 from deploy.git import Repository
@@ -188,7 +188,8 @@ def test_an_image_whose_file_differs_from_its_commit_is_named(deployed: Deployed
     """An image labelled as the live commit, but built from a context with one file changed."""
     engine, settings = deployed.box.engine, deployed.box.settings
     labels = engine.images.get(deployed.live.image_id).labels
-    context = tampered_context(deployed.repo.build_context(deployed.live.commit), f"trading/{CHANGED}")
+    changed = f"{buildcontext.CODE_PREFIX}/{CHANGED}"
+    context = tampered_context(deployed.repo.build_context(deployed.live.commit), changed)
     forged, _ = engine.images.build(
         fileobj=io.BytesIO(context),
         custom_context=True,

@@ -80,8 +80,8 @@ def test_build_context_is_the_committed_tree_not_the_working_tree(repo: Path) ->
     context = repository.build_context(sha)
     assert sorted(n for n in tar_members(context) if n.endswith((".py", "Dockerfile"))) == [
         "Dockerfile",
-        "trading/__init__.py",
-        "trading/sub/mod.py",
+        "rootfs/app/trading/__init__.py",
+        "rootfs/app/trading/sub/mod.py",
     ]
     assert b"uncommitted" not in context
 

@@ -1,3 +1,4 @@
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -16,22 +17,62 @@ def test_dirty_build_never_takes_the_clean_tag() -> None:
 
 def test_labels_are_the_interface_labels() -> None:
     got = images.labels(
-        commit="abc", created="2026-01-01T00:00:00Z", source="/r", version="v1", code_digest="d", dirty=True
-    )
+        commit="abc", created="2026-01-01T00:00:00Z", source="https://h/r", version="v1", code_digest="d",
+        code_layer="sha256:l", dirty=True,
+    )  # fmt: skip
     assert got == {
         "org.opencontainers.image.revision": "abc",
         "org.opencontainers.image.created": "2026-01-01T00:00:00Z",
-        "org.opencontainers.image.source": "/r",
+        "org.opencontainers.image.source": "https://h/r",
         "org.opencontainers.image.version": "v1",
         "io.tradebot.code.digest": "d",
+        "io.tradebot.code.layer": "sha256:l",
         "io.tradebot.dirty": "true",
     }
 
 
+def test_no_source_label_without_a_remote() -> None:
+    got = images.labels(commit="a", created="t", source="", version="v", code_digest="d", code_layer="l", dirty=False)
+    assert images.SOURCE not in got
+
+
+def test_created_is_the_commit_time() -> None:
+    assert images.commit_time(1795319268) == "2026-11-22T03:47:48Z"
+
+
+@pytest.mark.parametrize(
+    ("url", "public"),
+    [
+        ("https://user:TOKEN@host:8443/repo.git", "https://host:8443/repo.git"),
+        ("https://TOKEN@github.example/o/r?access_token=T2#frag", "https://github.example/o/r"),
+        ("ssh://git@host/r.git", "ssh://host/r.git"),
+        ("http://u:p@[::1]:80/x", "http://[::1]:80/x"),
+        ("git@host:org/repo.git", "host:org/repo.git"),
+        ("/srv/build-host/repo", ""),
+        ("file:///srv/build-host/repo", ""),
+        ("relative/repo", ""),
+        ("", ""),
+    ],
+)
+def test_public_source_drops_user_info_and_host_paths(url: str, public: str) -> None:
+    assert images.public_source(url) == public
+
+
+@given(st.text(alphabet=st.characters(blacklist_characters="@/\\:?#[]", blacklist_categories=("Cs",)), min_size=1))
+def test_public_source_never_keeps_user_info(secret: str) -> None:
+    for url in (f"https://user:{secret}@host.example/repo.git", f"https://{secret}@host.example/repo.git"):
+        assert images.public_source(url) == "https://host.example/repo.git"
+
+
 def test_release_image_reads_its_labels() -> None:
-    labels = images.labels(commit="abc", created="t", source="s", version="v", code_digest="d", dirty=False)
+    labels = images.labels(
+        commit="abc", created="t", source="s", version="v", code_digest="d", code_layer="sha256:l", dirty=False
+    )
     got = ReleaseImage.from_labels("sha256:1", labels, ["tb:abc"])
-    assert got == ReleaseImage("sha256:1", "abc", "d", dirty=False, tags=("tb:abc",), version="v", built_at="t")
+    expected = ReleaseImage(
+        "sha256:1", "abc", "d", False, ("tb:abc",), version="v", built_at="t", code_layer="sha256:l"
+    )
+    assert got == expected
     assert ReleaseImage.from_labels("sha256:2", None).commit == ""
 
 

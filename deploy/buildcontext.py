@@ -1,0 +1,94 @@
+"""The build context of a commit: a tar made from git objects whose every byte is a function of the commit.
+
+Rules (so the image's code layer is the same on every engine):
+
+- `Dockerfile` at the top; the code under `rootfs/app/trading/`, laid out as it lands in the image's
+  root, so `COPY rootfs/ /` copies the directory entries `app/` and `app/trading/` from the context
+  instead of making them on the engine (a directory the engine makes carries the build's time).
+- Every entry, directories included, is explicit: uid/gid 0, mode from the tree entry (blobs 0644,
+  executables 0755, symlinks 0777, directories 0755) — never a umask (`git archive` gives 0664) —
+  and one fixed mtime, `MTIME` (the epoch). Not the commit's time: the classic builder's cache
+  key for COPY ignores mtimes, so a layer stamped with one commit's time would be reused for any
+  later commit with the same tree, and the layer would depend on which commit this engine built
+  first. With a fixed time the layer is a function of the tree, whoever built it and when.
+- Entries in the order a directory walk gives: each directory, then its children sorted by name.
+"""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import git
+
+ROOTFS = "rootfs"
+CODE_DIR = "trading"
+CODE_DEST = "app/trading"
+CODE_PREFIX = f"{ROOTFS}/{CODE_DEST}"
+EXECUTABLE = 0o100755
+SYMLINK = 0o120000
+MTIME = 0
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One file, directory or symlink of the code as it lands in the image; `data` is a symlink's target."""
+
+    path: str
+    kind: bytes
+    mode: int
+    data: bytes = b""
+
+    def header(self, prefix: str, mtime: int, info: type[tarfile.TarInfo] = tarfile.TarInfo) -> tarfile.TarInfo:
+        """Its tar header below `prefix`, owned by root (uid/gid 0, named `root`), stamped `mtime`."""
+        header = info(f"{prefix}/{self.path}".strip("/"))
+        header.type, header.mode, header.mtime = self.kind, self.mode, mtime
+        header.uid = header.gid = 0
+        header.uname = header.gname = "root"
+        if self.kind == tarfile.SYMTYPE:
+            header.linkname = self.data.decode()
+        elif self.kind == tarfile.REGTYPE:
+            header.size = len(self.data)
+        return header
+
+    def content(self) -> io.BytesIO | None:
+        return io.BytesIO(self.data) if self.kind == tarfile.REGTYPE else None
+
+
+def blob_entry(path: str, blob: git.Blob) -> Entry:
+    data = blob.data_stream.read()
+    if blob.mode == SYMLINK:
+        return Entry(path, tarfile.SYMTYPE, 0o777, data)
+    return Entry(path, tarfile.REGTYPE, 0o755 if blob.mode == EXECUTABLE else 0o644, data)
+
+
+def tree_entries(tree: git.Tree, path: str) -> Iterator[Entry]:
+    """`tree` at `path`: the directory, then its children sorted by name (subtrees recursed)."""
+    yield Entry(path, tarfile.DIRTYPE, 0o755)
+    for item in sorted(tree, key=lambda item: item.name.encode()):
+        child = f"{path}/{item.name}"
+        if item.type == "tree":
+            yield from tree_entries(item, child)
+        elif item.type == "blob":
+            yield blob_entry(child, item)
+
+
+def code_entries(commit: git.Commit) -> list[Entry]:
+    """The code as it lands in the image's root: `app/`, `app/trading/` and everything below it."""
+    parent = CODE_DEST.partition("/")[0]
+    return [Entry(parent, tarfile.DIRTYPE, 0o755), *tree_entries(commit.tree / CODE_DIR, CODE_DEST)]
+
+
+def context_tar(commit: git.Commit) -> bytes:
+    """The build context of `commit` (see the module docstring)."""
+    mtime = MTIME
+    dockerfile = blob_entry("Dockerfile", commit.tree / "Dockerfile")
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
+        archive.addfile(dockerfile.header("", mtime), dockerfile.content())
+        archive.addfile(Entry(ROOTFS, tarfile.DIRTYPE, 0o755).header("", mtime))
+        for entry in code_entries(commit):
+            archive.addfile(entry.header(ROOTFS, mtime), entry.content())
+    return buffer.getvalue()

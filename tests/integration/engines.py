@@ -1,0 +1,87 @@
+"""A second Docker engine for a test: its own dockerd, data root, exec root, socket, bridge and containerd.
+
+Started by the test and removed by it: stopped by its pid, its directories and its
+bridge deleted. Never `--bridge=none` (that deletes docker0): it gets a bridge of
+its own (`ip link add … type bridge`) and touches no iptables rules.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import docker.errors
+
+from tests.waiting import wait_for
+
+START_SECONDS = 60.0
+
+
+def dockerd_argv(root: Path, name: str, bridge: str) -> list[str]:
+    return [
+        "dockerd", "--data-root", str(root / "data"), "--exec-root", str(root / "exec"),
+        "--pidfile", str(root / "dockerd.pid"), "-H", f"unix://{root / 'docker.sock'}",
+        "--containerd-namespace", name, "--containerd-plugins-namespace", f"{name}-plugins",
+        f"--bridge={bridge}", "--iptables=false", "--ip6tables=false", "--ip-masq=false",
+        "--default-address-pool", "base=10.214.0.0/16,size=24",
+    ]  # fmt: skip
+
+
+def ip(*args: str) -> None:
+    subprocess.run(["ip", *args], check=True, capture_output=True)
+
+
+def connect(socket: Path) -> docker.DockerClient | None:
+    """A client of the engine at `socket`, once it answers."""
+    try:
+        client = docker.DockerClient(base_url=f"unix://{socket}", timeout=120)
+        client.ping()
+    except docker.errors.DockerException:
+        return None
+    return client
+
+
+@contextlib.contextmanager
+def second_engine() -> Iterator[docker.DockerClient]:
+    """A running, empty second engine; everything it made is removed afterwards."""
+    suffix = secrets.token_hex(3)
+    name, bridge = f"tradebot-t{suffix}", f"tbt{suffix}"
+    root = Path(tempfile.mkdtemp(prefix="tbd", dir="/tmp"))  # short: the exec root holds unix sockets
+    ip("link", "add", bridge, "type", "bridge")
+    proc: subprocess.Popen[bytes] | None = None
+    try:
+        ip("addr", "add", f"10.213.{int(suffix[:2], 16)}.1/24", "dev", bridge)
+        with (root / "dockerd.log").open("wb") as log:
+            proc = subprocess.Popen(dockerd_argv(root, name, bridge), stdout=log, stderr=subprocess.STDOUT)
+        client = wait_for(lambda: connect(root / "docker.sock") or proc.poll(), START_SECONDS, "the second dockerd")
+        assert isinstance(client, docker.DockerClient), (root / "dockerd.log").read_text()[-2000:]
+        yield client
+        client.close()
+    finally:
+        _stop(proc)
+        shutil.rmtree(root, ignore_errors=True)
+        ip("link", "delete", bridge)
+
+
+def _stop(proc: subprocess.Popen[bytes] | None) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    os.kill(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def copy_image(source: docker.DockerClient, target: docker.DockerClient, ref: str) -> None:
+    """`ref` from one engine into another (save, then load, through the SDK)."""
+    target.images.load(b"".join(source.images.get(ref).save(named=True)))

@@ -1,0 +1,33 @@
+"""One commit built on two engines gives the same code layer, and it is the layer computed from the commit alone.
+
+The second engine is empty apart from the base image, which is loaded into it;
+the two builds happen at different times, from different clones' points of view
+only through the commit. The promise: `RootFS.Layers[-1]` is equal on both and
+equal to `deploy.codelayer`'s digest, which verify compares.
+"""
+
+from __future__ import annotations
+
+import docker
+
+from deploy import build
+from deploy.git import Repository
+from tests.integration.engines import copy_image, second_engine
+from tests.integration.sandbox import Sandbox, quiet
+
+
+def code_layer(engine: docker.DockerClient, tag: str) -> str:
+    return engine.images.get(tag).attrs["RootFS"]["Layers"][-1]
+
+
+def test_one_commit_builds_the_same_code_layer_on_two_engines(
+    sandbox: Sandbox, docker_client: docker.DockerClient, base_image: str
+) -> None:
+    repo = Repository(sandbox.repo)
+    here = build.build(sandbox.settings, docker_client, repo, say=quiet)
+    with second_engine() as other:
+        copy_image(docker_client, other, base_image)
+        assert [image.tags for image in other.images.list()] == [[base_image]]  # nothing to reuse there
+        there = build.build(sandbox.settings, other, repo, say=quiet)
+        assert code_layer(other, there.tag) == code_layer(docker_client, here.tag) == repo.code_layer(here.commit)
+        assert other.images.get(there.tag).labels == docker_client.images.get(here.tag).labels
