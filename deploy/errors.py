@@ -21,7 +21,8 @@ TradebotError                 what went wrong + what to do next (`hint`), exit c
 ├── PreflightFailed           the release cannot run as asked; nothing was stopped or changed
 │   ├── ComposeFileInvalid    the commit's docker-compose.yml is missing, does not parse or lacks a service
 │   ├── SettingsInvalid       the release image refuses the runtime settings (`python -m trading check-config`)
-│   └── StateVolumeMissing    the deployment released before but its state volume is gone
+│   ├── StateVolumeMissing    the deployment released before but its state volume is gone
+│   └── PolicyViolation       the commit's compose file breaks the security policy
 ├── ReportMissing             no release report (of that release)
 ├── DeployError               a deploy did not reach a healthy, verified state
 │   ├── Unhealthy             a service did not become healthy in time
@@ -382,3 +383,14 @@ class CodeLayerUncomputable(ImageError):
             "rename those files under trading/ (short ASCII paths) and commit",
         )
         self.paths = list(paths)
+
+
+class PolicyViolation(PreflightFailed):
+    def __init__(self, commit: str, violations: Sequence[str]) -> None:
+        shown = "; ".join(violations[:6]) + (f" and {len(violations) - 6} more" if len(violations) > 6 else "")
+        super().__init__(
+            f"the compose file of {commit[:12]} breaks the security policy: {shown}",
+            "fix docker-compose.yml (deploy/verify/policy.toml says what is allowed), commit, build and deploy again",
+        )
+        self.commit = commit
+        self.violations = list(violations)

@@ -2,6 +2,8 @@
 
     compose file   the commit's docker-compose.yml parses and names the services bot and worker
                    (`docker compose config`, through the runner, with the environment the release gets)
+    policy         bot and worker as that file declares them meet the security policy
+                   (`deploy.verify.policycheck`; `PolicyViolation` names each service and setting)
     settings       the release image accepts each service's runtime settings: `python -m trading
                    check-config` in a throw-away container of that image with the service's environment
                    as Compose resolves it (so `TRADEBOT_TICK_SECONDS=abc` never reaches a running service)
@@ -27,14 +29,16 @@ from deploy.errors import CommandFailed, ComposeFileInvalid, SettingsInvalid, St
 from deploy.ids import short
 from deploy.images import ReleaseImage
 from deploy.procedure import Deployment, Step
+from deploy.verify import policycheck
 
 
 def steps(d: Deployment, image: ReleaseImage, released_before: bool, fresh_state: bool) -> list[Step]:
     """The preflight of making `image` live, as named steps of a procedure's prepare part."""
     argv = tuple(compose.config(d.compose, d.settings))
-    resolved = functools.cache(lambda: services(d, image))  # the compose file is resolved once
+    resolved = functools.cache(lambda: resolve(d, image))  # the compose file is resolved once
     checks = [
         Step(f"check the docker-compose.yml of {short(image.commit)}", resolved, argv),
+        Step(f"check {short(image.commit)} against the security policy", lambda: security_policy(d, image, resolved())),
         Step(f"check the runtime settings with {short(image.image_id)}", lambda: check_settings(d, image, resolved())),
     ]
     if not fresh_state:
@@ -42,8 +46,8 @@ def steps(d: Deployment, image: ReleaseImage, released_before: bool, fresh_state
     return checks
 
 
-def services(d: Deployment, image: ReleaseImage) -> dict[str, Any]:
-    """Each service of the commit's compose file as Compose resolves it; `ComposeFileInvalid` when unusable."""
+def resolve(d: Deployment, image: ReleaseImage) -> dict[str, Any]:
+    """The commit's compose file as Compose resolves it (services, volumes); `ComposeFileInvalid` when unusable."""
     try:
         text = d.repo.file_at(image.commit, "docker-compose.yml")
         out = d.runner.run(compose.config(d.compose, d.settings), env=compose.env(d.settings, d.environ), input=text)
@@ -53,18 +57,24 @@ def services(d: Deployment, image: ReleaseImage) -> dict[str, Any]:
         raise ComposeFileInvalid(
             image.commit, exc.stderr.strip().splitlines()[-1] if exc.stderr.strip() else ""
         ) from exc
-    found = json.loads(out.stdout).get("services") or {}
-    missing = [service for service in SERVICES if service not in found]
+    config = json.loads(out.stdout)
+    missing = [service for service in SERVICES if service not in (config.get("services") or {})]
     if missing:
         raise ComposeFileInvalid(image.commit, f"it names no service {', '.join(missing)}")
-    return found
+    return config
 
 
-def check_settings(d: Deployment, image: ReleaseImage, resolved: Mapping[str, Any]) -> None:
+def security_policy(d: Deployment, image: ReleaseImage, config: Mapping[str, Any]) -> None:
+    """`config`: the commit's compose file as Compose resolves it (`resolve`)."""
+    policycheck.check(config, d.settings, image.commit)
+
+
+def check_settings(d: Deployment, image: ReleaseImage, config: Mapping[str, Any]) -> None:
     """`python -m trading check-config` of `image` once per service, all at once.
 
-    `resolved`: the services as Compose resolves them; each check runs with its service's environment.
+    `config`: the compose file as Compose resolves it; each check runs with its service's environment.
     """
+    resolved = config["services"]
     started = {service: start_check(d, image, resolved[service].get("environment") or {}) for service in SERVICES}
     for service, container in started.items():
         try:

@@ -4,7 +4,8 @@ The digest of `trading/` is computed independently at every point — the
 commit (git blobs), the image label, the image's filesystem, the bot's and
 the worker's live filesystems, and the code each process imported — and every
 point is compared with the commit, file by file. The image's code layer is
-compared with the layer computed from the commit alone (`provenance`). The running containers are
+compared with the layer computed from the commit alone (`provenance`), and
+each running container is judged against the security policy (`policy`). The running containers are
 checked too (`deploy.verify.checks`). Reading is parallel: the points are I/O-bound
 calls to the engine, and nothing is asked twice — each container's code archive is read
 once (its digest and its owners) and each is asked inside once (`deploy.verify.inside`:
@@ -28,7 +29,7 @@ from deploy import compose, health, helpers, images
 from deploy.config import SERVICES, Settings
 from deploy.errors import CodeLayerUncomputable, ImageMissing, UnlabelledImage
 from deploy.ids import short
-from deploy.verify import checks, codecompare, points, provenance
+from deploy.verify import checks, codecompare, points, policy, posture, provenance
 from deploy.verify.checks import Check
 from deploy.verify.codecompare import Observation, PointResult
 
@@ -133,6 +134,8 @@ def verify(settings: Settings, engine: docker.DockerClient, repo: Repository) ->
         checked = [
             pool.submit(_container_checks, s, containers[s], image.id, code.get(s), inside.get(s)) for s in SERVICES
         ]
+        rules = policy.load()
+        checked += [pool.submit(_policy_checks, s, containers[s], rules, settings.project) for s in SERVICES]
         results = [codecompare.compare(reference, future.result()) for future in seen]
         found_checks = tuple(c for future in checked for c in future.result())
     commit_point = codecompare.reference_point("commit", reference)
@@ -187,6 +190,11 @@ def _observe(
 
 def _result(future: Future[T] | None) -> Callable[[], T] | None:
     return future.result if future else None
+
+
+def _policy_checks(service: str, running: list[Container], rules: policy.Policy, project: str) -> list[Check]:
+    """The security policy, judged on the running container's settings (one changed by hand is caught)."""
+    return policy.judge(service, posture.from_inspect(running[0].attrs), rules, project) if running else []
 
 
 def _container_checks(

@@ -109,7 +109,9 @@ def test_a_clean_deploy_verifies_with_all_points_equal(deployed: Deployed) -> No
     assert "bot imported" in names
     assert {p.digest for p in report.points[:5]} == {deployed.live.code_digest}
     assert report.head_ahead == 1  # release B is committed, not deployed
-    assert len(report.checks) == 20
+    assert names[-1] == "code layer" and report.points[-1].digest == deployed.repo.code_layer(deployed.live.commit)
+    policy_checks = [c for c in report.checks if c.name.startswith("policy: ")]
+    assert (len(report.checks) - len(policy_checks), len(policy_checks)) == (20, 2 * 15)
 
 
 def test_a_worker_of_another_release_is_named(deployed: Deployed) -> None:
@@ -152,7 +154,31 @@ def test_a_worker_running_as_root_with_the_docker_socket_is_named(deployed: Depl
         ("worker", "read-only root filesystem"),
         ("worker", "writing the root filesystem fails"),
         ("worker", "code owned by root, not writable by the runtime user"),
+        ("worker", "policy: user"),
+        ("worker", "policy: read_only"),
+        ("worker", "policy: cap_add"),
+        ("worker", "policy: volumes"),
     }
+
+
+def test_a_bot_changed_to_run_with_the_hosts_keys_is_named_by_setting(deployed: Deployed) -> None:
+    """The issue's attack, made by hand after the deploy: privileged, host PID and network, the host's root mounted."""
+    override = (
+        "services:\n  bot:\n    privileged: true\n    pid: host\n    network_mode: host\n"
+        "    cap_add: [SYS_ADMIN]\n    volumes:\n      - /:/host:ro\n"
+    )
+    compose_run(deployed, "up", "-d", "--no-deps", "bot", override=override)
+    report = run_verify(deployed)
+    assert not report.ok
+    assert point(report, "bot container") == ()  # the right code, run with the host's keys
+    assert {check for check in failed_checks(report) if check[1].startswith("policy: ")} == {
+        ("bot", "policy: privileged"),
+        ("bot", "policy: pid"),
+        ("bot", "policy: network_mode"),
+        ("bot", "policy: cap_add"),
+        ("bot", "policy: volumes"),
+    }
+    assert "bot fails 'policy: volumes' (bind / at /host)" in report.summary()
 
 
 def worker(d: Deployed) -> Container:

@@ -1,0 +1,47 @@
+"""A commit whose compose file breaks the security policy is refused before anything stops."""
+
+from __future__ import annotations
+
+import pytest
+
+from deploy import build, ledger, release
+from deploy.errors import PolicyViolation
+from deploy.git import Repository
+from tests.integration.sandbox import Sandbox, quiet
+
+BOT = "  bot:\n    <<: *service\n"
+HOSTS_KEYS = "    privileged: true\n    pid: host\n    network_mode: host\n    volumes:\n      - /:/host\n"
+
+
+def containers(box: Sandbox) -> dict[str, tuple[str, str]]:
+    label = {"label": f"com.docker.compose.project={box.settings.project}"}
+    return {c.name: (c.id, c.attrs["State"]["StartedAt"]) for c in box.engine.containers.list(filters=label)}
+
+
+def test_a_compose_file_with_the_hosts_keys_is_refused_and_the_live_release_runs_on(sandbox: Sandbox) -> None:
+    repo = Repository(sandbox.repo)
+    live = build.build(sandbox.settings, sandbox.engine, repo, say=quiet)
+    release.deploy(sandbox.settings, sandbox.engine, repo, rev=live.commit, say=quiet)
+    running = containers(sandbox)
+    compose_file = (sandbox.repo / "docker-compose.yml").read_text()
+    assert BOT in compose_file
+    bad = sandbox.commit("with the host's keys", {"docker-compose.yml": compose_file.replace(BOT, BOT + HOSTS_KEYS)})
+    build.build(sandbox.settings, sandbox.engine, repo, say=quiet)
+
+    with pytest.raises(PolicyViolation) as refused:
+        release.deploy(sandbox.settings, sandbox.engine, repo, rev=bad, say=quiet)
+
+    assert refused.value.violations == [
+        "bot privileged (privileged: true)",
+        "bot pid (pid: host)",
+        "bot network_mode (network_mode: host)",
+        "bot volumes (bind / at /host)",
+    ]
+    assert containers(sandbox) == running  # nothing stopped, nothing recreated
+    assert sandbox.engine.images.get(sandbox.settings.live_image).id == live.image_id
+    last = ledger.read(sandbox.settings, sandbox.engine)[-1]
+    assert (last.commit, last.outcome) == (bad, ledger.FAILED)
+    assert not [
+        v for v in sandbox.engine.volumes.list() if v.name.startswith(f"{sandbox.settings.state_volume}-backup")
+    ]
+    assert "breaks the security policy" in last.cause

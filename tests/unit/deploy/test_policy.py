@@ -1,0 +1,90 @@
+"""The policy file, and its rules on a running container's inspect data (the compose side: tests/process)."""
+
+import pytest
+
+from deploy.errors import ConfigError
+from deploy.verify import policy, posture
+
+PROJECT = "tb"
+CLEAN = {
+    "HostConfig": {
+        "Privileged": False, "PidMode": "", "IpcMode": "private", "NetworkMode": "tb_default", "UTSMode": "",
+        "CapAdd": None, "CapDrop": ["ALL"], "SecurityOpt": ["no-new-privileges:true"], "ReadonlyRootfs": True,
+        "Devices": [], "PortBindings": {},
+    },
+    "Mounts": [{"Type": "volume", "Name": "tb_state", "Source": "/var/lib/docker/volumes/tb_state/_data",
+                "Destination": "/var/lib/tradebot"}],
+    "Config": {"User": "10001:10001"},
+    "AppArmorProfile": "",
+}  # fmt: skip
+
+
+def failed(attrs: dict) -> dict[str, str]:
+    checks = policy.judge("bot", posture.from_inspect(attrs), policy.load(), PROJECT)
+    return {c.name: c.detail for c in policy.violations(checks)}
+
+
+def changed(host: dict | None = None, **top: object) -> dict:
+    return {**CLEAN, **top, "HostConfig": {**CLEAN["HostConfig"], **(host or {})}}
+
+
+def test_the_deployed_settings_pass_every_rule() -> None:
+    checks = policy.judge("bot", posture.from_inspect(CLEAN), policy.load(), PROJECT)
+    assert len(checks) == 15 and all(c.ok for c in checks)
+
+
+@pytest.mark.parametrize(
+    ("attrs", "name", "detail"),
+    [
+        (changed({"Privileged": True}), "policy: privileged", "privileged: true"),
+        (changed({"PidMode": "host"}), "policy: pid", "pid: host"),
+        (changed({"IpcMode": "host"}), "policy: ipc", "ipc: host"),
+        (changed({"NetworkMode": "host"}), "policy: network_mode", "network_mode: host"),
+        (changed({"UTSMode": "host"}), "policy: uts", "uts: host"),
+        (changed(Mounts=[{"Type": "bind", "Source": "/", "Destination": "/host"}]), "policy: volumes",
+         "bind / at /host"),
+        (changed(Mounts=[{"Type": "volume", "Name": "other_state", "Destination": "/v"}]), "policy: volumes",
+         "volume other_state at /v"),
+        (changed({"CapAdd": ["CAP_SYS_ADMIN"]}), "policy: cap_add", "adds SYS_ADMIN"),
+        (changed({"CapDrop": ["NET_RAW"]}), "policy: cap_drop", "drops NET_RAW, not ALL"),
+        (changed({"SecurityOpt": []}), "policy: security_opt", "no-new-privileges is not set"),
+        (changed({"SecurityOpt": ["no-new-privileges:true", "no-new-privileges=false"]}), "policy: security_opt",
+         "no-new-privileges is false"),
+        (changed({"ReadonlyRootfs": False}), "policy: read_only", "root filesystem writable"),
+        (changed({"Devices": [{"PathOnHost": "/dev/kmsg", "PathInContainer": "/dev/kmsg"}]}), "policy: devices",
+         "/dev/kmsg"),
+        (changed(Config={"User": "0:0"}), "policy: user", "runs as 0:0"),
+        (changed(Config={"User": ""}), "policy: user", "no user set (the image decides)"),
+        (changed({"SecurityOpt": ["no-new-privileges", "seccomp:unconfined"]}), "policy: seccomp",
+         "seccomp=unconfined"),
+        (changed(AppArmorProfile="unconfined"), "policy: apparmor", "apparmor=unconfined"),
+        (changed({"PortBindings": {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}}), "policy: ports",
+         "published 8080:80/tcp"),
+    ],
+)  # fmt: skip
+def test_each_change_fails_exactly_its_setting(attrs: dict, name: str, detail: str) -> None:
+    assert failed(attrs) == {name: detail}
+
+
+def test_an_allowed_capability_may_be_added() -> None:
+    rules = policy.parse(
+        'volumes = ["state"]\ncapabilities = ["NET_BIND_SERVICE"]\nroot_users = ["0", "root"]\n[require]\n'
+    )
+    attrs = changed({"CapAdd": ["NET_BIND_SERVICE"]})
+    assert all(c.ok for c in policy.judge("bot", posture.from_inspect(attrs), rules, PROJECT))
+
+
+def test_a_rule_switched_off_is_not_checked() -> None:
+    rules = policy.parse("volumes = []\ncapabilities = []\nroot_users = []\n[require]\nnot_privileged = false\n")
+    names = {c.name for c in policy.judge("bot", posture.from_inspect(changed({"Privileged": True})), rules, "tb")}
+    assert "policy: privileged" not in names and "policy: pid" in names
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["volumes = [", 'capabilities = []\nroot_users = []\n[require]\n', 'volumes = []\ncapabilities = []\n'
+     'root_users = []\n[require]\nno_such_rule = true\n'],
+)  # fmt: skip
+def test_a_malformed_policy_is_a_named_config_error(text: str) -> None:
+    with pytest.raises(ConfigError, match=r"security policy|unknown rules"):
+        policy.parse(text)
