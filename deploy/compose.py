@@ -12,6 +12,7 @@ from deploy.config import SERVICES, Settings
 
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
+CONFIG_HASH_LABEL = "com.docker.compose.config-hash"
 
 
 def base(prefix: Sequence[str], settings: Settings) -> list[str]:
@@ -44,6 +45,11 @@ def remove(
     if stop_timeout is None:
         return [*base(prefix, settings), "rm", "--stop", "--force", *services]
     return [*base(prefix, settings), "down", "--timeout", str(stop_timeout), *services]
+
+
+def config_hash(prefix: Sequence[str], settings: Settings, services: Sequence[str] = SERVICES) -> list[str]:
+    """`<service> <hash>` lines: the hash Compose labels each container of that configuration with."""
+    return [*base(prefix, settings), "config", "--hash", ",".join(services)]
 
 
 def env(settings: Settings, environ: Mapping[str, str]) -> dict[str, str]:

@@ -249,8 +249,11 @@ def compose_run(d: Deployment, argv: Sequence[str], image: ReleaseImage, check: 
 
 
 def verified(d: Deployment) -> None:
-    """Verify what runs now; the report is kept in the trail (the last one: what runs when the attempt ends)."""
-    report = verification.verify(d.settings, d.engine, d.repo)
+    """Verify what runs now, its configuration against the environment compose up just ran with.
+
+    The report is kept in the trail (the last one: what runs when the attempt ends).
+    """
+    report = verification.verify(d.settings, d.engine, d.repo, d.environ)
     d.trail.verify = report
     if not report.ok:
         raise VerifyFailed(report.release, report.summary())

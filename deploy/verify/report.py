@@ -5,7 +5,8 @@ commit (git blobs), the image label, the image's filesystem, the bot's and
 the worker's live filesystems, and the code each process imported — and every
 point is compared with the commit, file by file. The image's code layer is
 compared with the layer computed from the commit alone (`provenance`), and
-each running container is judged against the security policy (`policy`). The running containers are
+each running container is judged against the security policy (`policy`) and its
+configuration against the commit's compose file (`configuration`). The running containers are
 checked too (`deploy.verify.checks`). Reading is parallel: the points are I/O-bound
 calls to the engine, and nothing is asked twice — each container's code archive is read
 once (its digest and its owners) and each is asked inside once (`deploy.verify.inside`:
@@ -15,6 +16,7 @@ what its processes imported, who they run as, whether the root takes a write).
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,11 +27,13 @@ import docker.errors
 from docker.models.containers import Container
 from docker.models.images import Image
 
-from deploy import compose, health, helpers, images
+from deploy import compose, health, helpers, images, ledger
 from deploy.config import SERVICES, Settings
+from deploy.engine import compose_argv
 from deploy.errors import CodeLayerUncomputable, ImageMissing, UnlabelledImage
 from deploy.ids import short
-from deploy.verify import checks, codecompare, points, policy, posture, provenance
+from deploy.runner import Runner
+from deploy.verify import checks, codecompare, configuration, points, policy, posture, provenance
 from deploy.verify.checks import Check
 from deploy.verify.codecompare import Observation, PointResult
 
@@ -120,14 +124,21 @@ def service_containers(settings: Settings, engine: docker.DockerClient) -> dict[
     return found
 
 
-def verify(settings: Settings, engine: docker.DockerClient, repo: Repository) -> VerifyReport:
-    """Compare every point with the live release's commit and check both containers."""
+def verify(
+    settings: Settings, engine: docker.DockerClient, repo: Repository, environ: Mapping[str, str] | None = None
+) -> VerifyReport:
+    """Compare every point with the live release's commit and check both containers.
+
+    `environ`: the environment compose up just ran with (a deploy); else the shell's with the recorded settings.
+    """
     image = live_image(settings, engine)
     release = repo.commit(release_of(settings, image)).sha  # UnknownRevision when this clone lacks it
     reference = repo.code_files(release)
     containers = service_containers(settings, engine)
     first = {service: (containers[service] or [None])[0] for service in SERVICES}
+    compose_file = repo.file_at(release, "docker-compose.yml")
     with ThreadPoolExecutor(max_workers=8) as pool:
+        config = pool.submit(_configuration, settings, engine, compose_file, image, containers, environ)
         code = {s: pool.submit(points.code_archive, c) for s, c in first.items() if c is not None}
         inside = {s: pool.submit(points.ask_inside, c) for s, c in first.items() if c is not None}
         seen = _observe(pool, engine, image, first, code, inside, helpers.labels(settings.project))
@@ -141,7 +152,8 @@ def verify(settings: Settings, engine: docker.DockerClient, repo: Repository) ->
     commit_point = codecompare.reference_point("commit", reference)
     ran = what_runs(image, containers)
     layer = _code_layer(repo, release, image)
-    return VerifyReport(release, (commit_point, *results, layer), found_checks, repo.commits_ahead(release), ran)
+    points_found = (commit_point, *results, layer, config.result())
+    return VerifyReport(release, points_found, found_checks, repo.commits_ahead(release), ran)
 
 
 def what_runs(image: Image, containers: Mapping[str, list[Container]]) -> tuple[str, ...]:
@@ -163,6 +175,17 @@ def still_runs(report: VerifyReport | None, settings: Settings, engine: docker.D
     if report is None:
         return False
     return what_runs(live_image(settings, engine), service_containers(settings, engine)) == report.ran
+
+
+def _configuration(
+    settings: Settings, engine: docker.DockerClient, compose_file: str, image: Image,
+    containers: dict[str, list[Container]], environ: Mapping[str, str] | None,
+) -> PointResult:  # fmt: skip
+    if environ is None:
+        environ = configuration.deployed_environ(os.environ, ledger.read(settings, engine), image.id)
+    expected = configuration.computed(Runner(), compose_argv(settings), settings, compose_file, environ)
+    labels = {s: (found[0].labels.get(compose.CONFIG_HASH_LABEL) if found else None) for s, found in containers.items()}
+    return configuration.point(expected, labels)
 
 
 def _code_layer(repo: Repository, release: str, image: Image) -> PointResult:

@@ -109,7 +109,8 @@ def test_a_clean_deploy_verifies_with_all_points_equal(deployed: Deployed) -> No
     assert "bot imported" in names
     assert {p.digest for p in report.points[:5]} == {deployed.live.code_digest}
     assert report.head_ahead == 1  # release B is committed, not deployed
-    assert names[-1] == "code layer" and report.points[-1].digest == deployed.repo.code_layer(deployed.live.commit)
+    assert names[-2:] == ["code layer", "configuration"]
+    assert report.points[-2].digest == deployed.repo.code_layer(deployed.live.commit)
     policy_checks = [c for c in report.checks if c.name.startswith("policy: ")]
     assert (len(report.checks) - len(policy_checks), len(policy_checks)) == (20, 2 * 15)
 
@@ -159,6 +160,22 @@ def test_a_worker_running_as_root_with_the_docker_socket_is_named(deployed: Depl
         ("worker", "policy: cap_add"),
         ("worker", "policy: volumes"),
     }
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["environment:\n      TRADEBOT_SEED: '7'", "entrypoint: [python3, -m, trading]", "tmpfs: [/tmp, /scratch]"],
+)
+def test_a_bot_recreated_by_hand_with_the_same_image_but_another_configuration_is_named(
+    deployed: Deployed, change: str
+) -> None:
+    compose_run(deployed, "up", "-d", "--no-deps", "bot", override=f"services:\n  bot:\n    {change}\n")
+    report = run_verify(deployed)
+    assert not report.ok
+    assert point(report, "bot container") == () and ("bot", "runs the live image") not in failed_checks(report)
+    (drift,) = point(report, "configuration")
+    assert drift.startswith("bot's configuration drifted: config-hash ")
+    assert "configuration differs (bot's configuration drifted" in report.summary()
 
 
 def test_a_bot_changed_to_run_with_the_hosts_keys_is_named_by_setting(deployed: Deployed) -> None:

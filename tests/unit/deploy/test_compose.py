@@ -38,3 +38,7 @@ def test_env_passes_the_invoking_environment_through_and_sets_the_project() -> N
 
 def test_config_prints_the_resolved_compose_file_as_json() -> None:
     assert compose.config(("docker", "compose"), SETTINGS) == [*BASE, "config", "--format", "json"]
+
+
+def test_config_hash_prints_each_services_hash() -> None:
+    assert compose.config_hash(("docker", "compose"), SETTINGS) == [*BASE, "config", "--hash", "bot,worker"]
