@@ -48,6 +48,11 @@ from collections.abc import Sequence
 from deploy.ids import short
 
 
+def listed(items: Sequence[str], limit: int, sep: str = ", ") -> str:
+    """The first `limit` items, and `…` when there are more."""
+    return sep.join(items[:limit]) + (" …" if len(items) > limit else "")
+
+
 class TradebotError(Exception):
     exit_code = 1
 
@@ -112,7 +117,7 @@ class UnknownRevision(GitError):
 
 class DirtyTree(GitError):
     def __init__(self, paths: Sequence[str]) -> None:
-        shown = ", ".join(paths[:5]) + (" …" if len(paths) > 5 else "")
+        shown = listed(paths, 5, ", ")
         super().__init__(
             f"uncommitted changes in {shown}",
             "commit them (the image is built from the commit), or build with --allow-dirty",
@@ -167,7 +172,7 @@ class BackupMissing(TradebotError):
 
     def __init__(self, name: str | None, available: Sequence[str]) -> None:
         what = f"no state backup named {name}" if name else "no state backup exists"
-        shown = ", ".join(available[:3]) + (" …" if len(available) > 3 else "")
+        shown = listed(available, 3, ", ")
         hint = f"pick one of {shown} (`invoke backups`)" if available else "a deploy or rollback makes one"
         super().__init__(what, hint)
         self.name = name
@@ -319,7 +324,7 @@ class VolumeInUse(RebuildError):
 
 class KeepNotFound(RebuildError):
     def __init__(self, path: str, unknown: Sequence[str]) -> None:
-        shown = ", ".join(unknown[:5]) + (" …" if len(unknown) > 5 else "")
+        shown = listed(unknown, 5, ", ")
         super().__init__(
             f"--keep {path} names no unknown file of the legacy volume",
             f"keep one of the unknown files: {shown}" if unknown else "there are no unknown files; drop --keep",
@@ -349,7 +354,7 @@ class TargetHoldsState(RebuildError):
 
 class CopyNotProven(RebuildError):
     def __init__(self, what: str, differences: Sequence[str]) -> None:
-        shown = "; ".join(differences[:5]) + (" …" if len(differences) > 5 else "")
+        shown = listed(differences, 5, "; ")
         super().__init__(
             f"{what} is not identical: {shown}",
             "nothing was adopted; check the engine's disk and run the command again",
@@ -377,7 +382,7 @@ class RetireRefused(RebuildError):
 
 class CodeLayerUncomputable(ImageError):
     def __init__(self, paths: Sequence[str]) -> None:
-        shown = ", ".join(paths[:3]) + (" …" if len(paths) > 3 else "")
+        shown = listed(paths, 3, ", ")
         super().__init__(
             f"the code layer cannot be computed from the commit: {shown} (path of 100 bytes or more, or not ASCII)",
             "rename those files under trading/ (short ASCII paths) and commit",
@@ -387,7 +392,7 @@ class CodeLayerUncomputable(ImageError):
 
 class PolicyViolation(PreflightFailed):
     def __init__(self, commit: str, violations: Sequence[str]) -> None:
-        shown = "; ".join(violations[:6]) + (f" and {len(violations) - 6} more" if len(violations) > 6 else "")
+        shown = listed(violations, 6, "; ")
         super().__init__(
             f"the compose file of {commit[:12]} breaks the security policy: {shown}",
             "fix docker-compose.yml (deploy/verify/policy.toml says what is allowed), commit, build and deploy again",
