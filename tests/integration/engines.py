@@ -15,6 +15,7 @@ import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import docker
@@ -49,8 +50,14 @@ def connect(socket: Path) -> docker.DockerClient | None:
     return client
 
 
+@dataclass(frozen=True)
+class Engine:
+    client: docker.DockerClient
+    socket: Path
+
+
 @contextlib.contextmanager
-def second_engine() -> Iterator[docker.DockerClient]:
+def second_engine() -> Iterator[Engine]:
     """A running, empty second engine; everything it made is removed afterwards."""
     suffix = secrets.token_hex(3)
     name, bridge = f"tradebot-t{suffix}", f"tbt{suffix}"
@@ -63,7 +70,7 @@ def second_engine() -> Iterator[docker.DockerClient]:
             proc = subprocess.Popen(dockerd_argv(root, name, bridge), stdout=log, stderr=subprocess.STDOUT)
         client = wait_for(lambda: connect(root / "docker.sock") or proc.poll(), START_SECONDS, "the second dockerd")
         assert isinstance(client, docker.DockerClient), (root / "dockerd.log").read_text()[-2000:]
-        yield client
+        yield Engine(client, root / "docker.sock")
         client.close()
     finally:
         _stop(proc)

@@ -25,7 +25,8 @@ def test_one_commit_builds_the_same_code_layer_on_two_engines(
 ) -> None:
     repo = Repository(sandbox.repo)
     here = build.build(sandbox.settings, docker_client, repo, say=quiet)
-    with second_engine() as other:
+    with second_engine() as engine:
+        other = engine.client
         copy_image(docker_client, other, base_image)
         assert [image.tags for image in other.images.list()] == [[base_image]]  # nothing to reuse there
         there = build.build(sandbox.settings, other, repo, say=quiet)

@@ -1,0 +1,53 @@
+"""The whole cycle against a remote engine: DOCKER_HOST=ssh://root@host, through an sshd on loopback.
+
+The engine behind the sshd is a second dockerd of the test's own, so the test also
+proves nothing lands on the default engine: build, deploy and verify run through the
+operator's CLI with only DOCKER_HOST (and the `ssh` client's config) pointing elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import docker
+import pytest
+
+from tests.integration.engines import Engine, copy_image, second_engine
+from tests.integration.sandbox import Sandbox
+from tests.integration.sshd import SSHD, sshd_to
+from tests.integration.test_pipeline_errors import invoke
+
+pytestmark = pytest.mark.skipif(not SSHD.exists() or not shutil.which("ssh"), reason="./bootstrap installs openssh")
+
+
+def project_label(box: Sandbox) -> dict[str, str]:
+    return {"label": f"com.docker.compose.project={box.settings.project}"}
+
+
+def remove_project(engine: Engine, box: Sandbox) -> None:
+    for container in engine.client.containers.list(all=True, filters=project_label(box)):
+        container.remove(force=True, v=True)
+    for network in engine.client.networks.list(filters=project_label(box)):
+        network.remove()  # its bridge is a link on this host
+
+
+def test_build_deploy_verify_over_ssh_reach_only_the_engine_behind_sshd(
+    sandbox: Sandbox, docker_client: docker.DockerClient, base_image: str
+) -> None:
+    with second_engine() as remote, sshd_to(str(remote.socket), os.environ["PATH"]) as ssh:
+        copy_image(docker_client, remote.client, base_image)
+        env = {"DOCKER_HOST": ssh.docker_host, "PATH": ssh.path}
+        try:
+            for task in (["build"], ["deploy"], ["verify", "--json"]):
+                done = invoke(sandbox, *task, **env)
+                assert done.returncode == 0, done.stdout + done.stderr
+            report = json.loads(done.stdout)
+            assert report["ok"] and {p["name"] for p in report["points"]} >= {"code layer", "configuration"}
+            running = remote.client.containers.list(filters=project_label(sandbox))
+            assert sorted(c.labels["com.docker.compose.service"] for c in running) == ["bot", "worker"]
+            assert docker_client.containers.list(all=True, filters=project_label(sandbox)) == []
+            assert docker_client.images.list(name=sandbox.settings.image_repo) == []
+        finally:
+            remove_project(remote, sandbox)
