@@ -30,5 +30,6 @@ def test_one_commit_builds_the_same_code_layer_on_two_engines(
         copy_image(docker_client, other, base_image)
         assert [image.tags for image in other.images.list()] == [[base_image]]  # nothing to reuse there
         there = build.build(sandbox.settings, other, repo, say=quiet)
-        assert code_layer(other, there.tag) == code_layer(docker_client, here.tag) == repo.code_layer(here.commit)
-        assert other.images.get(there.tag).labels == docker_client.images.get(here.tag).labels
+        layers = (code_layer(other, there.release_tag), code_layer(docker_client, here.release_tag))
+        assert layers == (repo.code_layer(here.commit),) * 2
+        assert other.images.get(there.release_tag).labels == docker_client.images.get(here.release_tag).labels
