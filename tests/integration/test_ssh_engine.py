@@ -1,8 +1,9 @@
-"""The whole cycle against a remote engine: DOCKER_HOST=ssh://root@host, through an sshd on loopback.
+"""The whole cycle against a remote engine: DOCKER_HOST=ssh://root@host:port, through an sshd on loopback.
 
 The engine behind the sshd is a second dockerd of the test's own, so the test also
-proves nothing lands on the default engine: build, deploy and verify run through the
-operator's CLI with only DOCKER_HOST (and the `ssh` client's config) pointing elsewhere.
+proves nothing lands on the default engine: build, deploy, verify and rollback run
+through the operator's CLI with only DOCKER_HOST (and the `ssh` client's config)
+pointing elsewhere.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import docker
 import pytest
 
 from tests.integration.engines import Engine, copy_image, second_engine
-from tests.integration.sandbox import Sandbox
+from tests.integration.sandbox import Sandbox, git
 from tests.integration.sshd import SSHD, sshd_to
 from tests.integration.test_pipeline_errors import invoke
 
@@ -33,9 +34,15 @@ def remove_project(engine: Engine, box: Sandbox) -> None:
         network.remove()  # its bridge is a link on this host
 
 
-def test_build_deploy_verify_over_ssh_reach_only_the_engine_behind_sshd(
+def live_commit(engine: Engine, box: Sandbox) -> str:
+    return engine.client.images.get(box.settings.live_image).labels["org.opencontainers.image.revision"]
+
+
+def test_the_whole_cycle_over_ssh_reaches_only_the_engine_behind_sshd(
     sandbox: Sandbox, docker_client: docker.DockerClient, base_image: str
 ) -> None:
+    """build, deploy, verify; a second release; rollback; verify — every task through ssh."""
+    first = git(sandbox.repo, "rev-parse", "HEAD")
     with second_engine() as remote, sshd_to(str(remote.socket), os.environ["PATH"]) as ssh:
         copy_image(docker_client, remote.client, base_image)
         env = {"DOCKER_HOST": ssh.docker_host, "PATH": ssh.path}
@@ -45,6 +52,14 @@ def test_build_deploy_verify_over_ssh_reach_only_the_engine_behind_sshd(
                 assert done.returncode == 0, done.stdout + done.stderr
             report = json.loads(done.stdout)
             assert report["ok"] and {p["name"] for p in report["points"]} >= {"code layer", "configuration"}
+            second = sandbox.commit("release B", {"trading/release_b.py": "B = 2\n"})
+            for task in (["build"], ["deploy"]):
+                assert invoke(sandbox, *task, **env).returncode == 0
+            assert live_commit(remote, sandbox) == second
+            for task in (["rollback"], ["verify"]):
+                done = invoke(sandbox, *task, **env)
+                assert done.returncode == 0, done.stdout + done.stderr
+            assert live_commit(remote, sandbox) == first
             running = remote.client.containers.list(filters=project_label(sandbox))
             assert sorted(c.labels["com.docker.compose.service"] for c in running) == ["bot", "worker"]
             assert docker_client.containers.list(all=True, filters=project_label(sandbox)) == []
