@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from deploy import compose
 from deploy.config import SERVICES, Settings, with_runtime
+from deploy.ids import short
 from deploy.ledger import Entry, runtime_of
 from deploy.runner import Runner
 from deploy.verify.codecompare import PointResult
@@ -61,5 +62,5 @@ def _problem(service: str, expected: str | None, label: str | None) -> str:
     if label is None:
         return f"no running {service} container with a config-hash label"
     if label != expected:
-        return f"{service}'s configuration drifted: config-hash {label[:12]}, the commit's is {expected[:12]}"
+        return f"{service}'s configuration drifted: config-hash {short(label)}, the commit's is {short(expected)}"
     return ""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from deploy.ids import short
 from deploy.verify.codecompare import PointResult
 
 
@@ -29,4 +30,4 @@ def uncomputable_point(reason: str) -> PointResult:
 
 
 def _short(digest: str | None) -> str:
-    return digest.removeprefix("sha256:")[:12] if digest else "none"
+    return short(digest) if digest else "none"
