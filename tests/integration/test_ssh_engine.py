@@ -15,8 +15,8 @@ import shutil
 import docker
 import pytest
 
+from deploy.testing.sandbox import Sandbox, git
 from tests.integration.engines import Engine, copy_image, second_engine
-from tests.integration.sandbox import Sandbox, git
 from tests.integration.sshd import SSHD, sshd_to
 from tests.integration.test_pipeline_errors import invoke
 
