@@ -87,6 +87,8 @@ def probe(container: Container) -> bool:
         return container.exec_run(argv).exit_code == 0
     except docker.errors.APIError:  # it stopped or is restarting since it was inspected: the probe did not pass
         return False
+    except BrokenPipeError:  # over ssh:// the SDK closes an exec's stream after `ssh` has exited: result unknown
+        return False
 
 
 def service_container(settings: Settings, engine: docker.DockerClient, service: str) -> Container | None:

@@ -34,9 +34,9 @@ def cli_env(box: Sandbox, **env: str) -> dict[str, str]:
     }
 
 
-def invoke(box: Sandbox, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+def invoke(box: Sandbox, *args: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess[str]:
     argv = [sys.executable, "-m", "invoke", *args]
-    return subprocess.run(argv, cwd=ROOT, env=cli_env(box, **env), capture_output=True, text=True, timeout=120)
+    return subprocess.run(argv, cwd=ROOT, env=cli_env(box, **env), capture_output=True, text=True, timeout=timeout)
 
 
 def refused(result: subprocess.CompletedProcess[str], code: int, *words: str) -> str:

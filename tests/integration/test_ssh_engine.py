@@ -20,6 +20,9 @@ from tests.integration.engines import Engine, copy_image, second_engine
 from tests.integration.sshd import SSHD, sshd_to
 from tests.integration.test_pipeline_errors import invoke
 
+# every engine connection is an `ssh` process running `docker system dial-stdio`: a task takes minutes, not seconds
+SSH_TIMEOUT = 600
+
 pytestmark = pytest.mark.skipif(not SSHD.exists() or not shutil.which("ssh"), reason="./bootstrap installs openssh")
 
 
@@ -48,16 +51,16 @@ def test_the_whole_cycle_over_ssh_reaches_only_the_engine_behind_sshd(
         env = {"DOCKER_HOST": ssh.docker_host, "PATH": ssh.path}
         try:
             for task in (["build"], ["deploy"], ["verify", "--json"]):
-                done = invoke(sandbox, *task, **env)
+                done = invoke(sandbox, *task, timeout=SSH_TIMEOUT, **env)
                 assert done.returncode == 0, done.stdout + done.stderr
             report = json.loads(done.stdout)
             assert report["ok"] and {p["name"] for p in report["points"]} >= {"code layer", "configuration"}
             second = sandbox.commit("release B", {"trading/release_b.py": "B = 2\n"})
             for task in (["build"], ["deploy"]):
-                assert invoke(sandbox, *task, **env).returncode == 0
+                assert invoke(sandbox, *task, timeout=SSH_TIMEOUT, **env).returncode == 0
             assert live_commit(remote, sandbox) == second
             for task in (["rollback"], ["verify"]):
-                done = invoke(sandbox, *task, **env)
+                done = invoke(sandbox, *task, timeout=SSH_TIMEOUT, **env)
                 assert done.returncode == 0, done.stdout + done.stderr
             assert live_commit(remote, sandbox) == first
             running = remote.client.containers.list(filters=project_label(sandbox))
