@@ -138,7 +138,7 @@ def test_build_deploy_verify_then_a_new_commit_then_rollback(sandbox: Sandbox) -
         f"check the runtime settings with {engine.images.get(settings.release_image(second)).id[7:19]}",
         f"check that {settings.state_volume} exists",
     ]
-    assert planned[1].endswith(" config --format json")
+    assert planned[0].endswith(" config --format json") and planned[1] == plan_steps[1]  # judged on what [0] read
     plan_steps, planned = plan_steps[4:], planned[4:]
     assert plan_steps[0].startswith(f"back up {settings.state_volume} into {settings.state_volume}-backup-")
     assert plan_steps[1] == (
