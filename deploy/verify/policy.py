@@ -8,7 +8,7 @@ with the offending value in its detail — the service, the setting and what is 
 | ---                    | ---                    | --- |
 | not_privileged         | privileged             | privileged |
 | no_host_namespaces     | pid, ipc, network_mode, uts | any is `host` |
-| no_bind_mounts         | volumes                | a bind mount, or a volume not in `volumes` (by `<project>_<key>`) |
+| no_bind_mounts         | volumes                | a bind mount, an `o=bind` volume, a volume not in `volumes` |
 | drop_all_capabilities  | cap_drop, cap_add      | ALL not dropped; a capability added outside `capabilities` |
 | no_new_privileges      | security_opt           | the last `no-new-privileges` option is not true (or none) |
 | read_only_root         | read_only              | the root filesystem is writable |
@@ -27,7 +27,7 @@ from importlib import resources
 
 from deploy.errors import ConfigError
 from deploy.verify.checks import Check
-from deploy.verify.posture import NAMESPACES, Posture
+from deploy.verify.posture import NAMESPACES, Mount, Posture
 
 FILE = "policy.toml"
 TRUE = ("1", "t", "true")  # what the engine's ParseBool takes for true
@@ -86,9 +86,14 @@ def _namespaces(p: Posture, _: Policy, __: str) -> list[Finding]:
 
 def _mounts(p: Posture, policy: Policy, project: str) -> list[Finding]:
     allowed = policy.volume_names(project)
-    bad = [f"{m.kind} {m.source or '(anonymous)'} at {m.target}" for m in p.mounts
-           if m.kind == "bind" or (m.kind == "volume" and m.source not in allowed)]  # fmt: skip
+    bad = [_mount_line(m) for m in p.mounts
+           if m.kind == "bind" or m.host_path or (m.kind == "volume" and m.source not in allowed)]  # fmt: skip
     return [("volumes", "; ".join(bad))]
+
+
+def _mount_line(m: Mount) -> str:
+    binds = f" binding the host's {m.host_path}" if m.host_path else ""
+    return f"{m.kind} {m.source or '(anonymous)'}{binds} at {m.target}"
 
 
 def _capabilities(p: Posture, policy: Policy, _: str) -> list[Finding]:

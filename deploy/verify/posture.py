@@ -7,6 +7,10 @@ from a running container's inspect data (verify), so one set of rules judges bot
 Normalised: capabilities without a `CAP_` prefix, upper case; security options with
 `=` (Docker accepts `seccomp:unconfined` and `seccomp=unconfined`); a volume mount by
 its engine name (the compose key resolved through the file's top-level `volumes`).
+
+A named volume of the `local` driver with the options `o: bind` (or `rbind`) and `device: /path` is a
+host directory under a volume's name: its mount carries that path (`Mount.host_path`),
+from the compose file's `driver_opts` or the engine's volume inspect data alike.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ class Mount:
     kind: str  # volume, bind, tmpfs, …
     source: str  # a volume's engine name, a bind mount's host path
     target: str
+    host_path: str = ""  # a volume that binds a host directory (local driver, `o=bind`): that directory
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,13 @@ def options(values: Iterable[str] | None) -> tuple[str, ...]:
     return tuple(value.replace(":", "=", 1) for value in values or ())
 
 
+def bound_path(driver: str | None, driver_opts: Mapping[str, Any] | None) -> str:
+    """The host directory a volume of `driver` with `driver_opts` binds; '' when it is no bind."""
+    opts = driver_opts or {}
+    binds = {"bind", "rbind"} & set(str(opts.get("o") or "").replace(" ", "").split(","))
+    return str(opts.get("device") or "") if (driver or "local") == "local" and binds else ""
+
+
 def from_compose(service: Mapping[str, Any], volumes: Mapping[str, Any]) -> Posture:
     """One service of `docker compose config --format json`; `volumes` is the file's top-level `volumes`."""
     return Posture(
@@ -65,20 +77,22 @@ def from_compose(service: Mapping[str, Any], volumes: Mapping[str, Any]) -> Post
 
 
 def _compose_mount(mount: Mapping[str, Any], volumes: Mapping[str, Any]) -> Mount:
-    source = str(mount.get("source") or "")
+    source, host_path = str(mount.get("source") or ""), ""
     if mount.get("type") == "volume":
-        source = str((volumes.get(source) or {}).get("name") or source)
-    return Mount(str(mount.get("type")), source, str(mount.get("target")))
+        declared = volumes.get(source) or {}
+        source = str(declared.get("name") or source)
+        host_path = bound_path(declared.get("driver"), declared.get("driver_opts"))
+    return Mount(str(mount.get("type")), source, str(mount.get("target")), host_path)
 
 
-def from_inspect(attrs: Mapping[str, Any]) -> Posture:
-    """A container's inspect data (`container.attrs`)."""
+def from_inspect(attrs: Mapping[str, Any], volumes: Mapping[str, Mapping[str, Any]] | None = None) -> Posture:
+    """A container's inspect data (`container.attrs`); `volumes`: the inspect data of its volumes, by name."""
     host = attrs.get("HostConfig") or {}
     apparmor = ("apparmor=unconfined",) if attrs.get("AppArmorProfile") == "unconfined" else ()
     return Posture(
         privileged=bool(host.get("Privileged")),
         namespaces={name: str(host.get(key) or "") for name, key in INSPECT_NAMESPACES.items()},
-        mounts=tuple(_inspect_mount(m) for m in attrs.get("Mounts") or ()),
+        mounts=tuple(_inspect_mount(m, volumes or {}) for m in attrs.get("Mounts") or ()),
         cap_add=capabilities(host.get("CapAdd")),
         cap_drop=capabilities(host.get("CapDrop")),
         security_opt=options(host.get("SecurityOpt")) + apparmor,
@@ -89,9 +103,12 @@ def from_inspect(attrs: Mapping[str, Any]) -> Posture:
     )
 
 
-def _inspect_mount(mount: Mapping[str, Any]) -> Mount:
-    source = mount.get("Name") if mount.get("Type") == "volume" else mount.get("Source")
-    return Mount(str(mount.get("Type")), str(source or ""), str(mount.get("Destination")))
+def _inspect_mount(mount: Mapping[str, Any], volumes: Mapping[str, Mapping[str, Any]]) -> Mount:
+    if mount.get("Type") != "volume":
+        return Mount(str(mount.get("Type")), str(mount.get("Source") or ""), str(mount.get("Destination")))
+    name = str(mount.get("Name") or "")
+    volume = volumes.get(name) or {}
+    return Mount("volume", name, str(mount.get("Destination")), bound_path(volume.get("Driver"), volume.get("Options")))
 
 
 def _published(bindings: Mapping[str, Any]) -> Iterable[str]:

@@ -146,7 +146,7 @@ def verify(
             pool.submit(_container_checks, s, containers[s], image.id, code.get(s), inside.get(s)) for s in SERVICES
         ]
         rules = policy.load()
-        checked += [pool.submit(_policy_checks, s, containers[s], rules, settings.project) for s in SERVICES]
+        checked += [pool.submit(_policy_checks, engine, s, containers[s], rules, settings.project) for s in SERVICES]
         results = [codecompare.compare(reference, future.result()) for future in seen]
         found_checks = tuple(c for future in checked for c in future.result())
     commit_point = codecompare.reference_point("commit", reference)
@@ -215,9 +215,26 @@ def _result(future: Future[T] | None) -> Callable[[], T] | None:
     return future.result if future else None
 
 
-def _policy_checks(service: str, running: list[Container], rules: policy.Policy, project: str) -> list[Check]:
+def _policy_checks(
+    engine: docker.DockerClient, service: str, running: list[Container], rules: policy.Policy, project: str
+) -> list[Check]:
     """The security policy, judged on the running container's settings (one changed by hand is caught)."""
-    return policy.judge(service, posture.from_inspect(running[0].attrs), rules, project) if running else []
+    if not running:
+        return []
+    attrs = running[0].attrs
+    names = [str(m.get("Name")) for m in attrs.get("Mounts") or () if m.get("Type") == "volume"]
+    return policy.judge(service, posture.from_inspect(attrs, _volume_attrs(engine, names)), rules, project)
+
+
+def _volume_attrs(engine: docker.DockerClient, names: list[str]) -> dict[str, dict[str, Any]]:
+    """The inspect data (driver, options) of the volumes `names` that still exist."""
+    found = {}
+    for name in names:
+        try:
+            found[name] = engine.volumes.get(name).attrs
+        except docker.errors.NotFound:
+            continue
+    return found
 
 
 def _container_checks(

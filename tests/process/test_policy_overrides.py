@@ -70,3 +70,14 @@ def test_one_override_trips_exactly_its_check(tmp_path: Path, setting: str) -> N
     volumes = "volumes:\n  spare: {}\n" if "spare" in setting else ""
     override = f"services:\n  worker:\n    {setting}\n{volumes}"
     assert failed(resolved(tmp_path, override)) == {("worker", name) for name in OVERRIDES[setting]}
+
+
+@pytest.mark.parametrize("options", ["{type: none, o: bind, device: /}", "{type: none, o: 'ro,rbind', device: /etc}"])
+def test_the_state_volume_made_a_host_bind_by_its_driver_options_trips_volumes(tmp_path: Path, options: str) -> None:
+    """Its name is the declared one, its mount a volume: only the driver options make it the host's directory."""
+    override = f"volumes:\n  state:\n    driver: local\n    driver_opts: {options}\n"
+    config = resolved(tmp_path, override)
+    assert failed(config) == {("bot", "policy: volumes"), ("worker", "policy: volumes")}
+    details = {c.detail for c in policy.violations(policycheck.judge(config, SETTINGS, policy.load()))}
+    device = options.split("device: ")[1].rstrip("}")
+    assert details == {f"volume {SETTINGS.state_volume} binding the host's {device} at /var/lib/tradebot"}

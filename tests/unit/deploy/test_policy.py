@@ -88,3 +88,23 @@ def test_a_rule_switched_off_is_not_checked() -> None:
 def test_a_malformed_policy_is_a_named_config_error(text: str) -> None:
     with pytest.raises(ConfigError, match=r"security policy|unknown rules"):
         policy.parse(text)
+
+
+@pytest.mark.parametrize(
+    ("volume", "detail"),
+    [
+        ({"Driver": "local", "Options": {"type": "none", "o": "bind", "device": "/"}},
+         "volume tb_state binding the host's / at /var/lib/tradebot"),
+        ({"Driver": "local", "Options": {"type": "none", "o": "ro,rbind", "device": "/etc"}},
+         "volume tb_state binding the host's /etc at /var/lib/tradebot"),
+        ({"Driver": "local", "Options": {"type": "nfs", "o": "addr=10.0.0.1,binder", "device": ":/x"}}, ""),
+        ({"Driver": "local", "Options": {"type": "none", "o": "ro, bind", "device": "/etc"}},
+         "volume tb_state binding the host's /etc at /var/lib/tradebot"),
+        ({"Driver": "local", "Options": {"type": "tmpfs", "o": "size=1m", "device": "tmpfs"}}, ""),
+        ({"Driver": "local", "Options": None}, ""),
+    ],
+)  # fmt: skip
+def test_the_declared_volume_binding_a_host_directory_is_a_host_mount(volume: dict, detail: str) -> None:
+    """`o` is mount(8)'s option list: `bind` or `rbind` (of the local driver) makes it the host's directory."""
+    checks = policy.judge("bot", posture.from_inspect(CLEAN, {"tb_state": volume}), policy.load(), PROJECT)
+    assert {c.name: c.detail for c in policy.violations(checks)} == ({"policy: volumes": detail} if detail else {})
