@@ -69,6 +69,16 @@ def security_policy(d: Deployment, image: ReleaseImage, config: Mapping[str, Any
     policycheck.check(config, d.settings, image.commit)
 
 
+def policy_stop(d: Deployment, image: ReleaseImage) -> str:
+    """`--plan`'s stop rule for the security policy, with the verdict on the commit's compose file now (read-only)."""
+    rule = f"the compose file of {short(image.commit)} breaks the security policy (exit 10, nothing is changed)"
+    try:
+        bad = policycheck.violations(resolve(d, image), d.settings)
+    except ComposeFileInvalid:
+        return f"{rule}: not judged now, the compose file does not resolve (the check before stops it)"
+    return f"{rule}: IT DOES — {'; '.join(bad)}" if bad else f"{rule}: checked now, it meets the policy"
+
+
 def check_settings(d: Deployment, image: ReleaseImage, config: Mapping[str, Any]) -> None:
     """`python -m trading check-config` of `image` once per service, all at once.
 

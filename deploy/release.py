@@ -106,6 +106,7 @@ def _plan(d: Deployment, event: str, target: ReleaseImage, fresh_state: bool = F
     stops = (
         "another deploy holds the deploy lock (it is named; nothing is changed)",
         "a preflight check fails: the compose file, the runtime settings, a missing state volume (nothing is changed)",
+        preflight.policy_stop(d, target),
         f"backing up {settings.state_volume} fails (nothing else is changed)",
         f"bot or worker not healthy (no first heartbeat within {settings.start_timeout:.0f} s), or verify fails: "
         "the way back below",

@@ -1,4 +1,4 @@
-"""A commit whose compose file breaks the security policy is refused before anything stops."""
+"""A commit whose compose file breaks the security policy is refused before anything stops; its plan says so."""
 
 from __future__ import annotations
 
@@ -27,6 +27,14 @@ def test_a_compose_file_with_the_hosts_keys_is_refused_and_the_live_release_runs
     assert BOT in compose_file
     bad = sandbox.commit("with the host's keys", {"docker-compose.yml": compose_file.replace(BOT, BOT + HOSTS_KEYS)})
     build.build(sandbox.settings, sandbox.engine, repo, say=quiet)
+    planned: list[str] = []
+    release.plan(sandbox.settings, sandbox.engine, repo, rev=bad, say=planned.append)
+    stop = next(line for line in "\n".join(planned).splitlines() if "breaks the security policy" in line)
+    assert stop.endswith(
+        "IT DOES — bot privileged (privileged: true); bot pid (pid: host); bot network_mode (network_mode: host); "
+        "bot volumes (bind / at /host)"
+    )
+    assert containers(sandbox) == running  # the plan changed nothing
 
     with pytest.raises(PolicyViolation) as refused:
         release.deploy(sandbox.settings, sandbox.engine, repo, rev=bad, say=quiet)
