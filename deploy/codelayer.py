@@ -2,8 +2,8 @@
 
 `COPY rootfs/ /` of the context `deploy.buildcontext` makes gives a layer whose
 every entry is the commit's, so its tar can be written here without an engine,
-byte for byte as the engine's layer writer (Go's archive/tar, classic builder on
-overlay2) writes it:
+byte for byte as the engine's layer writer (Go's archive/tar on overlay2; the classic
+builder and the engine's BuildKit write the same layer) writes it:
 
 - entries in walk order: `app/`, `app/trading/`, then each directory's children by name;
   directory names end in `/`;

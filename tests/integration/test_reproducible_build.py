@@ -1,12 +1,16 @@
-"""One commit built on two engines gives the same code layer, and it is the layer computed from the commit alone.
+"""One commit built on two engines, and by both builders, gives the same code layer: the one computed from the commit.
 
 The second engine is empty apart from the base image, which is loaded into it;
 the two builds happen at different times, from different clones' points of view
 only through the commit. The promise: `RootFS.Layers[-1]` is equal on both and
-equal to `deploy.codelayer`'s digest, which verify compares.
+equal to `deploy.codelayer`'s digest, which verify compares. BuildKit builds the
+same context through the engine's API (`POST /build?version=2`: the engine's own
+BuildKit, no buildx plugin needed; the SDK's `build` speaks only the classic builder).
 """
 
 from __future__ import annotations
+
+import json
 
 import docker
 
@@ -18,6 +22,31 @@ from tests.integration.engines import copy_image, second_engine
 
 def code_layer(engine: docker.DockerClient, tag: str) -> str:
     return engine.images.get(tag).attrs["RootFS"]["Layers"][-1]
+
+
+def buildkit_build(engine: docker.DockerClient, context: bytes, tag: str, base_image: str) -> None:
+    """Build `context` with the engine's BuildKit; fail on the first error it streams."""
+    api = engine.api
+    params = {"version": "2", "t": tag, "rm": "1", "buildargs": json.dumps({"BASE_IMAGE": base_image})}
+    url = f"{api.base_url}/v{api.api_version}/build"
+    response = api.post(url, params=params, data=context, headers={"Content-Type": "application/x-tar"}, stream=True)
+    response.raise_for_status()
+    messages = [json.loads(line) for line in response.iter_lines() if line.strip()]
+    assert [m["error"] for m in messages if "error" in m] == []
+    assert any(m.get("id") == "moby.buildkit.trace" for m in messages)  # BuildKit built it, not the classic builder
+
+
+def test_buildkit_builds_the_code_layer_the_classic_builder_builds_and_the_commit_computes(
+    sandbox: Sandbox, docker_client: docker.DockerClient, base_image: str
+) -> None:
+    repo = Repository(sandbox.repo)
+    classic = build.build(sandbox.settings, docker_client, repo, say=quiet)
+    tag = f"{sandbox.settings.image_repo}:buildkit"
+    buildkit_build(docker_client, repo.build_context(classic.commit), tag, base_image)
+    assert (code_layer(docker_client, tag), code_layer(docker_client, classic.release_tag)) == (
+        repo.code_layer(classic.commit),
+    ) * 2
+    print(f"code layer {repo.code_layer(classic.commit)}: classic builder == BuildKit == computed from the commit")
 
 
 def test_one_commit_builds_the_same_code_layer_on_two_engines(
