@@ -21,7 +21,7 @@ import docker
 import pytest
 from docker.models.containers import Container
 
-from deploy import build, buildcontext, compose, health, release
+from deploy import build, buildcontext, compose, health, ledger, release
 from deploy.engine import compose_argv
 from deploy.errors import UnknownRevision
 from deploy.git import Repository
@@ -110,7 +110,11 @@ def test_a_clean_deploy_verifies_with_all_points_equal(deployed: Deployed) -> No
     assert {p.digest for p in report.points[:5]} == {deployed.live.code_digest}
     assert report.head_ahead == 1  # release B is committed, not deployed
     assert names[-2:] == ["code layer", "configuration"]
-    assert report.points[-2].digest == deployed.repo.code_layer(deployed.live.commit)
+    layer = deployed.repo.code_layer(deployed.live.commit)
+    assert report.points[-2].digest == layer
+    # the release's provenance: the label the build wrote and the ledger entry the deploy wrote name that layer
+    recorded = ledger.read(deployed.box.settings, deployed.box.engine)[-1]
+    assert (recorded.commit, {deployed.live.code_layer, recorded.code_layer}) == (deployed.live.commit, {layer})
     policy_checks = [c for c in report.checks if c.name.startswith("policy: ")]
     assert (len(report.checks) - len(policy_checks), len(policy_checks)) == (20, 2 * 15)
 
