@@ -30,7 +30,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import docker
 import docker.errors
@@ -145,16 +145,19 @@ def record(d: Deployment, attempt: Attempt, outcome: str, cause: str = "") -> No
     if outcome == ledger.STARTED:
         d.records.start(attempt.entry(attempt.image, outcome))
         return
-    record_with_report(d.trail, d.settings, d.engine, d.records, attempt.entry(attempt.image, outcome, cause))
+    after, d.trail.after = d.trail.after, None  # captured beside the verify that ended the switch
+    entry = attempt.entry(attempt.image, outcome, cause)
+    record_with_report(d.trail, d.settings, d.engine, d.records, entry, after if outcome == ledger.SUCCEEDED else None)
 
 
 def record_with_report(
-    trail: Trail, settings: Settings, engine: docker.DockerClient, records: Records, entry: ledger.Entry
-) -> None:
-    """Add `entry` to the ledger with its report (the state after, captured now) in one archive."""
+    trail: Trail, settings: Settings, engine: docker.DockerClient, records: Records, entry: ledger.Entry,
+    after: dict[str, Any] | None = None,
+) -> None:  # fmt: skip
+    """Add `entry` to the ledger with its report (the state after: `after`, else captured now) in one archive."""
     key = ledger.new_id()
     entry = dataclasses.replace(entry, report=key)
-    after = snapshot.capture(settings, engine, records).to_json()
+    after = after or snapshot.capture(settings, engine, records).to_json()
     made = trail.make_report(key, dataclasses.asdict(entry), after)
     records.append(entry, report.files(made), key=key)
 
@@ -201,8 +204,8 @@ def complete_report(trail: Trail, settings: Settings, engine: docker.DockerClien
         report.rewrite(settings, engine, made)
 
 
-def _captured(snap: Future[snapshot.Snapshot]) -> dict[str, object] | None:
-    """The state before, for the report of a failed prepare; None when it could not be read either."""
+def _captured(snap: Future[snapshot.Snapshot]) -> dict[str, Any] | None:
+    """A state captured beside a step, as the report keeps it; None when it could not be read (captured again)."""
     try:
         return snap.result().to_json()
     except FAILURES:
@@ -251,9 +254,13 @@ def compose_run(d: Deployment, argv: Sequence[str], image: ReleaseImage, check: 
 def verified(d: Deployment) -> None:
     """Verify what runs now, its configuration against the environment compose up just ran with.
 
-    The report is kept in the trail (the last one: what runs when the attempt ends).
+    The report is kept in the trail (the last one: what runs when the attempt ends). The state
+    after is captured meanwhile (both only read), for the report of a success.
     """
-    report = verification.verify(d.settings, d.engine, d.repo, d.environ)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        after = pool.submit(snapshot.capture, d.settings, d.engine, d.records)
+        report = verification.verify(d.settings, d.engine, d.repo, d.environ)
+        d.trail.after = _captured(after)
     d.trail.verify = report
     if not report.ok:
         raise VerifyFailed(report.release, report.summary())

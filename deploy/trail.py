@@ -32,6 +32,7 @@ class Trail:
     steps: list[StepTime] = field(default_factory=list)
     before: dict[str, Any] | None = None
     verify: VerifyReport | None = None  # the last verify of the attempt: what runs when it ends
+    after: dict[str, Any] | None = None  # the state captured beside that verify (`procedure.verified`)
     report: Report | None = None  # the report written with the ledger entry
     rebuild: dict[str, Any] | None = None  # a volume rebuild's figures (`deploy.rebuild.evidence`)
     commit: str = ""  # the commit asked for, once resolved (a failure before the attempt has no entry)
