@@ -147,11 +147,11 @@ def verify(
         ]
         rules = policy.load()
         checked += [pool.submit(_policy_checks, engine, s, containers[s], rules, settings.project) for s in SERVICES]
+        layer = _code_layer(repo, release, image)  # from git objects, here while the engine answers the rest
         results = [codecompare.compare(reference, future.result()) for future in seen]
         found_checks = tuple(c for future in checked for c in future.result())
     commit_point = codecompare.reference_point("commit", reference)
     ran = what_runs(image, containers)
-    layer = _code_layer(repo, release, image)
     points_found = (commit_point, *results, layer, config.result())
     return VerifyReport(release, points_found, found_checks, repo.commits_ahead(release), ran)
 
