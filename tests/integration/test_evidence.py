@@ -161,3 +161,27 @@ def test_plans_capture_the_live_state_and_change_nothing(sandbox: Sandbox) -> No
     assert f"generation {state.generation}" in deploy_plan.stdout
     assert third[:12] in deploy_plan.stdout and "up -d --force-recreate" in deploy_plan.stdout
     assert all(plan.returncode == 0 for plan in plans), [plan.stderr for plan in plans]
+
+
+def test_a_rollback_and_a_restore_leave_reports_each_ledger_entry_points_to(sandbox: Sandbox) -> None:
+    code, first, _ = released(sandbox)
+    assert code == 0
+    sandbox.commit("release two")
+    code, second, _ = released(sandbox)
+    assert code == 0
+
+    back = invoke(sandbox, "rollback", "--json")
+    assert back.returncode == 0, back.stderr
+    doc = json.loads(back.stdout)  # one JSON document, nothing else on stdout
+    assert (doc["ok"], doc["event"], doc["commit"]) == (True, "rollback", first["commit"])
+    assert doc["previous"] == second["commit"] and doc["exit_code"] == 0
+    assert f"# rollback of {first['commit'][:12]}: succeeded" in invoke(sandbox, "report").stdout
+    restored = invoke(sandbox, "restore")
+    assert restored.returncode == 0, restored.stderr
+    assert f"# restore of {first['commit'][:12]}: succeeded" in invoke(sandbox, "report").stdout
+
+    entries = ledger.read(sandbox.settings, sandbox.engine)
+    stored = {made.id: made for made in report.read_all(sandbox.settings, sandbox.engine)}
+    assert [e.event for e in entries] == ["deploy", "deploy", "rollback", "restore"]
+    assert all(stored[e.report].entry["attempt"] == e.attempt for e in entries)  # each points to its own report
+    assert doc["report"] == f"{sandbox.settings.meta_volume}:reports/{entries[2].report}.json"
