@@ -394,7 +394,7 @@ class PolicyViolation(PreflightFailed):
     def __init__(self, commit: str, violations: Sequence[str]) -> None:
         shown = listed(violations, 6, "; ")
         super().__init__(
-            f"the compose file of {commit[:12]} breaks the security policy: {shown}",
+            f"the compose file of {short(commit)} breaks the security policy: {shown}",
             "fix docker-compose.yml (deploy/verify/policy.toml says what is allowed), commit, build and deploy again",
         )
         self.commit = commit

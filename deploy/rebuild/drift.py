@@ -12,6 +12,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from deploy import report
+from deploy.ids import short
 from deploy.rebuild.inventory import Item
 from deploy.rebuild.layout import Layout
 from trading.codedigest import is_code_path
@@ -20,7 +22,6 @@ SAME = "same"
 CHANGED = "changed"
 ONLY_VOLUME = "only in volume"
 ONLY_REPO = "only in repo"
-SHORT = 10
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def _row(path: str, volume: str | None, repo: str | None) -> Row:
         status = ONLY_VOLUME
     else:
         status = SAME if volume == repo else CHANGED
-    return Row(path, status, (volume or "")[:SHORT], (repo or "")[:SHORT])
+    return Row(path, status, short(volume or ""), short(repo or ""))
 
 
 def summary(rows: Iterable[Row]) -> str:
@@ -58,8 +59,5 @@ def summary(rows: Iterable[Row]) -> str:
 
 
 def render(rows: list[Row], commit: str) -> str:
-    header = ("trading/", "status", "volume", f"repo {commit[:SHORT]}")
-    table = [header] + [(row.path, row.status, row.volume or "-", row.repo or "-") for row in rows]
-    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip() for line in table]
-    return "\n".join([f"drift of the legacy code against trading/ at {commit[:SHORT]}: {summary(rows)}", *lines])
+    """The drift table (`templates/rebuild_drift.txt.j2`)."""
+    return report.render("rebuild_drift.txt.j2", rows=rows, commit=commit, summary=summary(rows)).rstrip("\n")

@@ -19,6 +19,8 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from deploy.ids import short
+
 FILE = "file"
 DIR = "dir"
 COMPARED = ("kind", "size", "mode", "uid", "gid", "sha256")
@@ -35,7 +37,7 @@ class Item:
     sha256: str | None
 
     def short(self) -> str:
-        return (self.sha256 or "")[:10]
+        return short(self.sha256 or "")
 
 
 Inventory = dict[str, Item]

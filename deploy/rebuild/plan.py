@@ -8,7 +8,7 @@
 Refused: a volume none of whose files is one `layout.look_for` names (`NotLegacy`), a `--keep`
 that names no unknown file (`KeepNotFound`), two carried files landing on one path
 (`TargetClash`). Pure functions only; `render` prints paths, sizes and short hashes — never a
-secret's hash.
+secret's hash — through the templates `rebuild_files.txt.j2` and `rebuild_inventory.txt.j2`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from deploy import report
 from deploy.errors import KeepNotFound, NotLegacy, TargetClash
 from deploy.rebuild import inventory
 from deploy.rebuild.inventory import Inventory, Item
@@ -35,6 +36,14 @@ class Plan:
     code: tuple[Item, ...]
     unknown: tuple[Item, ...]  # left behind
     kept: tuple[str, ...]  # unknown paths carried because the operator named them
+
+    @property
+    def carried_bytes(self) -> int:
+        return inventory.total_size(c.item for c in self.carried)
+
+    @property
+    def code_bytes(self) -> int:
+        return inventory.total_size(self.code)
 
     def expected(self, layout: Layout) -> Inventory:
         """The state volume once the plan is carried out, as the proof expects it: exactly the carried
@@ -88,30 +97,21 @@ def _refuse_clashes(carried: Iterable[Carried]) -> None:
 
 
 def render(plan: Plan, volume: str, target: str) -> str:
-    lines = [f"legacy volume {volume} → state volume {target}"]
-    lines.append(f"carried ({len(plan.carried)} files, {_mb(c.item for c in plan.carried)}):")
-    lines += [f"  {_state_line(c)}" for c in plan.carried]
-    lines.append(f"code left behind ({len(plan.code)} files, {_mb(plan.code)}; kept in the backup)")
-    lines.append(f"unknown left behind ({len(plan.unknown)} files; kept in the backup; carry one with --keep PATH):")
-    lines += [f"  {item.path}  {item.size} B  {item.short()}" for item in plan.unknown]
-    return "\n".join(lines)
+    """What happens to each file (`templates/rebuild_files.txt.j2`)."""
+    return report.render("rebuild_files.txt.j2", p=plan, volume=volume, target=target).rstrip("\n")
 
 
-def _state_line(c: Carried) -> str:
-    what = "secret: content not shown" if c.secret else f"{c.item.size} B  {c.item.short()}"
-    return f"{c.item.path} → {c.to}  ({what})"
+@dataclass(frozen=True)
+class Listed:
+    kind: str  # the layout's class
+    item: Item
+    shown: str  # its short hash, or "(secret)"
 
 
-def _mb(items: Iterable[Item]) -> str:
-    return f"{inventory.total_size(items) / 1e6:.1f} MB"
-
-
-def render_inventory(found: Inventory, layout: Layout) -> str:
-    """Every file with its class, mode, owner, size and short hash (a secret's hash is not shown)."""
-    lines = ["class    mode  owner       size        sha256      path"]
+def listing(found: Inventory, layout: Layout) -> list[Listed]:
+    """Every file with its class; a secret's hash is not shown."""
+    listed = []
     for item in inventory.files(found):
         kind = layout.classify(item.path)
-        shown = "(secret)" if kind == SECRET else item.short()
-        owner = f"{item.uid}:{item.gid}"
-        lines.append(f"{kind:<8} {item.mode:04o}  {owner:<10} {item.size:>10}  {shown:<10}  {item.path}")
-    return "\n".join(lines)
+        listed.append(Listed(kind, item, "(secret)" if kind == SECRET else item.short()))
+    return listed

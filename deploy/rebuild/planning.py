@@ -60,13 +60,14 @@ def show_plan(
 def _render(
     run: rebuilding.Run, found: Inventory, chosen: plan.Plan, decided: rebuilding.Decided | None, would: str
 ) -> str:
-    state = run.settings.state_volume
+    state, rows = run.settings.state_volume, run.drift(chosen)
     return render(
         "rebuild_plan.txt.j2", s=snapshot.capture(run.settings, run.engine, run.records),
         legacy=capture_legacy(run, chosen), state=state, marker=volumes.rebuild_marker(state),
         replaced=decided.replaced if decided else None,
-        inventory_table=plan.render_inventory(found, run.layout), carried=plan.render(chosen, run.legacy, state),
-        drift_table=drift.render(run.drift(chosen), run.commit), event="volume-rebuild", would=would,
+        files=plan.listing(found, run.layout), p=chosen, volume=run.legacy, target=state,
+        rows=rows, commit=run.commit, summary=drift.summary(rows),
+        event="volume-rebuild", would=would,
         steps=_steps(run, decided) if decided else [],
     ).rstrip("\n")  # fmt: skip
 

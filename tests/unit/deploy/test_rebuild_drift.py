@@ -24,7 +24,7 @@ def test_same_changed_only_in_volume_and_only_in_repo_with_short_hashes() -> Non
         ("strategy.py", "same"),
         ("worker.py", "only in repo"),
     ]
-    assert rows[0].repo == "b" * 10 and len(rows[0].volume) == 10
+    assert rows[0].repo == "b" * 12 and len(rows[0].volume) == 12
     assert rows[3].volume == "" and rows[1].repo == ""
 
 

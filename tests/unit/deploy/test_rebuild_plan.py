@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from deploy.errors import KeepNotFound, NotLegacy, TargetClash
 from deploy.rebuild import plan
 from deploy.rebuild.inventory import Item
+from deploy.report import render
 from tests.unit.deploy.rebuild_factories import item, real_layout, volume
 
 LAYOUT = real_layout()
@@ -68,7 +69,8 @@ def test_the_state_volume_is_expected_to_hold_exactly_the_carried_files_as_the_r
 
 def test_the_printed_plan_and_inventory_never_show_a_secrets_hash() -> None:
     chosen = plan.make(LEGACY, LAYOUT)
-    printed = plan.render(chosen, "legacy", "tb_state") + plan.render_inventory(LEGACY, LAYOUT)
+    listed = render("rebuild_inventory.txt.j2", files=plan.listing(LEGACY, LAYOUT))
+    printed = plan.render(chosen, "legacy", "tb_state") + listed
     secret_hash = LEGACY[".env"].sha256 or ""
     assert secret_hash[:10] not in printed and SECRET not in printed
     assert ".env" in printed and "(secret)" in printed
