@@ -40,7 +40,7 @@ from deploy import build, compose, engine, health, release, restore, verify
 from deploy.config import Settings
 from deploy.errors import RolledBack
 from deploy.git import Repository
-from deploy.testing.sandbox import Sandbox, quiet, throwaway
+from testsupport.sandbox import Sandbox, quiet, throwaway
 
 ROOT = Path(__file__).resolve().parents[1]
 

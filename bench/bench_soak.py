@@ -31,7 +31,7 @@ from docker.models.containers import Container
 
 from deploy import build, health, release
 from deploy.git import Repository
-from deploy.testing.sandbox import Sandbox, quiet, throwaway
+from testsupport.sandbox import Sandbox, quiet, throwaway
 
 ROOT = Path(__file__).resolve().parents[1]
 

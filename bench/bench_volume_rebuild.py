@@ -16,8 +16,8 @@ from pathlib import Path
 
 from deploy import rebuild as rebuilding
 from deploy.git import Repository
-from deploy.testing import legacy
-from deploy.testing.sandbox import quiet, throwaway
+from testsupport import legacy
+from testsupport.sandbox import quiet, throwaway
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,8 +1,12 @@
-"""What the tests and the benchmarks share, and the shipped packages do not need.
+"""What the tests and the benchmarks share, and the shipped packages never use.
 
+    sandbox   a throw-away deployment: a repository, compose project, images and volumes of its
+              own, removed afterwards (`throwaway`: also when the block fails)
+    legacy    a legacy volume in the seed's layout (code and state together), for the volume rebuild
     races     rounds of a real worker racing a real bot's strategy on the same positions
 
-Not part of the wheel (`pyproject.toml` packages only `deploy` and `trading`): it is imported
-from a checkout, by pytest (the repository root is on its `pythonpath`) and by the benchmarks,
-which run as modules from the root (`python -m bench.bench_store`).
+Not part of the wheel (`pyproject.toml` packages only `deploy` and `trading`): an operator's
+`pip install .` carries no fixtures. It is imported from a checkout, by pytest (the repository
+root is on its `pythonpath`) and by the benchmarks, which run as modules from the root
+(`python -m bench.bench_pipeline`) — so neither reaches into the other through `sys.path`.
 """

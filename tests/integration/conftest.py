@@ -21,7 +21,7 @@ import pytest
 
 from deploy import baseimage, buildcontext, engine
 from deploy.config import Settings
-from deploy.testing.sandbox import Sandbox
+from testsupport.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 

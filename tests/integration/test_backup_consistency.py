@@ -8,8 +8,8 @@ import time
 import docker
 
 from deploy import volumes
-from deploy.testing.sandbox import Sandbox
 from tests.process.test_statecopy import WRITER, committed
+from testsupport.sandbox import Sandbox
 
 CHECK = """
 import json, sqlite3

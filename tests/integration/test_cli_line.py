@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from deploy.testing.sandbox import Sandbox
 from tests.integration.test_pipeline_errors import invoke
+from testsupport.sandbox import Sandbox
 
 REUSED = "verify: as the deploy before it verified"
 

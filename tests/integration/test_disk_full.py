@@ -12,8 +12,8 @@ import time
 import pytest
 
 from deploy import health
-from deploy.testing.sandbox import Sandbox
 from tests.integration.test_pipeline_errors import invoke
+from testsupport.sandbox import Sandbox
 
 pytestmark = pytest.mark.usefixtures("fast_ticks")
 RUNTIME_USER = "10001"

@@ -17,9 +17,9 @@ import docker
 import pytest
 
 from deploy import ledger, report, snapshot
-from deploy.testing.sandbox import Sandbox
 from tests.integration.test_pipeline import BROKEN_MAIN
 from tests.integration.test_pipeline_errors import ROOT, cli_env, invoke
+from testsupport.sandbox import Sandbox
 
 pytestmark = pytest.mark.usefixtures("fast_ticks")
 CODE_POINTS = ["commit", "label", "image", "bot container", "worker container", "bot imported", "worker imported"]

@@ -14,9 +14,9 @@ import pytest
 
 from deploy import build, ledger, volumes
 from deploy.git import Repository
-from deploy.testing.sandbox import Sandbox, git, quiet
 from tests.integration.test_pipeline import hung_bot, rolled_back_to
 from tests.integration.test_pipeline_errors import invoke, refused
+from testsupport.sandbox import Sandbox, git, quiet
 
 pytestmark = pytest.mark.usefixtures("fast_ticks")
 PROJECT = "com.docker.compose.project="

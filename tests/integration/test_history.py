@@ -18,8 +18,8 @@ import pytest
 from deploy import build, ledger, lock, release
 from deploy.git import Repository
 from deploy.lock import Holder
-from deploy.testing.sandbox import Sandbox, git, quiet
 from tests.integration.test_pipeline_errors import invoke, nothing_deployed, refused
+from testsupport.sandbox import Sandbox, git, quiet
 
 pytestmark = pytest.mark.usefixtures("fast_ticks")
 ROOT = Path(__file__).resolve().parents[2]

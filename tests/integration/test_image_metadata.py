@@ -6,7 +6,7 @@ import docker
 
 from deploy import build, images
 from deploy.git import Repository
-from deploy.testing.sandbox import Sandbox, git, quiet
+from testsupport.sandbox import Sandbox, git, quiet
 
 TOKEN = "ghp_s3cretTOKENnotForImages"
 

@@ -30,10 +30,10 @@ from deploy import build, helpers, ledger, meta, release, release_images, status
 from deploy.git import Repository
 from deploy.images import ReleaseImage
 from deploy.restore import restore
-from deploy.testing.sandbox import Sandbox, quiet
 from deploy.verify import verify
 from tests.integration.conftest import ROOT
 from tests.integration.test_pipeline_errors import invoke
+from testsupport.sandbox import Sandbox, quiet
 
 KEEP_BACKUPS = "2"
 FAST = {"TRADEBOT_TICK_SECONDS": "0.2", "TRADEBOT_WORKER_POLL_SECONDS": "0.2"}

@@ -23,9 +23,9 @@ from deploy.git import Repository
 from deploy.images import ReleaseImage
 from deploy.procedure import Attempt
 from deploy.release_images import LiveTags
-from deploy.testing.sandbox import Sandbox, quiet
 from deploy.trail import Trail
 from deploy.verify import verify
+from testsupport.sandbox import Sandbox, quiet
 
 pytestmark = pytest.mark.usefixtures("fast_ticks")
 MARKED = "trading/strategy.py"  # imported by the bot and the worker

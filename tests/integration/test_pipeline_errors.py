@@ -14,7 +14,7 @@ import pytest
 
 from deploy import build, ledger, lock
 from deploy.git import Repository
-from deploy.testing.sandbox import Sandbox
+from testsupport.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,7 +7,7 @@ import pytest
 from deploy import build, ledger, release
 from deploy.errors import PolicyViolation
 from deploy.git import Repository
-from deploy.testing.sandbox import Sandbox, quiet
+from testsupport.sandbox import Sandbox, quiet
 
 BOT = "  bot:\n    <<: *service\n"
 HOSTS_KEYS = "    privileged: true\n    pid: host\n    network_mode: host\n    volumes:\n      - /:/host\n"

@@ -11,11 +11,11 @@ import re
 import pytest
 
 from deploy import ledger, report
-from deploy.testing.sandbox import Sandbox
 from tests.integration.test_evidence import Parsed, engine_state
 from tests.integration.test_pipeline_errors import invoke
 from tests.integration.test_volume_rebuild import files_of, legacy_backups
 from tests.integration.test_volume_rebuild import legacy_volume as legacy_volume  # the fixture
+from testsupport.sandbox import Sandbox
 
 pytestmark = pytest.mark.usefixtures("fast_ticks")
 STATE = json.dumps({"generation": 7, "state": {"positions": {"ETHUSDT": {"qty": 1}}}})

@@ -16,8 +16,8 @@ import docker
 
 from deploy import build
 from deploy.git import Repository
-from deploy.testing.sandbox import Sandbox, quiet
 from tests.integration.engines import copy_image, second_engine
+from testsupport.sandbox import Sandbox, quiet
 
 
 def code_layer(engine: docker.DockerClient, tag: str) -> str:

@@ -10,8 +10,8 @@ from deploy import build, health, ledger, release, volumes
 from deploy.errors import BackupMissing, DeployError
 from deploy.git import Repository
 from deploy.restore import restore
-from deploy.testing.sandbox import Sandbox, quiet
 from deploy.verify import verify
+from testsupport.sandbox import Sandbox, quiet
 
 pytestmark = pytest.mark.usefixtures("fast_ticks")
 STRAY = "written-after-the-backup"

@@ -15,10 +15,10 @@ import shutil
 import docker
 import pytest
 
-from deploy.testing.sandbox import Sandbox, git
 from tests.integration.engines import Engine, copy_image, second_engine
 from tests.integration.sshd import SSHD, sshd_to
 from tests.integration.test_pipeline_errors import invoke
+from testsupport.sandbox import Sandbox, git
 
 # every engine connection is an `ssh` process running `docker system dial-stdio`: a task takes minutes, not seconds
 SSH_TIMEOUT = 600

@@ -12,9 +12,9 @@ import testinfra
 from deploy import build, release
 from deploy.config import CODE_PATH, STATE_PATH
 from deploy.git import Repository
-from deploy.testing.sandbox import Sandbox, quiet
 from deploy.verify import points, verify
 from deploy.verify.codecompare import Observation
+from testsupport.sandbox import Sandbox, quiet
 
 SAMPLED = ("__init__.py", "bot.py", "worker.py")  # a file per exec and property: a sample, not all of trading/
 

@@ -26,10 +26,10 @@ from deploy.engine import compose_argv
 from deploy.errors import UnknownRevision
 from deploy.git import Repository
 from deploy.images import ReleaseImage
-from deploy.testing.sandbox import Sandbox, git, quiet
 from deploy.verify import VerifyReport, verify
 from deploy.verify.codecompare import Difference, Kind
 from tests.waiting import wait_for
+from testsupport.sandbox import Sandbox, git, quiet
 
 ROOT = Path(__file__).resolve().parents[2]
 CHANGED = "heartbeat.py"  # imported by the bot and the worker

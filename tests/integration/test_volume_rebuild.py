@@ -23,9 +23,9 @@ from deploy.errors import RebuildUnfinished
 from deploy.git import Repository
 from deploy.rebuild import labels
 from deploy.runner import Result, Runner
-from deploy.testing import legacy
-from deploy.testing.sandbox import Sandbox, quiet
 from tests.integration.test_pipeline_errors import cli_env, invoke, refused
+from testsupport import legacy
+from testsupport.sandbox import Sandbox, quiet
 
 pytestmark = pytest.mark.usefixtures("fast_ticks")
 ROOT = Path(__file__).resolve().parents[2]
