@@ -13,6 +13,7 @@ starts from whatever the previous one left live, which is itself a check that no
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import re
 import signal
@@ -20,7 +21,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import docker
@@ -78,22 +79,53 @@ def environ(box: Sandbox) -> dict[str, str]:
     }  # fmt: skip
 
 
-def kill_at_step(box: Sandbox, step: int, task: str, *args: str) -> bool:
-    """Start `invoke TASK ARGS`, SIGKILL it as its `step`-th step starts; False when it ended before."""
+UNDONE = "the interrupted attempt is undone"
+
+
+def kill_at_step(box: Sandbox, step: int, task: str, *args: str, undone: Callable[[int], None]) -> list[str]:
+    """Start `invoke TASK ARGS`, SIGKILL it as its `step`-th step starts; what it said (ending in that step).
+
+    When it says it undid a killed attempt, it is stopped (SIGSTOP) while `undone(its pid)` looks at
+    what the undo left, then goes on: it has not started an attempt of its own yet.
+    """
     argv = [sys.executable, "-m", "invoke", task, *args]
     proc = subprocess.Popen(
-        argv, cwd=ROOT, env=environ(box), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        argv, cwd=ROOT, env=environ(box), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
-    started = 0
+    said, started = [], 0
     assert proc.stdout is not None
-    for line in proc.stdout:
-        if line.startswith(f"{task}: ") and line.rstrip().endswith(" …"):
-            started += 1
+    try:
+        for line in proc.stdout:
+            said.append(line)
+            if line.startswith(UNDONE):
+                os.kill(proc.pid, signal.SIGSTOP)
+                try:
+                    undone(proc.pid)
+                finally:
+                    os.kill(proc.pid, signal.SIGCONT)
+            started += line.startswith(f"{task}: ") and line.rstrip().endswith(" …")
             if started == step:
-                os.kill(proc.pid, signal.SIGKILL)
                 break
-    proc.wait()
-    return started == step
+    finally:
+        proc.kill()
+        proc.wait()
+    assert started == step, f"the {task} ended before step {step}: {''.join(said)}"
+    return said
+
+
+def killed_at_every_step(box: Sandbox, task: str, steps: int, args: Callable[[int], tuple[str, ...]]) -> None:
+    """Kill `invoke TASK` at step 1, 2, … `steps` in turn: each run undoes the attempt killed before it, then dies.
+
+    After each kill `status` names the interrupted attempt (but after the last step's: it runs after the
+    ledger entry); after each undo what runs, `:live` and the ledger agree and nothing is left behind.
+    """
+    undone: list[int] = []  # the steps whose run undid the attempt killed before it
+    for step in range(1, steps + 1):
+        check = functools.partial(consistent, box, undone, step)
+        kill_at_step(box, step, task, *args(step), undone=check)
+        assert (step in undone) == (step > 1), step  # every kill but the last step's leaves an attempt to undo
+        said = status.status(box.settings, box.engine).disagreements
+        assert any(f"interrupted {task}" in line for line in said) == (step < steps), (step, said)
 
 
 def planned_steps(box: Sandbox, task: str, *args: str) -> int:
@@ -103,20 +135,30 @@ def planned_steps(box: Sandbox, task: str, *args: str) -> int:
     return steps
 
 
-def left_helpers(box: Sandbox) -> list[str]:
+def left_helpers(box: Sandbox, running: int = 0) -> list[str]:
+    """The project's helper containers, but those of the process `running`."""
     project = box.settings.project
     found = []
     for label in (helpers.HELPER_OF, meta.META_OF):
-        found += [c.name for c in box.engine.containers.list(all=True, filters={"label": f"{label}={project}"})]
+        for container in box.engine.containers.list(all=True, filters={"label": f"{label}={project}"}):
+            if container.labels.get(helpers.PID) != str(running):
+                found.append(container.name)
     return found
 
 
-def agreed(box: Sandbox, step: int) -> status.Status:
+def consistent(box: Sandbox, undone: list[int], step: int, running: int) -> None:
+    """After an undo by the (stopped) process `running`: what runs, `:live` and the ledger agree, nothing left."""
+    assert status.status(box.settings, box.engine).disagreements == (), step
+    assert left_helpers(box, running) == [], step
+    undone.append(step)
+
+
+def agreed(box: Sandbox) -> status.Status:
     """What runs, `:live` and the ledger agree, nothing is left behind, the backups within their limit."""
     now = status.status(box.settings, box.engine)
-    assert now.disagreements == (), (step, now.disagreements)
-    assert left_helpers(box) == [], step
-    assert len(volumes.backups(box.settings, box.engine)) <= int(KEEP_BACKUPS) + 1, step
+    assert now.disagreements == (), now.disagreements
+    assert left_helpers(box) == []
+    assert len(volumes.backups(box.settings, box.engine)) <= int(KEEP_BACKUPS)
     assert now.release is not None
     return now
 
@@ -139,13 +181,12 @@ def test_a_deploy_killed_at_every_step_boundary_never_wedges_the_next(settings_o
     two, box, repo = settings_of, settings_of.box, Repository(settings_of.box.repo)
     steps = planned_steps(box, "deploy", "--rev", two.second.commit)
     assert steps >= 8
-    for step in range(1, steps + 1):
-        target = two.second.commit if step % 2 else two.first.commit
-        assert kill_at_step(box, step, "deploy", "--rev", target), f"the deploy ended before step {step}"
-        recorded = ledger.last_success_before(ledger.read(box.settings, box.engine), "")
-        release.deploy(box.settings, box.engine, repo, rev=target, say=quiet)  # undoes the killed one, then deploys
-        assert agreed(box, step).release.commit == target, step
-        assert recorded is not None and ledger.read(box.settings, box.engine)[-1].previous == recorded.commit, step
+    killed_at_every_step(box, "deploy", steps, lambda step: ("--rev", (two.first, two.second)[step % 2].commit))
+    recorded = ledger.last_success_before(ledger.read(box.settings, box.engine), "")
+    assert recorded is not None
+    release.deploy(box.settings, box.engine, repo, rev=two.other(recorded.commit), say=quiet)
+    assert agreed(box).release.commit == two.other(recorded.commit)
+    assert ledger.read(box.settings, box.engine)[-1].previous == recorded.commit  # never itself
     assert verify(box.settings, box.engine, repo).ok
     nothing_unfinished(box)
 
@@ -156,12 +197,11 @@ def test_a_rollback_killed_at_every_step_boundary_is_finished_or_undone_by_the_n
     if release_images.get(engine, settings.previous_image) is None:
         live = release_images.get(engine, settings.live_image)
         release.deploy(settings, engine, repo, rev=two.other(live.commit if live else ""), say=quiet)
-    for step in range(1, planned_steps(box, "rollback") + 1):
-        assert kill_at_step(box, step, "rollback"), f"the rollback ended before step {step}"
-        recorded = ledger.last_success_before(ledger.read(settings, engine), "")
-        assert recorded is not None
-        release.rollback(settings, engine, repo, say=quiet)  # undoes a killed attempt, then rolls back
-        assert agreed(box, step).release.commit == two.other(recorded.commit), step
+    killed_at_every_step(box, "rollback", planned_steps(box, "rollback"), lambda step: ())
+    recorded = ledger.last_success_before(ledger.read(settings, engine), "")
+    assert recorded is not None
+    release.rollback(settings, engine, repo, say=quiet)
+    assert agreed(box).release.commit == two.other(recorded.commit)
     nothing_unfinished(box)
 
 
@@ -170,15 +210,15 @@ def test_a_restore_killed_at_every_step_boundary_is_undone_by_the_next(settings_
     settings, engine, repo = box.settings, box.engine, Repository(box.repo)
     live = release_images.get(engine, settings.live_image)
     assert live is not None
-    for step in range(1, planned_steps(box, "restore") + 1):
-        newest = volumes.newest_first(volumes.backups(settings, engine))[0].name
-        stray = f"written-after-{newest}"
-        box.in_volume(settings.state_volume, f"touch /v/{stray}")
-        assert kill_at_step(box, step, "restore", "--backup", newest), f"the restore ended before step {step}"
-        done = restore(settings, engine, repo, name=newest, say=quiet)  # undoes the killed one, then restores
-        assert done.restored_from == newest and stray not in box.volume_files(settings.state_volume), step
-        assert agreed(box, step).release.image_id == live.image_id, step
-        assert ledger.read(settings, engine)[-1].outcome == ledger.SUCCEEDED, step
+    chosen = volumes.newest_first(volumes.backups(settings, engine))[0].name
+    killed_at_every_step(box, "restore", planned_steps(box, "restore"), lambda step: ("--backup", chosen))
+    newest = volumes.newest_first(volumes.backups(settings, engine))[0].name
+    stray = f"written-after-{newest}"
+    box.in_volume(settings.state_volume, f"touch /v/{stray}")
+    done = restore(settings, engine, repo, name=newest, say=quiet)
+    assert done.restored_from == newest and stray not in box.volume_files(settings.state_volume)
+    assert agreed(box).release.image_id == live.image_id
+    assert ledger.read(settings, engine)[-1].outcome == ledger.SUCCEEDED
     nothing_unfinished(box)
 
 
