@@ -21,6 +21,7 @@ import docker.errors
 
 from deploy import baseimage, engine
 from deploy.config import Settings
+from deploy.helpers import HELPER_OF
 
 COPIED = ("Dockerfile", "docker-compose.yml", "trading", "volumes")
 
@@ -86,8 +87,10 @@ class Sandbox:
     def remove(self) -> None:
         project = self.settings.project
         label = {"label": f"com.docker.compose.project={project}"}
-        for container in self.engine.containers.list(all=True, filters=label):
-            container.remove(force=True, v=True)
+        helpers = {"label": f"{HELPER_OF}={project}"}  # a helper or probe whose creator the test killed
+        for filters in (label, helpers):
+            for container in self.engine.containers.list(all=True, filters=filters):
+                container.remove(force=True, v=True)
         # by name: listing every container of the shared engine races with other tests' short-lived helpers
         for container in self.engine.containers.list(all=True, filters={"name": project}):
             if container.name.startswith(project):
