@@ -56,7 +56,9 @@ def ssh_config(root: Path, port: int) -> str:
     return "\n".join([
         f"Host {ALIAS}", "  HostName 127.0.0.1", f"  Port {port}", "  User root", f"  IdentityFile {root / 'id'}",
         "  IdentitiesOnly yes", "  BatchMode yes", "  StrictHostKeyChecking yes",
-        f"  UserKnownHostsFile {root / 'known_hosts'}", "",
+        f"  UserKnownHostsFile {root / 'known_hosts'}",
+        # one ssh session serves every engine connection (each is an `ssh … docker system dial-stdio`)
+        "  ControlMaster auto", f"  ControlPath {root / 'master-%C'}", "  ControlPersist 30", "",
     ])  # fmt: skip
 
 
@@ -89,6 +91,7 @@ def sshd_to(engine_socket: str, path: str) -> Iterator[SshAccess]:
         assert proc.poll() is None, (root / "sshd.log").read_text()
         yield SshAccess(f"ssh://root@{ALIAS}:{port}", f"{root / 'bin'}:{path}")  # the SDK says -p 22 without a port
     finally:
+        subprocess.run(["/usr/bin/ssh", "-F", str(root / "ssh_config"), "-O", "exit", ALIAS], capture_output=True)
         if proc is not None and proc.poll() is None:
             proc.terminate()
             proc.wait(timeout=10)
