@@ -10,7 +10,6 @@ exec of `deploy.verify.inside` per container (`ask_inside`), shared with the che
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import tarfile
@@ -20,7 +19,7 @@ from typing import Any
 
 import docker
 import docker.errors
-from docker.models.containers import Container, ExecResult
+from docker.models.containers import Container
 from docker.models.images import Image
 
 from deploy import heartbeats, meta
@@ -31,7 +30,6 @@ from trading import codedigest
 
 INSIDE = Path(__file__).with_name("inside.py")  # run in the container by its python3
 WRITE_PROBE = "/.tradebot-verify-probe"
-INSIDE_ATTEMPTS = 3
 
 
 def archive_bytes(container: Container, path: str) -> bytes:
@@ -83,25 +81,21 @@ def ask_inside(container: Container) -> dict[str, Any]:
     """One exec of `deploy.verify.inside` in `container`, as its user: processes, the root-write probe, heartbeat.
 
     Raises docker.errors.APIError when the container stopped or went away, InsideFailed when the script failed.
-    Over ssh:// the SDK may close an exec's stream after `ssh` exited (BrokenPipeError, the answer lost):
-    the script only reads (its probe file is removed again), so it is asked again.
+    The exec's output is streamed and its exit code asked afterwards: over ssh:// `exec_run` closes the
+    finished stream by writing to an `ssh` that has already exited, and its answer is lost (BrokenPipeError).
     """
     argv = ["python3", "-c", INSIDE.read_text(), heartbeats.path(container.labels.get(SERVICE_LABEL, "")), WRITE_PROBE]
-    for _ in range(INSIDE_ATTEMPTS - 1):
-        with contextlib.suppress(BrokenPipeError):
-            return _answer(container.exec_run(argv, demux=True))
-    try:
-        return _answer(container.exec_run(argv, demux=True))
-    except BrokenPipeError as exc:
-        raise InsideFailed(f"its answer was lost {INSIDE_ATTEMPTS} times over the engine's ssh connection") from exc
-
-
-def _answer(result: ExecResult) -> dict[str, Any]:
-    stdout, stderr = result.output
-    if result.exit_code != 0:
-        lines = (stderr or b"").decode(errors="replace").strip().splitlines()
-        raise InsideFailed(lines[-1] if lines else f"exit code {result.exit_code}")
-    return dict(json.loads(stdout))
+    api = container.client.api
+    exec_id = api.exec_create(container.id, argv)["Id"]
+    out, err = bytearray(), bytearray()
+    for stdout, stderr in api.exec_start(exec_id, stream=True, demux=True):
+        out += stdout or b""
+        err += stderr or b""
+    exit_code = api.exec_inspect(exec_id)["ExitCode"]
+    if exit_code != 0:
+        lines = err.decode(errors="replace").strip().splitlines()
+        raise InsideFailed(lines[-1] if lines else f"exit code {exit_code}")
+    return dict(json.loads(out))
 
 
 def read_imported(name: str, container: Container | None, asked: Callable[[], Mapping[str, Any]] | None) -> Observation:

@@ -9,7 +9,6 @@ import tarfile
 from collections.abc import Iterator
 
 import pytest
-from docker.models.containers import ExecResult
 
 from deploy import heartbeats, meta
 from deploy.compose import SERVICE_LABEL
@@ -108,27 +107,3 @@ def test_owners_and_modes_come_from_the_archive_headers() -> None:
         ("/app/trading", 0, 0, 0o755),
         ("/app/trading/bot.py", 10001, 10001, 0o664),
     ]
-
-
-class Flaky:
-    """A container whose exec answers only after its ssh transport broke `breaks` times."""
-
-    labels = {SERVICE_LABEL: "worker"}  # noqa: RUF012
-
-    def __init__(self, breaks: int) -> None:
-        self.breaks, self.asked = breaks, 0
-
-    def exec_run(self, argv: list[str], demux: bool) -> ExecResult:
-        self.asked += 1
-        assert argv[3:] == [heartbeats.path("worker"), points.WRITE_PROBE] and demux
-        if self.asked <= self.breaks:
-            raise BrokenPipeError
-        return ExecResult(0, (b'{"processes": []}', b""))
-
-
-def test_an_answer_lost_over_ssh_is_asked_again_and_named_when_it_stays_lost() -> None:
-    answered = Flaky(breaks=points.INSIDE_ATTEMPTS - 1)
-    assert points.ask_inside(answered) == {"processes": []}  # type: ignore[arg-type]
-    assert answered.asked == points.INSIDE_ATTEMPTS
-    with pytest.raises(points.InsideFailed, match="lost 3 times"):
-        points.ask_inside(Flaky(breaks=points.INSIDE_ATTEMPTS))  # type: ignore[arg-type]
