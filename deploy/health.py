@@ -101,29 +101,40 @@ def current_verdict(
     settings: Settings, engine: docker.DockerClient, service: str, image_id: str, passed: bool = False
 ) -> Verdict:
     """The engine's verdict; while it says `starting`, the probe's (`passed`: it passed before, not run again)."""
+    return judged(settings, engine, service, image_id, passed)[1]
+
+
+def judged(
+    settings: Settings, engine: docker.DockerClient, service: str, image_id: str, passed: bool = False
+) -> tuple[str, Verdict]:
+    """`current_verdict`, with the id of the container judged (empty when there is none)."""
     container = service_container(settings, engine, service)
     seen = verdict(container.attrs if container else None, image_id)
+    found = (container.id or "") if container else ""
     if seen.status == WAITING and container is not None and (passed or probe(container)):
-        return Verdict(HEALTHY)
-    return seen
+        return found, Verdict(HEALTHY)
+    return found, seen
 
 
 def wait_healthy(
     settings: Settings, engine: docker.DockerClient, image_id: str, services: Sequence[str] = SERVICES
-) -> None:
-    """Return when every service's container runs `image_id` and is healthy; raise `Unhealthy` naming one."""
+) -> frozenset[str]:
+    """Return when every service's container runs `image_id` and is healthy; raise `Unhealthy` naming one.
+
+    Returns the ids of those containers: a verify right after need not run their probes again.
+    """
     deadline, passed = time.monotonic() + settings.start_timeout, set[str]()
     with ThreadPoolExecutor(max_workers=len(services)) as pool:
         while True:
-            asked = {s: pool.submit(current_verdict, settings, engine, s, image_id, s in passed) for s in services}
-            verdicts = {service: future.result() for service, future in asked.items()}
-            for service, seen in verdicts.items():
+            asked = {s: pool.submit(judged, settings, engine, s, image_id, s in passed) for s in services}
+            found = {service: future.result() for service, future in asked.items()}
+            for service, (_, seen) in found.items():
                 if seen.status == FAILED:
                     raise Unhealthy(service, seen.detail)
-            passed |= {service for service, seen in verdicts.items() if seen.status == HEALTHY}
-            waiting = {service: seen for service, seen in verdicts.items() if seen.status == WAITING}
+            passed |= {service for service, (_, seen) in found.items() if seen.status == HEALTHY}
+            waiting = {service: seen for service, (_, seen) in found.items() if seen.status == WAITING}
             if not waiting:
-                return
+                return frozenset(container_id for container_id, _ in found.values())
             if time.monotonic() > deadline:
                 service, seen = next(iter(waiting.items()))
                 why = f"no heartbeat of its own within {settings.start_timeout:.0f}s (last probe: {seen.detail})"

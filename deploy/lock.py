@@ -9,6 +9,8 @@ A holder that died leaves its lock behind:
 - on this machine (same hostname, its pid gone) it is recognised as dead and replaced, saying so;
 - on another machine nobody here can tell: `invoke unlock` removes it and names the holder it removed.
 Taking the lock also carries an older local ledger over to the engine (`ledger.carry_over`), under the lock.
+The lock container mounts the meta volume, and the holder reads and writes its ledger through it
+(`deploy.meta.through`) instead of through a helper container per read and write.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import docker
 import docker.errors
 from docker.models.containers import Container
 
-from deploy import baseimage, ledger
+from deploy import baseimage, ledger, meta
 from deploy.config import Settings
 from deploy.errors import LockHeld
 from deploy.helpers import pid_alive
@@ -68,10 +70,11 @@ def held(
 ) -> Iterator[Holder]:
     """Hold the deploy lock for the block; raise `LockHeld` at once, naming the holder, when another has it."""
     holder = me(what)
-    _acquire(settings, engine, holder, say)
+    container = _acquire(settings, engine, holder, say)
     try:
-        ledger.carry_over(settings, engine)
-        yield holder
+        with meta.through(settings, container):
+            ledger.carry_over(settings, engine)
+            yield holder
     finally:
         with contextlib.suppress(docker.errors.NotFound):
             engine.containers.get(settings.lock_name).remove(force=True)
@@ -100,12 +103,12 @@ def _container(settings: Settings, engine: docker.DockerClient) -> Container | N
         return None
 
 
-def _acquire(settings: Settings, engine: docker.DockerClient, holder: Holder, say: Callable[[str], None]) -> None:
+def _acquire(settings: Settings, engine: docker.DockerClient, holder: Holder, say: Callable[[str], None]) -> Container:
     """Create the lock; a holder that died on this machine is removed first (by id: never a fresh holder's lock)."""
+    meta.ensure(settings, engine)
     for _ in range(3):
         try:
-            _create(settings, engine, holder)
-            return
+            return _create(settings, engine, holder)
         except docker.errors.APIError as exc:
             if exc.status_code != 409:
                 raise
@@ -121,8 +124,9 @@ def _acquire(settings: Settings, engine: docker.DockerClient, holder: Holder, sa
     raise LockHeld("another deploy", "just now", settings.lock_name)
 
 
-def _create(settings: Settings, engine: docker.DockerClient, holder: Holder) -> None:
-    engine.containers.create(
+def _create(settings: Settings, engine: docker.DockerClient, holder: Holder) -> Container:
+    """The lock container; it mounts the meta volume, which the holder's command reads and writes through it."""
+    return engine.containers.create(
         baseimage.resolve(settings, engine), ["true"], name=settings.lock_name,
-        labels=holder.labels(settings.project), network_disabled=True,
+        labels=holder.labels(settings.project), network_disabled=True, volumes=meta.mounts(settings),
     )  # fmt: skip

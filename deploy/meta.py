@@ -14,6 +14,9 @@ Rules:
   (an entry and its report together).
 - Reading a meta volume that does not exist yet gives nothing and creates nothing
   (status and plans stay read-only).
+- While a command holds the deploy lock (`deploy.lock`), every read and write goes through
+  the lock's container, which mounts the meta volume (`through`): a deploy reads and writes
+  here five times, and a helper's create and remove cost about as much as its archive call.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import io
 import tarfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -34,6 +38,10 @@ from deploy import baseimage, helpers
 from deploy.config import Settings
 
 META_OF = "io.tradebot.meta-of"
+
+# project → the container the meta volume is reached through while a command holds the deploy lock
+_THROUGH: dict[str, Container] = {}
+_THROUGH_LOCK = threading.Lock()
 
 
 def pack(files: Mapping[str, bytes]) -> bytes:
@@ -71,11 +79,33 @@ def exists(settings: Settings, engine: docker.DockerClient) -> bool:
     return True
 
 
-def write(settings: Settings, engine: docker.DockerClient, files: Mapping[str, bytes]) -> None:
-    """Add `files` (relative path → content) to the meta volume, creating the volume when missing."""
+def ensure(settings: Settings, engine: docker.DockerClient) -> None:
+    """Create the meta volume, labelled as the project's, when it is missing."""
     if not exists(settings, engine):
         engine.volumes.create(settings.meta_volume, labels={META_OF: settings.project})
-    with idle(settings, engine, {settings.meta_volume: "rw"}) as helper:
+
+
+def mounts(settings: Settings) -> dict[str, dict[str, str]]:
+    """The `volumes` argument of a container the meta volume is reached through (`through`)."""
+    return {settings.meta_volume: {"bind": f"/{settings.meta_volume}", "mode": "rw"}}
+
+
+@contextlib.contextmanager
+def through(settings: Settings, container: Container) -> Iterator[None]:
+    """In the block, this process reaches the project's meta volume through `container` (made with `mounts`)."""
+    with _THROUGH_LOCK:
+        _THROUGH[settings.project] = container
+    try:
+        yield
+    finally:
+        with _THROUGH_LOCK:
+            _THROUGH.pop(settings.project, None)
+
+
+def write(settings: Settings, engine: docker.DockerClient, files: Mapping[str, bytes]) -> None:
+    """Add `files` (relative path → content) to the meta volume, creating the volume when missing."""
+    ensure(settings, engine)
+    with _reach(settings, engine, "rw") as helper:
         helper.put_archive(f"/{settings.meta_volume}", pack(files))
 
 
@@ -88,11 +118,23 @@ def read_folders(
     settings: Settings, engine: docker.DockerClient, folders: Sequence[str]
 ) -> dict[str, dict[str, bytes]]:
     """`read_folder` of each of `folders`, through one helper, the archives read at the same time."""
-    if not exists(settings, engine):
+    if settings.project not in _THROUGH and not exists(settings, engine):
         return {folder: {} for folder in folders}
-    with idle(settings, engine, {settings.meta_volume: "ro"}) as helper, ThreadPoolExecutor(len(folders)) as pool:
+    with _reach(settings, engine, "ro") as helper, ThreadPoolExecutor(len(folders)) as pool:
         read = {folder: pool.submit(fetch, helper, f"/{settings.meta_volume}/{folder}") for folder in folders}
         return {folder: future.result() for folder, future in read.items()}
+
+
+@contextlib.contextmanager
+def _reach(settings: Settings, engine: docker.DockerClient, mode: str) -> Iterator[Container]:
+    """The container of `through` while there is one, else a helper of its own mounting the volume as `mode`."""
+    with _THROUGH_LOCK:
+        held = _THROUGH.get(settings.project)
+    if held is not None:
+        yield held
+        return
+    with idle(settings, engine, {settings.meta_volume: mode}) as helper:
+        yield helper
 
 
 @contextlib.contextmanager

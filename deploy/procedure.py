@@ -223,14 +223,15 @@ def start_steps(d: Deployment, image: ReleaseImage, stop_timeout: int | None = N
     `stop_timeout` shortens the grace period of the containers replaced (see `FAILED_STOP_SECONDS`).
     """
     argv = tuple(compose.up(d.compose, d.settings, stop_timeout=stop_timeout))
+    healthy: set[str] = set()  # the containers the wait found healthy: verify does not probe them again
     return [
         Step(f"recreate bot and worker from {short(image.commit)}", lambda: compose_run(d, argv, image), argv, True),
         Step(
             "wait until bot and worker are healthy",
-            lambda: health.wait_healthy(d.settings, d.engine, image.image_id),
+            lambda: healthy.update(health.wait_healthy(d.settings, d.engine, image.image_id)),
             bot_down=True,
         ),
-        Step(f"verify that {short(image.commit)} runs", lambda: verified(d)),
+        Step(f"verify that {short(image.commit)} runs", lambda: verified(d, frozenset(healthy))),
     ]
 
 
@@ -251,15 +252,17 @@ def compose_run(d: Deployment, argv: Sequence[str], image: ReleaseImage, check: 
     d.runner.run(argv, env=compose.env(d.settings, d.environ), input=compose_file, check=check)
 
 
-def verified(d: Deployment) -> None:
+def verified(d: Deployment, healthy: frozenset[str] = frozenset()) -> None:
     """Verify what runs now, its configuration against the environment compose up just ran with.
+
+    `healthy`: ids of containers whose health-check command passed moments ago (`health.wait_healthy`).
 
     The report is kept in the trail (the last one: what runs when the attempt ends). The state
     after is captured meanwhile (both only read), for the report of a success.
     """
     with ThreadPoolExecutor(max_workers=1) as pool:
         after = pool.submit(snapshot.capture, d.settings, d.engine, d.records)
-        report = verification.verify(d.settings, d.engine, d.repo, d.environ)
+        report = verification.verify(d.settings, d.engine, d.repo, d.environ, healthy)
         d.trail.after = _captured(after)
     d.trail.verify = report
     if not report.ok:

@@ -125,11 +125,14 @@ def service_containers(settings: Settings, engine: docker.DockerClient) -> dict[
 
 
 def verify(
-    settings: Settings, engine: docker.DockerClient, repo: Repository, environ: Mapping[str, str] | None = None
-) -> VerifyReport:
+    settings: Settings, engine: docker.DockerClient, repo: Repository, environ: Mapping[str, str] | None = None,
+    healthy: frozenset[str] = frozenset(),
+) -> VerifyReport:  # fmt: skip
     """Compare every point with the live release's commit and check both containers.
 
     `environ`: the environment compose up just ran with (a deploy); else the shell's with the recorded settings.
+    `healthy`: ids of containers whose health-check command passed moments ago (a deploy's wait): while the
+    engine still says `starting`, those count as probed without running the probe again.
     """
     image = live_image(settings, engine)
     release = repo.commit(release_of(settings, image)).sha  # UnknownRevision when this clone lacks it
@@ -143,7 +146,8 @@ def verify(
         inside = {s: pool.submit(points.ask_inside, c) for s, c in first.items() if c is not None}
         seen = _observe(pool, engine, image, first, code, inside, helpers.labels(settings.project))
         checked = [
-            pool.submit(_container_checks, s, containers[s], image.id, code.get(s), inside.get(s)) for s in SERVICES
+            pool.submit(_container_checks, s, containers[s], image.id, code.get(s), inside.get(s), healthy)
+            for s in SERVICES
         ]
         rules = policy.load()
         checked += [pool.submit(_policy_checks, engine, s, containers[s], rules, settings.project) for s in SERVICES]
@@ -239,7 +243,7 @@ def _volume_attrs(engine: docker.DockerClient, names: list[str]) -> dict[str, di
 
 def _container_checks(
     service: str, running: list[Container], live_image_id: str, code: Future[bytes] | None,
-    inside: Future[dict[str, Any]] | None,
+    inside: Future[dict[str, Any]] | None, healthy: frozenset[str],
 ) -> list[Check]:  # fmt: skip
     if not running:
         return [Check(service, "running", False, "no running container")]
@@ -248,7 +252,8 @@ def _container_checks(
     alive = checks.running_check(service, container.attrs)
     if not alive.ok:  # restarting or paused: nothing can be asked inside
         return [alive, one, *checks.inspect_checks(service, container.attrs, live_image_id)]
-    probed = checks.health_status(container.attrs) == "starting" and health.probe(container)
+    starting = checks.health_status(container.attrs) == "starting"
+    probed = starting and (container.id in healthy or health.probe(container))
     found = checks.inspect_checks(service, container.attrs, live_image_id, probed)
     try:
         asked = inside.result() if inside else {}

@@ -11,13 +11,15 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from deploy import build, ledger, lock, release
+from deploy import build, ledger, lock, meta, release
 from deploy.git import Repository
 from deploy.lock import Holder
+from deploy.records import Records
 from tests.integration.test_pipeline_errors import invoke, nothing_deployed, refused
 from testsupport.sandbox import Sandbox, git, quiet
 
@@ -106,3 +108,20 @@ def test_a_local_ledger_is_carried_over_once(sandbox: Sandbox) -> None:
     assert said == ["carried 1 entries of the local ledger over to the engine\n", ""]
     assert not (settings.data_dir / "releases.jsonl").exists()
     assert (settings.data_dir / "releases.jsonl.carried-over").exists()
+
+
+def test_the_lock_holder_reads_and_writes_the_ledger_through_the_lock_container(sandbox: Sandbox) -> None:
+    """Under the lock no helper container is made for the ledger; outside it one is (the control)."""
+    settings, engine = sandbox.settings, sandbox.engine
+    entry = ledger.Entry("deploy", "b" * 40, "sha256:2", "d", "t0", "2026-11-02T10:00:00+00:00", "op@ci", "started")
+    since = int(time.time())
+    with lock.held(settings, engine, "the test", say=quiet):
+        ledger.start(settings, engine, dataclasses.replace(entry, attempt="a1"))
+        ledger.append(settings, engine, dataclasses.replace(entry, outcome=ledger.SUCCEEDED, attempt="a1"))
+        assert [e.attempt for e in Records(settings, engine).entries()] == ["a1"]
+    assert [e.attempt for e in ledger.read_started(settings, engine)] == ["a1"]  # outside the lock: a helper
+    created = engine.events(
+        since=since, until=int(time.time()) + 1, decode=True,
+        filters={"type": "container", "event": "create", "label": f"{meta.META_OF}={settings.project}"},
+    )  # fmt: skip
+    assert len(list(created)) == 1

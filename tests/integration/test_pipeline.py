@@ -12,6 +12,7 @@ import io
 import re
 import tarfile
 import threading
+import time
 from collections.abc import Iterator
 
 import docker
@@ -258,3 +259,30 @@ def test_prune_keeps_live_previous_and_the_newest_successes_and_lets_a_run_of_fa
         settings.live_image,
     }
     assert engine.images.get(settings.base_image or "")
+
+
+def test_a_deploy_runs_each_new_containers_health_check_to_a_pass_once(sandbox: Sandbox) -> None:
+    """The wait's passing probe counts for the verify right after it: the probe is not run again.
+
+    The engine's own checks are put 30 s apart, so every health-check exec during the deploy is the pipeline's.
+    """
+    compose_file = (sandbox.repo / "docker-compose.yml").read_text()
+    assert compose_file.count("interval: 1s") == 2
+    sandbox.commit(
+        "health checks 30 s apart", {"docker-compose.yml": compose_file.replace("interval: 1s", "interval: 30s")}
+    )
+    engine, since = sandbox.engine, int(time.time())
+    build.build(sandbox.settings, engine, Repository(sandbox.repo), say=quiet)
+    release.deploy(sandbox.settings, engine, Repository(sandbox.repo), say=quiet)
+    events = list(engine.events(since=since, until=int(time.time()) + 1, decode=True, filters={"type": "container"}))
+    health_execs = {
+        e["Actor"]["Attributes"]["execID"]
+        for e in events
+        if e["Action"].startswith("exec_create:") and "-m trading health" in e["Action"]
+    }
+    for service in ("bot", "worker"):
+        container = health.service_container(sandbox.settings, engine, service)
+        assert container is not None
+        ends = [e["Actor"]["Attributes"] for e in events if e["Action"] == "exec_die" and e["id"] == container.id]
+        passed = [end for end in ends if end.get("execID") in health_execs and end.get("exitCode") == "0"]
+        assert len(passed) == 1, (service, len(passed))
