@@ -17,6 +17,10 @@ from the checkout, imports included): `invoke build deploy verify` of another
 code-only commit against the bare recreate (medians of 3), `invoke verify` and
 `invoke status` (medians of 5), and `invoke --list` (invoke's own start, the floor
 of every task). Each figure with a goal says whether this run met it.
+
+Beside verify and status, their floors on this machine: a process that only imports
+what the task imports (invoke, the Docker SDK, GitPython for verify), and one archive
+read from the engine (status reads the ledger and the heartbeat that way, at the same time).
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from typing import TypeVar
 
 import docker
 
-from deploy import build, compose, engine, health, release, restore, verify
+from deploy import build, compose, engine, health, heartbeats, meta, release, restore, verify
 from deploy.config import Settings
 from deploy.errors import RolledBack
 from deploy.git import Repository
@@ -198,6 +202,9 @@ def cli_rows(box: Sandbox) -> list[tuple[str, str, str]]:
     verifies = statistics.median(invoke(box, "verify") for _ in range(5))
     statuses = statistics.median(invoke(box, "status") for _ in range(5))
     floor = statistics.median(invoke(box, "--list") for _ in range(3))
+    status_imports = statistics.median(imports("invoke", "deploy.status") for _ in range(5))
+    verify_imports = statistics.median(imports("invoke", "deploy.verify", "deploy.git") for _ in range(5))
+    archive = statistics.median(archive_read(box) for _ in range(5))
     rows = [
         ("invoke build deploy verify (median of 3)", f"{line:.2f} s", ""),
         ("bare compose up --force-recreate (median of 3)", f"{bare:.2f} s", ""),
@@ -205,8 +212,25 @@ def cli_rows(box: Sandbox) -> list[tuple[str, str, str]]:
         ("invoke verify (median of 5)", f"{verifies:.2f} s", goal(verifies, 0.5, "s")),
         ("invoke status (median of 5)", f"{statuses:.2f} s", goal(statuses, 0.3, "s")),
         ("invoke --list (invoke's own start, median of 3)", f"{floor:.2f} s", ""),
+        ("floor of verify: a process importing what it imports", f"{verify_imports:.2f} s", ""),
+        ("floor of status: its imports + one archive read", f"{status_imports + archive:.2f} s", ""),
+        ("  of which one archive read from the engine (median of 5)", f"{archive:.3f} s", ""),
     ]
     return [(f"CLI: {name}", figure, target) for name, figure, target in rows]
+
+
+def imports(*modules: str) -> float:
+    """Wall time of a process that imports `modules` and does nothing else."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", f"import {', '.join(modules)}"], cwd=ROOT, check=True)
+    return time.perf_counter() - start
+
+
+def archive_read(box: Sandbox) -> float:
+    """One `get_archive` of the running bot's heartbeat file: the engine's cost of any read of a file."""
+    bot = health.service_container(box.settings, box.engine, "bot")
+    assert bot is not None
+    return timed(lambda: meta.fetch(bot, heartbeats.path("bot")))[0]
 
 
 def goal(value: float, limit: float, unit: str) -> str:
