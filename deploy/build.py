@@ -45,7 +45,7 @@ def build(
     digest, describe = codedigest.digest(repo.code_files(commit.sha)), repo.describe(commit.sha)
     say(f"build: {tag} from the committed tree of {describe}{' (working tree dirty)' if dirty else ''}")
     labels = _labels(repo, commit, describe, digest, dirty)
-    built = _run_build(settings, engine, repo.build_context(commit.sha), tag, labels, say)
+    built = _run_build(settings, engine, repo.build_context(commit.sha, labels), tag, say)
     say(f"build: {tag} is {short(built.image_id)} (code digest {short(digest)})")
     return built
 
@@ -73,9 +73,8 @@ def _labels(repo: Repository, commit: Commit, describe: str, digest: str, dirty:
     )
 
 
-def _run_build(
-    settings: Settings, engine: docker.DockerClient, context: bytes, tag: str, labels: dict[str, str], say: Say
-) -> ReleaseImage:
+def _run_build(settings: Settings, engine: docker.DockerClient, context: bytes, tag: str, say: Say) -> ReleaseImage:
+    """Build the context (its Dockerfile sets the labels: `deploy.buildcontext`) and tag the image."""
     base = baseimage.resolve(settings, engine)
     step = ""
     try:
@@ -83,7 +82,6 @@ def _run_build(
             fileobj=io.BytesIO(context),
             custom_context=True,
             tag=tag,
-            labels=labels,
             buildargs={"BASE_IMAGE": base},
             decode=True,
             rm=True,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import tarfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,9 +63,9 @@ class Repository:
         remotes = self._repo.remotes
         return next(iter(remotes[0].urls), "") if remotes else ""
 
-    def build_context(self, sha: str) -> bytes:
-        """The build context of `sha`, made from git objects alone (`deploy.buildcontext`)."""
-        return buildcontext.context_tar(self._repo.commit(sha))
+    def build_context(self, sha: str, labels: Mapping[str, str] | None = None) -> bytes:
+        """The build context of `sha`, made from git objects alone (`deploy.buildcontext`), its image's `labels` set."""
+        return buildcontext.context_tar(self._repo.commit(sha), labels or {})
 
     def code_layer(self, sha: str) -> str:
         """The diff_id of the code layer `sha` builds into, computed from git objects (`deploy.codelayer`)."""

@@ -10,7 +10,8 @@ A holder that died leaves its lock behind:
 - on another machine nobody here can tell: `invoke unlock` removes it and names the holder it removed.
 Taking the lock also carries an older local ledger over to the engine (`ledger.carry_over`), under the lock.
 The lock container mounts the meta volume, and the holder reads and writes its ledger through it
-(`deploy.meta.through`) instead of through a helper container per read and write.
+(`deploy.meta.through`) instead of through a helper container per read and write; before the
+deployment's first record there is no meta volume to mount, and helpers do it.
 """
 
 from __future__ import annotations
@@ -105,7 +106,6 @@ def _container(settings: Settings, engine: docker.DockerClient) -> Container | N
 
 def _acquire(settings: Settings, engine: docker.DockerClient, holder: Holder, say: Callable[[str], None]) -> Container:
     """Create the lock; a holder that died on this machine is removed first (by id: never a fresh holder's lock)."""
-    meta.ensure(settings, engine)
     for _ in range(3):
         try:
             return _create(settings, engine, holder)
@@ -125,8 +125,9 @@ def _acquire(settings: Settings, engine: docker.DockerClient, holder: Holder, sa
 
 
 def _create(settings: Settings, engine: docker.DockerClient, holder: Holder) -> Container:
-    """The lock container; it mounts the meta volume, which the holder's command reads and writes through it."""
+    """The lock container; it mounts the meta volume when there is one (a refused first command makes none)."""
     return engine.containers.create(
         baseimage.resolve(settings, engine), ["true"], name=settings.lock_name,
-        labels=holder.labels(settings.project), network_disabled=True, volumes=meta.mounts(settings),
+        labels=holder.labels(settings.project), network_disabled=True,
+        volumes=meta.mounts(settings) if meta.exists(settings, engine) else {},
     )  # fmt: skip

@@ -79,12 +79,6 @@ def exists(settings: Settings, engine: docker.DockerClient) -> bool:
     return True
 
 
-def ensure(settings: Settings, engine: docker.DockerClient) -> None:
-    """Create the meta volume, labelled as the project's, when it is missing."""
-    if not exists(settings, engine):
-        engine.volumes.create(settings.meta_volume, labels={META_OF: settings.project})
-
-
 def mounts(settings: Settings) -> dict[str, dict[str, str]]:
     """The `volumes` argument of a container the meta volume is reached through (`through`)."""
     return {settings.meta_volume: {"bind": f"/{settings.meta_volume}", "mode": "rw"}}
@@ -92,7 +86,13 @@ def mounts(settings: Settings) -> dict[str, dict[str, str]]:
 
 @contextlib.contextmanager
 def through(settings: Settings, container: Container) -> Iterator[None]:
-    """In the block, this process reaches the project's meta volume through `container` (made with `mounts`)."""
+    """In the block, this process reaches the project's meta volume through `container`, if it mounts it (`mounts`).
+
+    A container that does not mount it (the volume did not exist when it was made) changes nothing.
+    """
+    if not any(mount.get("Name") == settings.meta_volume for mount in container.attrs.get("Mounts") or ()):
+        yield
+        return
     with _THROUGH_LOCK:
         _THROUGH[settings.project] = container
     try:
@@ -104,7 +104,8 @@ def through(settings: Settings, container: Container) -> Iterator[None]:
 
 def write(settings: Settings, engine: docker.DockerClient, files: Mapping[str, bytes]) -> None:
     """Add `files` (relative path → content) to the meta volume, creating the volume when missing."""
-    ensure(settings, engine)
+    if not exists(settings, engine):
+        engine.volumes.create(settings.meta_volume, labels={META_OF: settings.project})
     with _reach(settings, engine, "rw") as helper:
         helper.put_archive(f"/{settings.meta_volume}", pack(files))
 

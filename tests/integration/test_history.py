@@ -111,14 +111,18 @@ def test_a_local_ledger_is_carried_over_once(sandbox: Sandbox) -> None:
 
 
 def test_the_lock_holder_reads_and_writes_the_ledger_through_the_lock_container(sandbox: Sandbox) -> None:
-    """Under the lock no helper container is made for the ledger; outside it one is (the control)."""
+    """Under the lock no helper container is made for the ledger; outside it one is (the control).
+
+    The deployment has a record already: before its first there is no meta volume for the lock to mount.
+    """
     settings, engine = sandbox.settings, sandbox.engine
     entry = ledger.Entry("deploy", "b" * 40, "sha256:2", "d", "t0", "2026-11-02T10:00:00+00:00", "op@ci", "started")
+    ledger.append(settings, engine, dataclasses.replace(entry, outcome=ledger.SUCCEEDED, attempt="a0"))
     since = int(time.time())
     with lock.held(settings, engine, "the test", say=quiet):
         ledger.start(settings, engine, dataclasses.replace(entry, attempt="a1"))
         ledger.append(settings, engine, dataclasses.replace(entry, outcome=ledger.SUCCEEDED, attempt="a1"))
-        assert [e.attempt for e in Records(settings, engine).entries()] == ["a1"]
+        assert [e.attempt for e in Records(settings, engine).entries()] == ["a0", "a1"]
     assert [e.attempt for e in ledger.read_started(settings, engine)] == ["a1"]  # outside the lock: a helper
     created = engine.events(
         since=since, until=int(time.time()) + 1, decode=True,

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import io
+
 import docker
+import pytest
 
 from deploy import build, images
+from deploy.errors import BuildFailed
 from deploy.git import Repository
 from testsupport.sandbox import Sandbox, git, quiet
 
@@ -33,3 +37,31 @@ def test_without_a_remote_no_label_names_the_build_host(sandbox: Sandbox, docker
     assert images.SOURCE not in labels
     assert str(sandbox.repo) not in repr(labels)
     assert labels[images.CREATED] == images.commit_time(repo.commit(built.commit).time)
+
+
+def test_labels_with_quotes_backslashes_dollars_and_any_text_arrive_as_given(
+    sandbox: Sandbox, docker_client: docker.DockerClient
+) -> None:
+    """The labels are one LABEL instruction the pipeline writes (`deploy.buildcontext.label_instruction`)."""
+    labels = {
+        "io.tradebot.test.quotes": 'say "hi" \\ and \\" back\\',
+        "io.tradebot.test.dollars": "$HOME ${PATH} $ \\$",
+        "io.tradebot.test.text": "grüße, 取引 and  spaces\ttab",
+        "io.tradebot.test.pairs": "a=b c=d",
+        "io.tradebot.test.empty": "",
+    }
+    repo, tag = Repository(sandbox.repo), f"{sandbox.settings.image_repo}:labels"
+    context = repo.build_context(repo.commit("HEAD").sha, labels)
+    log = docker_client.api.build(
+        fileobj=io.BytesIO(context), custom_context=True, tag=tag, decode=True, rm=True, forcerm=True,
+        buildargs={"BASE_IMAGE": sandbox.settings.base_image or ""},
+    )  # fmt: skip
+    assert not [chunk for chunk in log if "error" in chunk]
+    found = docker_client.images.get(tag).labels
+    assert {key: value for key, value in found.items() if key.startswith("io.tradebot.test.")} == labels
+
+
+def test_a_label_with_a_line_break_is_refused_before_the_engine_is_asked(sandbox: Sandbox) -> None:
+    repo = Repository(sandbox.repo)
+    with pytest.raises(BuildFailed, match="line break"):
+        repo.build_context(repo.commit("HEAD").sha, {"io.tradebot.test": "two\nlines"})
