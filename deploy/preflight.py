@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from docker.models.containers import Container
@@ -85,15 +86,22 @@ def check_settings(d: Deployment, image: ReleaseImage, config: Mapping[str, Any]
     `config`: the compose file as Compose resolves it; each check runs with its service's environment.
     """
     resolved = config["services"]
-    started = {service: start_check(d, image, resolved[service].get("environment") or {}) for service in SERVICES}
-    for service, container in started.items():
-        try:
-            code = container.wait().get("StatusCode", 1)
-            lines = container.logs(stderr=False).decode(errors="replace").strip().splitlines()
-        finally:
-            container.remove(force=True)
-        if code != 0:
-            raise SettingsInvalid(service, lines[-1] if lines else f"exit code {code}")
+    with ThreadPoolExecutor(max_workers=len(SERVICES)) as pool:
+        ran = {s: pool.submit(run_check, d, image, resolved[s].get("environment") or {}) for s in SERVICES}
+        for service, future in ran.items():
+            code, lines = future.result()
+            if code != 0:
+                raise SettingsInvalid(service, lines[-1] if lines else f"exit code {code}")
+
+
+def run_check(d: Deployment, image: ReleaseImage, environment: Mapping[str, str | None]) -> tuple[int, list[str]]:
+    """The exit code and output lines of one check container, removed when it ended."""
+    container = start_check(d, image, environment)
+    try:
+        code = container.wait().get("StatusCode", 1)
+        return code, container.logs(stderr=False).decode(errors="replace").strip().splitlines()
+    finally:
+        container.remove(force=True)
 
 
 def start_check(d: Deployment, image: ReleaseImage, environment: Mapping[str, str | None]) -> Container:
