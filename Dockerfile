@@ -6,7 +6,8 @@ ARG BASE_IMAGE=python:3.11-slim
 FROM ${BASE_IMAGE}
 
 # Runtime user and state directory first: this layer survives every code change.
-# procps gives `ps`, which testinfra uses to look at the running process.
+# procps gives `ps`: for an operator in `docker exec`, and for testinfra's `host.process`, with which
+# the tests check what verify reads (verify itself lists /proc: deploy/verify/inside.py).
 RUN set -eu; \
     if ! command -v ps >/dev/null; then \
         apt-get update && apt-get install -y --no-install-recommends procps && rm -rf /var/lib/apt/lists/*; \
