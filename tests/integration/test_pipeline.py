@@ -12,8 +12,8 @@ import io
 import re
 import tarfile
 import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import docker
 import pytest
@@ -29,6 +29,7 @@ from deploy.verify import verify
 from testsupport.sandbox import Sandbox, quiet
 
 pytestmark = pytest.mark.usefixtures("fast_ticks")
+T = TypeVar("T")
 MARKED = "trading/strategy.py"  # imported by the bot and the worker
 MARKER = "RELEASE_MARKER = 'two'\n"
 BROKEN_MAIN = '''"""A release whose bot never writes a heartbeat (its health check can never pass)."""
@@ -78,21 +79,29 @@ def image_file(engine: docker.DockerClient, image: str, path: str) -> str:
 
 
 @contextlib.contextmanager
-def bot_lifecycle(box: Sandbox) -> Iterator[list[tuple[str, str]]]:
-    """Collect `(container id, action)` of the project's bot starting and dying, live, in the engine's order.
+def live_events(
+    engine: docker.DockerClient, filters: dict[str, Any], keep: Callable[[dict[str, Any]], T]
+) -> Iterator[list[T]]:
+    """`keep(event)` of each engine event matching `filters` during the block, live, in the engine's order.
 
     Live, not replayed with `since`: the engine keeps only its last 256 events.
     """
-    labels = [f"com.docker.compose.project={box.settings.project}", "com.docker.compose.service=bot"]
-    stream = box.engine.events(decode=True, filters={"type": "container", "label": labels, "event": ["start", "die"]})
-    seen: list[tuple[str, str]] = []
-    reader = threading.Thread(target=lambda: seen.extend((e["id"], e["Action"]) for e in stream), daemon=True)
+    stream = engine.events(decode=True, filters=filters)
+    seen: list[T] = []
+    reader = threading.Thread(target=lambda: seen.extend(keep(e) for e in stream), daemon=True)
     reader.start()
     try:
         yield seen
     finally:
         stream.close()
         reader.join(timeout=10)
+
+
+def bot_lifecycle(box: Sandbox) -> contextlib.AbstractContextManager[list[tuple[str, str]]]:
+    """Collect `(container id, action)` of the project's bot starting and dying (`live_events`)."""
+    labels = [f"com.docker.compose.project={box.settings.project}", "com.docker.compose.service=bot"]
+    filters = {"type": "container", "label": labels, "event": ["start", "die"]}
+    return live_events(box.engine, filters, lambda e: (e["id"], e["Action"]))
 
 
 def untimed(step: str) -> str:
@@ -271,10 +280,11 @@ def test_a_deploy_runs_each_new_containers_health_check_to_a_pass_once(sandbox: 
     sandbox.commit(
         "health checks 30 s apart", {"docker-compose.yml": compose_file.replace("interval: 5s", "interval: 30s")}
     )
-    engine, since = sandbox.engine, int(time.time())
-    build.build(sandbox.settings, engine, Repository(sandbox.repo), say=quiet)
-    release.deploy(sandbox.settings, engine, Repository(sandbox.repo), say=quiet)
-    events = list(engine.events(since=since, until=int(time.time()) + 1, decode=True, filters={"type": "container"}))
+    engine, repo = sandbox.engine, Repository(sandbox.repo)
+    build.build(sandbox.settings, engine, repo, say=quiet)
+    filters = {"type": "container", "label": f"com.docker.compose.project={sandbox.settings.project}"}
+    with live_events(engine, filters, lambda e: e) as events:
+        release.deploy(sandbox.settings, engine, repo, say=quiet)
     health_execs = {
         e["Actor"]["Attributes"]["execID"]
         for e in events
