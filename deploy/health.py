@@ -4,7 +4,7 @@
 every service is healthy, one fails, or the timeout passes, and names the service.
 
 While Docker still says `starting`, the wait runs the container's own health-check
-command itself (`docker exec`): the same test, without waiting for the engine's next
+command itself (one exec, `deploy.execs`): the same test, without waiting for the engine's next
 scheduled probe (an interval after start, as Docker 20.10 has no start interval).
 An `unhealthy` verdict from the engine still fails the deploy. The services are asked at the
 same time, and a service whose probe passed is not probed again while the wait goes on for the
@@ -25,12 +25,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import docker
-import docker.errors
 from docker.models.containers import Container
 
-from deploy import compose
+from deploy import compose, execs
 from deploy.config import SERVICES, Settings
-from deploy.errors import Unhealthy
+from deploy.errors import ExecRefused, Unhealthy
 from deploy.ids import short
 
 HEALTHY = "healthy"
@@ -84,10 +83,8 @@ def probe(container: Container) -> bool:
     if argv is None:
         return False
     try:
-        return container.exec_run(argv).exit_code == 0
-    except docker.errors.APIError:  # it stopped or is restarting since it was inspected: the probe did not pass
-        return False
-    except BrokenPipeError:  # over ssh:// the SDK closes an exec's stream after `ssh` has exited: result unknown
+        return execs.run(container, argv).exit_code == 0
+    except ExecRefused:  # it stopped or is restarting since it was inspected, or the check cannot start: not passed
         return False
 
 

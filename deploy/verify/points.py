@@ -22,9 +22,10 @@ import docker.errors
 from docker.models.containers import Container
 from docker.models.images import Image
 
-from deploy import heartbeats, meta
+from deploy import execs, heartbeats, meta
 from deploy.compose import SERVICE_LABEL
 from deploy.config import CODE_PATH
+from deploy.errors import ExecRefused
 from deploy.verify.codecompare import Observation
 from trading import codedigest
 
@@ -80,22 +81,15 @@ class InsideFailed(Exception):
 def ask_inside(container: Container) -> dict[str, Any]:
     """One exec of `deploy.verify.inside` in `container`, as its user: processes, the root-write probe, heartbeat.
 
-    Raises docker.errors.APIError when the container stopped or went away, InsideFailed when the script failed.
-    The exec's output is streamed and its exit code asked afterwards: over ssh:// `exec_run` closes the
-    finished stream by writing to an `ssh` that has already exited, and its answer is lost (BrokenPipeError).
+    Raises ExecRefused when the container stopped or went away (CommandNotStarted when it has no python3),
+    InsideFailed when the script failed.
     """
     argv = ["python3", "-c", INSIDE.read_text(), heartbeats.path(container.labels.get(SERVICE_LABEL, "")), WRITE_PROBE]
-    api = container.client.api
-    exec_id = api.exec_create(container.id, argv)["Id"]
-    out, err = bytearray(), bytearray()
-    for stdout, stderr in api.exec_start(exec_id, stream=True, demux=True):
-        out += stdout or b""
-        err += stderr or b""
-    exit_code = api.exec_inspect(exec_id)["ExitCode"]
-    if exit_code != 0:
-        lines = err.decode(errors="replace").strip().splitlines()
-        raise InsideFailed(lines[-1] if lines else f"exit code {exit_code}")
-    return dict(json.loads(out))
+    ran = execs.run(container, argv)
+    if ran.exit_code != 0:
+        lines = ran.stderr.decode(errors="replace").strip().splitlines()
+        raise InsideFailed(lines[-1] if lines else f"exit code {ran.exit_code}")
+    return dict(json.loads(ran.stdout))
 
 
 def read_imported(name: str, container: Container | None, asked: Callable[[], Mapping[str, Any]] | None) -> Observation:
@@ -107,7 +101,7 @@ def read_imported(name: str, container: Container | None, asked: Callable[[], Ma
         return Observation(name, error=f"no running container for {name}")
     try:
         beat = asked().get("heartbeat")
-    except (docker.errors.APIError, InsideFailed) as exc:
+    except (ExecRefused, InsideFailed) as exc:
         return Observation(name, error=f"could not ask inside {container.name}: {exc}")
     if not isinstance(beat, dict):
         return Observation(name, error=f"no readable heartbeat in {container.name}")

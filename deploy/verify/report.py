@@ -30,7 +30,7 @@ from docker.models.images import Image
 from deploy import compose, health, helpers, images, ledger
 from deploy.config import SERVICES, Settings
 from deploy.engine import compose_argv
-from deploy.errors import CodeLayerUncomputable, ImageMissing, UnlabelledImage
+from deploy.errors import CodeLayerUncomputable, CommandNotStarted, ExecRefused, ImageMissing, UnlabelledImage
 from deploy.ids import short
 from deploy.runner import Runner
 from deploy.verify import checks, codecompare, configuration, points, policy, posture, provenance
@@ -257,10 +257,10 @@ def _container_checks(
     found = checks.inspect_checks(service, container.attrs, live_image_id, probed)
     try:
         asked = inside.result() if inside else {}
-    except docker.errors.APIError:  # it stopped or went away since it was listed
-        return [_gone(service, container), one, *found]
-    except points.InsideFailed as exc:
+    except (points.InsideFailed, CommandNotStarted) as exc:
         return [alive, one, *found, *checks.inside_failed(service, str(exc))]
+    except ExecRefused:  # it stopped or went away since it was listed
+        return [_gone(service, container), one, *found]
     return [alive, one, *found, *checks.inside_checks(service, asked, _owners(code))]
 
 

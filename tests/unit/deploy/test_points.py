@@ -12,6 +12,7 @@ import pytest
 
 from deploy import heartbeats, meta
 from deploy.compose import SERVICE_LABEL
+from deploy.errors import ExecRefused
 from deploy.verify import points
 
 
@@ -88,10 +89,15 @@ def test_the_imported_code_counts_only_from_a_heartbeat_its_own_container_wrote(
 
 def test_a_container_that_went_away_while_asked_is_named() -> None:
     def gone() -> dict[str, object]:
-        raise points.InsideFailed("container stopped")
+        raise ExecRefused("tradebot-bot-1", ["python3"], "Container 12ab is not running")
+
+    def failed() -> dict[str, object]:
+        raise points.InsideFailed("PermissionError: /proc")
 
     error = points.read_imported("bot imported", Asked(), gone).error  # type: ignore[arg-type]
-    assert error == "could not ask inside tradebot-bot-1: container stopped"
+    assert error.startswith("could not ask inside tradebot-bot-1: cannot run `python3 …` in container tradebot-bot-1")
+    error = points.read_imported("bot imported", Asked(), failed).error  # type: ignore[arg-type]
+    assert error == "could not ask inside tradebot-bot-1: PermissionError: /proc"
 
 
 def test_owners_and_modes_come_from_the_archive_headers() -> None:

@@ -1,0 +1,60 @@
+"""Running a command inside a container: the one way every caller execs (health probes, verify's inside).
+
+The rule: create the exec, stream its output to the end (stdout and stderr apart), then ask the
+engine for its exit code — `exec_create`, `exec_start(stream=True, demux=True)`, `exec_inspect`.
+Never `Container.exec_run`: over `DOCKER_HOST=ssh://` it closes a finished exec's stream by writing
+to an `ssh` process that has already exited, and raises BrokenPipeError after the output was read,
+so the answer of an exec that ran is lost (it failed the first deploy of every ssh cycle in CI).
+
+An exec that ran is an `Exec`, whatever its exit code. One that did not is an error
+(`deploy.errors`): `ExecRefused` when the container is not running (stopped, restarting, paused,
+gone), `CommandNotStarted` when it runs but the command cannot start (missing, not executable).
+The engine tells the two apart from a failing command by the exec's pid: 0 when nothing started
+(it then writes its own message on stdout and reports exit code 126).
+
+`answer` judges what the engine returned (pure); `run` asks it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import docker.errors
+from docker.models.containers import Container
+
+from deploy.errors import CommandNotStarted, ExecRefused
+
+Chunk = tuple[bytes | None, bytes | None]  # (stdout, stderr): one of them per chunk, as `demux=True` streams them
+
+
+@dataclass(frozen=True)
+class Exec:
+    """A command that ran in a container: its exit code and what it wrote."""
+
+    exit_code: int
+    stdout: bytes
+    stderr: bytes
+
+
+def answer(container: str, argv: Sequence[str], chunks: Iterable[Chunk], inspected: Mapping[str, Any]) -> Exec:
+    """The exec from its streamed output and its inspect data; CommandNotStarted when no process started."""
+    out, err = bytearray(), bytearray()
+    for stdout, stderr in chunks:
+        out += stdout or b""
+        err += stderr or b""
+    if not inspected.get("Pid"):
+        raise CommandNotStarted(container, argv, (bytes(out + err).decode(errors="replace").strip() or "no process"))
+    return Exec(int(inspected["ExitCode"]), bytes(out), bytes(err))
+
+
+def run(container: Container, argv: Sequence[str]) -> Exec:
+    """Run `argv` in `container` as its user, to its end; ExecRefused when the container is not running."""
+    api, name = container.client.api, container.name or container.id or ""
+    try:
+        exec_id = api.exec_create(container.id, list(argv))["Id"]
+        chunks = list(api.exec_start(exec_id, stream=True, demux=True))
+        return answer(name, argv, chunks, api.exec_inspect(exec_id))
+    except docker.errors.APIError as exc:  # 409: not running, restarting or paused; 404: gone
+        raise ExecRefused(name, argv, str(exc.explanation or exc)) from exc

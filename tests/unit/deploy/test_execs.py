@@ -1,0 +1,38 @@
+"""What the engine returned for an exec, judged: an answer with its exit code and streams apart, or not started."""
+
+from __future__ import annotations
+
+import pytest
+
+from deploy.errors import CommandNotStarted, ExecRefused
+from deploy.execs import Exec, answer
+
+NOT_FOUND = b'OCI runtime exec failed: exec failed: exec: "nope": executable file not found in $PATH: unknown\r\n'
+
+
+def test_the_streams_are_joined_apart_in_the_order_they_came() -> None:
+    chunks = [(b"a", None), (None, b"x"), (b"b\n", None), (None, b"y\n")]
+    found = answer("bot-1", ["sh"], chunks, {"Pid": 41, "ExitCode": 3, "Running": False})
+    assert found == Exec(3, b"ab\n", b"xy\n")
+
+
+def test_a_command_that_ran_and_wrote_nothing_is_an_answer() -> None:
+    assert answer("bot-1", ["true"], [], {"Pid": 7, "ExitCode": 0}) == Exec(0, b"", b"")
+
+
+def test_an_exec_whose_process_never_started_is_not_an_answer_and_names_the_engine_message() -> None:
+    with pytest.raises(CommandNotStarted) as raised:
+        answer("bot-1", ["nope", "--flag"], [(NOT_FOUND, None)], {"Pid": 0, "ExitCode": 126})
+    error = raised.value
+    assert isinstance(error, ExecRefused) and error.container == "bot-1" and error.argv == ["nope", "--flag"]
+    assert error.detail == NOT_FOUND.decode().strip()
+    assert error.message.startswith("cannot run `nope …` in container bot-1: OCI runtime exec failed")
+    assert "`nope` on its PATH" in error.hint
+
+
+def test_a_refused_exec_says_where_to_look() -> None:
+    error = ExecRefused("bot-1", ["python3", "-c", "…"], "Container 12ab is not running")
+    assert str(error) == (
+        "cannot run `python3 …` in container bot-1: Container 12ab is not running; "
+        "`docker ps -a --filter name=bot-1` shows its state, `docker logs bot-1` why it stopped"
+    )
