@@ -191,10 +191,13 @@ STATE_FACTS = (
 
 
 def state_rows(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> list[tuple[str, Any, Any]]:
-    """The before/after table: the live release, the state file's facts, the lock and the newest backup."""
+    """The before/after table: the live release, the state file's facts and the newest backup.
+
+    Not the deploy lock, although a snapshot holds it (a plan shows it): both are captured while the
+    attempt holds the lock itself, so the row could only ever name the attempt.
+    """
     rows: list[tuple[str, Any, Any]] = [("live release", _release(before), _release(after))]
     rows += [(label, _state(before, key), _state(after, key)) for label, key in STATE_FACTS]
-    rows.append(("deploy lock", _lock(before), _lock(after)))
     rows.append(("newest backup", _backup(before), _backup(after)))
     return rows
 
@@ -212,8 +215,3 @@ def _state(snapshot: Mapping[str, Any] | None, key: str) -> Any:
 
 def _backup(snapshot: Mapping[str, Any] | None) -> str:
     return (snapshot or {}).get("newest_backup") or "-"
-
-
-def _lock(snapshot: Mapping[str, Any] | None) -> str:
-    holder = (snapshot or {}).get("lock")
-    return f"{holder['by']} (pid {holder['pid']}, {holder['what']})" if holder else "free"

@@ -69,6 +69,15 @@ def test_the_markdown_names_commits_steps_state_and_every_digest() -> None:
     assert "| bot | healthy | ok |  |" in text
 
 
+def test_the_state_table_leaves_out_the_lock_the_attempt_held_while_it_looked() -> None:
+    rows = report.state_rows(sample().before, sample().after)
+    assert [label for label, _, _ in rows] == [
+        "live release", "state file sha256", "generation", "open positions", "command bus (commands)", "newest backup",
+    ]  # fmt: skip
+    for text in (report.markdown(sample()), report.html(sample())):
+        assert "deploy lock" not in text and "op@host (pid 7" not in text
+
+
 def test_a_cause_cannot_break_a_markdown_table_row() -> None:
     text = report.markdown(sample(cause="a | b\nc", outcome="rolled_back"))
     assert "| cause | a \\| b c |" in text
