@@ -29,7 +29,7 @@ import docker
 import docker.errors
 from docker.models.containers import Container
 
-from deploy import build, health, release
+from deploy import build, execs, health, release
 from deploy.git import Repository
 from testsupport.sandbox import Sandbox, quiet, throwaway
 
@@ -86,8 +86,8 @@ def running(container: Container) -> bool:
 
 
 def generation(bot: Container) -> int:
-    found = bot.exec_run(["python3", "-m", "trading", "status", "--json"])
-    return int(json.loads(found.output)["generation"]) if found.exit_code == 0 else -1
+    found = execs.run(bot, ["python3", "-m", "trading", "status", "--json"])
+    return int(json.loads(found.stdout)["generation"]) if found.exit_code == 0 else -1
 
 
 def counts(committed: set[int], rows: list[list]) -> dict[str, int]:
@@ -146,7 +146,7 @@ def drain(box: Sandbox, committed: set[int]) -> dict:
     assert worker is not None
     deadline = time.monotonic() + DRAIN_SECONDS
     while True:
-        found = json.loads(worker.exec_run(["python3", "-c", CHECK]).output)
+        found = json.loads(execs.run(worker, ["python3", "-c", CHECK]).stdout)
         pending = [row for row in found["rows"] if row[0] in committed and row[1] not in ("succeeded", "failed")]
         if not pending or time.monotonic() > deadline:
             return found

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from deploy import health
+from deploy import execs, health
 from tests.integration.test_pipeline_errors import invoke
 from testsupport.sandbox import Sandbox
 
@@ -46,8 +46,8 @@ def test_a_full_state_volume_is_named_and_nothing_crash_loops(sandbox: Sandbox) 
         container = service(sandbox, name)
         container.reload()
         assert (container.status, container.attrs["RestartCount"]) == ("running", 0), name
-    probe = service(sandbox, "bot").exec_run(["python3", "-m", "trading", "health", "--role", "bot"])
-    assert probe.exit_code == 5 and b"/var/lib/tradebot is full (4.0 of 4.0 MiB used)" in probe.output
+    probe = execs.run(service(sandbox, "bot"), ["python3", "-m", "trading", "health", "--role", "bot"])
+    assert probe.exit_code == 5 and b"/var/lib/tradebot is full (4.0 of 4.0 MiB used)" in probe.stdout
 
     redeploy = invoke(sandbox, "deploy")
     assert redeploy.returncode != 0

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import docker
 import pytest
 
-from deploy import build, health, images, ledger, release, release_images, volumes
+from deploy import build, execs, health, images, ledger, release, release_images, volumes
 from deploy.errors import DeployError, DirtyImage, DirtyTree, RolledBack
 from deploy.git import Repository
 from deploy.images import ReleaseImage
@@ -61,9 +61,9 @@ def hung_bot(box: Sandbox) -> str:
 def service_file(box: Sandbox, service: str, path: str) -> str:
     labels = [f"com.docker.compose.project={box.settings.project}", f"com.docker.compose.service={service}"]
     (container,) = box.engine.containers.list(filters={"label": labels})
-    result = container.exec_run(["cat", f"/app/{path}"])
-    assert result.exit_code == 0, result.output
-    return result.output.decode()
+    result = execs.run(container, ["cat", f"/app/{path}"])
+    assert result.exit_code == 0, result.stderr
+    return result.stdout.decode()
 
 
 def image_file(engine: docker.DockerClient, image: str, path: str) -> str:

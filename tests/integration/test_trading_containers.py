@@ -14,6 +14,7 @@ import docker
 import docker.errors
 import pytest
 
+from deploy import execs
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -51,13 +52,13 @@ def pair(docker_client: docker.DockerClient, worktree_image: str, unique_name: s
 
 
 def run(container, *args: str) -> tuple[int, str]:
-    code, out = container.exec_run(["python3", "-m", "trading", *args], demux=False)
-    return code, out.decode()
+    ran = execs.run(container, ["python3", "-m", "trading", *args])
+    return ran.exit_code, ran.stdout.decode()
 
 
 def saved(container) -> dict:
-    code, out = container.exec_run(["cat", f"{STATE}/live_portfolio.json"])
-    return json.loads(out) if code == 0 else {"generation": 0, "state": {"positions": {}}}
+    ran = execs.run(container, ["cat", f"{STATE}/live_portfolio.json"])
+    return json.loads(ran.stdout) if ran.exit_code == 0 else {"generation": 0, "state": {"positions": {}}}
 
 
 def test_commands_survive_a_fast_ticking_bot_across_containers(pair):

@@ -18,7 +18,7 @@ from pathlib import Path
 import docker.errors
 import pytest
 
-from deploy import build, helpers, ledger, release, volumes
+from deploy import build, execs, helpers, ledger, release, volumes
 from deploy.errors import RebuildUnfinished
 from deploy.git import Repository
 from deploy.rebuild import labels
@@ -119,9 +119,9 @@ def test_plan_rebuild_deploy_and_retire_a_legacy_volume(sandbox: Sandbox, legacy
     release.deploy(settings, box.engine, repo, rev=built.commit, runner=runner, say=quiet)
     assert not any("already exists" in r.stderr for r in runner.results)  # compose adopted the volume
     bot = box.engine.containers.list(filters={"label": f"com.docker.compose.project={settings.project}"})[0]
-    code, out = bot.exec_run(["python3", "-m", "trading", "status", "--json"])
-    assert code == 0, out
-    position = __import__("json").loads(out)["state"]["positions"]["BTCUSDT"]
+    status = execs.run(bot, ["python3", "-m", "trading", "status", "--json"])
+    assert status.exit_code == 0, status.stderr
+    position = __import__("json").loads(status.stdout)["state"]["positions"]["BTCUSDT"]
     assert (position["qty"], position["entry_price"]) == (0.3, 91464.0)  # the legacy position, migrated
     assert any(".legacy." in path for path in box.volume_files(state) + box.in_volume(state, "ls /v/backups").split())
 

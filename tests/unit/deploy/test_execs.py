@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from deploy.errors import CommandNotStarted, ExecRefused
@@ -36,3 +39,13 @@ def test_a_refused_exec_says_where_to_look() -> None:
         "cannot run `python3 …` in container bot-1: Container 12ab is not running; "
         "`docker ps -a --filter name=bot-1` shows its state, `docker logs bot-1` why it stopped"
     )
+
+
+def test_every_exec_of_the_project_goes_through_deploy_execs() -> None:
+    root = Path(__file__).resolve().parents[3]
+    sources = [
+        p for folder in ("deploy", "trading", "testsupport", "bench", "tests") for p in (root / folder).rglob("*.py")
+    ]
+    calls = re.compile(r"\.exec_run\(|\.exec_(create|start|inspect)\(")
+    found = {str(p.relative_to(root)) for p in sources if p != Path(__file__) and calls.search(p.read_text())}
+    assert found == {"deploy/execs.py"}
