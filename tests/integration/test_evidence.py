@@ -1,6 +1,8 @@
 """The evidence a release leaves, through the operator's CLI: one JSON document, a report; plans that change nothing.
 
-Each test releases its own sandbox project with `invoke`, as CI's release job does.
+Each test releases its own sandbox project with `invoke`, as CI's release job does; the plans test and the
+rollback-and-restore test share one project released twice (`two_released`): the plans prove they change
+nothing, and the rollback and restore need no more than two releases, whichever runs first.
 """
 
 from __future__ import annotations
@@ -10,6 +12,9 @@ import json
 import re
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +27,7 @@ from tests.integration.test_pipeline_errors import ROOT, cli_env, invoke
 from testsupport.sandbox import Sandbox
 
 pytestmark = pytest.mark.usefixtures("fast_ticks")
+FAST = {"TRADEBOT_TICK_SECONDS": "0.2", "TRADEBOT_WORKER_POLL_SECONDS": "0.2"}  # as `fast_ticks`, for the module
 CODE_POINTS = ["commit", "label", "image", "bot container", "worker container", "bot imported", "worker imported"]
 
 
@@ -118,6 +124,34 @@ def test_a_release_that_rolls_back_prints_one_json_document_with_the_error_and_e
     assert [(s.name, s.seconds, s.ok) for s in stored.steps] == [tuple(s.values()) for s in doc["steps"]]
 
 
+@dataclass(frozen=True)
+class TwoReleased:
+    box: Sandbox
+    first: dict[str, Any]  # the JSON documents of the two `invoke release --json`
+    second: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def two_released(
+    tmp_path_factory: pytest.TempPathFactory, base_image: str, docker_client: docker.DockerClient
+) -> Iterator[TwoReleased]:
+    """A project released twice (a previous release and a state backup exist); removed at the module's end."""
+    project = f"tradebot-t{uuid.uuid4().hex[:8]}"
+    box = Sandbox.create(ROOT, tmp_path_factory.mktemp("evidence"), project, base_image, docker_client)
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in FAST.items():
+            patch.setenv(name, value)
+        try:
+            code, first, _ = released(box)
+            assert code == 0
+            box.commit("release two")
+            code, second, _ = released(box)
+            assert code == 0
+            yield TwoReleased(box, first, second)
+        finally:
+            box.remove()
+
+
 def engine_state(box: Sandbox) -> dict[str, Any]:
     """Everything a plan must leave as it was: containers, volumes, the ledger and the state file."""
     engine: docker.DockerClient = box.engine
@@ -135,10 +169,8 @@ def engine_state(box: Sandbox) -> dict[str, Any]:
     }
 
 
-def test_plans_capture_the_live_state_and_change_nothing(sandbox: Sandbox) -> None:
-    assert released(sandbox)[0] == 0
-    sandbox.commit("release two")
-    assert released(sandbox)[0] == 0  # now there is a previous release and a state backup
+def test_plans_capture_the_live_state_and_change_nothing(two_released: TwoReleased) -> None:
+    sandbox = two_released.box  # there is a previous release and a state backup
     third = sandbox.commit("release three")
     assert invoke(sandbox, "build").returncode == 0
     project = {"label": f"com.docker.compose.project={sandbox.settings.project}"}
@@ -163,13 +195,8 @@ def test_plans_capture_the_live_state_and_change_nothing(sandbox: Sandbox) -> No
     assert all(plan.returncode == 0 for plan in plans), [plan.stderr for plan in plans]
 
 
-def test_a_rollback_and_a_restore_leave_reports_each_ledger_entry_points_to(sandbox: Sandbox) -> None:
-    code, first, _ = released(sandbox)
-    assert code == 0
-    sandbox.commit("release two")
-    code, second, _ = released(sandbox)
-    assert code == 0
-
+def test_a_rollback_and_a_restore_leave_reports_each_ledger_entry_points_to(two_released: TwoReleased) -> None:
+    sandbox, first, second = two_released.box, two_released.first, two_released.second
     back = invoke(sandbox, "rollback", "--json")
     assert back.returncode == 0, back.stderr
     doc = json.loads(back.stdout)  # one JSON document, nothing else on stdout
