@@ -30,11 +30,19 @@ def backed_up(sandbox: Sandbox) -> Iterator[tuple[Sandbox, str]]:
     yield sandbox, backup
 
 
-def test_a_restore_brings_back_exactly_the_backup_and_keeps_the_state_from_before(
+def test_an_unknown_backup_changes_nothing_then_a_restore_brings_back_exactly_the_backup_and_keeps_the_state(
     backed_up: tuple[Sandbox, str],
 ) -> None:
     box, backup = backed_up
     settings, engine, repo = box.settings, box.engine, Repository(box.repo)
+    project = {"label": f"com.docker.compose.project={settings.project}"}
+    running = {c.id for c in engine.containers.list(filters=project)}
+    with pytest.raises(BackupMissing) as missing:
+        restore(settings, engine, repo, name="no-such-backup", say=quiet)
+    assert missing.value.available == [backup]
+    assert {c.id for c in engine.containers.list(filters=project)} == running
+    assert STRAY in box.volume_files(settings.state_volume)
+
     done = restore(settings, engine, repo, name=backup, say=quiet)
     assert done.restored_from == backup and done.backup
     assert STRAY not in box.volume_files(settings.state_volume)
@@ -63,18 +71,6 @@ def test_a_backup_the_bot_cannot_start_on_is_undone(backed_up: tuple[Sandbox, st
     assert verify(settings, engine, repo).ok
     last = ledger.read(settings, engine)[-1]
     assert (last.event, last.outcome, last.restored_from) == ("restore", "failed", unusable)
-
-
-def test_an_unknown_backup_changes_nothing(backed_up: tuple[Sandbox, str]) -> None:
-    box, backup = backed_up
-    settings, engine = box.settings, box.engine
-    project = {"label": f"com.docker.compose.project={settings.project}"}
-    running = {c.id for c in engine.containers.list(filters=project)}
-    with pytest.raises(BackupMissing) as missing:
-        restore(settings, engine, Repository(box.repo), name="no-such-backup", say=quiet)
-    assert missing.value.available == [backup]
-    assert {c.id for c in engine.containers.list(filters=project)} == running
-    assert STRAY in box.volume_files(settings.state_volume)
 
 
 def test_with_nothing_deployed_only_the_volume_is_restored(backed_up: tuple[Sandbox, str]) -> None:
