@@ -136,13 +136,17 @@ def planned_steps(box: Sandbox, task: str, *args: str) -> int:
 
 
 def left_helpers(box: Sandbox, running: int = 0) -> list[str]:
-    """The project's helper containers, but those of the process `running`."""
+    """The project's helper containers, but those of the process `running`.
+
+    Listed sparse (the list's own data, no inspect per container): a helper removed between the
+    list and an inspect would be a 404.
+    """
     project = box.settings.project
     found = []
     for label in (helpers.HELPER_OF, meta.META_OF):
-        for container in box.engine.containers.list(all=True, filters={"label": f"{label}={project}"}):
-            if container.labels.get(helpers.PID) != str(running):
-                found.append(container.name)
+        for container in box.engine.containers.list(all=True, sparse=True, filters={"label": f"{label}={project}"}):
+            if (container.attrs.get("Labels") or {}).get(helpers.PID) != str(running):
+                found.append(str(container.attrs["Names"][0]).lstrip("/"))
     return found
 
 
