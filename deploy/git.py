@@ -72,10 +72,12 @@ class Repository:
         return codelayer.diff_id(self._repo.commit(sha))
 
     def file_at(self, sha: str, path: str) -> str:
+        """The text of `path` in commit `sha`, read from its blob (no `git show` process)."""
         try:
-            return self._repo.git.show(f"{sha}:{path}")
-        except git.GitCommandError as exc:
+            blob = self._repo.commit(sha).tree / path
+        except (git.BadName, ValueError, KeyError) as exc:
             raise UnknownRevision(f"{sha}:{path}") from exc
+        return blob.data_stream.read().decode()
 
     def code_files(self, sha: str) -> dict[str, str]:
         """`{relpath: sha256}` of `trading/` at `sha`, read from git blobs."""
