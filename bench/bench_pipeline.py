@@ -180,11 +180,7 @@ def run(box: Sandbox, base: str, timeline: Timeline) -> list[tuple[str, str, str
 
 def invoke(box: Sandbox, *args: str) -> float:
     """Wall time of one `python -m invoke …` process against the sandbox, as an operator runs it."""
-    settings = box.settings
-    env = {
-        **os.environ, "TRADEBOT_PROJECT": settings.project, "TRADEBOT_REPO": str(settings.repo),
-        "TRADEBOT_HOME": str(settings.home), "TRADEBOT_BASE_IMAGE": settings.base_image or "",
-    }  # fmt: skip
+    env = {**os.environ, **box.environ()}
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "invoke", *args], cwd=ROOT, env=env, check=True, capture_output=True)
     return time.perf_counter() - start

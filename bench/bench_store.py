@@ -186,17 +186,16 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=None, help="where to run (default: a temp dir under the repo)")
     parser.add_argument("--n", type=int, default=1000)
     args = parser.parse_args()
-    base = Path(tempfile.mkdtemp(prefix="bench-", dir=args.dir or REPO / "bench"))
     figures = {}
-    for name, fn, n in (
-        ("transaction", bench_transaction, args.n),
-        ("worker", bench_worker_latency, args.n // 5),
-        ("two_processes", bench_two_processes, args.n),
-        ("races", bench_races, args.n // 5),
-    ):
-        (base / name).mkdir()
-        figures.update(fn(base / name, n))
-    subprocess.run(["rm", "-rf", str(base)], check=True)
+    with tempfile.TemporaryDirectory(prefix="bench-", dir=args.dir or REPO / "bench") as tmp:  # removed on failure too
+        for name, fn, n in (
+            ("transaction", bench_transaction, args.n),
+            ("worker", bench_worker_latency, args.n // 5),
+            ("two_processes", bench_two_processes, args.n),
+            ("races", bench_races, args.n // 5),
+        ):
+            (Path(tmp) / name).mkdir()
+            figures.update(fn(Path(tmp) / name, n))
     print(json.dumps({k: round(v, 3) for k, v in figures.items()}, indent=2))
     ratio = figures["tx_p50"] / figures["floor_p50"]
     print(

@@ -84,6 +84,14 @@ class Sandbox:
         """The names at the top of `volume`."""
         return self.in_volume(volume, "ls -A /v").split()
 
+    def environ(self) -> dict[str, str]:
+        """The variables an operator's shell sets to run `invoke` against this sandbox's deployment."""
+        settings = self.settings
+        return {
+            "TRADEBOT_PROJECT": settings.project, "TRADEBOT_REPO": str(settings.repo),
+            "TRADEBOT_HOME": str(settings.home), "TRADEBOT_BASE_IMAGE": settings.base_image or "",
+        }  # fmt: skip
+
     def remove(self) -> None:
         project = self.settings.project
         label = {"label": f"com.docker.compose.project={project}"}

@@ -43,10 +43,17 @@ def base_image(docker_client: docker.DockerClient) -> str:
     return baseimage.resolve(Settings.from_env({}), docker_client)
 
 
+FAST_TICKS = {"TRADEBOT_TICK_SECONDS": "0.2", "TRADEBOT_WORKER_POLL_SECONDS": "0.2"}
+
+
+def unique() -> str:
+    """`tradebot-t<8 hex>`: a compose project, image repository and volume prefix of its own."""
+    return f"tradebot-t{uuid.uuid4().hex[:8]}"
+
+
 @pytest.fixture
 def unique_name() -> str:
-    """`tradebot-t<8 hex>`: a compose project, image repository and volume prefix of one test."""
-    return f"tradebot-t{uuid.uuid4().hex[:8]}"
+    return unique()
 
 
 def worktree_context() -> bytes:
@@ -81,8 +88,8 @@ def worktree_image(docker_client: docker.DockerClient, base_image: str) -> Itera
 @pytest.fixture
 def fast_ticks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Compose passes the invoking environment to the services: tick fast so health comes quickly."""
-    monkeypatch.setenv("TRADEBOT_TICK_SECONDS", "0.2")
-    monkeypatch.setenv("TRADEBOT_WORKER_POLL_SECONDS", "0.2")
+    for name, value in FAST_TICKS.items():
+        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture
@@ -91,3 +98,18 @@ def sandbox(tmp_path: Path, unique_name: str, base_image: str, docker_client: do
     box = Sandbox.create(ROOT, tmp_path, unique_name, base_image, docker_client)
     yield box
     box.remove()
+
+
+@pytest.fixture(scope="module")
+def module_sandbox(
+    tmp_path_factory: pytest.TempPathFactory, base_image: str, docker_client: docker.DockerClient
+) -> Iterator[Sandbox]:
+    """One sandbox for a module whose tests share a costly setup, fast ticks set for it; removed at its end."""
+    box = Sandbox.create(ROOT, tmp_path_factory.mktemp("module"), unique(), base_image, docker_client)
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in FAST_TICKS.items():
+            patch.setenv(name, value)
+        try:
+            yield box
+        finally:
+            box.remove()

@@ -12,8 +12,6 @@ import json
 import re
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +25,6 @@ from tests.integration.test_pipeline_errors import ROOT, cli_env, invoke
 from testsupport.sandbox import Sandbox
 
 pytestmark = pytest.mark.usefixtures("fast_ticks")
-FAST = {"TRADEBOT_TICK_SECONDS": "0.2", "TRADEBOT_WORKER_POLL_SECONDS": "0.2"}  # as `fast_ticks`, for the module
 CODE_POINTS = ["commit", "label", "image", "bot container", "worker container", "bot imported", "worker imported"]
 
 
@@ -132,24 +129,14 @@ class TwoReleased:
 
 
 @pytest.fixture(scope="module")
-def two_released(
-    tmp_path_factory: pytest.TempPathFactory, base_image: str, docker_client: docker.DockerClient
-) -> Iterator[TwoReleased]:
-    """A project released twice (a previous release and a state backup exist); removed at the module's end."""
-    project = f"tradebot-t{uuid.uuid4().hex[:8]}"
-    box = Sandbox.create(ROOT, tmp_path_factory.mktemp("evidence"), project, base_image, docker_client)
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in FAST.items():
-            patch.setenv(name, value)
-        try:
-            code, first, _ = released(box)
-            assert code == 0
-            box.commit("release two")
-            code, second, _ = released(box)
-            assert code == 0
-            yield TwoReleased(box, first, second)
-        finally:
-            box.remove()
+def two_released(module_sandbox: Sandbox) -> TwoReleased:
+    """A project released twice (a previous release and a state backup exist); shared by the module."""
+    code, first, _ = released(module_sandbox)
+    assert code == 0
+    module_sandbox.commit("release two")
+    code, second, _ = released(module_sandbox)
+    assert code == 0
+    return TwoReleased(module_sandbox, first, second)
 
 
 def engine_state(box: Sandbox) -> dict[str, Any]:

@@ -20,8 +20,7 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import docker
@@ -32,12 +31,11 @@ from deploy.git import Repository
 from deploy.images import ReleaseImage
 from deploy.restore import restore
 from deploy.verify import verify
-from tests.integration.conftest import ROOT
+from tests.integration.conftest import FAST_TICKS, ROOT
 from tests.integration.test_pipeline_errors import invoke
 from testsupport.sandbox import Sandbox, quiet
 
 KEEP_BACKUPS = "2"
-FAST = {"TRADEBOT_TICK_SECONDS": "0.2", "TRADEBOT_WORKER_POLL_SECONDS": "0.2"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,32 +49,19 @@ class Two:
 
 
 @pytest.fixture(scope="module")
-def two(tmp_path_factory: pytest.TempPathFactory, base_image: str, docker_client: docker.DockerClient) -> Iterator[Two]:
+def two(module_sandbox: Sandbox, docker_client: docker.DockerClient) -> Two:
     """Two releases built (the second: one trading file differs), the first deployed; shared by the module."""
-    project = f"tradebot-t{uuid.uuid4().hex[:8]}"
-    box = Sandbox.create(ROOT, tmp_path_factory.mktemp("killed"), project, base_image, docker_client)
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in FAST.items():
-            patch.setenv(name, value)
-        try:
-            repo = Repository(box.repo)
-            first = build.build(box.settings, docker_client, repo, say=quiet)
-            source = (box.repo / "trading/strategy.py").read_text()
-            box.commit("release two", {"trading/strategy.py": source + "# 2\n"})
-            second = build.build(box.settings, docker_client, repo, say=quiet)
-            release.deploy(box.settings, docker_client, repo, rev=first.commit, say=quiet)
-            yield Two(box, first, second)
-        finally:
-            box.remove()
+    box, repo = module_sandbox, Repository(module_sandbox.repo)
+    first = build.build(box.settings, docker_client, repo, say=quiet)
+    source = (box.repo / "trading/strategy.py").read_text()
+    box.commit("release two", {"trading/strategy.py": source + "# 2\n"})
+    second = build.build(box.settings, docker_client, repo, say=quiet)
+    release.deploy(box.settings, docker_client, repo, rev=first.commit, say=quiet)
+    return Two(box, first, second)
 
 
 def environ(box: Sandbox) -> dict[str, str]:
-    settings = box.settings
-    return {
-        **os.environ, **FAST, "PYTHONUNBUFFERED": "1", "TRADEBOT_KEEP_BACKUPS": KEEP_BACKUPS,
-        "TRADEBOT_PROJECT": settings.project, "TRADEBOT_REPO": str(settings.repo),
-        "TRADEBOT_HOME": str(settings.home), "TRADEBOT_BASE_IMAGE": settings.base_image or "",
-    }  # fmt: skip
+    return {**os.environ, **FAST_TICKS, "PYTHONUNBUFFERED": "1", "TRADEBOT_KEEP_BACKUPS": KEEP_BACKUPS, **box.environ()}
 
 
 UNDONE = "the interrupted attempt is undone"
@@ -173,12 +158,10 @@ def nothing_unfinished(box: Sandbox) -> None:
 
 
 @pytest.fixture
-def settings_of(two: Two, monkeypatch: pytest.MonkeyPatch) -> Iterator[Two]:
-    """The module's releases, with fast ticks and the backup limit for the library calls of one test."""
-    for name, value in FAST.items():
-        monkeypatch.setenv(name, value)
+def settings_of(two: Two) -> Two:
+    """The module's releases (fast ticks: `module_sandbox`), with the backup limit for the library calls of one test."""
     box = dataclasses.replace(two.box, settings=dataclasses.replace(two.box.settings, keep_backups=int(KEEP_BACKUPS)))
-    yield dataclasses.replace(two, box=box)
+    return dataclasses.replace(two, box=box)
 
 
 def test_a_deploy_killed_at_every_step_boundary_never_wedges_the_next(settings_of: Two) -> None:

@@ -23,15 +23,8 @@ def cli_env(box: Sandbox, **env: str) -> dict[str, str]:
     """The environment an operator's `invoke` of the sandbox's deployment runs with (plus `env`).
 
     Without PYTHONUNBUFFERED, as on a CI runner: output to a pipe must come line by line all the same."""
-    settings = box.settings
-    return {
-        **{name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"},
-        "TRADEBOT_PROJECT": settings.project,
-        "TRADEBOT_REPO": str(settings.repo),
-        "TRADEBOT_HOME": str(settings.home),
-        "TRADEBOT_BASE_IMAGE": settings.base_image or "",
-        **env,
-    }
+    inherited = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+    return {**inherited, **box.environ(), **env}
 
 
 def invoke(box: Sandbox, *args: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess[str]:

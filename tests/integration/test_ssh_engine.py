@@ -17,6 +17,7 @@ import shutil
 import docker
 import pytest
 
+from tests.integration.conftest import FAST_TICKS
 from tests.integration.engines import Engine, copy_image, second_engine
 from tests.integration.sshd import SSHD, sshd_to
 from tests.integration.test_pipeline_errors import invoke
@@ -24,7 +25,6 @@ from testsupport.sandbox import Sandbox, git
 
 # every engine connection is an `ssh` process running `docker system dial-stdio`: a task takes minutes, not seconds
 SSH_TIMEOUT = 600
-FAST = {"TRADEBOT_TICK_SECONDS": "0.2", "TRADEBOT_WORKER_POLL_SECONDS": "0.2"}  # health comes sooner
 
 pytestmark = pytest.mark.skipif(not SSHD.exists() or not shutil.which("ssh"), reason="./bootstrap installs openssh")
 
@@ -51,7 +51,7 @@ def test_the_whole_cycle_over_ssh_reaches_only_the_engine_behind_sshd(
     first = git(sandbox.repo, "rev-parse", "HEAD")
     with second_engine() as remote, sshd_to(str(remote.socket), os.environ["PATH"]) as ssh:
         copy_image(docker_client, remote.client, base_image)
-        env = {"DOCKER_HOST": ssh.docker_host, "PATH": ssh.path, **FAST}
+        env = {"DOCKER_HOST": ssh.docker_host, "PATH": ssh.path, **FAST_TICKS}
         try:
             for task in (["build"], ["deploy"], ["verify", "--json"]):
                 done = invoke(sandbox, *task, timeout=SSH_TIMEOUT, **env)

@@ -12,7 +12,6 @@ import io
 import os
 import subprocess
 import tarfile
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +30,6 @@ from deploy.verify.codecompare import Difference, Kind
 from tests.waiting import wait_for
 from testsupport.sandbox import Sandbox, git, quiet
 
-ROOT = Path(__file__).resolve().parents[2]
 CHANGED = "heartbeat.py"  # imported by the bot and the worker
 
 
@@ -44,22 +42,15 @@ class Deployed:
 
 
 @pytest.fixture(scope="module")
-def deployed(
-    tmp_path_factory: pytest.TempPathFactory, base_image: str, docker_client: docker.DockerClient
-) -> Iterator[Deployed]:
+def deployed(module_sandbox: Sandbox, docker_client: docker.DockerClient) -> Deployed:
     """Release A deployed and live; release B (one trading file differs) built but not deployed."""
-    project = f"tradebot-t{uuid.uuid4().hex[:8]}"
-    box = Sandbox.create(ROOT, tmp_path_factory.mktemp("verify"), project, base_image, docker_client)
-    try:
-        repo = Repository(box.repo)
-        live = build.build(box.settings, docker_client, repo, say=quiet)
-        release.deploy(box.settings, docker_client, repo, rev=live.commit, say=quiet)
-        source = (box.repo / "trading" / CHANGED).read_text()
-        box.commit("release B", {f"trading/{CHANGED}": source + "\n# release B\n"})
-        other = build.build(box.settings, docker_client, repo, say=quiet)
-        yield Deployed(box, repo, live, other)
-    finally:
-        box.remove()
+    box, repo = module_sandbox, Repository(module_sandbox.repo)
+    live = build.build(box.settings, docker_client, repo, say=quiet)
+    release.deploy(box.settings, docker_client, repo, rev=live.commit, say=quiet)
+    source = (box.repo / "trading" / CHANGED).read_text()
+    box.commit("release B", {f"trading/{CHANGED}": source + "\n# release B\n"})
+    other = build.build(box.settings, docker_client, repo, say=quiet)
+    return Deployed(box, repo, live, other)
 
 
 def compose_run(d: Deployed, *args: str, override: str | None = None) -> None:
