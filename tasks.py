@@ -315,11 +315,12 @@ def restore(c: Context, backup: str = "", plan: bool = False) -> None:
         "way back; change nothing",
         "keep": "also carry this unknown file (or the unknown files below this directory); repeatable",
         "force": "replace a state volume that already holds state (it is backed up and proven first)",
+        "rev": "the commit whose volumes/layout.toml applies and whose trading/ the drift compares with (default HEAD)",
     },
 )
 @reported
 def volume_rebuild(
-    c: Context, legacy: str, plan: bool = False, keep: list[str] | None = None, force: bool = False
+    c: Context, legacy: str, plan: bool = False, keep: list[str] | None = None, force: bool = False, rev: str = "HEAD"
 ) -> None:
     """Split a legacy volume: back it up whole, carry its state and secrets into <project>_state, report drift.
 
@@ -331,9 +332,9 @@ def volume_rebuild(
     settings = Settings.from_env()
     repo = gitrepo.Repository(settings.repo)
     if plan:
-        rebuilding.show_plan(settings, connect(settings, plan=True), repo, legacy, keep or [], force=force)
+        rebuilding.show_plan(settings, connect(settings, plan=True), repo, legacy, keep or [], force=force, rev=rev)
     else:
-        rebuilding.rebuild(settings, connect(settings), repo, legacy, keep or [], force=force)
+        rebuilding.rebuild(settings, connect(settings), repo, legacy, keep or [], force=force, rev=rev)
 
 
 @task(name="volume-retire", help={"legacy": "the legacy volume to remove"})

@@ -21,6 +21,7 @@ import pytest
 from deploy import build, execs, helpers, ledger, release, volumes
 from deploy.errors import RebuildUnfinished
 from deploy.git import Repository
+from deploy.ids import short
 from deploy.rebuild import labels
 from deploy.runner import Result, Runner
 from tests.integration.test_pipeline_errors import cli_env, invoke, refused
@@ -192,6 +193,20 @@ def test_what_is_refused_changes_nothing(sandbox: Sandbox, legacy_volume: str) -
     finally:
         user.remove(force=True)
     assert volume_names(box) == names | {code_only}
+
+
+def test_the_drift_is_against_the_commit_rev_names(sandbox: Sandbox, legacy_volume: str) -> None:
+    """The legacy strategy.py is the first commit's: after a later commit changes it, only `--rev` of the
+    first commit still finds it the same. An unknown `--rev` is a named error."""
+    box, name = sandbox, legacy_volume
+    first = Repository(box.repo).commit().sha
+    source = (box.repo / "trading" / "strategy.py").read_text()
+    later = box.commit("strategy changed after the legacy copy", {"trading/strategy.py": source + "# later\n"})
+    head, then = (invoke(box, "volume-rebuild", "--legacy", name, "--plan", *rev) for rev in ((), ("--rev", first)))
+    assert head.returncode == 0 and then.returncode == 0, head.stderr + then.stderr
+    assert f"against trading/ at {short(later)}: 0 same, 2 changed, " in head.stdout
+    assert f"against trading/ at {short(first)}: 1 same, 1 changed, " in then.stdout
+    refused(invoke(box, "volume-rebuild", "--legacy", name, "--rev", "no-such-rev"), 4, "unknown revision")
 
 
 def test_a_state_volume_holding_state_is_replaced_only_with_force_after_a_backup(
