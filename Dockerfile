@@ -7,7 +7,7 @@ FROM ${BASE_IMAGE}
 
 # Runtime user and state directory first: this layer survives every code change.
 # procps gives `ps`: for an operator in `docker exec`, and for testinfra's `host.process`, with which
-# the tests check what verify reads (verify itself lists /proc: deploy/verify/inside.py).
+# the tests check what verify reads (verify itself lists /proc: deploy/engine/scripts/inside.py).
 RUN set -eu; \
     if ! command -v ps >/dev/null; then \
         apt-get update && apt-get install -y --no-install-recommends procps && rm -rf /var/lib/apt/lists/*; \
@@ -30,7 +30,7 @@ ENTRYPOINT ["python3", "-m", "trading"]
 CMD ["bot"]
 
 # The code layer: owned by root with the committed modes (0644/0755), so the runtime
-# user can read it and cannot change it. The context (deploy/buildcontext.py) holds
+# user can read it and cannot change it. The context (deploy/steps/buildcontext.py) holds
 # rootfs/app/trading/ with every entry, /app and /app/trading included, owned by root
 # with a fixed time: copying rootfs/ makes no directory on the engine, so the layer
 # is a function of the commit alone, the same on every engine.

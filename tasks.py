@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING
 from invoke import Context, task
 
 from deploy.config import Settings
-from deploy.exitcodes import reported
 from deploy.ids import short
+from deploy.output.exitcodes import reported
 
 if TYPE_CHECKING:
     import docker
 
-    from deploy.trail import Trail
+    from deploy.procedures.trail import Trail
     from deploy.verify import VerifyReport
 
 # The report the deploy task of this invoke run ended with, by project: in `invoke build deploy verify`
@@ -37,14 +37,14 @@ VERIFIED_BY_DEPLOY: dict[str, VerifyReport | None] = {}
 def connect(settings: Settings, plan: bool = False) -> docker.DockerClient:
     """The engine, once the helper containers a killed invoke of this deployment left are removed.
 
-    Every command does it first (`deploy.helpers.sweep`), except a plan: it changes nothing.
+    Every command does it first (`deploy.engine.helpers.sweep`), except a plan: it changes nothing.
     """
-    from deploy import engine, helpers
+    from deploy.engine import client, helpers
 
-    client = engine.client()
+    engine = client.connect()
     if not plan:
-        helpers.sweep(settings, client)
-    return client
+        helpers.sweep(settings, engine)
+    return engine
 
 
 PLAN_HELP = (
@@ -61,7 +61,7 @@ JSON_HELP = (
 @reported
 def base_image(c: Context) -> None:
     """Make sure the base image is present: pull it, or build it offline with debootstrap."""
-    from deploy import baseimage, runner
+    from deploy.engine import baseimage, runner
 
     settings = Settings.from_env()
     baseimage.ensure(settings, connect(settings), runner.Runner())
@@ -72,8 +72,8 @@ def base_image(c: Context) -> None:
 def verify(c: Context, json: bool = False) -> None:
     """Prove the live release runs exactly its commit: the digest of trading/ at every point, and container checks."""
     from deploy import errors
-    from deploy import git as gitrepo
     from deploy import verify as verification
+    from deploy.engine import git as gitrepo
 
     settings = Settings.from_env()
     client, deployed = connect(settings), VERIFIED_BY_DEPLOY.get(settings.project)
@@ -91,7 +91,7 @@ def verify(c: Context, json: bool = False) -> None:
 @reported
 def status(c: Context, json: bool = False) -> None:
     """Show the live release (commit, image, built/deployed), its containers and the bot's heartbeat."""
-    from deploy import status as statusreport
+    from deploy.steps import status as statusreport
 
     settings = Settings.from_env()
     print(statusreport.output(statusreport.status(settings, connect(settings)), as_json=json))
@@ -107,8 +107,8 @@ def status(c: Context, json: bool = False) -> None:
 @reported
 def build(c: Context, rev: str = "HEAD", allow_dirty: bool = False) -> None:
     """Build the release image <project>:<commit> from the committed tree (reused when it exists)."""
-    from deploy import build as building
-    from deploy import git as gitrepo
+    from deploy.engine import git as gitrepo
+    from deploy.procedures import build as building
 
     settings = Settings.from_env()
     building.build(settings, connect(settings), gitrepo.Repository(settings.repo), rev=rev, allow_dirty=allow_dirty)
@@ -130,9 +130,9 @@ def deploy(c: Context, rev: str = "HEAD", force: bool = False, plan: bool = Fals
     Nothing stops when the commit's compose file, the runtime settings or a missing state volume fail the
     preflight. A release that fails health or verify is rolled back by itself (non-zero exit, naming the cause).
     """
-    from deploy import git as gitrepo
-    from deploy import release as releasing
-    from deploy.trail import Trail
+    from deploy.engine import git as gitrepo
+    from deploy.procedures import release as releasing
+    from deploy.procedures.trail import Trail
 
     settings = Settings.from_env()
     repo = gitrepo.Repository(settings.repo)
@@ -154,9 +154,9 @@ def deploy(c: Context, rev: str = "HEAD", force: bool = False, plan: bool = Fals
 @reported
 def rollback(c: Context, to: str = "", json: bool = False, plan: bool = False) -> None:
     """Make an earlier release live again: retag its image, recreate bot and worker together, wait healthy, verify."""
-    from deploy import git as gitrepo
-    from deploy import release as releasing
-    from deploy.trail import Trail
+    from deploy.engine import git as gitrepo
+    from deploy.procedures import release as releasing
+    from deploy.procedures.trail import Trail
 
     settings, trail = Settings.from_env(), Trail()
     if plan:
@@ -168,8 +168,8 @@ def rollback(c: Context, to: str = "", json: bool = False, plan: bool = False) -
 
 
 def _rollback(settings: Settings, to: str, trail: Trail, say: Callable[[str], None]) -> None:
-    from deploy import git as gitrepo
-    from deploy import release as releasing
+    from deploy.engine import git as gitrepo
+    from deploy.procedures import release as releasing
 
     repo = gitrepo.Repository(settings.repo)
     trail.commit = repo.commit(to).sha if to else ""
@@ -187,7 +187,7 @@ def _rollback(settings: Settings, to: str, trail: Trail, say: Callable[[str], No
 @reported
 def release(c: Context, rev: str = "HEAD", allow_dirty: bool = False, force: bool = False, json: bool = False) -> None:
     """Build, deploy and verify one commit: `invoke build deploy verify` in one task."""
-    from deploy.trail import Trail
+    from deploy.procedures.trail import Trail
 
     settings, trail = Settings.from_env(), Trail()
     work = partial(_release, settings, rev, allow_dirty, force, trail, _say(json))
@@ -197,9 +197,9 @@ def release(c: Context, rev: str = "HEAD", allow_dirty: bool = False, force: boo
 def _release(
     settings: Settings, rev: str, allow_dirty: bool, force: bool, trail: Trail, say: Callable[[str], None]
 ) -> None:
-    from deploy import build as building
-    from deploy import git as gitrepo
-    from deploy import release as releasing
+    from deploy.engine import git as gitrepo
+    from deploy.procedures import build as building
+    from deploy.procedures import release as releasing
 
     repo, client = gitrepo.Repository(settings.repo), connect(settings)
     trail.commit = repo.commit(rev).sha  # resolved once: a new commit cannot slip in between
@@ -209,7 +209,7 @@ def _release(
 
 
 def _run(work: Callable[[], None], trail: Trail, settings: Settings, json: bool) -> None:
-    from deploy import trail as trails
+    from deploy.procedures import trail as trails
 
     if json:
         trails.print_document(trail, settings.meta_volume, work)
@@ -226,7 +226,7 @@ def _say(json: bool) -> Callable[[str], None]:
 @reported
 def releases(c: Context, json: bool = False) -> None:
     """Show the release ledger kept on the engine: every deploy, rollback and restore attempt, its outcome and cause."""
-    from deploy import ledger
+    from deploy.records import ledger
 
     settings = Settings.from_env()
     client = connect(settings)
@@ -248,8 +248,8 @@ def releases(c: Context, json: bool = False) -> None:
 @reported
 def report(c: Context, release: str = "", html: bool = False, out: str = "") -> None:
     """Show the report of the newest deploy, rollback or restore (or of --release): who, when, what changed, intact?"""
-    from deploy import git as gitrepo
-    from deploy import report as reports
+    from deploy.engine import git as gitrepo
+    from deploy.records import reports
 
     settings = Settings.from_env()
     chosen = reports.newest(settings, connect(settings), gitrepo.Repository(settings.repo), release or None)
@@ -265,7 +265,7 @@ def report(c: Context, release: str = "", html: bool = False, out: str = "") -> 
 @reported
 def unlock(c: Context) -> None:
     """Remove the deploy lock of a deploy that died on another machine, naming the holder removed."""
-    from deploy import lock
+    from deploy.steps import lock
 
     settings = Settings.from_env()
     removed = lock.unlock(settings, connect(settings))
@@ -279,7 +279,7 @@ def unlock(c: Context) -> None:
 @reported
 def backups(c: Context, json: bool = False) -> None:
     """List the state volume's backups, newest first (each deploy, rollback and restore makes one)."""
-    from deploy import volumes
+    from deploy.steps import backups as volumes
 
     settings = Settings.from_env()
     print(volumes.output(volumes.backups(settings, connect(settings)), as_json=json))
@@ -297,8 +297,8 @@ def restore(c: Context, backup: str = "", plan: bool = False) -> None:
 
     When the live release does not come up healthy on it, the state from before is put back (non-zero exit).
     """
-    from deploy import git as gitrepo
-    from deploy import restore as restoring
+    from deploy.engine import git as gitrepo
+    from deploy.procedures import restore as restoring
 
     settings = Settings.from_env()
     procedure = restoring.plan if plan else restoring.restore
@@ -326,8 +326,8 @@ def volume_rebuild(
 
     Every step is proven before the next; run it again after an interruption to finish it.
     """
-    from deploy import git as gitrepo
     from deploy import rebuild as rebuilding
+    from deploy.engine import git as gitrepo
 
     settings = Settings.from_env()
     repo = gitrepo.Repository(settings.repo)
@@ -341,8 +341,8 @@ def volume_rebuild(
 @reported
 def volume_retire(c: Context, legacy: str) -> None:
     """Remove a legacy volume once a proven backup exists and the live release runs verified on the new state."""
-    from deploy import git as gitrepo
     from deploy import rebuild as rebuilding
+    from deploy.engine import git as gitrepo
 
     settings = Settings.from_env()
     rebuilding.retire(settings, connect(settings), gitrepo.Repository(settings.repo), legacy)

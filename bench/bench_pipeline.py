@@ -40,10 +40,14 @@ from typing import TypeVar
 
 import docker
 
-from deploy import build, compose, engine, health, heartbeats, meta, release, restore, verify
+from deploy import verify
 from deploy.config import Settings
+from deploy.engine import client, compose
+from deploy.engine.git import Repository
 from deploy.errors import RolledBack
-from deploy.git import Repository
+from deploy.procedures import build, release, restore
+from deploy.records import meta
+from deploy.steps import health, heartbeats
 from testsupport.sandbox import Sandbox, quiet, throwaway
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,7 +129,7 @@ def during(box: Sandbox, base: str, action: Callable[[], T]) -> tuple[float, T, 
 
 def bare_recreate(box: Sandbox) -> None:
     subprocess.run(
-        compose.up(engine.compose_argv(box.settings), box.settings),
+        compose.up(client.compose_argv(box.settings), box.settings),
         input=(box.repo / "docker-compose.yml").read_text(),
         text=True,
         check=True,
@@ -198,8 +202,8 @@ def cli_rows(box: Sandbox) -> list[tuple[str, str, str]]:
     verifies = statistics.median(invoke(box, "verify") for _ in range(5))
     statuses = statistics.median(invoke(box, "status") for _ in range(5))
     floor = statistics.median(invoke(box, "--list") for _ in range(3))
-    status_imports = statistics.median(imports("invoke", "deploy.status") for _ in range(5))
-    verify_imports = statistics.median(imports("invoke", "deploy.verify", "deploy.git") for _ in range(5))
+    status_imports = statistics.median(imports("invoke", "deploy.steps.status") for _ in range(5))
+    verify_imports = statistics.median(imports("invoke", "deploy.verify", "deploy.engine.git") for _ in range(5))
     archive = statistics.median(archive_read(box) for _ in range(5))
     rows = [
         ("invoke build deploy verify (median of 3)", f"{line:.2f} s", ""),

@@ -29,8 +29,10 @@ import docker
 import docker.errors
 from docker.models.containers import Container
 
-from deploy import build, execs, health, release
-from deploy.git import Repository
+from deploy.engine import execs
+from deploy.engine.git import Repository
+from deploy.procedures import build, release
+from deploy.steps import health
 from testsupport.sandbox import Sandbox, quiet, throwaway
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from deploy import rebuild as rebuilding
-from deploy.git import Repository
+from deploy.engine.git import Repository
 from testsupport import legacy
 from testsupport.sandbox import quiet, throwaway
 

@@ -3,7 +3,7 @@
 Importing `deploy` keeps the Docker SDK from importing paramiko when `DOCKER_HOST` is not an
 `ssh://` address: the SDK imports it for its ssh transport whatever the address (a fifth of every
 `invoke status`), and an `ssh://` engine is reached through the system's `ssh` client anyway
-(`deploy.engine`). A `None` in `sys.modules` makes `import paramiko` fail, which the SDK expects
+(`deploy.engine.client`). A `None` in `sys.modules` makes `import paramiko` fail, which the SDK expects
 when paramiko is not installed. Decided once per process, from the environment it started with.
 """
 

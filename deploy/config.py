@@ -55,12 +55,12 @@ class Settings:
 
     @property
     def meta_volume(self) -> str:
-        """The deployment's ledger and reports (`deploy.meta`)."""
+        """The deployment's ledger and reports (`deploy.records.meta`)."""
         return f"{self.project}_meta"
 
     @property
     def lock_name(self) -> str:
-        """The container whose existence is the deploy lock (`deploy.lock`)."""
+        """The container whose existence is the deploy lock (`deploy.steps.lock`)."""
         return f"{self.project}-deploy-lock"
 
     @property

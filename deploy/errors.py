@@ -1,4 +1,4 @@
-"""Named errors of the pipeline; `deploy.exitcodes.reported` turns them into output and exit codes.
+"""Named errors of the pipeline; `deploy.output.exitcodes.reported` turns them into output and exit codes.
 
 TradebotError                 what went wrong + what to do next (`hint`), exit code
 ├── ConfigError               a setting is malformed
@@ -413,7 +413,7 @@ class PolicyViolation(PreflightFailed):
         shown = listed(violations, 6, "; ")
         super().__init__(
             f"the compose file of {short(commit)} breaks the security policy: {shown}",
-            "fix docker-compose.yml (deploy/verify/policy.toml says what is allowed), commit, build and deploy again",
+            "fix docker-compose.yml (deploy/policy/policy.toml says what is allowed), commit, build and deploy again",
         )
         self.commit = commit
         self.violations = list(violations)

@@ -19,9 +19,10 @@ from pathlib import Path
 import docker
 import docker.errors
 
-from deploy import baseimage, engine
 from deploy.config import Settings
-from deploy.helpers import HELPER_OF
+from deploy.engine import baseimage
+from deploy.engine import client as engine_client
+from deploy.engine.helpers import HELPER_OF
 
 COPIED = ("Dockerfile", "docker-compose.yml", "trading", "volumes")
 
@@ -118,7 +119,7 @@ class Sandbox:
 @contextlib.contextmanager
 def throwaway(source: Path, prefix: str) -> Iterator[tuple[Sandbox, str]]:
     """A sandbox of `source` as project `<prefix><6 hex>` and the base image; removed at the end, also on failure."""
-    client = engine.client()
+    client = engine_client.connect()
     base = baseimage.resolve(Settings.from_env({}), client)
     with tempfile.TemporaryDirectory(prefix=f"{prefix}-") as tmp:
         box = Sandbox.create(source, Path(tmp), f"{prefix}{uuid.uuid4().hex[:6]}", base, client)

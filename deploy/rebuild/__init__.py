@@ -13,7 +13,7 @@ retire      `invoke volume-retire`: the legacy volume goes only when nothing can
 engineops, helper, probe   the volume work, in throw-away helper containers through the Docker API
 """
 
-from deploy.rebuild.planning import show_plan
+from deploy.rebuild.plan import show_plan
 from deploy.rebuild.procedure import Rebuilt, rebuild
 from deploy.rebuild.retire import retire
 

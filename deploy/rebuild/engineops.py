@@ -19,7 +19,7 @@ from deploy.errors import LegacyMissing, VolumeInUse
 from deploy.rebuild import helper, inventory
 from deploy.rebuild.inventory import Inventory
 from deploy.rebuild.layout import Layout
-from deploy.rebuild.plan import Plan
+from deploy.rebuild.triage import Plan
 
 FROM = "/from"
 TO = "/to"

@@ -4,7 +4,7 @@ A helper runs as root, without network, from an image already on the engine (nev
 with the volumes it needs mounted (legacy and backups read-only). `probe.py` is copied into it
 with `put_archive`, so the same code works against a remote engine (`DOCKER_HOST`). Each helper
 is labelled with the project and its creator; one its caller did not get to remove (a killed run)
-is removed at the start of the next command (`deploy.helpers.sweep`).
+is removed at the start of the next command (`deploy.engine.helpers.sweep`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from importlib import resources
 import docker
 import docker.errors
 
-from deploy import helpers
+from deploy.engine import helpers
 from deploy.errors import CommandFailed
 
 DIR = "/tradebot-helper"
@@ -42,7 +42,7 @@ def archive(files: Mapping[str, bytes]) -> bytes:
 
 
 def probe_source() -> bytes:
-    return resources.files("deploy.rebuild").joinpath("probe.py").read_bytes()
+    return resources.files("deploy.engine.scripts").joinpath("probe.py").read_bytes()
 
 
 def run(

@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from deploy import volumes
-from deploy.compose import PROJECT_LABEL
+from deploy.engine.compose import PROJECT_LABEL
+from deploy.steps import backups
 
 COMPOSE_VOLUME = "com.docker.compose.volume"
 COMPOSE_VERSION = "com.docker.compose.version"
@@ -28,11 +28,11 @@ LEGACY_BACKUP = "io.tradebot.legacy-backup"
 
 
 def backup_labels(source: str, at: datetime) -> dict[str, str]:
-    return {volumes.BACKUP_OF: source, volumes.CREATED: at.isoformat()}
+    return {backups.BACKUP_OF: source, backups.CREATED: at.isoformat()}
 
 
 def journal_labels(legacy: str, backup: str, at: datetime) -> dict[str, str]:
-    return {volumes.REBUILD_OF: legacy, LEGACY_BACKUP: backup, volumes.CREATED: at.isoformat()}
+    return {backups.REBUILD_OF: legacy, LEGACY_BACKUP: backup, backups.CREATED: at.isoformat()}
 
 
 def state_labels(project: str, compose_key: str, compose_version: str, legacy: str, backup: str) -> dict[str, str]:

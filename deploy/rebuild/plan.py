@@ -1,117 +1,118 @@
-"""What a rebuild will do with each file of a legacy volume, decided before anything is touched.
+"""`invoke volume-rebuild --plan`: what a rebuild would do, changing nothing.
 
-    state, secret    carried into the state volume at `layout.target(path)`
-    code             left behind (kept in the backup)
-    unknown          left behind and reported, unless the operator keeps it (`--keep PATH`:
-                     that file, or every unknown file below that directory)
-
-Refused: a volume none of whose files is one `layout.look_for` names (`NotLegacy`), a `--keep`
-that names no unknown file (`KeepNotFound`), two carried files landing on one path
-(`TargetClash`). Pure functions only; `render` prints paths, sizes and short hashes — never a
-secret's hash — through the templates `rebuild_files.txt.j2` and `rebuild_inventory.txt.j2`.
+It captures the live state — the deployment's (`deploy.steps.snapshot`: release, containers, the
+state file in the state volume, the lock holder, the newest state backup) and the legacy
+volume's (every container that mounts it with its image id and health, the state file it
+holds with its sha256 and generation, its newest backup) — then the inventory, what happens
+to each file and the drift, the steps from the list the run walks (`procedure.later_steps`),
+the checks that stop it and the way back. Rendered from `templates/rebuild_plan.txt.j2`.
+Only read: helper containers mount the volumes read-only and are removed again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from deploy import report
-from deploy.errors import KeepNotFound, NotLegacy, TargetClash
-from deploy.rebuild import inventory
-from deploy.rebuild.inventory import Inventory, Item
-from deploy.rebuild.layout import CODE, SECRET, STATE, UNKNOWN, Layout
+import docker
+
+from deploy.config import Settings
+from deploy.engine.git import Repository
+from deploy.errors import RebuildError
+from deploy.output.progress import Say
+from deploy.procedures.trail import Trail
+from deploy.rebuild import drift, resume, triage
+from deploy.rebuild import procedure as rebuilding
+from deploy.rebuild.inventory import Inventory
+from deploy.records import meta
+from deploy.records.reports import render
+from deploy.steps import backups, snapshot
+from deploy.steps.status import ContainerState, container_state
 
 
 @dataclass(frozen=True)
-class Carried:
-    item: Item
-    to: str
-    secret: bool
+class LegacyState:
+    name: str
+    created: str
+    users: tuple[ContainerState, ...]  # every container that mounts it, running or not
+    state_file: str  # the path of the file carried as the state file ("" when none is)
+    state: snapshot.StateFacts | None
+    newest_backup: str
 
 
-@dataclass(frozen=True)
-class Plan:
-    carried: tuple[Carried, ...]
-    code: tuple[Item, ...]
-    unknown: tuple[Item, ...]  # left behind
-    kept: tuple[str, ...]  # unknown paths carried because the operator named them
-
-    @property
-    def carried_bytes(self) -> int:
-        return inventory.total_size(c.item for c in self.carried)
-
-    @property
-    def code_bytes(self) -> int:
-        return inventory.total_size(self.code)
-
-    def expected(self, layout: Layout) -> Inventory:
-        """The state volume once the plan is carried out, as the proof expects it: exactly the carried
-        files (the runtime user's, secrets in secret mode) and their directories, nothing else."""
-        owner = layout.state_volume
-        dirs = {".", *(parent for c in self.carried for parent in parents(c.to))}
-        expected = {d: Item(d, inventory.DIR, 0, owner.dir_mode, owner.uid, owner.gid, None) for d in dirs}
-        for c in self.carried:
-            mode = owner.secret_mode if c.secret else None
-            expected[c.to] = inventory.carried_as(c.item, c.to, owner.uid, owner.gid, mode)
-        return expected
+def show_plan(
+    settings: Settings, engine: docker.DockerClient, repo: Repository, legacy: str, keep: Sequence[str] = (),
+    force: bool = False, rev: str = "HEAD", say: Say = print,
+) -> triage.Plan:  # fmt: skip
+    """Print the live state, the inventory, the drift, the steps a run would take, what stops it and the
+    way back; change nothing. Raises what step 1 raises (LegacyMissing, NotLegacy, KeepNotFound, TargetClash)."""
+    run = rebuilding.Run.prepare(settings, engine, repo, legacy, rev, say)
+    found, chosen, where = rebuilding.inspect(run, keep)
+    try:
+        decided = rebuilding.decide(run, found, chosen, where, force)
+        rebuilding.refuse_busy(run, where, decided.mode)
+    except RebuildError as refused:
+        say(_render(run, found, chosen, None, f"refuse ({refused.message})"))
+    else:
+        say(_render(run, found, chosen, decided, _would(decided, legacy, settings.state_volume)))
+    return chosen
 
 
-def parents(path: str) -> list[str]:
-    """`a/b/c` → `["a", "a/b"]`."""
-    parts = path.split("/")[:-1]
-    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
+def _render(
+    run: rebuilding.Run, found: Inventory, chosen: triage.Plan, decided: rebuilding.Decided | None, would: str
+) -> str:
+    state, rows = run.settings.state_volume, run.drift(chosen)
+    return render(
+        "rebuild_plan.txt.j2", s=snapshot.capture(run.settings, run.engine, run.records),
+        legacy=capture_legacy(run, chosen), state=state, marker=backups.rebuild_marker(state),
+        replaced=decided.replaced if decided else None,
+        files=triage.listing(found, run.layout), p=chosen, volume=run.legacy, target=state,
+        rows=rows, commit=run.commit, summary=drift.summary(rows),
+        event="volume-rebuild", would=would,
+        steps=_steps(run, decided) if decided else [],
+    ).rstrip("\n")  # fmt: skip
 
 
-def kept_by(path: str, keep: Sequence[str]) -> bool:
-    return any(path == k.strip("/") or path.startswith(k.strip("/") + "/") for k in keep)
+def _steps(run: rebuilding.Run, decided: rebuilding.Decided) -> list[str]:
+    """Step 1 (which this plan did, read-only), then the run's own list of the later steps."""
+    first = f"{rebuilding.INVENTORY}: {rebuilding.inventory_doing(run)} (this plan did it, read-only)"
+    if decided.mode == resume.DONE:
+        return [first]
+    later = rebuilding.later_steps(run, decided, rebuilding.Made(""), Trail())
+    return [first, *(f"{step.name}: {step.doing}" for step in later)]
 
 
-def make(found: Inventory, layout: Layout, keep: Sequence[str] = ()) -> Plan:
-    """The plan for the files `found` in a legacy volume; raises NotLegacy, KeepNotFound, TargetClash."""
-    items = inventory.files(found)
-    if not layout.looks_legacy(item.path for item in items):
-        raise NotLegacy(list(layout.look_for))
-    classes = {item.path: layout.classify(item.path) for item in items}
-    unknown = [item for item in items if classes[item.path] == UNKNOWN]
-    for wanted in keep:
-        if not any(kept_by(item.path, [wanted]) for item in unknown):
-            raise KeepNotFound(wanted, [item.path for item in unknown])
-    kept = [item for item in unknown if kept_by(item.path, keep)]
-    carried = [
-        Carried(item, layout.target(item.path), classes[item.path] == SECRET and item.kind == inventory.FILE)
-        for item in items
-        if classes[item.path] in (STATE, SECRET) or item in kept
-    ]
-    _refuse_clashes(carried)
-    code = tuple(item for item in items if classes[item.path] == CODE)
-    return Plan(tuple(carried), code, tuple(i for i in unknown if i not in kept), tuple(i.path for i in kept))
+def _would(decided: rebuilding.Decided, legacy: str, state: str) -> str:
+    return {
+        resume.FRESH: f"back up {legacy} and make {state}",
+        resume.RESUME: "finish the interrupted rebuild",
+        resume.DONE: f"do nothing ({state} was already rebuilt from {legacy})",
+        resume.AGAIN: f"back up the state {state} holds, then rebuild it from {legacy}",
+    }[decided.mode]
 
 
-def _refuse_clashes(carried: Iterable[Carried]) -> None:
-    seen: dict[str, str] = {}
-    for c in carried:
-        if c.to in seen:
-            raise TargetClash(c.to, [seen[c.to], c.item.path])
-        seen[c.to] = c.item.path
+def capture_legacy(run: rebuilding.Run, chosen: triage.Plan) -> LegacyState:
+    engine = run.engine
+    users = engine.containers.list(all=True, filters={"volume": run.legacy})
+    sources = {c.to: c.item.path for c in chosen.carried if c.to in (snapshot.STATE_FILE, *snapshot.COMMAND_BUS_FILES)}
+    newest = backups.newest_first(backups.backups_of(engine, run.legacy))
+    return LegacyState(
+        run.legacy,
+        str(engine.volumes.get(run.legacy).attrs.get("CreatedAt", "")),
+        tuple(sorted((container_state(c.attrs) for c in users), key=lambda c: c.name)),
+        sources.get(snapshot.STATE_FILE, ""),
+        snapshot.state_facts(_fetch(run, sources)),
+        newest[0].name if newest else "",
+    )
 
 
-def render(plan: Plan, volume: str, target: str) -> str:
-    """What happens to each file (`templates/rebuild_files.txt.j2`)."""
-    return report.render("rebuild_files.txt.j2", p=plan, volume=volume, target=target).rstrip("\n")
-
-
-@dataclass(frozen=True)
-class Listed:
-    kind: str  # the layout's class
-    item: Item
-    shown: str  # its short hash, or "(secret)"
-
-
-def listing(found: Inventory, layout: Layout) -> list[Listed]:
-    """Every file with its class; a secret's hash is not shown."""
-    listed = []
-    for item in inventory.files(found):
-        kind = layout.classify(item.path)
-        listed.append(Listed(kind, item, "(secret)" if kind == SECRET else item.short()))
-    return listed
+def _fetch(run: rebuilding.Run, sources: Mapping[str, str]) -> dict[str, bytes]:
+    """The legacy files at `sources` (target name → path in the legacy volume), by target name."""
+    if not sources:
+        return {}
+    found: dict[str, bytes] = {}
+    with meta.idle(run.settings, run.engine, {run.legacy: "ro"}) as helper:
+        for target, path in sources.items():
+            for content in meta.fetch(helper, f"/{run.legacy}/{path}").values():
+                found[target] = content
+    return found

@@ -8,11 +8,11 @@
     of the legacy code against trading/ at the commit → [5] the ledger entry and its report, then
     remove the journal volume; the report is written again with step 5 in it
 
-Steps 2 to 5 are one list (`later_steps`): the run walks it and `--plan` (`deploy.rebuild.planning`)
+Steps 2 to 5 are one list (`later_steps`): the run walks it and `--plan` (`deploy.rebuild.plan`)
 prints it. A failure in steps 2 to 4 is recorded (`failed`, with its report) and raised.
 The legacy volume is only ever mounted read-only. The journal volume exists from before the
 first change until the last step, and while it does, deploy, rollback and restore refuse the
-state volume (`deploy.volumes.refuse_unfinished_rebuild`): a run killed anywhere is finished
+state volume (`deploy.steps.backups.refuse_unfinished_rebuild`): a run killed anywhere is finished
 by running it again, and a half-made state volume is never adopted. With `--force`, state the
 volume already holds is backed up and proven before the journal is made.
 """
@@ -26,20 +26,22 @@ from datetime import UTC, datetime
 import docker
 import docker.errors
 
-from deploy import baseimage, compose, helpers, ledger, lock, snapshot, volumes
 from deploy.config import Settings
-from deploy.engine import compose_argv
+from deploy.engine import baseimage, compose, helpers
+from deploy.engine.client import compose_argv
+from deploy.engine.git import Repository
+from deploy.engine.runner import Runner
 from deploy.errors import CopyNotProven, TradebotError
-from deploy.git import Repository
 from deploy.ids import short
-from deploy.procedure import complete_report, record_with_report
-from deploy.progress import Progress, Say
-from deploy.rebuild import drift, engineops, evidence, inventory, journal, labels, layout, plan
+from deploy.output.progress import Progress, Say
+from deploy.procedures.procedure import complete_report, record_with_report
+from deploy.procedures.trail import Trail
+from deploy.rebuild import drift, engineops, evidence, inventory, labels, layout, resume, triage
 from deploy.rebuild.engineops import Helper
 from deploy.rebuild.inventory import Inventory
-from deploy.records import Records
-from deploy.runner import Runner
-from deploy.trail import Trail
+from deploy.records import ledger
+from deploy.records.view import Records
+from deploy.steps import backups, lock, snapshot
 
 EVENT = "volume-rebuild"
 INVENTORY, RECORD = "inventory", "record"
@@ -53,7 +55,7 @@ class Rebuilt:
     backup: str  # the proven copy of the whole legacy volume
     replaced: str | None  # the proven copy of the state the volume held before (--force)
     drift: tuple[drift.Row, ...]
-    plan: plan.Plan
+    plan: triage.Plan
     nothing_to_do: bool = False
     seconds: dict[str, float] = field(default_factory=dict)  # each step's duration, by name
 
@@ -79,7 +81,7 @@ class Run:
         tool = Helper(engine, baseimage.resolve(settings, engine), settings.project)
         return cls(settings, engine, repo, legacy, commit, rules, tool, say, Records(settings, engine))
 
-    def drift(self, chosen: plan.Plan) -> list[drift.Row]:
+    def drift(self, chosen: triage.Plan) -> list[drift.Row]:
         return drift.compare(chosen.code, self.repo.code_files(self.commit), self.layout)
 
 
@@ -106,8 +108,8 @@ def _rebuild(run: Run, steps: Progress, trail: Trail, keep: Sequence[str], force
         decided = decide(run, found, chosen, where, force)
         refuse_busy(run, where, decided.mode)
         proved(_counts(found, chosen))
-    run.say(plan.render(chosen, run.legacy, state))
-    if decided.mode == journal.DONE:
+    run.say(triage.render(chosen, run.legacy, state))
+    if decided.mode == resume.DONE:
         run.say(f"{EVENT}: {state} was already rebuilt from {run.legacy}; nothing to do")
         return Rebuilt(run.legacy, state, decided.backup, None, (), chosen, True, steps.timings)
     made = Made(started)
@@ -122,8 +124,8 @@ class Decided:
     """What step 1 found and decided: what the later steps act on, every volume they make named."""
 
     found: Inventory
-    chosen: plan.Plan
-    mode: str  # journal.FRESH, RESUME, DONE or AGAIN
+    chosen: triage.Plan
+    mode: str  # resume.FRESH, RESUME, DONE or AGAIN
     backup: str  # the legacy volume's backup: the name an interrupted run chose, else a new one
     replaced: str | None  # AGAIN: the backup of the state the state volume holds
 
@@ -147,14 +149,14 @@ def inventory_doing(run: Run) -> str:
     return f"reading every file of {run.legacy} (sha256, size, mode, owner) and classifying it"
 
 
-def decide(run: Run, found: Inventory, chosen: plan.Plan, where: journal.Found, force: bool) -> Decided:
+def decide(run: Run, found: Inventory, chosen: triage.Plan, where: resume.Found, force: bool) -> Decided:
     """The mode and the names of the volumes a run makes; raises RebuildUnfinished, TargetHoldsState."""
     state, now = run.settings.state_volume, datetime.now(UTC)
-    mode = journal.decide(where, run.legacy, state, force)
-    if mode == journal.DONE:
+    mode = resume.decide(where, run.legacy, state, force)
+    if mode == resume.DONE:
         return Decided(found, chosen, mode, (where.state or {}).get(labels.LEGACY_BACKUP, ""), None)
-    backup = journal.resumed_backup(where) or volumes.backup_name(run.legacy, now)
-    return Decided(found, chosen, mode, backup, volumes.backup_name(state, now) if mode == journal.AGAIN else None)
+    backup = resume.resumed_backup(where) or backups.backup_name(run.legacy, now)
+    return Decided(found, chosen, mode, backup, backups.backup_name(state, now) if mode == resume.AGAIN else None)
 
 
 def later_steps(run: Run, d: Decided, made: Made, trail: Trail) -> list[Step]:
@@ -190,7 +192,7 @@ def _drift(run: Run, d: Decided, made: Made) -> str:
 def _close(run: Run, d: Decided, made: Made, trail: Trail) -> str:
     state = run.settings.state_volume
     _record(run, trail, d, made, ledger.SUCCEEDED)
-    engineops.remove(run.engine, volumes.rebuild_marker(state))
+    engineops.remove(run.engine, backups.rebuild_marker(state))
     return f"{state} is ready for `invoke deploy`; {run.legacy} is untouched until `invoke volume-retire`"
 
 
@@ -201,36 +203,36 @@ def _backups(run: Run, d: Decided) -> str:
     state = run.settings.state_volume
     if d.replaced:
         _proven_backup(run, state, d.replaced, run.helper.inventory(state))
-    if d.mode != journal.RESUME:
+    if d.mode != resume.RESUME:
         opened = labels.journal_labels(run.legacy, d.backup, datetime.now(UTC))
-        engineops.create(run.engine, volumes.rebuild_marker(state), opened)
+        engineops.create(run.engine, backups.rebuild_marker(state), opened)
     _proven_backup(run, run.legacy, d.backup, d.found)
     kept = f"; the state it replaces is kept in {d.replaced}" if d.replaced else ""
     return f"{d.backup} proven identical, {len(d.found)} entries{kept}"
 
 
-def inspect(run: Run, keep: Sequence[str]) -> tuple[Inventory, plan.Plan, journal.Found]:
+def inspect(run: Run, keep: Sequence[str]) -> tuple[Inventory, triage.Plan, resume.Found]:
     engineops.require(run.engine, run.legacy)
     found = run.helper.inventory(run.legacy)
-    chosen = plan.make(found, run.layout, keep)
+    chosen = triage.make(found, run.layout, keep)
     state = run.settings.state_volume
     state_labels = engineops.labels_of(run.engine, state)
     held = len(run.helper.inventory(state)) - 1 if state_labels is not None else 0  # "." is the root itself
     return (
         found,
         chosen,
-        journal.Found(engineops.labels_of(run.engine, volumes.rebuild_marker(state)), state_labels, held),
+        resume.Found(engineops.labels_of(run.engine, backups.rebuild_marker(state)), state_labels, held),
     )
 
 
-def refuse_busy(run: Run, found: journal.Found, mode: str) -> None:
+def refuse_busy(run: Run, found: resume.Found, mode: str) -> None:
     """The legacy volume must be still while it is copied; a state volume to be replaced must be unused."""
     engineops.refuse_in_use(run.engine, run.legacy)
-    if found.state is not None and mode != journal.DONE:
+    if found.state is not None and mode != resume.DONE:
         engineops.refuse_in_use(run.engine, run.settings.state_volume, stopped_too=True)
 
 
-def _counts(found: Inventory, chosen: plan.Plan) -> str:
+def _counts(found: Inventory, chosen: triage.Plan) -> str:
     files = inventory.files(found)
     return (
         f"{len(files)} files, {inventory.total_size(files) / 1e6:.1f} MB: {len(chosen.carried)} to carry, "

@@ -14,16 +14,18 @@ from __future__ import annotations
 
 import docker
 
-from deploy import baseimage, helpers, ledger, lock, volumes
 from deploy import verify as verification
-from deploy.compose import PROJECT_LABEL, SERVICE_LABEL
 from deploy.config import SERVICES, STATE_PATH, Settings
+from deploy.engine import baseimage, helpers
+from deploy.engine.compose import PROJECT_LABEL, SERVICE_LABEL
+from deploy.engine.git import Repository
 from deploy.errors import RetireRefused, TradebotError
-from deploy.git import Repository
 from deploy.ids import short
-from deploy.progress import Progress, Say
+from deploy.output.progress import Progress, Say
 from deploy.rebuild import engineops, inventory, labels
 from deploy.rebuild.engineops import Helper
+from deploy.records import ledger
+from deploy.steps import backups, lock
 
 EVENT = "volume-retire"
 
@@ -56,14 +58,14 @@ def retire(settings: Settings, engine: docker.DockerClient, repo: Repository, le
 
 def _rebuilt_from(settings: Settings, engine: docker.DockerClient, legacy: str) -> None:
     rebuild = f"run `invoke volume-rebuild --legacy {legacy}` first"
-    if engineops.labels_of(engine, volumes.rebuild_marker(settings.state_volume)) is not None:
+    if engineops.labels_of(engine, backups.rebuild_marker(settings.state_volume)) is not None:
         raise RetireRefused(legacy, f"the rebuild of {settings.state_volume} is unfinished", rebuild)
     if labels.rebuilt_from(engineops.labels_of(engine, settings.state_volume)) != legacy:
         raise RetireRefused(legacy, f"{settings.state_volume} was not rebuilt from it", rebuild)
 
 
 def _proven_backup(tool: Helper, legacy: str) -> str:
-    found = tool.engine.volumes.list(filters={"label": f"{volumes.BACKUP_OF}={legacy}"})
+    found = tool.engine.volumes.list(filters={"label": f"{backups.BACKUP_OF}={legacy}"})
     if found:
         expected = tool.inventory(legacy)
         for volume in sorted(found, key=lambda v: v.name, reverse=True):
@@ -71,7 +73,7 @@ def _proven_backup(tool: Helper, legacy: str) -> str:
                 return volume.name
     raise RetireRefused(
         legacy,
-        f"no backup proven identical to it (of {len(found)} labelled {volumes.BACKUP_OF}={legacy})",
+        f"no backup proven identical to it (of {len(found)} labelled {backups.BACKUP_OF}={legacy})",
         f"run `invoke volume-rebuild --legacy {legacy} --force` to make one",
     )
 

@@ -7,6 +7,6 @@ checks       checks of a running container (inspect data, and what one exec insi
 inside       the script that exec runs in the container (its processes, a root write, its heartbeat)
 """
 
-from deploy.verify.report import VerifyReport, output, render, still_runs, verify
+from deploy.verify.run import VerifyReport, output, render, still_runs, verify
 
 __all__ = ["VerifyReport", "output", "render", "still_runs", "verify"]

@@ -4,7 +4,7 @@ What the engine knows (image id, mounts, health, read-only flag) comes from
 inspect data and is judged by pure functions; who owns the code and its modes
 come from the archive of the code path that verify reads once for its digest;
 what only the inside knows (the processes' user, whether a write to the root
-fails) from the one exec of `deploy.verify.inside` per container. All of it is
+fails) from the one exec of `deploy.engine.scripts.inside` per container. All of it is
 judged here, without I/O.
 
 Where testinfra's modules would do the same, one batched read wins on time and
@@ -65,7 +65,7 @@ def mounts_checks(target: str, mounts: Sequence[Mapping[str, Any]]) -> list[Chec
 
 
 def running_check(target: str, attrs: Mapping[str, Any]) -> Check:
-    """Running and never restarted (as `deploy.health` judges it): only then can anything be asked inside.
+    """Running and never restarted (as `deploy.steps.health` judges it): only then can anything be asked inside.
 
     A crash loop seen between two restarts says `running`; its restart count gives it away.
     """
@@ -128,7 +128,7 @@ def code_owner_check(target: str, owners: Sequence[tuple[str, int, int, int]], r
 
 
 def inside_checks(target: str, inside: Mapping[str, Any], owners: Sequence[tuple[str, int, int, int]]) -> list[Check]:
-    """Judge what `deploy.verify.inside` found in the container, and the code's `(path, uid, gid, mode)`.
+    """Judge what `deploy.engine.scripts.inside` found in the container, and the code's `(path, uid, gid, mode)`.
 
     A process counts as the service's when its command is `python3` and its argv runs `-m trading`.
     """
@@ -143,7 +143,7 @@ def inside_checks(target: str, inside: Mapping[str, Any], owners: Sequence[tuple
 
 
 def inside_failed(target: str, why: str) -> list[Check]:
-    """The checks that needed the inside, failed: the exec of `deploy.verify.inside` did not run to its end."""
+    """The checks that needed the inside, failed: the exec of `deploy.engine.scripts.inside` did not run to its end."""
     detail = f"could not ask inside: {why}"
     names = ("process runs as non-root", "writing the root filesystem fails", CODE_OWNER)
     return [Check(target, name, False, detail) for name in names]

@@ -19,11 +19,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 
-from deploy import compose
 from deploy.config import SERVICES, Settings, with_runtime
+from deploy.engine import compose
+from deploy.engine.runner import Runner
 from deploy.ids import short
-from deploy.ledger import Entry, runtime_of
-from deploy.runner import Runner
+from deploy.records.ledger import Entry, runtime_of
 from deploy.verify.codecompare import PointResult
 
 NAME = "configuration"

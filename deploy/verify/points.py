@@ -5,7 +5,7 @@ the bytes at every point, so the points differ only in where the bytes came
 from. Filesystems are read with the archive API (`get_archive`), which sees a
 container's mounts: a volume mounted over the code path shows up as what it is.
 What only the processes know (what they imported, who they run as) comes from one
-exec of `deploy.verify.inside` per container (`ask_inside`), shared with the checks.
+exec of `deploy.engine.scripts.inside` per container (`ask_inside`), shared with the checks.
 """
 
 from __future__ import annotations
@@ -22,14 +22,16 @@ import docker.errors
 from docker.models.containers import Container
 from docker.models.images import Image
 
-from deploy import execs, heartbeats, meta
-from deploy.compose import SERVICE_LABEL
 from deploy.config import CODE_PATH
+from deploy.engine import execs
+from deploy.engine.compose import SERVICE_LABEL
 from deploy.errors import ExecRefused
+from deploy.records import meta
+from deploy.steps import heartbeats
 from deploy.verify.codecompare import Observation
 from trading import codedigest
 
-INSIDE = Path(__file__).with_name("inside.py")  # run in the container by its python3
+INSIDE = Path(__file__).parents[1] / "engine" / "scripts" / "inside.py"  # run in the container by its python3
 WRITE_PROBE = "/.tradebot-verify-probe"
 
 
@@ -75,11 +77,11 @@ def read_label(image: Image, label: str) -> Observation:
 
 
 class InsideFailed(Exception):
-    """`deploy.verify.inside` did not run to its end in a container (its last line of stderr)."""
+    """`deploy.engine.scripts.inside` did not run to its end in a container (its last line of stderr)."""
 
 
 def ask_inside(container: Container) -> dict[str, Any]:
-    """One exec of `deploy.verify.inside` in `container`, as its user: processes, the root-write probe, heartbeat.
+    """One exec of `deploy.engine.scripts.inside` in `container`, as its user: processes, root-write probe, heartbeat.
 
     Raises ExecRefused when the container stopped or went away (CommandNotStarted when it has no python3),
     InsideFailed when the script failed.

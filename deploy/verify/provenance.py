@@ -1,7 +1,7 @@
 """Points that prove where the running release came from, beside the code digests. Pure; no I/O.
 
 - `code layer`: the live image's last layer (its diff_id in `RootFS.Layers`) equals the
-  layer computed from the commit alone (`deploy.codelayer`); a label saying otherwise is
+  layer computed from the commit alone (`deploy.steps.codelayer`); a label saying otherwise is
   named too. Labels can be written by anyone; a layer digest cannot be forged without
   the commit's exact bytes, modes and times.
 """

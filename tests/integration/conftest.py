@@ -19,8 +19,9 @@ import docker
 import docker.errors
 import pytest
 
-from deploy import baseimage, buildcontext, engine
 from deploy.config import Settings
+from deploy.engine import baseimage, client
+from deploy.steps import buildcontext
 from testsupport.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,7 +36,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def docker_client() -> docker.DockerClient:
-    return engine.client()
+    return client.connect()
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""A state backup (`volumes.backup_state`) taken in the helper container while a worker commits in a tight loop."""
+"""A state backup (`backups.backup_state`) taken in the helper container while a worker commits in a tight loop."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 
 import docker
 
-from deploy import volumes
+from deploy.steps import backups
 from tests.process.test_statecopy import WRITER, committed
 from testsupport.sandbox import Sandbox
 
@@ -34,7 +34,7 @@ def test_backups_taken_while_the_worker_commits_pass_integrity_check_and_hold_ev
             time.sleep(0.1)
         for _ in range(3):
             before = committed(writer.logs().decode())
-            backup = volumes.backup_state(settings, engine, settings.base_image or "", prune=False)
+            backup = backups.backup_state(settings, engine, settings.base_image or "", prune=False)
             found = json.loads(sandbox.in_volume(backup or "", f"python3 -c '{CHECK}'"))
             assert found["integrity"] == "ok"
             assert before <= set(found["ids"])

@@ -11,7 +11,8 @@ import time
 
 import pytest
 
-from deploy import execs, health
+from deploy.engine import execs
+from deploy.steps import health
 from tests.integration.test_pipeline_errors import invoke
 from testsupport.sandbox import Sandbox
 

@@ -19,7 +19,9 @@ from typing import Any
 import docker
 import pytest
 
-from deploy import ledger, report, snapshot
+from deploy.records import ledger
+from deploy.records import reports as report
+from deploy.steps import snapshot
 from tests.integration.test_pipeline import BROKEN_MAIN
 from tests.integration.test_pipeline_errors import ROOT, cli_env, invoke
 from testsupport.sandbox import Sandbox

@@ -1,4 +1,4 @@
-"""`deploy.execs.run` against the real engine: what ran is an answer, what could not run is a named error."""
+"""`deploy.engine.execs.run` against the real engine: what ran is an answer, what could not run is a named error."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import docker.errors
 import pytest
 from docker.models.containers import Container
 
-from deploy import execs
+from deploy.engine import execs
 from deploy.errors import CommandNotStarted, ExecRefused
 
 

@@ -12,8 +12,10 @@ import json
 
 import pytest
 
-from deploy import build, ledger, volumes
-from deploy.git import Repository
+from deploy.engine.git import Repository
+from deploy.procedures import build
+from deploy.records import ledger
+from deploy.steps import backups as volumes
 from tests.integration.test_pipeline import hung_bot, rolled_back_to
 from tests.integration.test_pipeline_errors import invoke, refused
 from testsupport.sandbox import Sandbox, git, quiet

@@ -16,10 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from deploy import build, ledger, lock, meta, release
-from deploy.git import Repository
-from deploy.lock import Holder
-from deploy.records import Records
+from deploy.engine.git import Repository
+from deploy.procedures import build, release
+from deploy.records import ledger, meta
+from deploy.records.view import Records
+from deploy.steps import lock
+from deploy.steps.lock import Holder
 from tests.integration.test_pipeline_errors import invoke, nothing_deployed, refused
 from testsupport.sandbox import Sandbox, git, quiet
 

@@ -7,9 +7,10 @@ import io
 import docker
 import pytest
 
-from deploy import build, images
+from deploy.engine.git import Repository
 from deploy.errors import BuildFailed
-from deploy.git import Repository
+from deploy.procedures import build
+from deploy.steps import images
 from testsupport.sandbox import Sandbox, git, quiet
 
 TOKEN = "ghp_s3cretTOKENnotForImages"
@@ -42,7 +43,7 @@ def test_without_a_remote_no_label_names_the_build_host(sandbox: Sandbox, docker
 def test_labels_with_quotes_backslashes_dollars_and_any_text_arrive_as_given(
     sandbox: Sandbox, docker_client: docker.DockerClient
 ) -> None:
-    """The labels are one LABEL instruction the pipeline writes (`deploy.buildcontext.label_instruction`)."""
+    """The labels are one LABEL instruction the pipeline writes (`deploy.steps.buildcontext.label_instruction`)."""
     labels = {
         "io.tradebot.test.quotes": 'say "hi" \\ and \\" back\\',
         "io.tradebot.test.dollars": "$HOME ${PATH} $ \\$",

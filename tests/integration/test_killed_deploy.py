@@ -26,10 +26,14 @@ from pathlib import Path
 import docker
 import pytest
 
-from deploy import build, helpers, ledger, meta, release, release_images, status, volumes
-from deploy.git import Repository
-from deploy.images import ReleaseImage
-from deploy.restore import restore
+from deploy.engine import helpers
+from deploy.engine.git import Repository
+from deploy.procedures import build, release
+from deploy.procedures.restore import restore
+from deploy.records import ledger, meta
+from deploy.steps import backups as volumes
+from deploy.steps import status, tags
+from deploy.steps.images import ReleaseImage
 from deploy.verify import verify
 from tests.integration.conftest import FAST_TICKS, ROOT
 from tests.integration.test_pipeline_errors import invoke
@@ -181,8 +185,8 @@ def test_a_deploy_killed_at_every_step_boundary_never_wedges_the_next(settings_o
 def test_a_rollback_killed_at_every_step_boundary_is_finished_or_undone_by_the_next(settings_of: Two) -> None:
     two, box = settings_of, settings_of.box
     settings, engine, repo = box.settings, box.engine, Repository(box.repo)
-    if release_images.get(engine, settings.previous_image) is None:
-        live = release_images.get(engine, settings.live_image)
+    if tags.get(engine, settings.previous_image) is None:
+        live = tags.get(engine, settings.live_image)
         release.deploy(settings, engine, repo, rev=two.other(live.commit if live else ""), say=quiet)
     killed_at_every_step(box, "rollback", planned_steps(box, "rollback"), lambda step: ())
     recorded = ledger.last_success_before(ledger.read(settings, engine), "")
@@ -195,7 +199,7 @@ def test_a_rollback_killed_at_every_step_boundary_is_finished_or_undone_by_the_n
 def test_a_restore_killed_at_every_step_boundary_is_undone_by_the_next(settings_of: Two) -> None:
     box = settings_of.box
     settings, engine, repo = box.settings, box.engine, Repository(box.repo)
-    live = release_images.get(engine, settings.live_image)
+    live = tags.get(engine, settings.live_image)
     assert live is not None
     chosen = volumes.newest_first(volumes.backups(settings, engine))[0].name
     killed_at_every_step(box, "restore", planned_steps(box, "restore"), lambda step: ("--backup", chosen))

@@ -1,7 +1,7 @@
 """The pipeline against the real engine: build → deploy → verify, a new commit, rollback, a broken release.
 
 Each test deploys its own sandbox project through the library functions the
-tasks call (`deploy.build.build`, `deploy.release.deploy` / `rollback`).
+tasks call (`deploy.procedures.build.build`, `deploy.procedures.release.deploy` / `rollback`).
 """
 
 from __future__ import annotations
@@ -18,13 +18,18 @@ from typing import Any, TypeVar
 import docker
 import pytest
 
-from deploy import build, execs, health, images, ledger, release, release_images, volumes
+from deploy.engine import execs
+from deploy.engine.git import Repository
 from deploy.errors import DeployError, DirtyImage, DirtyTree, RolledBack
-from deploy.git import Repository
-from deploy.images import ReleaseImage
-from deploy.procedure import Attempt
-from deploy.release_images import LiveTags
-from deploy.trail import Trail
+from deploy.procedures import build, release
+from deploy.procedures.procedure import Attempt
+from deploy.procedures.trail import Trail
+from deploy.records import ledger
+from deploy.steps import backups as volumes
+from deploy.steps import health, images
+from deploy.steps import tags as release_images
+from deploy.steps.images import ReleaseImage
+from deploy.steps.tags import LiveTags
 from deploy.verify import verify
 from testsupport.sandbox import Sandbox, quiet
 

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from deploy import build, ledger, lock
-from deploy.git import Repository
+from deploy.engine.git import Repository
+from deploy.procedures import build
+from deploy.records import ledger
+from deploy.steps import lock
 from testsupport.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]

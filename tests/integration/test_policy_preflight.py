@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from deploy import build, ledger, release
+from deploy.engine.git import Repository
 from deploy.errors import PolicyViolation
-from deploy.git import Repository
+from deploy.procedures import build, release
+from deploy.records import ledger
 from testsupport.sandbox import Sandbox, quiet
 
 BOT = "  bot:\n    <<: *service\n"

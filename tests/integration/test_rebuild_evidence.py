@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from deploy import ledger, report
+from deploy.records import ledger, reports
 from tests.integration.test_evidence import Parsed, engine_state
 from tests.integration.test_pipeline_errors import invoke
 from tests.integration.test_volume_rebuild import files_of, legacy_backups
@@ -65,7 +65,7 @@ def test_a_rebuild_plan_captures_the_live_state_and_the_run_takes_its_steps_leav
     assert (entry.event, entry.outcome, entry.backup, entry.restored_from) == (
         "volume-rebuild", "succeeded", backup, name,
     )  # fmt: skip
-    stored = report.read_all(settings, box.engine)[-1]
+    stored = reports.read_all(settings, box.engine)[-1]
     assert stored.id == entry.report and stored.rebuild and stored.rebuild["replaced"] in legacy_backups(box, state)
     took = dict(re.findall(r"^volume-rebuild \[\d/5\] (\w+): .* in (\d+\.\d) s$", done.stdout, re.M))
     assert [s.name for s in stored.steps] == list(took) == ["inventory", "backup", "state", "drift", "record"]
@@ -75,7 +75,7 @@ def test_a_rebuild_plan_captures_the_live_state_and_the_run_takes_its_steps_leav
     assert f"# volume-rebuild of {name} into {state}: succeeded" in text and backup in text
     assert f"| state file sha256 | {STATE_SHA} | {legacy_sha} (changed) |" in text
     assert "| record | " in text and "1 same, 1 changed, 5 only in volume, " in text
-    page = box.repo / "report.html"
+    page = box.repo / "reports.html"
     assert invoke(box, "report", "--html", "--out", str(page)).returncode == 0
     parsed = Parsed()
     parsed.feed(page.read_text())

@@ -3,7 +3,7 @@
 The second engine is empty apart from the base image, which is loaded into it;
 the two builds happen at different times, from different clones' points of view
 only through the commit. The promise: `RootFS.Layers[-1]` is equal on both and
-equal to `deploy.codelayer`'s digest, which verify compares. BuildKit builds the
+equal to `deploy.steps.codelayer`'s digest, which verify compares. BuildKit builds the
 same context through the engine's API (`POST /build?version=2`: the engine's own
 BuildKit, no buildx plugin needed; the SDK's `build` speaks only the classic builder).
 """
@@ -14,8 +14,8 @@ import json
 
 import docker
 
-from deploy import build
-from deploy.git import Repository
+from deploy.engine.git import Repository
+from deploy.procedures import build
 from tests.integration.engines import copy_image, second_engine
 from testsupport.sandbox import Sandbox, quiet
 

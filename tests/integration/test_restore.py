@@ -7,10 +7,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from deploy import build, health, ledger, release, volumes
+from deploy.engine.git import Repository
 from deploy.errors import BackupMissing, DeployError
-from deploy.git import Repository
-from deploy.restore import restore
+from deploy.procedures import build, release
+from deploy.procedures.restore import restore
+from deploy.records import ledger
+from deploy.steps import backups, health
 from deploy.verify import verify
 from testsupport.sandbox import Sandbox, quiet
 
@@ -24,7 +26,7 @@ def backed_up(sandbox: Sandbox) -> Iterator[tuple[Sandbox, str]]:
     repo = Repository(sandbox.repo)
     built = build.build(sandbox.settings, sandbox.engine, repo, say=quiet)
     release.deploy(sandbox.settings, sandbox.engine, repo, rev=built.commit, say=quiet)
-    backup = volumes.backup_state(sandbox.settings, sandbox.engine, sandbox.settings.base_image or "")  # as deploys do
+    backup = backups.backup_state(sandbox.settings, sandbox.engine, sandbox.settings.base_image or "")  # as deploys do
     assert backup
     sandbox.in_volume(sandbox.settings.state_volume, f"touch /v/{STRAY}")
     yield sandbox, backup
@@ -57,7 +59,7 @@ def test_a_backup_the_bot_cannot_start_on_is_undone(backed_up: tuple[Sandbox, st
     """No valid state copy in the backup: the store refuses, the bot exits, and the state from before comes back."""
     box, _ = backed_up
     settings, engine, repo = box.settings, box.engine, Repository(box.repo)
-    unusable = volumes.backup_state(settings, engine, settings.base_image or "", prune=False)
+    unusable = backups.backup_state(settings, engine, settings.base_image or "", prune=False)
     assert unusable is not None
     box.in_volume(unusable, "find /v -mindepth 1 -delete && echo '{not' > /v/live_portfolio.json && chown 10001 /v/*")
 

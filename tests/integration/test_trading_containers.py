@@ -14,7 +14,7 @@ import docker
 import docker.errors
 import pytest
 
-from deploy import execs
+from deploy.engine import execs
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration

@@ -1,4 +1,4 @@
-"""What verify reads in one batch (the code archive, one exec of `deploy.verify.inside`) against testinfra's modules.
+"""What verify reads in one batch (the code archive, one exec of `deploy.engine.scripts.inside`) against testinfra.
 
 testinfra asks a file, a mount or the process table one exec at a time: too slow for
 `invoke verify`, and exactly right as an independent oracle of what verify judged.
@@ -9,9 +9,9 @@ from __future__ import annotations
 import docker
 import testinfra
 
-from deploy import build, release
 from deploy.config import CODE_PATH, STATE_PATH
-from deploy.git import Repository
+from deploy.engine.git import Repository
+from deploy.procedures import build, release
 from deploy.verify import points, verify
 from deploy.verify.codecompare import Observation
 from testsupport.sandbox import Sandbox, quiet

@@ -1,6 +1,6 @@
 """Verify against a real deployment: a clean deploy verifies, and each kind of tampering is named.
 
-One deployment per module (the sandbox's first commit, through `deploy.release.deploy`);
+One deployment per module (the sandbox's first commit, through `deploy.procedures.release.deploy`);
 each tampering test changes it, runs verify, and the autouse `restored` fixture
 puts the release back (when it no longer verifies) and proves it verifies again,
 so the cases stay independent.
@@ -20,11 +20,14 @@ import docker
 import pytest
 from docker.models.containers import Container
 
-from deploy import build, buildcontext, compose, health, ledger, release
-from deploy.engine import compose_argv
+from deploy.engine import compose
+from deploy.engine.client import compose_argv
+from deploy.engine.git import Repository
 from deploy.errors import UnknownRevision
-from deploy.git import Repository
-from deploy.images import ReleaseImage
+from deploy.procedures import build, release
+from deploy.records import ledger
+from deploy.steps import buildcontext, health
+from deploy.steps.images import ReleaseImage
 from deploy.verify import VerifyReport, verify
 from deploy.verify.codecompare import Difference, Kind
 from tests.waiting import wait_for

@@ -18,12 +18,15 @@ from pathlib import Path
 import docker.errors
 import pytest
 
-from deploy import build, execs, helpers, ledger, release, volumes
+from deploy.engine import execs, helpers
+from deploy.engine.git import Repository
+from deploy.engine.runner import Result, Runner
 from deploy.errors import RebuildUnfinished
-from deploy.git import Repository
 from deploy.ids import short
+from deploy.procedures import build, release
 from deploy.rebuild import labels
-from deploy.runner import Result, Runner
+from deploy.records import ledger
+from deploy.steps import backups as volumes
 from tests.integration.test_pipeline_errors import cli_env, invoke, refused
 from testsupport import legacy
 from testsupport.sandbox import Sandbox, quiet

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from deploy import compose
 from deploy.config import Settings
-from deploy.engine import compose_argv
-from deploy.verify import policy, policycheck
+from deploy.engine import compose
+from deploy.engine.client import compose_argv
+from deploy.policy import compose_file, rules
 
 REPO = Path(__file__).resolve().parents[2]
 SETTINGS = Settings(project="tradebot-policy", repo=REPO)
@@ -58,7 +58,7 @@ def resolved(tmp_path: Path, override: str) -> dict:
 
 
 def failed(config: dict) -> set[tuple[str, str]]:
-    return {(c.target, c.name) for c in policy.violations(policycheck.judge(config, SETTINGS, policy.load()))}
+    return {(c.target, c.name) for c in rules.violations(compose_file.judge(config, SETTINGS, rules.load()))}
 
 
 def test_the_repositorys_compose_file_meets_the_policy(tmp_path: Path) -> None:
@@ -78,6 +78,6 @@ def test_the_state_volume_made_a_host_bind_by_its_driver_options_trips_volumes(t
     override = f"volumes:\n  state:\n    driver: local\n    driver_opts: {options}\n"
     config = resolved(tmp_path, override)
     assert failed(config) == {("bot", "policy: volumes"), ("worker", "policy: volumes")}
-    details = {c.detail for c in policy.violations(policycheck.judge(config, SETTINGS, policy.load()))}
+    details = {c.detail for c in rules.violations(compose_file.judge(config, SETTINGS, rules.load()))}
     device = options.split("device: ")[1].rstrip("}")
     assert details == {f"volume {SETTINGS.state_volume} binding the host's {device} at /var/lib/tradebot"}

@@ -1,4 +1,4 @@
-"""The backup copy (`deploy.statecopy`) of a state directory while a writer commits in a tight loop: real processes."""
+"""The backup copy (`deploy.engine.scripts.statecopy`) of a state directory while a writer commits: real processes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from deploy.statecopy import copy_tree
+from deploy.engine.scripts.statecopy import copy_tree
 from tests.process.conftest import REPO
 
 WRITER = """

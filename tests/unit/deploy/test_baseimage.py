@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from deploy.baseimage import BasePlan, debootstrap_argv, plan_base, slim_root
+from deploy.engine.baseimage import BasePlan, debootstrap_argv, plan_base, slim_root
 
 
 def test_configured_base_is_used_as_given_and_never_replaced_offline() -> None:

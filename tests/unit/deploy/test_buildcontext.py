@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from deploy import buildcontext
-from deploy.git import Repository
+from deploy.engine.git import Repository
+from deploy.steps import buildcontext
 
 
 def run(repo: Path, *args: str) -> str:

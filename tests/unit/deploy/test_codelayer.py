@@ -5,9 +5,9 @@ import tarfile
 
 import pytest
 
-from deploy import codelayer
-from deploy.buildcontext import Entry
 from deploy.errors import CodeLayerUncomputable
+from deploy.steps import codelayer
+from deploy.steps.buildcontext import Entry
 
 ENTRIES = [
     Entry("app", tarfile.DIRTYPE, 0o755),

@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from deploy import compose
 from deploy.config import Settings
+from deploy.engine import compose
 
 SETTINGS = Settings(project="tb-x", repo=Path("/srv/repo"))
 BASE = ["docker", "compose", "-f", "-", "-p", "tb-x", "--project-directory", "/srv/repo"]

@@ -1,4 +1,4 @@
-from deploy.ledger import FAILED, SUCCEEDED, Entry
+from deploy.records.ledger import FAILED, SUCCEEDED, Entry
 from deploy.verify import configuration
 
 BOT, WORKER = "b" * 64, "w" * 64

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from deploy.engine.execs import Exec, answer
 from deploy.errors import CommandNotStarted, ExecRefused
-from deploy.execs import Exec, answer
 
 NOT_FOUND = b'OCI runtime exec failed: exec failed: exec: "nope": executable file not found in $PATH: unknown\r\n'
 
@@ -48,4 +48,4 @@ def test_every_exec_of_the_project_goes_through_deploy_execs() -> None:
     ]
     calls = re.compile(r"\.exec_run\(|\.exec_(create|start|inspect)\(")
     found = {str(p.relative_to(root)) for p in sources if p != Path(__file__) and calls.search(p.read_text())}
-    assert found == {"deploy/execs.py"}
+    assert found == {"deploy/engine/execs.py"}

@@ -2,11 +2,11 @@ import pytest
 from invoke.exceptions import Exit
 
 from deploy.errors import DirtyTree, LockHeld
-from deploy.exitcodes import format_error, reported
+from deploy.output.exitcodes import format_error, reported
 
 
 def test_an_error_becomes_what_is_wrong_and_what_to_do_next() -> None:
-    text = format_error(LockHeld("ops@host pid 7", "2026-11-22T00:00:00Z", "/x/deploy.lock"))
+    text = format_error(LockHeld("ops@host pid 7", "2026-11-22T00:00:00Z", "/x/deploy.steps.lock"))
     assert text.splitlines()[0] == "error: deploy lock held by ops@host pid 7 since 2026-11-22T00:00:00Z"
     assert text.splitlines()[1].startswith("  next: wait for that deploy")
 

@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
+from deploy.engine.git import Repository, tar_members
 from deploy.errors import NotARepository, UnknownRevision
-from deploy.git import Repository, tar_members
 from trading import codedigest
 
 

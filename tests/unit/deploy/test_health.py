@@ -1,6 +1,6 @@
 from typing import Any
 
-from deploy.health import FAILED, HEALTHY, WAITING, Verdict, probe_argv, verdict
+from deploy.steps.health import FAILED, HEALTHY, WAITING, Verdict, probe_argv, verdict
 
 
 def attrs(status: str = "running", health: str | None = "healthy", image: str = "sha256:a", **extra: Any) -> dict:

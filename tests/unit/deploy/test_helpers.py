@@ -1,4 +1,4 @@
-"""Which helper containers a command removes: its creator's host and pid decide (`deploy.helpers.leftover`)."""
+"""Which helper containers a command removes: its creator's host and pid decide (`deploy.engine.helpers.leftover`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from deploy import helpers
+from deploy.engine import helpers
 
 MINE = {helpers.HELPER_OF: "tb", helpers.HOST: "ci-runner", helpers.PID: "4242"}
 ELSEWHERE = {**MINE, helpers.HOST: "laptop"}

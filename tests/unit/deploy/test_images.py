@@ -2,8 +2,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from deploy import images
-from deploy.images import ReleaseImage, Tried
+from deploy.steps import images
+from deploy.steps.images import ReleaseImage, Tried
 
 
 def release(image_id: str, *tags: str, commit: str = "c") -> ReleaseImage:

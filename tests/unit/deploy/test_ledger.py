@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from deploy import ledger
-from deploy.ledger import Entry
+from deploy.records import ledger
+from deploy.records.ledger import Entry
 
 
 def entry(commit: str, outcome: str = ledger.SUCCEEDED, event: str = "deploy") -> Entry:

@@ -5,8 +5,8 @@ import sys
 from hypothesis import given
 from hypothesis import strategies as st
 
-from deploy import lock
-from deploy.lock import Holder
+from deploy.steps import lock
+from deploy.steps.lock import Holder
 
 HOLDER = Holder("op@ci-runner", "ci-runner", 4242, "2026-11-22T04:00:00+00:00", "deploy abc")
 

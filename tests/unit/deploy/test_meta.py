@@ -1,7 +1,7 @@
 import io
 import tarfile
 
-from deploy import meta
+from deploy.records import meta
 
 
 def test_packed_files_come_back_with_their_folders_and_content() -> None:

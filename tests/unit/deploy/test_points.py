@@ -10,9 +10,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from deploy import heartbeats, meta
-from deploy.compose import SERVICE_LABEL
+from deploy.engine.compose import SERVICE_LABEL
 from deploy.errors import ExecRefused
+from deploy.records import meta
+from deploy.steps import heartbeats
 from deploy.verify import points
 
 

@@ -3,7 +3,8 @@
 import pytest
 
 from deploy.errors import ConfigError
-from deploy.verify import policy, posture
+from deploy.policy import posture
+from deploy.policy import rules as policy
 
 PROJECT = "tb"
 CLEAN = {

@@ -7,15 +7,17 @@ from typing import NoReturn
 
 import pytest
 
-from deploy import ledger, report, snapshot
 from deploy.config import Settings
+from deploy.engine.runner import Runner
 from deploy.errors import DeployError, TradebotError
-from deploy.images import ReleaseImage
-from deploy.procedure import Attempt, Deployment, Procedure, Step, plan_lines, record, run
-from deploy.records import Records
-from deploy.release_images import LiveTags
-from deploy.runner import Runner
-from deploy.status import Status
+from deploy.procedures.procedure import Attempt, Deployment, Procedure, Step, plan_lines, record, run
+from deploy.records import ledger
+from deploy.records import reports as report
+from deploy.records.view import Records
+from deploy.steps import snapshot
+from deploy.steps.images import ReleaseImage
+from deploy.steps.status import Status
+from deploy.steps.tags import LiveTags
 
 NO_STATE = snapshot.Snapshot("t", Status("p", None, "", (), None), None, None, "")
 OLD = ReleaseImage("sha256:" + "1" * 64, "a" * 40, "d1", dirty=False)

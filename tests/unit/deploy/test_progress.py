@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from deploy.progress import Progress
+from deploy.output.progress import Progress
 
 
 def test_each_step_is_named_numbered_and_timed() -> None:

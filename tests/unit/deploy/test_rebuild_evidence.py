@@ -8,13 +8,14 @@ import json
 
 import pytest
 
-from deploy import report, snapshot
 from deploy.errors import CopyNotProven
-from deploy.progress import Progress
-from deploy.rebuild import drift, evidence, plan, procedure
+from deploy.output.progress import Progress
+from deploy.procedures.trail import Trail
+from deploy.rebuild import drift, evidence, procedure, triage
 from deploy.rebuild.procedure import Decided
-from deploy.report import Report, StepTime
-from deploy.trail import Trail
+from deploy.records import reports
+from deploy.records.reports import Report, StepTime
+from deploy.steps import snapshot
 from tests.unit.deploy.rebuild_factories import real_layout, volume
 
 LAYOUT = real_layout()
@@ -28,7 +29,7 @@ STEPS = ("inventory", "backup", "state", "drift", "record")
 
 
 def made() -> Report:
-    chosen = plan.make(LEGACY, LAYOUT)
+    chosen = triage.make(LEGACY, LAYOUT)
     decided = Decided(LEGACY, chosen, "fresh", "old-backup-20261122T040000.000Z", None)
     rows = drift.compare(chosen.code, {"bot.py": "b" * 64, "worker.py": "c" * 64}, LAYOUT)
     figures = json.loads(json.dumps(evidence.figures("old", "x_state", COMMIT, decided, rows)))  # as stored
@@ -57,7 +58,7 @@ def test_a_rebuild_report_survives_its_json() -> None:
 
 
 def test_the_markdown_names_the_volumes_the_backup_every_step_the_carried_files_and_the_drift() -> None:
-    text = report.markdown(made())
+    text = reports.markdown(made())
     assert text.startswith("# volume-rebuild of old into x_state: succeeded")
     assert "| backup | old-backup-20261122T040000.000Z, the whole legacy volume, proven identical" in text
     for n, name in enumerate(STEPS):
@@ -69,7 +70,7 @@ def test_the_markdown_names_the_volumes_the_backup_every_step_the_carried_files_
 
 
 def test_the_html_page_shows_the_same_and_parses() -> None:
-    page = report.html(made())
+    page = reports.html(made())
     parsed = html.parser.HTMLParser()
     parsed.feed(page)
     parsed.close()

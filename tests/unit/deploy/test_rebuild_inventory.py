@@ -9,10 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from deploy.rebuild import helper, inventory, plan
+from deploy.rebuild import helper, inventory, triage
 from tests.unit.deploy.rebuild_factories import item, real_layout
 
-PROBE = Path(helper.__file__).with_name("probe.py")
+PROBE = Path(helper.__file__).parents[1] / "engine" / "scripts" / "probe.py"
 
 
 def probe(*args: str) -> str:
@@ -48,7 +48,7 @@ def test_the_copy_carries_the_plan_and_the_proof_holds(tmp_path: Path) -> None:
     layout = dataclasses.replace(
         layout, state_volume=dataclasses.replace(layout.state_volume, uid=os.getuid(), gid=os.getgid())
     )
-    chosen = plan.make(inventory.parse(probe("inventory", str(source))), layout)
+    chosen = triage.make(inventory.parse(probe("inventory", str(source))), layout)
     expected = chosen.expected(layout)
     spec = {
         "source": str(source), "target": str(target), "uid": os.getuid(), "gid": os.getgid(), "dir_mode": 0o750,

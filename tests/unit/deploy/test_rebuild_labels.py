@@ -6,8 +6,9 @@ import io
 import tarfile
 from datetime import UTC, datetime
 
-from deploy import compose, volumes
+from deploy.engine import compose
 from deploy.rebuild import helper, labels
+from deploy.steps import backups
 
 AT = datetime(2026, 11, 22, 4, 0, tzinfo=UTC)
 
@@ -25,12 +26,12 @@ def test_the_state_volume_carries_the_labels_compose_gives_a_volume_it_made() ->
 
 
 def test_a_legacy_backup_is_labelled_like_a_state_backup_of_its_source() -> None:
-    assert labels.backup_labels("legacy", AT) == {volumes.BACKUP_OF: "legacy", volumes.CREATED: AT.isoformat()}
+    assert labels.backup_labels("legacy", AT) == {backups.BACKUP_OF: "legacy", backups.CREATED: AT.isoformat()}
 
 
 def test_the_journal_volume_is_named_after_the_state_volume() -> None:
-    assert volumes.rebuild_marker("tb_state") == "tb_state-rebuilding"
-    assert labels.journal_labels("legacy", "b", AT)[volumes.REBUILD_OF] == "legacy"
+    assert backups.rebuild_marker("tb_state") == "tb_state-rebuilding"
+    assert labels.journal_labels("legacy", "b", AT)[backups.REBUILD_OF] == "legacy"
 
 
 def test_compose_version_argv() -> None:

@@ -7,9 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from deploy.errors import KeepNotFound, NotLegacy, TargetClash
-from deploy.rebuild import plan
+from deploy.rebuild import triage
 from deploy.rebuild.inventory import Item
-from deploy.report import render
+from deploy.records.reports import render
 from tests.unit.deploy.rebuild_factories import item, real_layout, volume
 
 LAYOUT = real_layout()
@@ -22,7 +22,7 @@ LEGACY = volume(
 
 
 def test_state_and_secrets_are_carried_code_and_unknown_left_behind() -> None:
-    chosen = plan.make(LEGACY, LAYOUT)
+    chosen = triage.make(LEGACY, LAYOUT)
     assert {(c.item.path, c.to, c.secret) for c in chosen.carried} == {
         (".env", ".env", True),
         ("workspace/live_portfolio.json", "live_portfolio.json", False),
@@ -33,7 +33,7 @@ def test_state_and_secrets_are_carried_code_and_unknown_left_behind() -> None:
 
 
 def test_keep_carries_a_named_unknown_file_or_every_unknown_file_below_a_directory() -> None:
-    chosen = plan.make(LEGACY, LAYOUT, keep=["workspace/memo/"])
+    chosen = triage.make(LEGACY, LAYOUT, keep=["workspace/memo/"])
     assert chosen.kept == ("workspace/memo/a.txt",)
     assert "memo/a.txt" in {c.to for c in chosen.carried}
     assert [i.path for i in chosen.unknown] == ["workspace/notes.txt"]
@@ -41,25 +41,25 @@ def test_keep_carries_a_named_unknown_file_or_every_unknown_file_below_a_directo
 
 def test_keep_of_a_file_that_is_not_unknown_is_refused_naming_the_unknown_ones() -> None:
     with pytest.raises(KeepNotFound) as refused:
-        plan.make(LEGACY, LAYOUT, keep=["workspace/trading/main.py"])
+        triage.make(LEGACY, LAYOUT, keep=["workspace/trading/main.py"])
     assert refused.value.unknown == ["workspace/memo/a.txt", "workspace/notes.txt"]
 
 
 def test_a_volume_without_state_files_is_refused_naming_what_was_looked_for() -> None:
     with pytest.raises(NotLegacy) as refused:
-        plan.make(volume("workspace/trading/main.py", "workspace/logs/bot.log"), LAYOUT)
+        triage.make(volume("workspace/trading/main.py", "workspace/logs/bot.log"), LAYOUT)
     assert "workspace/live_portfolio.json" in refused.value.looked_for
     assert "live_portfolio.json" in refused.value.message
 
 
 def test_two_files_landing_on_one_path_are_refused() -> None:
     with pytest.raises(TargetClash) as refused:
-        plan.make(volume("live_portfolio.json", "workspace/live_portfolio.json"), LAYOUT)
+        triage.make(volume("live_portfolio.json", "workspace/live_portfolio.json"), LAYOUT)
     assert refused.value.target == "live_portfolio.json"
 
 
 def test_the_state_volume_is_expected_to_hold_exactly_the_carried_files_as_the_runtime_users() -> None:
-    expected = plan.make(LEGACY, LAYOUT).expected(LAYOUT)
+    expected = triage.make(LEGACY, LAYOUT).expected(LAYOUT)
     assert set(expected) == {".", ".env", "live_portfolio.json", "logs", "logs/bot.log"}
     assert {(i.uid, i.gid) for i in expected.values()} == {(10001, 10001)}
     assert expected[".env"].mode == 0o600 and expected["live_portfolio.json"].mode == 0o644
@@ -68,9 +68,9 @@ def test_the_state_volume_is_expected_to_hold_exactly_the_carried_files_as_the_r
 
 
 def test_the_printed_plan_and_inventory_never_show_a_secrets_hash() -> None:
-    chosen = plan.make(LEGACY, LAYOUT)
-    listed = render("rebuild_inventory.txt.j2", files=plan.listing(LEGACY, LAYOUT))
-    printed = plan.render(chosen, "legacy", "tb_state") + listed
+    chosen = triage.make(LEGACY, LAYOUT)
+    listed = render("rebuild_inventory.txt.j2", files=triage.listing(LEGACY, LAYOUT))
+    printed = triage.render(chosen, "legacy", "tb_state") + listed
     secret_hash = LEGACY[".env"].sha256 or ""
     assert secret_hash[:10] not in printed and SECRET not in printed
     assert ".env" in printed and "(secret)" in printed
@@ -85,7 +85,7 @@ volumes = st.lists(st.tuples(dirs, names).map("".join), min_size=1, max_size=12,
 def test_every_file_is_carried_left_behind_or_unknown_exactly_once_and_code_is_never_carried(paths: list[str]) -> None:
     found = volume(*paths, "workspace/live_portfolio.json")
     try:
-        chosen = plan.make(found, LAYOUT)
+        chosen = triage.make(found, LAYOUT)
     except TargetClash as clash:
         assert len(clash.sources) == 2 and LAYOUT.target(clash.sources[0]) == LAYOUT.target(clash.sources[1])
         return
@@ -102,7 +102,7 @@ def test_keep_carries_exactly_the_kept_unknown_files(paths: list[str], data: st.
     unknown = [p for p in found if p != "." and LAYOUT.classify(p) == "unknown"]
     keep = data.draw(st.lists(st.sampled_from(unknown), min_size=1, unique=True))
     try:
-        chosen = plan.make(found, LAYOUT, keep)
+        chosen = triage.make(found, LAYOUT, keep)
     except TargetClash:
         return
     assert set(chosen.kept) == set(keep)
@@ -111,6 +111,6 @@ def test_keep_carries_exactly_the_kept_unknown_files(paths: list[str], data: st.
 
 def test_a_carried_link_keeps_its_own_mode() -> None:
     link = Item(".env", "link", 0, 0o777, 1000, 1000, "0" * 64)
-    chosen = plan.make({**volume("live_portfolio.json"), ".env": link}, LAYOUT)
+    chosen = triage.make({**volume("live_portfolio.json"), ".env": link}, LAYOUT)
     assert chosen.expected(LAYOUT)[".env"].mode == 0o777
     assert item(".env").kind == "file"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from deploy import ledger, meta
 from deploy.config import Settings
-from deploy.records import Records
+from deploy.records import ledger, meta
+from deploy.records.view import Records
 
 
 def entry(attempt: str, outcome: str = ledger.SUCCEEDED) -> ledger.Entry:

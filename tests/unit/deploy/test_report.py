@@ -1,7 +1,7 @@
 import html.parser
 
-from deploy import report
-from deploy.report import Report, StepTime
+from deploy.records import reports
+from deploy.records.reports import Report, StepTime
 
 COMMIT, PREVIOUS = "c" * 40, "p" * 40
 DIGEST = "d" * 64
@@ -41,7 +41,7 @@ def sample(cause: str = "", outcome: str = "succeeded") -> Report:
     holder = {"by": "op@host", "pid": 7, "what": "deploy HEAD", "host": "h", "since": "t"}
     return Report(
         "20261122T040000.000000Z-abcd", entry, snapshot(PREVIOUS, 5, holder), snapshot(COMMIT, 6), steps,
-        report.downtime(steps), verify,
+        reports.downtime(steps), verify,
     )  # fmt: skip
 
 
@@ -52,12 +52,12 @@ def test_a_report_survives_its_json() -> None:
 def test_downtime_runs_from_stopping_the_bot_to_its_health() -> None:
     assert sample().downtime == (0.5, 3.0)
     steps = (StepTime("a", 0, 1), StepTime("stop", 1, 1, bot_down=True), StepTime("start", 2, 3, bot_down=True))
-    assert report.downtime(steps) == (1, 5)
-    assert report.downtime(steps[:1]) is None
+    assert reports.downtime(steps) == (1, 5)
+    assert reports.downtime(steps[:1]) is None
 
 
 def test_the_markdown_names_commits_steps_state_and_every_digest() -> None:
-    text = report.markdown(sample())
+    text = reports.markdown(sample())
     assert text.startswith("# deploy of cccccccccccc: succeeded")
     assert f"| {PREVIOUS[:12]} → {COMMIT[:12]} (image 222222222222) |" in text.replace("from → to | ", "")
     assert "| generation | 5 | 6 (changed) |" in text
@@ -70,16 +70,16 @@ def test_the_markdown_names_commits_steps_state_and_every_digest() -> None:
 
 
 def test_the_state_table_leaves_out_the_lock_the_attempt_held_while_it_looked() -> None:
-    rows = report.state_rows(sample().before, sample().after)
+    rows = reports.state_rows(sample().before, sample().after)
     assert [label for label, _, _ in rows] == [
         "live release", "state file sha256", "generation", "open positions", "command bus (commands)", "newest backup",
     ]  # fmt: skip
-    for text in (report.markdown(sample()), report.html(sample())):
+    for text in (reports.markdown(sample()), reports.html(sample())):
         assert "deploy lock" not in text and "op@host (pid 7" not in text
 
 
 def test_a_cause_cannot_break_a_markdown_table_row() -> None:
-    text = report.markdown(sample(cause="a | b\nc", outcome="rolled_back"))
+    text = reports.markdown(sample(cause="a | b\nc", outcome="rolled_back"))
     assert "| cause | a \\| b c |" in text
 
 
@@ -99,7 +99,7 @@ class Collector(html.parser.HTMLParser):
 
 
 def test_the_html_page_is_self_contained_escaped_and_draws_the_timeline() -> None:
-    page = report.html(sample(cause="<script>alert(1)</script>", outcome="rolled_back"))
+    page = reports.html(sample(cause="<script>alert(1)</script>", outcome="rolled_back"))
     parsed = Collector()
     parsed.feed(page)
     assert "script" not in parsed.tags and "&lt;script&gt;" in page
@@ -110,17 +110,17 @@ def test_the_html_page_is_self_contained_escaped_and_draws_the_timeline() -> Non
 
 
 def test_timeline_bars_scale_to_the_width_and_ticks_cover_the_run() -> None:
-    drawn = report.timeline(sample(), width=380)
+    drawn = reports.timeline(sample(), width=380)
     assert [round(bar.x) for bar in drawn["bars"]] == [0, 50, 150, 300]
     assert round(drawn["bars"][-1].x + drawn["bars"][-1].width) == 380
     assert drawn["window"] == {"x": 50.0, "width": 250.0, "seconds": 2.5}
     assert [tick["label"] for tick in drawn["ticks"]] == [f"{n / 2:g} s" for n in range(8)]
-    assert drawn["height"] == 4 * report.ROW_HEIGHT
+    assert drawn["height"] == 4 * reports.ROW_HEIGHT
 
 
 def test_choose_takes_the_newest_report_or_the_newest_of_a_commit() -> None:
     older, newer = sample(), sample()
     other = Report("z", {"commit": "f" * 40}, None, None, (), None, None)
-    assert report.choose([older, newer, other], None) is other
-    assert report.choose([older, newer, other], COMMIT[:7]) is newer
-    assert report.choose([older], "0" * 7) is None
+    assert reports.choose([older, newer, other], None) is other
+    assert reports.choose([older, newer, other], COMMIT[:7]) is newer
+    assert reports.choose([older], "0" * 7) is None

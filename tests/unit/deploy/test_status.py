@@ -1,8 +1,16 @@
 import dataclasses
 
-from deploy.images import ReleaseImage
-from deploy.ledger import FAILED, STARTED, SUCCEEDED, Entry
-from deploy.status import ContainerState, Status, container_state, deployed_at, disagreements, heartbeat_of, render
+from deploy.records.ledger import FAILED, STARTED, SUCCEEDED, Entry
+from deploy.steps.images import ReleaseImage
+from deploy.steps.status import (
+    ContainerState,
+    Status,
+    container_state,
+    deployed_at,
+    disagreements,
+    heartbeat_of,
+    render,
+)
 
 COMMIT = "c" * 40
 IMAGE = "sha256:" + "1" * 64

@@ -10,7 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from deploy.verify import inside, points
+from deploy.engine.scripts import inside
+from deploy.verify import points
 
 
 def run(*args: str) -> dict[str, object]:

@@ -3,7 +3,7 @@ import json
 from deploy.verify import VerifyReport, output, render
 from deploy.verify.checks import Check
 from deploy.verify.codecompare import Difference, Kind, PointResult
-from deploy.verify.report import what_runs
+from deploy.verify.run import what_runs
 
 RELEASE = "1" * 40
 GOOD = (PointResult("commit", "d" * 64), PointResult("image", "d" * 64))

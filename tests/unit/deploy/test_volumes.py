@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 import pytest
 
 from deploy.errors import BackupMissing
-from deploy.volumes import Backup, backup_name, backups_to_remove, choose, copy_command, output
+from deploy.steps.backups import Backup, backup_name, backups_to_remove, choose, copy_command, output
 
 
 def test_backup_names_carry_the_volume_and_sort_by_time() -> None:

@@ -1,0 +1,100 @@
+"""What the pipeline asks of the repository: commits, dirtiness, the committed tree.
+
+The build context and every "commit" digest come from git objects, never from
+the working tree.
+"""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+
+from deploy.errors import NotARepository, UnknownRevision
+from deploy.ids import short
+from deploy.steps import buildcontext, codelayer
+from trading import codedigest
+
+CODE_DIR = "trading"
+WATCHED_PATHS = ("Dockerfile", "docker-compose.yml", CODE_DIR)
+
+
+@dataclass(frozen=True)
+class Commit:
+    sha: str
+    short: str
+    time: int = 0  # the committer's time, seconds since the epoch
+
+
+class Repository:
+    def __init__(self, path: Path) -> None:
+        try:
+            self._repo = git.Repo(path, search_parent_directories=True)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
+            raise NotARepository(str(path)) from exc
+        if self._repo.bare:
+            raise NotARepository(str(path))
+        self.root = Path(self._repo.working_tree_dir or path)
+
+    def commit(self, rev: str = "HEAD") -> Commit:
+        try:
+            obj = self._repo.commit(rev)
+        except (git.BadName, ValueError, git.GitCommandError) as exc:
+            raise UnknownRevision(rev) from exc
+        return Commit(obj.hexsha, short(obj.hexsha), obj.committed_date)
+
+    def describe(self, sha: str) -> str:
+        """`git describe --always` of a commit (a subprocess: only a build asks)."""
+        return self._repo.git.describe("--always", sha)
+
+    def dirty_paths(self, paths: tuple[str, ...] = WATCHED_PATHS) -> list[str]:
+        """Files under `paths` that differ from HEAD, sorted: staged, modified, untracked, both names of a rename."""
+        changes = [*self._repo.index.diff("HEAD", paths=list(paths)), *self._repo.index.diff(None, paths=list(paths))]
+        found = {path for change in changes for path in (change.a_path, change.b_path) if path}
+        found.update(path for path in self._repo.untracked_files if under(path, paths))
+        return sorted(found)
+
+    def source(self) -> str:
+        """The first remote's URL as configured (credentials included: `images.public_source` strips them), or ''."""
+        remotes = self._repo.remotes
+        return next(iter(remotes[0].urls), "") if remotes else ""
+
+    def build_context(self, sha: str, labels: Mapping[str, str] | None = None) -> bytes:
+        """The build context of `sha`, from git objects alone (`deploy.steps.buildcontext`), its `labels` set."""
+        return buildcontext.context_tar(self._repo.commit(sha), labels or {})
+
+    def code_layer(self, sha: str) -> str:
+        """The diff_id of the code layer `sha` builds into, computed from git objects (`deploy.steps.codelayer`)."""
+        return codelayer.diff_id(self._repo.commit(sha))
+
+    def file_at(self, sha: str, path: str) -> str:
+        """The text of `path` in commit `sha`, read from its blob (no `git show` process)."""
+        try:
+            blob = self._repo.commit(sha).tree / path
+        except (git.BadName, ValueError, KeyError) as exc:
+            raise UnknownRevision(f"{sha}:{path}") from exc
+        return blob.data_stream.read().decode()
+
+    def code_files(self, sha: str) -> dict[str, str]:
+        """`{relpath: sha256}` of `trading/` at `sha`, read from git blobs."""
+        tree = self._repo.commit(sha).tree / CODE_DIR
+        entries = (
+            (blob.path[len(CODE_DIR) + 1 :], blob.data_stream.read()) for blob in tree.traverse() if blob.type == "blob"
+        )
+        return codedigest.hash_entries(entries)
+
+    def commits_ahead(self, base: str, head: str = "HEAD") -> int:
+        return int(self._repo.git.rev_list("--count", f"{base}..{head}"))
+
+
+def under(path: str, roots: tuple[str, ...]) -> bool:
+    return any(path == root or path.startswith(root + "/") for root in roots)
+
+
+def tar_members(data: bytes) -> list[str]:
+    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+        return archive.getnames()

@@ -1,0 +1,102 @@
+"""`invoke build`: one release image per commit, built from the committed tree only.
+
+The build context is made from the commit's git objects (`deploy.steps.buildcontext`), so
+an uncommitted edit can never reach an image and the code layer is the same on
+every engine. When the commit is HEAD and the
+working tree differs in Dockerfile, docker-compose.yml or trading/, the build is
+refused unless `allow_dirty`; such an image is labelled dirty and tagged
+`<project>:<sha>-dirty` (its content is still the commit's). A commit whose
+image is already on the engine is reused.
+"""
+
+from __future__ import annotations
+
+import io
+
+import docker
+import docker.errors
+
+from deploy.config import Settings
+from deploy.engine import baseimage
+from deploy.engine.git import Commit, Repository
+from deploy.errors import BuildFailed, DirtyTree
+from deploy.ids import short
+from deploy.output.progress import Say
+from deploy.steps import images
+from deploy.steps import tags as release_images
+from deploy.steps.images import ReleaseImage
+from trading import codedigest
+
+
+def build(
+    settings: Settings,
+    engine: docker.DockerClient,
+    repo: Repository,
+    rev: str = "HEAD",
+    allow_dirty: bool = False,
+    say: Say = print,
+) -> ReleaseImage:
+    """Build (or reuse) the release image of `rev`; raises DirtyTree, UnknownRevision, BuildFailed."""
+    commit = repo.commit(rev)
+    dirty = _dirty(repo, commit, allow_dirty)
+    tag = images.release_tag(settings.image_repo, commit.sha, dirty)
+    existing = release_images.get(engine, tag)
+    if existing:
+        say(f"build: {tag} exists ({short(existing.image_id)}); reusing it")
+        return existing
+    digest, describe = codedigest.digest(repo.code_files(commit.sha)), repo.describe(commit.sha)
+    say(f"build: {tag} from the committed tree of {describe}{' (working tree dirty)' if dirty else ''}")
+    labels = _labels(repo, commit, describe, digest, dirty)
+    built = _run_build(settings, engine, repo.build_context(commit.sha, labels), tag, say)
+    say(f"build: {tag} is {short(built.image_id)} (code digest {short(digest)})")
+    return built
+
+
+def _dirty(repo: Repository, commit: Commit, allow_dirty: bool) -> bool:
+    """The working tree can only be 'dirty' relative to the commit it is at, HEAD."""
+    if commit.sha != repo.commit("HEAD").sha:
+        return False
+    paths = repo.dirty_paths()
+    if paths and not allow_dirty:
+        raise DirtyTree(paths)
+    return bool(paths)
+
+
+def _labels(repo: Repository, commit: Commit, describe: str, digest: str, dirty: bool) -> dict[str, str]:
+    """Labels the commit determines: its time, the remote without credentials, the code layer computed from it."""
+    return images.labels(
+        commit=commit.sha,
+        created=images.commit_time(commit.time),
+        source=images.public_source(repo.source()),
+        version=f"{describe}-dirty" if dirty else describe,
+        code_digest=digest,
+        code_layer=repo.code_layer(commit.sha),
+        dirty=dirty,
+    )
+
+
+def _run_build(settings: Settings, engine: docker.DockerClient, context: bytes, tag: str, say: Say) -> ReleaseImage:
+    """Build the context (its Dockerfile sets the labels: `deploy.steps.buildcontext`) and tag the image."""
+    base = baseimage.resolve(settings, engine)
+    step = ""
+    try:
+        log = engine.api.build(
+            fileobj=io.BytesIO(context),
+            custom_context=True,
+            tag=tag,
+            buildargs={"BASE_IMAGE": base},
+            decode=True,
+            rm=True,
+            forcerm=True,
+        )
+        for chunk in log:
+            progress, error = images.build_progress(chunk), images.build_error(chunk)
+            if progress:
+                step = progress
+                say(f"  {step}")
+            if error:
+                raise BuildFailed(step, error)
+    except docker.errors.APIError as exc:
+        raise BuildFailed(step, str(exc.explanation)) from exc
+    image = engine.images.get(tag)
+    return ReleaseImage.from_labels(image.id, image.labels, image.tags)

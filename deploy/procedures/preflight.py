@@ -1,0 +1,124 @@
+"""Preflight: what must hold before a deploy or rollback stops anything that runs.
+
+    compose file   the commit's docker-compose.yml parses and names the services bot and worker
+                   (`docker compose config`, through the runner, with the environment the release gets)
+    policy         bot and worker as that file declares them meet the security policy
+                   (`deploy.policy.compose_file`; `PolicyViolation` names each service and setting)
+    settings       the release image accepts each service's runtime settings: `python -m trading
+                   check-config` in a throw-away container of that image with the service's environment
+                   as Compose resolves it (so `TRADEBOT_TICK_SECONDS=abc` never reaches a running service)
+    state volume   exists whenever the deployment has released before: a missing one is refused, naming
+                   the newest backup and `invoke restore`; `fresh_state` starts a new state on purpose
+
+Each check raises a `PreflightFailed` (exit 10) and changes nothing. The throw-away container
+is labelled with the project and its creator (`deploy.engine.helpers`) and removed when it ends.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from docker.models.containers import Container
+
+from deploy.config import SERVICES
+from deploy.engine import compose, helpers
+from deploy.errors import CommandFailed, ComposeFileInvalid, SettingsInvalid, StateVolumeMissing, UnknownRevision
+from deploy.ids import short
+from deploy.policy import compose_file
+from deploy.procedures.procedure import Deployment, Step
+from deploy.records import ledger
+from deploy.steps import backups as volumes
+from deploy.steps.images import ReleaseImage
+
+
+def steps(d: Deployment, image: ReleaseImage, released_before: bool, fresh_state: bool) -> list[Step]:
+    """The preflight of making `image` live, as named steps of a procedure's prepare part."""
+    argv = tuple(compose.config(d.compose, d.settings))
+    resolved = functools.cache(lambda: resolve(d, image))  # the compose file is resolved once
+    checks = [
+        Step(f"check the docker-compose.yml of {short(image.commit)}", resolved, argv),
+        Step(f"check {short(image.commit)} against the security policy", lambda: security_policy(d, image, resolved())),
+        Step(f"check the runtime settings with {short(image.image_id)}", lambda: check_settings(d, image, resolved())),
+    ]
+    if not fresh_state:
+        checks.append(Step(f"check that {d.settings.state_volume} exists", lambda: state_volume(d, released_before)))
+    return checks
+
+
+def resolve(d: Deployment, image: ReleaseImage) -> dict[str, Any]:
+    """The commit's compose file as Compose resolves it (services, volumes); `ComposeFileInvalid` when unusable."""
+    try:
+        text = d.repo.file_at(image.commit, "docker-compose.yml")
+        out = d.runner.run(compose.config(d.compose, d.settings), env=compose.env(d.settings, d.environ), input=text)
+    except UnknownRevision as exc:
+        raise ComposeFileInvalid(image.commit, "the commit has no docker-compose.yml") from exc
+    except CommandFailed as exc:
+        raise ComposeFileInvalid(
+            image.commit, exc.stderr.strip().splitlines()[-1] if exc.stderr.strip() else ""
+        ) from exc
+    config = json.loads(out.stdout)
+    missing = [service for service in SERVICES if service not in (config.get("services") or {})]
+    if missing:
+        raise ComposeFileInvalid(image.commit, f"it names no service {', '.join(missing)}")
+    return config
+
+
+def security_policy(d: Deployment, image: ReleaseImage, config: Mapping[str, Any]) -> None:
+    """`config`: the commit's compose file as Compose resolves it (`resolve`)."""
+    compose_file.check(config, d.settings, image.commit)
+
+
+def policy_stop(d: Deployment, image: ReleaseImage) -> str:
+    """`--plan`'s stop rule for the security policy, with the verdict on the commit's compose file now (read-only)."""
+    rule = f"the compose file of {short(image.commit)} breaks the security policy (exit 10, nothing is changed)"
+    try:
+        bad = compose_file.violations(resolve(d, image), d.settings)
+    except ComposeFileInvalid:
+        return f"{rule}: not judged now, the compose file does not resolve (the check before stops it)"
+    return f"{rule}: IT DOES — {'; '.join(bad)}" if bad else f"{rule}: checked now, it meets the policy"
+
+
+def check_settings(d: Deployment, image: ReleaseImage, config: Mapping[str, Any]) -> None:
+    """`python -m trading check-config` of `image` once per service, all at once.
+
+    `config`: the compose file as Compose resolves it; each check runs with its service's environment.
+    """
+    resolved = config["services"]
+    with ThreadPoolExecutor(max_workers=len(SERVICES)) as pool:
+        ran = {s: pool.submit(run_check, d, image, resolved[s].get("environment") or {}) for s in SERVICES}
+        for service, future in ran.items():
+            code, lines = future.result()
+            if code != 0:
+                raise SettingsInvalid(service, lines[-1] if lines else f"exit code {code}")
+
+
+def run_check(d: Deployment, image: ReleaseImage, environment: Mapping[str, str | None]) -> tuple[int, list[str]]:
+    """The exit code and output lines of one check container, removed when it ended."""
+    container = start_check(d, image, environment)
+    try:
+        code = container.wait().get("StatusCode", 1)
+        return code, container.logs(stderr=False).decode(errors="replace").strip().splitlines()
+    finally:
+        container.remove(force=True)
+
+
+def start_check(d: Deployment, image: ReleaseImage, environment: Mapping[str, str | None]) -> Container:
+    return d.engine.containers.run(
+        image.image_id, ["check-config"], environment={k: v or "" for k, v in environment.items()},
+        network_disabled=True, detach=True, labels=helpers.labels(d.settings.project),
+    )  # fmt: skip
+
+
+def state_volume(d: Deployment, released_before: bool) -> None:
+    if released_before and not volumes.exists(d.engine, d.settings.state_volume):
+        newest = volumes.newest_first(volumes.backups(d.settings, d.engine))
+        raise StateVolumeMissing(d.settings.state_volume, newest[0].name if newest else None)
+
+
+def released_before(d: Deployment, live: ReleaseImage | None) -> bool:
+    """Whether this deployment ever ran a release: a live tag, or a success in the ledger."""
+    return live is not None or ledger.last_success_before(d.records.entries(), "") is not None

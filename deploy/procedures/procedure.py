@@ -1,0 +1,275 @@
+"""What deploy, rollback and restore share: the deployment they act on, steps walked in order, the attempt's record.
+
+A procedure is a list of named `Step`s in three parts:
+
+    prepare  changes nothing a failure must undo      (a failure: record `failed`, re-raise)
+    switch   touches the running release               (a failure: the procedure's own recovery, which raises)
+    finish   after the attempt is recorded as a success
+
+`run` walks them, naming each step when it starts and saying its duration when
+it ends (the report written with the ledger entry is written again after the finish
+steps, so it holds every step the attempt walked); `plan_lines` walks the same list
+and only names the steps (and the command a step runs), changing nothing.
+
+An attempt is journalled: a `started` journal file before its first step, its ledger entry (same
+`attempt` id) once the outcome is known; a journal file without a ledger entry is an attempt killed
+on the way, which the next changing command finishes first (`deploy.procedures.recover`).
+
+An `Attempt` knows every fact its ledger entry records before its first step
+(even the backup it will make is named up front), so the entry is built in one
+place, `Attempt.entry`, once the outcome is known. With no release image (a
+restore while nothing is deployed) nothing is recorded: the ledger is of releases.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shlex
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import docker
+import docker.errors
+
+from deploy import verify as verification
+from deploy.config import Settings, with_runtime
+from deploy.engine import compose
+from deploy.engine.client import compose_argv
+from deploy.engine.runner import Runner
+from deploy.errors import TradebotError, VerifyFailed
+from deploy.ids import short
+from deploy.output.progress import Progress, Say
+from deploy.procedures.trail import Trail
+from deploy.records import ledger, reports
+from deploy.records.view import Records
+from deploy.steps import health, snapshot
+from deploy.steps.images import ReleaseImage
+from deploy.steps.tags import LiveTags
+
+FAILURES = (TradebotError, docker.errors.DockerException)
+# The stop grace period of a failed release's containers when the earlier release replaces them: it never
+# became healthy (a hung bot may never see SIGTERM), and what it saved is crash-safe, so do not wait 30 s.
+FAILED_STOP_SECONDS = 1
+
+if TYPE_CHECKING:
+    from deploy.engine.git import Repository  # GitPython: imported by whoever makes one
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """What a procedure acts on: settings, the engine, the repository, how commands run and what it says."""
+
+    settings: Settings
+    engine: docker.DockerClient
+    repo: Repository
+    runner: Runner
+    say: Say
+    compose: tuple[str, ...]  # the Compose v2 argv prefix
+    records: Records  # the ledger and journal, read once for the whole command (`deploy.records.view`)
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))  # what Compose interpolates
+    trail: Trail = field(default_factory=Trail)  # the evidence the attempt collects (`deploy.procedures.trail`)
+
+    @classmethod
+    def of(
+        cls, settings: Settings, engine: docker.DockerClient, repo: Repository, say: Say,
+        runner: Runner | None = None, trail: Trail | None = None,
+    ) -> Deployment:  # fmt: skip
+        """The deployment one command acts on: Compose found once, the ledger read once."""
+        return cls(
+            settings, engine, repo, runner or Runner(), say, compose_argv(settings), Records(settings, engine),
+            trail=trail or Trail(),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    action: Callable[[], object]
+    command: tuple[str, ...] = ()  # the argv it runs, shown by a plan
+    bot_down: bool = False  # the bot does not run during it (the report marks the downtime window)
+
+
+@dataclass(frozen=True)
+class Procedure:
+    prepare: tuple[Step, ...] = ()
+    switch: tuple[Step, ...] = ()
+    finish: tuple[Step, ...] = ()
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        return (*self.prepare, *self.switch, *self.finish)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One deploy, rollback or restore: the facts its ledger entry records, all known before it starts."""
+
+    event: str
+    image: ReleaseImage | None  # the release it makes live (restore: the live one; None: nothing deployed)
+    before: LiveTags
+    backup: str = ""  # the state backup it makes before it touches a container
+    restored_from: str = ""
+    runtime: Mapping[str, str] = field(default_factory=dict)  # the runtime settings it runs with (`config.runtime`)
+    started: str = field(default_factory=ledger.now)
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+
+    @property
+    def previous(self) -> str:
+        return self.before.live.commit if self.before.live else ""
+
+    def entry(self, image: ReleaseImage, outcome: str, cause: str = "") -> ledger.Entry:
+        finished = "" if outcome == ledger.STARTED else ledger.now()
+        return ledger.Entry(
+            self.event, image.commit, image.image_id, image.code_digest, self.started, finished, ledger.operator(),
+            outcome, cause, self.previous, image.dirty, self.backup, self.restored_from, dict(self.runtime), self.id,
+            code_layer=image.code_layer,
+        )  # fmt: skip
+
+
+def as_deployed(d: Deployment, image: ReleaseImage, entries: Iterable[ledger.Entry]) -> Deployment:
+    """`d` with the runtime settings `image` was last deployed with (as recorded), when there are any."""
+    recorded = ledger.runtime_of(entries, image.image_id)
+    if recorded is None:
+        return d
+    shown = ", ".join(f"{name}={value}" for name, value in sorted(recorded.items())) or "the defaults"
+    d.say(f"{short(image.commit)} runs with the settings it was deployed with: {shown}")
+    return dataclasses.replace(d, environ=with_runtime(d.environ, recorded))
+
+
+def record(d: Deployment, attempt: Attempt, outcome: str, cause: str = "") -> None:
+    """Its start in the journal (`ledger.start`); its end in the ledger, with its report (the state after)."""
+    if attempt.image is None:
+        return
+    if outcome == ledger.STARTED:
+        d.records.start(attempt.entry(attempt.image, outcome))
+        return
+    after, d.trail.after = d.trail.after, None  # captured beside the verify that ended the switch
+    entry = attempt.entry(attempt.image, outcome, cause)
+    record_with_report(d.trail, d.settings, d.engine, d.records, entry, after if outcome == ledger.SUCCEEDED else None)
+
+
+def record_with_report(
+    trail: Trail, settings: Settings, engine: docker.DockerClient, records: Records, entry: ledger.Entry,
+    after: dict[str, Any] | None = None,
+) -> None:  # fmt: skip
+    """Add `entry` to the ledger with its report (the state after: `after`, else captured now) in one archive."""
+    key = ledger.new_id()
+    entry = dataclasses.replace(entry, report=key)
+    after = after or snapshot.capture(settings, engine, records).to_json()
+    made = trail.make_report(key, dataclasses.asdict(entry), after)
+    records.append(entry, reports.files(made), key=key)
+
+
+def walk(d: Deployment, event: str, steps: Iterable[Step]) -> None:
+    """Run the steps in order: each named when it starts, its duration said when it ends (and kept in the trail)."""
+    progress = Progress(event, d.say)
+    for step in steps:
+        with progress.step(step.name), d.trail.step(step.name, step.bot_down):
+            step.action()
+
+
+def run(d: Deployment, attempt: Attempt, procedure: Procedure, recover: Callable[[Exception], NoReturn]) -> None:
+    """Walk the procedure; see the module docstring for what a failure in each part sets off.
+
+    The state before is captured while the prepare steps run: both only read what the switch changes.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        before = pool.submit(snapshot.capture, d.settings, d.engine, d.records)
+        record(d, attempt, ledger.STARTED)
+        try:
+            walk(d, attempt.event, procedure.prepare)
+            d.trail.before = before.result().to_json()
+        except FAILURES as exc:
+            d.trail.before = d.trail.before or _captured(before)
+            record(d, attempt, ledger.FAILED, cause_of(exc))
+            raise
+    try:
+        walk(d, attempt.event, procedure.switch)
+    except FAILURES as exc:
+        recover(exc)
+    record(d, attempt, ledger.SUCCEEDED)
+    try:
+        walk(d, attempt.event, procedure.finish)
+    finally:
+        complete_report(d.trail, d.settings, d.engine)  # the finish steps ran after the ledger entry
+    d.say(d.trail.summary(attempt.event))
+
+
+def complete_report(trail: Trail, settings: Settings, engine: docker.DockerClient) -> None:
+    """Write the attempt's report again with every step: steps that ran after its ledger entry too."""
+    made = trail.complete_report()
+    if made is not None:
+        reports.rewrite(settings, engine, made)
+
+
+def _captured(snap: Future[snapshot.Snapshot]) -> dict[str, Any] | None:
+    """A state captured beside a step, as the report keeps it; None when it could not be read (captured again)."""
+    try:
+        return snap.result().to_json()
+    except FAILURES:
+        return None
+
+
+def plan_lines(steps: Iterable[Step]) -> list[str]:
+    """What walking the steps would do, one line each; runs nothing."""
+    return [f"would {step.name}" + (f": {shlex.join(step.command)}" if step.command else "") for step in steps]
+
+
+def start_steps(d: Deployment, image: ReleaseImage, stop_timeout: int | None = None) -> list[Step]:
+    """Recreate bot and worker from `image` in one compose call, wait until both are healthy, verify.
+
+    `stop_timeout` shortens the grace period of the containers replaced (see `FAILED_STOP_SECONDS`).
+    """
+    argv = tuple(compose.up(d.compose, d.settings, stop_timeout=stop_timeout))
+    healthy: set[str] = set()  # the containers the wait found healthy: verify does not probe them again
+    return [
+        Step(f"recreate bot and worker from {short(image.commit)}", lambda: compose_run(d, argv, image), argv, True),
+        Step(
+            "wait until bot and worker are healthy",
+            lambda: healthy.update(health.wait_healthy(d.settings, d.engine, image.image_id)),
+            bot_down=True,
+        ),
+        Step(f"verify that {short(image.commit)} runs", lambda: verified(d, frozenset(healthy))),
+    ]
+
+
+def remove_step(d: Deployment, image: ReleaseImage, check: bool = False, stop_timeout: int | None = None) -> Step:
+    """Stop and remove bot and worker: each gets its stop grace period to save, or `stop_timeout` seconds.
+
+    A release that failed (or an attempt killed on the way) gets `FAILED_STOP_SECONDS`, as when it is replaced.
+    """
+    argv = tuple(compose.remove(d.compose, d.settings, stop_timeout=stop_timeout))
+    how = "the bot saves on its way out" if stop_timeout is None else f"{stop_timeout} s to stop: it failed"
+    name = f"stop and remove bot and worker of {short(image.commit)} ({how})"
+    return Step(name, lambda: compose_run(d, argv, image, check), argv, bot_down=True)
+
+
+def compose_run(d: Deployment, argv: Sequence[str], image: ReleaseImage, check: bool = True) -> None:
+    """Run a compose command on the compose file of `image`'s commit."""
+    compose_file = d.repo.file_at(image.commit, "docker-compose.yml")
+    d.runner.run(argv, env=compose.env(d.settings, d.environ), input=compose_file, check=check)
+
+
+def verified(d: Deployment, healthy: frozenset[str] = frozenset()) -> None:
+    """Verify what runs now, its configuration against the environment compose up just ran with.
+
+    `healthy`: ids of containers whose health-check command passed moments ago (`health.wait_healthy`).
+
+    The report is kept in the trail (the last one: what runs when the attempt ends). The state
+    after is captured meanwhile (both only read), for the report of a success.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        after = pool.submit(snapshot.capture, d.settings, d.engine, d.records)
+        report = verification.verify(d.settings, d.engine, d.repo, d.environ, healthy)
+        d.trail.after = _captured(after)
+    d.trail.verify = report
+    if not report.ok:
+        raise VerifyFailed(report.release, report.summary())
+
+
+def cause_of(exc: Exception) -> str:
+    return exc.message if isinstance(exc, TradebotError) else f"Docker engine: {exc}"

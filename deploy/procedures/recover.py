@@ -1,0 +1,105 @@
+"""Finishing what a killed deploy, rollback or restore left: run by the next changing command, under the lock.
+
+Every attempt writes a journal file before its first step and its ledger entry after (`deploy.procedures.procedure`,
+one `attempt` id); a journal file without its ledger entry is an interrupted attempt. Rules:
+
+- Helper and probe containers are labelled with the project and their creator; their creator removes
+  them, and `helpers.sweep` (under the lock: all but a live creator's) whatever a killed creator left,
+  so none keeps a volume in use.
+- An interrupted attempt is undone: an interrupted restore puts back the state it kept first (when
+  it kept one); then the newest release that succeeded (by the ledger) is tagged live, the one that
+  succeeded before it previous, and — unless both services already run it healthy — both are
+  recreated from it, with its recorded settings, and verified. Its end is recorded as `failed`
+  ("interrupted"), so what runs, `:live` and the ledger agree again. With no success at all, the
+  services are removed and the tags dropped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+
+from deploy.config import SERVICES
+from deploy.engine import baseimage, helpers
+from deploy.errors import ImageMissing
+from deploy.ids import short
+from deploy.procedures import procedure
+from deploy.records import ledger
+from deploy.steps import backups, health
+from deploy.steps import tags as release_images
+from deploy.steps.images import ReleaseImage
+from deploy.steps.tags import LiveTags
+
+
+def finish_interrupted(d: procedure.Deployment) -> None:
+    """Clean up after a killed attempt and undo it; see the module docstring. Nothing to do: returns at once."""
+    if helpers.sweep(d.settings, d.engine, everyone=True):
+        d.say("removed helper containers a killed run left behind")
+    entries = d.records.entries()
+    pending = ledger.unfinished(d.records.started(), entries)
+    if not pending:
+        return
+    for entry in pending:
+        d.say(f"an interrupted {entry.event} of {short(entry.commit)} (started {entry.started_at} by {entry.by}) …")
+        _put_kept_state_back(d, entry)
+    successes = [entry for entry in entries if entry.outcome == ledger.SUCCEEDED and entry.is_release]
+    runs = _run_last_success(d, successes, pending[-1])
+    for entry in pending:
+        cause = f"interrupted before it finished; undone by the next run ({runs} runs)"
+        d.records.append(_ended(entry, cause))
+    d.say(f"the interrupted attempt is undone: {runs} runs")
+
+
+def _put_kept_state_back(d: procedure.Deployment, entry: ledger.Entry) -> None:
+    if entry.event == "restore" and entry.backup and backups.exists(d.engine, entry.backup):
+        _remove_services(d, entry)
+        helper = baseimage.resolve(d.settings, d.engine)
+        put_back = procedure.Step(
+            f"put the state from before ({entry.backup}) back",
+            lambda: backups.restore_state(d.settings, d.engine, helper, entry.backup),
+        )
+        procedure.walk(d, "undo", [put_back])
+
+
+def _remove_services(d: procedure.Deployment, entry: ledger.Entry) -> None:
+    """Stop and remove bot and worker, through the compose file of the interrupted attempt's commit."""
+    image = release_images.get(d.engine, entry.image_id)
+    if image is not None:
+        procedure.walk(d, "undo", [procedure.remove_step(d, image, stop_timeout=procedure.FAILED_STOP_SECONDS)])
+
+
+def _run_last_success(d: procedure.Deployment, successes: list[ledger.Entry], interrupted: ledger.Entry) -> str:
+    """Make the newest successful release live and running; its short commit, or 'nothing'."""
+    images = _distinct_images(d, reversed(successes))
+    if not images:
+        _remove_services(d, interrupted)
+        release_images.restore(d.settings, d.engine, LiveTags(None, None))
+        return "nothing"
+    live = images[0]
+    release_images.restore(d.settings, d.engine, LiveTags(live, images[1] if len(images) > 1 else None))
+    if not all(_runs_healthy(d, live, service) for service in SERVICES):
+        back = procedure.as_deployed(d, live, successes)
+        procedure.walk(back, "undo", procedure.start_steps(back, live, stop_timeout=procedure.FAILED_STOP_SECONDS))
+    return short(live.commit)
+
+
+def _distinct_images(d: procedure.Deployment, newest_first: Iterable[ledger.Entry]) -> list[ReleaseImage]:
+    found: list[ReleaseImage] = []
+    for entry in newest_first:
+        if len(found) == 2:
+            break
+        if entry.image_id in [image.image_id for image in found]:
+            continue
+        image = release_images.get(d.engine, entry.image_id)
+        if image is None:
+            raise ImageMissing(f"{short(entry.image_id)} of {short(entry.commit)}", "build it again and deploy it")
+        found.append(image)
+    return found
+
+
+def _runs_healthy(d: procedure.Deployment, image: ReleaseImage, service: str) -> bool:
+    return health.current_verdict(d.settings, d.engine, service, image.image_id).status == health.HEALTHY
+
+
+def _ended(entry: ledger.Entry, cause: str) -> ledger.Entry:
+    return dataclasses.replace(entry, finished_at=ledger.now(), outcome=ledger.FAILED, cause=cause)

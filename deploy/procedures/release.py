@@ -1,0 +1,238 @@
+"""`invoke deploy` and `invoke rollback`: their steps, and what a failure sets off.
+
+    lock → finish what a killed attempt left (`deploy.procedures.recover`)
+         → the commit's release image (clean, unless forced)
+    prepare: preflight (`deploy.procedures.preflight`: compose file, runtime settings, state volume)
+         → back up the state volume
+    switch:  tag the old live image `:previous` and this one `:live` → recreate bot and worker
+             in ONE compose call → wait until both are healthy → verify
+    ledger → finish: prune release images
+
+When a switch step fails, the release that was live is tagged live again, both
+services are recreated from it, checked, and `RolledBack` is raised; with no
+earlier release the failed services are removed and `DeployError` raised.
+Every attempt that got past choosing its image is recorded in the ledger.
+`plan` prints the same steps and changes nothing.
+
+Each attempt records the runtime settings (`config.runtime`) it ran with; a rollback, by hand or
+after a failure, runs its release with the settings that release was deployed with, not the
+shell's current ones (an older ledger entry without them: the current ones).
+"""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+import docker
+
+from deploy.config import SERVICES, Settings, runtime
+from deploy.engine import baseimage
+from deploy.engine.git import Repository
+from deploy.engine.runner import Runner
+from deploy.errors import DeployError, ImageMissing, RollbackFailed, RolledBack
+from deploy.ids import short
+from deploy.procedures import plan as planning
+from deploy.procedures import preflight, recover
+from deploy.procedures.plan import Plan
+from deploy.procedures.procedure import (
+    FAILED_STOP_SECONDS,
+    FAILURES,
+    Attempt,
+    Deployment,
+    Procedure,
+    Say,
+    Step,
+    as_deployed,
+    cause_of,
+    record,
+    remove_step,
+    run,
+    start_steps,
+    walk,
+)
+from deploy.procedures.trail import Trail
+from deploy.records import ledger
+from deploy.steps import backups, health, lock, snapshot, tags
+from deploy.steps.images import ReleaseImage
+from deploy.steps.tags import LiveTags
+
+
+def deploy(
+    settings: Settings, engine: docker.DockerClient, repo: Repository, rev: str = "HEAD", force: bool = False,
+    runner: Runner | None = None, say: Say = print, fresh_state: bool = False, trail: Trail | None = None,
+) -> Attempt:  # fmt: skip
+    """Run the release image of `rev` (made by `deploy.procedures.build`) as bot and worker; see the module docstring.
+
+    `force` accepts an image built from a dirty tree; `fresh_state` a missing state volume of a deployment
+    that released before. Raises ImageMissing, DirtyImage, LockHeld, PreflightFailed, RolledBack (the
+    earlier release runs again), DeployError.
+    """
+    d = Deployment.of(settings, engine, repo, say, runner, trail)
+    with lock.held(settings, engine, f"deploy {rev}", say):
+        recover.finish_interrupted(d)
+        target = tags.of_commit(settings, engine, repo.commit(rev).sha, force)
+        return _switch(d, target, _attempt(d, "deploy", target), fresh_state)
+
+
+def rollback(
+    settings: Settings, engine: docker.DockerClient, repo: Repository, to: str | None = None,
+    runner: Runner | None = None, say: Say = print, trail: Trail | None = None,
+) -> Attempt:  # fmt: skip
+    """Run an earlier release again: `to` (a revision), else `:previous`, else the ledger's last other success."""
+    d = Deployment.of(settings, engine, repo, say, runner, trail)
+    with lock.held(settings, engine, "rollback", say):
+        recover.finish_interrupted(d)
+        target = rollback_target(d, to)
+        d = as_deployed(d, target, d.records.entries())
+        return _switch(d, target, _attempt(d, "rollback", target))
+
+
+def plan(
+    settings: Settings, engine: docker.DockerClient, repo: Repository, rev: str = "HEAD", force: bool = False,
+    say: Say = print, fresh_state: bool = False,
+) -> None:  # fmt: skip
+    """Say what `deploy` would do: the live state, its steps, what stops it, the way back; changing nothing."""
+    d = Deployment.of(settings, engine, repo, say)
+    target = tags.of_commit(settings, engine, repo.commit(rev).sha, force)
+    say(_plan(d, "deploy", target, fresh_state))
+
+
+def plan_rollback(
+    settings: Settings, engine: docker.DockerClient, repo: Repository, to: str | None = None, say: Say = print
+) -> None:
+    """Say what `rollback` would do, changing nothing."""
+    d = Deployment.of(settings, engine, repo, say)
+    target = rollback_target(d, to)
+    say(_plan(as_deployed(d, target, d.records.entries()), "rollback", target))
+
+
+def _plan(d: Deployment, event: str, target: ReleaseImage, fresh_state: bool = False) -> str:
+    attempt, settings = _attempt(d, event, target), d.settings
+    stops = (
+        "another deploy holds the deploy lock (it is named; nothing is changed)",
+        "a preflight check fails: the compose file, the runtime settings, a missing state volume (nothing is changed)",
+        preflight.policy_stop(d, target),
+        f"backing up {settings.state_volume} fails (nothing else is changed)",
+        f"bot or worker not healthy (no first heartbeat within {settings.start_timeout:.0f} s), or verify fails: "
+        "the way back below",
+    )
+    live = attempt.before.live
+    recovery = (
+        planning.recovery_lines(
+            f"tag {short(live.commit)} as {settings.live_image} again",
+            start_steps(as_deployed(d, live, d.records.entries()), live, stop_timeout=FAILED_STOP_SECONDS),
+        )
+        if live
+        else planning.recovery_lines(
+            "no earlier release: remove bot and worker", [remove_step(d, target, stop_timeout=FAILED_STOP_SECONDS)]
+        )
+    )
+    found = Plan(
+        event, f"of {short(target.commit)} (image {short(target.image_id)})",
+        snapshot.capture(settings, d.engine, d.records), steps(d, target, attempt, fresh_state).steps, stops, recovery,
+    )  # fmt: skip
+    return planning.render(found)
+
+
+def rollback_target(d: Deployment, to: str | None) -> ReleaseImage:
+    settings, engine, repo = d.settings, d.engine, d.repo
+    if to:
+        return tags.of_commit(settings, engine, repo.commit(to).sha, force=False)
+    previous = tags.get(engine, settings.previous_image)
+    if previous:
+        return previous
+    live = tags.get(engine, settings.live_image)
+    entry = ledger.last_success_before(d.records.entries(), live.commit if live else "")
+    if entry is None:
+        raise ImageMissing(
+            settings.previous_image, "no earlier release is recorded; name one: `invoke rollback --to REV`"
+        )
+    found = tags.get(engine, entry.image_id)
+    if found is None:
+        commit = short(entry.commit)
+        raise ImageMissing(f"{short(entry.image_id)} of {commit}", f"run `invoke build --rev {commit}` and deploy that")
+    return found
+
+
+def _attempt(d: Deployment, event: str, target: ReleaseImage) -> Attempt:
+    before = tags.live_tags(d.settings, d.engine)
+    return Attempt(event, target, before, backups.next_backup(d.settings, d.engine) or "", runtime=runtime(d.environ))
+
+
+def steps(d: Deployment, target: ReleaseImage, attempt: Attempt, fresh_state: bool = False) -> Procedure:
+    settings, engine = d.settings, d.engine
+    checks = preflight.steps(d, target, preflight.released_before(d, attempt.before.live), fresh_state)
+    backup = Step(f"back up {settings.state_volume} into {attempt.backup}", lambda: _backup(d, attempt.backup))
+    promote = Step(_promote_name(settings, target, attempt.before), lambda: _promote(d, target, attempt.before))
+    prune = Step(
+        f"prune release images beyond the newest {settings.keep_releases}",
+        lambda: tags.prune(settings, engine, d.say, d.records.entries()),
+    )
+    prepare = (*checks, backup) if attempt.backup else tuple(checks)
+    return Procedure(prepare, (promote, *start_steps(d, target)), (prune,))
+
+
+def _switch(d: Deployment, target: ReleaseImage, attempt: Attempt, fresh_state: bool = False) -> Attempt:
+    d.say(f"{attempt.event}: {short(target.commit)} (image {short(target.image_id)}), was {_name(attempt.before.live)}")
+    run(d, attempt, steps(d, target, attempt, fresh_state), lambda exc: _recover(d, target, attempt, exc))
+    d.say(f"{attempt.event}: {short(target.commit)} is live, healthy and verified")
+    return attempt
+
+
+def _backup(d: Deployment, name: str) -> None:
+    """Back up the state volume before any container is touched; a failure changes nothing else."""
+    backups.backup_state(d.settings, d.engine, baseimage.resolve(d.settings, d.engine), name=name)
+
+
+def _promote_name(settings: Settings, target: ReleaseImage, before: LiveTags) -> str:
+    name = f"tag {short(target.image_id)} ({short(target.commit)}) as {settings.live_image}"
+    if before.live and before.live.image_id != target.image_id:
+        name += f", {short(before.live.image_id)} ({short(before.live.commit)}) as {settings.previous_image}"
+    return name
+
+
+def _promote(d: Deployment, target: ReleaseImage, before: LiveTags) -> None:
+    tags.promote(d.settings, d.engine, target, before)
+
+
+def _recover(d: Deployment, target: ReleaseImage, attempt: Attempt, exc: Exception) -> NoReturn:
+    """Put the earlier release back (or remove the failed services when there is none); always raises."""
+    cause, before = cause_of(exc), attempt.before
+    if before.live is None:
+        walk(d, attempt.event, [remove_step(d, target, stop_timeout=FAILED_STOP_SECONDS)])
+        tags.restore(d.settings, d.engine, before)
+        record(d, attempt, ledger.FAILED, cause)
+        raise DeployError(
+            f"{attempt.event} of {short(target.commit)} failed ({cause}); no earlier release, bot and worker removed",
+            "fix the release, build and deploy again",
+        ) from exc
+    d.say(f"{attempt.event}: {cause}; rolling back to {short(before.live.commit)} …")
+    try:
+        tags.restore(d.settings, d.engine, before)
+        back = as_deployed(d, before.live, d.records.entries())
+        walk(back, "rollback", start_steps(back, before.live, stop_timeout=FAILED_STOP_SECONDS))
+    except FAILURES as again:
+        record(d, attempt, ledger.FAILED, f"{cause}; rollback failed: {cause_of(again)}")
+        now = running_now(d)
+        raise RollbackFailed(target.commit, cause, before.live.commit, cause_of(again), now, attempt.backup) from again
+    record(d, attempt, ledger.ROLLED_BACK, cause)
+    raise RolledBack(target.commit, cause, before.live.commit) from exc
+
+
+def running_now(d: Deployment) -> str:
+    """`bot of 3f2a… running, restarted 2 times, worker of 3f2a… running`: each service's release and state."""
+    described = []
+    for service in SERVICES:
+        container = health.service_container(d.settings, d.engine, service)
+        if container is None:
+            described.append(f"{service} has no container")
+            continue
+        image = tags.get(d.engine, str(container.attrs.get("Image", "")))
+        restarts = container.attrs.get("RestartCount", 0)
+        again = f", restarted {restarts} times" if restarts else ""
+        described.append(f"{service} of {_name(image)} {container.status}{again}")
+    return ", ".join(described)
+
+
+def _name(image: ReleaseImage | None) -> str:
+    return short(image.commit) if image else "nothing"

@@ -1,0 +1,157 @@
+"""`invoke restore`: put a state backup back into the state volume, with the live release on it.
+
+    lock → finish what a killed attempt left (`deploy.procedures.recover`) → choose the backup
+    switch: stop and remove bot and worker (the bot saves on its way out)
+            → back up the state as it is now → empty the state volume and copy the backup in
+            → start the live release on it → wait until healthy → verify
+    ledger → finish: prune backups
+
+Nothing runs on the state while it is copied, so both copies are consistent. The live release
+runs with the runtime settings it was deployed with (recorded), and the attempt records them.
+When a switch step fails, the state from just before is copied back (when it
+was kept) and the live release started on it again, and `DeployError` says so;
+the attempt is recorded. With nothing deployed, only the volume is restored
+(and nothing recorded: the ledger is of releases).
+"""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+import docker
+
+from deploy.config import Settings, runtime
+from deploy.engine import baseimage
+from deploy.engine.git import Repository
+from deploy.engine.runner import Runner
+from deploy.errors import DeployError, Unhealthy, VerifyFailed
+from deploy.ids import short
+from deploy.procedures import plan as planning
+from deploy.procedures import procedure, recover
+from deploy.procedures.plan import Plan
+from deploy.procedures.procedure import Attempt, Deployment, Procedure, Say, Step
+from deploy.procedures.trail import Trail
+from deploy.records import ledger
+from deploy.steps import backups as volumes
+from deploy.steps import lock, snapshot, tags
+from deploy.steps.tags import LiveTags
+
+
+def restore(
+    settings: Settings, engine: docker.DockerClient, repo: Repository, name: str | None = None,
+    runner: Runner | None = None, say: Say = print, trail: Trail | None = None,
+) -> Attempt:  # fmt: skip
+    """Restore the backup `name` (default: the newest); see the module docstring.
+
+    The attempt returned names the backup put back (`restored_from`), the backup of the state from
+    just before (`backup`, empty when there was no state) and the release running on it (`image`).
+    Raises BackupMissing, LockHeld, DeployError (the state from before is back).
+    """
+    d = Deployment.of(settings, engine, repo, say, runner, trail)
+    with lock.held(settings, engine, f"restore {name or 'the newest backup'}", say):
+        recover.finish_interrupted(d)
+        attempt, d = _attempt(d, name)
+        live, source = attempt.image, attempt.restored_from
+        helper = baseimage.resolve(settings, engine)
+        procedure.run(d, attempt, steps(d, attempt, helper), lambda exc: _undo(d, attempt, helper, exc))
+        say(f"restore: {settings.state_volume} holds {source}" + (f"; {short(live.commit)} runs on it" if live else ""))
+        return attempt
+
+
+def plan(
+    settings: Settings, engine: docker.DockerClient, repo: Repository, name: str | None = None, say: Say = print
+) -> None:
+    """Say what `restore` would do: the live state, its steps, what stops it, the way back; changing nothing."""
+    d = Deployment.of(settings, engine, repo, say)
+    (attempt, d), helper = _attempt(d, name), baseimage.resolve(settings, engine)
+    stops = (
+        "another deploy holds the deploy lock (it is named; nothing is changed)",
+        "stopping bot and worker, keeping the state or copying fails: the way back below",
+        f"bot or worker not healthy on it (no first heartbeat within {settings.start_timeout:.0f} s), or verify fails: "
+        "the way back below",
+    )
+    recovery = planning.recovery_lines(
+        "put the state from just before back and start the live release on it",
+        _undo_steps(d, attempt, helper, attempt.backup),
+    )
+    live = attempt.image
+    target = f"of {attempt.restored_from}" + (f" under {short(live.commit)}" if live else " (nothing deployed)")
+    live_state = snapshot.capture(settings, engine, d.records)
+    say(planning.render(Plan("restore", target, live_state, steps(d, attempt, helper).steps, stops, recovery)))
+
+
+def _attempt(d: Deployment, name: str | None) -> tuple[Attempt, Deployment]:
+    """The backup to put back and the release to run on it (with its recorded settings), before anything stops.
+
+    Raises BackupMissing; UnknownRevision when this clone lacks the live release (its compose file comes from here).
+    """
+    settings, engine = d.settings, d.engine
+    source = volumes.choose(volumes.backups(settings, engine), name).name
+    live = tags.get(engine, settings.live_image)
+    if live:
+        d.repo.commit(live.commit)
+        d = procedure.as_deployed(d, live, d.records.entries())
+    safety = volumes.next_backup(settings, engine) or ""
+    return Attempt("restore", live, LiveTags(live, None), safety, source, runtime=runtime(d.environ)), d
+
+
+def steps(d: Deployment, attempt: Attempt, helper: str) -> Procedure:
+    settings, engine, live, safety = d.settings, d.engine, attempt.image, attempt.backup
+    keep = Step(  # prune=False: the source must survive the copy
+        f"keep the state as it is now in {safety}",
+        lambda: volumes.backup_state(settings, engine, helper, prune=False, name=safety),
+        bot_down=True,
+    )
+    copy = Step(
+        f"copy {attempt.restored_from} into {settings.state_volume}",
+        lambda: volumes.restore_state(settings, engine, helper, attempt.restored_from),
+        bot_down=True,
+    )
+    switch = (
+        *([procedure.remove_step(d, live, check=True)] if live else []),
+        *([keep] if safety else []),
+        copy,
+        *(procedure.start_steps(d, live) if live else []),
+    )
+    prune = Step(
+        f"prune state backups beyond the newest {settings.keep_backups}",
+        lambda: volumes.prune_backups(settings, engine),
+    )
+    return Procedure(switch=switch, finish=(prune,))
+
+
+def _undo_steps(d: Deployment, attempt: Attempt, helper: str, kept: str) -> list[Step]:
+    """Copy `kept` (the state from just before, when it was kept) back, and start the live release on it."""
+    back = Step(
+        f"put the state from before ({kept}) back",
+        lambda: volumes.restore_state(d.settings, d.engine, helper, kept),
+        bot_down=True,
+    )
+    live = attempt.image
+    return [*([back] if kept else []), *(procedure.start_steps(d, live) if live else [])]
+
+
+def _undo(d: Deployment, attempt: Attempt, helper: str, exc: Exception) -> NoReturn:
+    """Copy the state from before back (when it was kept) and start the live release on it; always raises."""
+    cause, live, source = procedure.cause_of(exc), attempt.image, attempt.restored_from
+    kept = attempt.backup if attempt.backup and volumes.exists(d.engine, attempt.backup) else ""
+    d.say(f"restore: {cause}")
+    try:
+        procedure.walk(d, "restore", _undo_steps(d, attempt, helper, kept))
+    except procedure.FAILURES as again:
+        procedure.record(d, attempt, ledger.FAILED, f"{cause}; undo failed: {procedure.cause_of(again)}")
+        raise DeployError(
+            f"restore of {source} failed ({cause}) and putting the state back failed too ({procedure.cause_of(again)})",
+            f"the state from before is kept in {kept}: `invoke restore --backup {kept}`"
+            if kept
+            else "look at `docker compose ps` and the containers' logs",
+        ) from again
+    procedure.record(d, attempt, ledger.FAILED, cause)
+    runs = f"; {short(live.commit)} runs on it" if live else ""
+    started = isinstance(exc, (Unhealthy, VerifyFailed))  # the release did not come up on that backup
+    raise DeployError(
+        f"restore of {source} failed ({cause}){'; the state from before is back' if kept else ''}{runs}",
+        "`docker logs` of the bot shows why it did not start on that backup"
+        if started
+        else "fix the cause and run `invoke restore` again",
+    ) from exc

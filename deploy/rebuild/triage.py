@@ -1,0 +1,117 @@
+"""What a rebuild will do with each file of a legacy volume, decided before anything is touched.
+
+    state, secret    carried into the state volume at `layout.target(path)`
+    code             left behind (kept in the backup)
+    unknown          left behind and reported, unless the operator keeps it (`--keep PATH`:
+                     that file, or every unknown file below that directory)
+
+Refused: a volume none of whose files is one `layout.look_for` names (`NotLegacy`), a `--keep`
+that names no unknown file (`KeepNotFound`), two carried files landing on one path
+(`TargetClash`). Pure functions only; `render` prints paths, sizes and short hashes — never a
+secret's hash — through the templates `rebuild_files.txt.j2` and `rebuild_inventory.txt.j2`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from deploy.errors import KeepNotFound, NotLegacy, TargetClash
+from deploy.rebuild import inventory
+from deploy.rebuild.inventory import Inventory, Item
+from deploy.rebuild.layout import CODE, SECRET, STATE, UNKNOWN, Layout
+from deploy.records import reports
+
+
+@dataclass(frozen=True)
+class Carried:
+    item: Item
+    to: str
+    secret: bool
+
+
+@dataclass(frozen=True)
+class Plan:
+    carried: tuple[Carried, ...]
+    code: tuple[Item, ...]
+    unknown: tuple[Item, ...]  # left behind
+    kept: tuple[str, ...]  # unknown paths carried because the operator named them
+
+    @property
+    def carried_bytes(self) -> int:
+        return inventory.total_size(c.item for c in self.carried)
+
+    @property
+    def code_bytes(self) -> int:
+        return inventory.total_size(self.code)
+
+    def expected(self, layout: Layout) -> Inventory:
+        """The state volume once the plan is carried out, as the proof expects it: exactly the carried
+        files (the runtime user's, secrets in secret mode) and their directories, nothing else."""
+        owner = layout.state_volume
+        dirs = {".", *(parent for c in self.carried for parent in parents(c.to))}
+        expected = {d: Item(d, inventory.DIR, 0, owner.dir_mode, owner.uid, owner.gid, None) for d in dirs}
+        for c in self.carried:
+            mode = owner.secret_mode if c.secret else None
+            expected[c.to] = inventory.carried_as(c.item, c.to, owner.uid, owner.gid, mode)
+        return expected
+
+
+def parents(path: str) -> list[str]:
+    """`a/b/c` → `["a", "a/b"]`."""
+    parts = path.split("/")[:-1]
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def kept_by(path: str, keep: Sequence[str]) -> bool:
+    return any(path == k.strip("/") or path.startswith(k.strip("/") + "/") for k in keep)
+
+
+def make(found: Inventory, layout: Layout, keep: Sequence[str] = ()) -> Plan:
+    """The plan for the files `found` in a legacy volume; raises NotLegacy, KeepNotFound, TargetClash."""
+    items = inventory.files(found)
+    if not layout.looks_legacy(item.path for item in items):
+        raise NotLegacy(list(layout.look_for))
+    classes = {item.path: layout.classify(item.path) for item in items}
+    unknown = [item for item in items if classes[item.path] == UNKNOWN]
+    for wanted in keep:
+        if not any(kept_by(item.path, [wanted]) for item in unknown):
+            raise KeepNotFound(wanted, [item.path for item in unknown])
+    kept = [item for item in unknown if kept_by(item.path, keep)]
+    carried = [
+        Carried(item, layout.target(item.path), classes[item.path] == SECRET and item.kind == inventory.FILE)
+        for item in items
+        if classes[item.path] in (STATE, SECRET) or item in kept
+    ]
+    _refuse_clashes(carried)
+    code = tuple(item for item in items if classes[item.path] == CODE)
+    return Plan(tuple(carried), code, tuple(i for i in unknown if i not in kept), tuple(i.path for i in kept))
+
+
+def _refuse_clashes(carried: Iterable[Carried]) -> None:
+    seen: dict[str, str] = {}
+    for c in carried:
+        if c.to in seen:
+            raise TargetClash(c.to, [seen[c.to], c.item.path])
+        seen[c.to] = c.item.path
+
+
+def render(plan: Plan, volume: str, target: str) -> str:
+    """What happens to each file (`templates/rebuild_files.txt.j2`)."""
+    return reports.render("rebuild_files.txt.j2", p=plan, volume=volume, target=target).rstrip("\n")
+
+
+@dataclass(frozen=True)
+class Listed:
+    kind: str  # the layout's class
+    item: Item
+    shown: str  # its short hash, or "(secret)"
+
+
+def listing(found: Inventory, layout: Layout) -> list[Listed]:
+    """Every file with its class; a secret's hash is not shown."""
+    listed = []
+    for item in inventory.files(found):
+        kind = layout.classify(item.path)
+        listed.append(Listed(kind, item, "(secret)" if kind == SECRET else item.short()))
+    return listed

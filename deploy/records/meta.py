@@ -1,0 +1,164 @@
+"""The deployment's own records, kept on the engine: the volume `<project>_meta`, reached only through the Docker API.
+
+    <project>_meta                      labelled io.tradebot.meta-of=<project>
+    ├── ledger/<id>.json                one file per attempt, written once, never rewritten
+    └── reports/<id>.json               that attempt's release report (the same <id>)
+
+Rules:
+- Files go in and out with the archive API (`put_archive` / `get_archive`) of a helper
+  container created from an image already on the engine (the base image) and never
+  started: no host path, no network, nothing pulled, so `DOCKER_HOST=ssh://…` works alike.
+- Writing only adds files under new names, with one exception: a report is written again
+  once its attempt's last step has run (it then holds every step; its ledger entry is never
+  rewritten). Nothing here deletes a file. Files written in one call arrive in one archive
+  (an entry and its report together).
+- Reading a meta volume that does not exist yet gives nothing and creates nothing
+  (status and plans stay read-only).
+- While a command holds the deploy lock (`deploy.steps.lock`), every read and write goes through
+  the lock's container, which mounts the meta volume (`through`): a deploy reads and writes
+  here five times, and a helper's create and remove cost about as much as its archive call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import tarfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import docker
+import docker.errors
+from docker.models.containers import Container
+
+from deploy.config import Settings
+from deploy.engine import baseimage, helpers
+
+META_OF = "io.tradebot.meta-of"
+
+# project → the container the meta volume is reached through while a command holds the deploy lock
+_THROUGH: dict[str, Container] = {}
+_THROUGH_LOCK = threading.Lock()
+
+
+def pack(files: Mapping[str, bytes]) -> bytes:
+    """A tar archive of `files` (relative path → content), folders included, readable by the runtime user."""
+    buffer = io.BytesIO()
+    now = time.time()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for folder in sorted({path.rpartition("/")[0] for path in files} - {""}):
+            info = tarfile.TarInfo(folder)
+            info.type, info.mode, info.mtime = tarfile.DIRTYPE, 0o755, now
+            archive.addfile(info)
+        for path, content in files.items():
+            info = tarfile.TarInfo(path)
+            info.size, info.mode, info.mtime = len(content), 0o644, now
+            archive.addfile(info, io.BytesIO(content))
+    return buffer.getvalue()
+
+
+def unpack(archive: bytes) -> dict[str, bytes]:
+    """The regular files of a `get_archive` answer, by their path below the folder asked for (a file: its name)."""
+    files: dict[str, bytes] = {}
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        for member in tar.getmembers():
+            content = tar.extractfile(member) if member.isfile() else None
+            if content is not None:
+                files[member.name.partition("/")[2] or member.name] = content.read()
+    return files
+
+
+def exists(settings: Settings, engine: docker.DockerClient) -> bool:
+    try:
+        engine.volumes.get(settings.meta_volume)
+    except docker.errors.NotFound:
+        return False
+    return True
+
+
+def mounts(settings: Settings) -> dict[str, dict[str, str]]:
+    """The `volumes` argument of a container the meta volume is reached through (`through`)."""
+    return {settings.meta_volume: {"bind": f"/{settings.meta_volume}", "mode": "rw"}}
+
+
+@contextlib.contextmanager
+def through(settings: Settings, container: Container) -> Iterator[None]:
+    """In the block, this process reaches the project's meta volume through `container`, if it mounts it (`mounts`).
+
+    A container that does not mount it (the volume did not exist when it was made) changes nothing.
+    """
+    if not any(mount.get("Name") == settings.meta_volume for mount in container.attrs.get("Mounts") or ()):
+        yield
+        return
+    with _THROUGH_LOCK:
+        _THROUGH[settings.project] = container
+    try:
+        yield
+    finally:
+        with _THROUGH_LOCK:
+            _THROUGH.pop(settings.project, None)
+
+
+def write(settings: Settings, engine: docker.DockerClient, files: Mapping[str, bytes]) -> None:
+    """Add `files` (relative path → content) to the meta volume, creating the volume when missing."""
+    if not exists(settings, engine):
+        engine.volumes.create(settings.meta_volume, labels={META_OF: settings.project})
+    with _reach(settings, engine, "rw") as helper:
+        helper.put_archive(f"/{settings.meta_volume}", pack(files))
+
+
+def read_folder(settings: Settings, engine: docker.DockerClient, folder: str) -> dict[str, bytes]:
+    """Every file below `folder` of the meta volume by its name there; empty when there is none."""
+    return read_folders(settings, engine, (folder,))[folder]
+
+
+def read_folders(
+    settings: Settings, engine: docker.DockerClient, folders: Sequence[str]
+) -> dict[str, dict[str, bytes]]:
+    """`read_folder` of each of `folders`, through one helper, the archives read at the same time."""
+    if settings.project not in _THROUGH and not exists(settings, engine):
+        return {folder: {} for folder in folders}
+    with _reach(settings, engine, "ro") as helper, ThreadPoolExecutor(len(folders)) as pool:
+        read = {folder: pool.submit(fetch, helper, f"/{settings.meta_volume}/{folder}") for folder in folders}
+        return {folder: future.result() for folder, future in read.items()}
+
+
+@contextlib.contextmanager
+def _reach(settings: Settings, engine: docker.DockerClient, mode: str) -> Iterator[Container]:
+    """The container of `through` while there is one, else a helper of its own mounting the volume as `mode`."""
+    with _THROUGH_LOCK:
+        held = _THROUGH.get(settings.project)
+    if held is not None:
+        yield held
+        return
+    with idle(settings, engine, {settings.meta_volume: mode}) as helper:
+        yield helper
+
+
+@contextlib.contextmanager
+def idle(settings: Settings, engine: docker.DockerClient, mounts: Mapping[str, str]) -> Iterator[Container]:
+    """A container with `mounts` ({volume: "ro"|"rw"} at /<volume>), created and never started; removed afterwards.
+
+    Its image is the base image (already on the engine: nothing is pulled); only its archive API is used.
+    """
+    helper = engine.containers.create(
+        baseimage.resolve(settings, engine), ["true"], name=f"{settings.project}-meta-{uuid.uuid4().hex[:8]}",
+        volumes={name: {"bind": f"/{name}", "mode": mode} for name, mode in mounts.items()},
+        network_disabled=True, labels={META_OF: settings.project, **helpers.labels(settings.project)},
+    )  # fmt: skip
+    try:
+        yield helper
+    finally:
+        helper.remove(force=True)
+
+
+def fetch(helper: Container, path: str) -> dict[str, bytes]:
+    """The files at `path` in `helper` (a file, or every file below a folder); empty when there is none."""
+    try:
+        stream, _ = helper.get_archive(path)
+    except docker.errors.NotFound:
+        return {}
+    return unpack(b"".join(stream))

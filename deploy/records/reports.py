@@ -1,0 +1,217 @@
+"""Release reports: the evidence one deploy, rollback, restore or volume rebuild leaves, and how it reads.
+
+A `Report` is data: the ledger entry (who, when, from which commit to which, outcome,
+cause, backup), the live state before and after (`deploy.steps.snapshot`), each step with
+its start and duration, the bot's downtime window and the verify report (the digest
+at every point and every check). It is stored as JSON on the engine beside its ledger
+entry (`<project>_meta:/reports/<id>.json`, written in the same archive) and rendered
+from the jinja2 templates in `deploy/output/templates/` (package data): Markdown, or one
+self-contained HTML page (autoescaped, inline SVG, no external fetch). jinja2 is imported when a
+report is rendered, not by the deploy that writes one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+import docker
+
+from deploy.config import Settings
+from deploy.engine.git import Repository
+from deploy.errors import ReportMissing, UnknownRevision
+from deploy.ids import short
+from deploy.records import meta
+
+if TYPE_CHECKING:
+    import jinja2
+
+FOLDER = "reports"
+TIMELINE_WIDTH = 700  # the page is 1100 px: 320 for the step names, 80 for the last bar's duration
+ROW_HEIGHT = 24
+
+
+@dataclass(frozen=True)
+class StepTime:
+    name: str
+    started: float  # seconds after the attempt started
+    seconds: float
+    ok: bool = True
+    bot_down: bool = False  # the bot does not run during this step (stopped, recreated, not yet healthy)
+
+
+@dataclass(frozen=True)
+class Report:
+    id: str
+    entry: dict[str, Any]  # the ledger entry, as stored
+    before: dict[str, Any] | None  # `Snapshot.to_json()`
+    after: dict[str, Any] | None
+    steps: tuple[StepTime, ...]
+    downtime: tuple[float, float] | None  # seconds after the start: the bot stopped … healthy again
+    verify: dict[str, Any] | None  # `VerifyReport.to_json()` of the release that runs afterwards
+    rebuild: dict[str, Any] | None = None  # a volume rebuild's figures (`deploy.rebuild.evidence.figures`)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Report:
+        data = json.loads(text)
+        steps = tuple(StepTime(**step) for step in data.pop("steps", []))
+        downtime = data.pop("downtime", None)
+        return cls(**data, steps=steps, downtime=tuple(downtime) if downtime else None)
+
+    @property
+    def path(self) -> str:
+        return f"{FOLDER}/{self.id}.json"
+
+
+def downtime(steps: Sequence[StepTime]) -> tuple[float, float] | None:
+    """From the start of the first step with the bot down to the end of the last one."""
+    down = [step for step in steps if step.bot_down]
+    return (down[0].started, down[-1].started + down[-1].seconds) if down else None
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    x: float
+    y: float
+    width: float
+    seconds: float
+    ok: bool
+
+
+def timeline(report: Report, width: float = TIMELINE_WIDTH) -> dict[str, Any]:
+    """Geometry of the SVG timeline: a bar per step on its own row, the downtime window, second ticks."""
+    total = max((s.started + s.seconds for s in report.steps), default=0.0) or 1.0
+    scale = width / total
+    bars = [
+        Bar(s.name, s.started * scale, i * ROW_HEIGHT, max(s.seconds * scale, 2.0), s.seconds, s.ok)
+        for i, s in enumerate(report.steps)
+    ]
+    window = None
+    if report.downtime:
+        start, end = report.downtime
+        window = {"x": start * scale, "width": max((end - start) * scale, 2.0), "seconds": end - start}
+    step = _tick_step(total)
+    ticks = [{"x": n * step * scale, "label": f"{n * step:g} s"} for n in range(int(total / step) + 1)]
+    return {"bars": bars, "window": window, "ticks": ticks, "height": len(bars) * ROW_HEIGHT, "width": width}
+
+
+def _tick_step(total: float) -> float:
+    for step in (0.5, 1, 2, 5, 10, 30, 60, 300):
+        if total / step <= 12:
+            return step
+    return 600
+
+
+def _environment() -> jinja2.Environment:
+    import jinja2  # only a report that is shown renders: a deploy writes its report as JSON
+
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("deploy.output", "templates"),
+        autoescape=jinja2.select_autoescape(["html.j2"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    environment.filters["cell"] = lambda value: str(value).replace("|", "\\|").replace("\n", " ")
+    environment.filters["short"] = short
+    return environment
+
+
+def render(template: str, **context: Any) -> str:
+    """A template of `deploy/output/templates/` rendered with `context` (and the report helpers)."""
+    return _environment().get_template(template).render(state_rows=state_rows, **context)
+
+
+def markdown(report: Report) -> str:
+    return render("report.md.j2", r=report)
+
+
+def html(report: Report) -> str:
+    return render("report.html.j2", r=report, timeline=timeline(report))
+
+
+def files(report: Report) -> dict[str, bytes]:
+    """What `ledger.append` writes beside the entry."""
+    return {report.path: report.to_json().encode()}
+
+
+def rewrite(settings: Settings, engine: docker.DockerClient, report: Report) -> None:
+    """Write `report` again under its id, once the steps after its ledger entry have run (`Trail.complete_report`)."""
+    meta.write(settings, engine, files(report))
+
+
+def read_all(settings: Settings, engine: docker.DockerClient) -> list[Report]:
+    """Every report on the engine, oldest first; a file that is no report is skipped."""
+    found = meta.read_folder(settings, engine, FOLDER)
+    return list(_parse(found[name] for name in sorted(found)))
+
+
+def _parse(texts: Iterable[bytes]) -> Iterable[Report]:
+    for text in texts:
+        try:
+            yield Report.from_json(text)
+        except (ValueError, TypeError, KeyError):
+            continue
+
+
+def newest(settings: Settings, engine: docker.DockerClient, repo: Repository, release: str | None) -> Report:
+    """The newest report, or the newest of `release` (resolved in this clone when it can be); `ReportMissing`."""
+    commit = release
+    if release is not None:
+        with contextlib.suppress(UnknownRevision):
+            commit = repo.commit(release).sha
+    found = choose(read_all(settings, engine), commit)
+    if found is None:
+        raise ReportMissing(release)
+    return found
+
+
+def choose(reports: Sequence[Report], commit: str | None) -> Report | None:
+    """The newest report, or the newest of `commit` (a full sha or a prefix of one)."""
+    for report in reversed(reports):
+        if commit is None or str(report.entry.get("commit", "")).startswith(commit):
+            return report
+    return None
+
+
+STATE_FACTS = (
+    ("state file sha256", "sha256"),
+    ("generation", "generation"),
+    ("open positions", "open_positions"),
+    ("command bus (commands)", "commands"),
+)
+
+
+def state_rows(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> list[tuple[str, Any, Any]]:
+    """The before/after table: the live release, the state file's facts and the newest backup.
+
+    Not the deploy lock, although a snapshot holds it (a plan shows it): both are captured while the
+    attempt holds the lock itself, so the row could only ever name the attempt.
+    """
+    rows: list[tuple[str, Any, Any]] = [("live release", _release(before), _release(after))]
+    rows += [(label, _state(before, key), _state(after, key)) for label, key in STATE_FACTS]
+    rows.append(("newest backup", _backup(before), _backup(after)))
+    return rows
+
+
+def _release(snapshot: Mapping[str, Any] | None) -> str:
+    release = ((snapshot or {}).get("status") or {}).get("release")
+    return short(release["commit"]) if release else "nothing"
+
+
+def _state(snapshot: Mapping[str, Any] | None, key: str) -> Any:
+    state = (snapshot or {}).get("state")
+    value = state.get(key) if state else None
+    return "-" if value is None else value
+
+
+def _backup(snapshot: Mapping[str, Any] | None) -> str:
+    return (snapshot or {}).get("newest_backup") or "-"

@@ -1,0 +1,62 @@
+"""The ledger and the journal of started attempts as one command sees them: read once, kept current by its writes.
+
+Both live in the meta volume (`deploy.records.ledger`), behind an archive read of a helper container
+each time they are asked. A command asks many times (status, the snapshot before and after,
+the preflight, the journal, retention); `Records` reads both folders at the first question,
+through one helper, and answers every later one from what it read plus what it wrote since.
+
+That is exact while nobody else writes: under the deploy lock (deploy, rollback, restore and
+what they walk), and for a command that only reads (status, a plan, verify), which shows one
+moment's ledger either way. Reading is lazy, so a lock taken first (and the local ledger it
+carries over) comes before the read.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import docker
+
+from deploy.config import Settings
+from deploy.records import ledger, meta
+from deploy.records.ledger import Entry
+
+
+@dataclass
+class Records:
+    settings: Settings
+    engine: docker.DockerClient
+    _read: tuple[list[Entry], list[Entry]] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def entries(self) -> list[Entry]:
+        """Every ledger entry, oldest first (`ledger.read`)."""
+        return list(self._load()[0])
+
+    def started(self) -> list[Entry]:
+        """Every attempt's journal file (`ledger.read_started`)."""
+        return list(self._load()[1])
+
+    def append(self, entry: Entry, files: Mapping[str, bytes] | None = None, key: str | None = None) -> str:
+        """`ledger.append`, and the entry is in `entries` from now on."""
+        key = ledger.append(self.settings, self.engine, entry, files, key=key)
+        with self._lock:
+            if self._read is not None:
+                self._read[0].append(entry)
+        return key
+
+    def start(self, entry: Entry) -> None:
+        """`ledger.start`, and the entry is in `started` from now on."""
+        ledger.start(self.settings, self.engine, entry)
+        with self._lock:
+            if self._read is not None:
+                self._read[1].append(entry)
+
+    def _load(self) -> tuple[list[Entry], list[Entry]]:
+        with self._lock:
+            if self._read is None:
+                found = meta.read_folders(self.settings, self.engine, (ledger.FOLDER, ledger.JOURNAL))
+                self._read = (ledger.parse_files(found[ledger.FOLDER]), ledger.parse_files(found[ledger.JOURNAL]))
+            return self._read

@@ -1,0 +1,170 @@
+"""State-volume backups and restores, through a helper container and the Docker API (never host paths).
+
+A backup is a new volume `<state volume>-backup-<UTC time>`, labelled with the
+volume it copies, filled in a throw-away container that has no network by
+`deploy.engine.scripts.statecopy` (python3 of the base image): SQLite files through SQLite's
+online backup API, every other file whole, so a backup taken while the worker
+commits is consistent. The newest `settings.keep_backups` are kept. A restore
+empties the state volume and copies a (quiescent) backup into it with `cp -a`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import docker
+import docker.errors
+
+from deploy.config import Settings
+from deploy.engine import helpers
+from deploy.errors import BackupMissing, DeployError, RebuildUnfinished
+
+BACKUP_OF = "io.tradebot.backup-of"
+CREATED = "io.tradebot.created"
+REBUILD_OF = "io.tradebot.rebuild-of"
+
+
+@dataclass(frozen=True)
+class Backup:
+    name: str
+    created: str
+
+
+def backup_name(volume: str, at: datetime) -> str:
+    return f"{volume}-backup-{at.strftime('%Y%m%dT%H%M%S.%f')[:-3]}Z"
+
+
+def copy_command() -> list[str]:
+    """Run `deploy.engine.scripts.statecopy` from /from to /to.
+
+    The source is mounted read-write: SQLite's WAL readers need it.
+    """
+    source = (Path(__file__).parents[1] / "engine" / "scripts" / "statecopy.py").read_text()
+    return ["python3", "-c", source, "/from", "/to"]
+
+
+def replace_command() -> list[str]:
+    """Empty `/to`, then copy `/from` into it: afterwards `/to` holds exactly what `/from` holds."""
+    return ["sh", "-c", "find /to -mindepth 1 -delete && cp -a /from/. /to/"]
+
+
+def newest_first(found: Iterable[Backup]) -> list[Backup]:
+    return sorted(found, key=lambda backup: backup.created, reverse=True)
+
+
+def backups_to_remove(found: Iterable[Backup], keep: int) -> list[str]:
+    return [backup.name for backup in newest_first(found)[keep:]]
+
+
+def choose(found: Iterable[Backup], name: str | None) -> Backup:
+    """The backup called `name`, or the newest one; `BackupMissing` names the ones there are."""
+    ordered = newest_first(found)
+    chosen = [backup for backup in ordered if name in (None, backup.name)]
+    if not chosen:
+        raise BackupMissing(name, [backup.name for backup in ordered])
+    return chosen[0]
+
+
+def rebuild_marker(state_volume: str) -> str:
+    """The volume that exists while a rebuild of `state_volume` is unfinished (`deploy.rebuild`)."""
+    return f"{state_volume}-rebuilding"
+
+
+def refuse_unfinished_rebuild(settings: Settings, engine: docker.DockerClient) -> None:
+    """Raise `RebuildUnfinished` while a rebuild of the state volume is unfinished: it is not proven yet."""
+    try:
+        marker = engine.volumes.get(rebuild_marker(settings.state_volume))
+    except docker.errors.NotFound:
+        return
+    legacy = (marker.attrs.get("Labels") or {}).get(REBUILD_OF, "the legacy volume")
+    raise RebuildUnfinished(settings.state_volume, legacy)
+
+
+def next_backup(settings: Settings, engine: docker.DockerClient) -> str | None:
+    """The name a backup of the state volume made now gets; None when there is no state volume (nothing to keep)."""
+    if not exists(engine, settings.state_volume):
+        return None
+    return backup_name(settings.state_volume, datetime.now(UTC))
+
+
+def exists(engine: docker.DockerClient, name: str) -> bool:
+    try:
+        engine.volumes.get(name)
+    except docker.errors.NotFound:
+        return False
+    return True
+
+
+def backup_state(
+    settings: Settings, engine: docker.DockerClient, helper_image: str, prune: bool = True, name: str | None = None
+) -> str | None:
+    """Copy the state volume into a new backup volume (`name`, else `next_backup`); None when there is no state.
+
+    Refused while a rebuild of the state volume is unfinished, so no deploy, rollback or
+    restore ever starts on a half-made state volume.
+    """
+    refuse_unfinished_rebuild(settings, engine)
+    source = settings.state_volume
+    target = name or next_backup(settings, engine)
+    if target is None:
+        return None
+    engine.volumes.create(target, labels={BACKUP_OF: source, CREATED: datetime.now(UTC).isoformat()})
+    try:
+        _copy(engine, helper_image, source, target, copy_command(), settings.project, source_mode="rw")
+    except docker.errors.DockerException as exc:
+        engine.volumes.get(target).remove(force=True)
+        raise DeployError(f"backing up {source} failed: {exc}", "nothing was changed; check the engine") from exc
+    if prune:
+        prune_backups(settings, engine)
+    return target
+
+
+def restore_state(settings: Settings, engine: docker.DockerClient, helper_image: str, backup: str) -> None:
+    """Make the state volume (created when missing) hold exactly what `backup` holds."""
+    _copy(engine, helper_image, backup, settings.state_volume, replace_command(), settings.project)
+
+
+def _copy(
+    engine: docker.DockerClient, image: str, source: str, target: str, command: list[str], project: str,
+    source_mode: str = "ro",
+) -> None:  # fmt: skip
+    """Run `command` in a helper labelled as `project`'s (`deploy.engine.helpers` removes it if this process dies)."""
+    engine.containers.run(
+        image,
+        entrypoint=command,
+        labels=helpers.labels(project),
+        user="0:0",
+        network_disabled=True,
+        volumes={source: {"bind": "/from", "mode": source_mode}, target: {"bind": "/to", "mode": "rw"}},
+        remove=True,
+    )
+
+
+def backups(settings: Settings, engine: docker.DockerClient) -> list[Backup]:
+    return backups_of(engine, settings.state_volume)
+
+
+def backups_of(engine: docker.DockerClient, volume: str) -> list[Backup]:
+    """The backup volumes of `volume` (labelled `BACKUP_OF`), in no particular order."""
+    found = engine.volumes.list(filters={"label": f"{BACKUP_OF}={volume}"})
+    return [Backup(made.name, (made.attrs.get("Labels") or {}).get(CREATED, "")) for made in found]
+
+
+def output(found: Iterable[Backup], as_json: bool = False) -> str:
+    """The backups, newest first: a JSON list, or one `created  name` line each."""
+    ordered = newest_first(found)
+    if as_json:
+        return json.dumps([dataclasses.asdict(backup) for backup in ordered])
+    return "\n".join(f"{backup.created}  {backup.name}" for backup in ordered) or "no backups"
+
+
+def prune_backups(settings: Settings, engine: docker.DockerClient) -> list[str]:
+    doomed = backups_to_remove(backups(settings, engine), settings.keep_backups)
+    for name in doomed:
+        engine.volumes.get(name).remove()
+    return doomed

@@ -1,0 +1,139 @@
+"""The live state of a deployment, captured read-only: what a plan shows and a report compares before and after.
+
+    release, containers (image id, health)   `deploy.steps.status`
+    state file sha256, generation, open positions, command bus size
+                                             the state volume, read through the archive API of a
+                                             running bot or worker (it mounts it), else of an idle
+                                             helper (`deploy.records.meta.idle`, mounted read-only)
+    lock holder, newest state backup         `deploy.steps.lock`, `deploy.steps.backups`
+
+Capturing changes nothing: no container is started, no volume is created (a missing
+state volume is reported as no state).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import sqlite3
+import tempfile
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+from docker.models.containers import Container
+
+from deploy.config import STATE_PATH, Settings
+from deploy.records import ledger, meta
+from deploy.records.view import Records
+from deploy.steps import backups as volumes
+from deploy.steps import lock
+from deploy.steps import status as statusreport
+
+STATE_FILE = "live_portfolio.json"
+COMMAND_BUS = "commands.sqlite3"
+COMMAND_BUS_FILES = (COMMAND_BUS, f"{COMMAND_BUS}-wal")
+
+
+@dataclass(frozen=True)
+class StateFacts:
+    sha256: str
+    generation: int | None
+    open_positions: int | None
+    commands: int | None  # rows in the command bus (None: no command bus yet)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    taken_at: str
+    status: statusreport.Status
+    state: StateFacts | None  # None: no state volume or no state file in it
+    lock: lock.Holder | None
+    newest_backup: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "taken_at": self.taken_at,
+            "status": self.status.to_json(),
+            "state": asdict(self.state) if self.state else None,
+            "lock": asdict(self.lock) if self.lock else None,
+            "newest_backup": self.newest_backup,
+        }
+
+
+def state_facts(files: Mapping[str, bytes]) -> StateFacts | None:
+    """Facts of the state directory's files (name → content); None without a state file.
+
+    A versioned state file is an envelope (`generation`, `state.positions`); a legacy one is the
+    unversioned state itself (`positions` at the top, no generation).
+    """
+    document = files.get(STATE_FILE)
+    if document is None:
+        return None
+    try:
+        envelope = json.loads(document)
+        generation, positions = envelope.get("generation"), envelope.get("state", envelope)["positions"]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        generation, positions = None, None
+    return StateFacts(
+        hashlib.sha256(document).hexdigest(),
+        generation if isinstance(generation, int) else None,
+        len(positions) if isinstance(positions, dict) else None,
+        count_commands(files),
+    )
+
+
+def count_commands(files: Mapping[str, bytes]) -> int | None:
+    """Rows in the command bus, read with sqlite from a copy of its files (its write-ahead log included)."""
+    if COMMAND_BUS not in files:
+        return None
+    with tempfile.TemporaryDirectory(prefix="tradebot-bus-") as tmp:
+        for name in COMMAND_BUS_FILES:
+            if name in files:
+                (Path(tmp) / name).write_bytes(files[name])
+        connection = sqlite3.connect(Path(tmp) / COMMAND_BUS)
+        try:
+            return int(connection.execute("SELECT count(*) FROM commands").fetchone()[0])
+        except sqlite3.DatabaseError:
+            return None
+        finally:
+            connection.close()
+
+
+def read_state(settings: Settings, engine: docker.DockerClient, through: str = "") -> StateFacts | None:
+    """The state files, read through the running service container `through` (it mounts the state volume).
+
+    Without one (or when it went away), through an idle helper that mounts the volume read-only.
+    """
+    if through:
+        with contextlib.suppress(docker.errors.NotFound):
+            return state_facts(_fetch_state(engine.containers.get(through), STATE_PATH))
+    try:
+        engine.volumes.get(settings.state_volume)
+    except docker.errors.NotFound:
+        return None
+    with meta.idle(settings, engine, {settings.state_volume: "ro"}) as helper:
+        return state_facts(_fetch_state(helper, f"/{settings.state_volume}"))
+
+
+def _fetch_state(container: Container, folder: str) -> dict[str, bytes]:
+    """The state file and the command bus (with its write-ahead log) below `folder`, read at the same time."""
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        read = [pool.submit(meta.fetch, container, f"{folder}/{name}") for name in (STATE_FILE, *COMMAND_BUS_FILES)]
+        return {name: content for future in read for name, content in future.result().items()}
+
+
+def capture(settings: Settings, engine: docker.DockerClient, records: Records | None = None) -> Snapshot:
+    """The live state now; `records`: the ledger as the command reads it (`deploy.records.view`)."""
+    status = statusreport.status(settings, engine, records)
+    running = [c.name for c in status.containers if c.state == "running"]
+    newest = volumes.newest_first(volumes.backups(settings, engine))
+    return Snapshot(
+        ledger.now(), status, read_state(settings, engine, running[0] if running else ""),
+        lock.current(settings, engine), newest[0].name if newest else "",
+    )  # fmt: skip

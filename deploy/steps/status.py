@@ -1,0 +1,191 @@
+"""`invoke status`: what is live, since when, and how its containers and the bot are doing.
+
+Read-only. It says where what runs, the live tag and the ledger disagree (an interrupted attempt,
+a container of another image, a live tag that is not the ledger's last success). The release comes
+from the live image's labels; when it was deployed from the ledger (`deploy.records.ledger`, through
+the command's `deploy.records.view`, read defensively: status must work on a damaged or missing ledger);
+the rest from the engine and the bot's heartbeat in the state volume.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import docker
+from docker.models.containers import Container
+
+from deploy.config import Settings
+from deploy.engine.compose import PROJECT_LABEL, SERVICE_LABEL
+from deploy.errors import TradebotError
+from deploy.ids import short
+from deploy.records import ledger
+from deploy.records.view import Records
+from deploy.steps import heartbeats, tags
+from deploy.steps.images import ReleaseImage
+
+
+@dataclass(frozen=True)
+class ContainerState:
+    name: str
+    service: str
+    state: str
+    health: str
+    image_id: str
+    started_at: str
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    age_seconds: float
+    ticks: int
+
+
+@dataclass(frozen=True)
+class Status:
+    project: str
+    release: ReleaseImage | None
+    deployed_at: str  # when the live release last became live, from the ledger ('' when not in it)
+    containers: tuple[ContainerState, ...]
+    bot: Heartbeat | None
+    disagreements: tuple[str, ...] = ()  # where what runs, `:live` and the ledger do not agree
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "deployed": self.release is not None,
+            "project": self.project,
+            "release": _release_json(self.release, self.deployed_at) if self.release else None,
+            "containers": [asdict(c) for c in self.containers],
+            "bot": asdict(self.bot) if self.bot else None,
+            "disagreements": list(self.disagreements),
+        }
+
+
+def _release_json(release: ReleaseImage, deployed_at: str) -> dict[str, Any]:
+    fields = ("commit", "image_id", "version", "dirty", "built_at")
+    return {**{name: getattr(release, name) for name in fields}, "deployed_at": deployed_at}
+
+
+def deployed_at(entries: Iterable[ledger.Entry], commit: str, image_id: str) -> str:
+    """When the live release last became live: the newest successful ledger entry of its image."""
+    for entry in reversed(list(entries)):
+        if (
+            entry.is_release
+            and entry.outcome == ledger.SUCCEEDED
+            and entry.commit == commit
+            and entry.image_id in ("", image_id)
+        ):
+            return entry.finished_at
+    return ""
+
+
+def disagreements(
+    live: ReleaseImage | None,
+    containers: Iterable[ContainerState],
+    entries: Iterable[ledger.Entry],
+    started: Iterable[ledger.Entry] = (),
+) -> list[str]:
+    """Where what runs, the live tag and the ledger (and its journal of `started` attempts) disagree (pure)."""
+    listed = list(entries)
+    found = [
+        f"an interrupted {e.event} of {short(e.commit)} started {e.started_at} by {e.by} never finished; "
+        "the next deploy, rollback or restore undoes it"
+        for e in ledger.unfinished(started, listed)
+    ]
+    if live is not None:
+        found += [
+            f"{c.service} runs image {short(c.image_id)}, not the live image {short(live.image_id)}"
+            for c in containers
+            if c.image_id != live.image_id
+        ]
+    last = ledger.last_success_before([e for e in listed if e.image_id], "")
+    if last is not None and (live is None or live.image_id != last.image_id):
+        found.append(f"the ledger's last success is {short(last.commit)}, but {_tag_name(live)} is live")
+    return found
+
+
+def _tag_name(live: ReleaseImage | None) -> str:
+    return short(live.commit) if live else "nothing"
+
+
+def read_records(records: Records) -> tuple[list[ledger.Entry], list[ledger.Entry]]:
+    """The ledger and the journal of started attempts, or nothing when they cannot be read (status must not fail)."""
+    try:
+        return records.entries(), records.started()
+    except (docker.errors.DockerException, TradebotError):
+        return [], []
+
+
+def container_state(attrs: Mapping[str, Any]) -> ContainerState:
+    state = attrs.get("State") or {}
+    return ContainerState(
+        name=str(attrs.get("Name", "")).lstrip("/"),
+        service=((attrs.get("Config") or {}).get("Labels") or {}).get(SERVICE_LABEL, ""),
+        state=state.get("Status", ""),
+        health=(state.get("Health") or {}).get("Status", "none"),
+        image_id=attrs.get("Image", ""),
+        started_at=state.get("StartedAt", ""),
+    )
+
+
+def heartbeat_of(beat: Mapping[str, Any], now: float) -> Heartbeat:
+    return Heartbeat(round(now - float(beat.get("last_tick_ts") or 0.0), 1), int(beat.get("ticks") or 0))
+
+
+def status(settings: Settings, engine: docker.DockerClient, records: Records | None = None) -> Status:
+    """Each question asked once, the independent ones at the same time (they are round trips to the engine).
+
+    `records`: the ledger as the command reads it (`deploy.records.view`); else read here.
+    """
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        read = pool.submit(read_records, records or Records(settings, engine))
+        found = pool.submit(tags.get, engine, settings.live_image)
+        containers = engine.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={settings.project}"})
+        bot = pool.submit(_bot_heartbeat, containers)
+        live, (entries, started) = found.result(), read.result()
+        states = tuple(sorted((container_state(c.attrs) for c in containers), key=lambda s: (s.service, s.name)))
+        when = deployed_at(entries, live.commit, live.image_id) if live else ""
+        disagree = tuple(disagreements(live, states, entries, started))
+        return Status(settings.project, live, when, states, bot.result(), disagree)
+
+
+def _bot_heartbeat(containers: Iterable[Container]) -> Heartbeat | None:
+    bots = [c for c in containers if c.labels.get(SERVICE_LABEL) == "bot" and c.status == "running"]
+    if not bots:
+        return None
+    try:
+        return heartbeat_of(heartbeats.read(bots[0]), time.time())
+    except heartbeats.UNREADABLE:
+        return None
+
+
+def render(status: Status) -> str:
+    lines = [f"project {status.project}"]
+    release = status.release
+    if release is None:
+        lines.append("nothing deployed (no live image)")
+    else:
+        dirty = " (DIRTY build)" if release.dirty else ""
+        lines.append(
+            f"live release {short(release.commit)} ({release.version}){dirty}, image {short(release.image_id)}"
+        )
+        lines.append(f"  built {release.built_at or '?'}, deployed {status.deployed_at or '? (not in the ledger)'}")
+    lines += [_container_line(c) for c in status.containers] or ["no containers"]
+    if status.bot is not None:
+        lines.append(f"bot heartbeat {status.bot.age_seconds:.1f}s old, {status.bot.ticks} ticks")
+    lines += [f"DISAGREES: {line}" for line in status.disagreements]
+    return "\n".join(lines)
+
+
+def _container_line(c: ContainerState) -> str:
+    return (
+        f"  {c.service:<7} {c.name:<28} {c.state:<8} {c.health:<10} image {short(c.image_id)} since {c.started_at[:19]}"
+    )
+
+
+def output(status: Status, as_json: bool) -> str:
+    return json.dumps(status.to_json(), indent=2) if as_json else render(status)

@@ -1,0 +1,285 @@
+"""Verify: is what runs exactly what was committed?
+
+The digest of `trading/` is computed independently at every point — the
+commit (git blobs), the image label, the image's filesystem, the bot's and
+the worker's live filesystems, and the code each process imported — and every
+point is compared with the commit, file by file. The image's code layer is
+compared with the layer computed from the commit alone (`provenance`), and
+each running container is judged against the security policy (`policy`) and its
+configuration against the commit's compose file (`configuration`). The running containers are
+checked too (`deploy.verify.checks`). Reading is parallel: the points are I/O-bound
+calls to the engine, and nothing is asked twice — each container's code archive is read
+once (its digest and its owners) and each is asked inside once (`deploy.engine.scripts.inside`:
+what its processes imported, who they run as, whether the root takes a write).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import docker
+import docker.errors
+from docker.models.containers import Container
+from docker.models.images import Image
+
+from deploy.config import SERVICES, Settings
+from deploy.engine import compose, helpers
+from deploy.engine.client import compose_argv
+from deploy.engine.runner import Runner
+from deploy.errors import CodeLayerUncomputable, CommandNotStarted, ExecRefused, ImageMissing, UnlabelledImage
+from deploy.ids import short
+from deploy.policy import posture
+from deploy.policy import rules as policy
+from deploy.records import ledger
+from deploy.steps import health, images
+from deploy.verify import checks, codecompare, configuration, points, provenance
+from deploy.verify.checks import Check
+from deploy.verify.codecompare import Observation, PointResult
+
+T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from deploy.engine.git import Repository  # GitPython: imported by whoever makes one
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    release: str
+    points: tuple[PointResult, ...]
+    checks: tuple[Check, ...]
+    head_ahead: int
+    ran: tuple[str, ...] = ()  # what it was made of (`what_runs`); not part of the JSON
+
+    @property
+    def ok(self) -> bool:
+        return all(p.ok for p in self.points) and all(c.ok for c in self.checks)
+
+    def summary(self) -> str:
+        """One line naming what differs (for error messages), or that all is equal."""
+        if self.ok:
+            return f"all {len(self.points)} points equal, all {len(self.checks)} checks pass"
+        failed = [_point_line(p) for p in self.points if not p.ok]
+        failed += [c.failure() for c in self.checks if not c.ok]
+        return "; ".join(failed)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "ok": self.ok,
+            "release": self.release,
+            "head_ahead": self.head_ahead,
+            "points": [p.to_json() for p in self.points],
+            "checks": [c.to_json() for c in self.checks],
+        }
+
+
+def render(report: VerifyReport) -> str:
+    """Human output: one line per point and per check, differing files listed under their point."""
+    ahead = f" (HEAD is {report.head_ahead} commit(s) ahead)" if report.head_ahead else " (HEAD is the release)"
+    lines = [f"release {short(report.release)}{ahead}", "points:"]
+    for point in report.points:
+        lines.append(f"  {_mark(point.ok)} {point.name:<18} {short(point.digest or '-')}")
+        lines += [f"         {item}" for item in (*map(str, point.differences), *point.problems)]
+    lines.append("checks:")
+    for check in report.checks:
+        detail = f"  ({check.detail})" if check.detail and not check.ok else ""
+        lines.append(f"  {_mark(check.ok)} {check.target}: {check.name}{detail}")
+    lines.append(f"verify: {'OK' if report.ok else 'FAILED'}: {report.summary()}")
+    return "\n".join(lines)
+
+
+def output(report: VerifyReport, as_json: bool) -> str:
+    return json.dumps(report.to_json(), indent=2) if as_json else render(report)
+
+
+def _mark(ok: bool) -> str:
+    return "ok  " if ok else "FAIL"
+
+
+def _point_line(point: PointResult) -> str:
+    named = [str(d) for d in point.differences[:5]] + list(point.problems)
+    more = f" and {len(point.differences) - 5} more" if len(point.differences) > 5 else ""
+    return f"{point.name} differs ({', '.join(named)}{more})"
+
+
+def live_image(settings: Settings, engine: docker.DockerClient) -> Image:
+    try:
+        return engine.images.get(settings.live_image)
+    except docker.errors.ImageNotFound as exc:
+        raise ImageMissing(settings.live_image, "nothing is deployed yet; run `invoke deploy`") from exc
+
+
+def release_of(settings: Settings, image: Image) -> str:
+    commit = (image.labels or {}).get(images.REVISION)
+    if not commit:
+        raise UnlabelledImage(settings.live_image, images.REVISION)
+    return commit
+
+
+def service_containers(settings: Settings, engine: docker.DockerClient) -> dict[str, list[Container]]:
+    """The running containers of each service of the project."""
+    found: dict[str, list[Container]] = {service: [] for service in SERVICES}
+    for container in engine.containers.list(filters={"label": f"{compose.PROJECT_LABEL}={settings.project}"}):
+        found.setdefault(container.labels.get(compose.SERVICE_LABEL, ""), []).append(container)
+    return found
+
+
+def verify(
+    settings: Settings, engine: docker.DockerClient, repo: Repository, environ: Mapping[str, str] | None = None,
+    healthy: frozenset[str] = frozenset(),
+) -> VerifyReport:  # fmt: skip
+    """Compare every point with the live release's commit and check both containers.
+
+    `environ`: the environment compose up just ran with (a deploy); else the shell's with the recorded settings.
+    `healthy`: ids of containers whose health-check command passed moments ago (a deploy's wait): while the
+    engine still says `starting`, those count as probed without running the probe again.
+    """
+    image = live_image(settings, engine)
+    release = repo.commit(release_of(settings, image)).sha  # UnknownRevision when this clone lacks it
+    reference = repo.code_files(release)
+    containers = service_containers(settings, engine)
+    first = {service: (containers[service] or [None])[0] for service in SERVICES}
+    compose_file = repo.file_at(release, "docker-compose.yml")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        config = pool.submit(_configuration, settings, engine, compose_file, image, containers, environ)
+        code = {s: pool.submit(points.code_archive, c) for s, c in first.items() if c is not None}
+        inside = {s: pool.submit(points.ask_inside, c) for s, c in first.items() if c is not None}
+        seen = _observe(pool, engine, image, first, code, inside, helpers.labels(settings.project))
+        checked = [
+            pool.submit(_container_checks, s, containers[s], image.id, code.get(s), inside.get(s), healthy)
+            for s in SERVICES
+        ]
+        rules = policy.load()
+        checked += [pool.submit(_policy_checks, engine, s, containers[s], rules, settings.project) for s in SERVICES]
+        layer = _code_layer(repo, release, image)  # from git objects, here while the engine answers the rest
+        results = [codecompare.compare(reference, future.result()) for future in seen]
+        found_checks = tuple(c for future in checked for c in future.result())
+    commit_point = codecompare.reference_point("commit", reference)
+    ran = what_runs(image, containers)
+    points_found = (commit_point, *results, layer, config.result())
+    return VerifyReport(release, points_found, found_checks, repo.commits_ahead(release), ran)
+
+
+def what_runs(image: Image, containers: Mapping[str, list[Container]]) -> tuple[str, ...]:
+    """The live image and each running container (id, start, restarts): what a report was made of."""
+    started = (f"{c.id} {c.attrs['State'].get('StartedAt')} {c.attrs.get('RestartCount', 0)}" for c in _all(containers))
+    return (image.id, *sorted(started))
+
+
+def _all(containers: Mapping[str, list[Container]]) -> list[Container]:
+    return [container for found in containers.values() for container in found]
+
+
+def still_runs(report: VerifyReport | None, settings: Settings, engine: docker.DockerClient) -> bool:
+    """Whether `report` was made of what runs now: the same live image in the same containers, none restarted.
+
+    One look at the engine, for `invoke build deploy verify`: its verify task reuses the report
+    the deploy task made moments before in the same process instead of asking everything again.
+    """
+    if report is None:
+        return False
+    return what_runs(live_image(settings, engine), service_containers(settings, engine)) == report.ran
+
+
+def _configuration(
+    settings: Settings, engine: docker.DockerClient, compose_file: str, image: Image,
+    containers: dict[str, list[Container]], environ: Mapping[str, str] | None,
+) -> PointResult:  # fmt: skip
+    if environ is None:
+        environ = configuration.deployed_environ(os.environ, ledger.read(settings, engine), image.id)
+    expected = configuration.computed(Runner(), compose_argv(settings), settings, compose_file, environ)
+    labels = {s: (found[0].labels.get(compose.CONFIG_HASH_LABEL) if found else None) for s, found in containers.items()}
+    return configuration.point(expected, labels)
+
+
+def _code_layer(repo: Repository, release: str, image: Image) -> PointResult:
+    try:
+        expected = repo.code_layer(release)
+    except CodeLayerUncomputable as exc:
+        return provenance.uncomputable_point(exc.message)
+    declared = (image.labels or {}).get(images.CODE_LAYER)
+    return provenance.code_layer_point(expected, image.attrs["RootFS"]["Layers"], declared)
+
+
+def _observe(
+    pool: ThreadPoolExecutor, engine: docker.DockerClient, image: Image,
+    first: dict[str, Container | None], code: dict[str, Future[bytes]], inside: dict[str, Future[dict[str, Any]]],
+    labels: dict[str, str],
+) -> list[Future[Observation]]:  # fmt: skip
+    reads: list[Callable[[], Observation]] = [
+        lambda: points.read_label(image, images.CODE_DIGEST),
+        lambda: points.read_image(engine, image, labels),
+    ]
+    reads += [lambda s=s: points.read_container(f"{s} container", first[s], _result(code.get(s))) for s in SERVICES]
+    reads += [lambda s=s: points.read_imported(f"{s} imported", first[s], _result(inside.get(s))) for s in SERVICES]
+    return [pool.submit(read) for read in reads]
+
+
+def _result(future: Future[T] | None) -> Callable[[], T] | None:
+    return future.result if future else None
+
+
+def _policy_checks(
+    engine: docker.DockerClient, service: str, running: list[Container], rules: policy.Policy, project: str
+) -> list[Check]:
+    """The security policy, judged on the running container's settings (one changed by hand is caught)."""
+    if not running:
+        return []
+    attrs = running[0].attrs
+    names = [str(m.get("Name")) for m in attrs.get("Mounts") or () if m.get("Type") == "volume"]
+    return policy.judge(service, posture.from_inspect(attrs, _volume_attrs(engine, names)), rules, project)
+
+
+def _volume_attrs(engine: docker.DockerClient, names: list[str]) -> dict[str, dict[str, Any]]:
+    """The inspect data (driver, options) of the volumes `names` that still exist."""
+    found = {}
+    for name in names:
+        try:
+            found[name] = engine.volumes.get(name).attrs
+        except docker.errors.NotFound:
+            continue
+    return found
+
+
+def _container_checks(
+    service: str, running: list[Container], live_image_id: str, code: Future[bytes] | None,
+    inside: Future[dict[str, Any]] | None, healthy: frozenset[str],
+) -> list[Check]:  # fmt: skip
+    if not running:
+        return [Check(service, "running", False, "no running container")]
+    one = Check(service, "one running container", len(running) == 1, ", ".join(c.name for c in running))
+    container = running[0]
+    alive = checks.running_check(service, container.attrs)
+    if not alive.ok:  # restarting or paused: nothing can be asked inside
+        return [alive, one, *checks.inspect_checks(service, container.attrs, live_image_id)]
+    starting = checks.health_status(container.attrs) == "starting"
+    probed = starting and (container.id in healthy or health.probe(container))
+    found = checks.inspect_checks(service, container.attrs, live_image_id, probed)
+    try:
+        asked = inside.result() if inside else {}
+    except (points.InsideFailed, CommandNotStarted) as exc:
+        return [alive, one, *found, *checks.inside_failed(service, str(exc))]
+    except ExecRefused:  # it stopped or went away since it was listed
+        return [_gone(service, container), one, *found]
+    return [alive, one, *found, *checks.inside_checks(service, asked, _owners(code))]
+
+
+def _gone(service: str, container: Container) -> Check:
+    """The `running` check of a container that stopped while it was asked: its state now (e.g. restarting)."""
+    try:
+        container.reload()
+    except docker.errors.NotFound:
+        return Check(service, "running", False, "its container was removed while verify asked inside")
+    now = checks.running_check(service, container.attrs)
+    return now if not now.ok else Check(service, "running", False, "it stopped while verify asked inside")
+
+
+def _owners(code: Future[bytes] | None) -> list[tuple[str, int, int, int]]:
+    try:
+        return points.tar_owners(code.result()) if code else []
+    except docker.errors.NotFound:
+        return []  # the container point names the missing code path
