@@ -81,7 +81,7 @@ def test_a_holder_on_another_machine_is_removed_by_unlock_which_names_it(sandbox
 def test_a_holder_that_died_on_this_machine_is_recognised_and_replaced(sandbox: Sandbox) -> None:
     settings, engine = sandbox.settings, sandbox.engine
     crash = (
-        "import os, sys, docker; from deploy import lock; from deploy.config import Settings\n"
+        "import os, sys, docker; from deploy.steps import lock; from deploy.config import Settings\n"
         f"settings = Settings(project={settings.project!r}, base_image={settings.base_image!r})\n"
         "with lock.held(settings, docker.from_env(), 'deploy (crashes)'): os._exit(9)\n"
     )
