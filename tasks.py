@@ -131,16 +131,16 @@ def deploy(c: Context, rev: str = "HEAD", force: bool = False, plan: bool = Fals
     preflight. A release that fails health or verify is rolled back by itself (non-zero exit, naming the cause).
     """
     from deploy.engine import git as gitrepo
-    from deploy.procedures import release as releasing
+    from deploy.procedures import deploy as deploying
     from deploy.procedures.trail import Trail
 
     settings = Settings.from_env()
     repo = gitrepo.Repository(settings.repo)
     if plan:
-        releasing.plan(settings, connect(settings, plan), repo, rev=rev, force=force, fresh_state=fresh_state)
+        deploying.plan(settings, connect(settings, plan), repo, rev=rev, force=force, fresh_state=fresh_state)
         return
     trail = Trail()
-    releasing.deploy(settings, connect(settings), repo, rev=rev, force=force, fresh_state=fresh_state, trail=trail)
+    deploying.deploy(settings, connect(settings), repo, rev=rev, force=force, fresh_state=fresh_state, trail=trail)
     VERIFIED_BY_DEPLOY[settings.project] = trail.verify
 
 
@@ -155,13 +155,13 @@ def deploy(c: Context, rev: str = "HEAD", force: bool = False, plan: bool = Fals
 def rollback(c: Context, to: str = "", json: bool = False, plan: bool = False) -> None:
     """Make an earlier release live again: retag its image, recreate bot and worker together, wait healthy, verify."""
     from deploy.engine import git as gitrepo
-    from deploy.procedures import release as releasing
+    from deploy.procedures import rollback as rolling_back
     from deploy.procedures.trail import Trail
 
     settings, trail = Settings.from_env(), Trail()
     if plan:
         repo = gitrepo.Repository(settings.repo)
-        releasing.plan_rollback(settings, connect(settings, plan=True), repo, to=to or None)
+        rolling_back.plan(settings, connect(settings, plan=True), repo, to=to or None)
         return
     work = partial(_rollback, settings, to, trail, _say(json))
     _run(work, trail, settings, json)
@@ -169,11 +169,11 @@ def rollback(c: Context, to: str = "", json: bool = False, plan: bool = False) -
 
 def _rollback(settings: Settings, to: str, trail: Trail, say: Callable[[str], None]) -> None:
     from deploy.engine import git as gitrepo
-    from deploy.procedures import release as releasing
+    from deploy.procedures import rollback as rolling_back
 
     repo = gitrepo.Repository(settings.repo)
     trail.commit = repo.commit(to).sha if to else ""
-    releasing.rollback(settings, connect(settings), repo, to=to or None, say=say, trail=trail)
+    rolling_back.rollback(settings, connect(settings), repo, to=to or None, say=say, trail=trail)
 
 
 @task(
@@ -199,13 +199,13 @@ def _release(
 ) -> None:
     from deploy.engine import git as gitrepo
     from deploy.procedures import build as building
-    from deploy.procedures import release as releasing
+    from deploy.procedures import deploy as deploying
 
     repo, client = gitrepo.Repository(settings.repo), connect(settings)
     trail.commit = repo.commit(rev).sha  # resolved once: a new commit cannot slip in between
     with trail.step(f"build {short(trail.commit)}"):
         building.build(settings, client, repo, rev=trail.commit, allow_dirty=allow_dirty, say=say)
-    releasing.deploy(settings, client, repo, rev=trail.commit, force=force, say=say, trail=trail)  # verifies too
+    deploying.deploy(settings, client, repo, rev=trail.commit, force=force, say=say, trail=trail)  # verifies too
 
 
 def _run(work: Callable[[], None], trail: Trail, settings: Settings, json: bool) -> None:

@@ -45,7 +45,8 @@ from deploy.config import Settings
 from deploy.engine import client, compose
 from deploy.engine.git import Repository
 from deploy.errors import RolledBack
-from deploy.procedures import build, release, restore
+from deploy.procedures import build, restore
+from deploy.procedures import deploy as deploying
 from deploy.records import meta
 from deploy.steps import health, heartbeats
 from testsupport.sandbox import Sandbox, quiet, throwaway
@@ -155,14 +156,14 @@ def run(box: Sandbox, base: str, timeline: Timeline) -> list[tuple[str, str, str
     rows: list[tuple[str, str, str]] = []
     cold, _ = timed(lambda: build.build(settings, eng, repo, say=quiet))
     rows.append(("cold build (fresh base id)", f"{cold:.2f} s", ""))
-    first, _ = timed(lambda: release.deploy(settings, eng, repo, say=quiet))
+    first, _ = timed(lambda: deploying.deploy(settings, eng, repo, say=quiet))
     rows.append(("first deploy (no earlier release)", f"{first:.2f} s", ""))
     code_only_commit(box, 1)
 
     def redeploy() -> tuple[float, float]:
         timeline.start = time.perf_counter()
         warm, _ = timed(lambda: build.build(settings, eng, repo, say=timeline))
-        dep, _ = timed(lambda: release.deploy(settings, eng, repo, say=timeline))
+        dep, _ = timed(lambda: deploying.deploy(settings, eng, repo, say=timeline))
         return warm, dep
 
     total, (warm, dep), deploy_outage = during(box, base, redeploy)
@@ -248,7 +249,7 @@ def hung_deploy(box: Sandbox, timeline: Timeline) -> None:
     repo = Repository(box.repo)
     build.build(box.settings, box.engine, repo, say=quiet)
     try:
-        release.deploy(box.settings, box.engine, repo, say=timeline)
+        deploying.deploy(box.settings, box.engine, repo, say=timeline)
     except RolledBack:
         print("the hung release's deploy, step by step:", *timeline.lines, sep="\n", end="\n\n")
         return

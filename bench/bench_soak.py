@@ -31,7 +31,8 @@ from docker.models.containers import Container
 
 from deploy.engine import execs
 from deploy.engine.git import Repository
-from deploy.procedures import build, release
+from deploy.procedures import build
+from deploy.procedures import deploy as deploying
 from deploy.steps import health
 from testsupport.sandbox import Sandbox, quiet, throwaway
 
@@ -161,7 +162,7 @@ def main() -> None:
     with throwaway(ROOT, "tradebot-soak") as (box, _):
         repo = Repository(box.repo)
         build.build(box.settings, box.engine, repo, say=quiet)
-        release.deploy(box.settings, box.engine, repo, say=quiet)
+        deploying.deploy(box.settings, box.engine, repo, say=quiet)
         print(f"soak project {box.settings.project} on {os.cpu_count()} CPUs\n")
         for what, figure in soak(box, cycles):
             print(f"{what:<58} {figure}")

@@ -6,9 +6,6 @@ the working tree.
 
 from __future__ import annotations
 
-import io
-import tarfile
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +13,6 @@ import git
 
 from deploy.errors import NotARepository, UnknownRevision
 from deploy.ids import short
-from deploy.steps import buildcontext, codelayer
 from trading import codedigest
 
 CODE_DIR = "trading"
@@ -63,13 +59,9 @@ class Repository:
         remotes = self._repo.remotes
         return next(iter(remotes[0].urls), "") if remotes else ""
 
-    def build_context(self, sha: str, labels: Mapping[str, str] | None = None) -> bytes:
-        """The build context of `sha`, from git objects alone (`deploy.steps.buildcontext`), its `labels` set."""
-        return buildcontext.context_tar(self._repo.commit(sha), labels or {})
-
-    def code_layer(self, sha: str) -> str:
-        """The diff_id of the code layer `sha` builds into, computed from git objects (`deploy.steps.codelayer`)."""
-        return codelayer.diff_id(self._repo.commit(sha))
+    def objects(self, sha: str) -> git.Commit:
+        """The git objects of commit `sha` (GitPython's), for what is made from its tree alone."""
+        return self._repo.commit(sha)
 
     def file_at(self, sha: str, path: str) -> str:
         """The text of `path` in commit `sha`, read from its blob (no `git show` process)."""
@@ -93,8 +85,3 @@ class Repository:
 
 def under(path: str, roots: tuple[str, ...]) -> bool:
     return any(path == root or path.startswith(root + "/") for root in roots)
-
-
-def tar_members(data: bytes) -> list[str]:
-    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
-        return archive.getnames()

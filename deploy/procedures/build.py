@@ -22,7 +22,7 @@ from deploy.engine.git import Commit, Repository
 from deploy.errors import BuildFailed, DirtyTree
 from deploy.ids import short
 from deploy.output.progress import Say
-from deploy.steps import images
+from deploy.steps import buildcontext, codelayer, images
 from deploy.steps import tags as release_images
 from deploy.steps.images import ReleaseImage
 from trading import codedigest
@@ -47,7 +47,7 @@ def build(
     digest, describe = codedigest.digest(repo.code_files(commit.sha)), repo.describe(commit.sha)
     say(f"build: {tag} from the committed tree of {describe}{' (working tree dirty)' if dirty else ''}")
     labels = _labels(repo, commit, describe, digest, dirty)
-    built = _run_build(settings, engine, repo.build_context(commit.sha, labels), tag, say)
+    built = _run_build(settings, engine, buildcontext.of(repo, commit.sha, labels), tag, say)
     say(f"build: {tag} is {short(built.image_id)} (code digest {short(digest)})")
     return built
 
@@ -70,7 +70,7 @@ def _labels(repo: Repository, commit: Commit, describe: str, digest: str, dirty:
         source=images.public_source(repo.source()),
         version=f"{describe}-dirty" if dirty else describe,
         code_digest=digest,
-        code_layer=repo.code_layer(commit.sha),
+        code_layer=codelayer.of(repo, commit.sha),
         dirty=dirty,
     )
 

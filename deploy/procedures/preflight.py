@@ -22,8 +22,6 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from docker.models.containers import Container
-
 from deploy.config import SERVICES
 from deploy.engine import compose, helpers
 from deploy.errors import CommandFailed, ComposeFileInvalid, SettingsInvalid, StateVolumeMissing, UnknownRevision
@@ -97,20 +95,10 @@ def check_settings(d: Deployment, image: ReleaseImage, config: Mapping[str, Any]
 
 
 def run_check(d: Deployment, image: ReleaseImage, environment: Mapping[str, str | None]) -> tuple[int, list[str]]:
-    """The exit code and output lines of one check container, removed when it ended."""
-    container = start_check(d, image, environment)
-    try:
-        code = container.wait().get("StatusCode", 1)
-        return code, container.logs(stderr=False).decode(errors="replace").strip().splitlines()
-    finally:
-        container.remove(force=True)
-
-
-def start_check(d: Deployment, image: ReleaseImage, environment: Mapping[str, str | None]) -> Container:
-    return d.engine.containers.run(
-        image.image_id, ["check-config"], environment={k: v or "" for k, v in environment.items()},
-        network_disabled=True, detach=True, labels=helpers.labels(d.settings.project),
-    )  # fmt: skip
+    """The exit code and output lines of one check container (a helper of the release image)."""
+    values = {name: value or "" for name, value in environment.items()}
+    ran = helpers.run(d.engine, image.image_id, d.settings.project, command=["check-config"], environment=values)
+    return ran.exit_code, ran.stdout.decode(errors="replace").strip().splitlines()
 
 
 def state_volume(d: Deployment, released_before: bool) -> None:

@@ -1,22 +1,23 @@
 """The volume work of a rebuild on the engine: inventories, copies, volumes — one call each.
 
-Each function is one engine action through a helper container (`deploy.rebuild.helper`) or
-the volume API; the procedure (`deploy.rebuild.procedure`) decides the order and proves the
-results. Sources are always mounted read-only.
+Each function is one engine action through a helper container (`deploy.engine.helpers.run`,
+the probe of `deploy.engine.scripts`) or the volume API; the procedure (`deploy.rebuild.procedure`)
+decides the order and proves the results. Sources are always mounted read-only.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import docker
 import docker.errors
 
+from deploy.engine import helpers, scripts
 from deploy.errors import LegacyMissing, VolumeInUse
-from deploy.rebuild import helper, inventory
+from deploy.rebuild import inventory
 from deploy.rebuild.inventory import Inventory
 from deploy.rebuild.layout import Layout
 from deploy.rebuild.triage import Plan
@@ -34,13 +35,12 @@ class Helper:
     project: str
 
     def inventory(self, volume: str) -> Inventory:
-        argv = helper.probe_argv("inventory", FROM)
-        return inventory.parse(helper.run(self.engine, self.image, self.project, argv, {volume: (FROM, helper.RO)}))
+        return inventory.parse(self._probe(("inventory", FROM), {volume: (FROM, "ro")}))
 
     def clone(self, source: str, target: str) -> None:
         """`target` gets everything `source` holds, owners, modes and times included."""
         argv = ["sh", "-c", f"cp -a {FROM}/. {TO}/ && sync"]
-        helper.run(self.engine, self.image, self.project, argv, {source: (FROM, helper.RO), target: (TO, helper.RW)})
+        self._run(argv, argv, {source: (FROM, "ro"), target: (TO, "rw")})
 
     def carry(self, source: str, target: str, plan: Plan, layout: Layout) -> None:
         """Copy the plan's carried files from `source` into `target`, owned and moded as the layout says."""
@@ -50,9 +50,22 @@ class Helper:
             "source": FROM, "target": TO, "uid": owner.uid, "gid": owner.gid, "dir_mode": owner.dir_mode,
             "files": [{"from": c.item.path, "to": c.to, "mode": expected[c.to].mode} for c in plan.carried],
         }  # fmt: skip
-        argv = helper.probe_argv("copy", f"{helper.DIR}/spec.json")
-        mounts = {source: (FROM, helper.RO), target: (TO, helper.RW)}
-        helper.run(self.engine, self.image, self.project, argv, mounts, {"spec.json": json.dumps(spec).encode()})
+        mounts = {source: (FROM, "ro"), target: (TO, "rw")}
+        self._probe(("copy", f"{helpers.FILES_AT}/spec.json"), mounts, {"spec.json": json.dumps(spec).encode()})
+
+    def _probe(self, args: Sequence[str], mounts: helpers.Mounts, files: Mapping[str, bytes] | None = None) -> str:
+        """`deploy.engine.scripts.probe` with `args`; its output."""
+        return self._run(scripts.argv("probe", *args), ["probe", *args], mounts, files)
+
+    def _run(
+        self, argv: Sequence[str], what: Sequence[str], mounts: helpers.Mounts, files: Mapping[str, bytes] | None = None
+    ) -> str:
+        """Run `argv` as root in a helper with `mounts` (`files` beside it); its output. CommandFailed names `what`."""
+        ran = helpers.run(
+            self.engine, self.image, self.project, entrypoint=argv, mounts=mounts, user="0:0", files=files,
+            working_dir="/",
+        )  # fmt: skip
+        return ran.checked(what).stdout.decode(errors="surrogateescape")
 
 
 def labels_of(engine: docker.DockerClient, name: str) -> dict[str, str] | None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import docker
 
 from deploy.config import Settings
+from deploy.engine import archive, helpers
 from deploy.engine.git import Repository
 from deploy.errors import RebuildError
 from deploy.output.progress import Say
@@ -24,7 +25,6 @@ from deploy.procedures.trail import Trail
 from deploy.rebuild import drift, resume, triage
 from deploy.rebuild import procedure as rebuilding
 from deploy.rebuild.inventory import Inventory
-from deploy.records import meta
 from deploy.records.reports import render
 from deploy.steps import backups, snapshot
 from deploy.steps.status import ContainerState, container_state
@@ -111,8 +111,9 @@ def _fetch(run: rebuilding.Run, sources: Mapping[str, str]) -> dict[str, bytes]:
     if not sources:
         return {}
     found: dict[str, bytes] = {}
-    with meta.idle(run.settings, run.engine, {run.legacy: "ro"}) as helper:
+    mounts = helpers.at_root({run.legacy: "ro"})
+    with helpers.idle(run.engine, run.helper.image, run.settings.project, mounts) as helper:
         for target, path in sources.items():
-            for content in meta.fetch(helper, f"/{run.legacy}/{path}").values():
+            for content in archive.fetch(helper, f"/{run.legacy}/{path}").values():
                 found[target] = content
     return found

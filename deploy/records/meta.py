@@ -5,9 +5,9 @@
     └── reports/<id>.json               that attempt's release report (the same <id>)
 
 Rules:
-- Files go in and out with the archive API (`put_archive` / `get_archive`) of a helper
-  container created from an image already on the engine (the base image) and never
-  started: no host path, no network, nothing pulled, so `DOCKER_HOST=ssh://…` works alike.
+- Files go in and out with the archive API (`put_archive` / `get_archive`) of an idle helper
+  container (`deploy.engine.helpers.idle`) of the base image: no host path, no network,
+  nothing pulled, so `DOCKER_HOST=ssh://…` works alike.
 - Writing only adds files under new names, with one exception: a report is written again
   once its attempt's last step has run (it then holds every step; its ledger entry is never
   rewritten). Nothing here deletes a file. Files written in one call arrive in one archive
@@ -22,11 +22,7 @@ Rules:
 from __future__ import annotations
 
 import contextlib
-import io
-import tarfile
 import threading
-import time
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -35,40 +31,13 @@ import docker.errors
 from docker.models.containers import Container
 
 from deploy.config import Settings
-from deploy.engine import baseimage, helpers
+from deploy.engine import archive, baseimage, helpers
 
 META_OF = "io.tradebot.meta-of"
 
 # project → the container the meta volume is reached through while a command holds the deploy lock
 _THROUGH: dict[str, Container] = {}
 _THROUGH_LOCK = threading.Lock()
-
-
-def pack(files: Mapping[str, bytes]) -> bytes:
-    """A tar archive of `files` (relative path → content), folders included, readable by the runtime user."""
-    buffer = io.BytesIO()
-    now = time.time()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        for folder in sorted({path.rpartition("/")[0] for path in files} - {""}):
-            info = tarfile.TarInfo(folder)
-            info.type, info.mode, info.mtime = tarfile.DIRTYPE, 0o755, now
-            archive.addfile(info)
-        for path, content in files.items():
-            info = tarfile.TarInfo(path)
-            info.size, info.mode, info.mtime = len(content), 0o644, now
-            archive.addfile(info, io.BytesIO(content))
-    return buffer.getvalue()
-
-
-def unpack(archive: bytes) -> dict[str, bytes]:
-    """The regular files of a `get_archive` answer, by their path below the folder asked for (a file: its name)."""
-    files: dict[str, bytes] = {}
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        for member in tar.getmembers():
-            content = tar.extractfile(member) if member.isfile() else None
-            if content is not None:
-                files[member.name.partition("/")[2] or member.name] = content.read()
-    return files
 
 
 def exists(settings: Settings, engine: docker.DockerClient) -> bool:
@@ -107,7 +76,7 @@ def write(settings: Settings, engine: docker.DockerClient, files: Mapping[str, b
     if not exists(settings, engine):
         engine.volumes.create(settings.meta_volume, labels={META_OF: settings.project})
     with _reach(settings, engine, "rw") as helper:
-        helper.put_archive(f"/{settings.meta_volume}", pack(files))
+        helper.put_archive(f"/{settings.meta_volume}", archive.pack(files))
 
 
 def read_folder(settings: Settings, engine: docker.DockerClient, folder: str) -> dict[str, bytes]:
@@ -122,7 +91,7 @@ def read_folders(
     if settings.project not in _THROUGH and not exists(settings, engine):
         return {folder: {} for folder in folders}
     with _reach(settings, engine, "ro") as helper, ThreadPoolExecutor(len(folders)) as pool:
-        read = {folder: pool.submit(fetch, helper, f"/{settings.meta_volume}/{folder}") for folder in folders}
+        read = {folder: pool.submit(archive.fetch, helper, f"/{settings.meta_volume}/{folder}") for folder in folders}
         return {folder: future.result() for folder, future in read.items()}
 
 
@@ -134,31 +103,7 @@ def _reach(settings: Settings, engine: docker.DockerClient, mode: str) -> Iterat
     if held is not None:
         yield held
         return
-    with idle(settings, engine, {settings.meta_volume: mode}) as helper:
+    image, name = baseimage.resolve(settings, engine), helpers.unique_name(settings.project, "meta")
+    mounts = helpers.at_root({settings.meta_volume: mode})
+    with helpers.idle(engine, image, settings.project, mounts, {META_OF: settings.project}, name) as helper:
         yield helper
-
-
-@contextlib.contextmanager
-def idle(settings: Settings, engine: docker.DockerClient, mounts: Mapping[str, str]) -> Iterator[Container]:
-    """A container with `mounts` ({volume: "ro"|"rw"} at /<volume>), created and never started; removed afterwards.
-
-    Its image is the base image (already on the engine: nothing is pulled); only its archive API is used.
-    """
-    helper = engine.containers.create(
-        baseimage.resolve(settings, engine), ["true"], name=f"{settings.project}-meta-{uuid.uuid4().hex[:8]}",
-        volumes={name: {"bind": f"/{name}", "mode": mode} for name, mode in mounts.items()},
-        network_disabled=True, labels={META_OF: settings.project, **helpers.labels(settings.project)},
-    )  # fmt: skip
-    try:
-        yield helper
-    finally:
-        helper.remove(force=True)
-
-
-def fetch(helper: Container, path: str) -> dict[str, bytes]:
-    """The files at `path` in `helper` (a file, or every file below a folder); empty when there is none."""
-    try:
-        stream, _ = helper.get_archive(path)
-    except docker.errors.NotFound:
-        return {}
-    return unpack(b"".join(stream))

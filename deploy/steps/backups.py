@@ -15,14 +15,13 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import docker
 import docker.errors
 
 from deploy.config import Settings
-from deploy.engine import helpers
-from deploy.errors import BackupMissing, DeployError, RebuildUnfinished
+from deploy.engine import helpers, scripts
+from deploy.errors import BackupMissing, CommandFailed, DeployError, RebuildUnfinished
 
 BACKUP_OF = "io.tradebot.backup-of"
 CREATED = "io.tradebot.created"
@@ -44,8 +43,7 @@ def copy_command() -> list[str]:
 
     The source is mounted read-write: SQLite's WAL readers need it.
     """
-    source = (Path(__file__).parents[1] / "engine" / "scripts" / "statecopy.py").read_text()
-    return ["python3", "-c", source, "/from", "/to"]
+    return scripts.argv("statecopy", "/from", "/to")
 
 
 def replace_command() -> list[str]:
@@ -116,7 +114,7 @@ def backup_state(
     engine.volumes.create(target, labels={BACKUP_OF: source, CREATED: datetime.now(UTC).isoformat()})
     try:
         _copy(engine, helper_image, source, target, copy_command(), settings.project, source_mode="rw")
-    except docker.errors.DockerException as exc:
+    except (docker.errors.DockerException, CommandFailed) as exc:
         engine.volumes.get(target).remove(force=True)
         raise DeployError(f"backing up {source} failed: {exc}", "nothing was changed; check the engine") from exc
     if prune:
@@ -133,16 +131,10 @@ def _copy(
     engine: docker.DockerClient, image: str, source: str, target: str, command: list[str], project: str,
     source_mode: str = "ro",
 ) -> None:  # fmt: skip
-    """Run `command` in a helper labelled as `project`'s (`deploy.engine.helpers` removes it if this process dies)."""
-    engine.containers.run(
-        image,
-        entrypoint=command,
-        labels=helpers.labels(project),
-        user="0:0",
-        network_disabled=True,
-        volumes={source: {"bind": "/from", "mode": source_mode}, target: {"bind": "/to", "mode": "rw"}},
-        remove=True,
-    )
+    """Run `command` as root in a helper with `source` at /from and `target` at /to; CommandFailed when it fails."""
+    mounts = {source: ("/from", source_mode), target: ("/to", "rw")}
+    ran = helpers.run(engine, image, project, entrypoint=command, mounts=mounts, user="0:0")
+    ran.checked([command[0], f"{source} → {target}"])
 
 
 def backups(settings: Settings, engine: docker.DockerClient) -> list[Backup]:

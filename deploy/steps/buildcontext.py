@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 
 import git
 
+from deploy.engine.git import Repository
 from deploy.errors import BuildFailed
 
 ROOTFS = "rootfs"
@@ -96,6 +97,11 @@ def _quoted(text: str) -> str:
     if "\n" in text or "\r" in text:
         raise BuildFailed("the labels", f"a label cannot hold a line break: {text!r}")
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$") + '"'
+
+
+def of(repo: Repository, sha: str, labels: Mapping[str, str] | None = None) -> bytes:
+    """The build context of commit `sha` of `repo`, its image's `labels` set."""
+    return context_tar(repo.objects(sha), labels or {})
 
 
 def context_tar(commit: git.Commit, labels: Mapping[str, str] | None = None) -> bytes:

@@ -27,6 +27,7 @@ from typing import Any
 
 import git
 
+from deploy.engine.git import Repository
 from deploy.errors import CodeLayerUncomputable
 from deploy.steps.buildcontext import MTIME, Entry, code_entries
 
@@ -56,6 +57,11 @@ def layer_tar(entries: Sequence[Entry], mtime: int) -> bytes:
         for entry in entries:
             archive.addfile(entry.header("", mtime, EngineTarInfo), entry.content())
     return buffer.getvalue()[: archive.offset]  # tarfile pads to 10240-byte records; the engine does not
+
+
+def of(repo: Repository, sha: str) -> str:
+    """The diff_id of the code layer commit `sha` of `repo` builds into."""
+    return diff_id(repo.objects(sha))
 
 
 def diff_id(commit: git.Commit) -> str:

@@ -16,8 +16,8 @@ import docker.errors
 from docker.models.containers import Container
 
 from deploy.config import STATE_PATH
+from deploy.engine import archive
 from deploy.engine.compose import SERVICE_LABEL
-from deploy.records import meta
 
 READ_ATTEMPTS = 5
 UNREADABLE = (docker.errors.NotFound, tarfile.TarError, ValueError)
@@ -39,5 +39,5 @@ def read(container: Container) -> dict[str, Any]:
 
 
 def _read_json(container: Container, where: str) -> dict[str, Any]:
-    (data,) = meta.fetch(container, where).values()  # a missing file: nothing to unpack, a ValueError
+    (data,) = archive.fetch(container, where).values()  # a missing file: nothing to unpack, a ValueError
     return dict(json.loads(data))

@@ -4,7 +4,7 @@
     state file sha256, generation, open positions, command bus size
                                              the state volume, read through the archive API of a
                                              running bot or worker (it mounts it), else of an idle
-                                             helper (`deploy.records.meta.idle`, mounted read-only)
+                                             helper (`deploy.engine.helpers.idle`, mounted read-only)
     lock holder, newest state backup         `deploy.steps.lock`, `deploy.steps.backups`
 
 Capturing changes nothing: no container is started, no volume is created (a missing
@@ -29,7 +29,8 @@ import docker.errors
 from docker.models.containers import Container
 
 from deploy.config import STATE_PATH, Settings
-from deploy.records import ledger, meta
+from deploy.engine import archive, baseimage, helpers
+from deploy.records import ledger
 from deploy.records.view import Records
 from deploy.steps import backups as volumes
 from deploy.steps import lock
@@ -117,14 +118,16 @@ def read_state(settings: Settings, engine: docker.DockerClient, through: str = "
         engine.volumes.get(settings.state_volume)
     except docker.errors.NotFound:
         return None
-    with meta.idle(settings, engine, {settings.state_volume: "ro"}) as helper:
+    image, mounts = baseimage.resolve(settings, engine), helpers.at_root({settings.state_volume: "ro"})
+    name = helpers.unique_name(settings.project, "meta")
+    with helpers.idle(engine, image, settings.project, mounts, name=name) as helper:
         return state_facts(_fetch_state(helper, f"/{settings.state_volume}"))
 
 
 def _fetch_state(container: Container, folder: str) -> dict[str, bytes]:
     """The state file and the command bus (with its write-ahead log) below `folder`, read at the same time."""
     with ThreadPoolExecutor(max_workers=3) as pool:
-        read = [pool.submit(meta.fetch, container, f"{folder}/{name}") for name in (STATE_FILE, *COMMAND_BUS_FILES)]
+        read = [pool.submit(archive.fetch, container, f"{folder}/{name}") for name in (STATE_FILE, *COMMAND_BUS_FILES)]
         return {name: content for future in read for name, content in future.result().items()}
 
 

@@ -10,11 +10,8 @@ exec of `deploy.engine.scripts.inside` per container (`ask_inside`), shared with
 
 from __future__ import annotations
 
-import io
 import json
-import tarfile
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 import docker
@@ -23,33 +20,24 @@ from docker.models.containers import Container
 from docker.models.images import Image
 
 from deploy.config import CODE_PATH
-from deploy.engine import execs
+from deploy.engine import archive, execs, helpers, scripts
 from deploy.engine.compose import SERVICE_LABEL
 from deploy.errors import ExecRefused
-from deploy.records import meta
 from deploy.steps import heartbeats
 from deploy.verify.codecompare import Observation
 from trading import codedigest
 
-INSIDE = Path(__file__).parents[1] / "engine" / "scripts" / "inside.py"  # run in the container by its python3
 WRITE_PROBE = "/.tradebot-verify-probe"
-
-
-def archive_bytes(container: Container, path: str) -> bytes:
-    stream, _ = container.get_archive(path)
-    return b"".join(stream)
 
 
 def tar_owners(data: bytes) -> list[tuple[str, int, int, int]]:
     """`(path in the container, uid, gid, permission bits)` of every entry in an archive of the code path."""
-    top = CODE_PATH.rpartition("/")[0]
-    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
-        return [(f"{top}/{member.name}", member.uid, member.gid, member.mode & 0o7777) for member in archive]
+    return archive.owners(data, CODE_PATH.rpartition("/")[0])
 
 
 def code_archive(container: Container) -> bytes:
     """The code path of a container as the engine streams it; raises docker.errors.NotFound when it is missing."""
-    return archive_bytes(container, CODE_PATH)
+    return archive.read(container, CODE_PATH)
 
 
 def read_container(name: str, container: Container | None, archive: Callable[[], bytes] | None = None) -> Observation:
@@ -60,16 +48,13 @@ def read_container(name: str, container: Container | None, archive: Callable[[],
         data = archive() if archive else code_archive(container)
     except docker.errors.NotFound:
         return Observation(name, error=f"{CODE_PATH} does not exist in {container.name}")
-    return Observation(name, files=codedigest.hash_entries(meta.unpack(data).items()))
+    return Observation(name, files=codedigest.hash_entries(archive.unpack(data).items()))
 
 
-def read_image(engine: docker.DockerClient, image: Image, labels: dict[str, str]) -> Observation:
-    """The code baked into the image: read from a created, never started, container (`labels`: a helper's)."""
-    probe = engine.containers.create(image.id, command=["true"], network_disabled=True, labels=labels)
-    try:
+def read_image(engine: docker.DockerClient, image: Image, project: str) -> Observation:
+    """The code baked into the image: read from an idle helper of it (created, never started)."""
+    with helpers.idle(engine, image.id, project) as probe:
         return read_container("image", probe)
-    finally:
-        probe.remove(force=True, v=True)  # an older image may declare a VOLUME: drop its anonymous volume too
 
 
 def read_label(image: Image, label: str) -> Observation:
@@ -86,7 +71,7 @@ def ask_inside(container: Container) -> dict[str, Any]:
     Raises ExecRefused when the container stopped or went away (CommandNotStarted when it has no python3),
     InsideFailed when the script failed.
     """
-    argv = ["python3", "-c", INSIDE.read_text(), heartbeats.path(container.labels.get(SERVICE_LABEL, "")), WRITE_PROBE]
+    argv = scripts.argv("inside", heartbeats.path(container.labels.get(SERVICE_LABEL, "")), WRITE_PROBE)
     ran = execs.run(container, argv)
     if ran.exit_code != 0:
         lines = ran.stderr.decode(errors="replace").strip().splitlines()

@@ -28,7 +28,7 @@ from docker.models.containers import Container
 from docker.models.images import Image
 
 from deploy.config import SERVICES, Settings
-from deploy.engine import compose, helpers
+from deploy.engine import compose
 from deploy.engine.client import compose_argv
 from deploy.engine.runner import Runner
 from deploy.errors import CodeLayerUncomputable, CommandNotStarted, ExecRefused, ImageMissing, UnlabelledImage
@@ -36,7 +36,7 @@ from deploy.ids import short
 from deploy.policy import posture
 from deploy.policy import rules as policy
 from deploy.records import ledger
-from deploy.steps import health, images
+from deploy.steps import codelayer, health, images
 from deploy.verify import checks, codecompare, configuration, points, provenance
 from deploy.verify.checks import Check
 from deploy.verify.codecompare import Observation, PointResult
@@ -148,7 +148,7 @@ def verify(
         config = pool.submit(_configuration, settings, engine, compose_file, image, containers, environ)
         code = {s: pool.submit(points.code_archive, c) for s, c in first.items() if c is not None}
         inside = {s: pool.submit(points.ask_inside, c) for s, c in first.items() if c is not None}
-        seen = _observe(pool, engine, image, first, code, inside, helpers.labels(settings.project))
+        seen = _observe(pool, engine, image, first, code, inside, settings.project)
         checked = [
             pool.submit(_container_checks, s, containers[s], image.id, code.get(s), inside.get(s), healthy)
             for s in SERVICES
@@ -198,7 +198,7 @@ def _configuration(
 
 def _code_layer(repo: Repository, release: str, image: Image) -> PointResult:
     try:
-        expected = repo.code_layer(release)
+        expected = codelayer.of(repo, release)
     except CodeLayerUncomputable as exc:
         return provenance.uncomputable_point(exc.message)
     declared = (image.labels or {}).get(images.CODE_LAYER)
@@ -208,11 +208,11 @@ def _code_layer(repo: Repository, release: str, image: Image) -> PointResult:
 def _observe(
     pool: ThreadPoolExecutor, engine: docker.DockerClient, image: Image,
     first: dict[str, Container | None], code: dict[str, Future[bytes]], inside: dict[str, Future[dict[str, Any]]],
-    labels: dict[str, str],
+    project: str,
 ) -> list[Future[Observation]]:  # fmt: skip
     reads: list[Callable[[], Observation]] = [
         lambda: points.read_label(image, images.CODE_DIGEST),
-        lambda: points.read_image(engine, image, labels),
+        lambda: points.read_image(engine, image, project),
     ]
     reads += [lambda s=s: points.read_container(f"{s} container", first[s], _result(code.get(s))) for s in SERVICES]
     reads += [lambda s=s: points.read_imported(f"{s} imported", first[s], _result(inside.get(s))) for s in SERVICES]

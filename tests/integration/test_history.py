@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from deploy.engine.git import Repository
-from deploy.procedures import build, release
+from deploy.procedures import build
+from deploy.procedures import deploy as deploying
 from deploy.records import ledger, meta
 from deploy.records.view import Records
 from deploy.steps import lock
@@ -40,7 +41,7 @@ def test_two_clones_against_one_engine_see_one_history(sandbox: Sandbox, tmp_pat
     other = second_clone(sandbox, tmp_path)
     repo = Repository(sandbox.repo)
     built = build.build(sandbox.settings, sandbox.engine, repo, say=quiet)
-    release.deploy(sandbox.settings, sandbox.engine, repo, say=quiet)
+    deploying.deploy(sandbox.settings, sandbox.engine, repo, say=quiet)
 
     listed = invoke(other, "releases", "--json")
     assert listed.returncode == 0, listed.stderr

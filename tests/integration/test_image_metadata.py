@@ -10,7 +10,7 @@ import pytest
 from deploy.engine.git import Repository
 from deploy.errors import BuildFailed
 from deploy.procedures import build
-from deploy.steps import images
+from deploy.steps import buildcontext, images
 from testsupport.sandbox import Sandbox, git, quiet
 
 TOKEN = "ghp_s3cretTOKENnotForImages"
@@ -52,7 +52,7 @@ def test_labels_with_quotes_backslashes_dollars_and_any_text_arrive_as_given(
         "io.tradebot.test.empty": "",
     }
     repo, tag = Repository(sandbox.repo), f"{sandbox.settings.image_repo}:labels"
-    context = repo.build_context(repo.commit("HEAD").sha, labels)
+    context = buildcontext.of(repo, repo.commit("HEAD").sha, labels)
     log = docker_client.api.build(
         fileobj=io.BytesIO(context), custom_context=True, tag=tag, decode=True, rm=True, forcerm=True,
         buildargs={"BASE_IMAGE": sandbox.settings.base_image or ""},
@@ -65,4 +65,4 @@ def test_labels_with_quotes_backslashes_dollars_and_any_text_arrive_as_given(
 def test_a_label_with_a_line_break_is_refused_before_the_engine_is_asked(sandbox: Sandbox) -> None:
     repo = Repository(sandbox.repo)
     with pytest.raises(BuildFailed, match="line break"):
-        repo.build_context(repo.commit("HEAD").sha, {"io.tradebot.test": "two\nlines"})
+        buildcontext.of(repo, repo.commit("HEAD").sha, {"io.tradebot.test": "two\nlines"})

@@ -28,7 +28,9 @@ import pytest
 
 from deploy.engine import helpers
 from deploy.engine.git import Repository
-from deploy.procedures import build, release
+from deploy.procedures import build
+from deploy.procedures import deploy as deploying
+from deploy.procedures import rollback as rolling_back
 from deploy.procedures.restore import restore
 from deploy.records import ledger, meta
 from deploy.steps import backups as volumes
@@ -60,7 +62,7 @@ def two(module_sandbox: Sandbox, docker_client: docker.DockerClient) -> Two:
     source = (box.repo / "trading/strategy.py").read_text()
     box.commit("release two", {"trading/strategy.py": source + "# 2\n"})
     second = build.build(box.settings, docker_client, repo, say=quiet)
-    release.deploy(box.settings, docker_client, repo, rev=first.commit, say=quiet)
+    deploying.deploy(box.settings, docker_client, repo, rev=first.commit, say=quiet)
     return Two(box, first, second)
 
 
@@ -175,7 +177,7 @@ def test_a_deploy_killed_at_every_step_boundary_never_wedges_the_next(settings_o
     killed_at_every_step(box, "deploy", steps, lambda step: ("--rev", (two.first, two.second)[step % 2].commit))
     recorded = ledger.last_success_before(ledger.read(box.settings, box.engine), "")
     assert recorded is not None
-    release.deploy(box.settings, box.engine, repo, rev=two.other(recorded.commit), say=quiet)
+    deploying.deploy(box.settings, box.engine, repo, rev=two.other(recorded.commit), say=quiet)
     assert agreed(box).release.commit == two.other(recorded.commit)
     assert ledger.read(box.settings, box.engine)[-1].previous == recorded.commit  # never itself
     assert verify(box.settings, box.engine, repo).ok
@@ -187,11 +189,11 @@ def test_a_rollback_killed_at_every_step_boundary_is_finished_or_undone_by_the_n
     settings, engine, repo = box.settings, box.engine, Repository(box.repo)
     if tags.get(engine, settings.previous_image) is None:
         live = tags.get(engine, settings.live_image)
-        release.deploy(settings, engine, repo, rev=two.other(live.commit if live else ""), say=quiet)
+        deploying.deploy(settings, engine, repo, rev=two.other(live.commit if live else ""), say=quiet)
     killed_at_every_step(box, "rollback", planned_steps(box, "rollback"), lambda step: ())
     recorded = ledger.last_success_before(ledger.read(settings, engine), "")
     assert recorded is not None
-    release.rollback(settings, engine, repo, say=quiet)
+    rolling_back.rollback(settings, engine, repo, say=quiet)
     assert agreed(box).release.commit == two.other(recorded.commit)
     nothing_unfinished(box)
 

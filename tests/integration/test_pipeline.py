@@ -1,7 +1,7 @@
 """The pipeline against the real engine: build → deploy → verify, a new commit, rollback, a broken release.
 
 Each test deploys its own sandbox project through the library functions the
-tasks call (`deploy.procedures.build.build`, `deploy.procedures.release.deploy` / `rollback`).
+tasks call (`deploy.procedures.build`, `.deploy`, `.rollback`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ import pytest
 from deploy.engine import execs
 from deploy.engine.git import Repository
 from deploy.errors import DeployError, DirtyImage, DirtyTree, RolledBack
-from deploy.procedures import build, release
+from deploy.procedures import build
+from deploy.procedures import deploy as deploying
+from deploy.procedures import rollback as rolling_back
 from deploy.procedures.procedure import Attempt
 from deploy.procedures.trail import Trail
 from deploy.records import ledger
@@ -116,7 +118,7 @@ def untimed(step: str) -> str:
 
 def build_and_deploy(box: Sandbox, repo: Repository) -> ReleaseImage:
     built = build.build(box.settings, box.engine, repo, say=quiet)
-    release.deploy(box.settings, box.engine, repo, rev=built.commit, say=quiet)
+    deploying.deploy(box.settings, box.engine, repo, rev=built.commit, say=quiet)
     return built
 
 
@@ -129,7 +131,7 @@ def test_build_deploy_verify_then_a_new_commit_then_rollback(sandbox: Sandbox) -
     said: list[str] = []
     assert build.build(settings, engine, repo, say=said.append) == first
     assert said == [f"build: {first.release_tag} exists ({first.image_id[7:19]}); reusing it"]
-    one = release.deploy(settings, engine, repo, say=quiet)
+    one = deploying.deploy(settings, engine, repo, say=quiet)
     assert (one.image, one.previous, one.backup) == (first, "", "")
     assert verify(settings, engine, repo).ok
 
@@ -137,12 +139,12 @@ def test_build_deploy_verify_then_a_new_commit_then_rollback(sandbox: Sandbox) -
     build.build(settings, engine, repo, say=quiet)
     backups = volumes.backups(settings, engine)
     planned: list[str] = []
-    release.plan(settings, engine, repo, say=planned.append)  # changes nothing
+    deploying.plan(settings, engine, repo, say=planned.append)  # changes nothing
     assert engine.images.get(settings.live_image).id == first.image_id
     assert volumes.backups(settings, engine) == backups and len(ledger.read(settings, engine)) == 1
     said: list[str] = []
     with bot_lifecycle(sandbox) as bot_events:
-        two = release.deploy(settings, engine, repo, say=said.append)
+        two = deploying.deploy(settings, engine, repo, say=said.append)
     walked = [line.removeprefix("deploy: ").removesuffix(" …") for line in said if line.endswith(" …")]
     planned = re.findall(r"^  \d+\. would (.*)$", "\n".join(planned), re.MULTILINE)  # the plan's steps
     plan_steps = [line.partition(": ")[0] for line in planned]
@@ -170,7 +172,7 @@ def test_build_deploy_verify_then_a_new_commit_then_rollback(sandbox: Sandbox) -
     assert two.backup in [backup.name for backup in volumes.backups(settings, engine)]
     assert "live_portfolio.json" in sandbox.volume_files(two.backup)
 
-    back = release.rollback(settings, engine, repo, say=quiet)
+    back = rolling_back.rollback(settings, engine, repo, say=quiet)
     assert (back.image and back.image.image_id, back.previous) == (first.image_id, second)
     assert [backup.name for backup in volumes.backups(settings, engine)] == [back.backup]  # kept 1 deep
     assert not any(MARKER in service_file(sandbox, service, MARKED) for service in ("bot", "worker"))
@@ -197,9 +199,9 @@ def test_an_uncommitted_edit_never_reaches_an_image(sandbox: Sandbox) -> None:
     assert engine.images.get(dirty.release_tag).labels[images.DIRTY] == "true"
     assert image_file(engine, dirty.release_tag, MARKED) == committed
     with pytest.raises(DirtyImage):
-        release.deploy(settings, engine, repo, say=quiet)
+        deploying.deploy(settings, engine, repo, say=quiet)
     assert not engine.containers.list(all=True, filters={"label": f"com.docker.compose.project={settings.project}"})
-    assert release.deploy(settings, engine, repo, force=True, say=quiet).image == dirty
+    assert deploying.deploy(settings, engine, repo, force=True, say=quiet).image == dirty
     assert ledger.read(settings, engine)[-1].dirty
     assert service_file(sandbox, "bot", MARKED) == committed
     assert verify(settings, engine, repo).ok
@@ -213,7 +215,7 @@ def test_a_release_whose_bot_fails_health_is_rolled_back_and_the_old_one_keeps_r
     build.build(settings, engine, repo, say=quiet)
 
     with pytest.raises(RolledBack) as rolled:
-        release.deploy(settings, engine, repo, say=quiet)
+        deploying.deploy(settings, engine, repo, say=quiet)
     assert "service bot is not healthy" in rolled.value.cause
     assert rolled.value.restored == good.commit
     assert "bot" in rolled_back_to(sandbox, good.image_id, good.commit, broken).cause
@@ -238,7 +240,7 @@ def test_a_first_release_that_hangs_is_taken_down_without_a_grace_period_and_rec
     build.build(settings, engine, repo, say=quiet)
 
     with pytest.raises(DeployError, match="no earlier release, bot and worker removed") as failed:
-        release.deploy(settings, engine, repo, say=quiet, trail=trail)
+        deploying.deploy(settings, engine, repo, say=quiet, trail=trail)
     assert "service bot is not healthy: no heartbeat of its own within 6s" in str(failed.value)
     removal = trail.steps[-1]  # `down --timeout 1`, not the 30 s stop grace a bot that ignores SIGTERM would wait out
     assert removal.name.startswith("stop and remove bot and worker") and "1 s to stop: it failed" in removal.name
@@ -289,7 +291,7 @@ def test_a_deploy_runs_each_new_containers_health_check_to_a_pass_once(sandbox: 
     build.build(sandbox.settings, engine, repo, say=quiet)
     filters = {"type": "container", "label": f"com.docker.compose.project={sandbox.settings.project}"}
     with live_events(engine, filters, lambda e: e) as events:
-        release.deploy(sandbox.settings, engine, repo, say=quiet)
+        deploying.deploy(sandbox.settings, engine, repo, say=quiet)
     health_execs = {
         e["Actor"]["Attributes"]["execID"]
         for e in events

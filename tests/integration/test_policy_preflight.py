@@ -6,7 +6,8 @@ import pytest
 
 from deploy.engine.git import Repository
 from deploy.errors import PolicyViolation
-from deploy.procedures import build, release
+from deploy.procedures import build
+from deploy.procedures import deploy as deploying
 from deploy.records import ledger
 from testsupport.sandbox import Sandbox, quiet
 
@@ -22,14 +23,14 @@ def containers(box: Sandbox) -> dict[str, tuple[str, str]]:
 def test_a_compose_file_with_the_hosts_keys_is_refused_and_the_live_release_runs_on(sandbox: Sandbox) -> None:
     repo = Repository(sandbox.repo)
     live = build.build(sandbox.settings, sandbox.engine, repo, say=quiet)
-    release.deploy(sandbox.settings, sandbox.engine, repo, rev=live.commit, say=quiet)
+    deploying.deploy(sandbox.settings, sandbox.engine, repo, rev=live.commit, say=quiet)
     running = containers(sandbox)
     compose_file = (sandbox.repo / "docker-compose.yml").read_text()
     assert BOT in compose_file
     bad = sandbox.commit("with the host's keys", {"docker-compose.yml": compose_file.replace(BOT, BOT + HOSTS_KEYS)})
     build.build(sandbox.settings, sandbox.engine, repo, say=quiet)
     planned: list[str] = []
-    release.plan(sandbox.settings, sandbox.engine, repo, rev=bad, say=planned.append)
+    deploying.plan(sandbox.settings, sandbox.engine, repo, rev=bad, say=planned.append)
     stop = next(line for line in "\n".join(planned).splitlines() if "breaks the security policy" in line)
     assert stop.endswith(
         "IT DOES — bot privileged (privileged: true); bot pid (pid: host); bot network_mode (network_mode: host); "
@@ -38,7 +39,7 @@ def test_a_compose_file_with_the_hosts_keys_is_refused_and_the_live_release_runs
     assert containers(sandbox) == running  # the plan changed nothing
 
     with pytest.raises(PolicyViolation) as refused:
-        release.deploy(sandbox.settings, sandbox.engine, repo, rev=bad, say=quiet)
+        deploying.deploy(sandbox.settings, sandbox.engine, repo, rev=bad, say=quiet)
 
     assert refused.value.violations == [
         "bot privileged (privileged: true)",

@@ -16,6 +16,7 @@ import docker
 
 from deploy.engine.git import Repository
 from deploy.procedures import build
+from deploy.steps import buildcontext, codelayer
 from tests.integration.engines import copy_image, second_engine
 from testsupport.sandbox import Sandbox, quiet
 
@@ -42,11 +43,11 @@ def test_buildkit_builds_the_code_layer_the_classic_builder_builds_and_the_commi
     repo = Repository(sandbox.repo)
     classic = build.build(sandbox.settings, docker_client, repo, say=quiet)
     tag = f"{sandbox.settings.image_repo}:buildkit"
-    buildkit_build(docker_client, repo.build_context(classic.commit), tag, base_image)
+    buildkit_build(docker_client, buildcontext.of(repo, classic.commit), tag, base_image)
     assert (code_layer(docker_client, tag), code_layer(docker_client, classic.release_tag)) == (
-        repo.code_layer(classic.commit),
+        codelayer.of(repo, classic.commit),
     ) * 2
-    print(f"code layer {repo.code_layer(classic.commit)}: classic builder == BuildKit == computed from the commit")
+    print(f"code layer {codelayer.of(repo, classic.commit)}: classic builder == BuildKit == computed from the commit")
 
 
 def test_one_commit_builds_the_same_code_layer_on_two_engines(
@@ -60,5 +61,5 @@ def test_one_commit_builds_the_same_code_layer_on_two_engines(
         assert [image.tags for image in other.images.list()] == [[base_image]]  # nothing to reuse there
         there = build.build(sandbox.settings, other, repo, say=quiet)
         layers = (code_layer(other, there.release_tag), code_layer(docker_client, here.release_tag))
-        assert layers == (repo.code_layer(here.commit),) * 2
+        assert layers == (codelayer.of(repo, here.commit),) * 2
         assert other.images.get(there.release_tag).labels == docker_client.images.get(here.release_tag).labels

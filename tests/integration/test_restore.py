@@ -9,7 +9,8 @@ import pytest
 
 from deploy.engine.git import Repository
 from deploy.errors import BackupMissing, DeployError
-from deploy.procedures import build, release
+from deploy.procedures import build
+from deploy.procedures import deploy as deploying
 from deploy.procedures.restore import restore
 from deploy.records import ledger
 from deploy.steps import backups, health
@@ -25,7 +26,7 @@ def backed_up(sandbox: Sandbox) -> Iterator[tuple[Sandbox, str]]:
     """A live release whose state volume has one backup, and a file written into the state after it."""
     repo = Repository(sandbox.repo)
     built = build.build(sandbox.settings, sandbox.engine, repo, say=quiet)
-    release.deploy(sandbox.settings, sandbox.engine, repo, rev=built.commit, say=quiet)
+    deploying.deploy(sandbox.settings, sandbox.engine, repo, rev=built.commit, say=quiet)
     backup = backups.backup_state(sandbox.settings, sandbox.engine, sandbox.settings.base_image or "")  # as deploys do
     assert backup
     sandbox.in_volume(sandbox.settings.state_volume, f"touch /v/{STRAY}")

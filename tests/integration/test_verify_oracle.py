@@ -11,7 +11,8 @@ import testinfra
 
 from deploy.config import CODE_PATH, STATE_PATH
 from deploy.engine.git import Repository
-from deploy.procedures import build, release
+from deploy.procedures import build
+from deploy.procedures import deploy as deploying
 from deploy.verify import points, verify
 from deploy.verify.codecompare import Observation
 from testsupport.sandbox import Sandbox, quiet
@@ -24,7 +25,7 @@ def test_verify_reads_what_testinfra_sees_inside_the_running_containers(
 ) -> None:
     repo = Repository(sandbox.repo)
     build.build(sandbox.settings, docker_client, repo, say=quiet)
-    release.deploy(sandbox.settings, docker_client, repo, say=quiet)
+    deploying.deploy(sandbox.settings, docker_client, repo, say=quiet)
     assert verify(sandbox.settings, docker_client, repo).ok
     project = {"label": f"com.docker.compose.project={sandbox.settings.project}"}
     for container in docker_client.containers.list(filters=project):

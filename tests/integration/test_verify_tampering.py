@@ -1,6 +1,6 @@
 """Verify against a real deployment: a clean deploy verifies, and each kind of tampering is named.
 
-One deployment per module (the sandbox's first commit, through `deploy.procedures.release.deploy`);
+One deployment per module (the sandbox's first commit, through `deploy.procedures.deploy`);
 each tampering test changes it, runs verify, and the autouse `restored` fixture
 puts the release back (when it no longer verifies) and proves it verifies again,
 so the cases stay independent.
@@ -24,9 +24,10 @@ from deploy.engine import compose
 from deploy.engine.client import compose_argv
 from deploy.engine.git import Repository
 from deploy.errors import UnknownRevision
-from deploy.procedures import build, release
+from deploy.procedures import build
+from deploy.procedures import deploy as deploying
 from deploy.records import ledger
-from deploy.steps import buildcontext, health
+from deploy.steps import buildcontext, codelayer, health
 from deploy.steps.images import ReleaseImage
 from deploy.verify import VerifyReport, verify
 from deploy.verify.codecompare import Difference, Kind
@@ -49,7 +50,7 @@ def deployed(module_sandbox: Sandbox, docker_client: docker.DockerClient) -> Dep
     """Release A deployed and live; release B (one trading file differs) built but not deployed."""
     box, repo = module_sandbox, Repository(module_sandbox.repo)
     live = build.build(box.settings, docker_client, repo, say=quiet)
-    release.deploy(box.settings, docker_client, repo, rev=live.commit, say=quiet)
+    deploying.deploy(box.settings, docker_client, repo, rev=live.commit, say=quiet)
     source = (box.repo / "trading" / CHANGED).read_text()
     box.commit("release B", {f"trading/{CHANGED}": source + "\n# release B\n"})
     other = build.build(box.settings, docker_client, repo, say=quiet)
@@ -104,7 +105,7 @@ def test_a_clean_deploy_verifies_with_all_points_equal(deployed: Deployed) -> No
     assert {p.digest for p in report.points[:5]} == {deployed.live.code_digest}
     assert report.head_ahead == 1  # release B is committed, not deployed
     assert names[-2:] == ["code layer", "configuration"]
-    layer = deployed.repo.code_layer(deployed.live.commit)
+    layer = codelayer.of(deployed.repo, deployed.live.commit)
     assert report.points[-2].digest == layer
     # the release's provenance: the label the build wrote and the ledger entry the deploy wrote name that layer
     recorded = ledger.read(deployed.box.settings, deployed.box.engine)[-1]
@@ -230,7 +231,7 @@ def test_an_image_whose_file_differs_from_its_commit_is_named(deployed: Deployed
     engine, settings = deployed.box.engine, deployed.box.settings
     labels = engine.images.get(deployed.live.image_id).labels
     changed = f"{buildcontext.CODE_PREFIX}/{CHANGED}"
-    context = tampered_context(deployed.repo.build_context(deployed.live.commit), changed)
+    context = tampered_context(buildcontext.of(deployed.repo, deployed.live.commit), changed)
     forged, _ = engine.images.build(
         fileobj=io.BytesIO(context),
         custom_context=True,

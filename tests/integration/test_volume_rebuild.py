@@ -23,7 +23,8 @@ from deploy.engine.git import Repository
 from deploy.engine.runner import Result, Runner
 from deploy.errors import RebuildUnfinished
 from deploy.ids import short
-from deploy.procedures import build, release
+from deploy.procedures import build
+from deploy.procedures import deploy as deploying
 from deploy.rebuild import labels
 from deploy.records import ledger
 from deploy.steps import backups as volumes
@@ -120,7 +121,7 @@ def test_plan_rebuild_deploy_and_retire_a_legacy_volume(sandbox: Sandbox, legacy
     runner = Recording()
     repo = Repository(box.repo)
     built = build.build(settings, box.engine, repo, say=quiet)
-    release.deploy(settings, box.engine, repo, rev=built.commit, runner=runner, say=quiet)
+    deploying.deploy(settings, box.engine, repo, rev=built.commit, runner=runner, say=quiet)
     assert not any("already exists" in r.stderr for r in runner.results)  # compose adopted the volume
     bot = box.engine.containers.list(filters={"label": f"com.docker.compose.project={settings.project}"})[0]
     status = execs.run(bot, ["python3", "-m", "trading", "status", "--json"])

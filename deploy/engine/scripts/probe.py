@@ -1,15 +1,15 @@
 """Runs inside a helper container, on the volumes mounted there (standard library only, Python 3.9+).
 
-    python3 probe.py inventory ROOT    one JSON object per line for ROOT (path ".") and every entry below:
-                                       {path, kind: file|link|dir|other, size, mode, uid, gid, sha256}
-                                       (a link's sha256 is of its target; a dir has none)
-    python3 probe.py copy SPEC         copy what SPEC (a JSON file) lists from its `source` root into its
-                                       `target` root: {source, target, uid, gid, dir_mode,
-                                       files: [{from, to, mode}]}; everything below the target root,
-                                       the root included, is owned by uid:gid; then sync
+    probe inventory ROOT    one JSON object per line for ROOT (path ".") and every entry below:
+                            {path, kind: file|link|dir|other, size, mode, uid, gid, sha256}
+                            (a link's sha256 is of its target; a dir has none)
+    probe copy SPEC         copy what SPEC (a JSON file) lists from its `source` root into its
+                            `target` root: {source, target, uid, gid, dir_mode,
+                            files: [{from, to, mode}]}; everything below the target root,
+                            the root included, is owned by uid:gid; then sync
 
-The pipeline never reads these volumes through host paths: this script is copied into a
-throw-away container that mounts them (`deploy.rebuild.helper`).
+The pipeline never reads these volumes through host paths: this script runs in a throw-away
+container that mounts them (`deploy.rebuild.engineops`, as `deploy.engine.scripts.argv` runs it).
 """
 
 import hashlib

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from deploy.engine.git import Repository
-from deploy.steps import buildcontext
+from deploy.steps import buildcontext, codelayer
 
 
 def run(repo: Path, *args: str) -> str:
@@ -43,7 +43,7 @@ def members(context: bytes) -> dict[str, tarfile.TarInfo]:
 def test_every_entry_is_root_owned_with_the_committed_mode_and_one_fixed_time(repo: Path) -> None:
     repository = Repository(repo)
     commit = repository.commit()
-    found = members(repository.build_context(commit.sha))
+    found = members(buildcontext.of(repository, commit.sha))
     modes = {name: (m.type, oct(m.mode)) for name, m in found.items()}
     assert modes == {
         "Dockerfile": (tarfile.REGTYPE, "0o644"),
@@ -69,7 +69,7 @@ def test_a_clone_made_elsewhere_gives_the_same_bytes(repo: Path, tmp_path: Path)
         subprocess.run(["git", "clone", "-q", str(repo), str(tmp_path / "clone")], check=True)
     finally:
         os.umask(old)
-    assert Repository(tmp_path / "clone").build_context(sha) == Repository(repo).build_context(sha)
+    assert buildcontext.of(Repository(tmp_path / "clone"), sha) == buildcontext.of(Repository(repo), sha)
 
 
 def test_the_code_layer_digest_is_a_function_of_the_code_tree(repo: Path, tmp_path: Path) -> None:
@@ -77,10 +77,10 @@ def test_the_code_layer_digest_is_a_function_of_the_code_tree(repo: Path, tmp_pa
     repository = Repository(repo)
     first = repository.commit().sha
     subprocess.run(["git", "clone", "-q", str(repo), str(tmp_path / "clone")], check=True)
-    assert Repository(tmp_path / "clone").code_layer(first) == repository.code_layer(first)
+    assert codelayer.of(Repository(tmp_path / "clone"), first) == codelayer.of(repository, first)
     later = {**os.environ, "GIT_COMMITTER_DATE": "2030-01-01T00:00:00Z"}
     subprocess.run(["git", "-C", str(repo), "commit", "-q", "--allow-empty", "-m", "same tree"], check=True, env=later)
-    assert repository.code_layer(repository.commit().sha) == repository.code_layer(first)
+    assert codelayer.of(repository, repository.commit().sha) == codelayer.of(repository, first)
     (repo / "trading" / "sub" / "mod.py").chmod(0o755)
     run(repo, "commit", "-qam", "only a mode changes")
-    assert repository.code_layer(repository.commit().sha) != repository.code_layer(first)
+    assert codelayer.of(repository, repository.commit().sha) != codelayer.of(repository, first)

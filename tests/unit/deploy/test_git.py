@@ -3,8 +3,10 @@ from pathlib import Path
 
 import pytest
 
-from deploy.engine.git import Repository, tar_members
+from deploy.engine import archive
+from deploy.engine.git import Repository
 from deploy.errors import NotARepository, UnknownRevision
+from deploy.steps import buildcontext
 from trading import codedigest
 
 
@@ -77,8 +79,8 @@ def test_build_context_is_the_committed_tree_not_the_working_tree(repo: Path) ->
     sha = repository.commit().sha
     (repo / "trading" / "sub" / "mod.py").write_text("X = 'uncommitted'\n")
     (repo / "trading" / "untracked.py").write_text("")
-    context = repository.build_context(sha)
-    assert sorted(n for n in tar_members(context) if n.endswith((".py", "Dockerfile"))) == [
+    context = buildcontext.of(repository, sha)
+    assert sorted(n for n in archive.members(context) if n.endswith((".py", "Dockerfile"))) == [
         "Dockerfile",
         "rootfs/app/trading/__init__.py",
         "rootfs/app/trading/sub/mod.py",

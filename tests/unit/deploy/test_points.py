@@ -10,14 +10,14 @@ from collections.abc import Iterator
 
 import pytest
 
+from deploy.engine import archive
 from deploy.engine.compose import SERVICE_LABEL
 from deploy.errors import ExecRefused
-from deploy.records import meta
 from deploy.steps import heartbeats
 from deploy.verify import points
 
 
-def archive(name: str, content: bytes) -> bytes:
+def tar_of(name: str, content: bytes) -> bytes:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         info = tarfile.TarInfo(name)
@@ -28,7 +28,7 @@ def archive(name: str, content: bytes) -> bytes:
 
 def torn(name: str, content: bytes) -> bytes:
     """What the engine streams when the file is replaced between its stat and its read."""
-    whole = archive(name, content)
+    whole = tar_of(name, content)
     return whole[: 512 + len(content) // 2]
 
 
@@ -51,12 +51,12 @@ BEAT = json.dumps({"role": "bot", "pad": "x" * 3000}).encode()
 
 def test_a_torn_archive_is_an_error_not_a_short_file() -> None:
     with pytest.raises(tarfile.TarError):
-        meta.unpack(torn("bot.json", BEAT))
+        archive.unpack(torn("bot.json", BEAT))
 
 
 def test_a_torn_heartbeat_read_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(heartbeats.time, "sleep", lambda _: None)
-    container = Replaying(torn("bot.json", BEAT), torn("bot.json", BEAT), archive("bot.json", BEAT))
+    container = Replaying(torn("bot.json", BEAT), torn("bot.json", BEAT), tar_of("bot.json", BEAT))
     assert heartbeats.read(container)["role"] == "bot"  # type: ignore[arg-type]
     assert container.reads == 3
 

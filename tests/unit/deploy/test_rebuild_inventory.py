@@ -9,14 +9,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from deploy.rebuild import helper, inventory, triage
+from deploy.engine import scripts
+from deploy.rebuild import inventory, triage
 from tests.unit.deploy.rebuild_factories import item, real_layout
-
-PROBE = Path(helper.__file__).parents[1] / "engine" / "scripts" / "probe.py"
 
 
 def probe(*args: str) -> str:
-    return subprocess.run([sys.executable, str(PROBE), *args], check=True, capture_output=True, text=True).stdout
+    """The probe as a helper runs it (`scripts.argv`), with this interpreter for the container's python3."""
+    argv = [sys.executable, *scripts.argv("probe", *args)[1:]]
+    return subprocess.run(argv, check=True, capture_output=True, text=True).stdout
 
 
 def make_tree(root: Path) -> None:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import io
-import tarfile
 from datetime import UTC, datetime
 
 from deploy.engine import compose
-from deploy.rebuild import helper, labels
+from deploy.rebuild import labels
 from deploy.steps import backups
 
 AT = datetime(2026, 11, 22, 4, 0, tzinfo=UTC)
@@ -36,10 +34,3 @@ def test_the_journal_volume_is_named_after_the_state_volume() -> None:
 
 def test_compose_version_argv() -> None:
     assert compose.version(["docker", "compose"]) == ["docker", "compose", "version", "--short"]
-
-
-def test_the_helper_gets_the_probe_and_its_files_under_one_directory() -> None:
-    data = helper.archive({"probe.py": helper.probe_source(), "spec.json": b"{}"})
-    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-        assert tar.getnames() == ["tradebot-helper/probe.py", "tradebot-helper/spec.json"]
-    assert helper.probe_argv("inventory", "/from") == ["python3", "/tradebot-helper/probe.py", "inventory", "/from"]

@@ -10,13 +10,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from deploy.engine import scripts
 from deploy.engine.scripts import inside
-from deploy.verify import points
 
 
 def run(*args: str) -> dict[str, object]:
-    """`python3 -c <inside.py> ARGS` as verify runs it, with this interpreter."""
-    out = subprocess.run([sys.executable, "-c", points.INSIDE.read_text(), *args], capture_output=True, check=True)
+    """The script as verify runs it (`scripts.argv`), with this interpreter for the container's python3."""
+    out = subprocess.run([sys.executable, *scripts.argv("inside", *args)[1:]], capture_output=True, check=True)
     return json.loads(out.stdout)
 
 

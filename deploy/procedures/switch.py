@@ -1,7 +1,5 @@
-"""`invoke deploy` and `invoke rollback`: their steps, and what a failure sets off.
+"""What deploy and rollback share: the attempt, its steps, the switch, and the automatic rollback when it fails.
 
-    lock → finish what a killed attempt left (`deploy.procedures.recover`)
-         → the commit's release image (clean, unless forced)
     prepare: preflight (`deploy.procedures.preflight`: compose file, runtime settings, state volume)
          → back up the state volume
     switch:  tag the old live image `:previous` and this one `:live` → recreate bot and worker
@@ -12,7 +10,7 @@ When a switch step fails, the release that was live is tagged live again, both
 services are recreated from it, checked, and `RolledBack` is raised; with no
 earlier release the failed services are removed and `DeployError` raised.
 Every attempt that got past choosing its image is recorded in the ledger.
-`plan` prints the same steps and changes nothing.
+`plan_of` names the same steps and changes nothing.
 
 Each attempt records the runtime settings (`config.runtime`) it ran with; a rollback, by hand or
 after a failure, runs its release with the settings that release was deployed with, not the
@@ -23,16 +21,12 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-import docker
-
 from deploy.config import SERVICES, Settings, runtime
 from deploy.engine import baseimage
-from deploy.engine.git import Repository
-from deploy.engine.runner import Runner
-from deploy.errors import DeployError, ImageMissing, RollbackFailed, RolledBack
+from deploy.errors import DeployError, RollbackFailed, RolledBack
 from deploy.ids import short
 from deploy.procedures import plan as planning
-from deploy.procedures import preflight, recover
+from deploy.procedures import preflight
 from deploy.procedures.plan import Plan
 from deploy.procedures.procedure import (
     FAILED_STOP_SECONDS,
@@ -40,7 +34,6 @@ from deploy.procedures.procedure import (
     Attempt,
     Deployment,
     Procedure,
-    Say,
     Step,
     as_deployed,
     cause_of,
@@ -50,64 +43,14 @@ from deploy.procedures.procedure import (
     start_steps,
     walk,
 )
-from deploy.procedures.trail import Trail
 from deploy.records import ledger
-from deploy.steps import backups, health, lock, snapshot, tags
+from deploy.steps import backups, health, snapshot, tags
 from deploy.steps.images import ReleaseImage
 from deploy.steps.tags import LiveTags
 
 
-def deploy(
-    settings: Settings, engine: docker.DockerClient, repo: Repository, rev: str = "HEAD", force: bool = False,
-    runner: Runner | None = None, say: Say = print, fresh_state: bool = False, trail: Trail | None = None,
-) -> Attempt:  # fmt: skip
-    """Run the release image of `rev` (made by `deploy.procedures.build`) as bot and worker; see the module docstring.
-
-    `force` accepts an image built from a dirty tree; `fresh_state` a missing state volume of a deployment
-    that released before. Raises ImageMissing, DirtyImage, LockHeld, PreflightFailed, RolledBack (the
-    earlier release runs again), DeployError.
-    """
-    d = Deployment.of(settings, engine, repo, say, runner, trail)
-    with lock.held(settings, engine, f"deploy {rev}", say):
-        recover.finish_interrupted(d)
-        target = tags.of_commit(settings, engine, repo.commit(rev).sha, force)
-        return _switch(d, target, _attempt(d, "deploy", target), fresh_state)
-
-
-def rollback(
-    settings: Settings, engine: docker.DockerClient, repo: Repository, to: str | None = None,
-    runner: Runner | None = None, say: Say = print, trail: Trail | None = None,
-) -> Attempt:  # fmt: skip
-    """Run an earlier release again: `to` (a revision), else `:previous`, else the ledger's last other success."""
-    d = Deployment.of(settings, engine, repo, say, runner, trail)
-    with lock.held(settings, engine, "rollback", say):
-        recover.finish_interrupted(d)
-        target = rollback_target(d, to)
-        d = as_deployed(d, target, d.records.entries())
-        return _switch(d, target, _attempt(d, "rollback", target))
-
-
-def plan(
-    settings: Settings, engine: docker.DockerClient, repo: Repository, rev: str = "HEAD", force: bool = False,
-    say: Say = print, fresh_state: bool = False,
-) -> None:  # fmt: skip
-    """Say what `deploy` would do: the live state, its steps, what stops it, the way back; changing nothing."""
-    d = Deployment.of(settings, engine, repo, say)
-    target = tags.of_commit(settings, engine, repo.commit(rev).sha, force)
-    say(_plan(d, "deploy", target, fresh_state))
-
-
-def plan_rollback(
-    settings: Settings, engine: docker.DockerClient, repo: Repository, to: str | None = None, say: Say = print
-) -> None:
-    """Say what `rollback` would do, changing nothing."""
-    d = Deployment.of(settings, engine, repo, say)
-    target = rollback_target(d, to)
-    say(_plan(as_deployed(d, target, d.records.entries()), "rollback", target))
-
-
-def _plan(d: Deployment, event: str, target: ReleaseImage, fresh_state: bool = False) -> str:
-    attempt, settings = _attempt(d, event, target), d.settings
+def plan_of(d: Deployment, event: str, target: ReleaseImage, fresh_state: bool = False) -> str:
+    attempt, settings = new_attempt(d, event, target), d.settings
     stops = (
         "another deploy holds the deploy lock (it is named; nothing is changed)",
         "a preflight check fails: the compose file, the runtime settings, a missing state volume (nothing is changed)",
@@ -134,27 +77,7 @@ def _plan(d: Deployment, event: str, target: ReleaseImage, fresh_state: bool = F
     return planning.render(found)
 
 
-def rollback_target(d: Deployment, to: str | None) -> ReleaseImage:
-    settings, engine, repo = d.settings, d.engine, d.repo
-    if to:
-        return tags.of_commit(settings, engine, repo.commit(to).sha, force=False)
-    previous = tags.get(engine, settings.previous_image)
-    if previous:
-        return previous
-    live = tags.get(engine, settings.live_image)
-    entry = ledger.last_success_before(d.records.entries(), live.commit if live else "")
-    if entry is None:
-        raise ImageMissing(
-            settings.previous_image, "no earlier release is recorded; name one: `invoke rollback --to REV`"
-        )
-    found = tags.get(engine, entry.image_id)
-    if found is None:
-        commit = short(entry.commit)
-        raise ImageMissing(f"{short(entry.image_id)} of {commit}", f"run `invoke build --rev {commit}` and deploy that")
-    return found
-
-
-def _attempt(d: Deployment, event: str, target: ReleaseImage) -> Attempt:
+def new_attempt(d: Deployment, event: str, target: ReleaseImage) -> Attempt:
     before = tags.live_tags(d.settings, d.engine)
     return Attempt(event, target, before, backups.next_backup(d.settings, d.engine) or "", runtime=runtime(d.environ))
 
@@ -163,7 +86,7 @@ def steps(d: Deployment, target: ReleaseImage, attempt: Attempt, fresh_state: bo
     settings, engine = d.settings, d.engine
     checks = preflight.steps(d, target, preflight.released_before(d, attempt.before.live), fresh_state)
     backup = Step(f"back up {settings.state_volume} into {attempt.backup}", lambda: _backup(d, attempt.backup))
-    promote = Step(_promote_name(settings, target, attempt.before), lambda: _promote(d, target, attempt.before))
+    promote = Step(_promoterelease_name(settings, target, attempt.before), lambda: _promote(d, target, attempt.before))
     prune = Step(
         f"prune release images beyond the newest {settings.keep_releases}",
         lambda: tags.prune(settings, engine, d.say, d.records.entries()),
@@ -172,9 +95,10 @@ def steps(d: Deployment, target: ReleaseImage, attempt: Attempt, fresh_state: bo
     return Procedure(prepare, (promote, *start_steps(d, target)), (prune,))
 
 
-def _switch(d: Deployment, target: ReleaseImage, attempt: Attempt, fresh_state: bool = False) -> Attempt:
-    d.say(f"{attempt.event}: {short(target.commit)} (image {short(target.image_id)}), was {_name(attempt.before.live)}")
-    run(d, attempt, steps(d, target, attempt, fresh_state), lambda exc: _recover(d, target, attempt, exc))
+def switch(d: Deployment, target: ReleaseImage, attempt: Attempt, fresh_state: bool = False) -> Attempt:
+    was = release_name(attempt.before.live)
+    d.say(f"{attempt.event}: {short(target.commit)} (image {short(target.image_id)}), was {was}")
+    run(d, attempt, steps(d, target, attempt, fresh_state), lambda exc: roll_back(d, target, attempt, exc))
     d.say(f"{attempt.event}: {short(target.commit)} is live, healthy and verified")
     return attempt
 
@@ -184,7 +108,7 @@ def _backup(d: Deployment, name: str) -> None:
     backups.backup_state(d.settings, d.engine, baseimage.resolve(d.settings, d.engine), name=name)
 
 
-def _promote_name(settings: Settings, target: ReleaseImage, before: LiveTags) -> str:
+def _promoterelease_name(settings: Settings, target: ReleaseImage, before: LiveTags) -> str:
     name = f"tag {short(target.image_id)} ({short(target.commit)}) as {settings.live_image}"
     if before.live and before.live.image_id != target.image_id:
         name += f", {short(before.live.image_id)} ({short(before.live.commit)}) as {settings.previous_image}"
@@ -195,7 +119,7 @@ def _promote(d: Deployment, target: ReleaseImage, before: LiveTags) -> None:
     tags.promote(d.settings, d.engine, target, before)
 
 
-def _recover(d: Deployment, target: ReleaseImage, attempt: Attempt, exc: Exception) -> NoReturn:
+def roll_back(d: Deployment, target: ReleaseImage, attempt: Attempt, exc: Exception) -> NoReturn:
     """Put the earlier release back (or remove the failed services when there is none); always raises."""
     cause, before = cause_of(exc), attempt.before
     if before.live is None:
@@ -230,9 +154,9 @@ def running_now(d: Deployment) -> str:
         image = tags.get(d.engine, str(container.attrs.get("Image", "")))
         restarts = container.attrs.get("RestartCount", 0)
         again = f", restarted {restarts} times" if restarts else ""
-        described.append(f"{service} of {_name(image)} {container.status}{again}")
+        described.append(f"{service} of {release_name(image)} {container.status}{again}")
     return ", ".join(described)
 
 
-def _name(image: ReleaseImage | None) -> str:
+def release_name(image: ReleaseImage | None) -> str:
     return short(image.commit) if image else "nothing"

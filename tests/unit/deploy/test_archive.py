@@ -1,13 +1,13 @@
 import io
 import tarfile
 
-from deploy.records import meta
+from deploy.engine import archive
 
 
 def test_packed_files_come_back_with_their_folders_and_content() -> None:
     files = {"ledger/1.json": b'{"a": 1}', "reports/1.json": b"{}", "top": b""}
-    archive = meta.pack(files)
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+    packed = archive.pack(files)
+    with tarfile.open(fileobj=io.BytesIO(packed)) as tar:
         kinds = {m.name: (m.isdir(), m.mode) for m in tar.getmembers()}
         content = tar.extractfile("ledger/1.json")
         assert content is not None and content.read() == b'{"a": 1}'
@@ -16,4 +16,7 @@ def test_packed_files_come_back_with_their_folders_and_content() -> None:
 
 def test_unpack_names_files_below_the_folder_asked_for() -> None:
     """`get_archive('/meta/ledger')` answers with `ledger/...` members."""
-    assert meta.unpack(meta.pack({"ledger/a.json": b"1", "ledger/b.json": b"2"})) == {"a.json": b"1", "b.json": b"2"}
+    assert archive.unpack(archive.pack({"ledger/a.json": b"1", "ledger/b.json": b"2"})) == {
+        "a.json": b"1",
+        "b.json": b"2",
+    }
