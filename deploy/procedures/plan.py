@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from deploy.output.render import template
 from deploy.procedures.procedure import Step, plan_lines
-from deploy.records import reports
 from deploy.steps.snapshot import Snapshot
 
 
@@ -33,7 +33,7 @@ def recovery_lines(first: str, steps: Iterable[Step]) -> tuple[str, ...]:
 
 def render(plan: Plan) -> str:
     lines = plan_lines(plan.steps)
-    return reports.render(
+    return template(
         "plan.txt.j2", event=plan.event, target=plan.target, s=plan.live, steps=lines,
         stops=plan.stops, recovery=plan.recovery,
     )  # fmt: skip

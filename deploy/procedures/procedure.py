@@ -44,7 +44,7 @@ from deploy.errors import TradebotError, VerifyFailed
 from deploy.ids import short
 from deploy.output.progress import Progress, Say
 from deploy.procedures.trail import Trail
-from deploy.records import ledger, reports
+from deploy.records import journal, ledger, reports
 from deploy.records.view import Records
 from deploy.steps import health, snapshot
 from deploy.steps.images import ReleaseImage
@@ -122,7 +122,7 @@ class Attempt:
         return self.before.live.commit if self.before.live else ""
 
     def entry(self, image: ReleaseImage, outcome: str, cause: str = "") -> ledger.Entry:
-        finished = "" if outcome == ledger.STARTED else ledger.now()
+        finished = "" if outcome == journal.STARTED else ledger.now()
         return ledger.Entry(
             self.event, image.commit, image.image_id, image.code_digest, self.started, finished, ledger.operator(),
             outcome, cause, self.previous, image.dirty, self.backup, self.restored_from, dict(self.runtime), self.id,
@@ -141,10 +141,10 @@ def as_deployed(d: Deployment, image: ReleaseImage, entries: Iterable[ledger.Ent
 
 
 def record(d: Deployment, attempt: Attempt, outcome: str, cause: str = "") -> None:
-    """Its start in the journal (`ledger.start`); its end in the ledger, with its report (the state after)."""
+    """Its start in the journal (`journal.start`); its end in the ledger, with its report (the state after)."""
     if attempt.image is None:
         return
-    if outcome == ledger.STARTED:
+    if outcome == journal.STARTED:
         d.records.start(attempt.entry(attempt.image, outcome))
         return
     after, d.trail.after = d.trail.after, None  # captured beside the verify that ended the switch
@@ -179,7 +179,7 @@ def run(d: Deployment, attempt: Attempt, procedure: Procedure, recover: Callable
     """
     with ThreadPoolExecutor(max_workers=1) as pool:
         before = pool.submit(snapshot.capture, d.settings, d.engine, d.records)
-        record(d, attempt, ledger.STARTED)
+        record(d, attempt, journal.STARTED)
         try:
             walk(d, attempt.event, procedure.prepare)
             d.trail.before = before.result().to_json()

@@ -24,7 +24,7 @@ from deploy.engine import baseimage, helpers
 from deploy.errors import ImageMissing
 from deploy.ids import short
 from deploy.procedures import procedure
-from deploy.records import ledger
+from deploy.records import journal, ledger
 from deploy.steps import backups, health
 from deploy.steps import tags as release_images
 from deploy.steps.images import ReleaseImage
@@ -36,7 +36,7 @@ def finish_interrupted(d: procedure.Deployment) -> None:
     if helpers.sweep(d.settings, d.engine, everyone=True):
         d.say("removed helper containers a killed run left behind")
     entries = d.records.entries()
-    pending = ledger.unfinished(d.records.started(), entries)
+    pending = journal.unfinished(d.records.started(), entries)
     if not pending:
         return
     for entry in pending:

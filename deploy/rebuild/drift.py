@@ -13,9 +13,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from deploy.ids import short
+from deploy.output.render import template
 from deploy.rebuild.inventory import Item
 from deploy.rebuild.layout import Layout
-from deploy.records import reports
 from trading.codedigest import is_code_path
 
 SAME = "same"
@@ -60,4 +60,4 @@ def summary(rows: Iterable[Row]) -> str:
 
 def render(rows: list[Row], commit: str) -> str:
     """The drift table (`templates/rebuild_drift.txt.j2`)."""
-    return reports.render("rebuild_drift.txt.j2", rows=rows, commit=commit, summary=summary(rows)).rstrip("\n")
+    return template("rebuild_drift.txt.j2", rows=rows, commit=commit, summary=summary(rows)).rstrip("\n")

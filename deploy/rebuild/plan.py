@@ -21,11 +21,11 @@ from deploy.engine import archive, helpers
 from deploy.engine.git import Repository
 from deploy.errors import RebuildError
 from deploy.output.progress import Say
+from deploy.output.render import template
 from deploy.procedures.trail import Trail
 from deploy.rebuild import drift, resume, triage
 from deploy.rebuild import procedure as rebuilding
 from deploy.rebuild.inventory import Inventory
-from deploy.records.reports import render
 from deploy.steps import backups, snapshot
 from deploy.steps.status import ContainerState, container_state
 
@@ -62,7 +62,7 @@ def _render(
     run: rebuilding.Run, found: Inventory, chosen: triage.Plan, decided: rebuilding.Decided | None, would: str
 ) -> str:
     state, rows = run.settings.state_volume, run.drift(chosen)
-    return render(
+    return template(
         "rebuild_plan.txt.j2", s=snapshot.capture(run.settings, run.engine, run.records),
         legacy=capture_legacy(run, chosen), state=state, marker=backups.rebuild_marker(state),
         replaced=decided.replaced if decided else None,

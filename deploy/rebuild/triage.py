@@ -17,10 +17,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from deploy.errors import KeepNotFound, NotLegacy, TargetClash
+from deploy.output.render import template
 from deploy.rebuild import inventory
 from deploy.rebuild.inventory import Inventory, Item
 from deploy.rebuild.layout import CODE, SECRET, STATE, UNKNOWN, Layout
-from deploy.records import reports
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ def _refuse_clashes(carried: Iterable[Carried]) -> None:
 
 def render(plan: Plan, volume: str, target: str) -> str:
     """What happens to each file (`templates/rebuild_files.txt.j2`)."""
-    return reports.render("rebuild_files.txt.j2", p=plan, volume=volume, target=target).rstrip("\n")
+    return template("rebuild_files.txt.j2", p=plan, volume=volume, target=target).rstrip("\n")
 
 
 @dataclass(frozen=True)

@@ -23,18 +23,24 @@ import docker
 
 from deploy.config import Settings
 from deploy.ids import short
+from deploy.output import render
 from deploy.records import meta
-from deploy.steps.images import Tried
 
 FOLDER = "ledger"
 LEGACY_FILENAME = "releases.jsonl"
 SUCCEEDED = "succeeded"
 ROLLED_BACK = "rolled_back"
 FAILED = "failed"
-STARTED = "started"  # the outcome in an attempt's journal file, written when it starts
-JOURNAL = "journal"  # <project>_meta:/journal/<attempt>.json: the attempt as it started; its end is the ledger entry
 RELEASE_EVENTS = ("deploy", "rollback", "restore")  # others (volume-rebuild, volume-retire) put no release live
 COLUMNS = ("finished_at", "event", "commit", "outcome", "previous", "by", "state", "cause")
+
+
+@dataclass(frozen=True)
+class Tried:
+    """What the ledger says about release images, by image id: which went live once, which only failed."""
+
+    succeeded: frozenset[str] = frozenset()
+    failed: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -168,22 +174,6 @@ def runtime_of(entries: Iterable[Entry], image_id: str) -> dict[str, str] | None
     return None
 
 
-def start(settings: Settings, engine: docker.DockerClient, entry: Entry) -> None:
-    """Journal an attempt as it starts (`journal/<attempt>.json`); the ledger entry with its id is its end."""
-    meta.write(settings, engine, {f"{JOURNAL}/{entry.attempt}.json": entry.to_json().encode()})
-
-
-def read_started(settings: Settings, engine: docker.DockerClient) -> list[Entry]:
-    """Every attempt's journal file, in no particular order."""
-    return parse_files(meta.read_folder(settings, engine, JOURNAL))
-
-
-def unfinished(started: Iterable[Entry], entries: Iterable[Entry]) -> list[Entry]:
-    """Attempts that started and never recorded their end in the ledger: killed before they finished."""
-    ended = {entry.attempt for entry in entries if entry.attempt}
-    return sorted((entry for entry in started if entry.attempt not in ended), key=lambda entry: entry.started_at)
-
-
 def tried(entries: Iterable[Entry]) -> Tried:
     """Release images that went live at least once, and those whose every attempt failed (for retention)."""
     attempts = [entry for entry in entries if entry.is_release]
@@ -192,11 +182,7 @@ def tried(entries: Iterable[Entry]) -> Tried:
 
 
 def table(entries: Iterable[Entry]) -> str:
-    rows = [COLUMNS] + [_row(entry) for entry in entries]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
-    )
+    return "\n".join(render.table([COLUMNS, *(_row(entry) for entry in entries)]))
 
 
 def _row(entry: Entry) -> tuple[str, ...]:

@@ -5,9 +5,8 @@ cause, backup), the live state before and after (`deploy.steps.snapshot`), each 
 its start and duration, the bot's downtime window and the verify report (the digest
 at every point and every check). It is stored as JSON on the engine beside its ledger
 entry (`<project>_meta:/reports/<id>.json`, written in the same archive) and rendered
-from the jinja2 templates in `deploy/output/templates/` (package data): Markdown, or one
-self-contained HTML page (autoescaped, inline SVG, no external fetch). jinja2 is imported when a
-report is rendered, not by the deploy that writes one.
+from templates (`deploy.output.render`): Markdown, or one self-contained HTML page (inline SVG,
+no external fetch).
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ import contextlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import docker
 
@@ -24,10 +23,8 @@ from deploy.config import Settings
 from deploy.engine.git import Repository
 from deploy.errors import ReportMissing, UnknownRevision
 from deploy.ids import short
+from deploy.output.render import template
 from deploy.records import meta
-
-if TYPE_CHECKING:
-    import jinja2
 
 FOLDER = "reports"
 TIMELINE_WIDTH = 700  # the page is 1100 px: 320 for the step names, 80 for the last bar's duration
@@ -109,33 +106,12 @@ def _tick_step(total: float) -> float:
     return 600
 
 
-def _environment() -> jinja2.Environment:
-    import jinja2  # only a report that is shown renders: a deploy writes its report as JSON
-
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("deploy.output", "templates"),
-        autoescape=jinja2.select_autoescape(["html.j2"]),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    environment.filters["cell"] = lambda value: str(value).replace("|", "\\|").replace("\n", " ")
-    environment.filters["short"] = short
-    return environment
-
-
-def render(template: str, **context: Any) -> str:
-    """A template of `deploy/output/templates/` rendered with `context` (and the report helpers)."""
-    return _environment().get_template(template).render(state_rows=state_rows, **context)
-
-
 def markdown(report: Report) -> str:
-    return render("report.md.j2", r=report)
+    return template("report.md.j2", r=report, state_rows=state_rows)
 
 
 def html(report: Report) -> str:
-    return render("report.html.j2", r=report, timeline=timeline(report))
+    return template("report.html.j2", r=report, timeline=timeline(report), state_rows=state_rows)
 
 
 def files(report: Report) -> dict[str, bytes]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import docker
 
 from deploy.config import Settings
-from deploy.records import ledger, meta
+from deploy.records import journal, ledger, meta
 from deploy.records.ledger import Entry
 
 
@@ -36,7 +36,7 @@ class Records:
         return list(self._load()[0])
 
     def started(self) -> list[Entry]:
-        """Every attempt's journal file (`ledger.read_started`)."""
+        """Every attempt's journal file (`journal.read_started`)."""
         return list(self._load()[1])
 
     def append(self, entry: Entry, files: Mapping[str, bytes] | None = None, key: str | None = None) -> str:
@@ -48,8 +48,8 @@ class Records:
         return key
 
     def start(self, entry: Entry) -> None:
-        """`ledger.start`, and the entry is in `started` from now on."""
-        ledger.start(self.settings, self.engine, entry)
+        """`journal.start`, and the entry is in `started` from now on."""
+        journal.start(self.settings, self.engine, entry)
         with self._lock:
             if self._read is not None:
                 self._read[1].append(entry)
@@ -57,6 +57,6 @@ class Records:
     def _load(self) -> tuple[list[Entry], list[Entry]]:
         with self._lock:
             if self._read is None:
-                found = meta.read_folders(self.settings, self.engine, (ledger.FOLDER, ledger.JOURNAL))
-                self._read = (ledger.parse_files(found[ledger.FOLDER]), ledger.parse_files(found[ledger.JOURNAL]))
+                found = meta.read_folders(self.settings, self.engine, (ledger.FOLDER, journal.FOLDER))
+                self._read = (ledger.parse_files(found[ledger.FOLDER]), ledger.parse_files(found[journal.FOLDER]))
             return self._read

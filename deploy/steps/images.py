@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
+from deploy.records.ledger import Tried
+
 REVISION = "org.opencontainers.image.revision"
 CREATED = "org.opencontainers.image.created"
 SOURCE = "org.opencontainers.image.source"
@@ -116,14 +118,6 @@ def build_error(chunk: Mapping[str, object]) -> str | None:
 def created_at(value: str) -> datetime:
     """The engine's `Created` (RFC 3339 with up to nanoseconds, trailing zeros dropped): compare these, not strings."""
     return datetime.fromisoformat(value)
-
-
-@dataclass(frozen=True)
-class Tried:
-    """What the ledger says about release images, by image id: which went live once, which only failed."""
-
-    succeeded: frozenset[str] = frozenset()
-    failed: frozenset[str] = frozenset()
 
 
 def prune_candidates(images: Iterable[ReleaseImage], repository: str, keep: int, tried: Tried) -> list[str]:

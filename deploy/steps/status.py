@@ -23,7 +23,8 @@ from deploy.config import Settings
 from deploy.engine.compose import PROJECT_LABEL, SERVICE_LABEL
 from deploy.errors import TradebotError
 from deploy.ids import short
-from deploy.records import ledger
+from deploy.output.render import template
+from deploy.records import journal, ledger
 from deploy.records.view import Records
 from deploy.steps import heartbeats, tags
 from deploy.steps.images import ReleaseImage
@@ -94,7 +95,7 @@ def disagreements(
     found = [
         f"an interrupted {e.event} of {short(e.commit)} started {e.started_at} by {e.by} never finished; "
         "the next deploy, rollback or restore undoes it"
-        for e in ledger.unfinished(started, listed)
+        for e in journal.unfinished(started, listed)
     ]
     if live is not None:
         found += [
@@ -164,27 +165,7 @@ def _bot_heartbeat(containers: Iterable[Container]) -> Heartbeat | None:
 
 
 def render(status: Status) -> str:
-    lines = [f"project {status.project}"]
-    release = status.release
-    if release is None:
-        lines.append("nothing deployed (no live image)")
-    else:
-        dirty = " (DIRTY build)" if release.dirty else ""
-        lines.append(
-            f"live release {short(release.commit)} ({release.version}){dirty}, image {short(release.image_id)}"
-        )
-        lines.append(f"  built {release.built_at or '?'}, deployed {status.deployed_at or '? (not in the ledger)'}")
-    lines += [_container_line(c) for c in status.containers] or ["no containers"]
-    if status.bot is not None:
-        lines.append(f"bot heartbeat {status.bot.age_seconds:.1f}s old, {status.bot.ticks} ticks")
-    lines += [f"DISAGREES: {line}" for line in status.disagreements]
-    return "\n".join(lines)
-
-
-def _container_line(c: ContainerState) -> str:
-    return (
-        f"  {c.service:<7} {c.name:<28} {c.state:<8} {c.health:<10} image {short(c.image_id)} since {c.started_at[:19]}"
-    )
+    return template("status.txt.j2", s=status).rstrip("\n")
 
 
 def output(status: Status, as_json: bool) -> str:

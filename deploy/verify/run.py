@@ -32,7 +32,7 @@ from deploy.engine import compose
 from deploy.engine.client import compose_argv
 from deploy.engine.runner import Runner
 from deploy.errors import CodeLayerUncomputable, CommandNotStarted, ExecRefused, ImageMissing, UnlabelledImage
-from deploy.ids import short
+from deploy.output.render import template
 from deploy.policy import posture
 from deploy.policy import rules as policy
 from deploy.records import ledger
@@ -79,25 +79,11 @@ class VerifyReport:
 
 def render(report: VerifyReport) -> str:
     """Human output: one line per point and per check, differing files listed under their point."""
-    ahead = f" (HEAD is {report.head_ahead} commit(s) ahead)" if report.head_ahead else " (HEAD is the release)"
-    lines = [f"release {short(report.release)}{ahead}", "points:"]
-    for point in report.points:
-        lines.append(f"  {_mark(point.ok)} {point.name:<18} {short(point.digest or '-')}")
-        lines += [f"         {item}" for item in (*map(str, point.differences), *point.problems)]
-    lines.append("checks:")
-    for check in report.checks:
-        detail = f"  ({check.detail})" if check.detail and not check.ok else ""
-        lines.append(f"  {_mark(check.ok)} {check.target}: {check.name}{detail}")
-    lines.append(f"verify: {'OK' if report.ok else 'FAILED'}: {report.summary()}")
-    return "\n".join(lines)
+    return template("verify.txt.j2", r=report).rstrip("\n")
 
 
 def output(report: VerifyReport, as_json: bool) -> str:
     return json.dumps(report.to_json(), indent=2) if as_json else render(report)
-
-
-def _mark(ok: bool) -> str:
-    return "ok  " if ok else "FAIL"
 
 
 def _point_line(point: PointResult) -> str:

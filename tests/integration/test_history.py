@@ -19,7 +19,7 @@ import pytest
 from deploy.engine.git import Repository
 from deploy.procedures import build
 from deploy.procedures import deploy as deploying
-from deploy.records import ledger, meta
+from deploy.records import journal, ledger, meta
 from deploy.records.view import Records
 from deploy.steps import lock
 from deploy.steps.lock import Holder
@@ -46,8 +46,8 @@ def test_two_clones_against_one_engine_see_one_history(sandbox: Sandbox, tmp_pat
     listed = invoke(other, "releases", "--json")
     assert listed.returncode == 0, listed.stderr
     (entry,) = [json.loads(line) for line in listed.stdout.splitlines()]  # one entry per attempt: its end
-    (started,) = ledger.read_started(other.settings, other.engine)  # its start, in the journal
-    assert started.attempt == entry["attempt"] and started.outcome == ledger.STARTED
+    (started,) = journal.read_started(other.settings, other.engine)  # its start, in the journal
+    assert started.attempt == entry["attempt"] and started.outcome == journal.STARTED
     assert (entry["commit"], entry["outcome"]) == (built.commit, ledger.SUCCEEDED)
     status = json.loads(invoke(other, "status", "--json").stdout)
     assert status["release"]["deployed_at"] == entry["finished_at"]
@@ -123,10 +123,10 @@ def test_the_lock_holder_reads_and_writes_the_ledger_through_the_lock_container(
     ledger.append(settings, engine, dataclasses.replace(entry, outcome=ledger.SUCCEEDED, attempt="a0"))
     since = time.time_ns()
     with lock.held(settings, engine, "the test", say=quiet):
-        ledger.start(settings, engine, dataclasses.replace(entry, attempt="a1"))
+        journal.start(settings, engine, dataclasses.replace(entry, attempt="a1"))
         ledger.append(settings, engine, dataclasses.replace(entry, outcome=ledger.SUCCEEDED, attempt="a1"))
         assert [e.attempt for e in Records(settings, engine).entries()] == ["a0", "a1"]
-    assert [e.attempt for e in ledger.read_started(settings, engine)] == ["a1"]  # outside the lock: a helper
+    assert [e.attempt for e in journal.read_started(settings, engine)] == ["a1"]  # outside the lock: a helper
     created = engine.events(
         since=since // 10**9, until=int(time.time()) + 1, decode=True,
         filters={"type": "container", "event": "create", "label": f"{meta.META_OF}={settings.project}"},

@@ -32,7 +32,7 @@ from deploy.procedures import build
 from deploy.procedures import deploy as deploying
 from deploy.procedures import rollback as rolling_back
 from deploy.procedures.restore import restore
-from deploy.records import ledger, meta
+from deploy.records import journal, ledger, meta
 from deploy.steps import backups as volumes
 from deploy.steps import status, tags
 from deploy.steps.images import ReleaseImage
@@ -160,7 +160,7 @@ def agreed(box: Sandbox) -> status.Status:
 
 def nothing_unfinished(box: Sandbox) -> None:
     settings, engine = box.settings, box.engine
-    assert ledger.unfinished(ledger.read_started(settings, engine), ledger.read(settings, engine)) == []
+    assert journal.unfinished(journal.read_started(settings, engine), ledger.read(settings, engine)) == []
 
 
 @pytest.fixture

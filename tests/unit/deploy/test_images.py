@@ -2,8 +2,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from deploy.records.ledger import Tried
 from deploy.steps import images
-from deploy.steps.images import ReleaseImage, Tried
+from deploy.steps.images import ReleaseImage
 
 
 def release(image_id: str, *tags: str, commit: str = "c") -> ReleaseImage:

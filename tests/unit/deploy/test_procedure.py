@@ -11,7 +11,7 @@ from deploy.config import Settings
 from deploy.engine.runner import Runner
 from deploy.errors import DeployError, TradebotError
 from deploy.procedures.procedure import Attempt, Deployment, Procedure, Step, plan_lines, record, run
-from deploy.records import ledger
+from deploy.records import journal, ledger
 from deploy.records import reports as report
 from deploy.records.view import Records
 from deploy.steps import snapshot
@@ -47,7 +47,7 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Deployment, R
     seen = Recorder()
     monkeypatch.setattr(ledger, "append", lambda _settings, _engine, entry, files, **_: keep(seen, entry, files))
     monkeypatch.setattr(report, "rewrite", lambda _settings, _engine, made: seen.reports.append(made))
-    monkeypatch.setattr(ledger, "start", lambda _settings, _engine, entry: seen.started.append(entry))
+    monkeypatch.setattr(journal, "start", lambda _settings, _engine, entry: seen.started.append(entry))
     monkeypatch.setattr(snapshot, "capture", lambda _settings, _engine, _records=None: NO_STATE)
     settings = Settings(project="p", repo=tmp_path, home=tmp_path / "home")
     records = Records(settings, None)  # type: ignore[arg-type]
@@ -76,8 +76,8 @@ def test_a_run_walks_every_step_in_order_and_names_each_with_its_duration(site: 
     assert seen.said[1].startswith("deploy: back up: done in ") and seen.said[1].endswith(" s")
     (started,), (entry,) = seen.started, seen.recorded  # the journal when it starts, the ledger when it ends
     assert (started.outcome, started.finished_at, started.attempt) == ("started", "", entry.attempt)
-    assert entry.finished_at and ledger.unfinished([started], [entry]) == []
-    assert ledger.unfinished([started], []) == [started]
+    assert entry.finished_at and journal.unfinished([started], [entry]) == []
+    assert journal.unfinished([started], []) == [started]
     assert (entry.event, entry.commit, entry.image_id, entry.outcome) == (
         "deploy",
         NEW.commit,

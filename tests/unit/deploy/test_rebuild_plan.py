@@ -7,9 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from deploy.errors import KeepNotFound, NotLegacy, TargetClash
+from deploy.output.render import template
 from deploy.rebuild import triage
 from deploy.rebuild.inventory import Item
-from deploy.records.reports import render
 from tests.unit.deploy.rebuild_factories import item, real_layout, volume
 
 LAYOUT = real_layout()
@@ -69,7 +69,7 @@ def test_the_state_volume_is_expected_to_hold_exactly_the_carried_files_as_the_r
 
 def test_the_printed_plan_and_inventory_never_show_a_secrets_hash() -> None:
     chosen = triage.make(LEGACY, LAYOUT)
-    listed = render("rebuild_inventory.txt.j2", files=triage.listing(LEGACY, LAYOUT))
+    listed = template("rebuild_inventory.txt.j2", files=triage.listing(LEGACY, LAYOUT))
     printed = triage.render(chosen, "legacy", "tb_state") + listed
     secret_hash = LEGACY[".env"].sha256 or ""
     assert secret_hash[:10] not in printed and SECRET not in printed

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from deploy.config import Settings
-from deploy.records import ledger, meta
+from deploy.records import journal, ledger, meta
 from deploy.records.view import Records
 
 
@@ -20,7 +20,7 @@ def volume(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, dict[st
     """The meta volume's ledger and journal folders as files; every read of them is counted under `reads`."""
     folders: dict[str, dict[str, bytes]] = {ledger.FOLDER: {"2.json": entry("b").to_json().encode()}, "reads": {}}
     folders[ledger.FOLDER]["1.json"] = entry("a").to_json().encode()
-    folders[ledger.JOURNAL] = {"c.json": entry("c", ledger.STARTED).to_json().encode()}
+    folders[journal.FOLDER] = {"c.json": entry("c", journal.STARTED).to_json().encode()}
 
     def read_folders(_settings: Settings, _engine: object, names: tuple[str, ...]) -> dict[str, dict[str, bytes]]:
         folders["reads"][str(len(folders["reads"]))] = b""
@@ -55,11 +55,11 @@ def test_what_the_command_writes_is_on_the_engine_and_in_what_it_reads_next(
 ) -> None:
     found = records(tmp_path)
     found.entries()
-    found.start(entry("d", ledger.STARTED))
+    found.start(entry("d", journal.STARTED))
     found.append(entry("d", ledger.FAILED), key="3")
     assert [e.attempt for e in found.entries()] == ["a", "b", "d"]
     assert [e.attempt for e in found.started()] == ["c", "d"]
-    assert set(volume[ledger.FOLDER]) == {"1.json", "2.json", "3.json"} and "d.json" in volume[ledger.JOURNAL]
+    assert set(volume[ledger.FOLDER]) == {"1.json", "2.json", "3.json"} and "d.json" in volume[journal.FOLDER]
     assert len(volume["reads"]) == 1
 
 

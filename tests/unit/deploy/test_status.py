@@ -1,6 +1,7 @@
 import dataclasses
 
-from deploy.records.ledger import FAILED, STARTED, SUCCEEDED, Entry
+from deploy.records.journal import STARTED
+from deploy.records.ledger import FAILED, SUCCEEDED, Entry
 from deploy.steps.images import ReleaseImage
 from deploy.steps.status import (
     ContainerState,

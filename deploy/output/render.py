@@ -1,0 +1,47 @@
+"""The one way output is made from data: a template of `templates/` (package data) rendered with jinja2.
+
+Plans, reports (Markdown and one self-contained HTML page, autoescaped), the status, verify and
+ledger tables and the rebuild's tables all come from here. jinja2 is imported when something is
+rendered, not by a command that only writes records (a deploy writes its report as JSON).
+Filters every template may use: `short` (`deploy.ids.short`), `cell` (a Markdown table cell),
+`ljust` (pad to a width).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from deploy.ids import short
+
+if TYPE_CHECKING:
+    import jinja2
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    import jinja2
+
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("deploy.output", "templates"),
+        autoescape=jinja2.select_autoescape(["html.j2"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    environment.filters["cell"] = lambda value: str(value).replace("|", "\\|").replace("\n", " ")
+    environment.filters["short"] = short
+    environment.filters["ljust"] = lambda value, width: str(value).ljust(width)
+    return environment
+
+
+def template(name: str, **context: Any) -> str:
+    """The template `name` of `deploy/output/templates/` rendered with `context`."""
+    return _environment().get_template(name).render(**context)
+
+
+def table(rows: list[tuple[str, ...]]) -> list[str]:
+    """Rows as lines of left-aligned columns two spaces apart, each as wide as its widest cell (trailing blanks cut)."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))] if rows else []
+    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
