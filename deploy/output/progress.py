@@ -5,17 +5,15 @@
     volume-rebuild [2/5] backup: copying legacy into legacy-backup-20261122T040000.000Z …
     volume-rebuild [2/5] backup: 2014 files proven identical in 1.4 s
 
-Deploy, rollback and restore walk their steps through it (`deploy.procedures.procedure.walk`); the volume
-commands, whose steps are known up front, number theirs. A step that raises is named when it
-starts and never said to be done.
+Procedures walk their steps through it (`deploy.procedures.procedure.walk_steps`, which times them);
+the volume commands, whose steps are known up front, number theirs. A step that raises is named
+when it starts and never said to be done.
 """
 
 from __future__ import annotations
 
-import contextlib
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 
 Say = Callable[[str], None]
 
@@ -26,16 +24,15 @@ class Progress:
     say: Say
     total: int = 0  # the steps are numbered `[n/total]` when it is given
     number: int = 0
-    timings: dict[str, float] = field(default_factory=dict)  # each step's seconds, by name
 
-    @contextlib.contextmanager
-    def step(self, name: str, doing: str = "") -> Iterator[Callable[[str], None]]:
-        """Name the step; the block may call the yielded function with what it did ("done" else)."""
+    def start(self, name: str, doing: str = "") -> None:
+        """Name the step that starts now (and what it is doing)."""
         self.number += 1
-        head = f"{self.command} [{self.number}/{self.total}] {name}" if self.total else f"{self.command}: {name}"
-        self.say(f"{head}: {doing} …" if doing else f"{head} …")
-        outcome = ["done"]
-        start = time.perf_counter()
-        yield outcome.append
-        self.timings[name] = time.perf_counter() - start
-        self.say(f"{head}: {outcome[-1]} in {self.timings[name]:.1f} s")
+        self.say(f"{self._head(name)}: {doing} …" if doing else f"{self._head(name)} …")
+
+    def done(self, name: str, outcome: str, seconds: float) -> None:
+        """Say what the step started last did ("done", or what it proved) and how long it took."""
+        self.say(f"{self._head(name)}: {outcome} in {seconds:.1f} s")
+
+    def _head(self, name: str) -> str:
+        return f"{self.command} [{self.number}/{self.total}] {name}" if self.total else f"{self.command}: {name}"

@@ -15,7 +15,7 @@ from deploy.config import SERVICES, Settings
 from deploy.errors import PolicyViolation
 from deploy.policy import posture
 from deploy.policy import rules as policy
-from deploy.verify.checks import Check
+from deploy.policy.check import Check
 
 
 def judge(config: Mapping[str, Any], settings: Settings, rules: policy.Policy) -> list[Check]:

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from importlib import resources
 
 from deploy.errors import ConfigError
+from deploy.policy.check import Check
 from deploy.policy.posture import NAMESPACES, Mount, Posture
-from deploy.verify.checks import Check
 
 FILE = "policy.toml"
 TRUE = ("1", "t", "true")  # what the engine's ParseBool takes for true

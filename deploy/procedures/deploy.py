@@ -14,10 +14,10 @@ from deploy.config import Settings
 from deploy.engine.git import Repository
 from deploy.engine.runner import Runner
 from deploy.procedures import recover
-from deploy.procedures.procedure import Attempt, Deployment, Say
+from deploy.procedures.procedure import Attempt, Deployment, Say, locked
 from deploy.procedures.switch import new_attempt, plan_of, switch
 from deploy.procedures.trail import Trail
-from deploy.steps import lock, tags
+from deploy.steps import tags
 
 
 def deploy(
@@ -31,7 +31,7 @@ def deploy(
     earlier release runs again), DeployError.
     """
     d = Deployment.of(settings, engine, repo, say, runner, trail)
-    with lock.held(settings, engine, f"deploy {rev}", say):
+    with locked(settings, engine, f"deploy {rev}", say):
         recover.finish_interrupted(d)
         target = tags.of_commit(settings, engine, repo.commit(rev).sha, force)
         return switch(d, target, new_attempt(d, "deploy", target), fresh_state)

@@ -23,11 +23,12 @@ restore while nothing is deployed) nothing is recorded: the ledger is of release
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import shlex
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -46,7 +47,7 @@ from deploy.output.progress import Progress, Say
 from deploy.procedures.trail import Trail
 from deploy.records import journal, ledger, reports
 from deploy.records.view import Records
-from deploy.steps import health, snapshot
+from deploy.steps import health, lock, snapshot
 from deploy.steps.images import ReleaseImage
 from deploy.steps.tags import LiveTags
 
@@ -91,6 +92,8 @@ class Step:
     action: Callable[[], object]
     command: tuple[str, ...] = ()  # the argv it runs, shown by a plan
     bot_down: bool = False  # the bot does not run during it (the report marks the downtime window)
+    doing: str = ""  # said when it starts
+    proves: bool = False  # its action returns what it proved (a str), said instead of "done"
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,15 @@ class Attempt:
         )  # fmt: skip
 
 
+@contextlib.contextmanager
+def locked(settings: Settings, engine: docker.DockerClient, what: str, say: Say) -> Iterator[lock.Holder]:
+    """Hold the deploy lock for the block (`deploy.steps.lock`), the ledger an older version kept locally carried
+    over to the engine first, under the lock (`ledger.carry_over`)."""
+    with lock.held(settings, engine, what, say) as holder:
+        ledger.carry_over(settings, engine)
+        yield holder
+
+
 def as_deployed(d: Deployment, image: ReleaseImage, entries: Iterable[ledger.Entry]) -> Deployment:
     """`d` with the runtime settings `image` was last deployed with (as recorded), when there are any."""
     recorded = ledger.runtime_of(entries, image.image_id)
@@ -165,11 +177,17 @@ def record_with_report(
 
 
 def walk(d: Deployment, event: str, steps: Iterable[Step]) -> None:
-    """Run the steps in order: each named when it starts, its duration said when it ends (and kept in the trail)."""
-    progress = Progress(event, d.say)
+    """`walk_steps` of the deployment's attempt, saying its progress as `event`."""
+    walk_steps(Progress(event, d.say), d.trail, steps)
+
+
+def walk_steps(progress: Progress, trail: Trail, steps: Iterable[Step]) -> None:
+    """Run the steps in order: each named when it starts, timed into the trail, its duration said when it ends."""
     for step in steps:
-        with progress.step(step.name), d.trail.step(step.name, step.bot_down):
-            step.action()
+        progress.start(step.name, step.doing)
+        with trail.step(step.name, step.bot_down):
+            said = step.action()
+        progress.done(step.name, str(said) if step.proves else "done", trail.steps[-1].seconds)
 
 
 def run(d: Deployment, attempt: Attempt, procedure: Procedure, recover: Callable[[Exception], NoReturn]) -> None:

@@ -29,11 +29,11 @@ from deploy.ids import short
 from deploy.procedures import plan as planning
 from deploy.procedures import procedure, recover
 from deploy.procedures.plan import Plan
-from deploy.procedures.procedure import Attempt, Deployment, Procedure, Say, Step
+from deploy.procedures.procedure import Attempt, Deployment, Procedure, Say, Step, locked
 from deploy.procedures.trail import Trail
 from deploy.records import ledger
 from deploy.steps import backups as volumes
-from deploy.steps import lock, snapshot, tags
+from deploy.steps import snapshot, tags
 from deploy.steps.tags import LiveTags
 
 
@@ -48,7 +48,7 @@ def restore(
     Raises BackupMissing, LockHeld, DeployError (the state from before is back).
     """
     d = Deployment.of(settings, engine, repo, say, runner, trail)
-    with lock.held(settings, engine, f"restore {name or 'the newest backup'}", say):
+    with locked(settings, engine, f"restore {name or 'the newest backup'}", say):
         recover.finish_interrupted(d)
         attempt, d = _attempt(d, name)
         live, source = attempt.image, attempt.restored_from

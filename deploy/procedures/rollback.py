@@ -16,11 +16,11 @@ from deploy.engine.runner import Runner
 from deploy.errors import ImageMissing
 from deploy.ids import short
 from deploy.procedures import recover
-from deploy.procedures.procedure import Attempt, Deployment, Say, as_deployed
+from deploy.procedures.procedure import Attempt, Deployment, Say, as_deployed, locked
 from deploy.procedures.switch import new_attempt, plan_of, switch
 from deploy.procedures.trail import Trail
 from deploy.records import ledger
-from deploy.steps import lock, tags
+from deploy.steps import tags
 from deploy.steps.images import ReleaseImage
 
 
@@ -30,7 +30,7 @@ def rollback(
 ) -> Attempt:  # fmt: skip
     """Run an earlier release again: `to` (a revision), else `:previous`, else the ledger's last other success."""
     d = Deployment.of(settings, engine, repo, say, runner, trail)
-    with lock.held(settings, engine, "rollback", say):
+    with locked(settings, engine, "rollback", say):
         recover.finish_interrupted(d)
         target = choose_target(d, to)
         d = as_deployed(d, target, d.records.entries())

@@ -31,17 +31,25 @@ from deploy.engine import baseimage, compose, helpers
 from deploy.engine.client import compose_argv
 from deploy.engine.git import Repository
 from deploy.engine.runner import Runner
-from deploy.errors import CopyNotProven, TradebotError
+from deploy.errors import CopyNotProven
 from deploy.ids import short
 from deploy.output.progress import Progress, Say
-from deploy.procedures.procedure import complete_report, record_with_report
+from deploy.procedures.procedure import (
+    FAILURES,
+    Step,
+    cause_of,
+    complete_report,
+    locked,
+    record_with_report,
+    walk_steps,
+)
 from deploy.procedures.trail import Trail
 from deploy.rebuild import drift, engineops, evidence, inventory, labels, layout, resume, triage
 from deploy.rebuild.engineops import Helper
 from deploy.rebuild.inventory import Inventory
 from deploy.records import ledger
 from deploy.records.view import Records
-from deploy.steps import backups, lock, snapshot
+from deploy.steps import backups, snapshot
 
 EVENT = "volume-rebuild"
 INVENTORY, RECORD = "inventory", "record"
@@ -94,29 +102,46 @@ def rebuild(
     Raises LockHeld, LegacyMissing, VolumeInUse, NotLegacy, KeepNotFound, TargetClash,
     TargetHoldsState, RebuildUnfinished (another legacy's), CopyNotProven.
     """
-    with lock.held(settings, engine, f"{EVENT} {legacy}", say):
+    with locked(settings, engine, f"{EVENT} {legacy}", say):
         run = Run.prepare(settings, engine, repo, legacy, rev, say)
         helpers.sweep(settings, engine, everyone=True)
         return _rebuild(run, Progress(EVENT, say, total=TOTAL), Trail(), keep, force)
 
 
-def _rebuild(run: Run, steps: Progress, trail: Trail, keep: Sequence[str], force: bool) -> Rebuilt:
+def _rebuild(run: Run, progress: Progress, trail: Trail, keep: Sequence[str], force: bool) -> Rebuilt:
     state, started = run.settings.state_volume, ledger.now()
     trail.before = snapshot.capture(run.settings, run.engine, run.records).to_json()
-    with steps.step(INVENTORY, inventory_doing(run)) as proved, trail.step(INVENTORY):
-        found, chosen, where = inspect(run, keep)
-        decided = decide(run, found, chosen, where, force)
-        refuse_busy(run, where, decided.mode)
-        proved(_counts(found, chosen))
+    inspected: list[Decided] = []
+    walk_steps(progress, trail, [inventory_step(run, keep, force, inspected.append)])
+    decided = inspected[0]
+    chosen = decided.chosen
     run.say(triage.render(chosen, run.legacy, state))
     if decided.mode == resume.DONE:
         run.say(f"{EVENT}: {state} was already rebuilt from {run.legacy}; nothing to do")
-        return Rebuilt(run.legacy, state, decided.backup, None, (), chosen, True, steps.timings)
+        return Rebuilt(run.legacy, state, decided.backup, None, (), chosen, True, seconds(trail))
     made = Made(started)
     for step in later_steps(run, decided, made, trail):
-        walk_step(steps, trail, step, lambda cause: _record(run, trail, decided, made, ledger.FAILED, cause))
+        walk_step(progress, trail, step, lambda cause: _record(run, trail, decided, made, ledger.FAILED, cause))
     complete_report(trail, run.settings, run.engine)  # with step 5, which ran after the entry
-    return Rebuilt(run.legacy, state, decided.backup, decided.replaced, made.rows, chosen, seconds=steps.timings)
+    return Rebuilt(run.legacy, state, decided.backup, decided.replaced, made.rows, chosen, seconds=seconds(trail))
+
+
+def seconds(trail: Trail) -> dict[str, float]:
+    """Each step's duration, by name."""
+    return {step.name: step.seconds for step in trail.steps}
+
+
+def inventory_step(run: Run, keep: Sequence[str], force: bool, decided: Callable[[Decided], None]) -> Step:
+    """Step 1: every refusal happens here, before any change; what it found and decided goes to `decided`."""
+
+    def action() -> str:
+        found, chosen, where = inspect(run, keep)
+        made = decide(run, found, chosen, where, force)
+        refuse_busy(run, where, made.mode)
+        decided(made)
+        return _counts(found, chosen)
+
+    return Step(INVENTORY, action, doing=inventory_doing(run), proves=True)
 
 
 @dataclass(frozen=True)
@@ -138,13 +163,6 @@ class Made:
     rows: tuple[drift.Row, ...] = ()
 
 
-@dataclass(frozen=True)
-class Step:
-    name: str
-    doing: str  # said when it starts; the line a plan prints
-    action: Callable[[], str] = field(repr=False)  # does the step; says what it proved
-
-
 def inventory_doing(run: Run) -> str:
     return f"reading every file of {run.legacy} (sha256, size, mode, owner) and classifying it"
 
@@ -164,22 +182,24 @@ def later_steps(run: Run, d: Decided, made: Made, trail: Trail) -> list[Step]:
     state, rules = run.settings.state_volume, run.layout.state_volume
     first = f"copying the state {state} holds into {d.replaced}, proven; then " if d.replaced else ""
     carried = f"making {state} and carrying {len(d.chosen.carried)} files into it, owned by uid {rules.uid}"
+    copied = f"{first}copying {run.legacy} whole into {d.backup}"
+    compared = f"comparing the legacy code with trading/ at {short(run.commit)}"
+    recorded = "writing the ledger and the report, closing the journal"
     return [
-        Step("backup", f"{first}copying {run.legacy} whole into {d.backup}", lambda: _backups(run, d)),
-        Step("state", carried, lambda: _make_state(run, d)),
-        Step("drift", f"comparing the legacy code with trading/ at {short(run.commit)}", lambda: _drift(run, d, made)),
-        Step("record", "writing the ledger and the report, closing the journal", lambda: _close(run, d, made, trail)),
+        Step("backup", lambda: _backups(run, d), doing=copied, proves=True),
+        Step("state", lambda: _make_state(run, d), doing=carried, proves=True),
+        Step("drift", lambda: _drift(run, d, made), doing=compared, proves=True),
+        Step(RECORD, lambda: _close(run, d, made, trail), doing=recorded, proves=True),
     ]
 
 
-def walk_step(steps: Progress, trail: Trail, step: Step, failed: Callable[[str], None]) -> None:
+def walk_step(progress: Progress, trail: Trail, step: Step, failed: Callable[[str], None]) -> None:
     """One step, named and timed; a failure before the record step is recorded, then raised."""
     try:
-        with steps.step(step.name, step.doing) as proved, trail.step(step.name):
-            proved(step.action())
-    except (TradebotError, docker.errors.DockerException) as exc:
+        walk_steps(progress, trail, [step])
+    except FAILURES as exc:
         if step.name != RECORD:
-            failed(exc.message if isinstance(exc, TradebotError) else f"Docker engine: {exc}")
+            failed(cause_of(exc))
         raise
 
 

@@ -22,10 +22,12 @@ from deploy.engine.git import Repository
 from deploy.errors import RetireRefused, TradebotError
 from deploy.ids import short
 from deploy.output.progress import Progress, Say
+from deploy.procedures.procedure import Step, locked, walk_steps
+from deploy.procedures.trail import Trail
 from deploy.rebuild import engineops, inventory, labels
 from deploy.rebuild.engineops import Helper
 from deploy.records import ledger
-from deploy.steps import backups, lock
+from deploy.steps import backups
 
 EVENT = "volume-retire"
 
@@ -33,27 +35,45 @@ EVENT = "volume-retire"
 def retire(settings: Settings, engine: docker.DockerClient, repo: Repository, legacy: str, say: Say = print) -> str:
     """Remove `legacy` when the conditions hold; the proven backup's name. Raises RetireRefused, LegacyMissing,
     VolumeInUse, LockHeld."""
-    with lock.held(settings, engine, f"{EVENT} {legacy}", say):
-        started, steps = ledger.now(), Progress(EVENT, say, total=3)
+    with locked(settings, engine, f"{EVENT} {legacy}", say):
+        started = ledger.now()
         helpers.sweep(settings, engine, everyone=True)
         engineops.require(engine, legacy)
         engineops.refuse_in_use(engine, legacy, stopped_too=True)
-        with steps.step("state volume", f"checking {settings.state_volume} was rebuilt from {legacy}") as proved:
-            _rebuilt_from(settings, engine, legacy)
-            proved(f"{settings.state_volume} was rebuilt from {legacy} and the rebuild finished")
-        with steps.step("backup", f"proving a backup of {legacy} identical to it") as proved:
-            backup = _proven_backup(Helper(engine, baseimage.resolve(settings, engine), settings.project), legacy)
-            proved(f"{backup} is identical to {legacy}")
-        with steps.step("live release", f"verifying the live release runs on {settings.state_volume}") as proved:
-            commit = _live_on_state(settings, engine, repo, legacy)
-            engine.volumes.get(legacy).remove()
-            proved(f"{short(commit)} runs verified on {settings.state_volume}; {legacy} removed, {backup} kept")
+        found: dict[str, str] = {}  # what the steps proved: the backup, the live commit
+        walk_steps(Progress(EVENT, say, total=3), Trail(), _steps(settings, engine, repo, legacy, found))
         entry = ledger.Entry(
-            EVENT, commit, "", "", started, ledger.now(), ledger.operator(), ledger.SUCCEEDED, backup=backup,
-            restored_from=legacy,
+            EVENT, found["commit"], "", "", started, ledger.now(), ledger.operator(), ledger.SUCCEEDED,
+            backup=found["backup"], restored_from=legacy,
         )  # fmt: skip
         ledger.append(settings, engine, entry)
-        return backup
+        return found["backup"]
+
+
+def _steps(
+    settings: Settings, engine: docker.DockerClient, repo: Repository, legacy: str, found: dict[str, str]
+) -> list[Step]:
+    """The three conditions as steps, in order; each keeps what it proved in `found`."""
+    state = settings.state_volume
+
+    def rebuilt() -> str:
+        _rebuilt_from(settings, engine, legacy)
+        return f"{state} was rebuilt from {legacy} and the rebuild finished"
+
+    def proven() -> str:
+        found["backup"] = _proven_backup(Helper(engine, baseimage.resolve(settings, engine), settings.project), legacy)
+        return f"{found['backup']} is identical to {legacy}"
+
+    def live() -> str:
+        found["commit"] = _live_on_state(settings, engine, repo, legacy)
+        engine.volumes.get(legacy).remove()
+        return f"{short(found['commit'])} runs verified on {state}; {legacy} removed, {found['backup']} kept"
+
+    return [
+        Step("state volume", rebuilt, doing=f"checking {state} was rebuilt from {legacy}", proves=True),
+        Step("backup", proven, doing=f"proving a backup of {legacy} identical to it", proves=True),
+        Step("live release", live, doing=f"verifying the live release runs on {state}", proves=True),
+    ]
 
 
 def _rebuilt_from(settings: Settings, engine: docker.DockerClient, legacy: str) -> None:

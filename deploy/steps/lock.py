@@ -8,7 +8,6 @@ Leaving the block removes the container.
 A holder that died leaves its lock behind:
 - on this machine (same hostname, its pid gone) it is recognised as dead and replaced, saying so;
 - on another machine nobody here can tell: `invoke unlock` removes it and names the holder it removed.
-Taking the lock also carries an older local ledger over to the engine (`ledger.carry_over`), under the lock.
 The lock container mounts the meta volume, and the holder reads and writes its ledger through it
 (`deploy.records.meta.through`) instead of through a helper container per read and write; before the
 deployment's first record there is no meta volume to mount, and helpers do it.
@@ -75,7 +74,6 @@ def held(
     container = _acquire(settings, engine, holder, say)
     try:
         with meta.through(settings, container):
-            ledger.carry_over(settings, engine)
             yield holder
     finally:
         with contextlib.suppress(docker.errors.NotFound):

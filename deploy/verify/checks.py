@@ -18,29 +18,15 @@ the exec it makes anyway).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from errno import EROFS
 from typing import Any
 
 from deploy.config import CODE_PATH
 from deploy.ids import short
+from deploy.policy.check import Check
 
 SOCKET_NAMES = ("docker.sock", "docker.socket")
 CODE_OWNER = "code owned by root, not writable by the runtime user"
-
-
-@dataclass(frozen=True)
-class Check:
-    target: str
-    name: str
-    ok: bool
-    detail: str = ""
-
-    def failure(self) -> str:
-        return f"{self.target} fails '{self.name}'" + (f" ({self.detail})" if self.detail else "")
-
-    def to_json(self) -> dict[str, object]:
-        return {"target": self.target, "name": self.name, "ok": self.ok, "detail": self.detail}
 
 
 def overlaps_code_path(destination: str) -> bool:

@@ -35,10 +35,10 @@ from deploy.errors import CodeLayerUncomputable, CommandNotStarted, ExecRefused,
 from deploy.output.render import template
 from deploy.policy import posture
 from deploy.policy import rules as policy
+from deploy.policy.check import Check
 from deploy.records import ledger
 from deploy.steps import codelayer, health, images
 from deploy.verify import checks, codecompare, configuration, points, provenance
-from deploy.verify.checks import Check
 from deploy.verify.codecompare import Observation, PointResult
 
 T = TypeVar("T")

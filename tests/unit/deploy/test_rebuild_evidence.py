@@ -10,6 +10,7 @@ import pytest
 
 from deploy.errors import CopyNotProven
 from deploy.output.progress import Progress
+from deploy.procedures.procedure import Step
 from deploy.procedures.trail import Trail
 from deploy.rebuild import drift, evidence, procedure, triage
 from deploy.rebuild.procedure import Decided
@@ -98,7 +99,7 @@ def test_a_step_that_fails_before_the_record_step_is_recorded_then_raised_and_ke
 
     for name in ("backup", procedure.RECORD):  # a failing record step cannot record itself
         with pytest.raises(CopyNotProven):
-            procedure.walk_step(steps, trail, procedure.Step(name, "copying", broken), failed.append)
+            procedure.walk_step(steps, trail, Step(name, broken, doing="copying", proves=True), failed.append)
     assert failed == ["the backup b of old is not identical: a.json: missing"]
     assert [(s.name, s.ok) for s in trail.steps] == [("backup", False), ("record", False)]
     assert said == ["volume-rebuild [1/5] backup: copying …", "volume-rebuild [2/5] record: copying …"]

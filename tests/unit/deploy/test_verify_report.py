@@ -1,7 +1,7 @@
 import json
 
+from deploy.policy.check import Check
 from deploy.verify import VerifyReport, output, render
-from deploy.verify.checks import Check
 from deploy.verify.codecompare import Difference, Kind, PointResult
 from deploy.verify.run import what_runs
 
