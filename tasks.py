@@ -279,10 +279,10 @@ def unlock(c: Context) -> None:
 @reported
 def backups(c: Context, json: bool = False) -> None:
     """List the state volume's backups, newest first (each deploy, rollback and restore makes one)."""
-    from deploy.steps import backups as volumes
+    from deploy.steps import backups
 
     settings = Settings.from_env()
-    print(volumes.output(volumes.backups(settings, connect(settings)), as_json=json))
+    print(backups.output(backups.listed(settings, connect(settings)), as_json=json))
 
 
 @task(

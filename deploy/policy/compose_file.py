@@ -13,25 +13,24 @@ from typing import Any
 
 from deploy.config import SERVICES, Settings
 from deploy.errors import PolicyViolation
-from deploy.policy import posture
-from deploy.policy import rules as policy
+from deploy.policy import posture, rules
 from deploy.policy.check import Check
 
 
-def judge(config: Mapping[str, Any], settings: Settings, rules: policy.Policy) -> list[Check]:
+def judge(config: Mapping[str, Any], settings: Settings, declared: rules.Policy) -> list[Check]:
     """Every policy check of bot and worker as the resolved compose file declares them."""
     services, volumes = config.get("services") or {}, config.get("volumes") or {}
     return [
         check
         for service in SERVICES
-        for check in policy.judge(service, posture.from_compose(services.get(service) or {}, volumes), rules,
-                                  settings.project)
+        for check in rules.judge(service, posture.from_compose(services.get(service) or {}, volumes), declared,
+                                 settings.project)
     ]  # fmt: skip
 
 
 def violations(config: Mapping[str, Any], settings: Settings) -> list[str]:
     """Each violation of the resolved compose file, `<service> <setting> (<what is wrong>)`."""
-    bad = policy.violations(judge(config, settings, policy.load()))
+    bad = rules.violations(judge(config, settings, rules.load()))
     return [f"{c.target} {c.name.removeprefix('policy: ')} ({c.detail})" for c in bad]
 
 

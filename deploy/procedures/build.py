@@ -22,8 +22,7 @@ from deploy.engine.git import Commit, Repository
 from deploy.errors import BuildFailed, DirtyTree
 from deploy.ids import short
 from deploy.output.progress import Say
-from deploy.steps import buildcontext, codelayer, images
-from deploy.steps import tags as release_images
+from deploy.steps import buildcontext, codelayer, images, tags
 from deploy.steps.images import ReleaseImage
 from trading import codedigest
 
@@ -40,7 +39,7 @@ def build(
     commit = repo.commit(rev)
     dirty = _dirty(repo, commit, allow_dirty)
     tag = images.release_tag(settings.image_repo, commit.sha, dirty)
-    existing = release_images.get(engine, tag)
+    existing = tags.get(engine, tag)
     if existing:
         say(f"build: {tag} exists ({short(existing.image_id)}); reusing it")
         return existing

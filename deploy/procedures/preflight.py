@@ -29,7 +29,7 @@ from deploy.ids import short
 from deploy.policy import compose_file
 from deploy.procedures.procedure import Deployment, Step
 from deploy.records import ledger
-from deploy.steps import backups as volumes
+from deploy.steps import backups
 from deploy.steps.images import ReleaseImage
 
 
@@ -102,8 +102,8 @@ def run_check(d: Deployment, image: ReleaseImage, environment: Mapping[str, str 
 
 
 def state_volume(d: Deployment, released_before: bool) -> None:
-    if released_before and not volumes.exists(d.engine, d.settings.state_volume):
-        newest = volumes.newest_first(volumes.backups(d.settings, d.engine))
+    if released_before and not backups.exists(d.engine, d.settings.state_volume):
+        newest = backups.newest_first(backups.listed(d.settings, d.engine))
         raise StateVolumeMissing(d.settings.state_volume, newest[0].name if newest else None)
 
 

@@ -25,8 +25,7 @@ from deploy.errors import ImageMissing
 from deploy.ids import short
 from deploy.procedures import procedure
 from deploy.records import journal, ledger
-from deploy.steps import backups, health
-from deploy.steps import tags as release_images
+from deploy.steps import backups, health, tags
 from deploy.steps.images import ReleaseImage
 from deploy.steps.tags import LiveTags
 
@@ -63,7 +62,7 @@ def _put_kept_state_back(d: procedure.Deployment, entry: ledger.Entry) -> None:
 
 def _remove_services(d: procedure.Deployment, entry: ledger.Entry) -> None:
     """Stop and remove bot and worker, through the compose file of the interrupted attempt's commit."""
-    image = release_images.get(d.engine, entry.image_id)
+    image = tags.get(d.engine, entry.image_id)
     if image is not None:
         procedure.walk(d, "undo", [procedure.remove_step(d, image, stop_timeout=procedure.FAILED_STOP_SECONDS)])
 
@@ -73,10 +72,10 @@ def _run_last_success(d: procedure.Deployment, successes: list[ledger.Entry], in
     images = _distinct_images(d, reversed(successes))
     if not images:
         _remove_services(d, interrupted)
-        release_images.restore(d.settings, d.engine, LiveTags(None, None))
+        tags.restore(d.settings, d.engine, LiveTags(None, None))
         return "nothing"
     live = images[0]
-    release_images.restore(d.settings, d.engine, LiveTags(live, images[1] if len(images) > 1 else None))
+    tags.restore(d.settings, d.engine, LiveTags(live, images[1] if len(images) > 1 else None))
     if not all(_runs_healthy(d, live, service) for service in SERVICES):
         back = procedure.as_deployed(d, live, successes)
         procedure.walk(back, "undo", procedure.start_steps(back, live, stop_timeout=procedure.FAILED_STOP_SECONDS))
@@ -90,7 +89,7 @@ def _distinct_images(d: procedure.Deployment, newest_first: Iterable[ledger.Entr
             break
         if entry.image_id in [image.image_id for image in found]:
             continue
-        image = release_images.get(d.engine, entry.image_id)
+        image = tags.get(d.engine, entry.image_id)
         if image is None:
             raise ImageMissing(f"{short(entry.image_id)} of {short(entry.commit)}", "build it again and deploy it")
         found.append(image)

@@ -32,8 +32,7 @@ from deploy.procedures.plan import Plan
 from deploy.procedures.procedure import Attempt, Deployment, Procedure, Say, Step, locked
 from deploy.procedures.trail import Trail
 from deploy.records import ledger
-from deploy.steps import backups as volumes
-from deploy.steps import snapshot, tags
+from deploy.steps import backups, snapshot, tags
 from deploy.steps.tags import LiveTags
 
 
@@ -86,12 +85,12 @@ def _attempt(d: Deployment, name: str | None) -> tuple[Attempt, Deployment]:
     Raises BackupMissing; UnknownRevision when this clone lacks the live release (its compose file comes from here).
     """
     settings, engine = d.settings, d.engine
-    source = volumes.choose(volumes.backups(settings, engine), name).name
+    source = backups.choose(backups.listed(settings, engine), name).name
     live = tags.get(engine, settings.live_image)
     if live:
         d.repo.commit(live.commit)
         d = procedure.as_deployed(d, live, d.records.entries())
-    safety = volumes.next_backup(settings, engine) or ""
+    safety = backups.next_backup(settings, engine) or ""
     return Attempt("restore", live, LiveTags(live, None), safety, source, runtime=runtime(d.environ)), d
 
 
@@ -99,12 +98,12 @@ def steps(d: Deployment, attempt: Attempt, helper: str) -> Procedure:
     settings, engine, live, safety = d.settings, d.engine, attempt.image, attempt.backup
     keep = Step(  # prune=False: the source must survive the copy
         f"keep the state as it is now in {safety}",
-        lambda: volumes.backup_state(settings, engine, helper, prune=False, name=safety),
+        lambda: backups.backup_state(settings, engine, helper, prune=False, name=safety),
         bot_down=True,
     )
     copy = Step(
         f"copy {attempt.restored_from} into {settings.state_volume}",
-        lambda: volumes.restore_state(settings, engine, helper, attempt.restored_from),
+        lambda: backups.restore_state(settings, engine, helper, attempt.restored_from),
         bot_down=True,
     )
     switch = (
@@ -115,7 +114,7 @@ def steps(d: Deployment, attempt: Attempt, helper: str) -> Procedure:
     )
     prune = Step(
         f"prune state backups beyond the newest {settings.keep_backups}",
-        lambda: volumes.prune_backups(settings, engine),
+        lambda: backups.prune_backups(settings, engine),
     )
     return Procedure(switch=switch, finish=(prune,))
 
@@ -124,7 +123,7 @@ def _undo_steps(d: Deployment, attempt: Attempt, helper: str, kept: str) -> list
     """Copy `kept` (the state from just before, when it was kept) back, and start the live release on it."""
     back = Step(
         f"put the state from before ({kept}) back",
-        lambda: volumes.restore_state(d.settings, d.engine, helper, kept),
+        lambda: backups.restore_state(d.settings, d.engine, helper, kept),
         bot_down=True,
     )
     live = attempt.image
@@ -134,7 +133,7 @@ def _undo_steps(d: Deployment, attempt: Attempt, helper: str, kept: str) -> list
 def _undo(d: Deployment, attempt: Attempt, helper: str, exc: Exception) -> NoReturn:
     """Copy the state from before back (when it was kept) and start the live release on it; always raises."""
     cause, live, source = procedure.cause_of(exc), attempt.image, attempt.restored_from
-    kept = attempt.backup if attempt.backup and volumes.exists(d.engine, attempt.backup) else ""
+    kept = attempt.backup if attempt.backup and backups.exists(d.engine, attempt.backup) else ""
     d.say(f"restore: {cause}")
     try:
         procedure.walk(d, "restore", _undo_steps(d, attempt, helper, kept))

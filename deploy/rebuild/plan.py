@@ -95,7 +95,7 @@ def capture_legacy(run: rebuilding.Run, chosen: triage.Plan) -> LegacyState:
     engine = run.engine
     users = engine.containers.list(all=True, filters={"volume": run.legacy})
     sources = {c.to: c.item.path for c in chosen.carried if c.to in (snapshot.STATE_FILE, *snapshot.COMMAND_BUS_FILES)}
-    newest = backups.newest_first(backups.backups_of(engine, run.legacy))
+    newest = backups.newest_first(backups.listed_of(engine, run.legacy))
     return LegacyState(
         run.legacy,
         str(engine.volumes.get(run.legacy).attrs.get("CreatedAt", "")),

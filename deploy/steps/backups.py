@@ -137,11 +137,12 @@ def _copy(
     ran.checked([command[0], f"{source} → {target}"])
 
 
-def backups(settings: Settings, engine: docker.DockerClient) -> list[Backup]:
-    return backups_of(engine, settings.state_volume)
+def listed(settings: Settings, engine: docker.DockerClient) -> list[Backup]:
+    """The state volume's backups, in no particular order."""
+    return listed_of(engine, settings.state_volume)
 
 
-def backups_of(engine: docker.DockerClient, volume: str) -> list[Backup]:
+def listed_of(engine: docker.DockerClient, volume: str) -> list[Backup]:
     """The backup volumes of `volume` (labelled `BACKUP_OF`), in no particular order."""
     found = engine.volumes.list(filters={"label": f"{BACKUP_OF}={volume}"})
     return [Backup(made.name, (made.attrs.get("Labels") or {}).get(CREATED, "")) for made in found]
@@ -156,7 +157,7 @@ def output(found: Iterable[Backup], as_json: bool = False) -> str:
 
 
 def prune_backups(settings: Settings, engine: docker.DockerClient) -> list[str]:
-    doomed = backups_to_remove(backups(settings, engine), settings.keep_backups)
+    doomed = backups_to_remove(listed(settings, engine), settings.keep_backups)
     for name in doomed:
         engine.volumes.get(name).remove()
     return doomed

@@ -32,8 +32,7 @@ from deploy.config import STATE_PATH, Settings
 from deploy.engine import archive, baseimage, helpers
 from deploy.records import ledger
 from deploy.records.view import Records
-from deploy.steps import backups as volumes
-from deploy.steps import lock
+from deploy.steps import backups, lock
 from deploy.steps import status as statusreport
 
 STATE_FILE = "live_portfolio.json"
@@ -135,7 +134,7 @@ def capture(settings: Settings, engine: docker.DockerClient, records: Records | 
     """The live state now; `records`: the ledger as the command reads it (`deploy.records.view`)."""
     status = statusreport.status(settings, engine, records)
     running = [c.name for c in status.containers if c.state == "running"]
-    newest = volumes.newest_first(volumes.backups(settings, engine))
+    newest = backups.newest_first(backups.listed(settings, engine))
     return Snapshot(
         ledger.now(), status, read_state(settings, engine, running[0] if running else ""),
         lock.current(settings, engine), newest[0].name if newest else "",

@@ -40,12 +40,12 @@ def code_archive(container: Container) -> bytes:
     return archive.read(container, CODE_PATH)
 
 
-def read_container(name: str, container: Container | None, archive: Callable[[], bytes] | None = None) -> Observation:
-    """The code a container sees at the code path now (mounts included); `archive`: its code archive, read once."""
+def read_container(name: str, container: Container | None, code: Callable[[], bytes] | None = None) -> Observation:
+    """The code a container sees at the code path now (mounts included); `code`: its code archive, read once."""
     if container is None:
         return Observation(name, error=f"no running {name}")
     try:
-        data = archive() if archive else code_archive(container)
+        data = code() if code else code_archive(container)
     except docker.errors.NotFound:
         return Observation(name, error=f"{CODE_PATH} does not exist in {container.name}")
     return Observation(name, files=codedigest.hash_entries(archive.unpack(data).items()))

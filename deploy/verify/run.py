@@ -33,8 +33,7 @@ from deploy.engine.client import compose_argv
 from deploy.engine.runner import Runner
 from deploy.errors import CodeLayerUncomputable, CommandNotStarted, ExecRefused, ImageMissing, UnlabelledImage
 from deploy.output.render import template
-from deploy.policy import posture
-from deploy.policy import rules as policy
+from deploy.policy import posture, rules
 from deploy.policy.check import Check
 from deploy.records import ledger
 from deploy.steps import codelayer, health, images
@@ -139,8 +138,8 @@ def verify(
             pool.submit(_container_checks, s, containers[s], image.id, code.get(s), inside.get(s), healthy)
             for s in SERVICES
         ]
-        rules = policy.load()
-        checked += [pool.submit(_policy_checks, engine, s, containers[s], rules, settings.project) for s in SERVICES]
+        declared = rules.load()
+        checked += [pool.submit(_policy_checks, engine, s, containers[s], declared, settings.project) for s in SERVICES]
         layer = _code_layer(repo, release, image)  # from git objects, here while the engine answers the rest
         results = [codecompare.compare(reference, future.result()) for future in seen]
         found_checks = tuple(c for future in checked for c in future.result())
@@ -210,14 +209,14 @@ def _result(future: Future[T] | None) -> Callable[[], T] | None:
 
 
 def _policy_checks(
-    engine: docker.DockerClient, service: str, running: list[Container], rules: policy.Policy, project: str
+    engine: docker.DockerClient, service: str, running: list[Container], declared: rules.Policy, project: str
 ) -> list[Check]:
     """The security policy, judged on the running container's settings (one changed by hand is caught)."""
     if not running:
         return []
     attrs = running[0].attrs
     names = [str(m.get("Name")) for m in attrs.get("Mounts") or () if m.get("Type") == "volume"]
-    return policy.judge(service, posture.from_inspect(attrs, _volume_attrs(engine, names)), rules, project)
+    return rules.judge(service, posture.from_inspect(attrs, _volume_attrs(engine, names)), declared, project)
 
 
 def _volume_attrs(engine: docker.DockerClient, names: list[str]) -> dict[str, dict[str, Any]]:

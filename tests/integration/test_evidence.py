@@ -19,8 +19,7 @@ from typing import Any
 import docker
 import pytest
 
-from deploy.records import ledger
-from deploy.records import reports as report
+from deploy.records import ledger, reports
 from deploy.steps import snapshot
 from tests.integration.test_pipeline import BROKEN_MAIN
 from tests.integration.test_pipeline_errors import ROOT, cli_env, invoke
@@ -58,12 +57,12 @@ def test_a_release_prints_one_json_document_and_leaves_a_report_naming_what_ran(
     assert f"# deploy of {commit[:12]}: succeeded" in text and live.id[7:19] in text and digest in text
     for step in doc["steps"]:  # the last (prune) runs after the ledger entry: the report is written again
         assert f"| {step['name']} |" in text and f"{step['seconds']:.2f} s |" in text
-    stored = report.read_all(sandbox.settings, sandbox.engine)[-1]
+    stored = reports.read_all(sandbox.settings, sandbox.engine)[-1]
     assert stored.id == entry.report
     assert [(s.name, s.seconds, s.ok) for s in stored.steps] == [tuple(s.values()) for s in doc["steps"]]
     assert doc["steps"][-1]["name"].startswith("prune release images")
 
-    page = tmp_path / "report.html"
+    page = tmp_path / "reports.html"
     assert invoke(sandbox, "report", "--html", "--out", str(page)).returncode == 0
     parsed = Parsed()
     parsed.feed(page.read_text())
@@ -119,7 +118,7 @@ def test_a_release_that_rolls_back_prints_one_json_document_with_the_error_and_e
     assert doc["verify"]["release"] == good["commit"] and doc["verify"]["ok"]  # what runs now: the old release
     text = invoke(sandbox, "report", "--release", broken).stdout
     assert f"# deploy of {broken[:12]}: rolled_back" in text and "service bot is not healthy" in text
-    stored = report.read_all(sandbox.settings, sandbox.engine)[-1]
+    stored = reports.read_all(sandbox.settings, sandbox.engine)[-1]
     assert [(s.name, s.seconds, s.ok) for s in stored.steps] == [tuple(s.values()) for s in doc["steps"]]
 
 
@@ -197,7 +196,7 @@ def test_a_rollback_and_a_restore_leave_reports_each_ledger_entry_points_to(two_
     assert f"# restore of {first['commit'][:12]}: succeeded" in invoke(sandbox, "report").stdout
 
     entries = ledger.read(sandbox.settings, sandbox.engine)
-    stored = {made.id: made for made in report.read_all(sandbox.settings, sandbox.engine)}
+    stored = {made.id: made for made in reports.read_all(sandbox.settings, sandbox.engine)}
     assert [e.event for e in entries] == ["deploy", "deploy", "rollback", "restore"]
     assert all(stored[e.report].entry["attempt"] == e.attempt for e in entries)  # each points to its own report
     assert doc["report"] == f"{sandbox.settings.meta_volume}:reports/{entries[2].report}.json"

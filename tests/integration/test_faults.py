@@ -15,7 +15,7 @@ import pytest
 from deploy.engine.git import Repository
 from deploy.procedures import build
 from deploy.records import ledger
-from deploy.steps import backups as volumes
+from deploy.steps import backups
 from tests.integration.test_pipeline import hung_bot, rolled_back_to
 from tests.integration.test_pipeline_errors import invoke, refused
 from testsupport.sandbox import Sandbox, git, quiet
@@ -78,7 +78,7 @@ def test_preflight_refuses_before_anything_stops_and_a_rollback_runs_with_its_re
 def test_a_missing_state_volume_is_refused_naming_the_newest_backup_unless_fresh_state(sandbox: Sandbox) -> None:
     assert invoke(sandbox, "build", "deploy").returncode == 0
     assert invoke(sandbox, "deploy").returncode == 0  # the second deploy backs the state up
-    newest = volumes.newest_first(volumes.backups(sandbox.settings, sandbox.engine))[0].name
+    newest = backups.newest_first(backups.listed(sandbox.settings, sandbox.engine))[0].name
     for container in sandbox.engine.containers.list(all=True, filters={"label": PROJECT + sandbox.settings.project}):
         container.remove(force=True)  # what `docker compose down -v` does to the deployment
     sandbox.engine.volumes.get(sandbox.settings.state_volume).remove()
@@ -87,7 +87,7 @@ def test_a_missing_state_volume_is_refused_naming_the_newest_backup_unless_fresh
     assert refused(
         missing, 10, f"{sandbox.settings.state_volume} is missing", newest, "invoke restore", "--fresh-state"
     )
-    assert not volumes.exists(sandbox.engine, sandbox.settings.state_volume)
+    assert not backups.exists(sandbox.engine, sandbox.settings.state_volume)
     assert invoke(sandbox, "deploy", "--fresh-state").returncode == 0
 
 

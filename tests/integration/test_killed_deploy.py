@@ -33,8 +33,7 @@ from deploy.procedures import deploy as deploying
 from deploy.procedures import rollback as rolling_back
 from deploy.procedures.restore import restore
 from deploy.records import journal, ledger, meta
-from deploy.steps import backups as volumes
-from deploy.steps import status, tags
+from deploy.steps import backups, status, tags
 from deploy.steps.images import ReleaseImage
 from deploy.verify import verify
 from tests.integration.conftest import FAST_TICKS, ROOT
@@ -153,7 +152,7 @@ def agreed(box: Sandbox) -> status.Status:
     now = status.status(box.settings, box.engine)
     assert now.disagreements == (), now.disagreements
     assert left_helpers(box) == []
-    assert len(volumes.backups(box.settings, box.engine)) <= int(KEEP_BACKUPS)
+    assert len(backups.listed(box.settings, box.engine)) <= int(KEEP_BACKUPS)
     assert now.release is not None
     return now
 
@@ -203,9 +202,9 @@ def test_a_restore_killed_at_every_step_boundary_is_undone_by_the_next(settings_
     settings, engine, repo = box.settings, box.engine, Repository(box.repo)
     live = tags.get(engine, settings.live_image)
     assert live is not None
-    chosen = volumes.newest_first(volumes.backups(settings, engine))[0].name
+    chosen = backups.newest_first(backups.listed(settings, engine))[0].name
     killed_at_every_step(box, "restore", planned_steps(box, "restore"), lambda step: ("--backup", chosen))
-    newest = volumes.newest_first(volumes.backups(settings, engine))[0].name
+    newest = backups.newest_first(backups.listed(settings, engine))[0].name
     stray = f"written-after-{newest}"
     box.in_volume(settings.state_volume, f"touch /v/{stray}")
     done = restore(settings, engine, repo, name=newest, say=quiet)

@@ -27,9 +27,7 @@ from deploy.procedures import rollback as rolling_back
 from deploy.procedures.procedure import Attempt
 from deploy.procedures.trail import Trail
 from deploy.records import ledger
-from deploy.steps import backups as volumes
-from deploy.steps import health, images
-from deploy.steps import tags as release_images
+from deploy.steps import backups, health, images, tags
 from deploy.steps.images import ReleaseImage
 from deploy.steps.tags import LiveTags
 from deploy.verify import verify
@@ -137,11 +135,11 @@ def test_build_deploy_verify_then_a_new_commit_then_rollback(sandbox: Sandbox) -
 
     second = sandbox.commit("release two", {MARKED: (sandbox.repo / MARKED).read_text() + MARKER})
     build.build(settings, engine, repo, say=quiet)
-    backups = volumes.backups(settings, engine)
+    kept = backups.listed(settings, engine)
     planned: list[str] = []
     deploying.plan(settings, engine, repo, say=planned.append)  # changes nothing
     assert engine.images.get(settings.live_image).id == first.image_id
-    assert volumes.backups(settings, engine) == backups and len(ledger.read(settings, engine)) == 1
+    assert backups.listed(settings, engine) == kept and len(ledger.read(settings, engine)) == 1
     said: list[str] = []
     with bot_lifecycle(sandbox) as bot_events:
         two = deploying.deploy(settings, engine, repo, say=said.append)
@@ -169,12 +167,12 @@ def test_build_deploy_verify_then_a_new_commit_then_rollback(sandbox: Sandbox) -
     assert all(MARKER in service_file(sandbox, service, MARKED) for service in ("bot", "worker"))
     assert verify(settings, engine, repo).ok
     assert engine.images.get(settings.previous_image).id == first.image_id
-    assert two.backup in [backup.name for backup in volumes.backups(settings, engine)]
+    assert two.backup in [backup.name for backup in backups.listed(settings, engine)]
     assert "live_portfolio.json" in sandbox.volume_files(two.backup)
 
     back = rolling_back.rollback(settings, engine, repo, say=quiet)
     assert (back.image and back.image.image_id, back.previous) == (first.image_id, second)
-    assert [backup.name for backup in volumes.backups(settings, engine)] == [back.backup]  # kept 1 deep
+    assert [backup.name for backup in backups.listed(settings, engine)] == [back.backup]  # kept 1 deep
     assert not any(MARKER in service_file(sandbox, service, MARKED) for service in ("bot", "worker"))
     report = verify(settings, engine, repo)
     assert report.ok and report.release == first.commit
@@ -265,7 +263,7 @@ def test_prune_keeps_live_previous_and_the_newest_successes_and_lets_a_run_of_fa
     engine.images.get(built[1].image_id).tag(settings.image_repo, "previous")
     engine.images.get(built[2].image_id).tag(settings.image_repo, "live")
 
-    pruned = release_images.prune(settings, engine, quiet, ledger.read(settings, engine))
+    pruned = tags.prune(settings, engine, quiet, ledger.read(settings, engine))
     assert pruned == [built[4].release_tag, built[3].release_tag]
     assert {tag for image in engine.images.list(name=settings.image_repo) for tag in image.tags} == {
         built[0].release_tag,  # the newest success that is neither live nor previous: newer failures went instead

@@ -27,7 +27,7 @@ from deploy.procedures import build
 from deploy.procedures import deploy as deploying
 from deploy.rebuild import labels
 from deploy.records import ledger
-from deploy.steps import backups as volumes
+from deploy.steps import backups
 from tests.integration.test_pipeline_errors import cli_env, invoke, refused
 from testsupport import legacy
 from testsupport.sandbox import Sandbox, quiet
@@ -60,7 +60,7 @@ def volume_names(box: Sandbox) -> set[str]:
 
 
 def legacy_backups(box: Sandbox, name: str) -> list[str]:
-    return [v.name for v in box.engine.volumes.list(filters={"label": f"{volumes.BACKUP_OF}={name}"})]
+    return [v.name for v in box.engine.volumes.list(filters={"label": f"{backups.BACKUP_OF}={name}"})]
 
 
 def leaked(result: subprocess.CompletedProcess[str]) -> bool:
@@ -163,14 +163,14 @@ def test_a_run_killed_at_a_step_is_finished_by_the_next(sandbox: Sandbox, legacy
     assert run_until(box, step, "--legacy", name) == -signal.SIGKILL
     if step != "[2/5] backup":  # from step 2 on the journal is open: nothing may use the state volume
         with pytest.raises(RebuildUnfinished, match=f"volume-rebuild --legacy {name}"):
-            volumes.backup_state(box.settings, box.engine, box.settings.base_image or "")
+            backups.backup_state(box.settings, box.engine, box.settings.base_image or "")
         other = f"{name}-other"
         legacy.make(box.engine, box.settings.base_image or "", other, legacy.files(SECRET))
         refused(invoke(box, "volume-rebuild", "--legacy", other), 9, "was interrupted", f"--legacy {name}`")
 
     finished = invoke(box, "volume-rebuild", "--legacy", name)
     assert finished.returncode == 0, finished.stderr
-    assert volumes.rebuild_marker(box.settings.state_volume) not in volume_names(box)
+    assert backups.rebuild_marker(box.settings.state_volume) not in volume_names(box)
     [backup] = legacy_backups(box, name)
     assert files_of(box, backup) == before == files_of(box, name)
     assert set(files_of(box, box.settings.state_volume)) == legacy.STATE_TARGETS
@@ -239,7 +239,7 @@ def test_a_half_copied_backup_and_state_volume_left_by_a_crash_are_made_again(
     box, name = sandbox, legacy_volume
     settings, state = box.settings, box.settings.state_volume
     backup = f"{name}-backup-20260101T000000.000Z"
-    box.engine.volumes.create(volumes.rebuild_marker(state), labels=labels.journal_labels(name, backup, AT))
+    box.engine.volumes.create(backups.rebuild_marker(state), labels=labels.journal_labels(name, backup, AT))
     box.engine.volumes.create(backup, labels=labels.backup_labels(name, AT))
     box.in_volume(backup, "mkdir -p /v/workspace && echo partial > /v/workspace/live_portfolio.json")
     ours = labels.state_labels(settings.project, "state", "2.40.3", name, backup)
@@ -252,4 +252,4 @@ def test_a_half_copied_backup_and_state_volume_left_by_a_crash_are_made_again(
     assert files_of(box, backup) == files_of(box, name)
     carried = files_of(box, state)
     assert carried["live_portfolio.json"].split()[0] == files_of(box, name)["workspace/live_portfolio.json"].split()[0]
-    assert volumes.rebuild_marker(state) not in volume_names(box)
+    assert backups.rebuild_marker(state) not in volume_names(box)

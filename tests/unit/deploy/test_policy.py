@@ -3,8 +3,7 @@
 import pytest
 
 from deploy.errors import ConfigError
-from deploy.policy import posture
-from deploy.policy import rules as policy
+from deploy.policy import posture, rules
 
 PROJECT = "tb"
 CLEAN = {
@@ -21,8 +20,8 @@ CLEAN = {
 
 
 def failed(attrs: dict) -> dict[str, str]:
-    checks = policy.judge("bot", posture.from_inspect(attrs), policy.load(), PROJECT)
-    return {c.name: c.detail for c in policy.violations(checks)}
+    checks = rules.judge("bot", posture.from_inspect(attrs), rules.load(), PROJECT)
+    return {c.name: c.detail for c in rules.violations(checks)}
 
 
 def changed(host: dict | None = None, **top: object) -> dict:
@@ -30,7 +29,7 @@ def changed(host: dict | None = None, **top: object) -> dict:
 
 
 def test_the_deployed_settings_pass_every_rule() -> None:
-    checks = policy.judge("bot", posture.from_inspect(CLEAN), policy.load(), PROJECT)
+    checks = rules.judge("bot", posture.from_inspect(CLEAN), rules.load(), PROJECT)
     assert len(checks) == 15 and all(c.ok for c in checks)
 
 
@@ -68,16 +67,16 @@ def test_each_change_fails_exactly_its_setting(attrs: dict, name: str, detail: s
 
 
 def test_an_allowed_capability_may_be_added() -> None:
-    rules = policy.parse(
+    declared = rules.parse(
         'volumes = ["state"]\ncapabilities = ["NET_BIND_SERVICE"]\nroot_users = ["0", "root"]\n[require]\n'
     )
     attrs = changed({"CapAdd": ["NET_BIND_SERVICE"]})
-    assert all(c.ok for c in policy.judge("bot", posture.from_inspect(attrs), rules, PROJECT))
+    assert all(c.ok for c in rules.judge("bot", posture.from_inspect(attrs), declared, PROJECT))
 
 
 def test_a_rule_switched_off_is_not_checked() -> None:
-    rules = policy.parse("volumes = []\ncapabilities = []\nroot_users = []\n[require]\nnot_privileged = false\n")
-    names = {c.name for c in policy.judge("bot", posture.from_inspect(changed({"Privileged": True})), rules, "tb")}
+    declared = rules.parse("volumes = []\ncapabilities = []\nroot_users = []\n[require]\nnot_privileged = false\n")
+    names = {c.name for c in rules.judge("bot", posture.from_inspect(changed({"Privileged": True})), declared, "tb")}
     assert "policy: privileged" not in names and "policy: pid" in names
 
 
@@ -88,7 +87,7 @@ def test_a_rule_switched_off_is_not_checked() -> None:
 )  # fmt: skip
 def test_a_malformed_policy_is_a_named_config_error(text: str) -> None:
     with pytest.raises(ConfigError, match=r"security policy|unknown rules"):
-        policy.parse(text)
+        rules.parse(text)
 
 
 @pytest.mark.parametrize(
@@ -107,5 +106,5 @@ def test_a_malformed_policy_is_a_named_config_error(text: str) -> None:
 )  # fmt: skip
 def test_the_declared_volume_binding_a_host_directory_is_a_host_mount(volume: dict, detail: str) -> None:
     """`o` is mount(8)'s option list: `bind` or `rbind` (of the local driver) makes it the host's directory."""
-    checks = policy.judge("bot", posture.from_inspect(CLEAN, {"tb_state": volume}), policy.load(), PROJECT)
-    assert {c.name: c.detail for c in policy.violations(checks)} == ({"policy: volumes": detail} if detail else {})
+    checks = rules.judge("bot", posture.from_inspect(CLEAN, {"tb_state": volume}), rules.load(), PROJECT)
+    assert {c.name: c.detail for c in rules.violations(checks)} == ({"policy: volumes": detail} if detail else {})

@@ -11,8 +11,7 @@ from deploy.config import Settings
 from deploy.engine.runner import Runner
 from deploy.errors import DeployError, TradebotError
 from deploy.procedures.procedure import Attempt, Deployment, Procedure, Step, plan_lines, record, run
-from deploy.records import journal, ledger
-from deploy.records import reports as report
+from deploy.records import journal, ledger, reports
 from deploy.records.view import Records
 from deploy.steps import snapshot
 from deploy.steps.images import ReleaseImage
@@ -30,7 +29,7 @@ class Recorder:
         self.said: list[str] = []
         self.recorded: list[ledger.Entry] = []
         self.started: list[ledger.Entry] = []
-        self.reports: list[report.Report] = []  # each report as written (with its entry, then again)
+        self.reports: list[reports.Report] = []  # each report as written (with its entry, then again)
 
     def step(self, name: str, fails: bool = False) -> Step:
         def action() -> None:
@@ -46,7 +45,7 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Deployment, R
     """A deployment without an engine: the ledger entries it would add are kept in `recorded`."""
     seen = Recorder()
     monkeypatch.setattr(ledger, "append", lambda _settings, _engine, entry, files, **_: keep(seen, entry, files))
-    monkeypatch.setattr(report, "rewrite", lambda _settings, _engine, made: seen.reports.append(made))
+    monkeypatch.setattr(reports, "rewrite", lambda _settings, _engine, made: seen.reports.append(made))
     monkeypatch.setattr(journal, "start", lambda _settings, _engine, entry: seen.started.append(entry))
     monkeypatch.setattr(snapshot, "capture", lambda _settings, _engine, _records=None: NO_STATE)
     settings = Settings(project="p", repo=tmp_path, home=tmp_path / "home")
@@ -56,7 +55,7 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Deployment, R
 
 def keep(seen: Recorder, entry: ledger.Entry, files: dict[str, bytes]) -> None:
     seen.recorded.append(entry)
-    seen.reports += [report.Report.from_json(content) for content in files.values()]
+    seen.reports += [reports.Report.from_json(content) for content in files.values()]
 
 
 def attempt() -> Attempt:
