@@ -24,11 +24,13 @@ import io
 import tarfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
-
-import git
+from typing import TYPE_CHECKING
 
 from deploy.engine.git import Repository
 from deploy.errors import BuildFailed
+
+if TYPE_CHECKING:
+    import git  # GitPython's objects, handed over by `deploy.engine.git.Repository.objects`
 
 ROOTFS = "rootfs"
 CODE_DIR = "trading"

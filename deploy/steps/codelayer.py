@@ -23,13 +23,14 @@ import io
 import stat
 import tarfile
 from collections.abc import Mapping, Sequence
-from typing import Any
-
-import git
+from typing import TYPE_CHECKING, Any
 
 from deploy.engine.git import Repository
 from deploy.errors import CodeLayerUncomputable
 from deploy.steps.buildcontext import MTIME, Entry, code_entries
+
+if TYPE_CHECKING:
+    import git  # GitPython's objects, handed over by `deploy.engine.git.Repository.objects`
 
 TYPE_BITS = {tarfile.DIRTYPE: stat.S_IFDIR, tarfile.REGTYPE: stat.S_IFREG, tarfile.SYMTYPE: stat.S_IFLNK}
 MAX_NAME = 99  # the USTAR name field holds 100 bytes; a directory's name gains a `/`
