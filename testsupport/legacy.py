@@ -27,6 +27,14 @@ PORTFOLIO = {  # the seed's unversioned shape: no format, no version; emergency 
     "emergency_stopped": False,
     "emergency_reason": None,
 }
+TAKEOVER = {  # a legacy state the bot takes over: stops set, and a position outside the traded symbols
+    **PORTFOLIO,
+    "positions": {
+        "BTCUSDT": {**POSITION, "stop_loss": 89634.0, "take_profit": 96037.0},
+        "ETHUSDT": {"quantity": 2.0, "entry_price": 3050.0, "current_price": 3100.0, "stop_loss": 2950.0},
+        "DOGEUSDT": {"quantity": 20000.0, "entry_price": 0.15, "current_price": 0.162, "stop_loss": 0.12},
+    },
+}
 STATE = {
     "workspace/live_portfolio.json": json.dumps(PORTFOLIO, indent=2),
     "workspace/runtime_config.json": json.dumps({"symbols": ["BTCUSDT"], "interval": 60}),

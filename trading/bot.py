@@ -1,9 +1,10 @@
 """The bot's scan loop: paper trading over the price feed, saving through a ``StateHolder``.
 
-Each tick: fold in what the worker saved, step the feed, act on the strategy's decisions (a save
-after every trade), check the drawdown (a persisted emergency stop), save periodically, write the
-heartbeat.  SIGTERM/SIGINT end the loop with a final save.  A lifetime ``flock`` on ``bot.lock``
-keeps a second bot off the same state.
+Each tick: fold in what the worker saved, step the feed (``trading.feed``: it prices the traded
+symbols and every held one, resuming from the state's marks), mark the positions and act on the
+strategy's decisions (a save after every trade) with the prices ``trading.marks`` admits, check the
+drawdown (a persisted emergency stop), save periodically, write the heartbeat.  SIGTERM/SIGINT end
+the loop with a final save.  A lifetime ``flock`` on ``bot.lock`` keeps a second bot off the same state.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from trading import heartbeat
 from trading.codedigest import imported_code
 from trading.config import Settings
 from trading.errors import BotLockHeldError, StateError
-from trading.feed import RandomWalkFeed
+from trading.feed import open_feed
+from trading.marks import Gate, last_marks, priced_symbols
 from trading.portfolio import close_position, drawdown, open_position, set_emergency_stop
 from trading.signals import StopSignal
 from trading.store.document import State, utcnow
@@ -71,7 +73,10 @@ class Bot:
         self.settings, self.holder, self.params = settings, holder, params or Params()
         state = holder.state
         state.setdefault("ticks", 0)
-        self.feed = RandomWalkFeed(settings.symbols, settings.seed, resume=state.get("last_prices") or {})
+        marks, symbols = last_marks(state), priced_symbols(settings.symbols, state)
+        self.feed = open_feed(settings.feed, symbols, marks, settings.seed)
+        self.gate = Gate({s: marks[s] for s in symbols if s in marks}, settings.max_price_gap)
+        self.told: set[str] = set()  # symbols whose wait for their mark was logged
         self.started_at, self.ticks, self.save_errors = utcnow(), 0, 0
         self.last_save = time.monotonic()
         self.code: dict[str, Any] = imported_code()
@@ -89,20 +94,37 @@ class Bot:
     def tick(self) -> None:
         self.refresh()
         state = self.holder.state
-        prices = self.feed.step()
+        prices = self.admit(self.feed.step())
         for sym, pos in state["positions"].items():
             pos["current_price"] = prices.get(sym, pos.get("current_price"))
         averages = state.setdefault("averages", {})
-        for action in decide(state, prices, averages, state["ticks"], self.params):
+        for action in decide(state, prices, averages, state["ticks"], self.params, self.settings.symbols):
             self.apply(action)
             self.save("trade")
         state["averages"] = update_averages(averages, prices, self.params.ema_alpha)
-        state["last_prices"], state["ticks"] = prices, state["ticks"] + 1
+        state["last_prices"] = {**(state.get("last_prices") or {}), **prices}
+        state["ticks"] += 1
         self.check_drawdown()
         if time.monotonic() - self.last_save >= self.settings.save_seconds:
             self.save("periodic", allow_abort=True)
         self.ticks += 1
         self.beat()
+
+    def admit(self, prices: dict[str, float]) -> dict[str, float]:
+        """The feed's prices the bot may act on; a symbol's wait for its mark is logged when it starts and ends."""
+        admitted, gap = self.gate.admit(prices), self.settings.max_price_gap
+        for sym in sorted(self.gate.held.keys() - self.told):
+            mark = self.gate.waiting[sym]
+            log.warning(
+                "%s: the feed's price %s is %.1f%% from the state's last mark %s; no decision on %s until a price "
+                "comes within %.1f%% of it (TRADEBOT_MAX_PRICE_GAP)",
+                sym, prices[sym], abs(prices[sym] / mark - 1) * 100, mark, sym, gap * 100,
+            )  # fmt: skip
+        self.told |= self.gate.held.keys()
+        for sym in sorted(self.told - self.gate.waiting.keys()):
+            log.warning("%s: the feed's price %s meets the state's last mark; trading it again", sym, admitted[sym])
+        self.told &= self.gate.waiting.keys()
+        return admitted
 
     def apply(self, action: Open | Close) -> None:
         apply_action(self.holder.state, action, self.params, utcnow())

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from trading import feed
 from trading.errors import SettingsError
 from trading.store.document import canonical
 
@@ -28,6 +29,8 @@ class Settings:
     seed: int = 42
     save_seconds: float = 5.0
     role: str = "bot"
+    feed: str = feed.DEFAULT
+    max_price_gap: float = 0.05
 
     @property
     def state_file(self) -> Path:
@@ -55,6 +58,8 @@ class Settings:
             "max_drawdown": self.max_drawdown,
             "seed": self.seed,
         }
+        if self.feed != feed.DEFAULT:  # so a state written before the setting existed keeps its hash
+            relevant["feed"] = self.feed
         return hashlib.sha256(canonical(relevant).encode()).hexdigest()[:16]
 
 
@@ -95,11 +100,15 @@ def from_env(env: Mapping[str, str]) -> Settings:
         seed=integer("TRADEBOT_SEED", 42),
         save_seconds=number("TRADEBOT_SAVE_SECONDS", 5.0),
         role=env.get("TRADEBOT_ROLE") or "bot",
+        feed=env.get("TRADEBOT_FEED") or feed.DEFAULT,
+        max_price_gap=number("TRADEBOT_MAX_PRICE_GAP", 0.05),
     )
     if not settings.symbols:
         problems.append(f"TRADEBOT_SYMBOLS={env.get('TRADEBOT_SYMBOLS')!r} names no symbol")
     if settings.role not in ROLES:
         problems.append(f"TRADEBOT_ROLE={settings.role!r} is not one of {', '.join(ROLES)}")
+    if (wrong := feed.problem(settings.feed)) is not None:
+        problems.append(wrong)
     if problems:
         raise SettingsError(problems)
     return settings

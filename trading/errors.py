@@ -7,6 +7,7 @@
     │   ├── StateTooNewError          written by newer code; refused, never overwritten
     │   ├── StateWriteError           a save failed (ENOSPC, EIO); the primary is untouched
     │   ├── InvalidStateError         the state to save breaks the document's shape or numbers; not written
+    │   ├── MigrationError            a legacy document cannot be brought to the current shape; not changed
     │   └── MergeError                memory could not be merged with what another process saved; not written
     ├── LockUnsafeError               ``flock`` does not exclude between processes here (exit 6)
     ├── BotLockHeldError              another bot already trades on this state (exit 4)
@@ -71,6 +72,15 @@ class InvalidStateError(StateError):
         super().__init__(
             f"Refusing to save a state that would not load again: {reason}. Nothing was written; "
             "the previous state stays in place. This is a bug in the code that changed the state: report it."
+        )
+
+
+class MigrationError(StateError):
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(
+            f"The legacy state cannot be migrated: {reason}. Nothing was changed; correct the legacy "
+            "live_portfolio.json by hand (positions as an object by symbol), then start again."
         )
 
 

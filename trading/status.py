@@ -39,7 +39,8 @@ def format_status(report: dict[str, Any]) -> str:
         f"closed trades {len(state['closed_trades'])}  emergency stop {state['emergency_stop']}",
     ]
     lines += [
-        f"  {s}: qty {p['qty']:.6f} entry {p['entry_price']} sl {p['stop_loss']} tp {p['take_profit']}"
+        f"  {s}: qty {p['qty']:.6f} entry {p['entry_price']} mark {p.get('current_price')} "
+        f"sl {p.get('stop_loss')} tp {p.get('take_profit')}"
         for s, p in sorted(state["positions"].items())
     ]
     for role, beat in report["heartbeat"].items():

@@ -1,12 +1,13 @@
 """The trading rule, as pure decisions: what to open and close on this tick's prices.
 
-Buy a dip below the symbol's moving average; sell at the stop loss or the take profit.
-After a stop-loss exit the symbol cools down for ``cooldown_ticks``.  Nothing trades while
-the emergency stop is active.
+Buy a dip below the symbol's moving average, in the traded symbols only; sell at the stop loss or
+the take profit, in any symbol held.  After a stop-loss exit the symbol cools down for
+``cooldown_ticks``.  Nothing trades while the emergency stop is active.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from trading.portfolio import emergency_active
@@ -40,7 +41,9 @@ class Close:
 
 
 def update_averages(averages: dict[str, float], prices: dict[str, float], alpha: float) -> dict[str, float]:
-    return {s: p if s not in averages else averages[s] + alpha * (p - averages[s]) for s, p in prices.items()}
+    """Each priced symbol's average moved toward its price; a symbol not priced keeps its average."""
+    moved = {s: p if s not in averages else averages[s] + alpha * (p - averages[s]) for s, p in prices.items()}
+    return {**averages, **moved}
 
 
 def exits(state: State, prices: dict[str, float]) -> list[Close]:
@@ -56,12 +59,14 @@ def exits(state: State, prices: dict[str, float]) -> list[Close]:
     return found
 
 
-def entries(state: State, prices: dict[str, float], averages: dict[str, float], tick: int, p: Params) -> list[Open]:
+def entries(
+    state: State, prices: dict[str, float], averages: dict[str, float], tick: int, p: Params, traded: Collection[str]
+) -> list[Open]:
     found = []
     budget = float(state["cash"]) * p.allocation
     for sym, price in sorted(prices.items()):
         cooling = int(state["sl_cooldowns"].get(sym, -1)) > tick
-        if sym in state["positions"] or cooling or sym not in averages or budget <= 0:
+        if sym not in traded or sym in state["positions"] or cooling or sym not in averages or budget <= 0:
             continue
         if price <= averages[sym] * (1.0 - p.entry_dip_pct):
             sl, tp = price * (1 - p.stop_loss_pct), price * (1 + p.take_profit_pct)
@@ -69,8 +74,10 @@ def entries(state: State, prices: dict[str, float], averages: dict[str, float], 
     return found
 
 
-def decide(state: State, prices: dict[str, float], averages: dict[str, float], tick: int, p: Params) -> list:
-    """Closes first, then opens; nothing at all while the emergency stop is active."""
+def decide(
+    state: State, prices: dict[str, float], averages: dict[str, float], tick: int, p: Params, traded: Collection[str]
+) -> list[Open | Close]:
+    """Closes first, then opens (of ``traded`` symbols); nothing at all while the emergency stop is active."""
     if emergency_active(state):
         return []
-    return [*exits(state, prices), *entries(state, prices, averages, tick, p)]
+    return [*exits(state, prices), *entries(state, prices, averages, tick, p, traded)]

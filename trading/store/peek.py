@@ -13,7 +13,7 @@ from pathlib import Path
 from trading.errors import CorruptStateError, NoValidStateError
 from trading.store import backups
 from trading.store.document import Document, decode, is_legacy, parse
-from trading.store.migrations import migrate_legacy
+from trading.store.migrations import inferences, migrate_legacy
 
 REPAIR = "`python -m trading repair` (a bot or worker start does the same)"
 
@@ -31,7 +31,8 @@ def peek(path: Path) -> Peek:
         parsed = parse(path.read_bytes())
         if is_legacy(parsed):
             finding = f"{path.name} is a legacy (unversioned) document; {REPAIR} migrates it, keeping the original"
-            return Peek(Document(migrate_legacy(parsed), 0), path.name, [finding])  # type: ignore[arg-type]
+            said = [f"{path.name}: {inferred}" for inferred in inferences(parsed)]  # type: ignore[arg-type]
+            return Peek(Document(migrate_legacy(parsed), 0), path.name, [finding, *said])  # type: ignore[arg-type]
         return Peek(decode(parsed, str(path)), path.name)
     except FileNotFoundError:
         reason = "missing"

@@ -31,7 +31,7 @@ from trading.store.archive import TradeArchive
 from trading.store.atomic import clean_stale_temps, replace_file
 from trading.store.document import Document, State, decode, encode, is_legacy, parse, utcnow, validate_state
 from trading.store.locking import exclusive, open_lock, self_test
-from trading.store.migrations import migrate_legacy
+from trading.store.migrations import inferences, migrate_legacy
 
 log = logging.getLogger("trading.store.persistence")
 
@@ -178,11 +178,14 @@ class StateStore:
         return Document(doc.state, generation, settings_hash=doc.settings_hash)
 
     def _migrate(self) -> Document:
+        legacy = parse(self.path.read_bytes())
+        state = migrate_legacy(legacy)  # type: ignore[arg-type]
         kept = backups.copy_aside(self.path, self.backup_dir, "legacy")
-        state = migrate_legacy(parse(self.path.read_bytes()))  # type: ignore[arg-type]
         generation = self._write(state, 0, self.settings_hash)
         self.counters.migrated_count += 1
         log.warning("migrated legacy state %s to the current schema; the original is kept as %s", self.path, kept)
+        for inferred in inferences(legacy):  # type: ignore[arg-type]
+            log.warning("legacy state %s: %s", self.path, inferred)
         return Document(state, generation, settings_hash=self.settings_hash)
 
     def _write(self, state: State, after: int, settings_hash: str | None) -> int:

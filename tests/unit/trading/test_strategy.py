@@ -14,20 +14,22 @@ from trading.heartbeat import process_start, verdict
 from trading.portfolio import close_position, drawdown, set_emergency_stop
 from trading.strategy import Close, Open, Params, decide
 
+TRADED = ("BTC", "ETH", "SOL")
+
 
 def test_stop_loss_and_take_profit_close(state):
     state["positions"]["ETH"] = {**state["positions"]["BTC"], "symbol": "ETH", "position_id": "e"}
-    actions = decide(state, {"BTC": 89.0, "ETH": 111.0}, {}, 0, Params())
+    actions = decide(state, {"BTC": 89.0, "ETH": 111.0}, {}, 0, Params(), TRADED)
     assert actions == [Close("BTC", 89.0, "stop_loss"), Close("ETH", 111.0, "take_profit")]
 
 
 def test_pending_position_is_left_alone(state):
     state["positions"]["BTC"]["pending"] = True
-    assert decide(state, {"BTC": 1.0}, {}, 0, Params()) == []
+    assert decide(state, {"BTC": 1.0}, {}, 0, Params(), TRADED) == []
 
 
 def test_dip_below_average_opens_with_sl_and_tp(state):
-    actions = decide(state, {"SOL": 90.0}, {"SOL": 100.0}, 0, Params())
+    actions = decide(state, {"SOL": 90.0}, {"SOL": 100.0}, 0, Params(), TRADED)
     assert len(actions) == 1 and isinstance(actions[0], Open)
     assert actions[0].qty == pytest.approx(100.0 / 90.0)
     assert actions[0].stop_loss == pytest.approx(88.2) and actions[0].take_profit == pytest.approx(92.7)
@@ -35,10 +37,10 @@ def test_dip_below_average_opens_with_sl_and_tp(state):
 
 def test_cooldown_and_emergency_stop_block_entries(state):
     state["sl_cooldowns"]["SOL"] = 10
-    assert decide(state, {"SOL": 90.0}, {"SOL": 100.0}, 5, Params()) == []
-    assert decide(state, {"SOL": 90.0}, {"SOL": 100.0}, 10, Params()) != []
+    assert decide(state, {"SOL": 90.0}, {"SOL": 100.0}, 5, Params(), TRADED) == []
+    assert decide(state, {"SOL": 90.0}, {"SOL": 100.0}, 10, Params(), TRADED) != []
     set_emergency_stop(state, "drawdown", "now")
-    assert decide(state, {"SOL": 90.0, "BTC": 1.0}, {"SOL": 100.0}, 10, Params()) == []
+    assert decide(state, {"SOL": 90.0, "BTC": 1.0}, {"SOL": 100.0}, 10, Params(), TRADED) == []
 
 
 def test_close_position_and_drawdown(state):
