@@ -26,7 +26,7 @@ from trading.signals import StopSignal
 from trading.store.document import State, utcnow
 from trading.store.holder import StateHolder
 from trading.store.locking import open_lock, try_exclusive
-from trading.strategy import Close, Open, Params, decide, update_averages
+from trading.strategy import Close, Open, Params, decide, recheck, update_averages
 
 log = logging.getLogger("trading.bot")
 
@@ -98,9 +98,8 @@ class Bot:
         for sym, pos in state["positions"].items():
             pos["current_price"] = prices.get(sym, pos.get("current_price"))
         averages = state.setdefault("averages", {})
-        for action in decide(state, prices, averages, state["ticks"], self.params, self.settings.symbols):
-            self.apply(action)
-            self.save("trade")
+        for planned in decide(state, prices, averages, state["ticks"], self.params, self.settings.symbols):
+            self.trade(planned)
         state["averages"] = update_averages(averages, prices, self.params.ema_alpha)
         state["last_prices"] = {**(state.get("last_prices") or {}), **prices}
         state["ticks"] += 1
@@ -125,6 +124,15 @@ class Bot:
             log.warning("%s: the feed's price %s meets the state's last mark; trading it again", sym, admitted[sym])
         self.told &= self.gate.waiting.keys()
         return admitted
+
+    def trade(self, planned: Open | Close) -> None:
+        """Carry out a decision of this tick as it stands now: an earlier trade's save may have merged the worker's."""
+        action = recheck(planned, self.holder.state)
+        if action != planned:
+            log.info("%s: the tick decided %s; the state as saved since says %s", planned.symbol, planned, action)
+        if action is not None:
+            self.apply(action)
+            self.save("trade")
 
     def apply(self, action: Open | Close) -> None:
         apply_action(self.holder.state, action, self.params, utcnow())

@@ -46,17 +46,19 @@ def update_averages(averages: dict[str, float], prices: dict[str, float], alpha:
     return {**averages, **moved}
 
 
+def exit_for(sym: str, pos: dict, price: float) -> Close | None:
+    if pos.get("pending"):
+        return None
+    if pos.get("stop_loss") is not None and price <= float(pos["stop_loss"]):
+        return Close(sym, price, "stop_loss")
+    if pos.get("take_profit") is not None and price >= float(pos["take_profit"]):
+        return Close(sym, price, "take_profit")
+    return None
+
+
 def exits(state: State, prices: dict[str, float]) -> list[Close]:
-    found = []
-    for sym, pos in sorted(state["positions"].items()):
-        price = prices.get(sym)
-        if price is None or pos.get("pending"):
-            continue
-        if pos.get("stop_loss") is not None and price <= float(pos["stop_loss"]):
-            found.append(Close(sym, price, "stop_loss"))
-        elif pos.get("take_profit") is not None and price >= float(pos["take_profit"]):
-            found.append(Close(sym, price, "take_profit"))
-    return found
+    found = [exit_for(sym, pos, prices[sym]) for sym, pos in sorted(state["positions"].items()) if sym in prices]
+    return [close for close in found if close is not None]
 
 
 def entries(
@@ -81,3 +83,15 @@ def decide(
     if emergency_active(state):
         return []
     return [*exits(state, prices), *entries(state, prices, averages, tick, p, traded)]
+
+
+def recheck(action: Open | Close, state: State) -> Open | Close | None:
+    """``action`` decided again on ``state`` as it is now (a save merged in the worker's changes since).
+
+    A close is decided again on the position's levels now (none when the worker closed it); an open
+    stands unless the symbol is held now or the emergency stop is on.
+    """
+    if isinstance(action, Close):
+        pos = state["positions"].get(action.symbol)
+        return None if pos is None else exit_for(action.symbol, pos, action.price)
+    return None if action.symbol in state["positions"] or emergency_active(state) else action

@@ -12,7 +12,7 @@ from trading.errors import SettingsError
 from trading.feed import RandomWalkFeed
 from trading.heartbeat import process_start, verdict
 from trading.portfolio import close_position, drawdown, set_emergency_stop
-from trading.strategy import Close, Open, Params, decide
+from trading.strategy import Close, Open, Params, decide, recheck
 
 TRADED = ("BTC", "ETH", "SOL")
 
@@ -21,6 +21,21 @@ def test_stop_loss_and_take_profit_close(state):
     state["positions"]["ETH"] = {**state["positions"]["BTC"], "symbol": "ETH", "position_id": "e"}
     actions = decide(state, {"BTC": 89.0, "ETH": 111.0}, {}, 0, Params(), TRADED)
     assert actions == [Close("BTC", 89.0, "stop_loss"), Close("ETH", 111.0, "take_profit")]
+
+
+def test_a_decision_is_taken_again_on_the_state_as_it_is_now(state):
+    close = Close("BTC", 89.0, "stop_loss")
+    assert recheck(close, state) == close
+    state["positions"]["BTC"]["stop_loss"] = 80.0  # the worker moved the stop away
+    assert recheck(close, state) is None
+    state["positions"]["BTC"]["take_profit"] = 85.0  # ... and the take profit below the price
+    assert recheck(close, state) == Close("BTC", 89.0, "take_profit")
+    del state["positions"]["BTC"]  # the worker closed it
+    assert recheck(close, state) is None
+    opening = Open("BTC", 1.0, 89.0, 80.0, 95.0)
+    assert recheck(opening, state) == opening
+    set_emergency_stop(state, "drawdown", "now")
+    assert recheck(opening, state) is None
 
 
 def test_pending_position_is_left_alone(state):
