@@ -114,9 +114,13 @@ def soak(box: Sandbox, cycles: int) -> list[tuple[str, str]]:
     settings, eng = box.settings, box.engine
     release_image = eng.images.get(settings.live_image).id
     submitter = eng.containers.run(
-        release_image, entrypoint=["python3", "-c", SUBMIT], name=f"{settings.project}-submitter",
-        volumes={settings.state_volume: {"bind": "/var/lib/tradebot"}}, network_disabled=True, detach=True,
-    )  # fmt: skip
+        release_image,
+        entrypoint=["python3", "-c", SUBMIT],
+        name=f"{settings.project}-submitter",
+        volumes={settings.state_volume: {"bind": "/var/lib/tradebot"}},
+        network_disabled=True,
+        detach=True,
+    )
     start_generation = generation(health.service_container(settings, eng, "bot"))
     started = time.monotonic()
     for n in range(cycles):

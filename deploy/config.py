@@ -103,9 +103,17 @@ class Settings:
 
 
 DEPLOY_VARIABLES = frozenset(
-    ("TRADEBOT_PROJECT", "TRADEBOT_REPO", "TRADEBOT_HOME", "TRADEBOT_BASE_IMAGE", "TRADEBOT_KEEP_RELEASES",
-     "TRADEBOT_KEEP_BACKUPS", "TRADEBOT_START_TIMEOUT", "TRADEBOT_COMPOSE")
-)  # fmt: skip
+    (
+        "TRADEBOT_PROJECT",
+        "TRADEBOT_REPO",
+        "TRADEBOT_HOME",
+        "TRADEBOT_BASE_IMAGE",
+        "TRADEBOT_KEEP_RELEASES",
+        "TRADEBOT_KEEP_BACKUPS",
+        "TRADEBOT_START_TIMEOUT",
+        "TRADEBOT_COMPOSE",
+    )
+)
 
 
 def is_runtime(name: str) -> bool:

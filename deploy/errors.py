@@ -285,8 +285,13 @@ class RollbackFailed(DeployError):
             f"{state}; the logs of its bot and worker containers (`docker logs`) say why it does not start",
         )
         self.failed, self.cause, self.restored, self.again, self.now, self.backup = (
-            failed, cause, restored, again, now, backup,
-        )  # fmt: skip
+            failed,
+            cause,
+            restored,
+            again,
+            now,
+            backup,
+        )
 
 
 class UnlabelledImage(ImageError):

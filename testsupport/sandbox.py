@@ -76,9 +76,12 @@ class Sandbox:
     def in_volume(self, volume: str, script: str) -> str:
         """Run `script` in a throw-away container of the base image with `volume` at /v; its output."""
         output = self.engine.containers.run(
-            self.settings.base_image or "", ["sh", "-c", script], volumes={volume: {"bind": "/v"}},
-            network_disabled=True, remove=True,
-        )  # fmt: skip
+            self.settings.base_image or "",
+            ["sh", "-c", script],
+            volumes={volume: {"bind": "/v"}},
+            network_disabled=True,
+            remove=True,
+        )
         return output.decode()
 
     def volume_files(self, volume: str) -> list[str]:
@@ -89,9 +92,11 @@ class Sandbox:
         """The variables an operator's shell sets to run `invoke` against this sandbox's deployment."""
         settings = self.settings
         return {
-            "TRADEBOT_PROJECT": settings.project, "TRADEBOT_REPO": str(settings.repo),
-            "TRADEBOT_HOME": str(settings.home), "TRADEBOT_BASE_IMAGE": settings.base_image or "",
-        }  # fmt: skip
+            "TRADEBOT_PROJECT": settings.project,
+            "TRADEBOT_REPO": str(settings.repo),
+            "TRADEBOT_HOME": str(settings.home),
+            "TRADEBOT_BASE_IMAGE": settings.base_image or "",
+        }
 
     def remove(self) -> None:
         project = self.settings.project

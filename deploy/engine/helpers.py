@@ -99,17 +99,25 @@ def at_root(modes: Mapping[str, str]) -> dict[str, tuple[str, str]]:
 
 @contextlib.contextmanager
 def idle(
-    engine: docker.DockerClient, image: str, project: str, mounts: Mounts | None = None,
-    marks: Mapping[str, str] | None = None, name: str = "",
-) -> Iterator[Container]:  # fmt: skip
+    engine: docker.DockerClient,
+    image: str,
+    project: str,
+    mounts: Mounts | None = None,
+    marks: Mapping[str, str] | None = None,
+    name: str = "",
+) -> Iterator[Container]:
     """A helper with `mounts` and the labels `marks`, created, never started (only its archive API is used), removed.
 
     `image` is one already on the engine (nothing is pulled).
     """
     helper = engine.containers.create(
-        image, ["true"], name=name or None, volumes=_volumes(mounts or {}), network_disabled=True,
+        image,
+        ["true"],
+        name=name or None,
+        volumes=_volumes(mounts or {}),
+        network_disabled=True,
         labels={**(marks or {}), **labels(project)},
-    )  # fmt: skip
+    )
     try:
         yield helper
     finally:
@@ -118,16 +126,30 @@ def idle(
 
 
 def run(
-    engine: docker.DockerClient, image: str, project: str, *, command: Sequence[str] = (),
-    entrypoint: Sequence[str] | None = None, mounts: Mounts | None = None, user: str = "",
-    environment: Mapping[str, str] | None = None, files: Mapping[str, bytes] | None = None, working_dir: str = "",
-) -> Ran:  # fmt: skip
+    engine: docker.DockerClient,
+    image: str,
+    project: str,
+    *,
+    command: Sequence[str] = (),
+    entrypoint: Sequence[str] | None = None,
+    mounts: Mounts | None = None,
+    user: str = "",
+    environment: Mapping[str, str] | None = None,
+    files: Mapping[str, bytes] | None = None,
+    working_dir: str = "",
+) -> Ran:
     """Run a helper of `image` to its end (`files` put in `FILES_AT` first) and remove it; what it did."""
     helper = engine.containers.create(
-        image, list(command) or None, entrypoint=list(entrypoint) if entrypoint else None, user=user or None,
-        volumes=_volumes(mounts or {}), environment=dict(environment or {}), network_disabled=True,
-        labels=labels(project), working_dir=working_dir or None,
-    )  # fmt: skip
+        image,
+        list(command) or None,
+        entrypoint=list(entrypoint) if entrypoint else None,
+        user=user or None,
+        volumes=_volumes(mounts or {}),
+        environment=dict(environment or {}),
+        network_disabled=True,
+        labels=labels(project),
+        working_dir=working_dir or None,
+    )
     try:
         if files:
             helper.put_archive("/", archive.pack({f"{FILES_AT.lstrip('/')}/{n}": c for n, c in files.items()}))

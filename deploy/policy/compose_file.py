@@ -23,9 +23,10 @@ def judge(config: Mapping[str, Any], settings: Settings, declared: rules.Policy)
     return [
         check
         for service in SERVICES
-        for check in rules.judge(service, posture.from_compose(services.get(service) or {}, volumes), declared,
-                                 settings.project)
-    ]  # fmt: skip
+        for check in rules.judge(
+            service, posture.from_compose(services.get(service) or {}, volumes), declared, settings.project
+        )
+    ]
 
 
 def violations(config: Mapping[str, Any], settings: Settings) -> list[str]:

@@ -50,9 +50,11 @@ def parse(text: str, where: str = FILE) -> Policy:
         data = tomllib.loads(text)
         required = data["require"]
         policy = Policy(
-            tuple(data["volumes"]), tuple(c.upper() for c in data["capabilities"]), tuple(data["root_users"]),
+            tuple(data["volumes"]),
+            tuple(c.upper() for c in data["capabilities"]),
+            tuple(data["root_users"]),
             tuple(name for name in RULES if required.get(name, True)),
-        )  # fmt: skip
+        )
     except (tomllib.TOMLDecodeError, KeyError, TypeError, AttributeError) as exc:
         raise ConfigError(f"{where} is not a valid security policy ({exc})", f"fix {where}") from exc
     unknown = sorted(set(required) - set(RULES))
@@ -86,8 +88,11 @@ def _namespaces(p: Posture, _: Policy, __: str) -> list[Finding]:
 
 def _mounts(p: Posture, policy: Policy, project: str) -> list[Finding]:
     allowed = policy.volume_names(project)
-    bad = [_mount_line(m) for m in p.mounts
-           if m.kind == "bind" or m.host_path or (m.kind == "volume" and m.source not in allowed)]  # fmt: skip
+    bad = [
+        _mount_line(m)
+        for m in p.mounts
+        if m.kind == "bind" or m.host_path or (m.kind == "volume" and m.source not in allowed)
+    ]
     return [("volumes", "; ".join(bad))]
 
 
@@ -127,8 +132,10 @@ def _user(p: Posture, policy: Policy, _: str) -> list[Finding]:
 
 
 def _confined(p: Posture, _: Policy, __: str) -> list[Finding]:
-    return [(kind, f"{kind}=unconfined" if f"{kind}=unconfined" in p.security_opt else "")
-            for kind in ("seccomp", "apparmor")]  # fmt: skip
+    return [
+        (kind, f"{kind}=unconfined" if f"{kind}=unconfined" in p.security_opt else "")
+        for kind in ("seccomp", "apparmor")
+    ]
 
 
 def _ports(p: Posture, _: Policy, __: str) -> list[Finding]:

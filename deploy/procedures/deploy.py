@@ -21,9 +21,16 @@ from deploy.steps import tags
 
 
 def deploy(
-    settings: Settings, engine: docker.DockerClient, repo: Repository, rev: str = "HEAD", force: bool = False,
-    runner: Runner | None = None, say: Say = print, fresh_state: bool = False, trail: Trail | None = None,
-) -> Attempt:  # fmt: skip
+    settings: Settings,
+    engine: docker.DockerClient,
+    repo: Repository,
+    rev: str = "HEAD",
+    force: bool = False,
+    runner: Runner | None = None,
+    say: Say = print,
+    fresh_state: bool = False,
+    trail: Trail | None = None,
+) -> Attempt:
     """Run the release image of `rev` (made by `deploy.procedures.build`) as bot and worker; see the module docstring.
 
     `force` accepts an image built from a dirty tree; `fresh_state` a missing state volume of a deployment
@@ -38,9 +45,14 @@ def deploy(
 
 
 def plan(
-    settings: Settings, engine: docker.DockerClient, repo: Repository, rev: str = "HEAD", force: bool = False,
-    say: Say = print, fresh_state: bool = False,
-) -> None:  # fmt: skip
+    settings: Settings,
+    engine: docker.DockerClient,
+    repo: Repository,
+    rev: str = "HEAD",
+    force: bool = False,
+    say: Say = print,
+    fresh_state: bool = False,
+) -> None:
     """Say what `deploy` would do: the live state, its steps, what stops it, the way back; changing nothing."""
     d = Deployment.of(settings, engine, repo, say)
     target = tags.of_commit(settings, engine, repo.commit(rev).sha, force)

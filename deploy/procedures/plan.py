@@ -34,6 +34,11 @@ def recovery_lines(first: str, steps: Iterable[Step]) -> tuple[str, ...]:
 def render(plan: Plan) -> str:
     lines = plan_lines(plan.steps)
     return template(
-        "plan.txt.j2", event=plan.event, target=plan.target, s=plan.live, steps=lines,
-        stops=plan.stops, recovery=plan.recovery,
-    )  # fmt: skip
+        "plan.txt.j2",
+        event=plan.event,
+        target=plan.target,
+        s=plan.live,
+        steps=lines,
+        stops=plan.stops,
+        recovery=plan.recovery,
+    )

@@ -76,14 +76,25 @@ class Deployment:
 
     @classmethod
     def of(
-        cls, settings: Settings, engine: docker.DockerClient, repo: Repository, say: Say,
-        runner: Runner | None = None, trail: Trail | None = None,
-    ) -> Deployment:  # fmt: skip
+        cls,
+        settings: Settings,
+        engine: docker.DockerClient,
+        repo: Repository,
+        say: Say,
+        runner: Runner | None = None,
+        trail: Trail | None = None,
+    ) -> Deployment:
         """The deployment one command acts on: Compose found once, the ledger read once."""
         return cls(
-            settings, engine, repo, runner or Runner(), say, compose_argv(settings), Records(settings, engine),
+            settings,
+            engine,
+            repo,
+            runner or Runner(),
+            say,
+            compose_argv(settings),
+            Records(settings, engine),
             trail=trail or Trail(),
-        )  # fmt: skip
+        )
 
 
 @dataclass(frozen=True)
@@ -127,10 +138,23 @@ class Attempt:
     def entry(self, image: ReleaseImage, outcome: str, cause: str = "") -> ledger.Entry:
         finished = "" if outcome == journal.STARTED else ledger.now()
         return ledger.Entry(
-            self.event, image.commit, image.image_id, image.code_digest, self.started, finished, ledger.operator(),
-            outcome, cause, self.previous, image.dirty, self.backup, self.restored_from, dict(self.runtime), self.id,
+            self.event,
+            image.commit,
+            image.image_id,
+            image.code_digest,
+            self.started,
+            finished,
+            ledger.operator(),
+            outcome,
+            cause,
+            self.previous,
+            image.dirty,
+            self.backup,
+            self.restored_from,
+            dict(self.runtime),
+            self.id,
             code_layer=image.code_layer,
-        )  # fmt: skip
+        )
 
 
 @contextlib.contextmanager
@@ -165,9 +189,13 @@ def record(d: Deployment, attempt: Attempt, outcome: str, cause: str = "") -> No
 
 
 def record_with_report(
-    trail: Trail, settings: Settings, engine: docker.DockerClient, records: Records, entry: ledger.Entry,
+    trail: Trail,
+    settings: Settings,
+    engine: docker.DockerClient,
+    records: Records,
+    entry: ledger.Entry,
     after: dict[str, Any] | None = None,
-) -> None:  # fmt: skip
+) -> None:
     """Add `entry` to the ledger with its report (the state after: `after`, else captured now) in one archive."""
     key = ledger.new_id()
     entry = dataclasses.replace(entry, report=key)

@@ -37,9 +37,14 @@ from deploy.steps.tags import LiveTags
 
 
 def restore(
-    settings: Settings, engine: docker.DockerClient, repo: Repository, name: str | None = None,
-    runner: Runner | None = None, say: Say = print, trail: Trail | None = None,
-) -> Attempt:  # fmt: skip
+    settings: Settings,
+    engine: docker.DockerClient,
+    repo: Repository,
+    name: str | None = None,
+    runner: Runner | None = None,
+    say: Say = print,
+    trail: Trail | None = None,
+) -> Attempt:
     """Restore the backup `name` (default: the newest); see the module docstring.
 
     The attempt returned names the backup put back (`restored_from`), the backup of the state from

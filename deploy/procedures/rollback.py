@@ -25,9 +25,14 @@ from deploy.steps.images import ReleaseImage
 
 
 def rollback(
-    settings: Settings, engine: docker.DockerClient, repo: Repository, to: str | None = None,
-    runner: Runner | None = None, say: Say = print, trail: Trail | None = None,
-) -> Attempt:  # fmt: skip
+    settings: Settings,
+    engine: docker.DockerClient,
+    repo: Repository,
+    to: str | None = None,
+    runner: Runner | None = None,
+    say: Say = print,
+    trail: Trail | None = None,
+) -> Attempt:
     """Run an earlier release again: `to` (a revision), else `:previous`, else the ledger's last other success."""
     d = Deployment.of(settings, engine, repo, say, runner, trail)
     with locked(settings, engine, "rollback", say):

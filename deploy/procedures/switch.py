@@ -71,9 +71,13 @@ def plan_of(d: Deployment, event: str, target: ReleaseImage, fresh_state: bool =
         )
     )
     found = Plan(
-        event, f"of {short(target.commit)} (image {short(target.image_id)})",
-        snapshot.capture(settings, d.engine, d.records), steps(d, target, attempt, fresh_state).steps, stops, recovery,
-    )  # fmt: skip
+        event,
+        f"of {short(target.commit)} (image {short(target.image_id)})",
+        snapshot.capture(settings, d.engine, d.records),
+        steps(d, target, attempt, fresh_state).steps,
+        stops,
+        recovery,
+    )
     return planning.render(found)
 
 

@@ -47,9 +47,13 @@ class Helper:
         owner = layout.state_volume
         expected = plan.expected(layout)
         spec = {
-            "source": FROM, "target": TO, "uid": owner.uid, "gid": owner.gid, "dir_mode": owner.dir_mode,
+            "source": FROM,
+            "target": TO,
+            "uid": owner.uid,
+            "gid": owner.gid,
+            "dir_mode": owner.dir_mode,
             "files": [{"from": c.item.path, "to": c.to, "mode": expected[c.to].mode} for c in plan.carried],
-        }  # fmt: skip
+        }
         mounts = {source: (FROM, "ro"), target: (TO, "rw")}
         self._probe(("copy", f"{helpers.FILES_AT}/spec.json"), mounts, {"spec.json": json.dumps(spec).encode()})
 
@@ -62,9 +66,15 @@ class Helper:
     ) -> str:
         """Run `argv` as root in a helper with `mounts` (`files` beside it); its output. CommandFailed names `what`."""
         ran = helpers.run(
-            self.engine, self.image, self.project, entrypoint=argv, mounts=mounts, user="0:0", files=files,
+            self.engine,
+            self.image,
+            self.project,
+            entrypoint=argv,
+            mounts=mounts,
+            user="0:0",
+            files=files,
             working_dir="/",
-        )  # fmt: skip
+        )
         return ran.checked(what).stdout.decode(errors="surrogateescape")
 
 

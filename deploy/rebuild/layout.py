@@ -77,9 +77,12 @@ def parse(text: str, where: str = PATH) -> Layout:
         volume = StateVolume(**data["state_volume"])
         legacy = data["legacy"]
         layout = Layout(
-            classes, tuple(legacy["look_for"]), tuple(legacy["strip_prefixes"]),
-            tuple(data.get("code_map", {}).items()), volume,
-        )  # fmt: skip
+            classes,
+            tuple(legacy["look_for"]),
+            tuple(legacy["strip_prefixes"]),
+            tuple(data.get("code_map", {}).items()),
+            volume,
+        )
     except (tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
         raise ConfigError(f"{where} is not a valid volume layout ({exc})", f"fix {where} and commit it") from exc
     unknown = sorted({name for name, _ in classes} - set(CLASSES))

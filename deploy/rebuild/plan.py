@@ -41,9 +41,15 @@ class LegacyState:
 
 
 def show_plan(
-    settings: Settings, engine: docker.DockerClient, repo: Repository, legacy: str, keep: Sequence[str] = (),
-    force: bool = False, rev: str = "HEAD", say: Say = print,
-) -> triage.Plan:  # fmt: skip
+    settings: Settings,
+    engine: docker.DockerClient,
+    repo: Repository,
+    legacy: str,
+    keep: Sequence[str] = (),
+    force: bool = False,
+    rev: str = "HEAD",
+    say: Say = print,
+) -> triage.Plan:
     """Print the live state, the inventory, the drift, the steps a run would take, what stops it and the
     way back; change nothing. Raises what step 1 raises (LegacyMissing, NotLegacy, KeepNotFound, TargetClash)."""
     run = rebuilding.Run.prepare(settings, engine, repo, legacy, rev, say)
@@ -63,14 +69,23 @@ def _render(
 ) -> str:
     state, rows = run.settings.state_volume, run.drift(chosen)
     return template(
-        "rebuild_plan.txt.j2", s=snapshot.capture(run.settings, run.engine, run.records),
-        legacy=capture_legacy(run, chosen), state=state, marker=backups.rebuild_marker(state),
+        "rebuild_plan.txt.j2",
+        s=snapshot.capture(run.settings, run.engine, run.records),
+        legacy=capture_legacy(run, chosen),
+        state=state,
+        marker=backups.rebuild_marker(state),
         replaced=decided.replaced if decided else None,
-        files=triage.listing(found, run.layout), p=chosen, volume=run.legacy, target=state,
-        rows=rows, commit=run.commit, summary=drift.summary(rows),
-        event="volume-rebuild", would=would,
+        files=triage.listing(found, run.layout),
+        p=chosen,
+        volume=run.legacy,
+        target=state,
+        rows=rows,
+        commit=run.commit,
+        summary=drift.summary(rows),
+        event="volume-rebuild",
+        would=would,
         steps=_steps(run, decided) if decided else [],
-    ).rstrip("\n")  # fmt: skip
+    ).rstrip("\n")
 
 
 def _steps(run: rebuilding.Run, decided: rebuilding.Decided) -> list[str]:

@@ -94,9 +94,15 @@ class Run:
 
 
 def rebuild(
-    settings: Settings, engine: docker.DockerClient, repo: Repository, legacy: str, keep: Sequence[str] = (),
-    force: bool = False, rev: str = "HEAD", say: Say = print,
-) -> Rebuilt:  # fmt: skip
+    settings: Settings,
+    engine: docker.DockerClient,
+    repo: Repository,
+    legacy: str,
+    keep: Sequence[str] = (),
+    force: bool = False,
+    rev: str = "HEAD",
+    say: Say = print,
+) -> Rebuilt:
     """Rebuild (or finish rebuilding) the state volume from `legacy`; see the module docstring.
 
     Raises LockHeld, LegacyMissing, VolumeInUse, NotLegacy, KeepNotFound, TargetClash,
@@ -296,7 +302,16 @@ def _record(run: Run, trail: Trail, d: Decided, made: Made, outcome: str, cause:
     """The ledger entry with its report: the rebuild's figures, the state before and after, each step."""
     trail.rebuild = evidence.figures(run.legacy, run.settings.state_volume, run.commit, d, made.rows)
     entry = ledger.Entry(
-        EVENT, run.commit, "", "", made.started, ledger.now(), ledger.operator(), outcome, cause,
-        backup=d.backup, restored_from=run.legacy,
-    )  # fmt: skip
+        EVENT,
+        run.commit,
+        "",
+        "",
+        made.started,
+        ledger.now(),
+        ledger.operator(),
+        outcome,
+        cause,
+        backup=d.backup,
+        restored_from=run.legacy,
+    )
     record_with_report(trail, run.settings, run.engine, run.records, entry)

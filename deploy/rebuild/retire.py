@@ -43,9 +43,17 @@ def retire(settings: Settings, engine: docker.DockerClient, repo: Repository, le
         found: dict[str, str] = {}  # what the steps proved: the backup, the live commit
         walk_steps(Progress(EVENT, say, total=3), Trail(), _steps(settings, engine, repo, legacy, found))
         entry = ledger.Entry(
-            EVENT, found["commit"], "", "", started, ledger.now(), ledger.operator(), ledger.SUCCEEDED,
-            backup=found["backup"], restored_from=legacy,
-        )  # fmt: skip
+            EVENT,
+            found["commit"],
+            "",
+            "",
+            started,
+            ledger.now(),
+            ledger.operator(),
+            ledger.SUCCEEDED,
+            backup=found["backup"],
+            restored_from=legacy,
+        )
         ledger.append(settings, engine, entry)
         return found["backup"]
 

@@ -102,9 +102,12 @@ def new_id() -> str:
 
 
 def append(
-    settings: Settings, engine: docker.DockerClient, entry: Entry, files: Mapping[str, bytes] | None = None,
+    settings: Settings,
+    engine: docker.DockerClient,
+    entry: Entry,
+    files: Mapping[str, bytes] | None = None,
     key: str | None = None,
-) -> str:  # fmt: skip
+) -> str:
     """Add `entry` (and `files`, e.g. its report, in the same archive) to the engine's ledger; its id."""
     key = key or new_id()
     meta.write(settings, engine, {f"{FOLDER}/{key}.json": entry.to_json().encode(), **(files or {})})

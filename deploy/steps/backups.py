@@ -128,9 +128,14 @@ def restore_state(settings: Settings, engine: docker.DockerClient, helper_image:
 
 
 def _copy(
-    engine: docker.DockerClient, image: str, source: str, target: str, command: list[str], project: str,
+    engine: docker.DockerClient,
+    image: str,
+    source: str,
+    target: str,
+    command: list[str],
+    project: str,
     source_mode: str = "ro",
-) -> None:  # fmt: skip
+) -> None:
     """Run `command` as root in a helper with `source` at /from and `target` at /to; CommandFailed when it fails."""
     mounts = {source: ("/from", source_mode), target: ("/to", "rw")}
     ran = helpers.run(engine, image, project, entrypoint=command, mounts=mounts, user="0:0")

@@ -126,7 +126,10 @@ def _acquire(settings: Settings, engine: docker.DockerClient, holder: Holder, sa
 def _create(settings: Settings, engine: docker.DockerClient, holder: Holder) -> Container:
     """The lock container; it mounts the meta volume when there is one (a refused first command makes none)."""
     return engine.containers.create(
-        baseimage.resolve(settings, engine), ["true"], name=settings.lock_name,
-        labels=holder.labels(settings.project), network_disabled=True,
+        baseimage.resolve(settings, engine),
+        ["true"],
+        name=settings.lock_name,
+        labels=holder.labels(settings.project),
+        network_disabled=True,
         volumes=meta.mounts(settings) if meta.exists(settings, engine) else {},
-    )  # fmt: skip
+    )

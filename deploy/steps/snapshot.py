@@ -136,6 +136,9 @@ def capture(settings: Settings, engine: docker.DockerClient, records: Records | 
     running = [c.name for c in status.containers if c.state == "running"]
     newest = backups.newest_first(backups.listed(settings, engine))
     return Snapshot(
-        ledger.now(), status, read_state(settings, engine, running[0] if running else ""),
-        lock.current(settings, engine), newest[0].name if newest else "",
-    )  # fmt: skip
+        ledger.now(),
+        status,
+        read_state(settings, engine, running[0] if running else ""),
+        lock.current(settings, engine),
+        newest[0].name if newest else "",
+    )

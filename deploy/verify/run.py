@@ -114,9 +114,12 @@ def service_containers(settings: Settings, engine: docker.DockerClient) -> dict[
 
 
 def verify(
-    settings: Settings, engine: docker.DockerClient, repo: Repository, environ: Mapping[str, str] | None = None,
+    settings: Settings,
+    engine: docker.DockerClient,
+    repo: Repository,
+    environ: Mapping[str, str] | None = None,
     healthy: frozenset[str] = frozenset(),
-) -> VerifyReport:  # fmt: skip
+) -> VerifyReport:
     """Compare every point with the live release's commit and check both containers.
 
     `environ`: the environment compose up just ran with (a deploy); else the shell's with the recorded settings.
@@ -171,9 +174,13 @@ def still_runs(report: VerifyReport | None, settings: Settings, engine: docker.D
 
 
 def _configuration(
-    settings: Settings, engine: docker.DockerClient, compose_file: str, image: Image,
-    containers: dict[str, list[Container]], environ: Mapping[str, str] | None,
-) -> PointResult:  # fmt: skip
+    settings: Settings,
+    engine: docker.DockerClient,
+    compose_file: str,
+    image: Image,
+    containers: dict[str, list[Container]],
+    environ: Mapping[str, str] | None,
+) -> PointResult:
     if environ is None:
         environ = configuration.deployed_environ(os.environ, ledger.read(settings, engine), image.id)
     expected = configuration.computed(Runner(), compose_argv(settings), settings, compose_file, environ)
@@ -191,10 +198,14 @@ def _code_layer(repo: Repository, release: str, image: Image) -> PointResult:
 
 
 def _observe(
-    pool: ThreadPoolExecutor, engine: docker.DockerClient, image: Image,
-    first: dict[str, Container | None], code: dict[str, Future[bytes]], inside: dict[str, Future[dict[str, Any]]],
+    pool: ThreadPoolExecutor,
+    engine: docker.DockerClient,
+    image: Image,
+    first: dict[str, Container | None],
+    code: dict[str, Future[bytes]],
+    inside: dict[str, Future[dict[str, Any]]],
     project: str,
-) -> list[Future[Observation]]:  # fmt: skip
+) -> list[Future[Observation]]:
     reads: list[Callable[[], Observation]] = [
         lambda: points.read_label(image, images.CODE_DIGEST),
         lambda: points.read_image(engine, image, project),
@@ -231,9 +242,13 @@ def _volume_attrs(engine: docker.DockerClient, names: list[str]) -> dict[str, di
 
 
 def _container_checks(
-    service: str, running: list[Container], live_image_id: str, code: Future[bytes] | None,
-    inside: Future[dict[str, Any]] | None, healthy: frozenset[str],
-) -> list[Check]:  # fmt: skip
+    service: str,
+    running: list[Container],
+    live_image_id: str,
+    code: Future[bytes] | None,
+    inside: Future[dict[str, Any]] | None,
+    healthy: frozenset[str],
+) -> list[Check]:
     if not running:
         return [Check(service, "running", False, "no running container")]
     one = Check(service, "one running container", len(running) == 1, ", ".join(c.name for c in running))

@@ -28,12 +28,26 @@ START_SECONDS = 60.0
 
 def dockerd_argv(root: Path, name: str, bridge: str) -> list[str]:
     return [
-        "dockerd", "--data-root", str(root / "data"), "--exec-root", str(root / "exec"),
-        "--pidfile", str(root / "dockerd.pid"), "-H", f"unix://{root / 'docker.sock'}",
-        "--containerd-namespace", name, "--containerd-plugins-namespace", f"{name}-plugins",
-        f"--bridge={bridge}", "--iptables=false", "--ip6tables=false", "--ip-masq=false",
-        "--default-address-pool", "base=10.214.0.0/16,size=24",
-    ]  # fmt: skip
+        "dockerd",
+        "--data-root",
+        str(root / "data"),
+        "--exec-root",
+        str(root / "exec"),
+        "--pidfile",
+        str(root / "dockerd.pid"),
+        "-H",
+        f"unix://{root / 'docker.sock'}",
+        "--containerd-namespace",
+        name,
+        "--containerd-plugins-namespace",
+        f"{name}-plugins",
+        f"--bridge={bridge}",
+        "--iptables=false",
+        "--ip6tables=false",
+        "--ip-masq=false",
+        "--default-address-pool",
+        "base=10.214.0.0/16,size=24",
+    ]
 
 
 def ip(*args: str) -> None:

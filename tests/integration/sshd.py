@@ -43,26 +43,49 @@ def keygen(path: Path) -> str:
 
 
 def sshd_config(root: Path, port: int, engine_socket: str) -> str:
-    return "\n".join([
-        f"ListenAddress 127.0.0.1:{port}", f"HostKey {root / 'host_key'}", f"PidFile {root / 'sshd.pid'}",
-        f"AuthorizedKeysFile {root / 'authorized_keys'}", "AuthenticationMethods publickey",
-        "PasswordAuthentication no", "KbdInteractiveAuthentication no", "PermitRootLogin prohibit-password",
-        "AllowUsers root", "UsePAM no", "StrictModes no", "X11Forwarding no", "AllowTcpForwarding no",
-        # SHLVL=1: the login shell (bash) runs each session's command without sourcing this machine's
-        # ~/.bashrc, which bash does for a session of sshd at level 1 (a pyenv init there costs 0.3 s
-        # on every `ssh … docker system dial-stdio`, dozens per deploy)
-        f"SetEnv DOCKER_HOST=unix://{engine_socket} SHLVL=1", "",
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            f"ListenAddress 127.0.0.1:{port}",
+            f"HostKey {root / 'host_key'}",
+            f"PidFile {root / 'sshd.pid'}",
+            f"AuthorizedKeysFile {root / 'authorized_keys'}",
+            "AuthenticationMethods publickey",
+            "PasswordAuthentication no",
+            "KbdInteractiveAuthentication no",
+            "PermitRootLogin prohibit-password",
+            "AllowUsers root",
+            "UsePAM no",
+            "StrictModes no",
+            "X11Forwarding no",
+            "AllowTcpForwarding no",
+            # SHLVL=1: the login shell (bash) runs each session's command without sourcing this machine's
+            # ~/.bashrc, which bash does for a session of sshd at level 1 (a pyenv init there costs 0.3 s
+            # on every `ssh … docker system dial-stdio`, dozens per deploy)
+            f"SetEnv DOCKER_HOST=unix://{engine_socket} SHLVL=1",
+            "",
+        ]
+    )
 
 
 def ssh_config(root: Path, port: int) -> str:
-    return "\n".join([
-        f"Host {ALIAS}", "  HostName 127.0.0.1", f"  Port {port}", "  User root", f"  IdentityFile {root / 'id'}",
-        "  IdentitiesOnly yes", "  BatchMode yes", "  StrictHostKeyChecking yes",
-        f"  UserKnownHostsFile {root / 'known_hosts'}",
-        # one ssh session serves every engine connection (each is an `ssh … docker system dial-stdio`)
-        "  ControlMaster auto", f"  ControlPath {root / 'master-%C'}", "  ControlPersist 30", "",
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            f"Host {ALIAS}",
+            "  HostName 127.0.0.1",
+            f"  Port {port}",
+            "  User root",
+            f"  IdentityFile {root / 'id'}",
+            "  IdentitiesOnly yes",
+            "  BatchMode yes",
+            "  StrictHostKeyChecking yes",
+            f"  UserKnownHostsFile {root / 'known_hosts'}",
+            # one ssh session serves every engine connection (each is an `ssh … docker system dial-stdio`)
+            "  ControlMaster auto",
+            f"  ControlPath {root / 'master-%C'}",
+            "  ControlPersist 30",
+            "",
+        ]
+    )
 
 
 def answers(port: int) -> bool:

@@ -25,10 +25,13 @@ def test_backups_taken_while_the_worker_commits_pass_integrity_check_and_hold_ev
     settings, engine = sandbox.settings, sandbox.engine
     engine.volumes.create(settings.state_volume)
     writer = engine.containers.run(
-        worktree_image, entrypoint=["python3", "-c", WRITER, "/var/lib/tradebot", "/dev/stdout"],
-        name=f"{settings.project}-writer", volumes={settings.state_volume: {"bind": "/var/lib/tradebot"}},
-        network_disabled=True, detach=True,
-    )  # fmt: skip
+        worktree_image,
+        entrypoint=["python3", "-c", WRITER, "/var/lib/tradebot", "/dev/stdout"],
+        name=f"{settings.project}-writer",
+        volumes={settings.state_volume: {"bind": "/var/lib/tradebot"}},
+        network_disabled=True,
+        detach=True,
+    )
     try:
         while len(committed(writer.logs().decode())) < 50:
             time.sleep(0.1)

@@ -39,9 +39,13 @@ def test_a_full_state_volume_is_named_and_nothing_crash_loops(sandbox: Sandbox) 
     live = engine.images.get(settings.live_image).id
 
     filler = engine.containers.run(
-        settings.base_image or "", ["sh", "-c", FILL], name=f"{settings.project}-filler", detach=True,
-        volumes={settings.state_volume: {"bind": "/v"}}, network_disabled=True,
-    )  # fmt: skip
+        settings.base_image or "",
+        ["sh", "-c", FILL],
+        name=f"{settings.project}-filler",
+        detach=True,
+        volumes={settings.state_volume: {"bind": "/v"}},
+        network_disabled=True,
+    )
     time.sleep(3)  # a few ticks and polls on the full volume
     for name in ("bot", "worker"):
         container = service(sandbox, name)

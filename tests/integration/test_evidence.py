@@ -70,9 +70,7 @@ def test_a_release_prints_one_json_document_and_leaves_a_report_naming_what_ran(
     assert live.id in parsed.data and all(f"{step['seconds']:.2f} s" in parsed.data for step in doc["steps"])
 
 
-def test_progress_in_a_pipe_comes_line_by_line_each_step_named_then_timed_and_a_summary_last(
-    sandbox: Sandbox,
-) -> None:
+def test_progress_in_a_pipe_comes_line_by_line_each_step_named_then_timed_and_a_summary_last(sandbox: Sandbox) -> None:
     assert invoke(sandbox, "build").returncode == 0
     argv = [sys.executable, "-m", "invoke", "deploy"]
     with subprocess.Popen(argv, cwd=ROOT, env=cli_env(sandbox), stdout=subprocess.PIPE, text=True) as proc:
@@ -104,9 +102,7 @@ class Parsed(html.parser.HTMLParser):
         self.data += data
 
 
-def test_a_release_that_rolls_back_prints_one_json_document_with_the_error_and_exits_non_zero(
-    sandbox: Sandbox,
-) -> None:
+def test_a_release_that_rolls_back_prints_one_json_document_with_the_error_and_exits_non_zero(sandbox: Sandbox) -> None:
     code, good, _ = released(sandbox)
     assert code == 0
     broken = sandbox.commit("bot without heartbeat", {"trading/__main__.py": BROKEN_MAIN})

@@ -128,7 +128,9 @@ def test_the_lock_holder_reads_and_writes_the_ledger_through_the_lock_container(
         assert [e.attempt for e in Records(settings, engine).entries()] == ["a0", "a1"]
     assert [e.attempt for e in journal.read_started(settings, engine)] == ["a1"]  # outside the lock: a helper
     created = engine.events(
-        since=since // 10**9, until=int(time.time()) + 1, decode=True,
+        since=since // 10**9,
+        until=int(time.time()) + 1,
+        decode=True,
         filters={"type": "container", "event": "create", "label": f"{meta.META_OF}={settings.project}"},
-    )  # fmt: skip
+    )
     assert len([event for event in created if event["timeNano"] >= since]) == 1  # the engine's filter has seconds

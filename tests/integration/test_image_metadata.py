@@ -54,9 +54,14 @@ def test_labels_with_quotes_backslashes_dollars_and_any_text_arrive_as_given(
     repo, tag = Repository(sandbox.repo), f"{sandbox.settings.image_repo}:labels"
     context = buildcontext.of(repo, repo.commit("HEAD").sha, labels)
     log = docker_client.api.build(
-        fileobj=io.BytesIO(context), custom_context=True, tag=tag, decode=True, rm=True, forcerm=True,
+        fileobj=io.BytesIO(context),
+        custom_context=True,
+        tag=tag,
+        decode=True,
+        rm=True,
+        forcerm=True,
         buildargs={"BASE_IMAGE": sandbox.settings.base_image or ""},
-    )  # fmt: skip
+    )
     assert not [chunk for chunk in log if "error" in chunk]
     found = docker_client.images.get(tag).labels
     assert {key: value for key, value in found.items() if key.startswith("io.tradebot.test.")} == labels

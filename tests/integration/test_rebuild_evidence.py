@@ -63,8 +63,11 @@ def test_a_rebuild_plan_captures_the_live_state_and_the_run_takes_its_steps_leav
     entry = ledger.read(settings, box.engine)[-1]
     [backup] = legacy_backups(box, name)
     assert (entry.event, entry.outcome, entry.backup, entry.restored_from) == (
-        "volume-rebuild", "succeeded", backup, name,
-    )  # fmt: skip
+        "volume-rebuild",
+        "succeeded",
+        backup,
+        name,
+    )
     stored = reports.read_all(settings, box.engine)[-1]
     assert stored.id == entry.report and stored.rebuild and stored.rebuild["replaced"] in legacy_backups(box, state)
     took = dict(re.findall(r"^volume-rebuild \[\d/5\] (\w+): .* in (\d+\.\d) s$", done.stdout, re.M))

@@ -189,9 +189,12 @@ def test_what_is_refused_changes_nothing(sandbox: Sandbox, legacy_volume: str) -
         invoke(box, "volume-rebuild", "--legacy", code_only), 9, "does not look like a legacy", "live_portfolio.json"
     )
     user = box.engine.containers.run(
-        box.settings.base_image or "", ["sleep", "60"], volumes={name: {"bind": "/v"}}, detach=True,
+        box.settings.base_image or "",
+        ["sleep", "60"],
+        volumes={name: {"bind": "/v"}},
+        detach=True,
         name=f"{box.settings.project}-legacy-bot",
-    )  # fmt: skip
+    )
     try:
         refused(invoke(box, "volume-rebuild", "--legacy", name), 9, "in use by running containers", user.name)
     finally:

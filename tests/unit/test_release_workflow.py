@@ -68,8 +68,11 @@ def test_every_invoke_line_names_tasks_and_options_that_exist(argv: list[str]) -
 
 def test_the_job_releases_then_always_keeps_report_and_json() -> None:
     assert [line[:2] for line in invoke_lines()] == [
-        ["release", "--json"], ["rollback", "--json"], ["report", "--html"], ["report", "--out"],
-    ]  # fmt: skip
+        ["release", "--json"],
+        ["rollback", "--json"],
+        ["report", "--html"],
+        ["report", "--out"],
+    ]
     upload = steps()[-1]
     assert upload["uses"].startswith("actions/upload-artifact@") and upload["if"] == "${{ always() }}"
     report = next(step for step in steps() if step.get("name") == "Report")

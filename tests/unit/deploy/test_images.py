@@ -18,9 +18,14 @@ def test_dirty_build_never_takes_the_clean_tag() -> None:
 
 def test_labels_are_the_interface_labels() -> None:
     got = images.labels(
-        commit="abc", created="2026-01-01T00:00:00Z", source="https://h/r", version="v1", code_digest="d",
-        code_layer="sha256:l", dirty=True,
-    )  # fmt: skip
+        commit="abc",
+        created="2026-01-01T00:00:00Z",
+        source="https://h/r",
+        version="v1",
+        code_digest="d",
+        code_layer="sha256:l",
+        dirty=True,
+    )
     assert got == {
         "org.opencontainers.image.revision": "abc",
         "org.opencontainers.image.created": "2026-01-01T00:00:00Z",

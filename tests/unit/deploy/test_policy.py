@@ -8,15 +8,29 @@ from deploy.policy import posture, rules
 PROJECT = "tb"
 CLEAN = {
     "HostConfig": {
-        "Privileged": False, "PidMode": "", "IpcMode": "private", "NetworkMode": "tb_default", "UTSMode": "",
-        "CapAdd": None, "CapDrop": ["ALL"], "SecurityOpt": ["no-new-privileges:true"], "ReadonlyRootfs": True,
-        "Devices": [], "PortBindings": {},
+        "Privileged": False,
+        "PidMode": "",
+        "IpcMode": "private",
+        "NetworkMode": "tb_default",
+        "UTSMode": "",
+        "CapAdd": None,
+        "CapDrop": ["ALL"],
+        "SecurityOpt": ["no-new-privileges:true"],
+        "ReadonlyRootfs": True,
+        "Devices": [],
+        "PortBindings": {},
     },
-    "Mounts": [{"Type": "volume", "Name": "tb_state", "Source": "/var/lib/docker/volumes/tb_state/_data",
-                "Destination": "/var/lib/tradebot"}],
+    "Mounts": [
+        {
+            "Type": "volume",
+            "Name": "tb_state",
+            "Source": "/var/lib/docker/volumes/tb_state/_data",
+            "Destination": "/var/lib/tradebot",
+        }
+    ],
     "Config": {"User": "10001:10001"},
     "AppArmorProfile": "",
-}  # fmt: skip
+}
 
 
 def failed(attrs: dict) -> dict[str, str]:
@@ -41,27 +55,45 @@ def test_the_deployed_settings_pass_every_rule() -> None:
         (changed({"IpcMode": "host"}), "policy: ipc", "ipc: host"),
         (changed({"NetworkMode": "host"}), "policy: network_mode", "network_mode: host"),
         (changed({"UTSMode": "host"}), "policy: uts", "uts: host"),
-        (changed(Mounts=[{"Type": "bind", "Source": "/", "Destination": "/host"}]), "policy: volumes",
-         "bind / at /host"),
-        (changed(Mounts=[{"Type": "volume", "Name": "other_state", "Destination": "/v"}]), "policy: volumes",
-         "volume other_state at /v"),
+        (
+            changed(Mounts=[{"Type": "bind", "Source": "/", "Destination": "/host"}]),
+            "policy: volumes",
+            "bind / at /host",
+        ),
+        (
+            changed(Mounts=[{"Type": "volume", "Name": "other_state", "Destination": "/v"}]),
+            "policy: volumes",
+            "volume other_state at /v",
+        ),
         (changed({"CapAdd": ["CAP_SYS_ADMIN"]}), "policy: cap_add", "adds SYS_ADMIN"),
         (changed({"CapDrop": ["NET_RAW"]}), "policy: cap_drop", "drops NET_RAW, not ALL"),
         (changed({"SecurityOpt": []}), "policy: security_opt", "no-new-privileges is not set"),
-        (changed({"SecurityOpt": ["no-new-privileges:true", "no-new-privileges=false"]}), "policy: security_opt",
-         "no-new-privileges is false"),
+        (
+            changed({"SecurityOpt": ["no-new-privileges:true", "no-new-privileges=false"]}),
+            "policy: security_opt",
+            "no-new-privileges is false",
+        ),
         (changed({"ReadonlyRootfs": False}), "policy: read_only", "root filesystem writable"),
-        (changed({"Devices": [{"PathOnHost": "/dev/kmsg", "PathInContainer": "/dev/kmsg"}]}), "policy: devices",
-         "/dev/kmsg"),
+        (
+            changed({"Devices": [{"PathOnHost": "/dev/kmsg", "PathInContainer": "/dev/kmsg"}]}),
+            "policy: devices",
+            "/dev/kmsg",
+        ),
         (changed(Config={"User": "0:0"}), "policy: user", "runs as 0:0"),
         (changed(Config={"User": ""}), "policy: user", "no user set (the image decides)"),
-        (changed({"SecurityOpt": ["no-new-privileges", "seccomp:unconfined"]}), "policy: seccomp",
-         "seccomp=unconfined"),
+        (
+            changed({"SecurityOpt": ["no-new-privileges", "seccomp:unconfined"]}),
+            "policy: seccomp",
+            "seccomp=unconfined",
+        ),
         (changed(AppArmorProfile="unconfined"), "policy: apparmor", "apparmor=unconfined"),
-        (changed({"PortBindings": {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}}), "policy: ports",
-         "published 8080:80/tcp"),
+        (
+            changed({"PortBindings": {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}}),
+            "policy: ports",
+            "published 8080:80/tcp",
+        ),
     ],
-)  # fmt: skip
+)
 def test_each_change_fails_exactly_its_setting(attrs: dict, name: str, detail: str) -> None:
     assert failed(attrs) == {name: detail}
 
@@ -82,9 +114,12 @@ def test_a_rule_switched_off_is_not_checked() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["volumes = [", 'capabilities = []\nroot_users = []\n[require]\n', 'volumes = []\ncapabilities = []\n'
-     'root_users = []\n[require]\nno_such_rule = true\n'],
-)  # fmt: skip
+    [
+        "volumes = [",
+        "capabilities = []\nroot_users = []\n[require]\n",
+        "volumes = []\ncapabilities = []\nroot_users = []\n[require]\nno_such_rule = true\n",
+    ],
+)
 def test_a_malformed_policy_is_a_named_config_error(text: str) -> None:
     with pytest.raises(ConfigError, match=r"security policy|unknown rules"):
         rules.parse(text)
@@ -93,17 +128,23 @@ def test_a_malformed_policy_is_a_named_config_error(text: str) -> None:
 @pytest.mark.parametrize(
     ("volume", "detail"),
     [
-        ({"Driver": "local", "Options": {"type": "none", "o": "bind", "device": "/"}},
-         "volume tb_state binding the host's / at /var/lib/tradebot"),
-        ({"Driver": "local", "Options": {"type": "none", "o": "ro,rbind", "device": "/etc"}},
-         "volume tb_state binding the host's /etc at /var/lib/tradebot"),
+        (
+            {"Driver": "local", "Options": {"type": "none", "o": "bind", "device": "/"}},
+            "volume tb_state binding the host's / at /var/lib/tradebot",
+        ),
+        (
+            {"Driver": "local", "Options": {"type": "none", "o": "ro,rbind", "device": "/etc"}},
+            "volume tb_state binding the host's /etc at /var/lib/tradebot",
+        ),
         ({"Driver": "local", "Options": {"type": "nfs", "o": "addr=10.0.0.1,binder", "device": ":/x"}}, ""),
-        ({"Driver": "local", "Options": {"type": "none", "o": "ro, bind", "device": "/etc"}},
-         "volume tb_state binding the host's /etc at /var/lib/tradebot"),
+        (
+            {"Driver": "local", "Options": {"type": "none", "o": "ro, bind", "device": "/etc"}},
+            "volume tb_state binding the host's /etc at /var/lib/tradebot",
+        ),
         ({"Driver": "local", "Options": {"type": "tmpfs", "o": "size=1m", "device": "tmpfs"}}, ""),
         ({"Driver": "local", "Options": None}, ""),
     ],
-)  # fmt: skip
+)
 def test_the_declared_volume_binding_a_host_directory_is_a_host_mount(volume: dict, detail: str) -> None:
     """`o` is mount(8)'s option list: `bind` or `rbind` (of the local driver) makes it the host's directory."""
     checks = rules.judge("bot", posture.from_inspect(CLEAN, {"tb_state": volume}), rules.load(), PROJECT)

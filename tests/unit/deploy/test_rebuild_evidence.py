@@ -35,10 +35,19 @@ def made() -> Report:
     rows = drift.compare(chosen.code, {"bot.py": "b" * 64, "worker.py": "c" * 64}, LAYOUT)
     figures = json.loads(json.dumps(evidence.figures("old", "x_state", COMMIT, decided, rows)))  # as stored
     entry = {
-        "event": "volume-rebuild", "commit": COMMIT, "image_id": "", "previous": "", "by": "op@host",
-        "started_at": "2026-11-22T04:00:00+00:00", "finished_at": "2026-11-22T04:00:09+00:00",
-        "outcome": "succeeded", "cause": "", "dirty": False, "backup": decided.backup, "restored_from": "old",
-    }  # fmt: skip
+        "event": "volume-rebuild",
+        "commit": COMMIT,
+        "image_id": "",
+        "previous": "",
+        "by": "op@host",
+        "started_at": "2026-11-22T04:00:00+00:00",
+        "finished_at": "2026-11-22T04:00:09+00:00",
+        "outcome": "succeeded",
+        "cause": "",
+        "dirty": False,
+        "backup": decided.backup,
+        "restored_from": "old",
+    }
     steps = tuple(StepTime(name, float(n), 0.5 + n) for n, name in enumerate(STEPS))
     return Report("20261122T040009.000000Z-abcd", entry, None, None, steps, None, None, figures)
 
@@ -46,8 +55,14 @@ def made() -> Report:
 def test_the_figures_count_every_file_name_the_carried_ones_and_never_keep_a_secrets_hash() -> None:
     figures = made().rebuild
     assert figures is not None and SECRET_HASH not in json.dumps(figures)
-    assert figures["inventory"] == {"files": 4, "bytes": sum(i.size for i in LEGACY.values()), "carried": 2,
-                                    "code": 1, "unknown": 1, "kept": []}  # fmt: skip
+    assert figures["inventory"] == {
+        "files": 4,
+        "bytes": sum(i.size for i in LEGACY.values()),
+        "carried": 2,
+        "code": 1,
+        "unknown": 1,
+        "kept": [],
+    }
     carried = {c["to"]: c["sha256"] for c in figures["carried"]}
     assert carried == {".env": "", "live_portfolio.json": LEGACY["workspace/live_portfolio.json"].sha256}
     assert figures["drift"]["summary"] == "0 same, 1 changed, 0 only in volume, 1 only in repo"

@@ -32,8 +32,15 @@ def make_tree(root: Path) -> None:
 def test_the_inventory_names_every_entry_with_hash_size_mode_and_owner(tmp_path: Path) -> None:
     make_tree(tmp_path)
     found = inventory.parse(probe("inventory", str(tmp_path)))
-    assert set(found) == {".", ".env", "workspace", "workspace/logs", "workspace/logs/bot.log",
-                          "workspace/live_portfolio.json", "workspace/current"}  # fmt: skip
+    assert set(found) == {
+        ".",
+        ".env",
+        "workspace",
+        "workspace/logs",
+        "workspace/logs/bot.log",
+        "workspace/live_portfolio.json",
+        "workspace/current",
+    }
     portfolio = found["workspace/live_portfolio.json"]
     assert (portfolio.kind, portfolio.size, portfolio.uid) == ("file", 11, os.getuid())
     assert portfolio.sha256 == item("x", '{"cash": 1}').sha256
@@ -52,9 +59,13 @@ def test_the_copy_carries_the_plan_and_the_proof_holds(tmp_path: Path) -> None:
     chosen = triage.make(inventory.parse(probe("inventory", str(source))), layout)
     expected = chosen.expected(layout)
     spec = {
-        "source": str(source), "target": str(target), "uid": os.getuid(), "gid": os.getgid(), "dir_mode": 0o750,
+        "source": str(source),
+        "target": str(target),
+        "uid": os.getuid(),
+        "gid": os.getgid(),
+        "dir_mode": 0o750,
         "files": [{"from": c.item.path, "to": c.to, "mode": expected[c.to].mode} for c in chosen.carried],
-    }  # fmt: skip
+    }
     (tmp_path / "spec.json").write_text(json.dumps(spec))
     probe("copy", str(tmp_path / "spec.json"))
     assert inventory.differences(expected, inventory.parse(probe("inventory", str(target)))) == []

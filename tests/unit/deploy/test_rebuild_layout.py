@@ -54,8 +54,12 @@ def test_a_volume_looks_legacy_by_its_state_files_only() -> None:
 def test_the_state_volume_is_the_runtime_users() -> None:
     owner = LAYOUT.state_volume
     assert (owner.compose_key, owner.uid, owner.gid, owner.secret_mode, owner.dir_mode) == (
-        "state", 10001, 10001, 0o600, 0o750,
-    )  # fmt: skip
+        "state",
+        10001,
+        10001,
+        0o600,
+        0o750,
+    )
 
 
 @pytest.mark.parametrize(

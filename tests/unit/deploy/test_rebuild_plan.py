@@ -15,10 +15,15 @@ from tests.unit.deploy.rebuild_factories import item, real_layout, volume
 LAYOUT = real_layout()
 SECRET = "BINANCE_API_SECRET=do-not-print-me"
 LEGACY = volume(
-    ".env", "workspace/live_portfolio.json", "workspace/logs/bot.log", "workspace/trading/main.py",
-    "workspace/trading-backup-old/main.py", "workspace/notes.txt", "workspace/memo/a.txt",
+    ".env",
+    "workspace/live_portfolio.json",
+    "workspace/logs/bot.log",
+    "workspace/trading/main.py",
+    "workspace/trading-backup-old/main.py",
+    "workspace/notes.txt",
+    "workspace/memo/a.txt",
     **{".env": SECRET},
-)  # fmt: skip
+)
 
 
 def test_state_and_secrets_are_carried_code_and_unknown_left_behind() -> None:

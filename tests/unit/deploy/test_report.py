@@ -21,10 +21,19 @@ def snapshot(commit: str, generation: int, lock: dict | None = None) -> dict:
 
 def sample(cause: str = "", outcome: str = "succeeded") -> Report:
     entry = {
-        "event": "deploy", "commit": COMMIT, "image_id": "sha256:" + "2" * 64, "previous": PREVIOUS,
-        "by": "op@host", "started_at": "2026-11-22T04:00:00+00:00", "finished_at": "2026-11-22T04:00:05+00:00",
-        "outcome": outcome, "cause": cause, "dirty": False, "backup": "x_state-backup-1", "restored_from": "",
-    }  # fmt: skip
+        "event": "deploy",
+        "commit": COMMIT,
+        "image_id": "sha256:" + "2" * 64,
+        "previous": PREVIOUS,
+        "by": "op@host",
+        "started_at": "2026-11-22T04:00:00+00:00",
+        "finished_at": "2026-11-22T04:00:05+00:00",
+        "outcome": outcome,
+        "cause": cause,
+        "dirty": False,
+        "backup": "x_state-backup-1",
+        "restored_from": "",
+    }
     steps = (
         StepTime("back up x_state", 0.0, 0.4),
         StepTime("recreate bot and worker", 0.5, 1.0, bot_down=True),
@@ -33,16 +42,26 @@ def sample(cause: str = "", outcome: str = "succeeded") -> Report:
     )
     points = [
         {"name": "commit", "ok": True, "digest": DIGEST, "differences": [], "problems": []},
-        {"name": "bot container", "ok": False, "digest": "e" * 64,
-         "differences": [{"path": "strategy.py", "kind": "changed"}], "problems": []},
-    ]  # fmt: skip
+        {
+            "name": "bot container",
+            "ok": False,
+            "digest": "e" * 64,
+            "differences": [{"path": "strategy.py", "kind": "changed"}],
+            "problems": [],
+        },
+    ]
     checks = [{"target": "bot", "name": "healthy", "ok": True, "detail": ""}]
     verify = {"ok": False, "release": COMMIT, "head_ahead": 0, "points": points, "checks": checks}
     holder = {"by": "op@host", "pid": 7, "what": "deploy HEAD", "host": "h", "since": "t"}
     return Report(
-        "20261122T040000.000000Z-abcd", entry, snapshot(PREVIOUS, 5, holder), snapshot(COMMIT, 6), steps,
-        reports.downtime(steps), verify,
-    )  # fmt: skip
+        "20261122T040000.000000Z-abcd",
+        entry,
+        snapshot(PREVIOUS, 5, holder),
+        snapshot(COMMIT, 6),
+        steps,
+        reports.downtime(steps),
+        verify,
+    )
 
 
 def test_a_report_survives_its_json() -> None:
@@ -72,8 +91,13 @@ def test_the_markdown_names_commits_steps_state_and_every_digest() -> None:
 def test_the_state_table_leaves_out_the_lock_the_attempt_held_while_it_looked() -> None:
     rows = reports.state_rows(sample().before, sample().after)
     assert [label for label, _, _ in rows] == [
-        "live release", "state file sha256", "generation", "open positions", "command bus (commands)", "newest backup",
-    ]  # fmt: skip
+        "live release",
+        "state file sha256",
+        "generation",
+        "open positions",
+        "command bus (commands)",
+        "newest backup",
+    ]
     for text in (reports.markdown(sample()), reports.html(sample())):
         assert "deploy lock" not in text and "op@host (pid 7" not in text
 
