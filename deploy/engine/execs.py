@@ -4,7 +4,7 @@ The rule: create the exec, stream its output to the end (stdout and stderr apart
 engine for its exit code — `exec_create`, `exec_start(stream=True, demux=True)`, `exec_inspect`.
 Never `Container.exec_run`: over `DOCKER_HOST=ssh://` it closes a finished exec's stream by writing
 to an `ssh` process that has already exited, and raises BrokenPipeError after the output was read,
-so the answer of an exec that ran is lost (it failed the first deploy of every ssh cycle in CI).
+so the answer of an exec that ran is lost.
 
 An exec that ran is an `Exec`, whatever its exit code. One that did not is an error
 (`deploy.errors`): `ExecRefused` when the container is not running (stopped, restarting, paused,

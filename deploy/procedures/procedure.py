@@ -53,7 +53,7 @@ from deploy.steps.tags import LiveTags
 
 FAILURES = (TradebotError, docker.errors.DockerException)
 # The stop grace period of a failed release's containers when the earlier release replaces them: it never
-# became healthy (a hung bot may never see SIGTERM), and what it saved is crash-safe, so do not wait 30 s.
+# became healthy (a hung bot may never see SIGTERM), and what it saved is crash-safe, so do not wait its grace.
 FAILED_STOP_SECONDS = 1
 
 if TYPE_CHECKING:

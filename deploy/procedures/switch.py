@@ -90,7 +90,7 @@ def steps(d: Deployment, target: ReleaseImage, attempt: Attempt, fresh_state: bo
     settings, engine = d.settings, d.engine
     checks = preflight.steps(d, target, preflight.released_before(d, attempt.before.live), fresh_state)
     backup = Step(f"back up {settings.state_volume} into {attempt.backup}", lambda: _backup(d, attempt.backup))
-    promote = Step(_promoterelease_name(settings, target, attempt.before), lambda: _promote(d, target, attempt.before))
+    promote = Step(_promote_name(settings, target, attempt.before), lambda: _promote(d, target, attempt.before))
     prune = Step(
         f"prune release images beyond the newest {settings.keep_releases}",
         lambda: tags.prune(settings, engine, d.say, d.records.entries()),
@@ -112,7 +112,7 @@ def _backup(d: Deployment, name: str) -> None:
     backups.backup_state(d.settings, d.engine, baseimage.resolve(d.settings, d.engine), name=name)
 
 
-def _promoterelease_name(settings: Settings, target: ReleaseImage, before: LiveTags) -> str:
+def _promote_name(settings: Settings, target: ReleaseImage, before: LiveTags) -> str:
     name = f"tag {short(target.image_id)} ({short(target.commit)}) as {settings.live_image}"
     if before.live and before.live.image_id != target.image_id:
         name += f", {short(before.live.image_id)} ({short(before.live.commit)}) as {settings.previous_image}"

@@ -14,7 +14,7 @@ Rules (so the image's code layer is the same on every engine):
 - Entries in the order a directory walk gives: each directory, then its children sorted by name.
 - The image's labels are ONE `LABEL` instruction appended to the committed Dockerfile (`label_instruction`):
   the engine API's `labels` parameter appends one instruction per label, and the classic builder commits
-  each as a step of its own (about 0.2 s apiece, six of them on every build). Keys and values are double-quoted
+  each as a step of its own. Keys and values are double-quoted
   with `\\`, `"` and `$` escaped, so a value is never expanded or split; a line break in one is refused.
 """
 

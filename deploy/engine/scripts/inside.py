@@ -7,9 +7,7 @@
     heartbeat   the role's heartbeat document at HEARTBEAT (null with `heartbeat_error` when unreadable)
 
 Why one script and not testinfra's modules: `host.process` is one `docker exec` of `ps` per call
-and the root-write probe another, and the heartbeat was an archive read of its own — verify's
-time goes to such round trips, on two cores shared with the services it checks. This is one exec
-for all three. The code itself is never read here: its digest, owners and modes come from the
+and the root-write probe another; this is one exec for all three. The code itself is never read here: its digest, owners and modes come from the
 engine's archive of the code path, which no program inside the container can dress up.
 
 Standard library only (the image has nothing else), and no import of `trading`.
