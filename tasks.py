@@ -71,9 +71,9 @@ def base_image(c: Context) -> None:
 @reported
 def verify(c: Context, json: bool = False) -> None:
     """Prove the live release runs exactly its commit: the digest of trading/ at every point, and container checks."""
-    from deploy import errors
     from deploy import verify as verification
     from deploy.engine import git as gitrepo
+    from deploy.procedures.procedure import verify_failed
 
     settings = Settings.from_env()
     client, deployed = connect(settings), VERIFIED_BY_DEPLOY.get(settings.project)
@@ -84,7 +84,7 @@ def verify(c: Context, json: bool = False) -> None:
         report = verification.verify(settings, client, gitrepo.Repository(settings.repo))
     print(verification.output(report, as_json=json))
     if not report.ok:
-        raise errors.VerifyFailed(report.release, report.summary())
+        raise verify_failed(report.release, report.summary())
 
 
 @task(help={"json": "print the status as JSON: {deployed, project, release, containers, bot}"})

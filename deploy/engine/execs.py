@@ -45,7 +45,15 @@ def answer(container: str, argv: Sequence[str], chunks: Iterable[Chunk], inspect
         out += stdout or b""
         err += stderr or b""
     if not inspected.get("Pid"):
-        raise CommandNotStarted(container, argv, (bytes(out + err).decode(errors="replace").strip() or "no process"))
+        detail = bytes(out + err).decode(errors="replace").strip() or "no process"
+        shown = argv[0] if argv else ""
+        raise CommandNotStarted(
+            f"cannot run `{shown} …` in container {container}: {detail}",
+            f"the image of {container} must have `{shown}` on its PATH and executable by the container's user",
+            container=container,
+            argv=list(argv),
+            detail=detail,
+        )
     return Exec(int(inspected["ExitCode"]), bytes(out), bytes(err))
 
 
@@ -57,4 +65,11 @@ def run(container: Container, argv: Sequence[str]) -> Exec:
         chunks = list(api.exec_start(exec_id, stream=True, demux=True))
         return answer(name, argv, chunks, api.exec_inspect(exec_id))
     except docker.errors.APIError as exc:  # 409: not running, restarting or paused; 404: gone
-        raise ExecRefused(name, argv, str(exc.explanation or exc)) from exc
+        detail = str(exc.explanation or exc)
+        raise ExecRefused(
+            f"cannot run `{argv[0] if argv else ''} …` in container {name}: {detail}",
+            f"`docker ps -a --filter name={name}` shows its state, `docker logs {name}` why it stopped",
+            container=name,
+            argv=list(argv),
+            detail=detail,
+        ) from exc

@@ -31,16 +31,16 @@ class Repository:
         try:
             self._repo = git.Repo(path, search_parent_directories=True)
         except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
-            raise NotARepository(str(path)) from exc
+            raise _not_a_repository(path) from exc
         if self._repo.bare:
-            raise NotARepository(str(path))
+            raise _not_a_repository(path)
         self.root = Path(self._repo.working_tree_dir or path)
 
     def commit(self, rev: str = "HEAD") -> Commit:
         try:
             obj = self._repo.commit(rev)
         except (git.BadName, ValueError, git.GitCommandError) as exc:
-            raise UnknownRevision(rev) from exc
+            raise _unknown(rev) from exc
         return Commit(obj.hexsha, short(obj.hexsha), obj.committed_date)
 
     def describe(self, sha: str) -> str:
@@ -68,7 +68,7 @@ class Repository:
         try:
             blob = self._repo.commit(sha).tree / path
         except (git.BadName, ValueError, KeyError) as exc:
-            raise UnknownRevision(f"{sha}:{path}") from exc
+            raise _unknown(f"{sha}:{path}") from exc
         return blob.data_stream.read().decode()
 
     def code_files(self, sha: str) -> dict[str, str]:
@@ -81,6 +81,14 @@ class Repository:
 
     def commits_ahead(self, base: str, head: str = "HEAD") -> int:
         return int(self._repo.git.rev_list("--count", f"{base}..{head}"))
+
+
+def _not_a_repository(path: Path) -> NotARepository:
+    return NotARepository(f"{path} is not a git repository", "run from a clone of the tradebot repository")
+
+
+def _unknown(rev: str) -> UnknownRevision:
+    return UnknownRevision(f"unknown revision {rev!r}", "give a commit, tag or branch that exists (`git log`)", rev=rev)
 
 
 def under(path: str, roots: tuple[str, ...]) -> bool:

@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from deploy.config import SERVICES, Settings
-from deploy.errors import PolicyViolation
+from deploy.errors import PolicyViolation, first_of
+from deploy.ids import short
 from deploy.policy import posture, rules
 from deploy.policy.check import Check
 
@@ -39,4 +40,9 @@ def check(config: Mapping[str, Any], settings: Settings, commit: str) -> None:
     """Raise `PolicyViolation` when the commit's resolved compose file breaks the policy."""
     bad = violations(config, settings)
     if bad:
-        raise PolicyViolation(commit, bad)
+        raise PolicyViolation(
+            f"the compose file of {short(commit)} breaks the security policy: {first_of(bad, 6, '; ')}",
+            "fix docker-compose.yml (deploy/policy/policy.toml says what is allowed), commit, build and deploy again",
+            commit=commit,
+            violations=bad,
+        )

@@ -19,10 +19,11 @@ import docker.errors
 from deploy.config import Settings
 from deploy.engine import baseimage
 from deploy.engine.git import Commit, Repository
-from deploy.errors import BuildFailed, DirtyTree
+from deploy.errors import DirtyTree, first_of
 from deploy.ids import short
 from deploy.output.progress import Say
 from deploy.steps import buildcontext, codelayer, images, tags
+from deploy.steps.buildcontext import build_failed
 from deploy.steps.images import ReleaseImage
 from trading import codedigest
 
@@ -57,7 +58,11 @@ def _dirty(repo: Repository, commit: Commit, allow_dirty: bool) -> bool:
         return False
     paths = repo.dirty_paths()
     if paths and not allow_dirty:
-        raise DirtyTree(paths)
+        raise DirtyTree(
+            f"uncommitted changes in {first_of(paths, 5)}",
+            "commit them (the image is built from the commit), or build with --allow-dirty",
+            paths=paths,
+        )
     return bool(paths)
 
 
@@ -94,8 +99,8 @@ def _run_build(settings: Settings, engine: docker.DockerClient, context: bytes, 
                 step = progress
                 say(f"  {step}")
             if error:
-                raise BuildFailed(step, error)
+                raise build_failed(step, error)
     except docker.errors.APIError as exc:
-        raise BuildFailed(step, str(exc.explanation)) from exc
+        raise build_failed(step, str(exc.explanation)) from exc
     image = engine.images.get(tag)
     return ReleaseImage.from_labels(image.id, image.labels, image.tags)

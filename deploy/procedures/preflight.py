@@ -53,16 +53,21 @@ def resolve(d: Deployment, image: ReleaseImage) -> dict[str, Any]:
         text = d.repo.file_at(image.commit, "docker-compose.yml")
         out = d.runner.run(compose.config(d.compose, d.settings), env=compose.env(d.settings, d.environ), input=text)
     except UnknownRevision as exc:
-        raise ComposeFileInvalid(image.commit, "the commit has no docker-compose.yml") from exc
+        raise compose_invalid(image.commit, "the commit has no docker-compose.yml") from exc
     except CommandFailed as exc:
-        raise ComposeFileInvalid(
-            image.commit, exc.stderr.strip().splitlines()[-1] if exc.stderr.strip() else ""
-        ) from exc
+        raise compose_invalid(image.commit, exc.stderr.strip().splitlines()[-1] if exc.stderr.strip() else "") from exc
     config = json.loads(out.stdout)
     missing = [service for service in SERVICES if service not in (config.get("services") or {})]
     if missing:
-        raise ComposeFileInvalid(image.commit, f"it names no service {', '.join(missing)}")
+        raise compose_invalid(image.commit, f"it names no service {', '.join(missing)}")
     return config
+
+
+def compose_invalid(commit: str, detail: str) -> ComposeFileInvalid:
+    return ComposeFileInvalid(
+        f"the docker-compose.yml of {short(commit)} cannot be used: {detail}; nothing was stopped",
+        "fix docker-compose.yml (it must name the services bot and worker), commit, build and deploy that",
+    )
 
 
 def security_policy(d: Deployment, image: ReleaseImage, config: Mapping[str, Any]) -> None:
@@ -91,7 +96,11 @@ def check_settings(d: Deployment, image: ReleaseImage, config: Mapping[str, Any]
         for service, future in ran.items():
             code, lines = future.result()
             if code != 0:
-                raise SettingsInvalid(service, lines[-1] if lines else f"exit code {code}")
+                detail = lines[-1] if lines else f"exit code {code}"
+                raise SettingsInvalid(
+                    f"the release refuses the settings of service {service}: {detail}; nothing was stopped",
+                    "fix or unset the TRADEBOT_* variables it names in the environment you deploy from",
+                )
 
 
 def run_check(d: Deployment, image: ReleaseImage, environment: Mapping[str, str | None]) -> tuple[int, list[str]]:
@@ -104,7 +113,20 @@ def run_check(d: Deployment, image: ReleaseImage, environment: Mapping[str, str 
 def state_volume(d: Deployment, released_before: bool) -> None:
     if released_before and not backups.exists(d.engine, d.settings.state_volume):
         newest = backups.newest_first(backups.listed(d.settings, d.engine))
-        raise StateVolumeMissing(d.settings.state_volume, newest[0].name if newest else None)
+        raise state_volume_missing(d.settings.state_volume, newest[0].name if newest else None)
+
+
+def state_volume_missing(volume: str, newest_backup: str | None) -> StateVolumeMissing:
+    where = f"the newest backup is {newest_backup}" if newest_backup else "no backup of it exists"
+    return StateVolumeMissing(
+        f"state volume {volume} is missing although this deployment has released before ({where}); "
+        "nothing was started on an empty state",
+        "put the state back with `invoke restore`"
+        + (f" (default: {newest_backup})" if newest_backup else "")
+        + ", or deploy with --fresh-state to start a new portfolio on purpose",
+        volume=volume,
+        newest_backup=newest_backup,
+    )
 
 
 def released_before(d: Deployment, live: ReleaseImage | None) -> bool:

@@ -314,7 +314,14 @@ def verified(d: Deployment, healthy: frozenset[str] = frozenset()) -> None:
         d.trail.after = _captured(after)
     d.trail.verify = report
     if not report.ok:
-        raise VerifyFailed(report.release, report.summary())
+        raise verify_failed(report.release, report.summary())
+
+
+def verify_failed(release: str, summary: str) -> VerifyFailed:
+    return VerifyFailed(
+        f"live release {short(release)} does not verify: {summary}",
+        "`invoke verify` names every difference; redeploy (`invoke deploy`) or roll back (`invoke rollback`)",
+    )
 
 
 def cause_of(exc: Exception) -> str:

@@ -91,7 +91,10 @@ def _distinct_images(d: procedure.Deployment, newest_first: Iterable[ledger.Entr
             continue
         image = tags.get(d.engine, entry.image_id)
         if image is None:
-            raise ImageMissing(f"{short(entry.image_id)} of {short(entry.commit)}", "build it again and deploy it")
+            raise ImageMissing(
+                f"image {short(entry.image_id)} of {short(entry.commit)} is not on the engine",
+                "build it again and deploy it",
+            )
         found.append(image)
     return found
 

@@ -62,10 +62,14 @@ def choose_target(d: Deployment, to: str | None) -> ReleaseImage:
     entry = ledger.last_success_before(d.records.entries(), live.commit if live else "")
     if entry is None:
         raise ImageMissing(
-            settings.previous_image, "no earlier release is recorded; name one: `invoke rollback --to REV`"
+            f"image {settings.previous_image} is not on the engine",
+            "no earlier release is recorded; name one: `invoke rollback --to REV`",
         )
     found = tags.get(engine, entry.image_id)
     if found is None:
         commit = short(entry.commit)
-        raise ImageMissing(f"{short(entry.image_id)} of {commit}", f"run `invoke build --rev {commit}` and deploy that")
+        raise ImageMissing(
+            f"image {short(entry.image_id)} of {commit} is not on the engine",
+            f"run `invoke build --rev {commit}` and deploy that",
+        )
     return found

@@ -142,9 +142,36 @@ def roll_back(d: Deployment, target: ReleaseImage, attempt: Attempt, exc: Except
     except FAILURES as again:
         record(d, attempt, ledger.FAILED, f"{cause}; rollback failed: {cause_of(again)}")
         now = running_now(d)
-        raise RollbackFailed(target.commit, cause, before.live.commit, cause_of(again), now, attempt.backup) from again
+        raise rollback_failed(target.commit, cause, before.live.commit, cause_of(again), now, attempt.backup) from again
     record(d, attempt, ledger.ROLLED_BACK, cause)
-    raise RolledBack(target.commit, cause, before.live.commit) from exc
+    raise RolledBack(
+        f"deploy of {short(target.commit)} failed ({cause}); rolled back, {short(before.live.commit)} runs again",
+        "fix the release and deploy again; `invoke releases` shows the attempt",
+        failed=target.commit,
+        cause=cause,
+        restored=before.live.commit,
+    ) from exc
+
+
+def rollback_failed(failed: str, cause: str, restored: str, again: str, now: str, backup: str) -> RollbackFailed:
+    """Both causes, what runs now, and where the state from before is."""
+    state = (
+        f"the state from before is in {backup}, untouched: `invoke restore --backup {backup}` puts it back "
+        f"under {short(restored)}"
+        if backup
+        else "there was no state to back up"
+    )
+    return RollbackFailed(
+        f"deploy of {short(failed)} failed ({cause}) and rolling back to {short(restored)} failed too ({again}); "
+        f"now: {now}",
+        f"{state}; the logs of its bot and worker containers (`docker logs`) say why it does not start",
+        failed=failed,
+        cause=cause,
+        restored=restored,
+        again=again,
+        now=now,
+        backup=backup,
+    )
 
 
 def running_now(d: Deployment) -> str:

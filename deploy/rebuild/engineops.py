@@ -88,7 +88,7 @@ def labels_of(engine: docker.DockerClient, name: str) -> dict[str, str] | None:
 
 def require(engine: docker.DockerClient, name: str) -> None:
     if labels_of(engine, name) is None:
-        raise LegacyMissing(name)
+        raise LegacyMissing(f"no volume named {name}", "name the legacy volume as `docker volume ls` lists it")
 
 
 def create(engine: docker.DockerClient, name: str, labels: Mapping[str, str]) -> None:
@@ -105,4 +105,8 @@ def refuse_in_use(engine: docker.DockerClient, name: str, stopped_too: bool = Fa
     `stopped_too` also stopped ones (they keep a volume that is to be removed)."""
     users = engine.containers.list(all=stopped_too, filters={"volume": name})
     if users:
-        raise VolumeInUse(name, sorted(container.name for container in users))
+        names = ", ".join(sorted(container.name for container in users))
+        raise VolumeInUse(
+            f"volume {name} is in use by running containers {names}",
+            "stop them first (the state must be still while it is copied), then run the command again",
+        )

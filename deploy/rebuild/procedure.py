@@ -31,7 +31,7 @@ from deploy.engine import baseimage, compose, helpers
 from deploy.engine.client import compose_argv
 from deploy.engine.git import Repository
 from deploy.engine.runner import Runner
-from deploy.errors import CopyNotProven
+from deploy.errors import CopyNotProven, first_of
 from deploy.ids import short
 from deploy.output.progress import Progress, Say
 from deploy.procedures.procedure import (
@@ -277,7 +277,7 @@ def _proven_backup(run: Run, source: str, name: str, expected: Inventory) -> Non
     run.helper.clone(source, name)
     wrong = inventory.differences(expected, run.helper.inventory(name))
     if wrong:
-        raise CopyNotProven(f"the backup {name} of {source}", wrong)
+        raise _not_proven(f"the backup {name} of {source}", wrong)
 
 
 def _make_state(run: Run, d: Decided) -> str:
@@ -294,8 +294,15 @@ def _make_state(run: Run, d: Decided) -> str:
     run.helper.carry(run.legacy, state, chosen, run.layout)
     wrong = inventory.differences(chosen.expected(run.layout), run.helper.inventory(state))
     if wrong:
-        raise CopyNotProven(f"the state volume {state}", wrong)
+        raise _not_proven(f"the state volume {state}", wrong)
     return f"exactly the carried files, byte-identical, owned by uid {rules.uid}"
+
+
+def _not_proven(what: str, differences: Sequence[str]) -> CopyNotProven:
+    return CopyNotProven(
+        f"{what} is not identical: {first_of(differences, 5, '; ')}",
+        "nothing was adopted; check the engine's disk and run the command again",
+    )
 
 
 def _record(run: Run, trail: Trail, d: Decided, made: Made, outcome: str, cause: str = "") -> None:

@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from deploy.errors import RebuildUnfinished, TargetHoldsState
+from deploy.errors import TargetHoldsState
 from deploy.rebuild.labels import LEGACY_BACKUP, rebuilt_from
 from deploy.steps import backups
+from deploy.steps.backups import unfinished
 
 FRESH = "fresh"
 RESUME = "resume"
@@ -38,14 +39,17 @@ def decide(found: Found, legacy: str, state_volume: str, force: bool) -> str:
     if found.journal is not None:
         other = found.journal.get(backups.REBUILD_OF, "")
         if other != legacy:
-            raise RebuildUnfinished(state_volume, other)
+            raise unfinished(state_volume, other)
         return RESUME
     if found.state is None or found.state_files == 0:
         return FRESH
     if not force:
         if rebuilt_from(found.state) == legacy:
             return DONE
-        raise TargetHoldsState(state_volume)
+        raise TargetHoldsState(
+            f"the state volume {state_volume} already holds state",
+            "run again with --force to replace it (it is backed up first), or set TRADEBOT_PROJECT to another project",
+        )
     return AGAIN
 
 

@@ -87,9 +87,9 @@ def _steps(
 def _rebuilt_from(settings: Settings, engine: docker.DockerClient, legacy: str) -> None:
     rebuild = f"run `invoke volume-rebuild --legacy {legacy}` first"
     if engineops.labels_of(engine, backups.rebuild_marker(settings.state_volume)) is not None:
-        raise RetireRefused(legacy, f"the rebuild of {settings.state_volume} is unfinished", rebuild)
+        raise RetireRefused(f"{legacy} is kept: the rebuild of {settings.state_volume} is unfinished", rebuild)
     if labels.rebuilt_from(engineops.labels_of(engine, settings.state_volume)) != legacy:
-        raise RetireRefused(legacy, f"{settings.state_volume} was not rebuilt from it", rebuild)
+        raise RetireRefused(f"{legacy} is kept: {settings.state_volume} was not rebuilt from it", rebuild)
 
 
 def _proven_backup(tool: Helper, legacy: str) -> str:
@@ -100,8 +100,7 @@ def _proven_backup(tool: Helper, legacy: str) -> str:
             if not inventory.differences(expected, tool.inventory(volume.name)):
                 return volume.name
     raise RetireRefused(
-        legacy,
-        f"no backup proven identical to it (of {len(found)} labelled {backups.BACKUP_OF}={legacy})",
+        f"{legacy} is kept: no backup proven identical to it (of {len(found)} labelled {backups.BACKUP_OF}={legacy})",
         f"run `invoke volume-rebuild --legacy {legacy} --force` to make one",
     )
 
@@ -111,12 +110,13 @@ def _live_on_state(settings: Settings, engine: docker.DockerClient, repo: Reposi
     try:
         report = verification.verify(settings, engine, repo)
     except TradebotError as exc:
-        raise RetireRefused(legacy, f"no live release runs verified ({exc.message})", deploy) from exc
+        raise RetireRefused(f"{legacy} is kept: no live release runs verified ({exc.message})", deploy) from exc
     if not report.ok:
-        raise RetireRefused(legacy, f"the live release does not run verified ({report.summary()})", deploy)
+        raise RetireRefused(f"{legacy} is kept: the live release does not run verified ({report.summary()})", deploy)
     for service in SERVICES:
         if not _mounts_state(settings, engine, service):
-            raise RetireRefused(legacy, f"{service} does not run on {settings.state_volume} at {STATE_PATH}", deploy)
+            where = f"{settings.state_volume} at {STATE_PATH}"
+            raise RetireRefused(f"{legacy} is kept: {service} does not run on {where}", deploy)
     return report.release
 
 

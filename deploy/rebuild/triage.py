@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from deploy.errors import KeepNotFound, NotLegacy, TargetClash
+from deploy.errors import KeepNotFound, NotLegacy, TargetClash, first_of
 from deploy.output.render import template
 from deploy.rebuild import inventory
 from deploy.rebuild.inventory import Inventory, Item
@@ -71,12 +71,24 @@ def make(found: Inventory, layout: Layout, keep: Sequence[str] = ()) -> Plan:
     """The plan for the files `found` in a legacy volume; raises NotLegacy, KeepNotFound, TargetClash."""
     items = inventory.files(found)
     if not layout.looks_legacy(item.path for item in items):
-        raise NotLegacy(list(layout.look_for))
+        raise NotLegacy(
+            f"the volume does not look like a legacy deployment: none of {', '.join(layout.look_for)} is in it",
+            "name the volume the legacy bot kept its state in, or add its state files to volumes/layout.toml",
+            looked_for=list(layout.look_for),
+        )
     classes = {item.path: layout.classify(item.path) for item in items}
     unknown = [item for item in items if classes[item.path] == UNKNOWN]
     for wanted in keep:
         if not any(kept_by(item.path, [wanted]) for item in unknown):
-            raise KeepNotFound(wanted, [item.path for item in unknown])
+            names = [item.path for item in unknown]
+            raise KeepNotFound(
+                f"--keep {wanted} names no unknown file of the legacy volume",
+                f"keep one of the unknown files: {first_of(names, 5)}"
+                if names
+                else "there are no unknown files; drop --keep",
+                path=wanted,
+                unknown=names,
+            )
     kept = [item for item in unknown if kept_by(item.path, keep)]
     carried = [
         Carried(item, layout.target(item.path), classes[item.path] == SECRET and item.kind == inventory.FILE)
@@ -92,7 +104,12 @@ def _refuse_clashes(carried: Iterable[Carried]) -> None:
     seen: dict[str, str] = {}
     for c in carried:
         if c.to in seen:
-            raise TargetClash(c.to, [seen[c.to], c.item.path])
+            raise TargetClash(
+                f"{seen[c.to]} and {c.item.path} would both land on {c.to} in the state volume",
+                "drop one (--keep) or tell them apart in volumes/layout.toml (strip_prefixes)",
+                target=c.to,
+                sources=[seen[c.to], c.item.path],
+            )
         seen[c.to] = c.item.path
 
 

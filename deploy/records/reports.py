@@ -146,7 +146,10 @@ def newest(settings: Settings, engine: docker.DockerClient, repo: Repository, re
             commit = repo.commit(release).sha
     found = choose(read_all(settings, engine), commit)
     if found is None:
-        raise ReportMissing(release)
+        raise ReportMissing(
+            f"no release report of {release}" if release else "no release report on the engine yet",
+            "`invoke releases` lists the attempts; each deploy, rollback and restore writes one",
+        )
     return found
 
 

@@ -21,7 +21,7 @@ import docker.errors
 
 from deploy.config import Settings
 from deploy.engine import helpers, scripts
-from deploy.errors import BackupMissing, CommandFailed, DeployError, RebuildUnfinished
+from deploy.errors import BackupMissing, CommandFailed, DeployError, RebuildUnfinished, first_of
 
 BACKUP_OF = "io.tradebot.backup-of"
 CREATED = "io.tradebot.created"
@@ -64,7 +64,13 @@ def choose(found: Iterable[Backup], name: str | None) -> Backup:
     ordered = newest_first(found)
     chosen = [backup for backup in ordered if name in (None, backup.name)]
     if not chosen:
-        raise BackupMissing(name, [backup.name for backup in ordered])
+        names = [backup.name for backup in ordered]
+        raise BackupMissing(
+            f"no state backup named {name}" if name else "no state backup exists",
+            f"pick one of {first_of(names, 3)} (`invoke backups`)" if names else "a deploy or rollback makes one",
+            name=name,
+            available=names,
+        )
     return chosen[0]
 
 
@@ -80,7 +86,17 @@ def refuse_unfinished_rebuild(settings: Settings, engine: docker.DockerClient) -
     except docker.errors.NotFound:
         return
     legacy = (marker.attrs.get("Labels") or {}).get(REBUILD_OF, "the legacy volume")
-    raise RebuildUnfinished(settings.state_volume, legacy)
+    raise unfinished(settings.state_volume, legacy)
+
+
+def unfinished(volume: str, legacy: str) -> RebuildUnfinished:
+    """The refusal while the rebuild of `volume` from `legacy` is unfinished."""
+    return RebuildUnfinished(
+        f"the rebuild of {volume} from {legacy} was interrupted, so the state volume is not proven",
+        f"run `invoke volume-rebuild --legacy {legacy}` again: it finishes the rebuild",
+        volume=volume,
+        legacy=legacy,
+    )
 
 
 def next_backup(settings: Settings, engine: docker.DockerClient) -> str | None:

@@ -97,8 +97,16 @@ def label_instruction(labels: Mapping[str, str]) -> str:
 
 def _quoted(text: str) -> str:
     if "\n" in text or "\r" in text:
-        raise BuildFailed("the labels", f"a label cannot hold a line break: {text!r}")
+        raise build_failed("the labels", f"a label cannot hold a line break: {text!r}")
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$") + '"'
+
+
+def build_failed(step: str, detail: str) -> BuildFailed:
+    """A build failed at `step` (a Dockerfile step, or `the labels`)."""
+    return BuildFailed(
+        f"image build failed at {step or 'the first step'}: {detail}",
+        "fix the Dockerfile or trading/ at that commit, commit, and build again",
+    )
 
 
 def of(repo: Repository, sha: str, labels: Mapping[str, str] | None = None) -> bytes:

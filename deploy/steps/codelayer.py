@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from deploy.engine.git import Repository
-from deploy.errors import CodeLayerUncomputable
+from deploy.errors import CodeLayerUncomputable, first_of
 from deploy.steps.buildcontext import MTIME, Entry, code_entries
 
 if TYPE_CHECKING:
@@ -52,7 +52,12 @@ def layer_tar(entries: Sequence[Entry], mtime: int) -> bytes:
     """The layer's tar (see the module docstring); raises CodeLayerUncomputable for a name it cannot write."""
     unwritable = [e.path for e in entries if len(e.path.encode()) > MAX_NAME or not e.path.isascii()]
     if unwritable:
-        raise CodeLayerUncomputable(unwritable)
+        raise CodeLayerUncomputable(
+            f"the code layer cannot be computed from the commit: {first_of(unwritable, 3)} "
+            "(path of 100 bytes or more, or not ASCII)",
+            "rename those files under trading/ (short ASCII paths) and commit",
+            paths=unwritable,
+        )
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
         for entry in entries:

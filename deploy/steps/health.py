@@ -70,6 +70,13 @@ def _last_probe(health: Mapping[str, Any]) -> str:
     return output.splitlines()[-1] if output else "no health check has run yet"
 
 
+def unhealthy(service: str, reason: str) -> Unhealthy:
+    return Unhealthy(
+        f"service {service} is not healthy: {reason}",
+        f"read its log (`docker logs` of the {service} container) and fix the release",
+    )
+
+
 def probe_argv(test: Sequence[str] | None) -> list[str] | None:
     """The argv of a health-check `Test` (`CMD …` or `CMD-SHELL …`); None when there is none."""
     if not test or test[0] not in ("CMD", "CMD-SHELL"):
@@ -127,7 +134,7 @@ def wait_healthy(
             found = {service: future.result() for service, future in asked.items()}
             for service, (_, seen) in found.items():
                 if seen.status == FAILED:
-                    raise Unhealthy(service, seen.detail)
+                    raise unhealthy(service, seen.detail)
             passed |= {service for service, (_, seen) in found.items() if seen.status == HEALTHY}
             waiting = {service: seen for service, (_, seen) in found.items() if seen.status == WAITING}
             if not waiting:
@@ -135,5 +142,5 @@ def wait_healthy(
             if time.monotonic() > deadline:
                 service, seen = next(iter(waiting.items()))
                 why = f"no heartbeat of its own within {settings.start_timeout:.0f}s (last probe: {seen.detail})"
-                raise Unhealthy(service, why)
+                raise unhealthy(service, why)
             time.sleep(0.2)

@@ -116,11 +116,21 @@ def _acquire(settings: Settings, engine: docker.DockerClient, holder: Holder, sa
             continue  # released between our attempt and the look
         other = Holder.from_labels(found.labels)
         if not dead_here(other, holder.host, pid_alive):
-            raise LockHeld(other.describe(), other.since, settings.lock_name)
+            raise held_by(other.describe(), other.since, settings.lock_name)
         say(f"lock: {other.describe()} died on this machine; removing its lock")
         with contextlib.suppress(docker.errors.NotFound):
             found.remove(force=True)
-    raise LockHeld("another deploy", "just now", settings.lock_name)
+    raise held_by("another deploy", "just now", settings.lock_name)
+
+
+def held_by(holder: str, since: str, name: str) -> LockHeld:
+    return LockHeld(
+        f"deploy lock held by {holder} since {since}",
+        f"wait for that deploy to finish; if it is dead, `invoke unlock` removes the lock (container {name})",
+        holder=holder,
+        since=since,
+        lock=name,
+    )
 
 
 def _create(settings: Settings, engine: docker.DockerClient, holder: Holder) -> Container:

@@ -45,9 +45,15 @@ def of_commit(settings: Settings, engine: docker.DockerClient, commit: str, forc
     dirty_tag = images.release_tag(settings.image_repo, commit, dirty=True)
     dirty = clean or get(engine, dirty_tag)
     if dirty is None:
-        raise ImageMissing(settings.release_image(commit), f"run `invoke build --rev {short(commit)}` first")
+        raise ImageMissing(
+            f"image {settings.release_image(commit)} is not on the engine",
+            f"run `invoke build --rev {short(commit)}` first",
+        )
     if not force:
-        raise DirtyImage(dirty_tag)
+        raise DirtyImage(
+            f"{dirty_tag} was built from a dirty working tree",
+            "commit the changes and build again, or deploy it anyway with --force",
+        )
     return dirty
 
 

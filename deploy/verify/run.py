@@ -95,13 +95,18 @@ def live_image(settings: Settings, engine: docker.DockerClient) -> Image:
     try:
         return engine.images.get(settings.live_image)
     except docker.errors.ImageNotFound as exc:
-        raise ImageMissing(settings.live_image, "nothing is deployed yet; run `invoke deploy`") from exc
+        raise ImageMissing(
+            f"image {settings.live_image} is not on the engine", "nothing is deployed yet; run `invoke deploy`"
+        ) from exc
 
 
 def release_of(settings: Settings, image: Image) -> str:
     commit = (image.labels or {}).get(images.REVISION)
     if not commit:
-        raise UnlabelledImage(settings.live_image, images.REVISION)
+        raise UnlabelledImage(
+            f"{settings.live_image} has no {images.REVISION} label, so it is not a release of this pipeline",
+            "deploy a release built by `invoke build` (`invoke deploy`)",
+        )
     return commit
 
 

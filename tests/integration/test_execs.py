@@ -34,7 +34,7 @@ def test_an_exec_answers_with_its_exit_code_and_its_streams_apart(idle: Containe
 def test_a_missing_command_is_not_started_and_the_engine_says_why(idle: Container) -> None:
     with pytest.raises(CommandNotStarted) as raised:
         execs.run(idle, ["no-such-command", "x"])
-    assert "no-such-command" in raised.value.detail and raised.value.container == idle.name
+    assert "no-such-command" in raised.value.data["detail"] and raised.value.data["container"] == idle.name
     assert execs.run(idle, ["sh", "-c", "exit 126"]).exit_code == 126  # a command's own 126 is an answer
 
 
@@ -42,8 +42,9 @@ def test_a_stopped_or_removed_container_refuses_the_exec(idle: Container) -> Non
     idle.kill()  # `sleep` as pid 1 ignores SIGTERM
     with pytest.raises(ExecRefused) as stopped:
         execs.run(idle, ["true"])
-    assert not isinstance(stopped.value, CommandNotStarted) and "is not running" in stopped.value.detail
+    assert not isinstance(stopped.value, CommandNotStarted) and "is not running" in stopped.value.data["detail"]
+    assert f"`docker logs {idle.name}` why it stopped" in stopped.value.hint
     idle.remove(force=True)
     with pytest.raises(ExecRefused) as removed:
         execs.run(idle, ["true"])
-    assert "No such container" in removed.value.detail
+    assert "No such container" in removed.value.data["detail"]

@@ -190,7 +190,7 @@ def test_an_uncommitted_edit_never_reaches_an_image(sandbox: Sandbox) -> None:
     sandbox.write(MARKED, committed + "UNCOMMITTED = True\n")
     with pytest.raises(DirtyTree) as refused:
         build.build(settings, engine, repo, say=quiet)
-    assert refused.value.paths == [MARKED]
+    assert refused.value.data["paths"] == [MARKED]
 
     dirty = build.build(settings, engine, repo, allow_dirty=True, say=quiet)
     assert dirty.release_tag == f"{settings.release_image(dirty.commit)}-dirty" and dirty.dirty
@@ -214,7 +214,7 @@ def test_a_release_whose_bot_fails_health_is_rolled_back_and_the_old_one_keeps_r
 
     with pytest.raises(RolledBack) as rolled:
         deploying.deploy(settings, engine, repo, say=quiet)
-    assert "service bot is not healthy" in rolled.value.cause
+    assert "service bot is not healthy" in str(rolled.value.data["cause"])
     assert rolled.value.restored == good.commit
     assert "bot" in rolled_back_to(sandbox, good.image_id, good.commit, broken).cause
 

@@ -279,4 +279,4 @@ def test_a_release_this_clone_lacks_is_a_named_error(deployed: Deployed, tmp_pat
     git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@t.invalid", "commit", "-q", "--allow-empty", "-m", "other")
     with pytest.raises(UnknownRevision) as raised:
         verify(deployed.box.settings, deployed.box.engine, Repository(tmp_path))
-    assert raised.value.rev == deployed.live.commit
+    assert raised.value.data["rev"] == deployed.live.commit

@@ -7,8 +7,9 @@
     heartbeat   the role's heartbeat document at HEARTBEAT (null with `heartbeat_error` when unreadable)
 
 Why one script and not testinfra's modules: `host.process` is one `docker exec` of `ps` per call
-and the root-write probe another; this is one exec for all three. The code itself is never read here: its digest, owners and modes come from the
-engine's archive of the code path, which no program inside the container can dress up.
+and the root-write probe another; this is one exec for all three. The code itself is never read
+here: its digest, owners and modes come from the engine's archive of the code path, which no program
+inside the container can dress up.
 
 Standard library only (the image has nothing else), and no import of `trading`.
 """

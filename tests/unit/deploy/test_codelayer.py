@@ -59,4 +59,4 @@ def test_a_path_too_long_for_a_plain_header_is_named() -> None:
     long = Entry("app/trading/" + "x" * 90 + ".py", tarfile.REGTYPE, 0o644)
     with pytest.raises(CodeLayerUncomputable) as raised:
         codelayer.layer_tar([*ENTRIES, long], 0)
-    assert raised.value.paths == [long.path]
+    assert raised.value.data["paths"] == [long.path]

@@ -27,18 +27,10 @@ def test_an_exec_whose_process_never_started_is_not_an_answer_and_names_the_engi
     with pytest.raises(CommandNotStarted) as raised:
         answer("bot-1", ["nope", "--flag"], [(NOT_FOUND, None)], {"Pid": 0, "ExitCode": 126})
     error = raised.value
-    assert isinstance(error, ExecRefused) and error.container == "bot-1" and error.argv == ["nope", "--flag"]
-    assert error.detail == NOT_FOUND.decode().strip()
+    assert isinstance(error, ExecRefused) and error.data["container"] == "bot-1"
+    assert error.data["argv"] == ["nope", "--flag"] and error.data["detail"] == NOT_FOUND.decode().strip()
     assert error.message.startswith("cannot run `nope …` in container bot-1: OCI runtime exec failed")
     assert "`nope` on its PATH" in error.hint
-
-
-def test_a_refused_exec_says_where_to_look() -> None:
-    error = ExecRefused("bot-1", ["python3", "-c", "…"], "Container 12ab is not running")
-    assert str(error) == (
-        "cannot run `python3 …` in container bot-1: Container 12ab is not running; "
-        "`docker ps -a --filter name=bot-1` shows its state, `docker logs bot-1` why it stopped"
-    )
 
 
 def test_every_exec_of_the_project_goes_through_deploy_execs() -> None:

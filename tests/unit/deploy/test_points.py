@@ -90,7 +90,7 @@ def test_the_imported_code_counts_only_from_a_heartbeat_its_own_container_wrote(
 
 def test_a_container_that_went_away_while_asked_is_named() -> None:
     def gone() -> dict[str, object]:
-        raise ExecRefused("tradebot-bot-1", ["python3"], "Container 12ab is not running")
+        raise ExecRefused("cannot run `python3 …` in container tradebot-bot-1: Container 12ab is not running")
 
     def failed() -> dict[str, object]:
         raise points.InsideFailed("PermissionError: /proc")

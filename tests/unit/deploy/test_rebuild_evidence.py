@@ -110,7 +110,7 @@ def test_a_step_that_fails_before_the_record_step_is_recorded_then_raised_and_ke
     steps = Progress("volume-rebuild", said.append, total=5)
 
     def broken() -> str:
-        raise CopyNotProven("the backup b of old", ["a.json: missing"])
+        raise CopyNotProven("the backup b of old is not identical: a.json: missing")
 
     for name in ("backup", procedure.RECORD):  # a failing record step cannot record itself
         with pytest.raises(CopyNotProven):

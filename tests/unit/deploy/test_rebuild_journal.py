@@ -40,7 +40,7 @@ def test_state_from_elsewhere_is_refused_without_force() -> None:
 def test_an_unfinished_rebuild_of_another_legacy_volume_is_refused_naming_it() -> None:
     with pytest.raises(RebuildUnfinished) as refused:
         resume.decide(Found(OPEN, None, 0), "another", "tb_state", force=True)
-    assert refused.value.legacy == "legacy" and "--legacy legacy" in refused.value.hint
+    assert refused.value.data["legacy"] == "legacy" and "--legacy legacy" in refused.value.hint
 
 
 def test_a_resumed_run_keeps_the_backup_name_the_interrupted_run_chose() -> None:

@@ -47,20 +47,20 @@ def test_keep_carries_a_named_unknown_file_or_every_unknown_file_below_a_directo
 def test_keep_of_a_file_that_is_not_unknown_is_refused_naming_the_unknown_ones() -> None:
     with pytest.raises(KeepNotFound) as refused:
         triage.make(LEGACY, LAYOUT, keep=["workspace/trading/main.py"])
-    assert refused.value.unknown == ["workspace/memo/a.txt", "workspace/notes.txt"]
+    assert refused.value.data["unknown"] == ["workspace/memo/a.txt", "workspace/notes.txt"]
 
 
 def test_a_volume_without_state_files_is_refused_naming_what_was_looked_for() -> None:
     with pytest.raises(NotLegacy) as refused:
         triage.make(volume("workspace/trading/main.py", "workspace/logs/bot.log"), LAYOUT)
-    assert "workspace/live_portfolio.json" in refused.value.looked_for
+    assert "workspace/live_portfolio.json" in refused.value.data["looked_for"]
     assert "live_portfolio.json" in refused.value.message
 
 
 def test_two_files_landing_on_one_path_are_refused() -> None:
     with pytest.raises(TargetClash) as refused:
         triage.make(volume("live_portfolio.json", "workspace/live_portfolio.json"), LAYOUT)
-    assert refused.value.target == "live_portfolio.json"
+    assert refused.value.data["target"] == "live_portfolio.json"
 
 
 def test_the_state_volume_is_expected_to_hold_exactly_the_carried_files_as_the_runtime_users() -> None:
@@ -92,7 +92,8 @@ def test_every_file_is_carried_left_behind_or_unknown_exactly_once_and_code_is_n
     try:
         chosen = triage.make(found, LAYOUT)
     except TargetClash as clash:
-        assert len(clash.sources) == 2 and LAYOUT.target(clash.sources[0]) == LAYOUT.target(clash.sources[1])
+        first, second = clash.data["sources"]  # type: ignore[misc]
+        assert LAYOUT.target(first) == LAYOUT.target(second)
         return
     carried = [c.item.path for c in chosen.carried]
     sorted_out = carried + [i.path for i in chosen.code] + [i.path for i in chosen.unknown]

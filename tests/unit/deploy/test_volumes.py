@@ -37,7 +37,7 @@ def test_restore_takes_the_named_backup_or_else_the_newest() -> None:
 def test_an_unknown_backup_is_refused_naming_the_ones_there_are() -> None:
     with pytest.raises(BackupMissing) as missing:
         choose(FOUND, "b9")
-    assert missing.value.available == ["b3", "b2", "b1"]
+    assert missing.value.data["available"] == ["b3", "b2", "b1"]
     assert str(missing.value) == "no state backup named b9; pick one of b3, b2, b1 (`invoke backups`)"
     with pytest.raises(BackupMissing, match="no state backup exists; a deploy or rollback makes one"):
         choose([], None)
