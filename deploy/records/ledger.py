@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import docker
 
@@ -69,6 +70,11 @@ class Entry:
         data = json.loads(line)
         if not isinstance(data, dict):
             raise ValueError(f"not a ledger entry: {line[:40]!r}")
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Entry:
+        """The entry of a decoded JSON object; fields it does not know are ignored. TypeError: one is missing."""
         names = {field.name for field in dataclasses.fields(cls)}
         return cls(**{key: value for key, value in data.items() if key in names})
 

@@ -65,6 +65,18 @@ class Snapshot:
             "newest_backup": self.newest_backup,
         }
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Snapshot:
+        """A snapshot as `to_json` stored it (in a report)."""
+        state, holder = data.get("state"), data.get("lock")
+        return cls(
+            str(data.get("taken_at", "")),
+            statusreport.Status.from_json(data.get("status") or {}),
+            StateFacts(**state) if state else None,
+            lock.Holder(**holder) if holder else None,
+            str(data.get("newest_backup") or ""),
+        )
+
 
 def state_facts(files: Mapping[str, bytes]) -> StateFacts | None:
     """Facts of the state directory's files (name → content); None without a state file.

@@ -65,6 +65,36 @@ class Status:
             "disagreements": list(self.disagreements),
         }
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Status:
+        """A status as `to_json` stored it (in a report): the release as far as it was kept."""
+        release = data.get("release")
+        bot = data.get("bot")
+        return cls(
+            str(data.get("project", "")),
+            _release(release) if release else None,
+            str((release or {}).get("deployed_at", "")),
+            tuple(_container(c) for c in data.get("containers") or ()),
+            Heartbeat(float(bot["age_seconds"]), int(bot["ticks"])) if bot else None,
+            tuple(data.get("disagreements") or ()),
+        )
+
+
+def _release(data: Mapping[str, Any]) -> ReleaseImage:
+    return ReleaseImage(
+        str(data.get("image_id", "")),
+        str(data.get("commit", "")),
+        "",
+        bool(data.get("dirty")),
+        version=str(data.get("version", "")),
+        built_at=str(data.get("built_at", "")),
+    )
+
+
+def _container(data: Mapping[str, Any]) -> ContainerState:
+    fields = ("name", "service", "state", "health", "image_id", "started_at")
+    return ContainerState(*(str(data.get(name, "")) for name in fields))
+
 
 def _release_json(release: ReleaseImage, deployed_at: str) -> dict[str, Any]:
     fields = ("commit", "image_id", "version", "dirty", "built_at")

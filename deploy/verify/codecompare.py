@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from deploy.config import CODE_PATH
 from deploy.ids import short
@@ -55,6 +56,11 @@ class PointResult:
     @property
     def ok(self) -> bool:
         return not self.differences and not self.problems
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PointResult:
+        found = tuple(Difference(str(d["path"]), Kind(d["kind"])) for d in data.get("differences") or ())
+        return cls(str(data["name"]), data.get("digest"), found, tuple(data.get("problems") or ()))
 
     def to_json(self) -> dict[str, object]:
         return {

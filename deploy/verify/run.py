@@ -66,6 +66,13 @@ class VerifyReport:
         failed += [c.failure() for c in self.checks if not c.ok]
         return "; ".join(failed)
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> VerifyReport:
+        """A report as `to_json` stored it (what it was made of, `ran`, is not stored)."""
+        points = tuple(PointResult.from_json(point) for point in data.get("points") or ())
+        checks = tuple(Check.from_json(check) for check in data.get("checks") or ())
+        return cls(str(data["release"]), points, checks, int(data.get("head_ahead") or 0))
+
     def to_json(self) -> dict[str, object]:
         return {
             "ok": self.ok,
