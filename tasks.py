@@ -27,11 +27,11 @@ if TYPE_CHECKING:
     import docker
 
     from deploy.procedures.trail import Trail
-    from deploy.verify import VerifyReport
 
-# The report the deploy task of this invoke run ended with, by project: in `invoke build deploy verify`
-# the verify task shows it when the same containers still run the live image (`verify.still_runs`).
-VERIFIED_BY_DEPLOY: dict[str, VerifyReport | None] = {}
+# Where the deploy task leaves the verify report it ended with, in the invoke run's shared configuration:
+# in `invoke build deploy verify` the verify task shows it while the same containers still run the live
+# image (`verify.still_runs`), instead of asking everything again.
+VERIFIED = "tradebot_verified_by_deploy"
 
 
 def connect(settings: Settings, plan: bool = False) -> docker.DockerClient:
@@ -76,7 +76,7 @@ def verify(c: Context, json: bool = False) -> None:
     from deploy.procedures.procedure import verify_failed
 
     settings = Settings.from_env()
-    client, deployed = connect(settings), VERIFIED_BY_DEPLOY.get(settings.project)
+    client, deployed = connect(settings), c.config.get(VERIFIED)
     if verification.still_runs(deployed, settings, client):  # `invoke build deploy verify`: verified once
         print(f"verify: as the deploy before it verified {short(deployed.release)}: it runs unchanged", file=sys.stderr)
         report = deployed
@@ -141,7 +141,7 @@ def deploy(c: Context, rev: str = "HEAD", force: bool = False, plan: bool = Fals
         return
     trail = Trail()
     deploying.deploy(settings, connect(settings), repo, rev=rev, force=force, fresh_state=fresh_state, trail=trail)
-    VERIFIED_BY_DEPLOY[settings.project] = trail.verify
+    c.config[VERIFIED] = trail.verify
 
 
 @task(
@@ -249,14 +249,14 @@ def releases(c: Context, json: bool = False) -> None:
 def report(c: Context, release: str = "", html: bool = False, out: str = "") -> None:
     """Show the report of the newest deploy, rollback or restore (or of --release): who, when, what changed, intact?"""
     from deploy.engine import git as gitrepo
-    from deploy.records import reports
+    from deploy.procedures import report as reports
 
     settings = Settings.from_env()
     chosen = reports.newest(settings, connect(settings), gitrepo.Repository(settings.repo), release or None)
     text = reports.html(chosen) if html else reports.markdown(chosen)
     if out:
         Path(out).write_text(text)
-        print(f"report of {chosen.entry.get('event')} {short(chosen.entry.get('commit', ''))} written to {out}")
+        print(f"report of {chosen.entry.event} {short(chosen.entry.commit)} written to {out}")
     else:
         print(text, end="")
 

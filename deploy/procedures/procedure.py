@@ -31,7 +31,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import docker
 import docker.errors
@@ -44,11 +44,13 @@ from deploy.engine.runner import Runner
 from deploy.errors import TradebotError, VerifyFailed
 from deploy.ids import short
 from deploy.output.progress import Progress, Say
+from deploy.procedures import report
 from deploy.procedures.trail import Trail
-from deploy.records import journal, ledger, reports
-from deploy.records.view import Records
+from deploy.records import journal, ledger
+from deploy.records.view import EngineRecords, Records
 from deploy.steps import health, lock, snapshot
 from deploy.steps.images import ReleaseImage
+from deploy.steps.snapshot import Snapshot
 from deploy.steps.tags import LiveTags
 
 FAILURES = (TradebotError, docker.errors.DockerException)
@@ -70,9 +72,11 @@ class Deployment:
     runner: Runner
     say: Say
     compose: tuple[str, ...]  # the Compose v2 argv prefix
-    records: Records  # the ledger and journal, read once for the whole command (`deploy.records.view`)
+    records: Records  # the ledger, journal and report writes, the ledger read once (`deploy.records.view`)
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))  # what Compose interpolates
-    trail: Trail = field(default_factory=Trail)  # the evidence the attempt collects (`deploy.procedures.trail`)
+    # Where the command's evidence goes (each step's time, the states, the last verify): the caller keeps it,
+    # so a failed attempt still says what ran (`deploy.procedures.trail`). The only thing a procedure adds to.
+    trail: Trail = field(default_factory=Trail)
 
     @classmethod
     def of(
@@ -92,7 +96,7 @@ class Deployment:
             runner or Runner(),
             say,
             compose_argv(settings),
-            Records(settings, engine),
+            EngineRecords(settings, engine),
             trail=trail or Trail(),
         )
 
@@ -183,9 +187,10 @@ def record(d: Deployment, attempt: Attempt, outcome: str, cause: str = "") -> No
     if outcome == journal.STARTED:
         d.records.start(attempt.entry(attempt.image, outcome))
         return
-    after, d.trail.after = d.trail.after, None  # captured beside the verify that ended the switch
     entry = attempt.entry(attempt.image, outcome, cause)
-    record_with_report(d.trail, d.settings, d.engine, d.records, entry, after if outcome == ledger.SUCCEEDED else None)
+    # A success ended with the verify that captured the state after beside it; anything else is captured now.
+    after = d.trail.after if outcome == ledger.SUCCEEDED else None
+    record_with_report(d.trail, d.settings, d.engine, d.records, entry, after)
 
 
 def record_with_report(
@@ -194,14 +199,13 @@ def record_with_report(
     engine: docker.DockerClient,
     records: Records,
     entry: ledger.Entry,
-    after: dict[str, Any] | None = None,
+    after: Snapshot | None = None,
 ) -> None:
     """Add `entry` to the ledger with its report (the state after: `after`, else captured now) in one archive."""
     key = ledger.new_id()
     entry = dataclasses.replace(entry, report=key)
-    after = after or snapshot.capture(settings, engine, records).to_json()
-    made = trail.make_report(key, dataclasses.asdict(entry), after)
-    records.append(entry, reports.files(made), key=key)
+    made = trail.make_report(key, entry, after or snapshot.capture(settings, engine, records))
+    records.append(entry, report.files(made), key=key)
 
 
 def walk(d: Deployment, event: str, steps: Iterable[Step]) -> None:
@@ -228,7 +232,7 @@ def run(d: Deployment, attempt: Attempt, procedure: Procedure, recover: Callable
         record(d, attempt, journal.STARTED)
         try:
             walk(d, attempt.event, procedure.prepare)
-            d.trail.before = before.result().to_json()
+            d.trail.before = before.result()
         except FAILURES as exc:
             d.trail.before = d.trail.before or _captured(before)
             record(d, attempt, ledger.FAILED, cause_of(exc))
@@ -241,21 +245,21 @@ def run(d: Deployment, attempt: Attempt, procedure: Procedure, recover: Callable
     try:
         walk(d, attempt.event, procedure.finish)
     finally:
-        complete_report(d.trail, d.settings, d.engine)  # the finish steps ran after the ledger entry
+        complete_report(d.trail, d.records)  # the finish steps ran after the ledger entry
     d.say(d.trail.summary(attempt.event))
 
 
-def complete_report(trail: Trail, settings: Settings, engine: docker.DockerClient) -> None:
+def complete_report(trail: Trail, records: Records) -> None:
     """Write the attempt's report again with every step: steps that ran after its ledger entry too."""
     made = trail.complete_report()
     if made is not None:
-        reports.rewrite(settings, engine, made)
+        records.write(report.files(made))
 
 
-def _captured(snap: Future[snapshot.Snapshot]) -> dict[str, Any] | None:
-    """A state captured beside a step, as the report keeps it; None when it could not be read (captured again)."""
+def _captured(snap: Future[Snapshot]) -> Snapshot | None:
+    """A state captured beside a step; None when it could not be read (the report captures it again)."""
     try:
-        return snap.result().to_json()
+        return snap.result()
     except FAILURES:
         return None
 
@@ -310,11 +314,10 @@ def verified(d: Deployment, healthy: frozenset[str] = frozenset()) -> None:
     """
     with ThreadPoolExecutor(max_workers=1) as pool:
         after = pool.submit(snapshot.capture, d.settings, d.engine, d.records)
-        report = verification.verify(d.settings, d.engine, d.repo, d.environ, healthy)
-        d.trail.after = _captured(after)
-    d.trail.verify = report
-    if not report.ok:
-        raise verify_failed(report.release, report.summary())
+        found = verification.verify(d.settings, d.engine, d.repo, d.environ, healthy)
+        d.trail.verified(found, _captured(after))
+    if not found.ok:
+        raise verify_failed(found.release, found.summary())
 
 
 def verify_failed(release: str, summary: str) -> VerifyFailed:

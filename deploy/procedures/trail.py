@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from deploy.errors import TradebotError
-from deploy.records.reports import Report, StepTime, downtime
+from deploy.procedures.report import Report, StepTime, downtime
+from deploy.records.ledger import Entry
 
 if TYPE_CHECKING:
+    from deploy.steps.snapshot import Snapshot
     from deploy.verify import VerifyReport
 
 
@@ -30,9 +32,9 @@ if TYPE_CHECKING:
 class Trail:
     clock: Callable[[], float] = time.monotonic
     steps: list[StepTime] = field(default_factory=list)
-    before: dict[str, Any] | None = None
+    before: Snapshot | None = None
     verify: VerifyReport | None = None  # the last verify of the attempt: what runs when it ends
-    after: dict[str, Any] | None = None  # the state captured beside that verify (`procedure.verified`)
+    after: Snapshot | None = None  # the state captured beside that verify (`procedure.verified`)
     report: Report | None = None  # the report written with the ledger entry
     rebuild: dict[str, Any] | None = None  # a volume rebuild's figures (`deploy.rebuild.evidence`)
     commit: str = ""  # the commit asked for, once resolved (a failure before the attempt has no entry)
@@ -50,9 +52,13 @@ class Trail:
         finally:
             self.steps.append(StepTime(name, round(now - start, 3), round(self.clock() - now, 3), ok, bot_down))
 
-    def make_report(self, key: str, entry: dict[str, Any], after: dict[str, Any] | None) -> Report:
-        verified, steps = self.verify.to_json() if self.verify else None, tuple(self.steps)
-        self.report = Report(key, entry, self.before, after, steps, downtime(steps), verified, self.rebuild)
+    def verified(self, report: VerifyReport, after: Snapshot | None) -> None:
+        """The newest verify of the attempt and the state captured beside it: what runs when it ends."""
+        self.verify, self.after = report, after
+
+    def make_report(self, key: str, entry: Entry, after: Snapshot | None) -> Report:
+        steps = tuple(self.steps)
+        self.report = Report(key, entry, self.before, after, steps, downtime(steps), self.verify, self.rebuild)
         return self.report
 
     def complete_report(self) -> Report | None:
@@ -75,7 +81,7 @@ def document(trail: Trail, meta_volume: str, error: TradebotError | None = None)
 
     `report` is where the attempt's report is kept: `<meta volume>:reports/<id>.json`.
     """
-    entry = {"commit": trail.commit, **(trail.report.entry if trail.report else {})}
+    entry = {"commit": trail.commit, **(dataclasses.asdict(trail.report.entry) if trail.report else {})}
     found: dict[str, Any] = {
         "ok": error is None,
         **{key: entry.get(key, "") for key in ("event", "commit", "image_id", "previous", "backup", "outcome")},

@@ -48,7 +48,7 @@ from deploy.rebuild import drift, engineops, evidence, inventory, labels, layout
 from deploy.rebuild.engineops import Helper
 from deploy.rebuild.inventory import Inventory
 from deploy.records import ledger
-from deploy.records.view import Records
+from deploy.records.view import EngineRecords, Records
 from deploy.steps import backups, snapshot
 
 EVENT = "volume-rebuild"
@@ -87,7 +87,7 @@ class Run:
         commit = repo.commit(rev).sha
         rules = layout.parse(repo.file_at(commit, layout.PATH), f"{layout.PATH} at {short(commit)}")
         tool = Helper(engine, baseimage.resolve(settings, engine), settings.project)
-        return cls(settings, engine, repo, legacy, commit, rules, tool, say, Records(settings, engine))
+        return cls(settings, engine, repo, legacy, commit, rules, tool, say, EngineRecords(settings, engine))
 
     def drift(self, chosen: triage.Plan) -> list[drift.Row]:
         return drift.compare(chosen.code, self.repo.code_files(self.commit), self.layout)
@@ -116,7 +116,7 @@ def rebuild(
 
 def _rebuild(run: Run, progress: Progress, trail: Trail, keep: Sequence[str], force: bool) -> Rebuilt:
     state, started = run.settings.state_volume, ledger.now()
-    trail.before = snapshot.capture(run.settings, run.engine, run.records).to_json()
+    trail.before = snapshot.capture(run.settings, run.engine, run.records)
     inspected: list[Decided] = []
     walk_steps(progress, trail, [inventory_step(run, keep, force, inspected.append)])
     decided = inspected[0]
@@ -128,7 +128,7 @@ def _rebuild(run: Run, progress: Progress, trail: Trail, keep: Sequence[str], fo
     made = Made(started)
     for step in later_steps(run, decided, made, trail):
         walk_step(progress, trail, step, lambda cause: _record(run, trail, decided, made, ledger.FAILED, cause))
-    complete_report(trail, run.settings, run.engine)  # with step 5, which ran after the entry
+    complete_report(trail, run.records)  # with step 5, which ran after the entry
     return Rebuilt(run.legacy, state, decided.backup, decided.replaced, made.rows, chosen, seconds=seconds(trail))
 
 

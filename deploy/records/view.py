@@ -1,8 +1,12 @@
-"""The ledger and the journal of started attempts as one command sees them: read once, kept current by its writes.
+"""The deployment's records as one command sees them: the port procedures read and write them through.
 
-Both live in the meta volume (`deploy.records.ledger`), behind an archive read of a helper container
-each time they are asked. A command asks many times (status, the snapshot before and after,
-the preflight, the journal, retention); `Records` reads both folders at the first question,
+`Records` is the port: the ledger's entries, the journal of started attempts, and the writes — an
+attempt's start, its end with its report, a report written again. Procedures get one injected
+(`Deployment.records`); tests hand them an in-memory one (`testsupport.records.MemoryRecords`).
+
+`EngineRecords` keeps them in the meta volume (`deploy.records.meta`), behind an archive read of a
+helper container each time they are asked. A command asks many times (status, the snapshot before
+and after, the preflight, the journal, retention); it reads both folders at the first question,
 through one helper, and answers every later one from what it read plus what it wrote since.
 
 That is exact while nobody else writes: under the deploy lock (deploy, rollback, restore and
@@ -16,6 +20,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import docker
 
@@ -24,8 +29,30 @@ from deploy.records import journal, ledger, meta
 from deploy.records.ledger import Entry
 
 
+class Records(Protocol):
+    def entries(self) -> list[Entry]:
+        """Every ledger entry, oldest first."""
+        ...
+
+    def started(self) -> list[Entry]:
+        """Every attempt's journal file."""
+        ...
+
+    def start(self, entry: Entry) -> None:
+        """Journal an attempt as it starts."""
+        ...
+
+    def append(self, entry: Entry, files: Mapping[str, bytes] | None = None, key: str | None = None) -> str:
+        """Add `entry` to the ledger (with `files`, e.g. its report, in the same write); its id."""
+        ...
+
+    def write(self, files: Mapping[str, bytes]) -> None:
+        """Write files beside the ledger (a report written again once its attempt's last step ran)."""
+        ...
+
+
 @dataclass
-class Records:
+class EngineRecords:
     settings: Settings
     engine: docker.DockerClient
     _read: tuple[list[Entry], list[Entry]] | None = None
@@ -53,6 +80,9 @@ class Records:
         with self._lock:
             if self._read is not None:
                 self._read[1].append(entry)
+
+    def write(self, files: Mapping[str, bytes]) -> None:
+        meta.write(self.settings, self.engine, files)
 
     def _load(self) -> tuple[list[Entry], list[Entry]]:
         with self._lock:

@@ -25,7 +25,7 @@ from deploy.errors import TradebotError
 from deploy.ids import short
 from deploy.output.render import template
 from deploy.records import journal, ledger
-from deploy.records.view import Records
+from deploy.records.view import EngineRecords, Records
 from deploy.steps import heartbeats, tags
 from deploy.steps.images import ReleaseImage
 
@@ -173,7 +173,7 @@ def status(settings: Settings, engine: docker.DockerClient, records: Records | N
     `records`: the ledger as the command reads it (`deploy.records.view`); else read here.
     """
     with ThreadPoolExecutor(max_workers=3) as pool:
-        read = pool.submit(read_records, records or Records(settings, engine))
+        read = pool.submit(read_records, records or EngineRecords(settings, engine))
         found = pool.submit(tags.get, engine, settings.live_image)
         containers = engine.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={settings.project}"})
         bot = pool.submit(_bot_heartbeat, containers)

@@ -19,7 +19,8 @@ from typing import Any
 import docker
 import pytest
 
-from deploy.records import ledger, reports
+from deploy.procedures import report as reports
+from deploy.records import ledger
 from deploy.steps import snapshot
 from tests.integration.test_pipeline import BROKEN_MAIN
 from tests.integration.test_pipeline_errors import ROOT, cli_env, invoke
@@ -194,5 +195,5 @@ def test_a_rollback_and_a_restore_leave_reports_each_ledger_entry_points_to(two_
     entries = ledger.read(sandbox.settings, sandbox.engine)
     stored = {made.id: made for made in reports.read_all(sandbox.settings, sandbox.engine)}
     assert [e.event for e in entries] == ["deploy", "deploy", "rollback", "restore"]
-    assert all(stored[e.report].entry["attempt"] == e.attempt for e in entries)  # each points to its own report
+    assert all(stored[e.report].entry.attempt == e.attempt for e in entries)  # each points to its own report
     assert doc["report"] == f"{sandbox.settings.meta_volume}:reports/{entries[2].report}.json"

@@ -20,7 +20,7 @@ from deploy.engine.git import Repository
 from deploy.procedures import build
 from deploy.procedures import deploy as deploying
 from deploy.records import journal, ledger, meta
-from deploy.records.view import Records
+from deploy.records.view import EngineRecords
 from deploy.steps import lock
 from deploy.steps.lock import Holder
 from tests.integration.test_pipeline_errors import invoke, nothing_deployed, refused
@@ -125,7 +125,7 @@ def test_the_lock_holder_reads_and_writes_the_ledger_through_the_lock_container(
     with lock.held(settings, engine, "the test", say=quiet):
         journal.start(settings, engine, dataclasses.replace(entry, attempt="a1"))
         ledger.append(settings, engine, dataclasses.replace(entry, outcome=ledger.SUCCEEDED, attempt="a1"))
-        assert [e.attempt for e in Records(settings, engine).entries()] == ["a0", "a1"]
+        assert [e.attempt for e in EngineRecords(settings, engine).entries()] == ["a0", "a1"]
     assert [e.attempt for e in journal.read_started(settings, engine)] == ["a1"]  # outside the lock: a helper
     created = engine.events(
         since=since // 10**9,

@@ -10,7 +10,8 @@ import re
 
 import pytest
 
-from deploy.records import ledger, reports
+from deploy.procedures import report as reports
+from deploy.records import ledger
 from tests.integration.test_evidence import Parsed, engine_state
 from tests.integration.test_pipeline_errors import invoke
 from tests.integration.test_volume_rebuild import files_of, legacy_backups

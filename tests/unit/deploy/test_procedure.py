@@ -11,12 +11,13 @@ from deploy.config import Settings
 from deploy.engine.runner import Runner
 from deploy.errors import DeployError, TradebotError
 from deploy.procedures.procedure import Attempt, Deployment, Procedure, Step, plan_lines, record, run
-from deploy.records import journal, ledger, reports
-from deploy.records.view import Records
+from deploy.procedures.report import Report
+from deploy.records import journal, ledger
 from deploy.steps import snapshot
 from deploy.steps.images import ReleaseImage
 from deploy.steps.status import Status
 from deploy.steps.tags import LiveTags
+from testsupport.records import MemoryRecords
 
 NO_STATE = snapshot.Snapshot("t", Status("p", None, "", (), None), None, None, "")
 OLD = ReleaseImage("sha256:" + "1" * 64, "a" * 40, "d1", dirty=False)
@@ -27,9 +28,21 @@ class Recorder:
     def __init__(self) -> None:
         self.done: list[str] = []
         self.said: list[str] = []
-        self.recorded: list[ledger.Entry] = []
-        self.started: list[ledger.Entry] = []
-        self.reports: list[reports.Report] = []  # each report as written (with its entry, then again)
+        self.records = MemoryRecords()
+
+    @property
+    def recorded(self) -> list[ledger.Entry]:
+        return self.records.ledger
+
+    @property
+    def started(self) -> list[ledger.Entry]:
+        return self.records.journal
+
+    @property
+    def reports(self) -> list[Report]:
+        """Each report as written, in order (with its entry, then again with every step)."""
+        found = [text for write in self.records.writes for path, text in write.items() if path.startswith("reports/")]
+        return [Report.from_json(text) for text in found]
 
     def step(self, name: str, fails: bool = False) -> Step:
         def action() -> None:
@@ -42,20 +55,11 @@ class Recorder:
 
 @pytest.fixture
 def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Deployment, Recorder]:
-    """A deployment without an engine: the ledger entries it would add are kept in `recorded`."""
+    """A deployment without an engine: its records in memory (the `Records` port), no state to capture."""
     seen = Recorder()
-    monkeypatch.setattr(ledger, "append", lambda _settings, _engine, entry, files, **_: keep(seen, entry, files))
-    monkeypatch.setattr(reports, "rewrite", lambda _settings, _engine, made: seen.reports.append(made))
-    monkeypatch.setattr(journal, "start", lambda _settings, _engine, entry: seen.started.append(entry))
     monkeypatch.setattr(snapshot, "capture", lambda _settings, _engine, _records=None: NO_STATE)
     settings = Settings(project="p", repo=tmp_path, home=tmp_path / "home")
-    records = Records(settings, None)  # type: ignore[arg-type]
-    return Deployment(settings, None, None, Runner(), seen.said.append, (), records), seen  # type: ignore[arg-type]
-
-
-def keep(seen: Recorder, entry: ledger.Entry, files: dict[str, bytes]) -> None:
-    seen.recorded.append(entry)
-    seen.reports += [reports.Report.from_json(content) for content in files.values()]
+    return Deployment(settings, None, None, Runner(), seen.said.append, (), seen.records), seen  # type: ignore[arg-type]
 
 
 def attempt() -> Attempt:

@@ -10,12 +10,13 @@ import pytest
 
 from deploy.errors import CopyNotProven
 from deploy.output.progress import Progress
+from deploy.procedures import report as reports
 from deploy.procedures.procedure import Step
+from deploy.procedures.report import Report, StepTime
 from deploy.procedures.trail import Trail
 from deploy.rebuild import drift, evidence, procedure, triage
 from deploy.rebuild.procedure import Decided
-from deploy.records import reports
-from deploy.records.reports import Report, StepTime
+from deploy.records.ledger import Entry
 from deploy.steps import snapshot
 from tests.unit.deploy.rebuild_factories import real_layout, volume
 
@@ -34,20 +35,23 @@ def made() -> Report:
     decided = Decided(LEGACY, chosen, "fresh", "old-backup-20261122T040000.000Z", None)
     rows = drift.compare(chosen.code, {"bot.py": "b" * 64, "worker.py": "c" * 64}, LAYOUT)
     figures = json.loads(json.dumps(evidence.figures("old", "x_state", COMMIT, decided, rows)))  # as stored
-    entry = {
-        "event": "volume-rebuild",
-        "commit": COMMIT,
-        "image_id": "",
-        "previous": "",
-        "by": "op@host",
-        "started_at": "2026-11-22T04:00:00+00:00",
-        "finished_at": "2026-11-22T04:00:09+00:00",
-        "outcome": "succeeded",
-        "cause": "",
-        "dirty": False,
-        "backup": decided.backup,
-        "restored_from": "old",
-    }
+    entry = Entry(
+        **{
+            "event": "volume-rebuild",
+            "commit": COMMIT,
+            "image_id": "",
+            "previous": "",
+            "by": "op@host",
+            "started_at": "2026-11-22T04:00:00+00:00",
+            "finished_at": "2026-11-22T04:00:09+00:00",
+            "outcome": "succeeded",
+            "cause": "",
+            "dirty": False,
+            "backup": decided.backup,
+            "restored_from": "old",
+            "code_digest": "",
+        }
+    )
     steps = tuple(StepTime(name, float(n), 0.5 + n) for n, name in enumerate(STEPS))
     return Report("20261122T040009.000000Z-abcd", entry, None, None, steps, None, None, figures)
 

@@ -8,7 +8,7 @@ import pytest
 
 from deploy.config import Settings
 from deploy.records import journal, ledger, meta
-from deploy.records.view import Records
+from deploy.records.view import EngineRecords, Records
 
 
 def entry(attempt: str, outcome: str = ledger.SUCCEEDED) -> ledger.Entry:
@@ -37,7 +37,7 @@ def volume(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, dict[st
 
 
 def records(tmp_path: Path) -> Records:
-    return Records(Settings(project="p", repo=tmp_path, home=tmp_path), None)  # type: ignore[arg-type]
+    return EngineRecords(Settings(project="p", repo=tmp_path, home=tmp_path), None)  # type: ignore[arg-type]
 
 
 def test_both_folders_are_read_once_in_the_order_of_their_ids(

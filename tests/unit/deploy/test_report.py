@@ -1,7 +1,9 @@
+import dataclasses
 import html.parser
+import json
 
-from deploy.records import reports
-from deploy.records.reports import Report, StepTime
+from deploy.procedures import report as reports
+from deploy.procedures.report import Report, StepTime
 
 COMMIT, PREVIOUS = "c" * 40, "p" * 40
 DIGEST = "d" * 64
@@ -33,6 +35,7 @@ def sample(cause: str = "", outcome: str = "succeeded") -> Report:
         "dirty": False,
         "backup": "x_state-backup-1",
         "restored_from": "",
+        "code_digest": DIGEST,
     }
     steps = (
         StepTime("back up x_state", 0.0, 0.4),
@@ -53,19 +56,22 @@ def sample(cause: str = "", outcome: str = "succeeded") -> Report:
     checks = [{"target": "bot", "name": "healthy", "ok": True, "detail": ""}]
     verify = {"ok": False, "release": COMMIT, "head_ahead": 0, "points": points, "checks": checks}
     holder = {"by": "op@host", "pid": 7, "what": "deploy HEAD", "host": "h", "since": "t"}
-    return Report(
-        "20261122T040000.000000Z-abcd",
-        entry,
-        snapshot(PREVIOUS, 5, holder),
-        snapshot(COMMIT, 6),
-        steps,
-        reports.downtime(steps),
-        verify,
-    )
+    stored = {
+        "id": "20261122T040000.000000Z-abcd",
+        "entry": entry,
+        "before": snapshot(PREVIOUS, 5, holder),
+        "after": snapshot(COMMIT, 6),
+        "steps": [dataclasses.asdict(step) for step in steps],
+        "downtime": reports.downtime(steps),
+        "verify": verify,
+        "rebuild": None,
+    }
+    return Report.from_json(json.dumps(stored))  # as `invoke report` reads it back from the engine
 
 
 def test_a_report_survives_its_json() -> None:
     assert Report.from_json(sample().to_json()) == sample()
+    assert sample().after is not None and sample().after.status.release.commit == COMMIT  # typed, not dug out
 
 
 def test_downtime_runs_from_stopping_the_bot_to_its_health() -> None:
@@ -89,7 +95,7 @@ def test_the_markdown_names_commits_steps_state_and_every_digest() -> None:
 
 
 def test_the_state_table_leaves_out_the_lock_the_attempt_held_while_it_looked() -> None:
-    rows = reports.state_rows(sample().before, sample().after)
+    rows = sample().state_rows()
     assert [label for label, _, _ in rows] == [
         "live release",
         "state file sha256",
@@ -144,7 +150,7 @@ def test_timeline_bars_scale_to_the_width_and_ticks_cover_the_run() -> None:
 
 def test_choose_takes_the_newest_report_or_the_newest_of_a_commit() -> None:
     older, newer = sample(), sample()
-    other = Report("z", {"commit": "f" * 40}, None, None, (), None, None)
+    other = dataclasses.replace(sample(), id="z", entry=dataclasses.replace(sample().entry, commit="f" * 40))
     assert reports.choose([older, newer, other], None) is other
     assert reports.choose([older, newer, other], COMMIT[:7]) is newer
     assert reports.choose([older], "0" * 7) is None

@@ -1,19 +1,19 @@
-"""Release reports: the evidence one deploy, rollback, restore or volume rebuild leaves, and how it reads.
+"""An attempt's report: the evidence one deploy, rollback, restore or volume rebuild leaves, and how it reads.
 
-A `Report` is data: the ledger entry (who, when, from which commit to which, outcome,
-cause, backup), the live state before and after (`deploy.steps.snapshot`), each step with
-its start and duration, the bot's downtime window and the verify report (the digest
-at every point and every check). It is stored as JSON on the engine beside its ledger
-entry (`<project>_meta:/reports/<id>.json`, written in the same archive) and rendered
-from templates (`deploy.output.render`): Markdown, or one self-contained HTML page (inline SVG,
-no external fetch).
+A `Report` is typed data: the ledger entry (who, when, from which commit to which, outcome, cause,
+backup), the live state before and after (`deploy.steps.snapshot`), each step with its start and
+duration, the bot's downtime window and the verify report (the digest at every point and every
+check); a volume rebuild adds its figures (`deploy.rebuild.evidence`). It is stored as JSON on the
+engine beside its ledger entry (`<project>_meta:/reports/<id>.json`, written in the same archive) and
+parsed back into the same types; Markdown and one self-contained HTML page (inline SVG, no external
+fetch) are rendered from templates (`deploy.output.render`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -25,10 +25,19 @@ from deploy.errors import ReportMissing, UnknownRevision
 from deploy.ids import short
 from deploy.output.render import template
 from deploy.records import meta
+from deploy.records.ledger import Entry
+from deploy.steps.snapshot import Snapshot
+from deploy.verify import VerifyReport
 
 FOLDER = "reports"
 TIMELINE_WIDTH = 700  # the page is 1100 px: 320 for the step names, 80 for the last bar's duration
 ROW_HEIGHT = 24
+STATE_FACTS = (
+    ("state file sha256", "sha256"),
+    ("generation", "generation"),
+    ("open positions", "open_positions"),
+    ("command bus (commands)", "commands"),
+)
 
 
 @dataclass(frozen=True)
@@ -43,27 +52,73 @@ class StepTime:
 @dataclass(frozen=True)
 class Report:
     id: str
-    entry: dict[str, Any]  # the ledger entry, as stored
-    before: dict[str, Any] | None  # `Snapshot.to_json()`
-    after: dict[str, Any] | None
+    entry: Entry
+    before: Snapshot | None
+    after: Snapshot | None
     steps: tuple[StepTime, ...]
     downtime: tuple[float, float] | None  # seconds after the start: the bot stopped … healthy again
-    verify: dict[str, Any] | None  # `VerifyReport.to_json()` of the release that runs afterwards
+    verify: VerifyReport | None  # of the release that runs afterwards
     rebuild: dict[str, Any] | None = None  # a volume rebuild's figures (`deploy.rebuild.evidence.figures`)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
+        return json.dumps(
+            {
+                "id": self.id,
+                "entry": asdict(self.entry),
+                "before": self.before.to_json() if self.before else None,
+                "after": self.after.to_json() if self.after else None,
+                "steps": [asdict(step) for step in self.steps],
+                "downtime": self.downtime,
+                "verify": self.verify.to_json() if self.verify else None,
+                "rebuild": self.rebuild,
+            },
+            sort_keys=True,
+        )
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Report:
         data = json.loads(text)
-        steps = tuple(StepTime(**step) for step in data.pop("steps", []))
-        downtime = data.pop("downtime", None)
-        return cls(**data, steps=steps, downtime=tuple(downtime) if downtime else None)
+        snapshots = [Snapshot.from_json(data[key]) if data.get(key) else None for key in ("before", "after")]
+        downtime = data.get("downtime")
+        return cls(
+            str(data["id"]),
+            Entry.from_dict(data["entry"]),
+            *snapshots,
+            tuple(StepTime(**step) for step in data.get("steps") or ()),
+            (downtime[0], downtime[1]) if downtime else None,
+            VerifyReport.from_json(data["verify"]) if data.get("verify") else None,
+            data.get("rebuild"),
+        )
 
     @property
     def path(self) -> str:
         return f"{FOLDER}/{self.id}.json"
+
+    def state_rows(self) -> list[tuple[str, Any, Any]]:
+        """The before/after table: the live release, the state file's facts and the newest backup.
+
+        Not the deploy lock, although a snapshot holds it (a plan shows it): both are captured while the
+        attempt holds the lock itself, so the row could only ever name the attempt.
+        """
+        before, after = self.before, self.after
+        rows: list[tuple[str, Any, Any]] = [("live release", _release(before), _release(after))]
+        rows += [(label, _fact(before, key), _fact(after, key)) for label, key in STATE_FACTS]
+        rows.append(("newest backup", _backup(before), _backup(after)))
+        return rows
+
+
+def _release(snapshot: Snapshot | None) -> str:
+    release = snapshot.status.release if snapshot else None
+    return short(release.commit) if release else "nothing"
+
+
+def _fact(snapshot: Snapshot | None, key: str) -> Any:
+    value = getattr(snapshot.state, key) if snapshot and snapshot.state else None
+    return "-" if value is None else value
+
+
+def _backup(snapshot: Snapshot | None) -> str:
+    return (snapshot.newest_backup if snapshot else "") or "-"
 
 
 def downtime(steps: Sequence[StepTime]) -> tuple[float, float] | None:
@@ -107,15 +162,15 @@ def _tick_step(total: float) -> float:
 
 
 def markdown(report: Report) -> str:
-    return template("report.md.j2", r=report, state_rows=state_rows)
+    return template("report.md.j2", r=report)
 
 
 def html(report: Report) -> str:
-    return template("report.html.j2", r=report, timeline=timeline(report), state_rows=state_rows)
+    return template("report.html.j2", r=report, timeline=timeline(report))
 
 
 def files(report: Report) -> dict[str, bytes]:
-    """What `ledger.append` writes beside the entry."""
+    """What the ledger entry's write carries beside the entry (`Records.append`)."""
     return {report.path: report.to_json().encode()}
 
 
@@ -156,41 +211,6 @@ def newest(settings: Settings, engine: docker.DockerClient, repo: Repository, re
 def choose(reports: Sequence[Report], commit: str | None) -> Report | None:
     """The newest report, or the newest of `commit` (a full sha or a prefix of one)."""
     for report in reversed(reports):
-        if commit is None or str(report.entry.get("commit", "")).startswith(commit):
+        if commit is None or report.entry.commit.startswith(commit):
             return report
     return None
-
-
-STATE_FACTS = (
-    ("state file sha256", "sha256"),
-    ("generation", "generation"),
-    ("open positions", "open_positions"),
-    ("command bus (commands)", "commands"),
-)
-
-
-def state_rows(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> list[tuple[str, Any, Any]]:
-    """The before/after table: the live release, the state file's facts and the newest backup.
-
-    Not the deploy lock, although a snapshot holds it (a plan shows it): both are captured while the
-    attempt holds the lock itself, so the row could only ever name the attempt.
-    """
-    rows: list[tuple[str, Any, Any]] = [("live release", _release(before), _release(after))]
-    rows += [(label, _state(before, key), _state(after, key)) for label, key in STATE_FACTS]
-    rows.append(("newest backup", _backup(before), _backup(after)))
-    return rows
-
-
-def _release(snapshot: Mapping[str, Any] | None) -> str:
-    release = ((snapshot or {}).get("status") or {}).get("release")
-    return short(release["commit"]) if release else "nothing"
-
-
-def _state(snapshot: Mapping[str, Any] | None, key: str) -> Any:
-    state = (snapshot or {}).get("state")
-    value = state.get(key) if state else None
-    return "-" if value is None else value
-
-
-def _backup(snapshot: Mapping[str, Any] | None) -> str:
-    return (snapshot or {}).get("newest_backup") or "-"
