@@ -8,7 +8,7 @@ from deploy.errors import RebuildUnfinished, TargetHoldsState
 from deploy.rebuild import resume
 from deploy.rebuild.labels import journal_labels, state_labels
 from deploy.rebuild.resume import Found
-from tests.unit.deploy.test_rebuild_labels import AT
+from tests.unit.deploy.rebuild.test_labels import AT
 
 OURS = state_labels("tb", "state", "2.40.3", "legacy", "legacy-backup-1")
 OTHER = {"com.docker.compose.project": "tb"}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from deploy.engine import scripts
 from deploy.rebuild import inventory, triage
-from tests.unit.deploy.rebuild_factories import item, real_layout
+from tests.unit.deploy.rebuild.factories import item, real_layout
 
 
 def probe(*args: str) -> str:

@@ -13,7 +13,7 @@ from deploy.errors import DirtyTree, TradebotError
 from deploy.output.exitcodes import format_error, reported
 from deploy.steps.lock import held_by
 
-INTERFACES = Path(__file__).resolve().parents[3] / "docs" / "interfaces.md"
+INTERFACES = Path(__file__).resolve().parents[4] / "docs" / "interfaces.md"
 
 
 def test_an_error_becomes_what_is_wrong_and_what_to_do_next() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from deploy.rebuild import drift
-from tests.unit.deploy.rebuild_factories import item, real_layout
+from tests.unit.deploy.rebuild.factories import item, real_layout
 
 LAYOUT = real_layout()
 

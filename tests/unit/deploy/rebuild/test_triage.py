@@ -10,7 +10,7 @@ from deploy.errors import KeepNotFound, NotLegacy, TargetClash
 from deploy.output.render import template
 from deploy.rebuild import triage
 from deploy.rebuild.inventory import Item
-from tests.unit.deploy.rebuild_factories import item, real_layout, volume
+from tests.unit.deploy.rebuild.factories import item, real_layout, volume
 
 LAYOUT = real_layout()
 SECRET = "BINANCE_API_SECRET=do-not-print-me"

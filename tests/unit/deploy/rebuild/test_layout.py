@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from deploy.errors import ConfigError
 from deploy.rebuild import layout
-from tests.unit.deploy.rebuild_factories import real_layout
+from tests.unit.deploy.rebuild.factories import real_layout
 
 LAYOUT = real_layout()
 

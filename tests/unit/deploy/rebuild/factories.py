@@ -8,7 +8,7 @@ from pathlib import Path
 from deploy.rebuild import layout
 from deploy.rebuild.inventory import Inventory, Item
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 
 
 def real_layout() -> layout.Layout:

@@ -34,7 +34,7 @@ def test_an_exec_whose_process_never_started_is_not_an_answer_and_names_the_engi
 
 
 def test_every_exec_of_the_project_goes_through_deploy_execs() -> None:
-    root = Path(__file__).resolve().parents[3]
+    root = Path(__file__).resolve().parents[4]
     sources = [
         p for folder in ("deploy", "trading", "testsupport", "bench", "tests") for p in (root / folder).rglob("*.py")
     ]

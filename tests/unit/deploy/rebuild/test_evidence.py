@@ -18,7 +18,7 @@ from deploy.rebuild import drift, evidence, procedure, triage
 from deploy.rebuild.procedure import Decided
 from deploy.records.ledger import Entry
 from deploy.steps import snapshot
-from tests.unit.deploy.rebuild_factories import real_layout, volume
+from tests.unit.deploy.rebuild.factories import real_layout, volume
 
 LAYOUT = real_layout()
 SECRET = "BINANCE_API_SECRET=do-not-print-me"
