@@ -215,7 +215,7 @@ def test_a_release_whose_bot_fails_health_is_rolled_back_and_the_old_one_keeps_r
     with pytest.raises(RolledBack) as rolled:
         deploying.deploy(settings, engine, repo, say=quiet)
     assert "service bot is not healthy" in str(rolled.value.data["cause"])
-    assert rolled.value.restored == good.commit
+    assert rolled.value.data["restored"] == good.commit
     assert "bot" in rolled_back_to(sandbox, good.image_id, good.commit, broken).cause
 
 

@@ -41,7 +41,7 @@ def test_a_compose_file_with_the_hosts_keys_is_refused_and_the_live_release_runs
     with pytest.raises(PolicyViolation) as refused:
         deploying.deploy(sandbox.settings, sandbox.engine, repo, rev=bad, say=quiet)
 
-    assert refused.value.violations == [
+    assert refused.value.data["violations"] == [
         "bot privileged (privileged: true)",
         "bot pid (pid: host)",
         "bot network_mode (network_mode: host)",

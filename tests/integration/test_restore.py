@@ -42,7 +42,7 @@ def test_an_unknown_backup_changes_nothing_then_a_restore_brings_back_exactly_th
     running = {c.id for c in engine.containers.list(filters=project)}
     with pytest.raises(BackupMissing) as missing:
         restore(settings, engine, repo, name="no-such-backup", say=quiet)
-    assert missing.value.available == [backup]
+    assert missing.value.data["available"] == [backup]
     assert {c.id for c in engine.containers.list(filters=project)} == running
     assert STRAY in box.volume_files(settings.state_volume)
 
