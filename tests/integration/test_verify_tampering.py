@@ -145,6 +145,8 @@ def test_a_worker_running_as_root_with_the_docker_socket_is_named(deployed: Depl
         f"volumes:\n  rootstate:\n    name: {rootstate}\n"
     )
     compose_run(deployed, "up", "-d", "--no-deps", "worker", override=override)
+    # its first heartbeat on the fresh volume, however loaded the machine: this test judges how it runs
+    wait_for(lambda: health.probe(worker(deployed)), timeout=60, what="the root worker's first heartbeat")
     report = run_verify(deployed)
     assert not report.ok
     assert point(report, "worker container") == ()  # the right code, run the wrong way
