@@ -3,19 +3,20 @@
 A handler that changes the state records its command in the same transaction as the change, so
 the record and the effect are saved together or not at all.  A command run again (its worker died
 after the save but before the bus heard of it) finds its record and reports that first outcome
-instead of applying twice.  Only the newest ``KEEP`` records are kept: a command is run again
-within a lease or two, never thousands of commands later.  Only workers write this section; a
-holder merging a stale memory takes the disk's (``merge.DISK_SECTIONS``).  Pure functions only.
+instead of applying twice.  A record lives as long as its command can run again: while the bus
+holds the command without an outcome; each handler's transaction forgets the others (``keep``).
+Only workers write this section; a holder merging a stale memory takes the disk's
+(``merge.DISK_SECTIONS``).  Pure functions only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from typing import Any
 
 from trading.store.document import State
 
 SECTION = "applied_commands"
-KEEP = 1000
 Result = dict[str, Any]
 
 
@@ -25,9 +26,10 @@ def recorded(state: State, command_id: int) -> Result | None:
     return None if found is None else {**found, "replayed": True}
 
 
-def record(state: State, command_id: int, result: Result) -> None:
-    """Note the command's result beside its effect; forget the oldest beyond ``KEEP``."""
+def record(state: State, command_id: int, result: Result, unfinished: Callable[[Collection[int]], set[int]]) -> None:
+    """Note the command's result beside its effect; forget the records of commands that cannot run again."""
     records = state.setdefault(SECTION, {})
     records[str(command_id)] = result
-    for old in sorted(records, key=int)[: max(len(records) - KEEP, 0)]:
-        del records[old]
+    live = unfinished([int(cid) for cid in records])
+    for cid in [cid for cid in records if int(cid) not in live]:
+        del records[cid]

@@ -8,8 +8,10 @@ than a lease back to ``pending``, so another worker claims them: a command is ne
 an outcome.  ``claimed`` ones are ``requeued`` (no handler ran); ``running`` ones are ``abandoned``
 (their worker died inside the handler, which may have committed its effect: a handler that changes
 the state records the command in it, ``trading.applied``, so running it again reports the first
-outcome instead of applying twice).  ``crashes`` counts the ``abandoned`` events of commands of that
-type and payload: the worker dead-letters one after ``DEAD_LETTER_AFTER`` instead of crashing again.
+outcome instead of applying twice).  ``crashes`` counts a command's own ``abandoned`` events: the
+worker dead-letters it after ``DEAD_LETTER_AFTER`` instead of crashing again (another command with
+the same payload starts with none).  ``unfinished`` tells the handlers which replay records a
+command may still need.
 
 Finished commands are kept for a retention period (``TRADEBOT_COMMAND_RETENTION_SECONDS``), then
 pruned by the worker with their audit rows (``prune_finished``).
@@ -23,6 +25,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +49,7 @@ CREATE TABLE IF NOT EXISTS commands (
     finished_at REAL
 );
 CREATE INDEX IF NOT EXISTS commands_by_status ON commands (status, id);
-CREATE INDEX IF NOT EXISTS commands_by_payload ON commands (type, checksum);
+DROP INDEX IF EXISTS commands_by_payload;
 CREATE TABLE IF NOT EXISTS command_audit_log (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     command_id INTEGER NOT NULL REFERENCES commands (id),
@@ -54,6 +57,7 @@ CREATE TABLE IF NOT EXISTS command_audit_log (
     detail TEXT,
     at REAL NOT NULL
 );
+CREATE INDEX IF NOT EXISTS audit_by_command ON command_audit_log (command_id, event_type);
 """
 FINAL = ("succeeded", "failed")
 DEAD_LETTER_AFTER = 3
@@ -61,10 +65,7 @@ RELEASE_SQL = (
     "UPDATE commands SET status = 'pending', claimed_by = NULL, claimed_at = NULL "
     "WHERE status = ? AND claimed_at < ? RETURNING id, claimed_by"
 )
-CRASHES_SQL = (
-    "SELECT COUNT(*) FROM command_audit_log AS a JOIN commands AS c ON a.command_id = c.id "
-    "WHERE c.type = ? AND c.checksum = ? AND a.event_type = 'abandoned'"
-)
+CRASHES_SQL = "SELECT COUNT(*) FROM command_audit_log WHERE command_id = ? AND event_type = 'abandoned'"
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -99,9 +100,15 @@ class CommandBus:
             )
         return row
 
-    def crashes(self, kind: str, checksum: str) -> int:
-        """How often a worker died in the middle of a command of this type and payload."""
-        return int(self.conn.execute(CRASHES_SQL, (kind, checksum)).fetchone()[0])
+    def crashes(self, command_id: int) -> int:
+        """How often a worker died in the middle of this command."""
+        return int(self.conn.execute(CRASHES_SQL, (command_id,)).fetchone()[0])
+
+    def unfinished(self, command_ids: Collection[int]) -> set[int]:
+        """Those of ``command_ids`` still in the bus without an outcome: they may run again."""
+        marks = ",".join("?" * len(command_ids))
+        sql = f"SELECT id FROM commands WHERE id IN ({marks}) AND status NOT IN ('succeeded', 'failed')"
+        return {row[0] for row in self.conn.execute(sql, tuple(command_ids))}
 
     def claim(self, worker_id: str) -> dict[str, Any] | None:
         self.conn.execute("BEGIN IMMEDIATE")

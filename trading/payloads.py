@@ -145,6 +145,7 @@ VALIDATORS: dict[str, Callable[[Payload], Payload]] = {
     "update_take_profit": price_update("take_profit"),
     "close_position": close_position,
     "apply_profile": apply_profile,
+    "apply_profile_testnet": apply_profile,  # the worker seed's name for the same dry run
 }
 
 

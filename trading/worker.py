@@ -5,9 +5,10 @@ Audit trail per command: ``started``, ``<type>.started``, ``<type>.succeeded`` o
 
 Nothing a command carries can kill the worker: the payload is parsed within limits
 (``payloads.parse``), an unexpected exception in a handler fails that command
-(``worker/handler_error``, traceback logged), and a command of a type and payload that a worker
-already died in ``DEAD_LETTER_AFTER`` times is failed at once as ``worker/dead_letter``.
-Commands a dead worker held are claimed again after the lease (``recover``).
+(``worker/handler_error``, traceback logged), and a command that workers already died in
+``DEAD_LETTER_AFTER`` times is failed at once as ``worker/dead_letter``.  Commands a dead worker
+held are claimed again after the lease (``recover``); one whose effect its dead worker saved
+reports that first result (``replayed``), however often workers died in it and even once expired.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from trading import heartbeat, payloads
+from trading import applied, heartbeat, payloads
 from trading.codedigest import imported_code
 from trading.commandbus import DEAD_LETTER_AFTER, CommandBus
 from trading.config import Settings
 from trading.errors import CommandError, TradingError
-from trading.handlers import HANDLERS
+from trading.handlers import HANDLERS, Job
 from trading.signals import StopSignal
 from trading.store.document import utcnow
 from trading.store.persistence import StateStore
@@ -102,7 +103,11 @@ class Worker:
             log.info("command %d %s succeeded", cid, kind)
 
     def handle(self, command: dict[str, Any]) -> dict[str, Any]:
-        crashed = self.bus.crashes(command["type"], command["checksum"])
+        cid = command["id"]
+        crashed = self.bus.crashes(cid)
+        replayed = applied.recorded(self.store.load().state, cid) if crashed else None
+        if replayed is not None:  # its dead worker saved the effect: that is its outcome
+            return replayed
         if crashed >= DEAD_LETTER_AFTER:
             raise CommandError(
                 "worker/dead_letter",
@@ -112,7 +117,8 @@ class Worker:
         payload = payloads.parse(command["payload"])
         payloads.verify_envelope(payload, command["checksum"], command["expires_at"], time.time())
         fields = payloads.validate(command["type"], payload)
-        return HANDLERS[command["type"]](self.store, fields, command["id"])
+        job = Job(self.store, cid, self.bus.unfinished, self.settings.max_price_gap)
+        return HANDLERS[command["type"]](job, fields)
 
     def fail(self, cid: int, kind: str, code: str, message: str) -> None:
         self.bus.audit(cid, f"{kind}.failed", {"code": code})

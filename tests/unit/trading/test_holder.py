@@ -195,14 +195,15 @@ def test_memory_is_independent_of_the_base_snapshot(holder, other):
 
 
 def test_both_sides_close_one_position_is_paid_once_on_disk(tmp_path):
-    """Issue 11's race on the real store: the worker closes BTC at 120, the bot by its stop loss at 95."""
+    """Issue 11's race on the real store: the worker closes BTC at its mark 120, the bot by its stop loss at 95."""
     start = new_state(1000.0, "t0")
     start["ticks"] = 0
-    portfolio.open_position(start, position("BTC", "btc-1"))
+    portfolio.open_position(start, position("BTC", "btc-1", current_price=120.0))
     with StateStore(tmp_path / "live_portfolio.json") as store, StateStore(store.path) as worker:
         store.initialize(start)
         holder = StateHolder(store)
-        handlers.close_position(worker, {"symbol": "BTC", "price": 120.0, "position_id": None}, 1)
+        job = handlers.Job(worker, 1, lambda ids: set(ids), 0.05)
+        handlers.close_position(job, {"symbol": "BTC", "price": None, "position_id": None})
         apply_action(holder.state, Close("BTC", 95.0, "stop_loss"), Params(), utcnow())
         holder.save("trade")
         saved = store.load().state
