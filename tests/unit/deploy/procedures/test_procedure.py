@@ -2,64 +2,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import NoReturn
 
 import pytest
 
-from deploy.config import Settings
-from deploy.engine.runner import Runner
 from deploy.errors import DeployError, TradebotError
 from deploy.procedures.procedure import Attempt, Deployment, Procedure, Step, plan_lines, record, run
 from deploy.procedures.report import Report
 from deploy.records import journal, ledger
-from deploy.steps import snapshot
-from deploy.steps.images import ReleaseImage
-from deploy.steps.status import Status
 from deploy.steps.tags import LiveTags
-from testsupport.records import MemoryRecords
-
-NO_STATE = snapshot.Snapshot("t", Status("p", None, "", (), None), None, None, "")
-OLD = ReleaseImage("sha256:" + "1" * 64, "a" * 40, "d1", dirty=False)
-NEW = ReleaseImage("sha256:" + "2" * 64, "b" * 40, "d2", dirty=True)
+from tests.unit.deploy.procedures.site import NEW, OLD, Recorder
 
 
-class Recorder:
-    def __init__(self) -> None:
-        self.done: list[str] = []
-        self.said: list[str] = []
-        self.records = MemoryRecords()
-
-    @property
-    def recorded(self) -> list[ledger.Entry]:
-        return self.records.ledger
-
-    @property
-    def started(self) -> list[ledger.Entry]:
-        return self.records.journal
-
-    @property
-    def reports(self) -> list[Report]:
-        """Each report as written, in order (with its entry, then again with every step)."""
-        found = [text for write in self.records.writes for path, text in write.items() if path.startswith("reports/")]
-        return [Report.from_json(text) for text in found]
-
-    def step(self, name: str, fails: bool = False) -> Step:
-        def action() -> None:
-            self.done.append(name)
-            if fails:
-                raise TradebotError(f"{name} broke")
-
-        return Step(name, action)
-
-
-@pytest.fixture
-def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Deployment, Recorder]:
-    """A deployment without an engine: its records in memory (the `Records` port), no state to capture."""
-    seen = Recorder()
-    monkeypatch.setattr(snapshot, "capture", lambda _settings, _engine, _records=None: NO_STATE)
-    settings = Settings(project="p", repo=tmp_path, home=tmp_path / "home")
-    return Deployment(settings, None, None, Runner(), seen.said.append, (), seen.records), seen  # type: ignore[arg-type]
+def reports(seen: Recorder) -> list[Report]:
+    """Each report as written, in order (with its entry, then again with every step)."""
+    written = [text for write in seen.records.writes for path, text in write.items() if path.startswith("reports/")]
+    return [Report.from_json(text) for text in written]
 
 
 def attempt() -> Attempt:
@@ -70,8 +28,7 @@ def never(exc: Exception) -> NoReturn:
     raise AssertionError(f"no recovery expected: {exc}")
 
 
-def test_a_run_walks_every_step_in_order_and_names_each_with_its_duration(site: tuple[Deployment, Recorder]) -> None:
-    d, seen = site
+def test_a_run_walks_every_step_in_order_and_names_each_with_its_duration(d: Deployment, seen: Recorder) -> None:
     steps = Procedure((seen.step("back up"),), (seen.step("tag"), seen.step("start")), (seen.step("prune"),))
     run(d, attempt(), steps, never)
     assert seen.done == ["back up", "tag", "start", "prune"]
@@ -95,26 +52,23 @@ def test_a_run_walks_every_step_in_order_and_names_each_with_its_duration(site: 
     )
 
 
-def test_the_report_is_written_with_the_entry_and_again_with_every_step(site: tuple[Deployment, Recorder]) -> None:
-    d, seen = site
+def test_the_report_is_written_with_the_entry_and_again_with_every_step(d: Deployment, seen: Recorder) -> None:
     steps = Procedure((seen.step("back up"),), (seen.step("tag"),), (seen.step("prune"), seen.step("forget")))
     run(d, attempt(), steps, never)
-    with_entry, complete = seen.reports
+    with_entry, complete = reports(seen)
     assert [s.name for s in with_entry.steps] == ["back up", "tag"]  # the finish steps run after the entry
     assert [s.name for s in complete.steps] == ["back up", "tag", "prune", "forget"] == [s.name for s in d.trail.steps]
     assert complete.id == with_entry.id == seen.recorded[0].report and d.trail.report == complete
 
 
-def test_a_failing_finish_step_is_in_the_report_written_again(site: tuple[Deployment, Recorder]) -> None:
-    d, seen = site
+def test_a_failing_finish_step_is_in_the_report_written_again(d: Deployment, seen: Recorder) -> None:
     with pytest.raises(TradebotError, match="prune broke"):
         run(d, attempt(), Procedure((), (seen.step("tag"),), (seen.step("prune", fails=True),)), never)
-    assert [(s.name, s.ok) for s in seen.reports[-1].steps] == [("tag", True), ("prune", False)]
+    assert [(s.name, s.ok) for s in reports(seen)[-1].steps] == [("tag", True), ("prune", False)]
     assert [entry.outcome for entry in seen.recorded] == ["succeeded"]
 
 
-def test_a_failed_prepare_step_is_recorded_and_raised_without_recovery(site: tuple[Deployment, Recorder]) -> None:
-    d, seen = site
+def test_a_failed_prepare_step_is_recorded_and_raised_without_recovery(d: Deployment, seen: Recorder) -> None:
     steps = Procedure((seen.step("back up", fails=True),), (seen.step("tag"),))
     with pytest.raises(TradebotError, match="back up broke"):
         run(d, attempt(), steps, never)
@@ -123,8 +77,7 @@ def test_a_failed_prepare_step_is_recorded_and_raised_without_recovery(site: tup
     assert (entry.outcome, entry.cause) == ("failed", "back up broke")
 
 
-def test_a_failed_switch_step_sets_off_the_recovery_and_stops_the_walk(site: tuple[Deployment, Recorder]) -> None:
-    d, seen = site
+def test_a_failed_switch_step_sets_off_the_recovery_and_stops_the_walk(d: Deployment, seen: Recorder) -> None:
 
     def recover(exc: Exception) -> NoReturn:
         seen.done.append(f"recover from {exc}")
@@ -139,14 +92,12 @@ def test_a_failed_switch_step_sets_off_the_recovery_and_stops_the_walk(site: tup
     assert seen.recorded == [] and len(seen.started) == 1  # the recovery records its own end
 
 
-def test_an_attempt_without_a_release_image_is_not_recorded(site: tuple[Deployment, Recorder]) -> None:
-    d, seen = site
+def test_an_attempt_without_a_release_image_is_not_recorded(d: Deployment, seen: Recorder) -> None:
     record(d, Attempt("restore", None, LiveTags(None, None), restored_from="b"), ledger.SUCCEEDED)
     assert seen.recorded == []
 
 
-def test_a_plan_names_the_same_steps_and_their_commands_and_runs_nothing(site: tuple[Deployment, Recorder]) -> None:
-    _, seen = site
+def test_a_plan_names_the_same_steps_and_their_commands_and_runs_nothing(seen: Recorder) -> None:
     up = Step("recreate bot and worker", seen.step("up").action, ("docker", "compose", "-p", "my project", "up"))
     assert plan_lines(Procedure((seen.step("back up"),), (up,)).steps) == [
         "would back up",

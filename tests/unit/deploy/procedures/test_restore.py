@@ -1,0 +1,93 @@
+"""A restore that fails (`restore._undo`): the state from before goes back, the live release starts on it, and the
+message says which of that happened and what to do next."""
+
+from __future__ import annotations
+
+import pytest
+
+from deploy.errors import BackupMissing, DeployError, TradebotError, Unhealthy, VerifyFailed
+from deploy.ids import short
+from deploy.procedures import restore
+from deploy.procedures.procedure import Attempt, Deployment
+from deploy.records import ledger
+from deploy.steps.images import ReleaseImage
+from deploy.steps.tags import LiveTags
+from tests.unit.deploy.procedures.site import OLD, Recorder, Site
+
+KEPT, SOURCE = "p_state-backup-9", "p_state-backup-2"
+UNHEALTHY = Unhealthy("service bot is not healthy: it exited 3")
+
+
+def restoring(live: ReleaseImage | None = OLD, kept: str = KEPT) -> Attempt:
+    return Attempt("restore", live, LiveTags(live, None), backup=kept, restored_from=SOURCE)
+
+
+def undone(d: Deployment, attempt: Attempt, cause: Exception) -> DeployError:
+    with pytest.raises(DeployError) as raised:
+        restore._undo(d, attempt, "base", cause)
+    assert type(raised.value) is DeployError and raised.value.exit_code == 7
+    return raised.value
+
+
+@pytest.mark.parametrize(
+    ("cause", "hint"),
+    [
+        (UNHEALTHY, "`docker logs` of the bot shows why it did not start on that backup"),
+        (VerifyFailed("live release aaaa does not verify: bot: code differs"), "`docker logs` of the bot shows why"),
+        (TradebotError("copying the backup failed: no space left"), "fix the cause and run `invoke restore` again"),
+    ],
+    ids=["the release did not start on the backup", "it does not verify on it", "the copy failed"],
+)
+def test_the_state_from_before_is_put_back_and_the_live_release_started_on_it(
+    d: Deployment, seen: Recorder, site: Site, cause: TradebotError, hint: str
+) -> None:
+    site.volumes.add(KEPT)
+    error = undone(d, restoring(), cause)
+    assert error.message == (
+        f"restore of {SOURCE} failed ({cause.message}); the state from before is back; {short(OLD.commit)} runs on it"
+    )
+    assert error.hint.startswith(hint)
+    assert seen.done == [f"copy {KEPT} into the state volume", f"start {short(OLD.commit)}"]
+    assert seen.said[0] == f"restore: {cause.message}"
+    (entry,) = seen.recorded
+    assert (entry.event, entry.outcome, entry.cause) == ("restore", ledger.FAILED, cause.message)
+    assert (entry.restored_from, entry.backup) == (SOURCE, KEPT)
+
+
+def test_without_the_kept_state_the_live_release_starts_on_what_the_volume_holds(
+    d: Deployment, seen: Recorder, site: Site
+) -> None:
+    error = undone(d, restoring(), UNHEALTHY)  # the backup of the state from before was never made
+    assert error.message == f"restore of {SOURCE} failed ({UNHEALTHY.message}); {short(OLD.commit)} runs on it"
+    assert seen.done == [f"start {short(OLD.commit)}"]
+
+
+def test_with_nothing_deployed_the_state_is_put_back_and_nothing_is_recorded(
+    d: Deployment, seen: Recorder, site: Site
+) -> None:
+    site.volumes.add(KEPT)
+    copy_failed = BackupMissing("backup p_state-backup-2 vanished")
+    error = undone(d, restoring(live=None), copy_failed)
+    assert error.message == f"restore of {SOURCE} failed ({copy_failed.message}); the state from before is back"
+    assert seen.done == [f"copy {KEPT} into the state volume"] and seen.recorded == []  # the ledger is of releases
+
+
+def test_when_the_undo_fails_too_the_kept_backup_is_named(d: Deployment, seen: Recorder, site: Site) -> None:
+    site.volumes.add(KEPT)
+    site.fails_to_start.add(OLD.commit)
+    error = undone(d, restoring(), UNHEALTHY)
+    again = f"service bot is not healthy: {short(OLD.commit)} never beat"
+    assert error.message == (
+        f"restore of {SOURCE} failed ({UNHEALTHY.message}) and putting the state back failed too ({again})"
+    )
+    assert error.hint == f"the state from before is kept in {KEPT}: `invoke restore --backup {KEPT}`"
+    (entry,) = seen.recorded
+    assert (entry.outcome, entry.cause) == (ledger.FAILED, f"{UNHEALTHY.message}; undo failed: {again}")
+
+
+def test_when_the_undo_fails_without_a_kept_state_the_containers_are_the_place_to_look(
+    d: Deployment, site: Site
+) -> None:
+    site.fails_to_start.add(OLD.commit)
+    error = undone(d, restoring(kept=""), UNHEALTHY)
+    assert error.hint == "look at `docker compose ps` and the containers' logs"

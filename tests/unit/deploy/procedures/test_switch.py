@@ -1,0 +1,108 @@
+"""The automatic rollback (`switch.roll_back`): which way back it takes, what it records, what it says and raises.
+
+Each failure path's message is the operator's only account of what runs now: asserted whole.
+"""
+
+from __future__ import annotations
+
+import docker.errors
+import pytest
+
+from deploy.errors import DeployError, RollbackFailed, RolledBack, Unhealthy
+from deploy.procedures import switch
+from deploy.procedures.procedure import FAILED_STOP_SECONDS, Attempt, Deployment, cause_of
+from deploy.records import ledger
+from deploy.steps.tags import LiveTags
+from tests.unit.deploy.procedures.site import NEW, OLD, OLDER, Recorder, Site, success
+
+CAUSE = Unhealthy("service bot is not healthy: no heartbeat of its own within 10s")
+
+
+def failed(d: Deployment, attempt: Attempt, cause: Exception = CAUSE) -> DeployError:
+    with pytest.raises(DeployError) as raised:
+        switch.roll_back(d, NEW, attempt, cause)
+    return raised.value
+
+
+def test_with_no_earlier_release_the_failed_services_are_removed_and_the_tags_put_back(
+    d: Deployment, seen: Recorder, site: Site
+) -> None:
+    error = failed(d, Attempt("deploy", NEW, LiveTags(None, None)))
+    assert type(error) is DeployError and error.exit_code == 7
+    assert (
+        error.message
+        == f"deploy of {NEW.commit[:12]} failed ({CAUSE.message}); no earlier release, bot and worker removed"
+    )
+    assert error.hint == "fix the release, build and deploy again"
+    assert seen.done == [f"remove {NEW.commit[:12]} ({FAILED_STOP_SECONDS} s)"]
+    assert site.tagged == [LiveTags(None, None)]
+    (entry,) = seen.recorded
+    assert (entry.commit, entry.outcome, entry.cause, entry.previous) == (NEW.commit, ledger.FAILED, CAUSE.message, "")
+
+
+def test_the_earlier_release_runs_again_with_the_settings_it_was_deployed_with(
+    d: Deployment, seen: Recorder, site: Site
+) -> None:
+    seen.records.ledger.append(success(OLD, runtime={"TRADEBOT_TICK_SECONDS": "0.2"}))
+    before = LiveTags(OLD, OLDER)
+    error = failed(d, Attempt("deploy", NEW, before, backup="p_state-backup-1"))
+    assert type(error) is RolledBack and error.exit_code == 7
+    old, new = OLD.commit[:12], NEW.commit[:12]
+    assert error.message == f"deploy of {new} failed ({CAUSE.message}); rolled back, {old} runs again"
+    assert error.hint == "fix the release and deploy again; `invoke releases` shows the attempt"
+    assert error.data == {"failed": NEW.commit, "cause": CAUSE.message, "restored": OLD.commit}
+    assert site.tagged == [before]  # live and previous point where they did
+    assert seen.done == [f"start {old} ({FAILED_STOP_SECONDS} s to stop the old)"]
+    assert site.started_with == [{"TRADEBOT_TICK_SECONDS": "0.2"}]
+    assert seen.said[0] == f"deploy: {CAUSE.message}; rolling back to {old} …"
+    entry = seen.recorded[-1]
+    assert (entry.commit, entry.outcome, entry.cause, entry.previous) == (
+        NEW.commit,
+        ledger.ROLLED_BACK,
+        CAUSE.message,
+        OLD.commit,
+    )
+
+
+def test_when_the_earlier_release_fails_too_both_causes_what_runs_and_the_backup_are_named(
+    d: Deployment, seen: Recorder, site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site.fails_to_start.add(OLD.commit)
+    now = f"bot of {OLD.commit[:12]} restarting, restarted 3 times, worker of {OLD.commit[:12]} running"
+    monkeypatch.setattr(switch, "running_now", lambda _d: now)  # what the engine runs: read from containers
+    error = failed(d, Attempt("deploy", NEW, LiveTags(OLD, None), backup="p_state-backup-1"))
+    assert type(error) is RollbackFailed
+    old, new, again = OLD.commit[:12], NEW.commit[:12], f"service bot is not healthy: {OLD.commit[:12]} never beat"
+    assert error.message == (
+        f"deploy of {new} failed ({CAUSE.message}) and rolling back to {old} failed too ({again}); now: {now}"
+    )
+    assert error.hint == (
+        "the state from before is in p_state-backup-1, untouched: `invoke restore --backup p_state-backup-1` puts it "
+        f"back under {old}; the logs of its bot and worker containers (`docker logs`) say why it does not start"
+    )
+    assert error.data["backup"] == "p_state-backup-1" and error.data["again"] == again
+    entry = seen.recorded[-1]
+    assert (entry.outcome, entry.cause) == (ledger.FAILED, f"{CAUSE.message}; rollback failed: {again}")
+
+
+def test_a_failed_rollback_without_state_to_back_up_says_so() -> None:
+    error = switch.rollback_failed("b" * 40, "it hung", "a" * 40, "it hung too", "nothing", backup="")
+    assert error.hint.startswith("there was no state to back up; the logs of its bot and worker")
+
+
+def test_a_docker_error_is_named_as_the_engines() -> None:
+    assert cause_of(docker.errors.APIError("409 Conflict")) == "Docker engine: 409 Conflict"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="switch.roll_back names every attempt a deploy: `invoke rollback --to X` whose X fails says "
+    "'deploy of X failed … fix the release and deploy again' (#17); the fix is in switch.py",
+)
+def test_a_rollback_that_fails_and_is_rolled_back_is_named_a_rollback(d: Deployment, site: Site) -> None:
+    error = failed(d, Attempt("rollback", NEW, LiveTags(OLD, None)))
+    assert type(error) is RolledBack
+    assert error.message.startswith(f"rollback to {NEW.commit[:12]} failed") or error.message.startswith(
+        f"rollback of {NEW.commit[:12]} failed"
+    )
+    assert "deploy again" not in error.hint
