@@ -9,6 +9,7 @@ the loop with a final save.  A lifetime ``flock`` on ``bot.lock`` keeps a second
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import time
@@ -27,6 +28,7 @@ from trading.store.document import State, utcnow
 from trading.store.holder import StateHolder
 from trading.store.locking import open_lock, try_exclusive
 from trading.strategy import Close, Open, Params, decide, recheck, update_averages
+from trading.volume import Volume
 
 log = logging.getLogger("trading.bot")
 
@@ -38,13 +40,17 @@ def acquire_bot_lock(settings: Settings) -> int:
         holder = settings.bot_lock.read_text(errors="replace").strip()
         os.close(fd)
         raise BotLockHeldError(settings.bot_lock, holder)
-    os.ftruncate(fd, 0)
-    os.write(fd, f"pid {os.getpid()} on {heartbeat.this_host()} since {utcnow()}\n".encode())
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"pid {os.getpid()} on {heartbeat.this_host()} since {utcnow()}\n".encode())
+    except OSError as exc:
+        if exc.errno not in heartbeat.FULL:
+            raise  # on a full volume the lock alone keeps a second bot off; the line only names the holder
     return fd
 
 
-def apply_action(state: State, action: Open | Close, params: Params, now: str) -> None:
-    """Carry out one decision on ``state``: an open, or a close with its cooldown and loss count."""
+def apply_action(state: State, action: Open | Close, params: Params, now: str) -> str:
+    """Carry out one decision on ``state``: an open, or a close with its cooldown and loss count; what was done."""
     if isinstance(action, Open):
         pos = {
             "symbol": action.symbol,
@@ -58,14 +64,14 @@ def apply_action(state: State, action: Open | Close, params: Params, now: str) -
             "pending": False,
         }
         open_position(state, pos)
-        log.info("opened %s qty=%.6f at %.4f", action.symbol, action.qty, action.price)
-        return
+        return f"opened {action.symbol} ({pos['position_id']}) qty={action.qty:.6f} at {action.price:.4f}"
     trade = close_position(state, action.symbol, action.price, action.reason, now)
     losing = trade["pnl"] < 0
     state["repeat_loss_count"] = int(state.get("repeat_loss_count") or 0) + 1 if losing else 0
     if action.reason == "stop_loss":
         state["sl_cooldowns"][action.symbol] = state["ticks"] + params.cooldown_ticks
-    log.info("closed %s at %.4f (%s) pnl=%.2f", action.symbol, action.price, action.reason, trade["pnl"])
+    pnl = trade["pnl"]
+    return f"closed {action.symbol} ({trade['position_id']}) at {action.price:.4f} ({action.reason}) pnl={pnl:.2f}"
 
 
 class Bot:
@@ -80,7 +86,8 @@ class Bot:
         self.started_at, self.ticks, self.save_errors = utcnow(), 0, 0
         self.last_save = time.monotonic()
         self.code: dict[str, Any] = imported_code()
-        self.beater = heartbeat.Beater(settings.heartbeat_file("bot"))
+        self.volume = Volume(settings.state_file, "bot", "makes no trade")
+        self.beater = heartbeat.Beater(settings.heartbeat_file("bot"), self.volume.failed)
 
     def run(self, stop: StopSignal) -> None:
         start = time.monotonic()
@@ -92,6 +99,13 @@ class Bot:
         self.save("shutdown")
 
     def tick(self) -> None:
+        """One tick; while the volume is full only the heartbeat: no trade is made that could not be saved."""
+        if not self.volume.wait():
+            self.trade_tick()
+        self.ticks += 1
+        self.beat()
+
+    def trade_tick(self) -> None:
         self.refresh()
         state = self.holder.state
         prices = self.admit(self.feed.step())
@@ -99,15 +113,14 @@ class Bot:
             pos["current_price"] = prices.get(sym, pos.get("current_price"))
         averages = state.setdefault("averages", {})
         for planned in decide(state, prices, averages, state["ticks"], self.params, self.settings.symbols):
-            self.trade(planned)
+            if not self.trade(planned):
+                break  # a trade that could not be saved was taken back; the next tick decides again
         state["averages"] = update_averages(averages, prices, self.params.ema_alpha)
         state["last_prices"] = {**(state.get("last_prices") or {}), **prices}
         state["ticks"] += 1
         self.check_drawdown()
         if time.monotonic() - self.last_save >= self.settings.save_seconds:
             self.save("periodic", allow_abort=True)
-        self.ticks += 1
-        self.beat()
 
     def admit(self, prices: dict[str, float]) -> dict[str, float]:
         """The feed's prices the bot may act on; a symbol's wait for its mark is logged when it starts and ends."""
@@ -117,25 +130,37 @@ class Bot:
             log.warning(
                 "%s: the feed's price %s is %.1f%% from the state's last mark %s; no decision on %s until a price "
                 "comes within %.1f%% of it (TRADEBOT_MAX_PRICE_GAP)",
-                sym, prices[sym], abs(prices[sym] / mark - 1) * 100, mark, sym, gap * 100,
-            )  # fmt: skip
+                sym,
+                prices[sym],
+                abs(prices[sym] / mark - 1) * 100,
+                mark,
+                sym,
+                gap * 100,
+            )
         self.told |= self.gate.held.keys()
         for sym in sorted(self.told - self.gate.waiting.keys()):
             log.warning("%s: the feed's price %s meets the state's last mark; trading it again", sym, admitted[sym])
         self.told &= self.gate.waiting.keys()
         return admitted
 
-    def trade(self, planned: Open | Close) -> None:
-        """Carry out a decision of this tick as it stands now: an earlier trade's save may have merged the worker's."""
+    def trade(self, planned: Open | Close) -> bool:
+        """Carry out a decision of this tick as it stands now (a save since may have merged the worker's).
+
+        False when its save failed: then the trade is taken back, memory as before it.
+        """
         action = recheck(planned, self.holder.state)
         if action != planned:
             log.info("%s: the tick decided %s; the state as saved since says %s", planned.symbol, planned, action)
-        if action is not None:
-            self.apply(action)
-            self.save("trade")
-
-    def apply(self, action: Open | Close) -> None:
-        apply_action(self.holder.state, action, self.params, utcnow())
+        if action is None:
+            return True
+        before = copy.deepcopy(self.holder.state)
+        done = apply_action(self.holder.state, action, self.params, utcnow())
+        if not self.save("trade"):
+            self.holder.restore(before)
+            log.warning("not made, as it could not be saved: %s", done)
+            return False
+        log.info("%s (generation %d)", done, self.holder.generation)
+        return True
 
     def check_drawdown(self) -> None:
         state = self.holder.state
@@ -152,15 +177,21 @@ class Bot:
             self.holder.refresh()
         except StateError as exc:
             self.save_errors += 1
-            log.error("refresh failed: %s", exc)
+            if not self.volume.failed(exc):
+                log.error("refresh failed: %s", exc)
 
-    def save(self, source: str, *, allow_abort: bool = False) -> None:
+    def save(self, source: str, *, allow_abort: bool = False) -> bool:
+        """Whether the state was saved; a failure is counted and said (a full volume once, by ``volume``)."""
         try:
-            if self.holder.save(source, allow_abort=allow_abort):
-                self.last_save = time.monotonic()
+            saved = self.holder.save(source, allow_abort=allow_abort)
         except StateError as exc:
             self.save_errors += 1
-            log.error("save failed, source=%s: %s", source, exc)
+            if not self.volume.failed(exc):
+                log.error("save failed, source=%s: %s", source, exc)
+            return False
+        if saved:
+            self.last_save = time.monotonic()
+        return saved
 
     def beat(self) -> None:
         coherence = {**self.holder.counters(), "save_error_count": self.save_errors}

@@ -11,7 +11,8 @@ the state records the command in it, ``trading.applied``, so running it again re
 outcome instead of applying twice).  ``crashes`` counts a command's own ``abandoned`` events: the
 worker dead-letters it after ``DEAD_LETTER_AFTER`` instead of crashing again (another command with
 the same payload starts with none).  ``unfinished`` tells the handlers which replay records a
-command may still need.
+command may still need.  A live worker that could not finish a command (the volume was full) gives
+it back with ``release``: ``pending`` again, audit ``released``, no crash counted.
 
 Finished commands are kept for a retention period (``TRADEBOT_COMMAND_RETENTION_SECONDS``), then
 pruned by the worker with their audit rows (``prune_finished``).
@@ -70,19 +71,33 @@ CRASHES_SQL = "SELECT COUNT(*) FROM command_audit_log WHERE command_id = ? AND e
 
 def connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=30.0, isolation_level=None)
-    conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.executescript(SCHEMA)
+    try:
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.executescript(SCHEMA)
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 
 class CommandBus:
+    """The bus at ``path``, opened at its first use (a worker starting on a full volume waits for room to open it)."""
+
     def __init__(self, path: Path) -> None:
-        self.conn = connect(path)
+        self.path = path
+        self._conn: sqlite3.Connection | None = None
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self._conn = connect(self.path)
+        return self._conn
 
     def close(self) -> None:
-        self.conn.close()
+        if self._conn is not None:
+            self._conn.close()
 
     def enqueue(self, kind: str, payload: dict, checksum: str, key: str, expires_at: float) -> dict[str, Any]:
         """Insert a pending command; the same idempotency key returns the existing one (same type and payload)."""
@@ -121,7 +136,8 @@ class CommandBus:
             ).fetchone()
             self.conn.execute("COMMIT")
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            if self.conn.in_transaction:  # SQLite ends the transaction itself on some errors (SQLITE_FULL)
+                self.conn.execute("ROLLBACK")
             raise
         return None if row is None else dict(row)
 
@@ -133,6 +149,23 @@ class CommandBus:
             requeued = self._settle(RELEASE_SQL, ("claimed", cutoff), "requeued")
             abandoned = self._settle(RELEASE_SQL, ("running", cutoff), "abandoned")
         return {"requeued": requeued, "abandoned": abandoned}
+
+    def release(self, command_id: int, worker_id: str, why: str) -> None:
+        """Give a command this worker holds back to ``pending`` (audit ``released``, no crash): it runs again."""
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            released = self.conn.execute(
+                "UPDATE commands SET status = 'pending', claimed_by = NULL, claimed_at = NULL "
+                "WHERE id = ? AND claimed_by = ? AND status IN ('claimed', 'running')",
+                (command_id, worker_id),
+            ).rowcount
+            if released:
+                self._audit(command_id, "released", {"why": why})
+
+    def started_before(self, command_id: int) -> bool:
+        """Whether a run before the current one started this command's handler (and may have saved its effect)."""
+        sql = "SELECT COUNT(*) FROM command_audit_log WHERE command_id = ? AND event_type = 'started'"
+        return int(self.conn.execute(sql, (command_id,)).fetchone()[0]) > 1
 
     def _settle(self, sql: str, params: tuple, event: str) -> list[int]:
         rows = self.conn.execute(sql, params).fetchall()

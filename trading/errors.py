@@ -6,6 +6,7 @@
     │   ├── NoValidStateError         neither primary nor any backup is valid
     │   ├── StateTooNewError          written by newer code; refused, never overwritten
     │   ├── StateWriteError           a save failed (ENOSPC, EIO); the primary is untouched
+    │   ├── VolumeFullError           the state volume is full: a command could not be enqueued
     │   ├── InvalidStateError         the state to save breaks the document's shape or numbers; not written
     │   ├── MigrationError            a legacy document cannot be brought to the current shape; not changed
     │   └── MergeError                memory could not be merged with what another process saved; not written
@@ -64,6 +65,12 @@ class StateWriteError(StateError):
             f"Could not save {path}: {cause.strerror or cause} (errno {cause.errno}). "
             "The previous state is untouched; free space or fix the volume, then retry."
         )
+
+
+class VolumeFullError(StateError):
+    def __init__(self, why: str) -> None:
+        self.why = why
+        super().__init__(f"Command not enqueued: {why}. Free space on the state volume, then submit it again.")
 
 
 class InvalidStateError(StateError):

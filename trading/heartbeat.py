@@ -5,16 +5,15 @@ container's hostname) and the writer's pid with that process's start time (`proc
 kernel's start tick from /proc, so a later process that reuses the pid is told apart). A heartbeat
 left in the state volume by the container this one replaced names another host: never healthy.
 
-A full state volume (ENOSPC, EDQUOT) never ends a process over its heartbeat: `Beater` says so once,
-and again when a heartbeat lands after it. While the volume is full (`full`) no process is healthy:
-it cannot save; the health check says how full the volume is.
+A full state volume (ENOSPC, EDQUOT) never ends a process over its heartbeat: `Beater` hands the
+error to the process's `trading.volume.Volume`, which says so once. While the volume is full
+(`full`) no process is healthy: it cannot save; the health check says how full the volume is.
 """
 
 from __future__ import annotations
 
 import errno
 import json
-import logging
 import os
 import socket
 import time
@@ -27,7 +26,6 @@ from trading.store.document import utcnow
 
 FULL = (errno.ENOSPC, errno.EDQUOT)
 FULL_BELOW = 64 * 1024  # bytes free under which the volume counts as full (a state save needs more)
-log = logging.getLogger("trading.heartbeat")
 
 
 def write(path: Path, doc: dict[str, Any]) -> None:
@@ -37,25 +35,17 @@ def write(path: Path, doc: dict[str, Any]) -> None:
 
 
 class Beater:
-    """Writes one role's heartbeat; on a full volume it logs that once and the process carries on."""
+    """Writes one role's heartbeat; ``on_full`` tells a full volume (True) apart, and the process carries on."""
 
-    def __init__(self, path: Path) -> None:
-        self.path, self.failing = path, False
+    def __init__(self, path: Path, on_full: Callable[[OSError], bool]) -> None:
+        self.path, self.on_full = path, on_full
 
     def beat(self, doc: dict[str, Any]) -> None:
         try:
             write(self.path, doc)
         except OSError as exc:
-            if exc.errno not in FULL:
+            if not self.on_full(exc):
                 raise
-            if not self.failing:
-                why = full(self.path.parent) or "the state volume is full"
-                log.error("heartbeat not written (%s): %s; the last good state stays", exc.strerror, why)
-            self.failing = True
-            return
-        if self.failing:
-            log.warning("heartbeat written again: the state volume has room")
-        self.failing = False
 
 
 def full(directory: Path) -> str | None:

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 import uuid
 from typing import Any
 
-from trading import payloads
+from trading import heartbeat, payloads
 from trading.commandbus import FINAL, CommandBus
 from trading.config import Settings
+from trading.errors import VolumeFullError
+from trading.volume import is_full
 
 
 def submit(settings: Settings, kind: str, text: str, wait: float, ttl: float, key: str | None) -> dict[str, Any]:
-    """Check and enqueue a command with its checksum, expiry and idempotency key; optionally wait for its end."""
+    """Check and enqueue a command with its checksum, expiry and idempotency key; optionally wait for its end.
+
+    A full state volume is ``VolumeFullError`` (nothing enqueued), not a traceback.
+    """
     payload = payloads.parse(text)
     payloads.validate(kind, payload)
     bus = CommandBus(settings.commands_db)
@@ -23,6 +29,10 @@ def submit(settings: Settings, kind: str, text: str, wait: float, ttl: float, ke
         while row["status"] not in FINAL and time.monotonic() < deadline:
             time.sleep(0.05)
             row = bus.get(row["id"]) or row
+    except sqlite3.OperationalError as exc:
+        if not is_full(exc, settings.state_dir):
+            raise
+        raise VolumeFullError(heartbeat.full(settings.state_dir) or f"{exc} on {settings.state_dir}") from exc
     finally:
         bus.close()
     result = json.loads(row["result"]) if row["result"] else None

@@ -7,17 +7,17 @@ Nothing a command carries can kill the worker: the payload is parsed within limi
 (``payloads.parse``), an unexpected exception in a handler fails that command
 (``worker/handler_error``, traceback logged), and a command that workers already died in
 ``DEAD_LETTER_AFTER`` times is failed at once as ``worker/dead_letter``.  Commands a dead worker
-held are claimed again after the lease (``recover``); one whose effect its dead worker saved
-reports that first result (``replayed``), however often workers died in it and even once expired.
+held are claimed again after the lease (``recover``); one this worker could not finish because the
+volume was full is given back as soon as there is room (``trading.volume``).  A command an earlier
+run saved the effect of reports that first result (``replayed``), however often workers died in it
+and even once expired.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import sqlite3
 import time
-from collections.abc import Callable
 from typing import Any
 
 from trading import applied, heartbeat, payloads
@@ -29,6 +29,7 @@ from trading.handlers import HANDLERS, Job
 from trading.signals import StopSignal
 from trading.store.document import utcnow
 from trading.store.persistence import StateStore
+from trading.volume import Volume, is_full
 
 log = logging.getLogger("trading.worker")
 RECOVERIES_PER_LEASE = 4  # a dead worker's command runs again within 1.25 leases
@@ -41,29 +42,40 @@ class Worker:
         self.started_at, self.iterations = utcnow(), 0
         self.counts = {"succeeded": 0, "failed": 0}
         self.code: dict[str, Any] = imported_code()
-        self.beater = heartbeat.Beater(settings.heartbeat_file("worker"))
+        self.volume = Volume(settings.state_file, "worker", "runs no command")
+        self.beater = heartbeat.Beater(settings.heartbeat_file("worker"), self.volume.failed)
+        self.held: int | None = None
 
     def run(self, stop: StopSignal, max_iterations: int | None = None) -> None:
         next_recovery = 0.0
         while not stop.stopping and (max_iterations is None or self.iterations < max_iterations):
-            if time.monotonic() >= next_recovery:
-                self.unless_full(self.recover)
+            recover = time.monotonic() >= next_recovery
+            worked = self.poll(recover)
+            if recover:
                 next_recovery = time.monotonic() + self.settings.command_lease_seconds / RECOVERIES_PER_LEASE
-            worked = self.unless_full(self.step)
             if not worked and (max_iterations is None or self.iterations < max_iterations):
                 stop.wait(self.settings.worker_poll_seconds)
 
-    def unless_full(self, action: Callable[[], object]) -> bool:
-        """Run `action`; a full volume (SQLite_FULL) is logged and waited out, never the end of the worker."""
+    def poll(self, recover: bool) -> bool:
+        """One poll, unless the volume is full: a full volume is waited out, never the end of the worker."""
+        if self.volume.wait():
+            return self.idle()
         try:
-            return bool(action())
-        except sqlite3.OperationalError as exc:
-            if exc.sqlite_errorcode != sqlite3.SQLITE_FULL:
+            if self.held is not None:
+                self.bus.release(self.held, self.worker_id, "the state volume was full")
+                self.held = None
+            if recover:
+                self.recover()
+            return self.step()
+        except Exception as exc:
+            if not self.volume.failed(exc):
                 raise
-            log.error("command bus not written (%s): %s; commands wait", exc, heartbeat.full(self.settings.state_dir))
-            self.iterations += 1
-            self.beat()
-            return False
+            return self.idle()
+
+    def idle(self) -> bool:
+        self.iterations += 1
+        self.beat()
+        return False
 
     def recover(self) -> None:
         """Requeue commands a dead worker held beyond the lease (claimed or running); prune finished old ones."""
@@ -85,29 +97,30 @@ class Worker:
 
     def execute(self, command: dict[str, Any]) -> None:
         cid, kind = command["id"], command["type"]
+        self.held = cid  # until its outcome is in the bus: a full volume gives it back (poll)
         self.bus.start(cid)
+        self.bus.audit(cid, f"{kind}.started")
         try:
-            self.bus.audit(cid, f"{kind}.started")
             result = self.handle(command)
         except CommandError as exc:
             self.fail(cid, kind, exc.code, str(exc))
         except TradingError as exc:
+            if is_full(exc, self.settings.state_dir):
+                raise
             self.fail(cid, kind, "state/unavailable", str(exc))
         except Exception as exc:  # a bug in a handler fails its command, never the worker
             log.exception("command %d %s: unexpected error in its handler", cid, kind)
             self.fail(cid, kind, "worker/handler_error", f"{type(exc).__name__}: {exc}")
         else:
-            self.bus.audit(cid, f"{kind}.succeeded")
-            self.bus.finish(cid, result, None)
-            self.counts["succeeded"] += 1
-            log.info("command %d %s succeeded", cid, kind)
+            self.succeed(cid, kind, result)
+        self.held = None
 
     def handle(self, command: dict[str, Any]) -> dict[str, Any]:
         cid = command["id"]
-        crashed = self.bus.crashes(cid)
-        replayed = applied.recorded(self.store.load().state, cid) if crashed else None
-        if replayed is not None:  # its dead worker saved the effect: that is its outcome
+        replayed = applied.recorded(self.store.load().state, cid) if self.bus.started_before(cid) else None
+        if replayed is not None:  # an earlier run saved the effect: that is its outcome
             return replayed
+        crashed = self.bus.crashes(cid)
         if crashed >= DEAD_LETTER_AFTER:
             raise CommandError(
                 "worker/dead_letter",
@@ -119,6 +132,12 @@ class Worker:
         fields = payloads.validate(command["type"], payload)
         job = Job(self.store, cid, self.bus.unfinished, self.settings.max_price_gap)
         return HANDLERS[command["type"]](job, fields)
+
+    def succeed(self, cid: int, kind: str, result: dict[str, Any]) -> None:
+        self.bus.audit(cid, f"{kind}.succeeded")
+        self.bus.finish(cid, result, None)
+        self.counts["succeeded"] += 1
+        log.info("command %d %s succeeded", cid, kind)
 
     def fail(self, cid: int, kind: str, code: str, message: str) -> None:
         self.bus.audit(cid, f"{kind}.failed", {"code": code})

@@ -94,6 +94,10 @@ class StateHolder:
                 self.state[section] = copy.deepcopy(self.base[section])
         return True
 
+    def restore(self, state: State) -> None:
+        """Make memory ``state`` again: a change whose save failed is taken back."""
+        self._take(state)
+
     def _take(self, state: State) -> None:
         """Make memory equal to ``state`` in place: whoever holds ``self.state`` keeps seeing memory."""
         fresh = copy.deepcopy(state)

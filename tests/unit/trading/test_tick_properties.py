@@ -77,12 +77,12 @@ class RacedBot(Bot):
         super().__init__(*args)
         self.schedule, self.operator, self.saves = schedule, operator, 0
 
-    def save(self, source: str, *, allow_abort: bool = False) -> None:
+    def save(self, source: str, *, allow_abort: bool = False) -> bool | None:
         for when, command in self.schedule:
             if when == self.saves:
                 self.operator.run(*command)
         self.saves += 1
-        super().save(source, allow_abort=allow_abort)
+        return super().save(source, allow_abort=allow_abort)
 
 
 def opened(directory: Path, held: dict[str, float]) -> None:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import errno
 import json
 import logging
-import sqlite3
 import time
 from pathlib import Path
 
@@ -282,45 +280,6 @@ def test_finished_commands_are_pruned_after_the_retention_with_their_audit(bus):
     assert bus.prune_finished(before=1000.0) == 1
     assert bus.get(old) is None and bus.get(recent) and bus.get(pending)
     assert not bus.conn.execute("SELECT 1 FROM command_audit_log WHERE command_id = ?", (old,)).fetchall()
-
-
-class FullBus:
-    """A bus whose every write finds the volume full, as SQLite reports it."""
-
-    def __init__(self, bus: CommandBus) -> None:
-        self.bus = bus
-
-    def __getattr__(self, name: str):
-        def full(*args, **kwargs):
-            exc = sqlite3.OperationalError("database or disk is full")
-            exc.sqlite_errorcode = sqlite3.SQLITE_FULL
-            raise exc
-
-        return full
-
-
-def test_a_full_volume_is_waited_out_never_the_end_of_the_worker(tmp_path, bus, store, caplog):
-    worker = Worker(Settings(state_dir=tmp_path, worker_poll_seconds=0.01), FullBus(bus), store)
-    with caplog.at_level(logging.ERROR):
-        worker.run(StopSignal(), max_iterations=3)
-    assert worker.iterations == 3
-    assert "command bus not written (database or disk is full)" in caplog.text
-
-
-def test_a_full_volume_is_logged_once_and_the_heartbeat_carries_on(tmp_path, monkeypatch, caplog):
-    beater = heartbeat.Beater(tmp_path / "heartbeat" / "bot.json")
-
-    def no_room(*args, **kwargs):
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(heartbeat, "replace_file", no_room)
-    with caplog.at_level(logging.ERROR):
-        beater.beat({"n": 1})
-        beater.beat({"n": 2})
-    assert beater.failing and caplog.text.count("heartbeat not written") == 1
-    monkeypatch.undo()
-    beater.beat({"n": 3})
-    assert not beater.failing and heartbeat.read(tmp_path / "heartbeat" / "bot.json") == {"n": 3}
 
 
 def test_a_volume_with_room_is_not_full(tmp_path, monkeypatch):
