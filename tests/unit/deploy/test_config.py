@@ -1,9 +1,22 @@
+import re
 from pathlib import Path
 
 import pytest
+import yaml
 
-from deploy.config import Settings, runtime, with_runtime
-from deploy.errors import ConfigError
+from deploy.config import (
+    DECLARED,
+    SETTINGS,
+    Declared,
+    Reader,
+    Settings,
+    is_runtime,
+    refuse_unknown,
+    runtime,
+    shown,
+    with_runtime,
+)
+from deploy.errors import ConfigError, UnknownSetting
 
 
 def test_defaults_name_everything_after_the_project(tmp_path: Path) -> None:
@@ -53,3 +66,44 @@ def test_runtime_settings_are_the_services_variables_and_replay_over_the_shell()
     assert runtime(shell) == {"TRADEBOT_TICK_SECONDS": "abc", "TRADEBOT_SEED": "3"}
     replayed = with_runtime(shell, {"TRADEBOT_TICK_SECONDS": "0.2"})
     assert replayed == {"PATH": "/bin", "TRADEBOT_PROJECT": "tb", "TRADEBOT_TICK_SECONDS": "0.2"}
+
+
+ROOT = Path(__file__).resolve().parents[3]
+READERS = ("trading", "deploy", "bootstrap", "docker-compose.yml", "Dockerfile")
+
+
+def read_in_code() -> set[str]:
+    """Every TRADEBOT_* name the bot, the pipeline, ./bootstrap, the compose file and the Dockerfile mention."""
+    files = [
+        path for name in READERS for path in ([ROOT / name] if (ROOT / name).is_file() else (ROOT / name).rglob("*.py"))
+    ]
+    return {found for path in files for found in re.findall(r"\bTRADEBOT_[A-Z0-9_]*[A-Z0-9]\b", path.read_text())}
+
+
+def test_every_setting_the_code_reads_is_declared_and_every_declared_one_is_read() -> None:
+    assert read_in_code() == set(DECLARED)
+
+
+def test_the_compose_file_passes_exactly_the_settings_of_bot_and_worker() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    passed = set(compose["x-runtime-env"]) - {"TRADEBOT_STATE_DIR"}
+    assert passed == {setting.name for setting in SETTINGS if setting.read_by == Reader.SERVICES}
+    assert all(is_runtime(name) for name in passed) and not is_runtime("TRADEBOT_PROJECT")
+
+
+def test_an_undeclared_variable_is_refused_naming_the_nearest_setting() -> None:
+    refuse_unknown({"PATH": "/bin", "TRADEBOT_TICK_SECONDS": "1", "TRADEBOT_PROJECT": "tb"})
+    with pytest.raises(UnknownSetting) as caught:
+        refuse_unknown({"TRADEBOT_KEEP_RELEASE": "3"})
+    assert caught.value.data == {"name": "TRADEBOT_KEEP_RELEASE", "nearest": "TRADEBOT_KEEP_RELEASES"}
+    with pytest.raises(UnknownSetting) as caught:
+        refuse_unknown({"TRADEBOT_X": "1"})
+    assert caught.value.data["nearest"] == "" and not caught.value.hint.startswith("did you mean")
+
+
+def test_shown_settings_mask_secrets_and_say_when_all_are_defaults() -> None:
+    declared = {**DECLARED, "TRADEBOT_API_KEY": Declared("TRADEBOT_API_KEY", "", "a key", Reader.SERVICES, secret=True)}
+    values = {"TRADEBOT_TICK_SECONDS": "0.2", "TRADEBOT_API_KEY": "s3cret"}
+    assert shown(values, declared) == "TRADEBOT_API_KEY=***, TRADEBOT_TICK_SECONDS=0.2"
+    assert shown({"TRADEBOT_API_KEY": ""}, declared) == "TRADEBOT_API_KEY="
+    assert shown({}) == "the defaults"

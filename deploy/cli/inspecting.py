@@ -1,0 +1,72 @@
+"""The tasks that only look: status, releases, report, backups."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from invoke import Context, task
+
+from deploy.cli import invocation
+from deploy.cli.invocation import connect
+from deploy.ids import short
+from deploy.output.exitcodes import reported
+
+
+@task(help={"json": "print the status as JSON: {deployed, project, release, containers, bot}"})
+@reported
+def status(c: Context, json: bool = False) -> None:
+    """Show the live release (commit, image, built/deployed), its containers and the bot's heartbeat."""
+    from deploy.steps import status as statusreport
+
+    settings = invocation.settings(c)
+    print(statusreport.output(statusreport.status(settings, connect(settings)), as_json=json))
+
+
+@task(help={"json": "print the ledger as JSON lines, as stored"})
+@reported
+def releases(c: Context, json: bool = False) -> None:
+    """Show the release ledger kept on the engine: every deploy, rollback and restore attempt, its outcome and cause."""
+    from deploy.records import ledger
+
+    settings = invocation.settings(c)
+    client = connect(settings)
+    carried = ledger.carry_over(settings, client)
+    if carried:
+        print(f"carried {carried} entries of the local ledger over to the engine", file=sys.stderr)
+    entries = ledger.read(settings, client)
+    print("\n".join(entry.to_json() for entry in entries) if json else ledger.table(entries))
+
+
+@task(
+    auto_shortflags=False,  # -h stays help, not --html
+    help={
+        "release": "the report of this release (a commit, tag or branch; default: the newest report)",
+        "html": "a self-contained HTML page (timeline of the steps, digest table) instead of Markdown",
+        "out": "write it to this file instead of stdout",
+    },
+)
+@reported
+def report(c: Context, release: str = "", html: bool = False, out: str = "") -> None:
+    """Show the report of the newest deploy, rollback or restore (or of --release): who, when, what changed, intact?"""
+    from deploy.engine import git as gitrepo
+    from deploy.procedures import report as reports
+
+    settings = invocation.settings(c)
+    chosen = reports.newest(settings, connect(settings), gitrepo.Repository(settings.repo), release or None)
+    text = reports.html(chosen) if html else reports.markdown(chosen)
+    if out:
+        Path(out).write_text(text)
+        print(f"report of {chosen.entry.event} {short(chosen.entry.commit)} written to {out}")
+    else:
+        print(text, end="")
+
+
+@task(help={"json": "print the backups as JSON: [{name, created}], newest first"})
+@reported
+def backups(c: Context, json: bool = False) -> None:
+    """List the state volume's backups, newest first (each deploy, rollback and restore makes one)."""
+    from deploy.steps import backups
+
+    settings = invocation.settings(c)
+    print(backups.output(backups.listed(settings, connect(settings)), as_json=json))

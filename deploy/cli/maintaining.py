@@ -1,0 +1,97 @@
+"""The tasks that look after the deployment's state and machinery: restore, unlock, the base image, legacy volumes."""
+
+from __future__ import annotations
+
+from invoke import Context, task
+
+from deploy.cli import invocation
+from deploy.cli.invocation import connect
+from deploy.cli.releasing import PLAN_HELP
+from deploy.output.exitcodes import reported
+
+
+@task(name="base-image")
+@reported
+def base_image(c: Context) -> None:
+    """Make sure the base image is present: pull it, or build it offline with debootstrap."""
+    from deploy.engine import baseimage, runner
+
+    settings = invocation.settings(c)
+    baseimage.ensure(settings, connect(settings), runner.Runner())
+
+
+@task
+@reported
+def unlock(c: Context) -> None:
+    """Remove the deploy lock of a deploy that died on another machine, naming the holder removed."""
+    from deploy.steps import lock
+
+    settings = invocation.settings(c)
+    removed = lock.unlock(settings, connect(settings))
+    if removed is None:
+        print(f"no deploy lock: {settings.lock_name} does not exist")
+    else:
+        print(f"removed {settings.lock_name}, held by {removed.describe()} on {removed.host} since {removed.since}")
+
+
+@task(
+    help={
+        "backup": "the backup volume to restore (default: the newest; `invoke backups` lists them)",
+        "plan": PLAN_HELP,
+    }
+)
+@reported
+def restore(c: Context, backup: str = "", plan: bool = False) -> None:
+    """Put a state backup back: stop bot and worker, keep the current state as a backup, copy, start, verify.
+
+    When the live release does not come up healthy on it, the state from before is put back (non-zero exit).
+    """
+    from deploy.engine import git as gitrepo
+    from deploy.procedures import restore as restoring
+
+    settings = invocation.settings(c)
+    procedure = restoring.plan if plan else restoring.restore
+    procedure(settings, connect(settings, plan), gitrepo.Repository(settings.repo), name=backup or None)
+
+
+@task(
+    name="volume-rebuild",
+    iterable=["keep"],
+    help={
+        "legacy": "the legacy volume holding code and state together (only ever read)",
+        "plan": "print the live state (release, containers, state file, lock, newest backup; the legacy volume's "
+        "containers, state file and newest backup), the inventory, the drift, the exact steps, what stops it and the "
+        "way back; change nothing",
+        "keep": "also carry this unknown file (or the unknown files below this directory); repeatable",
+        "force": "replace a state volume that already holds state (it is backed up and proven first)",
+        "rev": "the commit whose volumes/layout.toml applies and whose trading/ the drift compares with (default HEAD)",
+    },
+)
+@reported
+def volume_rebuild(
+    c: Context, legacy: str, plan: bool = False, keep: list[str] | None = None, force: bool = False, rev: str = "HEAD"
+) -> None:
+    """Split a legacy volume: back it up whole, carry its state and secrets into <project>_state, report drift.
+
+    Every step is proven before the next; run it again after an interruption to finish it.
+    """
+    from deploy import rebuild as rebuilding
+    from deploy.engine import git as gitrepo
+
+    settings = invocation.settings(c)
+    repo = gitrepo.Repository(settings.repo)
+    if plan:
+        rebuilding.show_plan(settings, connect(settings, plan=True), repo, legacy, keep or [], force=force, rev=rev)
+    else:
+        rebuilding.rebuild(settings, connect(settings), repo, legacy, keep or [], force=force, rev=rev)
+
+
+@task(name="volume-retire", help={"legacy": "the legacy volume to remove"})
+@reported
+def volume_retire(c: Context, legacy: str) -> None:
+    """Remove a legacy volume once a proven backup exists and the live release runs verified on the new state."""
+    from deploy import rebuild as rebuilding
+    from deploy.engine import git as gitrepo
+
+    settings = invocation.settings(c)
+    rebuilding.retire(settings, connect(settings), gitrepo.Repository(settings.repo), legacy)

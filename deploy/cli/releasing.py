@@ -1,0 +1,178 @@
+"""The tasks that make a release live and prove it: build, deploy, verify, release, rollback."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
+
+from invoke import Context, task
+
+from deploy.cli import invocation
+from deploy.cli.invocation import connect
+from deploy.config import Settings
+from deploy.ids import short
+from deploy.output.exitcodes import reported
+
+if TYPE_CHECKING:
+    from deploy.procedures.trail import Trail
+
+# Where the deploy task leaves the verify report it ended with, in the invoke run's shared configuration:
+# in `invoke build deploy verify` the verify task shows it while the same containers still run the live
+# image (`verify.still_runs`), instead of asking everything again.
+VERIFIED = "tradebot_verified_by_deploy"
+
+PLAN_HELP = (
+    "print the live state (release, containers, state file, lock, newest backup), the exact steps, what stops it "
+    "and the way back; change nothing"
+)
+JSON_HELP = (
+    "print ONE JSON document on stdout (progress goes to stderr): ok, commit, image_id, previous, backup, "
+    "verify, steps, report; on failure also error, next, exit_code"
+)
+
+
+@task(help={"json": "print the report as JSON: {ok, release, head_ahead, points, checks}"})
+@reported
+def verify(c: Context, json: bool = False) -> None:
+    """Prove the live release runs exactly its commit: the digest of trading/ at every point, and container checks."""
+    from deploy import verify as verification
+    from deploy.engine import git as gitrepo
+    from deploy.procedures.procedure import verify_failed
+
+    settings = invocation.settings(c)
+    client, deployed = connect(settings), c.config.get(VERIFIED)
+    if verification.still_runs(deployed, settings, client):  # `invoke build deploy verify`: verified once
+        print(f"verify: as the deploy before it verified {short(deployed.release)}: it runs unchanged", file=sys.stderr)
+        report = deployed
+    else:
+        report = verification.verify(settings, client, gitrepo.Repository(settings.repo))
+    print(verification.output(report, as_json=json))
+    if not report.ok:
+        raise verify_failed(report.release, report.summary())
+
+
+@task(
+    help={
+        "rev": "the commit to build (default HEAD)",
+        "allow-dirty": "build although trading/, Dockerfile or docker-compose.yml have uncommitted changes "
+        "(the image is still the commit's, tagged <sha>-dirty; deploy refuses it without --force)",
+    }
+)
+@reported
+def build(c: Context, rev: str = "HEAD", allow_dirty: bool = False) -> None:
+    """Build the release image <project>:<commit> from the committed tree (reused when it exists)."""
+    from deploy.engine import git as gitrepo
+    from deploy.procedures import build as building
+
+    settings = invocation.settings(c)
+    building.build(settings, connect(settings), gitrepo.Repository(settings.repo), rev=rev, allow_dirty=allow_dirty)
+
+
+@task(
+    help={
+        "rev": "the commit whose image to deploy (default HEAD; build it first)",
+        "force": "deploy an image built from a dirty working tree",
+        "plan": PLAN_HELP,
+        "fresh-state": "start a new, empty state although this deployment released before and its state volume "
+        "is gone (without it, such a deploy is refused: `invoke restore` puts a backup back)",
+    }
+)
+@reported
+def deploy(c: Context, rev: str = "HEAD", force: bool = False, plan: bool = False, fresh_state: bool = False) -> None:
+    """Preflight, back up state, make the commit's image live, recreate bot and worker together, wait healthy, verify.
+
+    Nothing stops when the commit's compose file, the runtime settings or a missing state volume fail the
+    preflight. A release that fails health or verify is rolled back by itself (non-zero exit, naming the cause).
+    """
+    from deploy.engine import git as gitrepo
+    from deploy.procedures import deploy as deploying
+    from deploy.procedures.trail import Trail
+
+    settings = invocation.settings(c)
+    repo = gitrepo.Repository(settings.repo)
+    if plan:
+        deploying.plan(settings, connect(settings, plan), repo, rev=rev, force=force, fresh_state=fresh_state)
+        return
+    trail = Trail()
+    deploying.deploy(settings, connect(settings), repo, rev=rev, force=force, fresh_state=fresh_state, trail=trail)
+    c.config[VERIFIED] = trail.verify
+
+
+@task(
+    help={
+        "to": "the commit to go back to (default: the previous release, tagged <project>:previous)",
+        "json": JSON_HELP,
+        "plan": PLAN_HELP,
+    }
+)
+@reported
+def rollback(c: Context, to: str = "", json: bool = False, plan: bool = False) -> None:
+    """Make an earlier release live again: retag its image, recreate bot and worker together, wait healthy, verify."""
+    from deploy.engine import git as gitrepo
+    from deploy.procedures import rollback as rolling_back
+    from deploy.procedures.trail import Trail
+
+    settings, trail = invocation.settings(c), Trail()
+    if plan:
+        repo = gitrepo.Repository(settings.repo)
+        rolling_back.plan(settings, connect(settings, plan=True), repo, to=to or None)
+        return
+    work = partial(_rollback, settings, to, trail, _say(json))
+    _run(work, trail, settings, json)
+
+
+def _rollback(settings: Settings, to: str, trail: Trail, say: Callable[[str], None]) -> None:
+    from deploy.engine import git as gitrepo
+    from deploy.procedures import rollback as rolling_back
+
+    repo = gitrepo.Repository(settings.repo)
+    trail.commit = repo.commit(to).sha if to else ""
+    rolling_back.rollback(settings, connect(settings), repo, to=to or None, say=say, trail=trail)
+
+
+@task(
+    help={
+        "rev": "the commit to release (default HEAD)",
+        "allow-dirty": "build despite uncommitted changes (needs --force to deploy)",
+        "force": "deploy an image built from a dirty working tree",
+        "json": JSON_HELP,
+    }
+)
+@reported
+def release(c: Context, rev: str = "HEAD", allow_dirty: bool = False, force: bool = False, json: bool = False) -> None:
+    """Build, deploy and verify one commit: `invoke build deploy verify` in one task."""
+    from deploy.procedures.trail import Trail
+
+    settings, trail = invocation.settings(c), Trail()
+    work = partial(_release, settings, rev, allow_dirty, force, trail, _say(json))
+    _run(work, trail, settings, json)
+
+
+def _release(
+    settings: Settings, rev: str, allow_dirty: bool, force: bool, trail: Trail, say: Callable[[str], None]
+) -> None:
+    from deploy.engine import git as gitrepo
+    from deploy.procedures import build as building
+    from deploy.procedures import deploy as deploying
+
+    repo, client = gitrepo.Repository(settings.repo), connect(settings)
+    trail.commit = repo.commit(rev).sha  # resolved once: a new commit cannot slip in between
+    with trail.step(f"build {short(trail.commit)}"):
+        building.build(settings, client, repo, rev=trail.commit, allow_dirty=allow_dirty, say=say)
+    deploying.deploy(settings, client, repo, rev=trail.commit, force=force, say=say, trail=trail)  # verifies too
+
+
+def _run(work: Callable[[], None], trail: Trail, settings: Settings, json: bool) -> None:
+    from deploy.procedures import trail as trails
+
+    if json:
+        trails.print_document(trail, settings.meta_volume, work)
+    else:
+        work()
+
+
+def _say(json: bool) -> Callable[[str], None]:
+    """Progress: on stdout, or on stderr when stdout carries the JSON document."""
+    return partial(print, file=sys.stderr, flush=True) if json else print
