@@ -6,8 +6,9 @@ from invoke import Context, task
 
 from deploy.cli import invocation
 from deploy.cli.invocation import connect
-from deploy.cli.releasing import PLAN_HELP
+from deploy.cli.releasing import PLAN_HELP, VERBOSE_HELP
 from deploy.output.exitcodes import reported
+from deploy.output.progress import Voice
 
 
 @task(name="base-image")
@@ -38,10 +39,11 @@ def unlock(c: Context) -> None:
     help={
         "backup": "the backup volume to restore (default: the newest; `invoke backups` lists them)",
         "plan": PLAN_HELP,
+        "verbose": VERBOSE_HELP,
     }
 )
 @reported
-def restore(c: Context, backup: str = "", plan: bool = False) -> None:
+def restore(c: Context, backup: str = "", plan: bool = False, verbose: bool = False) -> None:
     """Put a state backup back: stop bot and worker, keep the current state as a backup, copy, start, verify.
 
     When the live release does not come up healthy on it, the state from before is put back (non-zero exit).
@@ -51,7 +53,8 @@ def restore(c: Context, backup: str = "", plan: bool = False) -> None:
 
     settings = invocation.settings(c)
     procedure = restoring.plan if plan else restoring.restore
-    procedure(settings, connect(settings, plan), gitrepo.Repository(settings.repo), name=backup or None)
+    repo = gitrepo.Repository(settings.repo)
+    procedure(settings, connect(settings, plan), repo, name=backup or None, say=Voice(print, verbose))
 
 
 @task(
@@ -65,11 +68,18 @@ def restore(c: Context, backup: str = "", plan: bool = False) -> None:
         "keep": "also carry this unknown file (or the unknown files below this directory); repeatable",
         "force": "replace a state volume that already holds state (it is backed up and proven first)",
         "rev": "the commit whose volumes/layout.toml applies and whose trading/ the drift compares with (default HEAD)",
+        "verbose": VERBOSE_HELP,
     },
 )
 @reported
 def volume_rebuild(
-    c: Context, legacy: str, plan: bool = False, keep: list[str] | None = None, force: bool = False, rev: str = "HEAD"
+    c: Context,
+    legacy: str,
+    plan: bool = False,
+    keep: list[str] | None = None,
+    force: bool = False,
+    rev: str = "HEAD",
+    verbose: bool = False,
 ) -> None:
     """Split a legacy volume: back it up whole, carry its state and secrets into <project>_state, report drift.
 
@@ -83,15 +93,16 @@ def volume_rebuild(
     if plan:
         rebuilding.show_plan(settings, connect(settings, plan=True), repo, legacy, keep or [], force=force, rev=rev)
     else:
-        rebuilding.rebuild(settings, connect(settings), repo, legacy, keep or [], force=force, rev=rev)
+        say = Voice(print, verbose)
+        rebuilding.rebuild(settings, connect(settings), repo, legacy, keep or [], force=force, rev=rev, say=say)
 
 
-@task(name="volume-retire", help={"legacy": "the legacy volume to remove"})
+@task(name="volume-retire", help={"legacy": "the legacy volume to remove", "verbose": VERBOSE_HELP})
 @reported
-def volume_retire(c: Context, legacy: str) -> None:
+def volume_retire(c: Context, legacy: str, verbose: bool = False) -> None:
     """Remove a legacy volume once a proven backup exists and the live release runs verified on the new state."""
     from deploy import rebuild as rebuilding
     from deploy.engine import git as gitrepo
 
     settings = invocation.settings(c)
-    rebuilding.retire(settings, connect(settings), gitrepo.Repository(settings.repo), legacy)
+    rebuilding.retire(settings, connect(settings), gitrepo.Repository(settings.repo), legacy, say=Voice(print, verbose))

@@ -14,6 +14,7 @@ from deploy.cli.invocation import connect
 from deploy.config import Settings
 from deploy.ids import short
 from deploy.output.exitcodes import reported
+from deploy.output.progress import Voice
 
 if TYPE_CHECKING:
     from deploy.procedures.trail import Trail
@@ -27,15 +28,16 @@ PLAN_HELP = (
     "print the live state (release, containers, state file, lock, newest backup), the exact steps, what stops it "
     "and the way back; change nothing"
 )
+VERBOSE_HELP = "every line: each step also when it starts, the build's Dockerfile steps, every point and check"
 JSON_HELP = (
     "print ONE JSON document on stdout (progress goes to stderr): ok, commit, image_id, previous, backup, "
     "verify, steps, report; on failure also error, next, exit_code"
 )
 
 
-@task(help={"json": "print the report as JSON: {ok, release, head_ahead, points, checks}"})
+@task(help={"json": "print the report as JSON: {ok, release, head_ahead, points, checks}", "verbose": VERBOSE_HELP})
 @reported
-def verify(c: Context, json: bool = False) -> None:
+def verify(c: Context, json: bool = False, verbose: bool = False) -> None:
     """Prove the live release runs exactly its commit: the digest of trading/ at every point, and container checks."""
     from deploy import verify as verification
     from deploy.engine import git as gitrepo
@@ -48,7 +50,7 @@ def verify(c: Context, json: bool = False) -> None:
         report = deployed
     else:
         report = verification.verify(settings, client, gitrepo.Repository(settings.repo))
-    print(verification.output(report, as_json=json))
+    print(verification.output(report, as_json=json, verbose=verbose))
     if not report.ok:
         raise verify_failed(report.release, report.summary())
 
@@ -58,16 +60,18 @@ def verify(c: Context, json: bool = False) -> None:
         "rev": "the commit to build (default HEAD)",
         "allow-dirty": "build although trading/, Dockerfile or docker-compose.yml have uncommitted changes "
         "(the image is still the commit's, tagged <sha>-dirty; deploy refuses it without --force)",
+        "verbose": VERBOSE_HELP,
     }
 )
 @reported
-def build(c: Context, rev: str = "HEAD", allow_dirty: bool = False) -> None:
+def build(c: Context, rev: str = "HEAD", allow_dirty: bool = False, verbose: bool = False) -> None:
     """Build the release image <project>:<commit> from the committed tree (reused when it exists)."""
     from deploy.engine import git as gitrepo
     from deploy.procedures import build as building
 
     settings = invocation.settings(c)
-    building.build(settings, connect(settings), gitrepo.Repository(settings.repo), rev=rev, allow_dirty=allow_dirty)
+    repo, say = gitrepo.Repository(settings.repo), Voice(print, verbose)
+    building.build(settings, connect(settings), repo, rev=rev, allow_dirty=allow_dirty, say=say)
 
 
 @task(
@@ -77,10 +81,18 @@ def build(c: Context, rev: str = "HEAD", allow_dirty: bool = False) -> None:
         "plan": PLAN_HELP,
         "fresh-state": "start a new, empty state although this deployment released before and its state volume "
         "is gone (without it, such a deploy is refused: `invoke restore` puts a backup back)",
+        "verbose": VERBOSE_HELP,
     }
 )
 @reported
-def deploy(c: Context, rev: str = "HEAD", force: bool = False, plan: bool = False, fresh_state: bool = False) -> None:
+def deploy(
+    c: Context,
+    rev: str = "HEAD",
+    force: bool = False,
+    plan: bool = False,
+    fresh_state: bool = False,
+    verbose: bool = False,
+) -> None:
     """Preflight, back up state, make the commit's image live, recreate bot and worker together, wait healthy, verify.
 
     Nothing stops when the commit's compose file, the runtime settings or a missing state volume fail the
@@ -96,7 +108,10 @@ def deploy(c: Context, rev: str = "HEAD", force: bool = False, plan: bool = Fals
         deploying.plan(settings, connect(settings, plan), repo, rev=rev, force=force, fresh_state=fresh_state)
         return
     trail = Trail()
-    deploying.deploy(settings, connect(settings), repo, rev=rev, force=force, fresh_state=fresh_state, trail=trail)
+    say = Voice(print, verbose)
+    deploying.deploy(
+        settings, connect(settings), repo, rev=rev, force=force, fresh_state=fresh_state, trail=trail, say=say
+    )
     c.config[VERIFIED] = trail.verify
 
 
@@ -105,10 +120,11 @@ def deploy(c: Context, rev: str = "HEAD", force: bool = False, plan: bool = Fals
         "to": "the commit to go back to (default: the previous release, tagged <project>:previous)",
         "json": JSON_HELP,
         "plan": PLAN_HELP,
+        "verbose": VERBOSE_HELP,
     }
 )
 @reported
-def rollback(c: Context, to: str = "", json: bool = False, plan: bool = False) -> None:
+def rollback(c: Context, to: str = "", json: bool = False, plan: bool = False, verbose: bool = False) -> None:
     """Make an earlier release live again: retag its image, recreate bot and worker together, wait healthy, verify."""
     from deploy.engine import git as gitrepo
     from deploy.procedures import rollback as rolling_back
@@ -119,7 +135,7 @@ def rollback(c: Context, to: str = "", json: bool = False, plan: bool = False) -
         repo = gitrepo.Repository(settings.repo)
         rolling_back.plan(settings, connect(settings, plan=True), repo, to=to or None)
         return
-    work = partial(_rollback, settings, to, trail, _say(json))
+    work = partial(_rollback, settings, to, trail, _say(json, verbose))
     _run(work, trail, settings, json)
 
 
@@ -138,15 +154,23 @@ def _rollback(settings: Settings, to: str, trail: Trail, say: Callable[[str], No
         "allow-dirty": "build despite uncommitted changes (needs --force to deploy)",
         "force": "deploy an image built from a dirty working tree",
         "json": JSON_HELP,
+        "verbose": VERBOSE_HELP,
     }
 )
 @reported
-def release(c: Context, rev: str = "HEAD", allow_dirty: bool = False, force: bool = False, json: bool = False) -> None:
+def release(
+    c: Context,
+    rev: str = "HEAD",
+    allow_dirty: bool = False,
+    force: bool = False,
+    json: bool = False,
+    verbose: bool = False,
+) -> None:
     """Build, deploy and verify one commit: `invoke build deploy verify` in one task."""
     from deploy.procedures.trail import Trail
 
     settings, trail = invocation.settings(c), Trail()
-    work = partial(_release, settings, rev, allow_dirty, force, trail, _say(json))
+    work = partial(_release, settings, rev, allow_dirty, force, trail, _say(json, verbose))
     _run(work, trail, settings, json)
 
 
@@ -173,6 +197,6 @@ def _run(work: Callable[[], None], trail: Trail, settings: Settings, json: bool)
         work()
 
 
-def _say(json: bool) -> Callable[[str], None]:
+def _say(json: bool, verbose: bool) -> Voice:
     """Progress: on stdout, or on stderr when stdout carries the JSON document."""
-    return partial(print, file=sys.stderr, flush=True) if json else print
+    return Voice(partial(print, file=sys.stderr, flush=True) if json else print, verbose)

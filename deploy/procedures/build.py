@@ -21,6 +21,7 @@ from deploy.engine import baseimage
 from deploy.engine.git import Commit, Repository
 from deploy.errors import DirtyTree, first_of
 from deploy.ids import short
+from deploy.output import progress
 from deploy.output.progress import Say
 from deploy.steps import buildcontext, codelayer, images, tags
 from deploy.steps.buildcontext import build_failed
@@ -45,10 +46,12 @@ def build(
         say(f"build: {tag} exists ({short(existing.image_id)}); reusing it")
         return existing
     digest, describe = codedigest.digest(repo.code_files(commit.sha)), repo.describe(commit.sha)
-    say(f"build: {tag} from the committed tree of {describe}{' (working tree dirty)' if dirty else ''}")
+    source = f"the committed tree of {describe}{' (working tree dirty)' if dirty else ''}"
+    if progress.verbose(say):
+        say(f"build: {tag} from {source} …")
     labels = _labels(repo, commit, describe, digest, dirty)
     built = _run_build(settings, engine, buildcontext.of(repo, commit.sha, labels), tag, say)
-    say(f"build: {tag} is {short(built.image_id)} (code digest {short(digest)})")
+    say(f"build: {tag} is {short(built.image_id)} (code digest {short(digest)}), from {source}")
     return built
 
 
@@ -94,10 +97,11 @@ def _run_build(settings: Settings, engine: docker.DockerClient, context: bytes, 
             forcerm=True,
         )
         for chunk in log:
-            progress, error = images.build_progress(chunk), images.build_error(chunk)
-            if progress:
-                step = progress
-                say(f"  {step}")
+            said, error = images.build_progress(chunk), images.build_error(chunk)
+            if said:
+                step = said
+                if progress.verbose(say):  # the Dockerfile's steps: only when the operator asks for every line
+                    say(f"  {step}")
             if error:
                 raise build_failed(step, error)
     except docker.errors.APIError as exc:

@@ -214,12 +214,16 @@ def walk(d: Deployment, event: str, steps: Iterable[Step]) -> None:
 
 
 def walk_steps(progress: Progress, trail: Trail, steps: Iterable[Step]) -> None:
-    """Run the steps in order: each named when it starts, timed into the trail, its duration said when it ends."""
+    """Run the steps in order, each timed into the trail; its outcome and duration said when it ends."""
     for step in steps:
         progress.start(step.name, step.doing)
-        with trail.step(step.name, step.bot_down):
-            said = step.action()
-        progress.done(step.name, str(said) if step.proves else "done", trail.steps[-1].seconds)
+        try:
+            with trail.step(step.name, step.bot_down):
+                said = step.action()
+        except BaseException:
+            progress.failed(step.name, trail.steps[-1].seconds)
+            raise
+        progress.done(step.name, str(said) if step.proves else "", trail.steps[-1].seconds)
 
 
 def run(d: Deployment, attempt: Attempt, procedure: Procedure, recover: Callable[[Exception], NoReturn]) -> None:

@@ -83,13 +83,13 @@ class VerifyReport:
         }
 
 
-def render(report: VerifyReport) -> str:
-    """Human output: one line per point and per check, differing files listed under their point."""
-    return template("verify.txt.j2", r=report).rstrip("\n")
+def render(report: VerifyReport, verbose: bool = False) -> str:
+    """Human output: the outcome last; what failed above it (differing files under their point), all with `verbose`."""
+    return template("verify.txt.j2", r=report, verbose=verbose).rstrip("\n")
 
 
-def output(report: VerifyReport, as_json: bool) -> str:
-    return json.dumps(report.to_json(), indent=2) if as_json else render(report)
+def output(report: VerifyReport, as_json: bool, verbose: bool = False) -> str:
+    return json.dumps(report.to_json(), indent=2) if as_json else render(report, verbose)
 
 
 def _point_line(point: PointResult) -> str:

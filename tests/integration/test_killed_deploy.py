@@ -78,7 +78,7 @@ def kill_at_step(box: Sandbox, step: int, task: str, *args: str, undone: Callabl
     When it says it undid a killed attempt, it is stopped (SIGSTOP) while `undone(its pid)` looks at
     what the undo left, then goes on: it has not started an attempt of its own yet.
     """
-    argv = [sys.executable, "-m", "invoke", task, *args]
+    argv = [sys.executable, "-m", "invoke", task, "--verbose", *args]  # verbose: each step is said when it starts
     proc = subprocess.Popen(
         argv, cwd=ROOT, env=environ(box), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )

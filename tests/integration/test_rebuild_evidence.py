@@ -71,7 +71,7 @@ def test_a_rebuild_plan_captures_the_live_state_and_the_run_takes_its_steps_leav
     )
     stored = reports.read_all(settings, box.engine)[-1]
     assert stored.id == entry.report and stored.rebuild and stored.rebuild["replaced"] in legacy_backups(box, state)
-    took = dict(re.findall(r"^volume-rebuild \[\d/5\] (\w+): .* in (\d+\.\d) s$", done.stdout, re.M))
+    took = dict(re.findall(r"^volume-rebuild \[\d/5\] (\w+) … ok (\d+\.\d) s", done.stdout, re.M))
     assert [s.name for s in stored.steps] == list(took) == ["inventory", "backup", "state", "drift", "record"]
     assert all(abs(s.seconds - float(took[s.name])) <= 0.1 for s in stored.steps), (stored.steps, took)  # as said
 

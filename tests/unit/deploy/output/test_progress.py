@@ -1,4 +1,5 @@
-"""Progress: each step named when it starts, and what it did with its duration; numbered when the total is known."""
+"""Progress: one line per step when it ends (name, ok or failed, duration); numbered when the total is known;
+with a verbose voice each step is also named when it starts."""
 
 from __future__ import annotations
 
@@ -7,31 +8,33 @@ import re
 import pytest
 
 from deploy.errors import TradebotError
-from deploy.output.progress import Progress
+from deploy.output.progress import Progress, Voice, verbose
 from deploy.procedures.procedure import Step, walk_steps
 from deploy.procedures.trail import Trail
 
 
-def test_each_step_is_named_numbered_and_timed() -> None:
+def test_each_step_is_one_line_when_it_ends_numbered_and_timed_with_what_it_proved() -> None:
     lines: list[str] = []
     trail = Trail()
     steps = [Step("inventory", lambda: "20 files", doing="reading every file of legacy", proves=True)]
     steps.append(Step("backup", lambda: None, doing="copying legacy"))
     walk_steps(Progress("volume-rebuild", lines.append, total=2), trail, steps)
-    assert lines[0] == "volume-rebuild [1/2] inventory: reading every file of legacy …"
-    assert re.fullmatch(r"volume-rebuild \[1/2\] inventory: 20 files in \d+\.\d s", lines[1])
-    assert re.fullmatch(r"volume-rebuild \[2/2\] backup: done in \d+\.\d s", lines[3])
+    assert len(lines) == 2
+    assert re.fullmatch(r"volume-rebuild \[1/2\] inventory … ok \d+\.\d s: 20 files", lines[0])
+    assert re.fullmatch(r"volume-rebuild \[2/2\] backup … ok \d+\.\d s", lines[1])
     assert [step.name for step in trail.steps] == ["inventory", "backup"]
 
 
-def test_without_a_total_the_steps_are_named_only() -> None:
+def test_a_verbose_voice_also_names_each_step_when_it_starts() -> None:
     lines: list[str] = []
-    walk_steps(Progress("deploy", lines.append), Trail(), [Step("back up", lambda: "not said: it proves nothing")])
+    said = Voice(lines.append, verbose=True)
+    walk_steps(Progress("deploy", said), Trail(), [Step("back up", lambda: "not said: it proves nothing")])
     assert lines[0] == "deploy: back up …"
-    assert re.fullmatch(r"deploy: back up: done in \d+\.\d s", lines[1])
+    assert re.fullmatch(r"deploy: back up … ok \d+\.\d s", lines[1]) and len(lines) == 2
+    assert verbose(said) and not verbose(Voice(lines.append)) and not verbose(lines.append)
 
 
-def test_a_failing_step_is_named_and_not_reported_done() -> None:
+def test_a_failing_step_is_one_line_saying_it_failed_and_after_how_long() -> None:
     lines: list[str] = []
     trail = Trail()
 
@@ -40,5 +43,5 @@ def test_a_failing_step_is_named_and_not_reported_done() -> None:
 
     with pytest.raises(TradebotError):
         walk_steps(Progress("volume-rebuild", lines.append, total=1), trail, [Step("state", fails, doing="carrying")])
-    assert lines == ["volume-rebuild [1/1] state: carrying …"]
+    assert len(lines) == 1 and re.fullmatch(r"volume-rebuild \[1/1\] state … failed after \d+\.\d s", lines[0])
     assert [(step.name, step.ok) for step in trail.steps] == [("state", False)]

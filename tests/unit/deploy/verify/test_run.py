@@ -72,3 +72,27 @@ def test_a_report_is_of_what_runs_only_while_the_same_containers_run_unrestarted
     assert seen(Running("a", "t2"), Running("b", "t1")) != made  # restarted by hand or by the engine
     assert seen(Running("a", "t1", restarts=1), Running("b", "t1")) != made
     assert seen(Running("c", "t1"), Running("b", "t1")) != made  # recreated
+
+
+def test_quiet_output_is_one_line_when_all_holds_and_every_line_when_verbose() -> None:
+    assert (
+        render(report(ahead=2))
+        == "verify: OK: 111111111111 (HEAD is 2 commit(s) ahead): all 2 points equal, all 1 checks pass"
+    )
+    lines = render(report(), verbose=True).splitlines()
+    assert lines[:3] == [
+        "release 111111111111 (HEAD is the release)",
+        "points:",
+        "  ok   commit             dddddddddddd",
+    ]
+    assert "  ok   bot: healthy" in lines and lines[-1] == "verify: OK: all 2 points equal, all 1 checks pass"
+
+
+def test_quiet_output_lists_only_what_failed_and_ends_with_the_outcome() -> None:
+    checks = (Check("bot", "healthy", True), Check("bot", "read-only root", False, "rw"))
+    lines = render(report(checks=checks)).splitlines()
+    assert lines == [
+        "release 111111111111 (HEAD is the release)",
+        "  FAIL bot: read-only root  (rw)",
+        "verify: FAILED: bot fails 'read-only root' (rw)",
+    ]
