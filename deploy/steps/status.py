@@ -10,8 +10,9 @@ the rest from the engine and the bot's heartbeat in the state volume.
 from __future__ import annotations
 
 import json
+import socket
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -20,13 +21,15 @@ import docker
 from docker.models.containers import Container
 
 from deploy.config import Settings
+from deploy.engine.client import compose_described
 from deploy.engine.compose import PROJECT_LABEL, SERVICE_LABEL
+from deploy.engine.helpers import pid_alive
 from deploy.errors import TradebotError
 from deploy.ids import short
 from deploy.output.render import template
 from deploy.records import journal, ledger
 from deploy.records.view import EngineRecords, Records
-from deploy.steps import heartbeats, tags
+from deploy.steps import heartbeats, lock, tags
 from deploy.steps.images import ReleaseImage
 
 
@@ -54,6 +57,8 @@ class Status:
     containers: tuple[ContainerState, ...]
     bot: Heartbeat | None
     disagreements: tuple[str, ...] = ()  # where what runs, `:live` and the ledger do not agree
+    in_progress: str = ""  # the deploy, rollback, restore … holding the deploy lock now, its holder and since when
+    compose: str = ""  # which Compose this tool runs (`deploy.engine.client.compose_described`)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -63,6 +68,8 @@ class Status:
             "containers": [asdict(c) for c in self.containers],
             "bot": asdict(self.bot) if self.bot else None,
             "disagreements": list(self.disagreements),
+            "in_progress": self.in_progress,
+            "compose": self.compose,
         }
 
     @classmethod
@@ -77,6 +84,8 @@ class Status:
             tuple(_container(c) for c in data.get("containers") or ()),
             Heartbeat(float(bot["age_seconds"]), int(bot["ticks"])) if bot else None,
             tuple(data.get("disagreements") or ()),
+            str(data.get("in_progress", "")),
+            str(data.get("compose", "")),
         )
 
 
@@ -119,13 +128,17 @@ def disagreements(
     containers: Iterable[ContainerState],
     entries: Iterable[ledger.Entry],
     started: Iterable[ledger.Entry] = (),
+    running: bool = False,
 ) -> list[str]:
-    """Where what runs, the live tag and the ledger (and its journal of `started` attempts) disagree (pure)."""
+    """Where what runs, the live tag and the ledger (and its journal of `started` attempts) disagree (pure).
+
+    `running`: an attempt holds the deploy lock now, so an unfinished one is in progress, not interrupted.
+    """
     listed = list(entries)
     found = [
         f"an interrupted {e.event} of {short(e.commit)} started {e.started_at} by {e.by} never finished; "
         "the next deploy, rollback or restore undoes it"
-        for e in journal.unfinished(started, listed)
+        for e in ([] if running else journal.unfinished(started, listed))
     ]
     if live is not None:
         found += [
@@ -137,6 +150,17 @@ def disagreements(
     if last is not None and (live is None or live.image_id != last.image_id):
         found.append(f"the ledger's last success is {short(last.commit)}, but {_tag_name(live)} is live")
     return found
+
+
+def in_progress(holder: lock.Holder | None, here: str, alive: Callable[[int], bool]) -> str:
+    """What holds the deploy lock now, by whom and since when; "" when nothing does or its holder died here (pure)."""
+    if holder is None or lock.dead_here(holder, here, alive):
+        return ""
+    elsewhere = " (if it died there: `tradebot unlock`)" if holder.host != here else ""
+    what = holder.what or "a deploy"
+    return (
+        f"{what} in progress: held by {holder.by} on {holder.host} (pid {holder.pid}) since {holder.since}{elsewhere}"
+    )
 
 
 def _tag_name(live: ReleaseImage | None) -> str:
@@ -172,16 +196,18 @@ def status(settings: Settings, engine: docker.DockerClient, records: Records | N
 
     `records`: the ledger as the command reads it (`deploy.records.view`); else read here.
     """
-    with ThreadPoolExecutor(max_workers=3) as pool:
+    with ThreadPoolExecutor(max_workers=5) as pool:
         read = pool.submit(read_records, records or EngineRecords(settings, engine))
         found = pool.submit(tags.get, engine, settings.live_image)
+        holder, compose = pool.submit(lock.current, settings, engine), pool.submit(compose_described, settings)
         containers = engine.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={settings.project}"})
         bot = pool.submit(_bot_heartbeat, containers)
         live, (entries, started) = found.result(), read.result()
         states = tuple(sorted((container_state(c.attrs) for c in containers), key=lambda s: (s.service, s.name)))
         when = deployed_at(entries, live.commit, live.image_id) if live else ""
-        disagree = tuple(disagreements(live, states, entries, started))
-        return Status(settings.project, live, when, states, bot.result(), disagree)
+        running = in_progress(holder.result(), socket.gethostname(), pid_alive)
+        disagree = tuple(disagreements(live, states, entries, started, running=bool(running)))
+        return Status(settings.project, live, when, states, bot.result(), disagree, running, compose.result())
 
 
 def _bot_heartbeat(containers: Iterable[Container]) -> Heartbeat | None:

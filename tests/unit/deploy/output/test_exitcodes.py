@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import re
+import sys
 from pathlib import Path
 
 import pytest
 from invoke.exceptions import Exit
 
 from deploy import errors
-from deploy.errors import DirtyTree, TradebotError
+from deploy.errors import DirtyTree, OutputError, TradebotError
 from deploy.output.exitcodes import format_error, reported
 from deploy.steps.lock import held_by
 
@@ -40,6 +42,49 @@ def test_reported_lets_bugs_keep_their_traceback() -> None:
 
     with pytest.raises(KeyError):
         body()
+
+
+class ClosedPipe(io.StringIO):
+    """A stdout whose reader went away after the first line."""
+
+    def write(self, text: str) -> int:
+        if "\n" in self.getvalue():
+            raise BrokenPipeError(32, "Broken pipe")
+        return super().write(text)
+
+
+def test_a_closed_stdout_lets_the_task_finish_then_says_what_was_not_shown(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    finished = []
+
+    @reported
+    def body() -> None:
+        for n in range(4):
+            print(f"step {n} … ok 0.1 s")
+        finished.append(True)
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    with pytest.raises(Exit) as caught:
+        body()
+    assert finished and caught.value.code == OutputError.exit_code == 13
+    assert capsys.readouterr().err.splitlines() == [
+        "error: stdout was closed before the task ended: 3 lines of its output were not shown",
+        "  next: read the whole output (no `| head`), or `tradebot report` for what the task did",
+    ]
+
+
+def test_a_task_that_fails_with_a_closed_stdout_keeps_its_own_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    @reported
+    def body() -> None:
+        print("one")
+        print("two")
+        raise DirtyTree("uncommitted changes in trading/a.py", "commit them")
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    with pytest.raises(Exit) as caught:
+        body()
+    assert caught.value.code == 4
 
 
 def classes() -> list[type[TradebotError]]:

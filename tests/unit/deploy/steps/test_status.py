@@ -3,6 +3,7 @@ import dataclasses
 from deploy.records.journal import STARTED
 from deploy.records.ledger import FAILED, SUCCEEDED, Entry
 from deploy.steps.images import ReleaseImage
+from deploy.steps.lock import Holder
 from deploy.steps.status import (
     ContainerState,
     Status,
@@ -10,6 +11,7 @@ from deploy.steps.status import (
     deployed_at,
     disagreements,
     heartbeat_of,
+    in_progress,
     render,
 )
 
@@ -78,6 +80,8 @@ def test_nothing_deployed_is_said_plainly() -> None:
         "containers": [],
         "bot": None,
         "disagreements": [],
+        "in_progress": "",
+        "compose": "",
     }
 
 
@@ -96,3 +100,18 @@ def test_disagreements_name_an_interrupted_attempt_a_foreign_container_and_a_liv
         "the ledger's last success is oooooooooooo, but cccccccccccc is live",
     ]
     assert "DISAGREES: worker runs image" in render(Status("p", live, "t1", (other,), None, tuple(found)))
+
+
+def test_a_deploy_holding_the_lock_is_in_progress_not_interrupted() -> None:
+    holder = Holder("ci@runner", "runner", 31337, "2026-11-22T04:00:00Z", "deploy nnnnnnn")
+    alive, dead = (lambda _pid: True), (lambda _pid: False)
+    said = in_progress(holder, "runner", alive)
+    assert said == "deploy nnnnnnn in progress: held by ci@runner on runner (pid 31337) since 2026-11-22T04:00:00Z"
+    assert in_progress(holder, "runner", dead) == ""  # died here: interrupted, the next deploy undoes it
+    assert in_progress(holder, "laptop", dead).endswith("(if it died there: `tradebot unlock`)")
+    assert in_progress(None, "runner", alive) == ""
+    started = dataclasses.replace(entry("n" * 40, STARTED, ""), attempt="a1", by="ci@runner")
+    assert disagreements(None, [], [], [started], running=True) == []
+    assert disagreements(None, [], [], [started])[0].startswith("an interrupted deploy of nnnnnnnnnnnn")
+    shown = render(Status("p", None, "", (), None, (), said, "docker compose v2.40.3 (Docker's plugin)")).splitlines()
+    assert shown[-2:] == [f"IN PROGRESS: {said}", "compose: docker compose v2.40.3 (Docker's plugin)"]
