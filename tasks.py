@@ -6,8 +6,13 @@ Settings come from the environment (docs/reference.md, `deploy/config.py`).
 
 from __future__ import annotations
 
+import re
 import shlex
+import shutil
+import subprocess
 import sys
+import tomllib
+from pathlib import Path
 
 from invoke import Context, task
 
@@ -33,5 +38,25 @@ def test(c: Context, unit: bool = False, integration: bool = False, k: str = "")
     c.run(shlex.join(argv), pty=False)
 
 
+# The lock files ./bootstrap installs from: exact versions with their hashes, for every platform, of what
+# pyproject.toml's ranges allow, plus the build backend (the project is installed without build isolation).
+LOCKS = {"requirements.lock": (), "requirements-dev.lock": ("--extra", "dev")}
+
+
+@task
+def lock(c: Context) -> None:
+    """Remake requirements.lock and requirements-dev.lock from pyproject.toml's ranges (uv, from the dev tools)."""
+    root = Path(__file__).parent
+    build = "\n".join(tomllib.loads((root / "pyproject.toml").read_text())["build-system"]["requires"])
+    uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or "uv"
+    for name, extra in LOCKS.items():
+        argv = [uv, "pip", "compile", "pyproject.toml", "-", *extra, "--generate-hashes", "--universal"]
+        argv += ["--python-version", "3.11", "--custom-compile-command", "invoke lock", "--quiet", "-o", name]
+        subprocess.run(argv, cwd=root, input=build, text=True, check=True)
+        pinned = re.findall(r"^\S+==", (root / name).read_text(), re.M)
+        print(f"{name}: {len(pinned)} packages pinned with their hashes")
+
+
 ns = namespace()
 ns.add_task(test)
+ns.add_task(lock)

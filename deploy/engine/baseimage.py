@@ -64,37 +64,46 @@ def resolve(settings: Settings, engine: docker.DockerClient) -> str:
 
 
 def ensure(settings: Settings, engine: docker.DockerClient, runner: Runner) -> str:
+    """The base image, present, pulled, or built offline (debootstrap's output kept in `offline_log`); one line said."""
     candidates = (settings.base_image,) if settings.base_image else DEFAULT_BASE_IMAGES
     plan = plan_base(settings.base_image, present_images(engine, candidates))
     if plan.present:
         print(f"base image: {plan.image} is present")
         return plan.image
-    print(f"base image: pulling {plan.image} …")
     try:
         engine.images.pull(plan.image)
+        print(f"base image: pulled {plan.image}")
         return plan.image
     except docker.errors.APIError as exc:
         if not plan.offline_fallback:
             raise ImageError(f"base image {plan.image} cannot be pulled ({exc.explanation})") from exc
-        print(f"base image: {plan.image} cannot be pulled; building {OFFLINE_BASE_IMAGE} offline")
-    build_offline(engine, runner)
+    log = offline_log(settings)
+    build_offline(engine, runner, log)
+    print(f"base image: {plan.image} cannot be pulled; built {OFFLINE_BASE_IMAGE} offline (debootstrap's log: {log})")
     return OFFLINE_BASE_IMAGE
 
 
-def build_offline(engine: docker.DockerClient, runner: Runner) -> None:
+def offline_log(settings: Settings) -> Path:
+    """Where debootstrap's output goes (hundreds of lines nobody needs unless it fails)."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    return settings.home / "debootstrap.log"
+
+
+def build_offline(engine: docker.DockerClient, runner: Runner, log: Path) -> None:
     if not shutil.which("debootstrap"):
         raise ImageError("debootstrap is not installed", "install Debian's debootstrap package (./bootstrap does)")
     with tempfile.TemporaryDirectory(prefix="tradebot-base-") as tmp:
         root = Path(tmp) / "root"
-        print(f"base image: debootstrap {SUITE} with {', '.join(PACKAGES)} (about a minute) …")
+        log.write_text(f"debootstrap {SUITE} with {', '.join(PACKAGES)}\n")
         try:
-            runner.run(debootstrap_argv(root), stream=True)
+            runner.run(debootstrap_argv(root), log=log)
         except CommandFailed as exc:
-            raise ImageError(f"debootstrap failed: {exc.message}", "check the machine's Debian mirror") from exc
+            raise ImageError(
+                f"debootstrap failed: {exc.message}", f"read {log}; check the machine's Debian mirror"
+            ) from exc
         slim_root(root)
         archive = Path(tmp) / "root.tar"
         runner.run(["tar", "-C", str(root), "--numeric-owner", "-cf", str(archive), "."])
-        print(f"base image: importing as {OFFLINE_BASE_IMAGE} …")
         repository, tag = OFFLINE_BASE_IMAGE.split(":")
         engine.api.import_image_from_file(str(archive), repository=repository, tag=tag, changes=['CMD ["python3"]'])
 

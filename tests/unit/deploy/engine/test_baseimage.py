@@ -1,6 +1,10 @@
 from pathlib import Path
 
+import pytest
+
 from deploy.engine.baseimage import BasePlan, debootstrap_argv, plan_base, slim_root
+from deploy.engine.runner import Runner
+from deploy.errors import CommandFailed
 
 
 def test_configured_base_is_used_as_given_and_never_replaced_offline() -> None:
@@ -35,3 +39,13 @@ def test_slim_root_drops_apt_caches_and_adds_python(tmp_path: Path) -> None:
     assert not list((tmp_path / "var/cache/apt/archives").iterdir())
     assert not list((tmp_path / "var/lib/apt/lists").iterdir())
     assert (tmp_path / "usr/bin/python").readlink() == Path("python3")
+
+
+def test_a_logged_command_writes_both_streams_to_its_log_and_fails_naming_no_output(tmp_path: Path) -> None:
+    log = tmp_path / "debootstrap.log"
+    log.write_text("first\n")
+    Runner().run(["sh", "-c", "echo out; echo err >&2"], log=log)
+    assert log.read_text() == "first\nout\nerr\n"
+    with pytest.raises(CommandFailed) as caught:
+        Runner().run(["sh", "-c", "echo dying; exit 3"], log=log)
+    assert log.read_text().endswith("dying\n") and "exited 3: no output" in caught.value.message

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from deploy.engine import client
 from deploy.engine.client import unreachable
 from deploy.errors import EngineUnreachable
 
@@ -28,3 +31,24 @@ def test_the_error_names_the_address_tried_and_what_to_check(docker_host: str, n
         "('Connection aborted.')"
     )
     assert check in error.hint and error.hint.endswith("or point DOCKER_HOST at the engine")
+
+
+def test_dockers_own_plugin_comes_first_and_a_link_to_the_packages_binary_is_not_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "site-packages" / "compose"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "docker-compose").write_text("#!binary")
+    plugins = tmp_path / "config" / "cli-plugins"
+    plugins.mkdir(parents=True)
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "config"))
+    monkeypatch.setattr(client, "PLUGIN_DIRS", ())
+    monkeypatch.setattr(client, "_bundled_binary", lambda: package / "docker-compose")
+    monkeypatch.setattr(client.shutil, "which", lambda name: f"/usr/bin/{name}")
+    assert client._candidates() == [(str(package / "docker-compose"),)]  # no plugin at all
+    (plugins / "docker-compose").symlink_to(package / "docker-compose")
+    assert client._candidates() == [(str(package / "docker-compose"),)]  # ./bootstrap's old link: the package's
+    (plugins / "docker-compose").unlink()
+    (plugins / "docker-compose").write_text("#!docker's own")
+    assert client._candidates() == [client.PLUGIN, (str(package / "docker-compose"),)]
