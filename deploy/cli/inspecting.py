@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import PurePosixPath
 
 from invoke import Context, task
 
@@ -42,20 +43,28 @@ def releases(c: Context, json: bool = False) -> None:
     auto_shortflags=False,  # -h stays help, not --html
     help={
         "release": "the report of this release (a commit, tag or branch; default: the newest report)",
+        "attempt": "the report of this attempt: the `report` of `release --json` or `rollback --json` "
+        "(<project>_meta:reports/<id>.json, or its <id>)",
         "html": "a self-contained HTML page (timeline of the steps, digest table) instead of Markdown",
         "out": "write it to this file instead of stdout (refused when the file exists, unless --force)",
         "force": "with --out: replace the file when it exists",
     },
 )
 @reported
-def report(c: Context, release: str = "", html: bool = False, out: str = "", force: bool = False) -> None:
+def report(
+    c: Context, release: str = "", attempt: str = "", html: bool = False, out: str = "", force: bool = False
+) -> None:
     """Show the report of the newest deploy, rollback or restore (or of --release): who, when, what changed, intact?"""
     from deploy.engine import git as gitrepo
     from deploy.procedures import report as reports
 
     settings = invocation.settings(c)
     target = files.checked(out, force) if out else None  # refused before the engine is asked
-    chosen = reports.newest(settings, connect(settings), gitrepo.Repository(settings.repo), release or None)
+    engine = connect(settings)
+    if attempt:
+        chosen = reports.of_attempt(settings, engine, PurePosixPath(attempt.rpartition(":")[2]).stem)
+    else:
+        chosen = reports.newest(settings, engine, gitrepo.Repository(settings.repo), release or None)
     text = reports.html(chosen) if html else reports.markdown(chosen)
     if target is None:
         print(text, end="")

@@ -208,6 +208,14 @@ def newest(settings: Settings, engine: docker.DockerClient, repo: Repository, re
     return found
 
 
+def of_attempt(settings: Settings, engine: docker.DockerClient, key: str) -> Report:
+    """The report stored under `key` (what `release --json` names); `ReportMissing`."""
+    for found in read_all(settings, engine):
+        if found.id == key:
+            return found
+    raise ReportMissing(f"no report {key} on the engine", "`invoke releases` lists the attempts and their reports")
+
+
 def choose(reports: Sequence[Report], commit: str | None) -> Report | None:
     """The newest report, or the newest of `commit` (a full sha or a prefix of one)."""
     for report in reversed(reports):
