@@ -1,8 +1,8 @@
 """The operator's command line: the invoke tasks, and `tradebot`, the console command that runs them.
 
 releasing    build, deploy, verify, release, rollback
-inspecting   status, releases, report, backups
-maintaining  restore, unlock, base-image, volume-rebuild, volume-retire
+inspecting   status, releases, report, backups, logs
+maintaining  restore, remove, unlock, base-image, volume-rebuild, volume-retire
 invocation   what every task reads first: its settings, and the flags it refuses
 program      `tradebot`: invoke's own Program with these tasks, from any directory (`--repo`)
 

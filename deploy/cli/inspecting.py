@@ -1,7 +1,8 @@
-"""The tasks that only look: status, releases, report, backups."""
+"""The tasks that only look: status, releases, report, backups, logs."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import PurePosixPath
 
@@ -81,3 +82,20 @@ def backups(c: Context, json: bool = False) -> None:
 
     settings = invocation.settings(c)
     print(backups.output(backups.listed(settings, connect(settings)), as_json=json))
+
+
+@task(
+    help={
+        "service": "only this service's lines: bot or worker (default: both)",
+        "follow": "keep showing new lines as they come, until the containers stop or Ctrl-C",
+        "since": "only lines after this: 90s, 10m, 2h, 1d, or a time such as 2026-11-22T04:00:00",
+    }
+)
+@reported
+def logs(c: Context, service: str = "", follow: bool = False, since: str = "") -> None:
+    """Show what bot and worker wrote (each line with its service and time), merged in time order."""
+    from deploy.steps import logs as containerlogs
+
+    settings = invocation.settings(c)
+    with contextlib.suppress(KeyboardInterrupt):  # the operator stopped following: nothing failed
+        containerlogs.show(settings, connect(settings), service, since, follow, print)

@@ -1,4 +1,5 @@
-"""The tasks that look after the deployment's state and machinery: restore, unlock, the base image, legacy volumes."""
+"""The tasks that look after the deployment's state and machinery: restore, remove, unlock, the base image, legacy
+volumes."""
 
 from __future__ import annotations
 
@@ -106,3 +107,24 @@ def volume_retire(c: Context, legacy: str, verbose: bool = False) -> None:
 
     settings = invocation.settings(c)
     rebuilding.retire(settings, connect(settings), gitrepo.Repository(settings.repo), legacy, say=Voice(print, verbose))
+
+
+@task(
+    help={
+        "state": "also remove the state volume, after a final backup that is kept (restore brings it back)",
+        "backups": "also remove the state volume's older backups (with --state the final one stays)",
+        "plan": "print what it would stop, untag and remove; change nothing",
+        "verbose": VERBOSE_HELP,
+    }
+)
+@reported
+def remove(c: Context, state: bool = False, backups: bool = False, plan: bool = False, verbose: bool = False) -> None:
+    """Take the deployment off the engine: stop and remove bot and worker, untag its release images.
+
+    Its state volume and backups stay unless asked for; the ledger and the reports always stay.
+    """
+    from deploy.procedures import remove as removing
+
+    settings = invocation.settings(c)
+    procedure = removing.plan if plan else removing.remove
+    procedure(settings, connect(settings, plan), state=state, old_backups=backups, say=Voice(print, verbose))

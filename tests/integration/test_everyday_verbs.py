@@ -1,0 +1,48 @@
+"""`logs` and `remove` as operators run them, on a deployment of its own."""
+
+from __future__ import annotations
+
+import re
+
+from deploy.steps import backups
+from tests.integration.test_pipeline_errors import invoke
+from tests.waiting import wait_for
+from testsupport.sandbox import Sandbox
+
+
+def volumes(box: Sandbox) -> set[str]:
+    return {v.name for v in box.engine.volumes.list() if v.name.startswith(box.settings.project)}
+
+
+def test_logs_show_each_services_lines_and_remove_keeps_the_state_until_asked(
+    sandbox: Sandbox, fast_ticks: None
+) -> None:
+    assert invoke(sandbox, "build", "deploy").returncode == 0
+    settings, engine = sandbox.settings, sandbox.engine
+    wait_for(lambda: "bot    | " in invoke(sandbox, "logs").stdout, 30, "the bot's first log line", every=1)
+    both = invoke(sandbox, "logs", "--since", "10m")
+    assert both.returncode == 0 and {line.split(" | ")[0].strip() for line in both.stdout.splitlines()} == {
+        "bot",
+        "worker",
+    }
+    bot = invoke(sandbox, "logs", "--service", "bot")
+    assert bot.stdout and all(re.match(r"bot    \| \d{4}-\d\d-\d\dT", line) for line in bot.stdout.splitlines())
+    assert invoke(sandbox, "logs", "--since", "a while").returncode == 2
+
+    before = volumes(sandbox)
+    planned = invoke(sandbox, "remove", "--state", "--plan")
+    assert planned.returncode == 0 and "would back up" in planned.stdout and volumes(sandbox) == before
+    assert engine.containers.list(filters={"label": f"com.docker.compose.project={settings.project}"})
+
+    removed = invoke(sandbox, "remove")
+    assert removed.returncode == 0, removed.stdout + removed.stderr
+    assert not engine.containers.list(all=True, filters={"label": f"com.docker.compose.project={settings.project}"})
+    assert not engine.images.list(name=settings.image_repo) and volumes(sandbox) == before  # the state stays
+
+    kept = backups.listed(settings, engine)
+    gone = invoke(sandbox, "remove", "--state", "--backups")
+    assert gone.returncode == 0, gone.stdout + gone.stderr
+    [final] = backups.listed(settings, engine)  # the older backups went; the final one stays
+    assert final.name not in {b.name for b in kept} and settings.state_volume not in volumes(sandbox)
+    assert settings.meta_volume in volumes(sandbox)  # the ledger outlives the deployment
+    assert sandbox.volume_files(final.name)  # it holds the state
