@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from functools import partial
@@ -9,14 +10,17 @@ from typing import TYPE_CHECKING
 
 from invoke import Context, task
 
+from deploy import config
 from deploy.cli import invocation
 from deploy.cli.invocation import connect
 from deploy.config import Settings
+from deploy.errors import first_of
 from deploy.ids import short
 from deploy.output.exitcodes import reported
 from deploy.output.progress import Voice
 
 if TYPE_CHECKING:
+    from deploy.engine.git import Repository
     from deploy.procedures.trail import Trail
 
 # Where the deploy task leaves the verify report it ended with, in the invoke run's shared configuration:
@@ -103,12 +107,15 @@ def deploy(
     from deploy.procedures.trail import Trail
 
     settings = invocation.settings(c)
-    repo = gitrepo.Repository(settings.repo)
+    repo, say = gitrepo.Repository(settings.repo), Voice(print, verbose)
+    if warning := _not_deployed(repo, rev):
+        say(warning)
     if plan:
         deploying.plan(settings, connect(settings, plan), repo, rev=rev, force=force, fresh_state=fresh_state)
+        print(f"settings the containers would get: {_settings_used()}")
         return
+    say(f"deploy: with {_settings_used()}")
     trail = Trail()
-    say = Voice(print, verbose)
     deploying.deploy(
         settings, connect(settings), repo, rev=rev, force=force, fresh_state=fresh_state, trail=trail, say=say
     )
@@ -186,6 +193,20 @@ def _release(
     with trail.step(f"build {short(trail.commit)}"):
         building.build(settings, client, repo, rev=trail.commit, allow_dirty=allow_dirty, say=say)
     deploying.deploy(settings, client, repo, rev=trail.commit, force=force, say=say, trail=trail)  # verifies too
+
+
+def _settings_used() -> str:
+    """The runtime settings of this shell, as a deploy passes them to the containers (secrets masked)."""
+    used = config.runtime(os.environ)
+    return config.shown(used) + (" (every other setting at its default)" if used else "")
+
+
+def _not_deployed(repo: Repository, rev: str) -> str:
+    """A warning when `rev` is HEAD and the working tree has uncommitted changes: a deploy takes the commit only."""
+    dirty, commit = repo.dirty_paths(), repo.commit(rev).sha
+    if not dirty or commit != repo.commit("HEAD").sha:
+        return ""
+    return f"deploy: uncommitted changes in {first_of(dirty, 5)} are not deployed (the release is {short(commit)})"
 
 
 def _run(work: Callable[[], None], trail: Trail, settings: Settings, json: bool) -> None:

@@ -4,7 +4,7 @@ Plans, reports (Markdown and one self-contained HTML page, autoescaped), the sta
 ledger tables and the rebuild's tables all come from here. jinja2 is imported when something is
 rendered, not by a command that only writes records (a deploy writes its report as JSON).
 Filters every template may use: `short` (`deploy.ids.short`), `cell` (a Markdown table cell),
-`ljust` (pad to a width).
+`ljust` (pad to a width), `settings` (runtime settings as `NAME=value, …`, secrets masked: `deploy.config.shown`).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from deploy.config import shown
 from deploy.ids import short
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ def _environment() -> jinja2.Environment:
     environment.filters["cell"] = lambda value: str(value).replace("|", "\\|").replace("\n", " ")
     environment.filters["short"] = short
     environment.filters["ljust"] = lambda value, width: str(value).ljust(width)
+    environment.filters["settings"] = lambda values: "not recorded" if values is None else shown(values)
     return environment
 
 

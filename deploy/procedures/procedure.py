@@ -37,7 +37,7 @@ import docker
 import docker.errors
 
 from deploy import verify as verification
-from deploy.config import Settings, with_runtime
+from deploy.config import Settings, shown, with_runtime
 from deploy.engine import compose
 from deploy.engine.client import compose_argv
 from deploy.engine.runner import Runner
@@ -175,8 +175,7 @@ def as_deployed(d: Deployment, image: ReleaseImage, entries: Iterable[ledger.Ent
     recorded = ledger.runtime_of(entries, image.image_id)
     if recorded is None:
         return d
-    shown = ", ".join(f"{name}={value}" for name, value in sorted(recorded.items())) or "the defaults"
-    d.say(f"{short(image.commit)} runs with the settings it was deployed with: {shown}")
+    d.say(f"{short(image.commit)} runs with the settings it was deployed with: {shown(recorded)}")
     return dataclasses.replace(d, environ=with_runtime(d.environ, recorded))
 
 

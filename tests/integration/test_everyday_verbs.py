@@ -1,13 +1,14 @@
-"""`logs` and `remove` as operators run them, on a deployment of its own."""
+"""`logs`, `remove` and what `deploy` says as operators run them, on a deployment of its own."""
 
 from __future__ import annotations
 
 import re
 
+from deploy.ids import short
 from deploy.steps import backups
 from tests.integration.test_pipeline_errors import invoke
 from tests.waiting import wait_for
-from testsupport.sandbox import Sandbox
+from testsupport.sandbox import Sandbox, git
 
 
 def volumes(box: Sandbox) -> set[str]:
@@ -46,3 +47,18 @@ def test_logs_show_each_services_lines_and_remove_keeps_the_state_until_asked(
     assert final.name not in {b.name for b in kept} and settings.state_volume not in volumes(sandbox)
     assert settings.meta_volume in volumes(sandbox)  # the ledger outlives the deployment
     assert sandbox.volume_files(final.name)  # it holds the state
+
+
+def test_deploy_says_what_it_leaves_out_and_the_settings_it_passes(sandbox: Sandbox, fast_ticks: None) -> None:
+    assert invoke(sandbox, "build").returncode == 0
+    sandbox.write("trading/unsaved.py", "X = 1\n")  # not committed: not in the image
+    planned = invoke(sandbox, "deploy", "--plan")
+    used = "TRADEBOT_TICK_SECONDS=0.2, TRADEBOT_WORKER_POLL_SECONDS=0.2 (every other setting at its default)"
+    assert planned.stdout.splitlines()[-1] == f"settings the containers would get: {used}", planned.stdout
+    done = invoke(sandbox, "deploy")
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    release = short(git(sandbox.repo, "rev-parse", "HEAD"))
+    assert lines[0] == f"deploy: uncommitted changes in trading/unsaved.py are not deployed (the release is {release})"
+    assert lines[1] == f"deploy: with {used}"
+    assert lines[-1].endswith("is live, healthy and verified"), lines

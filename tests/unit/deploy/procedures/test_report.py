@@ -154,3 +154,19 @@ def test_choose_takes_the_newest_report_or_the_newest_of_a_commit() -> None:
     assert reports.choose([older, newer, other], None) is other
     assert reports.choose([older, newer, other], COMMIT[:7]) is newer
     assert reports.choose([older], "0" * 7) is None
+
+
+def test_the_digests_say_whose_they_are_when_the_release_did_not_stay_live() -> None:
+    made = sample()
+    assert f"Of {COMMIT[:12]}, the release this deploy made live." in reports.markdown(made)
+    rolled_back = Report.from_json(
+        made.to_json()
+        .replace(f'"release": "{COMMIT}"', f'"release": "{PREVIOUS}"')
+        .replace('"outcome": "succeeded"', '"outcome": "rolled_back"')
+    )
+    said = f"Of {PREVIOUS[:12]}, the release that ran when the deploy ended (the earlier release, running again): "
+    said += f"not the digests of {COMMIT[:12]}, which did not stay live."
+    assert said in reports.markdown(rolled_back)
+    assert said.replace(PREVIOUS[:12], f"<code>{PREVIOUS[:12]}</code>").replace(
+        COMMIT[:12], f"<code>{COMMIT[:12]}</code>"
+    ) in reports.html(rolled_back)
