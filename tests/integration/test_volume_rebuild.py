@@ -147,7 +147,7 @@ def run_until(box: Sandbox, line_part: str, *args: str) -> int:
     """Start `invoke volume-rebuild`, SIGKILL it when it prints a line containing `line_part`; its exit code.
 
     Its stdout is a pipe, as in a CI log: each progress line must arrive when it is said, not at the end."""
-    argv = [sys.executable, "-m", "invoke", "volume-rebuild", *args]
+    argv = [sys.executable, "-m", "invoke", "volume-rebuild", "--verbose", *args]  # verbose: a step said as it starts
     with subprocess.Popen(argv, cwd=ROOT, env=cli_env(box), stdout=subprocess.PIPE, text=True) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:

@@ -1,0 +1,38 @@
+"""The README's tour, line by line, as the installed `tradebot` runs it from another directory, on a sandbox."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+from testsupport.sandbox import Sandbox
+
+ROOT = Path(__file__).resolve().parents[2]
+TRADEBOT = "import sys; from deploy.cli.program import main; sys.argv[0] = 'tradebot'; main()"
+
+
+def tour() -> list[list[str]]:
+    block = (ROOT / "README.md").read_text().split("## A tour\n\n```sh\n")[1].split("```")[0]
+    return [shlex.split(line, comments=True)[1:] for line in block.splitlines()]
+
+
+def test_every_line_of_the_tour_runs(sandbox: Sandbox, fast_ticks: None, tmp_path: Path) -> None:
+    env = {**os.environ, **sandbox.environ(), "PYTHONPATH": str(ROOT)}
+    lines = tour()
+    assert len(lines) == 10
+    for argv in lines:
+        done = subprocess.run(
+            [sys.executable, "-c", TRADEBOT, *argv], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, (argv, done.stdout, done.stderr)
+        if argv[:3] == ["build", "deploy", "verify"]:
+            said = done.stdout.splitlines()
+            assert re.fullmatch(
+                r"verify: OK: \w{12} \(HEAD is the release\): all \d+ points equal, all \d+ checks pass", said[-1]
+            )
+            assert len(said) < 20, said  # one line a step, not one a check
+    assert (tmp_path / "report.html").read_text().startswith("<!DOCTYPE html>")
