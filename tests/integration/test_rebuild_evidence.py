@@ -43,7 +43,7 @@ def test_a_rebuild_plan_captures_the_live_state_and_the_run_takes_its_steps_leav
         planned = invoke(box, "volume-rebuild", "--legacy", name, "--plan", "--force")
         assert still(box, name) == before  # containers, volumes, ledger, state, tags and the legacy files
         assert planned.returncode == 0, planned.stderr
-        done = invoke(box, "volume-rebuild", "--legacy", name, "--force")
+        done = invoke(box, "volume-rebuild", "--legacy", name, "--force", "--verbose")  # each step said as it starts
         assert done.returncode == 0, done.stderr
     finally:
         legacy_bot.remove(force=True)
