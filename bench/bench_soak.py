@@ -74,8 +74,10 @@ def cycle(box: Sandbox, service: str, kill: bool) -> None:
         container.kill()
     else:
         container.stop(timeout=30)
-    deadline = time.monotonic() + 2.0
+    deadline, give_up = time.monotonic() + 2.0, time.monotonic() + 60.0
     while not running(container):
+        if time.monotonic() > give_up:
+            raise TimeoutError(f"{service} is not running 60 s after it was {'killed' if kill else 'stopped'}")
         if time.monotonic() > deadline or not kill:
             with contextlib.suppress(docker.errors.APIError):  # the restart policy started it meanwhile
                 container.start()

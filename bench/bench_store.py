@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 from testsupport.races import race
+from testsupport.waiting import wait_for
 from trading import payloads
 from trading.commandbus import CommandBus
 from trading.config import Settings
@@ -108,10 +109,8 @@ def bench_worker_latency(directory: Path, n: int) -> dict[str, float]:
         for role in ("bot", "worker")
     ]
     try:
-        while (
-            not (directory / "heartbeat" / "worker.json").exists() or not (directory / "live_portfolio.json").exists()
-        ):
-            time.sleep(0.01)
+        files = (directory / "heartbeat" / "worker.json", directory / "live_portfolio.json")
+        wait_for(lambda: all(path.exists() for path in files), 30, "the worker's heartbeat and the state")
         bus = CommandBus(directory / "commands.sqlite3")
         latencies = [submit_and_wait(bus, i) for i in range(n)]
         bus.close()
@@ -128,11 +127,15 @@ def submit_and_wait(bus: CommandBus, i: int) -> float:
         "update_take_profit", payload, payloads.checksum(payload), f"bench-{time.time_ns()}", time.time() + 60
     )
     start = time.perf_counter()
-    while row["status"] not in ("succeeded", "failed"):
-        time.sleep(0.0005)
-        row = bus.get(row["id"])
+    row = wait_for(lambda: ended(bus, row["id"]), 30, f"the outcome of command {row['id']}", every=0.0005)
     assert row["status"] == "succeeded", row["error"]
     return time.perf_counter() - start
+
+
+def ended(bus: CommandBus, command: int) -> dict | None:
+    """The command's row once it succeeded or failed; None before."""
+    row = bus.get(command)
+    return row if row and row["status"] in ("succeeded", "failed") else None
 
 
 def bench_two_processes(directory: Path, n: int) -> dict[str, float]:
@@ -169,8 +172,7 @@ def bench_races(directory: Path, n: int) -> dict[str, float]:
         for args in (("bot", "--fresh"), ("worker",))
     ]
     try:
-        while not (directory / "live_portfolio.json").exists():
-            time.sleep(0.01)
+        wait_for((directory / "live_portfolio.json").exists, 30, "the bot's first save")
         tally = race(Settings(state_dir=directory), n)
     finally:
         for proc in procs:

@@ -4,6 +4,8 @@
               own, removed afterwards (`throwaway`: also when the block fails)
     legacy    a legacy volume in the seed's layout (code and state together), for the volume rebuild
     races     rounds of a real worker racing a real bot's strategy on the same positions
+    records   the deployment's records in memory (the `Records` port without an engine)
+    waiting   `wait_for`: polling with a bound, and a message naming what never came
 
 Not part of the wheel (`pyproject.toml` packages only `deploy` and `trading`): an operator's
 `pip install .` carries no fixtures. It is imported from a checkout, by pytest (the repository

@@ -21,7 +21,7 @@ from pathlib import Path
 import docker
 import docker.errors
 
-from tests.waiting import wait_for
+from testsupport.waiting import wait_for
 
 START_SECONDS = 60.0
 

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.waiting import wait_for
+from testsupport.waiting import wait_for
 
 ALIAS = "tradebot-ssh"
 SSHD = Path("/usr/sbin/sshd")

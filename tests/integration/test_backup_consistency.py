@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
 
 import docker
 
 from deploy.steps import backups
 from tests.process.test_statecopy import WRITER, committed
 from testsupport.sandbox import Sandbox
+from testsupport.waiting import wait_for
 
 CHECK = """
 import json, sqlite3
@@ -33,8 +33,8 @@ def test_backups_taken_while_the_worker_commits_pass_integrity_check_and_hold_ev
         detach=True,
     )
     try:
-        while len(committed(writer.logs().decode())) < 50:
-            time.sleep(0.1)
+        wait_for(lambda: len(committed(writer.logs().decode())) >= 50 or not running(writer), 60, "50 commits")
+        assert running(writer), f"the writer died: {writer.logs().decode()[-500:]}"
         for _ in range(3):
             before = committed(writer.logs().decode())
             backup = backups.backup_state(settings, engine, settings.base_image or "", prune=False)

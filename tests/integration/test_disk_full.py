@@ -31,6 +31,7 @@ def service(box: Sandbox, name: str):
     return container
 
 
+@pytest.mark.timeout(360)  # a build, a deploy and a redeploy the full volume fails
 def test_a_full_state_volume_is_named_and_nothing_crash_loops(sandbox: Sandbox) -> None:
     settings, engine = sandbox.settings, sandbox.engine
     options = {"type": "tmpfs", "device": "tmpfs", "o": f"size=4m,uid={RUNTIME_USER},gid={RUNTIME_USER},mode=0750"}

@@ -7,8 +7,8 @@ import re
 from deploy.ids import short
 from deploy.steps import backups
 from tests.integration.test_pipeline_errors import invoke
-from tests.waiting import wait_for
 from testsupport.sandbox import Sandbox, git
+from testsupport.waiting import wait_for
 
 
 def volumes(box: Sandbox) -> set[str]:

@@ -19,7 +19,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -39,6 +38,7 @@ from deploy.verify import verify
 from tests.integration.conftest import FAST_TICKS, ROOT
 from tests.integration.test_pipeline_errors import invoke
 from testsupport.sandbox import Sandbox, quiet
+from testsupport.waiting import wait_for
 
 KEEP_BACKUPS = "2"
 
@@ -169,6 +169,7 @@ def settings_of(two: Two) -> Two:
     return dataclasses.replace(two, box=box)
 
 
+@pytest.mark.timeout(600)  # a command killed at each of its steps, one after another
 def test_a_deploy_killed_at_every_step_boundary_never_wedges_the_next(settings_of: Two) -> None:
     two, box, repo = settings_of, settings_of.box, Repository(settings_of.box.repo)
     steps = planned_steps(box, "deploy", "--rev", two.second.commit)
@@ -183,6 +184,7 @@ def test_a_deploy_killed_at_every_step_boundary_never_wedges_the_next(settings_o
     nothing_unfinished(box)
 
 
+@pytest.mark.timeout(600)  # a command killed at each of its steps, one after another
 def test_a_rollback_killed_at_every_step_boundary_is_finished_or_undone_by_the_next(settings_of: Two) -> None:
     two, box = settings_of, settings_of.box
     settings, engine, repo = box.settings, box.engine, Repository(box.repo)
@@ -197,6 +199,7 @@ def test_a_rollback_killed_at_every_step_boundary_is_finished_or_undone_by_the_n
     nothing_unfinished(box)
 
 
+@pytest.mark.timeout(600)  # a command killed at each of its steps, one after another
 def test_a_restore_killed_at_every_step_boundary_is_undone_by_the_next(settings_of: Two) -> None:
     box = settings_of.box
     settings, engine, repo = box.settings, box.engine, Repository(box.repo)
@@ -245,11 +248,12 @@ def kill_verify_at_its_probe(box: Sandbox, hook: Path) -> list[str]:
     env = {**environ(box), "PYTHONPATH": str(hook)}
     argv = [sys.executable, "-m", "invoke", "verify"]
     proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    while proc.poll() is None and not stopped(proc.pid):
-        time.sleep(0.01)
-    assert proc.returncode is None, "verify ended without creating a helper container"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    try:
+        wait_for(lambda: proc.poll() is not None or stopped(proc.pid), 120, "verify to stop at its helper", every=0.01)
+        assert proc.returncode is None, "verify ended without creating a helper container"
+    finally:
+        proc.kill()  # SIGKILL, also when it never stopped
+        proc.wait()
     return left_helpers(box)
 
 

@@ -15,7 +15,7 @@ import docker.errors
 import pytest
 
 from deploy.engine import execs
-from tests.waiting import wait_for
+from testsupport.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 STATE = "/var/lib/tradebot"

@@ -31,8 +31,8 @@ from deploy.steps import buildcontext, codelayer, health
 from deploy.steps.images import ReleaseImage
 from deploy.verify import VerifyReport, verify
 from deploy.verify.codecompare import Difference, Kind
-from tests.waiting import wait_for
 from testsupport.sandbox import Sandbox, git, quiet
+from testsupport.waiting import wait_for
 
 CHANGED = "heartbeat.py"  # imported by the bot and the worker
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.process.conftest import run_cli
-from tests.waiting import wait_for
+from testsupport.waiting import wait_for
 from trading.codedigest import package_root, tree_files
 from trading.store.document import Document, encode
 from trading.store.migrations import new_state

@@ -22,8 +22,8 @@ import pytest
 from tests.process.conftest import env_for, run_cli
 from tests.process.test_bot_processes import beat
 from tests.unit.trading.factories import position
-from tests.waiting import wait_for
 from testsupport.races import check, on_disk, write_prices
+from testsupport.waiting import wait_for
 from trading import payloads, portfolio
 from trading.commandbus import CommandBus
 from trading.config import Settings

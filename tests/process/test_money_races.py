@@ -12,8 +12,8 @@ import signal
 import pytest
 
 from tests.process.test_bot_processes import beat, saved
-from tests.waiting import wait_for
 from testsupport.races import check, race
+from testsupport.waiting import wait_for
 from trading.config import Settings
 
 pytestmark = pytest.mark.slow

@@ -6,11 +6,11 @@ import json
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from deploy.engine.scripts.statecopy import copy_tree
 from tests.process.conftest import REPO
+from testsupport.waiting import wait_for
 
 WRITER = """
 import json, sys, time
@@ -40,8 +40,8 @@ def test_backups_taken_while_a_worker_commits_are_whole_and_hold_every_earlier_c
     log.touch()
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(state), str(log)], cwd=REPO)
     try:
-        while len(committed(log.read_text())) < 50:
-            time.sleep(0.05)
+        wait_for(lambda: len(committed(log.read_text())) >= 50 or writer.poll() is not None, what="50 commits")
+        assert writer.poll() is None, f"the writer died (exit code {writer.returncode})"
         for n in range(8):
             before = committed(log.read_text())
             backup = tmp_path / f"backup{n}"

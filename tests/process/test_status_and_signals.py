@@ -15,7 +15,7 @@ from tests.process.conftest import run_cli
 from tests.process.test_bot_processes import FAST, beat, saved
 from tests.unit.trading.factories import position
 from tests.unit.trading.test_store import LEGACY
-from tests.waiting import wait_for
+from testsupport.waiting import wait_for
 from trading.commandbus import CommandBus
 from trading.config import Settings
 from trading.submit import submit

@@ -14,8 +14,8 @@ import pytest
 
 from tests.process.conftest import run_cli
 from tests.process.test_bot_processes import beat, saved
-from tests.waiting import wait_for
 from testsupport.legacy import TAKEOVER
+from testsupport.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 FAST = {"TRADEBOT_TICK_SECONDS": "0.01", "TRADEBOT_SAVE_SECONDS": "0.05"}
