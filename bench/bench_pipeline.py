@@ -49,6 +49,7 @@ from deploy.procedures import build, restore
 from deploy.procedures import deploy as deploying
 from deploy.records import meta
 from deploy.steps import health, heartbeats
+from testsupport.failing import hung_bot
 from testsupport.sandbox import Sandbox, quiet, throwaway
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -241,11 +242,7 @@ def goal(value: float, limit: float, unit: str) -> str:
 
 def hung_deploy(box: Sandbox, timeline: Timeline) -> None:
     """Build and deploy a release whose bot sleeps before its first tick; it must be rolled back."""
-    source = (box.repo / "trading" / "bot.py").read_text()
-    hang = "    def run(self, stop: StopSignal) -> None:\n"
-    box.commit(
-        "bot hangs before its first tick", {"trading/bot.py": source.replace(hang, hang + "        time.sleep(3600)\n")}
-    )
+    hung_bot(box)
     repo = Repository(box.repo)
     build.build(box.settings, box.engine, repo, say=quiet)
     try:

@@ -2,6 +2,10 @@
 
     sandbox   a throw-away deployment: a repository, compose project, images and volumes of its
               own, removed afterwards (`throwaway`: also when the block fails)
+    cli       the operator's `invoke` against a sandbox, and the shape every refusal has
+    failing   releases meant to fail (a bot that never beats, one that hangs), what a rollback leaves
+    evidence  a deployment's state on the engine (what a plan must not change), a report page's HTML
+    committer a program that commits for ever, for backups taken while it runs
     legacy    a legacy volume in the seed's layout (code and state together), for the volume rebuild
     races     rounds of a real worker racing a real bot's strategy on the same positions
     records   the deployment's records in memory (the `Records` port without an engine)

@@ -8,11 +8,12 @@ network, volume and image the project made on the engine.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,16 @@ def quiet(_: str) -> None:
 
 def git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def start_timeout(environ: Mapping[str, str] = os.environ) -> float:
+    """The host's `TRADEBOT_START_TIMEOUT` when it sets one, never shorter than the product's default.
+
+    A loaded machine (CI, other tests) needs a longer start deadline, never a shorter one: a release meant to
+    succeed gets at least the time an operator's gets. A test of a release meant to fail may shorten it.
+    """
+    deadlines = {name: value for name, value in environ.items() if name.startswith("TRADEBOT_START_")}
+    return max(Settings.from_env(deadlines).start_timeout, Settings().start_timeout)
 
 
 @dataclass
@@ -56,7 +67,9 @@ class Sandbox:
         git(repo, "config", "user.email", "test@tradebot.invalid")
         git(repo, "config", "user.name", "tradebot test")
         (repo / ".gitignore").write_text(".tradebot/\n")
-        settings = Settings(project=project, repo=repo, home=repo / ".tradebot", base_image=base_image)
+        settings = Settings(
+            project=project, repo=repo, home=repo / ".tradebot", base_image=base_image, start_timeout=start_timeout()
+        )
         sandbox = cls(repo, settings, engine)
         sandbox.commit("initial release")
         return sandbox
@@ -96,6 +109,7 @@ class Sandbox:
             "TRADEBOT_REPO": str(settings.repo),
             "TRADEBOT_HOME": str(settings.home),
             "TRADEBOT_BASE_IMAGE": settings.base_image or "",
+            "TRADEBOT_START_TIMEOUT": f"{settings.start_timeout:.0f}",
         }
 
     def remove(self) -> None:

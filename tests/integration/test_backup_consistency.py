@@ -7,7 +7,7 @@ import json
 import docker
 
 from deploy.steps import backups
-from tests.process.test_statecopy import WRITER, committed
+from testsupport.committer import WRITER, committed
 from testsupport.sandbox import Sandbox
 from testsupport.waiting import wait_for
 

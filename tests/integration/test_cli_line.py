@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.integration.test_pipeline_errors import invoke
+from testsupport.cli import invoke
 from testsupport.sandbox import Sandbox
 
 REUSED = "verify: as the deploy before it verified"

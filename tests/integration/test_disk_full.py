@@ -13,7 +13,7 @@ import pytest
 
 from deploy.engine import execs
 from deploy.steps import health
-from tests.integration.test_pipeline_errors import invoke
+from testsupport.cli import invoke
 from testsupport.sandbox import Sandbox
 
 pytestmark = pytest.mark.usefixtures("fast_ticks")

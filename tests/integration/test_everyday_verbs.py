@@ -6,7 +6,7 @@ import re
 
 from deploy.ids import short
 from deploy.steps import backups
-from tests.integration.test_pipeline_errors import invoke
+from testsupport.cli import invoke
 from testsupport.sandbox import Sandbox, git
 from testsupport.waiting import wait_for
 

@@ -7,7 +7,6 @@ nothing, and the rollback and restore need no more than two releases, whichever 
 
 from __future__ import annotations
 
-import html.parser
 import json
 import re
 import subprocess
@@ -16,14 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import docker
 import pytest
 
 from deploy.procedures import report as reports
 from deploy.records import ledger
-from deploy.steps import snapshot
-from tests.integration.test_pipeline import BROKEN_MAIN
-from tests.integration.test_pipeline_errors import ROOT, cli_env, invoke
+from testsupport.cli import ROOT, cli_env, invoke
+from testsupport.evidence import Parsed, engine_state
+from testsupport.failing import hung_bot, rolled_back_to
 from testsupport.sandbox import Sandbox
 
 pytestmark = pytest.mark.usefixtures("fast_ticks")
@@ -87,29 +85,20 @@ def test_progress_in_a_pipe_comes_line_by_line_each_step_named_then_timed_and_a_
     assert re.fullmatch(rf"deploy: {len(timed)} steps in \d+\.\d s, bot down \d+\.\d s", said[-2]), said[-2:]
 
 
-class Parsed(html.parser.HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[str] = []
-        self.urls: list[str] = []
-        self.data = ""
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append(tag)
-        self.urls += [value or "" for name, value in attrs if name in ("src", "href")]
-
-    def handle_data(self, data: str) -> None:
-        self.data += data
-
-
-def test_a_release_that_rolls_back_prints_one_json_document_with_the_error_and_exits_non_zero(sandbox: Sandbox) -> None:
+def test_a_release_that_hangs_is_rolled_back_at_the_start_deadline_and_says_so_in_one_json_document(
+    sandbox: Sandbox,
+) -> None:
+    """A bot that hangs before its first tick (ignoring SIGTERM) fails at the deadline; the one before runs again."""
     code, good, _ = released(sandbox)
     assert code == 0
-    broken = sandbox.commit("bot without heartbeat", {"trading/__main__.py": BROKEN_MAIN})
-    code, doc, _ = released(sandbox, TRADEBOT_START_TIMEOUT="6")
+    broken = hung_bot(sandbox)
+    code, doc, _ = released(sandbox)  # the rollback starts a release meant to succeed: the full start deadline
     assert code == doc["exit_code"] == 7 and doc["ok"] is False
     assert (doc["commit"], doc["previous"], doc["outcome"]) == (broken, good["commit"], "rolled_back")
     assert "rolled back" in doc["error"] and "invoke releases" in doc["next"]
+    deadline = f"{sandbox.settings.start_timeout:.0f}s"
+    assert f"service bot is not healthy: no heartbeat of its own within {deadline}" in doc["error"]
+    rolled_back_to(sandbox, good["image_id"], good["commit"], broken)
     assert [step["ok"] for step in doc["steps"]].count(False) == 1  # the step that failed, the rest of the way back
     assert doc["verify"]["release"] == good["commit"] and doc["verify"]["ok"]  # what runs now: the old release
     text = invoke(sandbox, "report", "--release", broken).stdout
@@ -134,23 +123,6 @@ def two_released(module_sandbox: Sandbox) -> TwoReleased:
     code, second, _ = released(module_sandbox)
     assert code == 0
     return TwoReleased(module_sandbox, first, second)
-
-
-def engine_state(box: Sandbox) -> dict[str, Any]:
-    """Everything a plan must leave as it was: containers, volumes, the ledger and the state file."""
-    engine: docker.DockerClient = box.engine
-    ours = box.settings.project  # other tests share the engine
-    found = engine.containers.list(all=True, filters={"name": ours})  # all of them: races with others' short helpers
-    containers = {(c.name, c.id, c.status, c.image.id) for c in found if c.name.startswith(ours)}
-    labelled = {(v.name, tuple(sorted((v.attrs.get("Labels") or {}).items()))) for v in engine.volumes.list()}
-    volumes = {volume for volume in labelled if volume[0].startswith(ours)}
-    return {
-        "containers": containers,
-        "volumes": volumes,
-        "ledger": ledger.read(box.settings, engine),
-        "state": snapshot.read_state(box.settings, engine),
-        "tags": sorted(tag for image in engine.images.list(name=box.settings.image_repo) for tag in image.tags),
-    }
 
 
 def test_plans_capture_the_live_state_and_change_nothing(two_released: TwoReleased) -> None:

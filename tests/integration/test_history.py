@@ -23,11 +23,10 @@ from deploy.records import journal, ledger, meta
 from deploy.records.view import EngineRecords
 from deploy.steps import lock
 from deploy.steps.lock import Holder
-from tests.integration.test_pipeline_errors import invoke, nothing_deployed, refused
+from testsupport.cli import ROOT, invoke, nothing_deployed, refused
 from testsupport.sandbox import Sandbox, git, quiet
 
 pytestmark = pytest.mark.usefixtures("fast_ticks")
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def second_clone(box: Sandbox, tmp_path: Path) -> Sandbox:

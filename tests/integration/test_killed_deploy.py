@@ -36,7 +36,7 @@ from deploy.steps import backups, status, tags
 from deploy.steps.images import ReleaseImage
 from deploy.verify import verify
 from tests.integration.conftest import FAST_TICKS, ROOT
-from tests.integration.test_pipeline_errors import invoke
+from testsupport.cli import invoke
 from testsupport.sandbox import Sandbox, quiet
 from testsupport.waiting import wait_for
 

@@ -12,10 +12,10 @@ import pytest
 
 from deploy.procedures import report as reports
 from deploy.records import ledger
-from tests.integration.test_evidence import Parsed, engine_state
-from tests.integration.test_pipeline_errors import invoke
 from tests.integration.test_volume_rebuild import files_of, legacy_backups
 from tests.integration.test_volume_rebuild import legacy_volume as legacy_volume  # the fixture
+from testsupport.cli import invoke
+from testsupport.evidence import Parsed, engine_state
 from testsupport.sandbox import Sandbox
 
 pytestmark = pytest.mark.usefixtures("fast_ticks")

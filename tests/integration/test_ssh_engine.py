@@ -20,7 +20,7 @@ import pytest
 from tests.integration.conftest import FAST_TICKS
 from tests.integration.engines import Engine, copy_image, second_engine
 from tests.integration.sshd import SSHD, sshd_to
-from tests.integration.test_pipeline_errors import invoke
+from testsupport.cli import invoke
 from testsupport.sandbox import Sandbox, git
 
 # every engine connection is an `ssh` process running `docker system dial-stdio`: a task takes minutes, not seconds

@@ -14,7 +14,6 @@ import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 
 import docker.errors
 import pytest
@@ -29,12 +28,11 @@ from deploy.procedures import deploy as deploying
 from deploy.rebuild import labels
 from deploy.records import ledger
 from deploy.steps import backups
-from tests.integration.test_pipeline_errors import cli_env, invoke, refused
 from testsupport import legacy
+from testsupport.cli import ROOT, cli_env, invoke, refused
 from testsupport.sandbox import Sandbox, quiet
 
 pytestmark = pytest.mark.usefixtures("fast_ticks")
-ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s3cr3t-" + hashlib.sha256(os.urandom(8)).hexdigest()[:16]
 AT = datetime(2026, 1, 1, tzinfo=UTC)
 ENV_HASH = hashlib.sha256(legacy.secret_env(SECRET).encode()).hexdigest()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -13,6 +14,21 @@ from trading.store.migrations import new_state
 from trading.store.persistence import StateStore
 
 REPO = Path(__file__).resolve().parents[2]
+# A bot that ticks every 20 ms; its periodic save (TRADEBOT_SAVE_SECONDS) never comes during a test.
+FAST = {"TRADEBOT_TICK_SECONDS": "0.02", "TRADEBOT_SAVE_SECONDS": "1000"}
+
+
+def beat(state_dir: Path, role: str = "bot") -> dict:
+    """The role's heartbeat as written last; {} before the first (or while it is replaced)."""
+    try:
+        return json.loads((state_dir / "heartbeat" / f"{role}.json").read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+def saved(state_dir: Path) -> dict:
+    """The state document as saved last."""
+    return json.loads((state_dir / "live_portfolio.json").read_text())
 
 
 @pytest.fixture

@@ -8,25 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.process.conftest import run_cli
+from tests.process.conftest import FAST, beat, run_cli, saved
 from testsupport.waiting import wait_for
 from trading.codedigest import package_root, tree_files
 from trading.store.document import Document, encode
 from trading.store.migrations import new_state
 
 pytestmark = pytest.mark.slow
-FAST = {"TRADEBOT_TICK_SECONDS": "0.02", "TRADEBOT_SAVE_SECONDS": "1000"}
-
-
-def beat(state_dir: Path, role: str = "bot") -> dict:
-    try:
-        return json.loads((state_dir / "heartbeat" / f"{role}.json").read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return {}
-
-
-def saved(state_dir: Path) -> dict:
-    return json.loads((state_dir / "live_portfolio.json").read_text())
 
 
 def test_bot_lifecycle_lock_health_status_and_sigterm(state_dir, spawn):

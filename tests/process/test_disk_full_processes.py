@@ -19,8 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.process.conftest import env_for, run_cli
-from tests.process.test_bot_processes import beat
+from tests.process.conftest import beat, env_for, run_cli
 from tests.unit.trading.factories import position
 from testsupport.races import check, on_disk, write_prices
 from testsupport.waiting import wait_for

@@ -11,7 +11,7 @@ import signal
 
 import pytest
 
-from tests.process.test_bot_processes import beat, saved
+from tests.process.conftest import beat, saved
 from testsupport.races import check, race
 from testsupport.waiting import wait_for
 from trading.config import Settings

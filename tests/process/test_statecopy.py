@@ -10,27 +10,8 @@ from pathlib import Path
 
 from deploy.engine.scripts.statecopy import copy_tree
 from tests.process.conftest import REPO
+from testsupport.committer import WRITER, committed
 from testsupport.waiting import wait_for
-
-WRITER = """
-import json, sys, time
-from pathlib import Path
-from trading.commandbus import CommandBus
-from trading.store.atomic import replace_file
-state = Path(sys.argv[1])
-bus, log = CommandBus(state / "commands.sqlite3"), open(sys.argv[2], "a", buffering=1)
-n = 0
-while True:
-    n += 1
-    row = bus.enqueue("noop", {"n": n}, "c", f"k{n}", time.time() + 60)
-    replace_file(state / "live_portfolio.json", json.dumps({"n": n, "pad": "x" * 50000}).encode(), durable=False)
-    log.write(f"{row['id']}\\n")
-"""
-
-
-def committed(log: str) -> set[int]:
-    """The ids the writer logged as committed; the last line may be torn."""
-    return {int(line) for line in log.splitlines()[:-1] if line.isdigit()}
 
 
 def test_backups_taken_while_a_worker_commits_are_whole_and_hold_every_earlier_command(tmp_path: Path) -> None:

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.process.conftest import run_cli
-from tests.process.test_bot_processes import FAST, beat, saved
+from tests.process.conftest import FAST, beat, run_cli, saved
 from tests.unit.trading.factories import position
 from tests.unit.trading.test_store import LEGACY
 from testsupport.waiting import wait_for

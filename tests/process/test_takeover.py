@@ -12,8 +12,7 @@ import signal
 
 import pytest
 
-from tests.process.conftest import run_cli
-from tests.process.test_bot_processes import beat, saved
+from tests.process.conftest import beat, run_cli, saved
 from testsupport.legacy import TAKEOVER
 from testsupport.waiting import wait_for
 
