@@ -14,25 +14,35 @@ import sys
 import tomllib
 from pathlib import Path
 
-from invoke import Context, task
+from invoke import Context, Exit, task
 
 from deploy.cli import namespace
+
+# Which tests each option runs (pytest -m); no option: all of them, as CI runs them.
+TEST_TIERS = {
+    "unit": "not integration and not slow",
+    "fast": "not integration or smoke",
+    "integration": "integration",
+}
 
 
 @task(
     help={
-        "unit": "only the fast tests (no Docker engine, no multi-process runs)",
+        "unit": "only the tests that need no Docker engine and run no slow multi-process rounds (seconds)",
+        "fast": "the unit and multi-process tests and the integration smoke tests (a build/deploy/verify cycle, "
+        "refusals): the tier to run before each commit (docs/operations.md has its time)",
         "integration": "only the integration tests (real Docker engine and Compose)",
         "k": "pytest -k expression",
     }
 )
-def test(c: Context, unit: bool = False, integration: bool = False, k: str = "") -> None:
+def test(c: Context, unit: bool = False, fast: bool = False, integration: bool = False, k: str = "") -> None:
     """Run the test suite: unit, multi-process and integration tests against the real engine."""
+    chosen = [tier for tier, wanted in (("unit", unit), ("fast", fast), ("integration", integration)) if wanted]
+    if len(chosen) > 1:
+        raise Exit(f"invoke test: --{' and --'.join(chosen)} are different sets of tests; give one", code=2)
     argv = [sys.executable, "-m", "pytest"]
-    if unit:
-        argv += ["-m", "not integration and not slow"]
-    elif integration:
-        argv += ["-m", "integration"]
+    if chosen:
+        argv += ["-m", TEST_TIERS[chosen[0]]]
     if k:
         argv += ["-k", k]
     c.run(shlex.join(argv), pty=False)

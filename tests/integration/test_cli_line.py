@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from testsupport.cli import invoke
 from testsupport.sandbox import Sandbox
 
 REUSED = "verify: as the deploy before it verified"
 
 
+@pytest.mark.smoke
 def test_the_line_verifies_once_and_verify_alone_asks_everything(sandbox: Sandbox, fast_ticks: None) -> None:
     line = invoke(sandbox, "build", "deploy", "verify", "--json")
     assert line.returncode == 0, line.stdout + line.stderr

@@ -97,6 +97,7 @@ def build_and_deploy(box: Sandbox, repo: Repository) -> ReleaseImage:
     return built
 
 
+@pytest.mark.smoke
 def test_build_deploy_verify_then_a_new_commit_then_rollback(sandbox: Sandbox) -> None:
     sandbox = dataclasses.replace(sandbox, settings=dataclasses.replace(sandbox.settings, keep_backups=1))
     repo, engine, settings = Repository(sandbox.repo), sandbox.engine, sandbox.settings

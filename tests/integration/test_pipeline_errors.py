@@ -17,6 +17,7 @@ from testsupport.cli import invoke, nothing_deployed, refused
 from testsupport.sandbox import Sandbox
 
 
+@pytest.mark.smoke
 def test_a_second_deploy_while_one_holds_the_lock_is_refused(sandbox: Sandbox) -> None:
     build.build(sandbox.settings, sandbox.engine, Repository(sandbox.repo), say=lambda _: None)
     with lock.held(sandbox.settings, sandbox.engine, "deploy (first)"):
@@ -25,6 +26,7 @@ def test_a_second_deploy_while_one_holds_the_lock_is_refused(sandbox: Sandbox) -
     nothing_deployed(sandbox)
 
 
+@pytest.mark.smoke
 def test_deploying_a_commit_without_an_image_says_to_build_it(sandbox: Sandbox) -> None:
     refused(invoke(sandbox, "deploy"), 5, "is not on the engine", "invoke build")
     nothing_deployed(sandbox)
