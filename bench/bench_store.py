@@ -150,7 +150,7 @@ def bench_two_processes(directory: Path, n: int) -> dict[str, float]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     start = time.perf_counter()
     procs = [subprocess.Popen([sys.executable, "-c", code, str(store.path)], env=env) for _ in range(2)]
-    assert all(p.wait() == 0 for p in procs)
+    assert all(p.wait(timeout=300) == 0 for p in procs)
     elapsed = time.perf_counter() - start
     assert store.load().state["cash"] == 10_000.0 + 2 * n, "lost update"
     store.close()

@@ -213,7 +213,7 @@ def test_a_volume_over_the_code_path_is_named(deployed: Deployed) -> None:
         deployed.other.release_tag, entrypoint=["true"], volumes={shadow: {"bind": "/app/trading"}}
     )
     filler.start()  # Docker fills a new named volume with the image's files at its mount point
-    filler.wait()
+    filler.wait(timeout=60)
     filler.remove(v=True)
     override = (
         "services:\n  bot:\n    volumes:\n      - shadow:/app/trading\n"
