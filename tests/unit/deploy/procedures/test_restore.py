@@ -91,3 +91,16 @@ def test_when_the_undo_fails_without_a_kept_state_the_containers_are_the_place_t
     site.fails_to_start.add(OLD.commit)
     error = undone(d, restoring(kept=""), UNHEALTHY)
     assert error.hint == "look at `docker compose ps` and the containers' logs"
+
+
+def test_a_restore_stops_the_release_keeps_the_state_copies_the_backup_and_starts_it_again(d: Deployment) -> None:
+    names = [step.name for step in restore.steps(d, restoring(), "base").steps]
+    assert names == [
+        f"remove {short(OLD.commit)}",  # with its stop grace period: the bot saves on its way out
+        f"keep the state as it is now in {KEPT}",
+        f"copy {SOURCE} into p_state",
+        f"start {short(OLD.commit)}",
+        "prune state backups beyond the newest 5",
+    ]
+    nothing_deployed = [step.name for step in restore.steps(d, restoring(live=None, kept=""), "base").steps]
+    assert nothing_deployed == [f"copy {SOURCE} into p_state", "prune state backups beyond the newest 5"]

@@ -106,3 +106,17 @@ def test_a_rollback_that_fails_and_is_rolled_back_is_named_a_rollback(d: Deploym
         f"rollback of {NEW.commit[:12]} failed"
     )
     assert "deploy again" not in error.hint
+
+
+def test_a_switch_backs_up_only_when_there_is_state_then_promotes_starts_and_prunes(d: Deployment) -> None:
+    with_state = switch.steps(d, NEW, Attempt("deploy", NEW, LiveTags(OLD, None), backup="p_state-backup-1"))
+    new, old = NEW.commit[:12], OLD.commit[:12]
+    assert [step.name for step in with_state.prepare][-1] == "back up p_state into p_state-backup-1"
+    assert [step.name for step in with_state.switch] == [
+        f"tag {NEW.image_id[7:19]} ({new}) as p:live, {OLD.image_id[7:19]} ({old}) as p:previous",
+        f"start {new}",
+    ]
+    assert [step.name for step in with_state.finish] == ["prune release images beyond the newest 5"]
+    first = switch.steps(d, NEW, Attempt("deploy", NEW, LiveTags(None, None)))
+    assert [step.name for step in first.prepare] == [step.name for step in with_state.prepare][:-1]
+    assert first.switch[0].name == f"tag {NEW.image_id[7:19]} ({new}) as p:live"
