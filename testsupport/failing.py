@@ -1,6 +1,5 @@
-"""Releases meant to fail, and what must hold once one was rolled back.
+"""A release meant to fail, and what must hold once one was rolled back.
 
-BROKEN_MAIN     a `trading/__main__.py` whose bot sleeps instead of starting: it never writes a heartbeat
 hung_bot        commits a release whose bot starts, loads its state and hangs before its first tick
 rolled_back_to  the release from before runs live, healthy and verified, and the ledger says so
 """
@@ -13,18 +12,6 @@ from deploy.steps import health
 from deploy.verify import verify
 from testsupport.sandbox import Sandbox
 
-BROKEN_MAIN = '''"""A release whose bot never writes a heartbeat (its health check can never pass)."""
-
-import sys
-import time
-
-from trading.cli import main
-
-if __name__ == "__main__":
-    if sys.argv[1:2] == ["bot"]:
-        time.sleep(3600)
-    sys.exit(main())
-'''
 HANG = "    def run(self, stop: StopSignal) -> None:\n"
 
 

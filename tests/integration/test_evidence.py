@@ -98,7 +98,8 @@ def test_a_release_that_hangs_is_rolled_back_at_the_start_deadline_and_says_so_i
     assert "rolled back" in doc["error"] and "invoke releases" in doc["next"]
     deadline = f"{sandbox.settings.start_timeout:.0f}s"
     assert f"service bot is not healthy: no heartbeat of its own within {deadline}" in doc["error"]
-    rolled_back_to(sandbox, good["image_id"], good["commit"], broken)
+    entry = rolled_back_to(sandbox, good["image_id"], good["commit"], broken)
+    assert entry.cause.startswith("service bot is not healthy: no heartbeat of its own")
     assert [step["ok"] for step in doc["steps"]].count(False) == 1  # the step that failed, the rest of the way back
     assert doc["verify"]["release"] == good["commit"] and doc["verify"]["ok"]  # what runs now: the old release
     text = invoke(sandbox, "report", "--release", broken).stdout

@@ -20,7 +20,7 @@ import pytest
 
 from deploy.engine import execs
 from deploy.engine.git import Repository
-from deploy.errors import DeployError, DirtyImage, DirtyTree, RolledBack
+from deploy.errors import DeployError, DirtyImage, DirtyTree
 from deploy.procedures import build
 from deploy.procedures import deploy as deploying
 from deploy.procedures import rollback as rolling_back
@@ -31,7 +31,7 @@ from deploy.steps import backups, health, images, tags
 from deploy.steps.images import ReleaseImage
 from deploy.steps.tags import LiveTags
 from deploy.verify import verify
-from testsupport.failing import BROKEN_MAIN, hung_bot, rolled_back_to
+from testsupport.failing import hung_bot
 from testsupport.sandbox import Sandbox, quiet
 
 pytestmark = pytest.mark.usefixtures("fast_ticks")
@@ -181,19 +181,6 @@ def test_an_uncommitted_edit_never_reaches_an_image(sandbox: Sandbox) -> None:
     assert ledger.read(settings, engine)[-1].dirty
     assert service_file(sandbox, "bot", MARKED) == committed
     assert verify(settings, engine, repo).ok
-
-
-def test_a_release_whose_bot_fails_health_is_rolled_back_and_the_old_one_keeps_running(sandbox: Sandbox) -> None:
-    settings, repo, engine = sandbox.settings, Repository(sandbox.repo), sandbox.engine  # the rollback must succeed
-    good = build_and_deploy(sandbox, repo)
-    broken = sandbox.commit("bot without heartbeat", {"trading/__main__.py": BROKEN_MAIN})
-    build.build(settings, engine, repo, say=quiet)
-
-    with pytest.raises(RolledBack) as rolled:
-        deploying.deploy(settings, engine, repo, say=quiet)
-    assert "service bot is not healthy" in str(rolled.value.data["cause"])
-    assert rolled.value.data["restored"] == good.commit
-    assert "bot" in rolled_back_to(sandbox, good.image_id, good.commit, broken).cause
 
 
 def test_a_first_release_that_hangs_is_taken_down_without_a_grace_period_and_recorded(sandbox: Sandbox) -> None:
