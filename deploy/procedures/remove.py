@@ -5,7 +5,7 @@ Rules:
 - bot and worker get their stop grace period to save (the engine's StopTimeout, which Compose set);
 - the state volume goes only with `state`, after a final backup that stays: the tool never deletes the
   last copy of the bot's state (`restore` brings it back after the next deploy);
-- the older backups go only with `backups`;
+- the older backups go only with `backups` (when no state volume is left, the newest stays: it is the last copy);
 - the ledger and the reports (`<project>_meta`) stay: the deployment's history outlives it.
 `plan` names the same steps and what each would remove, and changes nothing.
 """
@@ -54,9 +54,19 @@ def steps(settings: Settings, engine: docker.DockerClient, state: bool, old_back
     if state and backups.exists(engine, settings.state_volume):
         found += _state_steps(settings, engine)
     if old_backups:
-        older = [b.name for b in backups.listed(settings, engine)]
+        older = removable(backups.listed(settings, engine), backups.exists(engine, settings.state_volume), state)
         found.append(Step(f"remove the backups {_named(older)}", lambda: _volumes(engine, older)))
     return found
+
+
+def removable(newest_first: list[backups.Backup], state_exists: bool, state_removed: bool) -> list[str]:
+    """The backups `--backups` removes: all, but the newest when it is the last copy of the state (pure).
+
+    With `--state` the final backup is made after this list: it stays. With no state volume left, the
+    newest backup is all that remains of the state, and stays.
+    """
+    names = [backup.name for backup in newest_first]
+    return names if state_exists or state_removed else names[1:]
 
 
 def _state_steps(settings: Settings, engine: docker.DockerClient) -> list[Step]:

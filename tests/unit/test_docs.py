@@ -1,7 +1,8 @@
 """The documentation says what the code does: every command in it names tasks and options that exist, and the
 reference's tables of settings and exit codes are the code's.
 
-The README's tour runs for real in tests/integration/test_docs_tour.py.
+The README's tour and every command of docs/operations.md run for real: tests/integration/test_docs_tour.py and
+test_docs_operations.py.
 """
 
 from __future__ import annotations
