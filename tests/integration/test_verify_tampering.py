@@ -9,90 +9,44 @@ so the cases stay independent.
 from __future__ import annotations
 
 import io
-import os
-import subprocess
 import tarfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import docker
 import pytest
 from docker.models.containers import Container
 
-from deploy.engine import compose
-from deploy.engine.client import compose_argv
 from deploy.engine.git import Repository
 from deploy.errors import UnknownRevision
-from deploy.procedures import build
-from deploy.procedures import deploy as deploying
 from deploy.records import ledger
 from deploy.steps import buildcontext, codelayer, health
-from deploy.steps.images import ReleaseImage
-from deploy.verify import VerifyReport, verify
+from deploy.verify import verify
 from deploy.verify.codecompare import Difference, Kind
-from testsupport.sandbox import Sandbox, git, quiet
+from tests.integration.verifying import (
+    CHANGED,
+    Deployed,
+    compose_run,
+    deploy_two_releases,
+    failed_checks,
+    point,
+    put_back,
+    run_verify,
+    service,
+)
+from testsupport.sandbox import Sandbox, git
 from testsupport.waiting import wait_for
-
-CHANGED = "heartbeat.py"  # imported by the bot and the worker
-
-
-@dataclass
-class Deployed:
-    box: Sandbox
-    repo: Repository
-    live: ReleaseImage
-    other: ReleaseImage
 
 
 @pytest.fixture(scope="module")
 def deployed(module_sandbox: Sandbox, docker_client: docker.DockerClient) -> Deployed:
-    """Release A deployed and live; release B (one trading file differs) built but not deployed."""
-    box, repo = module_sandbox, Repository(module_sandbox.repo)
-    live = build.build(box.settings, docker_client, repo, say=quiet)
-    deploying.deploy(box.settings, docker_client, repo, rev=live.commit, say=quiet)
-    source = (box.repo / "trading" / CHANGED).read_text()
-    box.commit("release B", {f"trading/{CHANGED}": source + "\n# release B\n"})
-    other = build.build(box.settings, docker_client, repo, say=quiet)
-    return Deployed(box, repo, live, other)
-
-
-def compose_run(d: Deployed, *args: str, override: str | None = None) -> None:
-    """`docker compose` on the release's compose file, plus an override file when given."""
-    files = ["-f", str(d.box.repo / "docker-compose.yml")]
-    if override is not None:
-        extra = d.box.repo / ".tradebot" / "override.yml"
-        extra.parent.mkdir(exist_ok=True)
-        extra.write_text(override)
-        files += ["-f", str(extra)]
-    argv = [*compose_argv(d.box.settings), *files, "-p", d.box.settings.project, *args]
-    done = subprocess.run(argv, capture_output=True, text=True, env=compose.env(d.box.settings, os.environ))
-    assert done.returncode == 0, done.stderr
+    return deploy_two_releases(module_sandbox, docker_client)
 
 
 @pytest.fixture(autouse=True)
 def restored(deployed: Deployed) -> Iterator[None]:
     yield
-    if run_verify(deployed).ok:
-        return
-    engine, settings = deployed.box.engine, deployed.box.settings
-    engine.images.get(deployed.live.image_id).tag(settings.image_repo, "live")
-    compose_run(deployed, "up", "-d", "--force-recreate", "--remove-orphans", "bot", "worker")
-    health.wait_healthy(settings, engine, deployed.live.image_id)
-    assert run_verify(deployed).ok
-
-
-def run_verify(d: Deployed) -> VerifyReport:
-    return verify(d.box.settings, d.box.engine, d.repo)
-
-
-def point(report: VerifyReport, name: str) -> tuple[Difference, ...] | tuple[str, ...]:
-    found = next(p for p in report.points if p.name == name)
-    return found.differences or found.problems
-
-
-def failed_checks(report: VerifyReport) -> set[tuple[str, str]]:
-    return {(c.target, c.name) for c in report.checks if not c.ok}
+    put_back(deployed)
 
 
 def test_a_clean_deploy_verifies_with_all_points_equal(deployed: Deployed) -> None:
@@ -200,10 +154,7 @@ def test_a_bot_changed_to_run_with_the_hosts_keys_is_named_by_setting(deployed: 
 
 
 def worker(d: Deployed) -> Container:
-    found = health.service_container(d.box.settings, d.box.engine, "worker")
-    assert found is not None
-    found.reload()
-    return found
+    return service(d, "worker")
 
 
 def test_a_volume_over_the_code_path_is_named(deployed: Deployed) -> None:

@@ -4,7 +4,8 @@
     probe       the volume rebuild's inventory and copy
     statecopy   a consistent copy of a live state directory (backups)
 
-They run one way, `argv`: `python3 -c <source> ARGS`, so nothing needs to be copied in first.
+They run one way, `argv`: `python3 -I -c <source> ARGS`, so nothing needs to be copied in first, and
+isolated (`-I`), so nothing in the working directory, a PYTHON* variable or a user site is imported.
 """
 
 from __future__ import annotations
@@ -19,4 +20,4 @@ def source(name: str) -> str:
 
 def argv(name: str, *args: str) -> list[str]:
     """The command that runs the script `name` with `args` in a container with python3."""
-    return ["python3", "-c", source(name), *args]
+    return ["python3", "-I", "-c", source(name), *args]

@@ -22,8 +22,8 @@ def test_only_the_newest_backups_are_kept() -> None:
 
 def test_the_backup_copy_runs_statecopy_in_the_helpers_python() -> None:
     argv = copy_command()
-    assert argv[:2] == ["python3", "-c"] and argv[3:] == ["/from", "/to"]
-    assert "def copy_tree" in argv[2] and "sqlite3" in argv[2]
+    assert argv[:3] == ["python3", "-I", "-c"] and argv[4:] == ["/from", "/to"]
+    assert "def copy_tree" in argv[3] and "sqlite3" in argv[3]
 
 
 FOUND = [Backup("b1", "2026-01-01"), Backup("b3", "2026-01-03"), Backup("b2", "2026-01-02")]

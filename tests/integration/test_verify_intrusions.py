@@ -1,0 +1,85 @@
+"""Issue 18's attacks from inside the container and by engine access, on a real deployment.
+
+Each test attacks the live release as the runtime user or an engine user would, then names the
+exact set of checks verify must trip (or proves the attack has no effect at all).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime
+
+import docker
+import pytest
+from docker.models.containers import Container
+
+from deploy.config import SERVICES, STATE_PATH
+from deploy.engine import execs
+from tests.integration.verifying import Deployed, deploy_two_releases, put_back, run_verify, service
+from testsupport.sandbox import Sandbox
+from testsupport.waiting import wait_for
+
+# Code that leaves a file `imported-<what>-<pid>` in the state directory when it runs.
+MARK = "import os, sys; open({state!r} + '/imported-{what}-%d' % os.getpid(), 'w').write(' '.join(sys.argv))"
+# Run as the runtime user in the bot: a working copy of the standard library's json that marks each importer,
+# and the other files an interpreter may run at its start (site and user customisation, a .pth file).
+PLANT = f"""
+import json, os, shutil, sys
+state = sys.argv[1]
+shutil.copytree(os.path.dirname(json.__file__), state + "/json", ignore=shutil.ignore_patterns("__pycache__"))
+with open(state + "/json/__init__.py", "a") as module:
+    module.write("\\n" + {MARK!r}.format(state=state, what="json") + "\\n")
+for name in ("sitecustomize", "usercustomize"):
+    with open(state + "/" + name + ".py", "w") as module:
+        module.write({MARK!r}.format(state=state, what=name) + "\\n")
+with open(state + "/x.pth", "w") as pth:
+    pth.write({MARK!r}.format(state=state, what="pth") + "\\n")
+"""
+PLANTED = ("json", "sitecustomize.py", "usercustomize.py", "x.pth", "imported-*")
+
+
+@pytest.fixture(scope="module")
+def deployed(module_sandbox: Sandbox, docker_client: docker.DockerClient) -> Deployed:
+    return deploy_two_releases(module_sandbox, docker_client)
+
+
+@pytest.fixture(autouse=True)
+def restored(deployed: Deployed) -> Iterator[None]:
+    yield
+    put_back(deployed)
+
+
+def instant(text: str) -> datetime:
+    """An engine timestamp (RFC 3339, nanoseconds) as a datetime (microseconds)."""
+    return datetime.fromisoformat(re.sub(r"(\.\d{6})\d*", r"\1", text).replace("Z", "+00:00"))
+
+
+def checked_since_start(container: Container) -> bool:
+    """Whether the engine ran a health check that passed since the container last started."""
+    container.reload()
+    state = container.attrs["State"]
+    started = instant(state["StartedAt"])
+    log = (state.get("Health") or {}).get("Log") or []
+    return any(instant(run["Start"]) > started and run["ExitCode"] == 0 for run in log)
+
+
+def state_files(d: Deployed) -> list[str]:
+    return d.box.volume_files(d.box.settings.state_volume)
+
+
+def test_code_written_into_the_state_volume_is_never_imported(deployed: Deployed) -> None:
+    """Attack 1: the runtime user plants modules in the state volume; no process of the image ever imports them."""
+    planted = execs.run(service(deployed, "bot"), ["python3", "-I", "-c", PLANT, STATE_PATH])
+    assert planted.exit_code == 0, planted.stderr
+    try:
+        assert {"json", "sitecustomize.py", "usercustomize.py", "x.pth"} <= set(state_files(deployed))
+        for name in SERVICES:  # the bot and the worker start again, now with the planted files beside them
+            service(deployed, name).restart()
+        for name in SERVICES:
+            wait_for(lambda n=name: checked_since_start(service(deployed, n)), timeout=90, what=f"{name}'s check")
+        report = run_verify(deployed)  # verify's own look inside runs in the containers too
+        assert report.ok, report.summary()
+        assert [name for name in state_files(deployed) if name.startswith("imported-")] == []
+    finally:
+        deployed.box.in_volume(deployed.box.settings.state_volume, "cd /v && rm -rf " + " ".join(PLANTED))
