@@ -4,14 +4,14 @@ Each tick: fold in what the worker saved, step the feed (``trading.feed``: it pr
 symbols and every held one, resuming from the state's marks), mark the positions and act on the
 strategy's decisions (a save after every trade) with the prices ``trading.marks`` admits, check the
 drawdown (a persisted emergency stop), save periodically, write the heartbeat.  SIGTERM/SIGINT end
-the loop with a final save.  A lifetime ``flock`` on ``bot.lock`` keeps a second bot off the same state.
+the loop with a final save.  A lifetime ``flock`` on ``bot.lock`` (``trading.rolelock``, taken before the
+bot is made) keeps a second bot off the same state.
 """
 
 from __future__ import annotations
 
 import copy
 import logging
-import os
 import time
 import uuid
 from typing import Any
@@ -19,34 +19,17 @@ from typing import Any
 from trading import heartbeat
 from trading.codedigest import imported_code
 from trading.config import Settings
-from trading.errors import BotLockHeldError, StateError
+from trading.errors import StateError
 from trading.feed import open_feed
 from trading.marks import Gate, last_marks, priced_symbols
 from trading.portfolio import close_position, drawdown, open_position, set_emergency_stop
 from trading.signals import StopSignal
 from trading.store.document import State, utcnow
 from trading.store.holder import StateHolder
-from trading.store.locking import open_lock, try_exclusive
 from trading.strategy import Close, Open, Params, decide, recheck, update_averages
 from trading.volume import Volume
 
 log = logging.getLogger("trading.bot")
-
-
-def acquire_bot_lock(settings: Settings) -> int:
-    """Hold ``bot.lock`` for the life of the process; its content names the holder."""
-    fd = open_lock(settings.bot_lock)
-    if not try_exclusive(fd):
-        holder = settings.bot_lock.read_text(errors="replace").strip()
-        os.close(fd)
-        raise BotLockHeldError(settings.bot_lock, holder)
-    try:
-        os.ftruncate(fd, 0)
-        os.write(fd, f"pid {os.getpid()} on {heartbeat.this_host()} since {utcnow()}\n".encode())
-    except OSError as exc:
-        if exc.errno not in heartbeat.FULL:
-            raise  # on a full volume the lock alone keeps a second bot off; the line only names the holder
-    return fd
 
 
 def apply_action(state: State, action: Open | Close, params: Params, now: str) -> str:

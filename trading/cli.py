@@ -8,7 +8,7 @@ Exit codes:
     1  unexpected error (a traceback is logged)
     2  bad usage
     3  state refused: no valid copy, newer schema than this code, or a save failed
-    4  another bot holds the bot lock on this state
+    4  another bot (worker) holds the role's lock on this state, and --no-wait (worker: --once) says not to wait
     5  unhealthy (health)
     6  the state directory's mount does not honour flock between processes
     7  a submitted command failed
@@ -25,7 +25,9 @@ import os
 import sys
 from collections.abc import Sequence
 
-from trading.bot import Bot, acquire_bot_lock
+from trading import heartbeat, rolelock, stages
+from trading.bot import Bot
+from trading.codedigest import digest, package_root, tree_files
 from trading.commandbus import CommandBus
 from trading.config import Settings, from_env
 from trading.errors import NoValidStateError, TradingError
@@ -50,8 +52,12 @@ def parser() -> argparse.ArgumentParser:
     bot = sub.add_parser("bot", help="run the scan loop")
     bot.add_argument("--fresh", action="store_true", help="start a new state even though earlier copies exist")
     bot.add_argument("--clear-emergency-stop", action="store_true", help="clear a persisted emergency stop")
+    bot.add_argument(
+        "--no-wait", action="store_true", help="exit 4 when another bot holds the lock (default: stand by)"
+    )
     worker = sub.add_parser("worker", help="run the command worker")
-    worker.add_argument("--once", action="store_true", help="one poll, then exit")
+    worker.add_argument("--once", action="store_true", help="one poll, then exit (never waits for the lock)")
+    worker.add_argument("--no-wait", action="store_true", help="exit 4 when another worker holds the lock")
     worker.add_argument("--max-iterations", type=int, default=None, metavar="N")
     status = sub.add_parser("status", help="print the state, heartbeats, counters and code digest (writes nothing)")
     status.add_argument("--json", action="store_true")
@@ -80,22 +86,34 @@ def open_state(settings: Settings, fresh: bool) -> StateStore:
 
 
 def run_bot(settings: Settings, args: argparse.Namespace) -> int:
-    acquire_bot_lock(settings)
-    stop = StopSignal()
+    reporter = stages.current() or stages.begin("bot")
+    stop = StopSignal(on_stop=lambda: reporter.reach(stages.STOPPING))
+    if rolelock.take(settings, "bot", stop, reporter, wait=not args.no_wait) is None:
+        reporter.stopped()  # stopped while standing by: nothing was touched
+        return 0
     store = open_state(settings, args.fresh)
     if args.clear_emergency_stop:
         with store.transaction() as state:
             log.warning("clearing emergency stop (was %s)", state.get("emergency_stop"))
             set_emergency_stop(state, None, None)
-    Bot(settings, StateHolder(store)).run(stop)
+    bot = Bot(settings, StateHolder(store))
+    reporter.reach(stages.STATE_LOADED)
+    bot.run(stop)
+    reporter.stopped()
     return 0
 
 
 def run_worker(settings: Settings, args: argparse.Namespace) -> int:
-    stop = StopSignal()
+    reporter = stages.current() or stages.begin("worker")
+    stop = StopSignal(on_stop=lambda: reporter.reach(stages.STOPPING))
+    if rolelock.take(settings, "worker", stop, reporter, wait=not (args.no_wait or args.once)) is None:
+        reporter.stopped()
+        return 0
     store = StateStore(settings.state_file)
     worker = Worker(settings, CommandBus(settings.commands_db), store)
+    reporter.reach(stages.STATE_LOADED)
     worker.run(stop, 1 if args.once else args.max_iterations)
+    reporter.stopped()
     return 0
 
 
@@ -142,13 +160,29 @@ COMMANDS = {
 }
 
 
+def configure(role: str | None) -> Settings:
+    """The settings; for a bot or worker also the stages `imported` (with the release) and `configured`,
+    and from then on its own heartbeat file."""
+    reporter = (stages.current() or stages.begin(role)) if role else None
+    if reporter is not None:
+        reporter.reach(stages.IMPORTED, release=release())
+    settings = from_env(os.environ)
+    if reporter is not None and role is not None:
+        reporter.reach(stages.CONFIGURED)
+        reporter.attach(heartbeat.stage_writer(settings.heartbeat_file(role), role))
+    return settings
+
+
+def release() -> str:
+    """The digest of the code this process runs from (the image's `io.tradebot.code.digest`)."""
+    return digest(tree_files(package_root()))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"
-    )
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format=stages.LOG_FORMAT)
     try:
-        return COMMANDS[args.command](from_env(os.environ), args)
+        return COMMANDS[args.command](configure(stages.role_of([args.command])), args)
     except TradingError as exc:
         log.error("%s", exc)
         if args.command in ("health", "submit", "check-config"):

@@ -42,10 +42,23 @@ class Settings:
 
     @property
     def bot_lock(self) -> Path:
-        return self.state_dir / "bot.lock"
+        return self.role_lock("bot")
+
+    @property
+    def worker_lock(self) -> Path:
+        return self.role_lock("worker")
+
+    def role_lock(self, role: str) -> Path:
+        """The lifetime lock of a role: one process at a time trades (bot) or applies commands (worker)."""
+        return self.state_dir / f"{role}.lock"
 
     def heartbeat_file(self, role: str) -> Path:
+        """The heartbeat of the role's lock holder."""
         return self.state_dir / "heartbeat" / f"{role}.json"
+
+    def own_heartbeat(self, role: str, host: str) -> Path:
+        """The heartbeat of the process of `role` in the container (host) `host`."""
+        return self.state_dir / "heartbeat" / role / f"{host}.json"
 
     def max_age(self) -> float:
         return self.health_max_age if self.health_max_age is not None else max(15.0, 5 * self.tick_seconds)

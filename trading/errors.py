@@ -11,7 +11,7 @@
     │   ├── MigrationError            a legacy document cannot be brought to the current shape; not changed
     │   └── MergeError                memory could not be merged with what another process saved; not written
     ├── LockUnsafeError               ``flock`` does not exclude between processes here (exit 6)
-    ├── BotLockHeldError              another bot already trades on this state (exit 4)
+    ├── RoleLockHeldError             another bot trades (worker applies commands) on this state (exit 4)
     ├── UnhealthyError                the heartbeat is missing, stale or its process is gone (exit 5)
     ├── SettingsError                 a TRADEBOT_* setting is malformed (exit 9)
     └── CommandError                  a command failed; ``code`` is machine-readable (exit 7)
@@ -112,14 +112,14 @@ class LockUnsafeError(TradingError):
         )
 
 
-class BotLockHeldError(TradingError):
+class RoleLockHeldError(TradingError):
     exit_code = 4
 
-    def __init__(self, lock_path: Path, holder: str) -> None:
-        self.lock_path, self.holder = lock_path, holder
+    def __init__(self, role: str, lock_path: Path, holder: str) -> None:
+        self.role, self.lock_path, self.holder = role, lock_path, holder
         super().__init__(
-            f"Another bot holds {lock_path} ({holder or 'holder unknown'}); refusing to trade on the same "
-            "state. Stop the other bot first."
+            f"Another {role} holds {lock_path} ({holder or 'holder unknown'}); refusing to run beside it "
+            f"(--no-wait). Stop the other {role} first, or start without --no-wait to stand by for it."
         )
 
 

@@ -22,7 +22,7 @@ def test_bot_lifecycle_lock_health_status_and_sigterm(state_dir, spawn):
     bot = spawn("bot", **FAST)
     wait_for(lambda: beat(state_dir).get("ticks", 0) >= 1, what="first heartbeat")
     assert run_cli(state_dir, "health").returncode == 0
-    second = run_cli(state_dir, "bot", **FAST)
+    second = run_cli(state_dir, "bot", "--no-wait", **FAST)
     assert second.returncode == 4 and "Another bot holds" in second.stderr
     status = json.loads(run_cli(state_dir, "status", "--json").stdout)
     assert status["code"]["files"] == tree_files(package_root())
