@@ -38,6 +38,7 @@ TradebotError                   1  anything below not otherwise listed
 │   ├── LegacyMissing
 │   ├── NotLegacy
 │   ├── VolumeInUse
+│   │   └── LegacyWriters          the legacy bot's containers still exist (at rebuild, deploy, retire)
 │   ├── KeepNotFound
 │   ├── TargetClash
 │   ├── TargetHoldsState
@@ -224,6 +225,10 @@ class NotLegacy(RebuildError):
 
 class VolumeInUse(RebuildError):
     """Containers use a volume that must be still."""
+
+
+class LegacyWriters(VolumeInUse):
+    """Containers of the legacy bot (mounting the legacy volume, running or not) still exist."""
 
 
 class KeepNotFound(RebuildError):

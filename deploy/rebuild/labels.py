@@ -9,8 +9,9 @@
     <project>_state-rebuilding       the journal: exists exactly while a rebuild is unfinished;
                                      io.tradebot.rebuild-of=<legacy>, io.tradebot.legacy-backup=<backup>
 
-Volume labels cannot change after creation, so completion is marked by removing the journal
-volume last. Pure functions only.
+Volume labels cannot change after creation, so completion is marked by the ledger's succeeded
+`volume-rebuild` entry, then by removing the journal volume last (`deploy.steps.rebuilding`).
+Pure functions only.
 """
 
 from __future__ import annotations
@@ -20,11 +21,10 @@ from datetime import datetime
 
 from deploy.engine.compose import PROJECT_LABEL
 from deploy.steps import backups
+from deploy.steps.rebuilding import LEGACY_BACKUP, REBUILT_FROM
 
 COMPOSE_VOLUME = "com.docker.compose.volume"
 COMPOSE_VERSION = "com.docker.compose.version"
-REBUILT_FROM = "io.tradebot.rebuilt-from"
-LEGACY_BACKUP = "io.tradebot.legacy-backup"
 
 
 def backup_labels(source: str, at: datetime) -> dict[str, str]:

@@ -10,11 +10,14 @@
 
 Steps 2 to 5 are one list (`later_steps`): the run walks it and `--plan` (`deploy.rebuild.plan`)
 prints it. A failure in steps 2 to 4 is recorded (`failed`, with its report) and raised.
-The legacy volume is only ever mounted read-only. The journal volume exists from before the
-first change until the last step, and while it does, deploy, rollback and restore refuse the
-state volume (`deploy.steps.backups.refuse_unfinished_rebuild`): a run killed anywhere is finished
-by running it again, and a half-made state volume is never adopted. With `--force`, state the
-volume already holds is backed up and proven before the journal is made.
+The legacy volume is only ever mounted read-only, and no container of the legacy bot may exist,
+running or stopped. The journal volume exists from before the first change until the last step;
+while it does, or while the state volume says it was rebuilt and the ledger does not record the
+rebuild finished, deploy, rollback and restore refuse the state volume
+(`deploy.steps.rebuilding.refuse_unfinished`): a run killed anywhere is finished by running it
+again, and a half-made state volume is never adopted. A run never removes a state volume a release
+ran on (`deploy.rebuild.resume`). With `--force`, state the volume already holds is backed up and
+proven first.
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ from deploy.rebuild.engineops import Helper
 from deploy.rebuild.inventory import Inventory
 from deploy.records import ledger
 from deploy.records.view import EngineRecords, Records
-from deploy.steps import backups, snapshot
+from deploy.steps import backups, rebuilding, snapshot
 
 EVENT = "volume-rebuild"
 INVENTORY, RECORD = "inventory", "record"
@@ -178,9 +181,10 @@ def decide(run: Run, found: Inventory, chosen: triage.Plan, where: resume.Found,
     state, now = run.settings.state_volume, datetime.now(UTC)
     mode = resume.decide(where, run.legacy, state, force)
     if mode == resume.DONE:
-        return Decided(found, chosen, mode, (where.state or {}).get(labels.LEGACY_BACKUP, ""), None)
+        return Decided(found, chosen, mode, (where.state or {}).get(rebuilding.LEGACY_BACKUP, ""), None)
     backup = resume.resumed_backup(where) or backups.backup_name(run.legacy, now)
-    return Decided(found, chosen, mode, backup, backups.backup_name(state, now) if mode == resume.AGAIN else None)
+    replaced = backups.backup_name(state, now) if resume.replaces(where, mode) else None
+    return Decided(found, chosen, mode, backup, replaced)
 
 
 def later_steps(run: Run, d: Decided, made: Made, trail: Trail) -> list[Step]:
@@ -229,7 +233,7 @@ def _backups(run: Run, d: Decided) -> str:
     state = run.settings.state_volume
     if d.replaced:
         _proven_backup(run, state, d.replaced, run.helper.inventory(state))
-    if d.mode != resume.RESUME:
+    if engineops.labels_of(run.engine, backups.rebuild_marker(state)) is None:  # a fresh run, or removed by hand
         opened = labels.journal_labels(run.legacy, d.backup, datetime.now(UTC))
         engineops.create(run.engine, backups.rebuild_marker(state), opened)
     _proven_backup(run, run.legacy, d.backup, d.found)
@@ -243,17 +247,21 @@ def inspect(run: Run, keep: Sequence[str]) -> tuple[Inventory, triage.Plan, resu
     chosen = triage.make(found, run.layout, keep)
     state = run.settings.state_volume
     state_labels = engineops.labels_of(run.engine, state)
-    held = len(run.helper.inventory(state)) - 1 if state_labels is not None else 0  # "." is the root itself
-    return (
-        found,
-        chosen,
-        resume.Found(engineops.labels_of(run.engine, backups.rebuild_marker(state)), state_labels, held),
+    held = run.helper.inventory(state) if state_labels is not None else {}
+    where = resume.Found(
+        engineops.labels_of(run.engine, backups.rebuild_marker(state)),
+        state_labels,
+        max(len(held) - 1, 0),  # "." is the root itself
+        rebuilding.finished(state_labels, run.records.entries()),
+        tuple(sorted(held.keys() - chosen.expected(run.layout).keys())),
     )
+    return found, chosen, where
 
 
 def refuse_busy(run: Run, found: resume.Found, mode: str) -> None:
-    """The legacy volume must be still while it is copied; a state volume to be replaced must be unused."""
-    engineops.refuse_in_use(run.engine, run.legacy)
+    """No container of the legacy bot may exist (it could write while the volume is copied, or trade later);
+    a state volume to be replaced must be unused."""
+    rebuilding.refuse_legacy_writers(run.engine, run.legacy)
     if found.state is not None and mode != resume.DONE:
         engineops.refuse_in_use(run.engine, run.settings.state_volume, stopped_too=True)
 

@@ -27,7 +27,8 @@ from deploy.procedures.trail import Trail
 from deploy.rebuild import engineops, inventory, labels
 from deploy.rebuild.engineops import Helper
 from deploy.records import ledger
-from deploy.steps import backups
+from deploy.records.view import EngineRecords
+from deploy.steps import backups, rebuilding
 
 EVENT = "volume-retire"
 
@@ -39,7 +40,7 @@ def retire(settings: Settings, engine: docker.DockerClient, repo: Repository, le
         started = ledger.now()
         helpers.sweep(settings, engine, everyone=True)
         engineops.require(engine, legacy)
-        engineops.refuse_in_use(engine, legacy, stopped_too=True)
+        rebuilding.refuse_legacy_writers(engine, legacy)
         found: dict[str, str] = {}  # what the steps proved: the backup, the live commit
         walk_steps(Progress(EVENT, say, total=3), Trail(), _steps(settings, engine, repo, legacy, found))
         entry = ledger.Entry(
@@ -85,8 +86,9 @@ def _steps(
 
 
 def _rebuilt_from(settings: Settings, engine: docker.DockerClient, legacy: str) -> None:
-    rebuild = f"run `invoke volume-rebuild --legacy {legacy}` first"
-    if engineops.labels_of(engine, backups.rebuild_marker(settings.state_volume)) is not None:
+    rebuild, state = f"run `invoke volume-rebuild --legacy {legacy}` first", settings.state_volume
+    journal, made = engineops.labels_of(engine, backups.rebuild_marker(state)), engineops.labels_of(engine, state)
+    if rebuilding.unfinished(journal, made, EngineRecords(settings, engine).entries()) is not None:
         raise RetireRefused(f"{legacy} is kept: the rebuild of {settings.state_volume} is unfinished", rebuild)
     if labels.rebuilt_from(engineops.labels_of(engine, settings.state_volume)) != legacy:
         raise RetireRefused(f"{legacy} is kept: {settings.state_volume} was not rebuilt from it", rebuild)

@@ -187,15 +187,15 @@ def test_what_is_refused_changes_nothing(sandbox: Sandbox, legacy_volume: str) -
     refused(
         invoke(box, "volume-rebuild", "--legacy", code_only), 9, "does not look like a legacy", "live_portfolio.json"
     )
-    user = box.engine.containers.run(
+    user = box.engine.containers.create(  # a legacy bot stopped, which dockerd restarts for `restart: always`
         box.settings.base_image or "",
         ["sleep", "60"],
         volumes={name: {"bind": "/v"}},
-        detach=True,
         name=f"{box.settings.project}-legacy-bot",
     )
     try:
-        refused(invoke(box, "volume-rebuild", "--legacy", name), 9, "in use by running containers", user.name)
+        refused(invoke(box, "volume-rebuild", "--legacy", name), 9, "the legacy bot's containers", user.name)
+        refused(invoke(box, "volume-retire", "--legacy", name), 9, "the legacy bot's containers", user.name)
     finally:
         user.remove(force=True)
     assert volume_names(box) == names | {code_only}

@@ -46,3 +46,26 @@ def test_an_unfinished_rebuild_of_another_legacy_volume_is_refused_naming_it() -
 def test_a_resumed_run_keeps_the_backup_name_the_interrupted_run_chose() -> None:
     assert resume.resumed_backup(Found(OPEN, None, 0)) == "legacy-backup-1"
     assert resume.resumed_backup(Found(None, None, 0)) is None
+
+
+RAN_ON = ("bot.lock", "heartbeat", "heartbeat/bot.json")
+
+
+def test_a_state_volume_a_release_ran_on_is_never_replaced_to_finish_a_rebuild() -> None:
+    """The issue's case: a rebuild killed before it made the state volume, a deploy made one and traded on it;
+    running the rebuild again must not remove it (with --force it is backed up first)."""
+    traded = Found(OPEN, OTHER, 5, foreign=RAN_ON)
+    with pytest.raises(TargetHoldsState, match="a release ran on it") as refused:
+        resume.decide(traded, "legacy", "tb_state", force=False)
+    assert refused.value.data["foreign"] == list(RAN_ON)
+    assert resume.decide(traded, "legacy", "tb_state", force=True) == resume.RESUME
+    assert resume.replaces(traded, resume.RESUME) and not resume.replaces(Found(OPEN, OURS, 1), resume.RESUME)
+
+
+def test_a_half_made_state_volume_whose_journal_was_removed_by_hand_is_finished_not_done() -> None:
+    half = Found(None, OURS, 2, finished=False)
+    assert resume.decide(half, "legacy", "tb_state", force=False) == resume.RESUME
+    assert resume.resumed_backup(half) == "legacy-backup-1"
+    assert resume.decide(Found(None, OURS, 2, finished=True), "legacy", "tb_state", force=False) == resume.DONE
+    with pytest.raises(TargetHoldsState):
+        resume.decide(Found(None, OURS, 4, finished=False, foreign=RAN_ON), "legacy", "tb_state", force=False)

@@ -1,0 +1,39 @@
+"""An unfinished rebuild, whatever volumes exist, and the ledger entry that marks one finished."""
+
+from __future__ import annotations
+
+from deploy.rebuild.labels import journal_labels, state_labels
+from deploy.records import ledger
+from deploy.records.ledger import Entry
+from deploy.steps import rebuilding
+from tests.unit.deploy.rebuild.test_labels import AT
+
+MADE = state_labels("tb", "state", "2.40.3", "legacy", "legacy-backup-1")
+JOURNAL = journal_labels("legacy", "legacy-backup-1", AT)
+
+
+def rebuild_entry(outcome: str, backup: str = "legacy-backup-1") -> Entry:
+    return Entry("volume-rebuild", "c", "", "", "t0", "t1", "me", outcome, backup=backup, restored_from="legacy")
+
+
+def test_a_journal_means_unfinished_even_without_a_state_volume() -> None:
+    """The issue's case: killed after the journal, before the state volume; a deploy must not go ahead."""
+    assert rebuilding.unfinished(JOURNAL, None, []) == "legacy"
+    assert rebuilding.unfinished(JOURNAL, MADE, [rebuild_entry(ledger.SUCCEEDED)]) == "legacy"
+
+
+def test_a_rebuilt_state_volume_is_finished_only_when_the_ledger_says_its_rebuild_succeeded() -> None:
+    assert rebuilding.unfinished(None, MADE, []) == "legacy"  # the journal was removed by hand
+    assert rebuilding.unfinished(None, MADE, [rebuild_entry(ledger.FAILED)]) == "legacy"
+    assert rebuilding.unfinished(None, MADE, [rebuild_entry(ledger.SUCCEEDED, "legacy-backup-0")]) == "legacy"
+    assert rebuilding.unfinished(None, MADE, [rebuild_entry(ledger.SUCCEEDED)]) is None
+
+
+def test_a_state_volume_no_rebuild_made_is_not_a_rebuild() -> None:
+    assert rebuilding.unfinished(None, {"com.docker.compose.project": "tb"}, []) is None
+    assert rebuilding.unfinished(None, None, []) is None
+
+
+def test_the_refusal_says_how_to_finish() -> None:
+    refused = rebuilding.refused("tb_state", "legacy")
+    assert "did not finish" in refused.message and "--legacy legacy" in refused.hint and refused.exit_code == 9
