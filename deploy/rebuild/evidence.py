@@ -4,6 +4,7 @@ legacy, state_volume, commit     what was rebuilt into what; layout and drift at
 backup, replaced                 the proven copy of the legacy volume; of the state replaced (--force)
 inventory                        files, bytes, and how many were carried, left behind as code or unknown
 carried, unknown                 each file with its size and sha256 — a secret's hash is never kept
+skipped                          each file never carried (FIFO, socket, device, or excluded), with the reason
 drift                            the summary and a row per code path (short hashes)
 """
 
@@ -40,5 +41,6 @@ def figures(legacy: str, state: str, commit: str, d: Decided, rows: Iterable[dri
             for c in chosen.carried
         ],
         "unknown": [{"path": item.path, "size": item.size, "sha256": item.sha256 or ""} for item in chosen.unknown],
+        "skipped": [{"path": s.item.path, "kind": s.item.kind, "reason": s.reason} for s in chosen.skipped],
         "drift": {"summary": drift.summary(rows), "rows": [asdict(row) for row in rows]},
     }

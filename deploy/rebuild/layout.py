@@ -9,6 +9,8 @@ Every rule is data in that file; this module only reads it and applies it:
 - `repo_path(path)`: the path under `trading/` a legacy code file corresponds to (`code_map`),
   or None when no mapping covers it.
 - `looks_legacy(paths)`: at least one of `legacy.look_for` is among the paths.
+- `excluded(path)`: the reason of the first `[[exclude]]` entry with a pattern matching the path
+  (never carried, whatever its class), or None.
 
 Pure functions only; reading the file from the commit is the caller's job.
 """
@@ -46,6 +48,7 @@ class Layout:
     strip_prefixes: tuple[str, ...]
     code_map: tuple[tuple[str, str], ...]
     state_volume: StateVolume
+    excludes: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (reason, patterns)
 
     def classify(self, path: str) -> str:
         for name, patterns in self.classes:
@@ -68,6 +71,12 @@ class Layout:
     def looks_legacy(self, paths: Iterable[str]) -> bool:
         return not set(self.look_for).isdisjoint(paths)
 
+    def excluded(self, path: str) -> str | None:
+        for reason, patterns in self.excludes:
+            if any(fnmatchcase(path, pattern) for pattern in patterns):
+                return reason
+        return None
+
 
 def parse(text: str, where: str = PATH) -> Layout:
     """The layout in `text` (TOML); `ConfigError` names what is wrong with it."""
@@ -82,6 +91,7 @@ def parse(text: str, where: str = PATH) -> Layout:
             tuple(legacy["strip_prefixes"]),
             tuple(data.get("code_map", {}).items()),
             volume,
+            tuple((e["reason"], tuple(e["patterns"])) for e in data.get("exclude", [])),
         )
     except (tomllib.TOMLDecodeError, KeyError, TypeError) as exc:
         raise ConfigError(f"{where} is not a valid volume layout ({exc})", f"fix {where} and commit it") from exc

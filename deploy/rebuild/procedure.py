@@ -303,7 +303,7 @@ def _make_state(run: Run, d: Decided) -> str:
     wrong = inventory.differences(chosen.expected(run.layout), run.helper.inventory(state))
     if wrong:
         raise _not_proven(f"the state volume {state}", wrong)
-    return f"exactly the carried files, byte-identical, owned by uid {rules.uid}"
+    return f"exactly the carried files, byte-identical (SQLite: the same tables), owned by uid {rules.uid}"
 
 
 def _not_proven(what: str, differences: Sequence[str]) -> CopyNotProven:

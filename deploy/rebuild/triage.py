@@ -4,6 +4,10 @@
     code             left behind (kept in the backup)
     unknown          left behind and reported, unless the operator keeps it (`--keep PATH`:
                      that file, or every unknown file below that directory)
+    skipped          never carried, with the reason: a FIFO, socket or device (no data a copy could
+                     carry; opening a FIFO blocks), a path the layout excludes (`[[exclude]]`), or
+                     an SQLite database's `-wal`/`-shm`/`-journal` (what it holds goes with the
+                     database, which is carried whole through SQLite's backup API)
 
 Refused: a volume none of whose files is one `layout.look_for` names (`NotLegacy`), a `--keep`
 that names no unknown file (`KeepNotFound`), two carried files landing on one path
@@ -31,11 +35,38 @@ class Carried:
 
 
 @dataclass(frozen=True)
+class Skipped:
+    item: Item
+    reason: str
+
+
+SPECIAL = {
+    "fifo": "a FIFO (named pipe): it holds no data, and opening it to copy blocks",
+    "socket": "a socket: it holds no data; the process that made it is gone",
+    "char-device": "a device: it holds no data of the bot's",
+    "block-device": "a device: it holds no data of the bot's",
+    "other": "not a regular file, link or directory",
+}
+
+
+def skipped(item: Item, layout: Layout, found: Inventory) -> Skipped | None:
+    """Why `item` is never carried, or None when it may be."""
+    if item.kind in SPECIAL:
+        return Skipped(item, SPECIAL[item.kind])
+    database = inventory.database_of(item.path, found)
+    if database is not None:
+        return Skipped(item, f"part of the SQLite database {database}: it goes with it, read whole")
+    reason = layout.excluded(item.path)
+    return None if reason is None else Skipped(item, f"excluded by the layout: {reason}")
+
+
+@dataclass(frozen=True)
 class Plan:
     carried: tuple[Carried, ...]
     code: tuple[Item, ...]
     unknown: tuple[Item, ...]  # left behind
     kept: tuple[str, ...]  # unknown paths carried because the operator named them
+    skipped: tuple[Skipped, ...] = ()  # never carried, each with its reason
 
     @property
     def carried_bytes(self) -> int:
@@ -70,12 +101,14 @@ def kept_by(path: str, keep: Sequence[str]) -> bool:
 def make(found: Inventory, layout: Layout, keep: Sequence[str] = ()) -> Plan:
     """The plan for the files `found` in a legacy volume; raises NotLegacy, KeepNotFound, TargetClash."""
     items = inventory.files(found)
+    skips = tuple(s for s in (skipped(item, layout, found) for item in items) if s is not None)
     if not layout.looks_legacy(item.path for item in items):
         raise NotLegacy(
             f"the volume does not look like a legacy deployment: none of {', '.join(layout.look_for)} is in it",
             "name the volume the legacy bot kept its state in, or add its state files to volumes/layout.toml",
             looked_for=list(layout.look_for),
         )
+    items = [item for item in items if item not in {s.item for s in skips}]
     classes = {item.path: layout.classify(item.path) for item in items}
     unknown = [item for item in items if classes[item.path] == UNKNOWN]
     for wanted in keep:
@@ -97,7 +130,7 @@ def make(found: Inventory, layout: Layout, keep: Sequence[str] = ()) -> Plan:
     ]
     _refuse_clashes(carried)
     code = tuple(item for item in items if classes[item.path] == CODE)
-    return Plan(tuple(carried), code, tuple(i for i in unknown if i not in kept), tuple(i.path for i in kept))
+    return Plan(tuple(carried), code, tuple(i for i in unknown if i not in kept), tuple(i.path for i in kept), skips)
 
 
 def _refuse_clashes(carried: Iterable[Carried]) -> None:
