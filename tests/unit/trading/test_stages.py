@@ -119,3 +119,21 @@ def test_prune_removes_old_files_of_other_hosts_but_the_one_just_replaced(tmp_pa
         os.utime(tmp_path / f"{name}.json", (day_ago, day_ago))
     assert heartbeat.prune(tmp_path, time.time(), keep="replaced") == ["old.json"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh.json", "replaced.json"]
+
+
+def test_started_needs_nothing_beyond_the_standard_library():
+    """`started` is said before trading.cli loads: stages.py (and the entry point up to it) import only stdlib."""
+    import ast
+    import sys
+
+    for module in (stages, __import__("trading.__main__", fromlist=["_"])):
+        tree = ast.parse(Path(module.__file__).read_text())
+        found = {
+            alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+        }
+        found |= {
+            node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 0
+        }
+        assert found - {"trading", "__future__"} <= sys.stdlib_module_names, found
+    source = Path(stages.__file__).read_text()
+    assert "from trading" not in source and "import trading" not in source
