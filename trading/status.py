@@ -1,5 +1,8 @@
 """``python -m trading status``: the state, heartbeats, counters and code, read without writing.
 
+``heartbeat`` is each role's lock holder's; ``containers`` the stage of every process whose own
+heartbeat file is there (a standby beside the holder shows as ``standing_by``).
+
 Nothing is created, repaired, migrated or quarantined (``trading.store.peek``); what needs a
 repair is listed under ``findings`` with the command that does it.
 """
@@ -7,6 +10,7 @@ repair is listed under ``findings`` with the command that does it.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 from trading import heartbeat
@@ -26,8 +30,19 @@ def status_report(settings: Settings) -> dict[str, Any]:
         "findings": found.findings,
         "heartbeat": beats,
         "coherence": {r: (b or {}).get("coherence") for r, b in beats.items()},
+        "containers": {role: containers(settings.heartbeat_file(role).with_suffix("")) for role in ("bot", "worker")},
         "code": imported_code(),
     }
+
+
+def containers(folder: Path) -> dict[str, dict[str, Any]]:
+    """Each host's process of a role by its own heartbeat: stage, since when, pid, release, what it waits for."""
+    found = {}
+    for path in sorted(folder.glob("*.json")):
+        doc = heartbeat.read(path) or {}
+        keys = ("stage", "stage_ts", "pid", "release", "waiting_for", "beat_ts")
+        found[path.stem] = {key: doc.get(key) for key in keys}
+    return found
 
 
 def format_status(report: dict[str, Any]) -> str:
@@ -46,5 +61,9 @@ def format_status(report: dict[str, Any]) -> str:
     for role, beat in report["heartbeat"].items():
         age = "none" if not beat else f"ticks {beat['ticks']}, last {time.time() - beat['last_tick_ts']:.1f}s ago"
         lines.append(f"heartbeat {role}: {age}")
+    for role, hosts in report["containers"].items():
+        for host, seen in hosts.items():
+            age = f"{time.time() - float(seen['beat_ts'] or 0):.1f}s ago" if seen.get("beat_ts") else "no beat"
+            lines.append(f"{role} on {host}: {seen['stage'] or 'no stage'} (pid {seen['pid']}, written {age})")
     lines.append(f"code {report['code']['digest']} at {report['code']['path']}")
     return "\n".join(lines)

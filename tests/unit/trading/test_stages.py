@@ -137,3 +137,14 @@ def test_started_needs_nothing_beyond_the_standard_library():
         assert found - {"trading", "__future__"} <= sys.stdlib_module_names, found
     source = Path(stages.__file__).read_text()
     assert "from trading" not in source and "import trading" not in source
+
+
+def test_status_names_the_stage_of_every_container_of_a_role(tmp_path: Path):
+    from trading import status
+
+    folder = tmp_path / "heartbeat" / "bot"
+    heartbeat.write(folder / "live.json", {"stage": "running", "pid": 7, "beat_ts": time.time()})
+    heartbeat.write(folder / "next.json", {"stage": "standing_by", "pid": 8, "waiting_for": {"pid": 7}})
+    found = status.containers(folder)
+    assert {host: seen["stage"] for host, seen in found.items()} == {"live": "running", "next": "standing_by"}
+    assert found["next"]["waiting_for"] == {"pid": 7} and status.containers(tmp_path / "none") == {}
