@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+import docker.errors
+import pytest
+
+from deploy.config import Settings
+from deploy.errors import RebuildUnfinished
 from deploy.rebuild.labels import journal_labels, state_labels
 from deploy.records import ledger
 from deploy.records.ledger import Entry
-from deploy.steps import rebuilding
+from deploy.steps import backups, rebuilding
 from tests.unit.deploy.rebuild.test_labels import AT
 
 MADE = state_labels("tb", "state", "2.40.3", "legacy", "legacy-backup-1")
@@ -37,3 +44,25 @@ def test_a_state_volume_no_rebuild_made_is_not_a_rebuild() -> None:
 def test_the_refusal_says_how_to_finish() -> None:
     refused = rebuilding.refused("tb_state", "legacy")
     assert "did not finish" in refused.message and "--legacy legacy" in refused.hint and refused.exit_code == 9
+
+
+class Volumes:
+    """The engine's volumes as `refuse_unfinished` asks them: `get(name).attrs["Labels"]`."""
+
+    def __init__(self, **labels: dict[str, str]) -> None:
+        self.labels = labels
+
+    def get(self, name: str) -> object:
+        if name not in self.labels:
+            raise docker.errors.NotFound(name)
+        return SimpleNamespace(attrs={"Labels": self.labels[name]})
+
+
+def test_refuse_unfinished_reads_the_journal_and_the_state_volume_from_the_engine() -> None:
+    settings = Settings(project="tb")
+    only_journal = SimpleNamespace(volumes=Volumes(**{backups.rebuild_marker(settings.state_volume): JOURNAL}))
+    with pytest.raises(RebuildUnfinished) as refused:
+        rebuilding.refuse_unfinished(settings, only_journal, [])  # type: ignore[arg-type]
+    assert refused.value.data == {"volume": settings.state_volume, "legacy": "legacy"}
+    finished = SimpleNamespace(volumes=Volumes(**{settings.state_volume: MADE}))
+    rebuilding.refuse_unfinished(settings, finished, [rebuild_entry(ledger.SUCCEEDED)])  # type: ignore[arg-type]
