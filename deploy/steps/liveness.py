@@ -148,9 +148,11 @@ def _progressed(last: Sample, previous: Sample, sample: Sample, step: float) -> 
         return True
     if sample.cpu is not None and last.cpu is not None and sample.cpu - last.cpu >= step:
         return True
-    fallback = sample.stage is None or sample.cpu is None
-    grew = sample.engine_cpu is not None and last.engine_cpu is not None
-    return fallback and grew and sample.engine_cpu - last.engine_cpu >= step  # type: ignore[operator]
+    if sample.stage is not None and sample.cpu is not None:
+        return False  # the process reports its own CPU: the cgroup's (health checks included) is not asked
+    if sample.engine_cpu is None or last.engine_cpu is None:
+        return False
+    return sample.engine_cpu - last.engine_cpu >= step
 
 
 def _stalled(samples: Sequence[Sample], last: Sample, clock: float, limits: Limits) -> str:
