@@ -29,6 +29,9 @@ from types import TracebackType
 import docker
 import docker.errors
 
+from deploy.engine import execs
+from deploy.errors import TradebotError
+
 CHURN_SECONDS = 0.5
 CHURN_LABEL = "com.docker.compose.project"
 BURN = "while True: pass"
@@ -97,13 +100,13 @@ class Load:
         """Create, start, exec into and remove one container every CHURN_SECONDS until stopped."""
         assert self.engine is not None and self.image
         while not self.stop.wait(CHURN_SECONDS):
-            with contextlib.suppress(docker.errors.DockerException):
+            with contextlib.suppress(docker.errors.DockerException, TradebotError):
                 container = self.engine.containers.create(
                     self.image, ["sleep", "30"], labels={CHURN_LABEL: self.project}, network_disabled=True
                 )
                 try:
                     container.start()
-                    container.exec_run(["true"])
+                    execs.run(container, ["true"])
                     self.churned += 1
                 finally:
                     container.remove(force=True)
