@@ -7,7 +7,9 @@
    comes (then None: the process ends without having touched the state). This is how a deploy
    starts the next release beside the running one and hands over.
 2. The release fence: while the *other* role's lock is held by a process of another release (its
-   holder record names another `release`, or none can be read), it waits (`fenced`). So an old
+   holder record names another `release`, or cannot be read: an older release's plain line, or a
+   record being written), it waits (`fenced`). A lock file with no record at all is held by a first
+   holder whose record a full volume refused: not another release's. So an old
    bot's final save never meets a new worker's write, nor an old worker a state the new bot
    migrated: the locks decide, not timing.
 3. Claim: a forked child must fail to take the lock (a mount where flock does not exclude is
@@ -114,7 +116,9 @@ def other_release(fd: int, path: Path, release: str) -> dict[str, Any] | None:
     if try_exclusive(fd):
         fcntl.flock(fd, fcntl.LOCK_UN)
         return None
-    found = holder(path) or {"text": ""}
+    found = holder(path)
+    if found is None:  # no record: a first holder whose record a full volume refused (a claim never empties it)
+        return None
     return None if found.get("release") == release else found
 
 
@@ -122,9 +126,10 @@ def claim(fd: int, settings: Settings, role: str, release: str, replaced: str | 
     """Prove the lock excludes, write the holder record, prune the role's old heartbeat files."""
     path = settings.role_lock(role)
     refuse_unsafe(path)
+    line = (json.dumps(record(role, release), sort_keys=True) + "\n").encode()
     try:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, (json.dumps(record(role, release), sort_keys=True) + "\n").encode(), 0)
+        os.pwrite(fd, line, 0)  # then cut: a reader meanwhile sees a torn record (unreadable), never none
+        os.ftruncate(fd, len(line))
     except OSError as exc:
         if not heartbeat.full_error(exc):
             raise  # on a full volume the lock alone keeps the other off; the record names the holder
