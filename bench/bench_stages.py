@@ -2,8 +2,9 @@
 
 For each load (quiet, then `bench.load.Load` at 10x and 30x the cores: CPU burners, two fsync writers,
 engine churn when an engine is reachable), it starts bots as processes (`python -m trading bot`, a
-fresh state each), watches each as a deploy would — a sample every 0.1 s of its newest stage line
-and whether it still runs — and judges it with `deploy.steps.liveness` at the default limits
+fresh state each), watches each as a deploy would — a sample every 0.1 s of its newest stage line,
+whether it still runs, and the whole process's CPU (a container's cgroup figure: the fallback before
+the first stage line) — and judges it with `deploy.steps.liveness` at the default limits
 (stall 6 s, cap 300 s). A hung bot is one whose state load sleeps for good (after `locked`).
 
 Prints one row per load:
@@ -54,6 +55,15 @@ def start(state: Path, log: Path, hung: bool) -> subprocess.Popen[bytes]:
         return subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=err, cwd=REPO)
 
 
+def process_cpu(pid: int) -> float | None:
+    """The CPU seconds of the whole process: what the cgroup's figure is for a container."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def sample(proc: subprocess.Popen[bytes], log: Path, at: float) -> Sample:
     lines = parse_lines(log.read_bytes())
     newest = lines[-1] if lines else {}
@@ -67,6 +77,7 @@ def sample(proc: subprocess.Popen[bytes], log: Path, at: float) -> Sample:
         release=newest.get("release"),
         cpu=pulse.get("cpu") if pulse.get("stage") == newest.get("stage") else None,
         run=pulse.get("run") if pulse.get("stage") == newest.get("stage") else None,
+        engine_cpu=process_cpu(proc.pid) if code is None else None,
     )
 
 
