@@ -14,7 +14,7 @@ from deploy.procedures import report as reports
 from deploy.records import ledger
 from tests.integration.test_volume_rebuild import files_of, legacy_backups
 from tests.integration.test_volume_rebuild import legacy_volume as legacy_volume  # the fixture
-from testsupport.cli import invoke
+from testsupport.cli import invoke, refused
 from testsupport.evidence import Parsed, engine_state
 from testsupport.sandbox import Sandbox
 
@@ -37,19 +37,22 @@ def test_a_rebuild_plan_captures_the_live_state_and_the_run_takes_its_steps_leav
     box.in_volume(state, f"echo '{STATE}' > /v/live_portfolio.json")
     legacy_bot = box.engine.containers.create(
         settings.base_image or "", ["true"], volumes={name: {"bind": "/v"}}, name=f"{settings.project}-legacy-bot"
-    )  # the legacy bot, stopped by the operator
+    )  # the legacy bot, stopped by the operator: dockerd brings it back for `restart: always`
     try:
-        before = still(box, name)
-        planned = invoke(box, "volume-rebuild", "--legacy", name, "--plan", "--force")
-        assert still(box, name) == before  # containers, volumes, ledger, state, tags and the legacy files
-        assert planned.returncode == 0, planned.stderr
-        done = invoke(box, "volume-rebuild", "--legacy", name, "--force", "--verbose")  # each step said as it starts
-        assert done.returncode == 0, done.stderr
+        with_bot = invoke(box, "volume-rebuild", "--legacy", name, "--plan", "--force")
+        refused(invoke(box, "volume-rebuild", "--legacy", name, "--force"), 9, "the legacy bot's containers")
     finally:
         legacy_bot.remove(force=True)
+    assert f"used by        {legacy_bot.name}: created, none, image {legacy_bot.image.id[7:19]}" in with_bot.stdout
+    assert f"a run would refuse (the legacy bot's containers {legacy_bot.name} mount {name}" in with_bot.stdout
+    before = still(box, name)
+    planned = invoke(box, "volume-rebuild", "--legacy", name, "--plan", "--force")
+    assert still(box, name) == before  # containers, volumes, ledger, state, tags and the legacy files
+    assert planned.returncode == 0, planned.stderr
+    done = invoke(box, "volume-rebuild", "--legacy", name, "--force", "--verbose")  # each step said as it starts
+    assert done.returncode == 0, done.stderr
 
     out, legacy_sha = planned.stdout, before["legacy"]["workspace/live_portfolio.json"].split()[0]
-    assert f"used by        {legacy_bot.name}: created, none, image {legacy_bot.image.id[7:19]}" in out
     assert f"its state file workspace/live_portfolio.json: sha256 {legacy_sha}" in out
     assert f"state file     sha256 {STATE_SHA}" in out and "generation 7, 1 open positions" in out
     assert "generation none (unversioned: the bot migrates it on its first start), 1 open positions" in out
