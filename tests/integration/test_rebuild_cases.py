@@ -17,9 +17,9 @@ import pytest
 
 from deploy.rebuild import labels
 from deploy.steps import backups
-from tests.integration.test_pipeline_errors import invoke, refused
 from tests.integration.test_volume_rebuild import AT, SECRET, files_of, legacy_backups
 from testsupport import legacy
+from testsupport.cli import invoke, refused
 from testsupport.sandbox import Sandbox
 
 pytestmark = pytest.mark.usefixtures("fast_ticks")
