@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from tests.process.conftest import env_for
-from tests.waiting import wait_for
 from testsupport import traders
+from testsupport.waiting import wait_for
 from trading.codedigest import digest, package_root, tree_files
 from trading.stages import ORDER
 
