@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 from deploy.ids import short
-from deploy.steps import backups
-from testsupport.cli import invoke
+from deploy.records import ledger
+from deploy.steps import backups, lock
+from testsupport.cli import ROOT, cli_env, invoke
 from testsupport.sandbox import Sandbox, git
 from testsupport.waiting import wait_for
 
@@ -61,3 +64,18 @@ def test_deploy_says_what_it_leaves_out_and_the_settings_it_passes(sandbox: Sand
     assert lines[0] == f"deploy: uncommitted changes in trading/unsaved.py are not deployed (the release is {release})"
     assert lines[1] == f"deploy: with {used}"
     assert lines[-1].endswith("is live, healthy and verified"), lines
+
+
+def test_status_names_a_deploy_in_progress_and_a_closed_stdout_is_one_line(sandbox: Sandbox) -> None:
+    with lock.held(sandbox.settings, sandbox.engine, "deploy abc1234"):
+        during = invoke(sandbox, "status")
+    assert during.returncode == 0, during.stderr
+    assert f"IN PROGRESS: deploy abc1234 in progress: held by {ledger.operator()} on " in during.stdout
+    assert "IN PROGRESS" not in invoke(sandbox, "status").stdout
+    argv = [sys.executable, "-m", "invoke", "status"]
+    with subprocess.Popen(argv, cwd=ROOT, env=cli_env(sandbox), stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()  # the reader is gone before the first line: `tradebot status | true`
+        err = proc.stderr.read().decode()
+    assert proc.returncode == 13, err
+    assert err.startswith("error: stdout was closed before the task ended: ") and "Traceback" not in err
