@@ -27,6 +27,9 @@ RUN set -eu; \
 # No VOLUME: the state volume is named and mounted by compose; an image-declared volume
 # would leave an anonymous volume behind every container made without it.
 # No PYTHON* variables: `-I` ignores them. The working directory is the read-only root, never the state.
+# The stage protocol the bot and worker speak (docs/interfaces.md; trading/stages.py PROTOCOL, a test keeps
+# the two equal): a deploy hands over between two releases only when both images say 2 or more.
+LABEL io.tradebot.protocol="2"
 ENV TRADEBOT_STATE_DIR=/var/lib/tradebot
 USER 10001:10001
 WORKDIR /

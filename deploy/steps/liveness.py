@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -34,6 +34,7 @@ from deploy.config import Settings
 from trading import stages
 
 OK, WAITING, FAILED = "ok", "waiting", "failed"
+PROTOCOL_LABEL = "io.tradebot.protocol"  # the image's stage protocol (Dockerfile), absent before it
 STALL_SETTING, CAP_SETTING = "TRADEBOT_START_STALL", "TRADEBOT_START_CAP"
 GONE = ("exited", "dead", "restarting", "removing", "gone")
 ROLLBACK_STALL = 3  # a release that ran before gets this many stalls and no cap
@@ -78,6 +79,18 @@ class Judgement:
     verdict: str  # OK, WAITING or FAILED
     why: str = ""
     setting: str | None = None  # the setting that tunes what was judged (None for a crash)
+
+
+def protocol_of(labels: Mapping[str, str] | None) -> int:
+    """The stage protocol an image's labels say its bot and worker speak; 0 for an image from before it."""
+    value = (labels or {}).get(PROTOCOL_LABEL, "")
+    return int(value) if value.isdigit() else 0
+
+
+def can_hand_over(live: Mapping[str, str] | None, target: Mapping[str, str] | None) -> bool:
+    """Whether a standby of `target` can take over from `live` (both by their image labels): both speak the
+    protocol (role locks, standby, fence); else the switch stops the old release first."""
+    return min(protocol_of(live), protocol_of(target)) >= stages.PROTOCOL
 
 
 def parse_lines(log: bytes) -> list[dict[str, Any]]:

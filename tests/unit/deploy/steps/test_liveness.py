@@ -159,3 +159,14 @@ def test_the_limits_of_a_start_come_from_the_settings():
         27.0,
         None,
     )
+
+
+def test_the_image_label_names_the_protocol_of_the_code_and_only_two_speakers_hand_over():
+    from pathlib import Path
+
+    dockerfile = (Path(__file__).resolve().parents[4] / "Dockerfile").read_text()
+    assert f'LABEL {liveness.PROTOCOL_LABEL}="{stages.PROTOCOL}"' in dockerfile
+    new, old = {liveness.PROTOCOL_LABEL: "2"}, {"io.tradebot.code.digest": "x"}
+    assert liveness.can_hand_over(new, new) and not liveness.can_hand_over(old, new)
+    assert not liveness.can_hand_over(new, old) and not liveness.can_hand_over(None, new)
+    assert liveness.protocol_of({liveness.PROTOCOL_LABEL: "junk"}) == 0
