@@ -10,8 +10,9 @@ import pytest
 from deploy.engine.git import Repository
 from deploy.errors import BuildFailed
 from deploy.procedures import build
-from deploy.steps import buildcontext, images
+from deploy.steps import buildcontext, images, liveness
 from testsupport.sandbox import Sandbox, git, quiet
+from trading import stages
 
 TOKEN = "ghp_s3cretTOKENnotForImages"
 
@@ -38,6 +39,7 @@ def test_without_a_remote_no_label_names_the_build_host(sandbox: Sandbox, docker
     assert images.SOURCE not in labels
     assert str(sandbox.repo) not in repr(labels)
     assert labels[images.CREATED] == images.commit_time(repo.commit(built.commit).time)
+    assert liveness.protocol_of(labels) == stages.PROTOCOL  # the Dockerfile's, beside the pipeline's
 
 
 def test_labels_with_quotes_backslashes_dollars_and_any_text_arrive_as_given(
