@@ -124,9 +124,9 @@ def judge(samples: Sequence[Sample], limits: Limits, since: float) -> Judgement:
     clock = _clock_start(samples, since)
     if clock is None:
         return _capped(now, limits, since) or Judgement(WAITING, f"{limits.name} is not running yet ({now.status})")
-    last = _last_progress(samples, clock, limits.cpu_step)
-    if now.at - last.at >= limits.stall:
-        return Judgement(FAILED, _stalled(samples, last, clock, limits), STALL_SETTING)
+    seen = _last_progress(samples, clock, limits.cpu_step)
+    if now.at - seen.last.at >= limits.stall:
+        return Judgement(FAILED, _stalled(samples, seen, clock, limits), STALL_SETTING)
     return _capped(now, limits, since) or Judgement(WAITING, f"{limits.name} progresses (stage {now.stage})")
 
 
@@ -152,32 +152,46 @@ def _clock_start(samples: Sequence[Sample], since: float) -> float | None:
     return None if running is None else max(since, running)
 
 
-def _last_progress(samples: Sequence[Sample], clock: float, step: float) -> Sample:
-    """The newest sample that showed progress since `clock`; the first sample at or after it when none did."""
+@dataclass
+class _Progress:
+    last: Sample  # the newest sample that showed progress
+    cpu: float | None  # the main thread's CPU then, or the first figure after it (a pulse comes after a stage)
+    engine_cpu: float | None  # the same of the cgroup's
+
+    @classmethod
+    def at(cls, sample: Sample) -> _Progress:
+        return cls(sample, sample.cpu, sample.engine_cpu)
+
+
+def _last_progress(samples: Sequence[Sample], clock: float, step: float) -> _Progress:
+    """The newest progress since `clock`; the first sample at or after it when none did."""
     counted = [s for s in samples if s.at >= clock] or [samples[-1]]
-    last = counted[0]
+    seen = _Progress.at(counted[0])
     for previous, sample in itertools.pairwise(counted):
-        if _progressed(last, previous, sample, step):
-            last = sample
-    return last
+        if _progressed(seen, previous, sample, step):
+            seen = _Progress.at(sample)
+            continue
+        seen.cpu = sample.cpu if seen.cpu is None else seen.cpu
+        seen.engine_cpu = sample.engine_cpu if seen.engine_cpu is None else seen.engine_cpu
+    return seen
 
 
-def _progressed(last: Sample, previous: Sample, sample: Sample, step: float) -> bool:
+def _progressed(seen: _Progress, previous: Sample, sample: Sample, step: float) -> bool:
     if sample.stage != previous.stage or sample.run == "D":
         return True
-    if sample.cpu is not None and last.cpu is not None and sample.cpu - last.cpu >= step:
+    if sample.cpu is not None and seen.cpu is not None and sample.cpu - seen.cpu >= step:
         return True
     if sample.stage is not None and sample.cpu is not None:
         return False  # the process reports its own CPU: the cgroup's (health checks included) is not asked
-    if sample.engine_cpu is None or last.engine_cpu is None:
+    if sample.engine_cpu is None or seen.engine_cpu is None:
         return False
-    return sample.engine_cpu - last.engine_cpu >= step
+    return sample.engine_cpu - seen.engine_cpu >= step
 
 
-def _stalled(samples: Sequence[Sample], last: Sample, clock: float, limits: Limits) -> str:
-    now = samples[-1]
+def _stalled(samples: Sequence[Sample], seen: _Progress, clock: float, limits: Limits) -> str:
+    now, last = samples[-1], seen.last
     changed = max((s.at for p, s in itertools.pairwise(samples) if s.stage != p.stage), default=clock)
-    cpu = f"main thread +{(now.cpu or 0.0) - (last.cpu or 0.0):.2f} s CPU" if now.cpu is not None else "no CPU figure"
+    cpu = f"main thread +{(now.cpu or 0.0) - (seen.cpu or 0.0):.2f} s CPU" if now.cpu is not None else "no CPU figure"
     return (
         f"{limits.name} made no progress for {now.at - last.at:.1f} s: stage {now.stage or 'none'} since "
         f"{now.at - max(changed, clock):.1f} s, {cpu}, not waiting on disk (judged from its stage lines and CPU; "

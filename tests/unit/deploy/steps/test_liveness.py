@@ -6,6 +6,9 @@ be failed on the way, a hang must be failed once `stall` seconds pass without pr
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+
 import pytest
 
 from deploy.steps import liveness
@@ -170,3 +173,33 @@ def test_the_image_label_names_the_protocol_of_the_code_and_only_two_speakers_ha
     assert liveness.can_hand_over(new, new) and not liveness.can_hand_over(old, new)
     assert not liveness.can_hand_over(new, old) and not liveness.can_hand_over(None, new)
     assert liveness.protocol_of({liveness.PROTOCOL_LABEL: "junk"}) == 0
+
+
+def recorded(name: str) -> tuple[list[Sample], str | None]:
+    """A sequence `bench.bench_stages --record` watched of a real bot process (see the file's `recorded`)."""
+    from pathlib import Path
+
+    doc = json.loads((Path(__file__).parent / "recorded" / f"{name}.json").read_text())
+    samples = [Sample(**dict(zip(doc["fields"], row, strict=True)), release=doc["release"]) for row in doc["samples"]]
+    return samples, doc["release"]
+
+
+@pytest.mark.parametrize("name", ["good-30x-0", "good-30x-4", "good-10x-4"])
+def test_recorded_good_starts_under_load_are_never_failed(name):
+    """good-30x-0 crawled at 10 ms of CPU a second (load average 59 on 2 cores) and was failed by the judge that
+    compared each pulse's CPU with a stage line that carried none."""
+    samples, release = recorded(name)
+    judged = verdicts(samples, Limits(stages.RUNNING, 6.0, 300.0, release, "bot"))
+    assert FAILED not in [j.verdict for j in judged], next(j.why for j in judged if j.verdict == FAILED)
+    assert judged[-1].verdict == (WAITING if name == "good-30x-0" else OK)  # the recording ends where it was failed
+
+
+@pytest.mark.parametrize("name", ["hung-30x-0", "hung-30x-2", "hung-10x-1", "hung-quiet-0"])
+def test_recorded_hung_starts_are_failed_a_stall_after_the_hang(name):
+    """The bot's main thread sleeps for good once it is `locked` (bench_stages' hung bot)."""
+    samples, release = recorded(name)
+    hung_at, limits = next(s.at for s in samples if s.stage == stages.LOCKED), replace(START, release=release)
+    failed = first_failure(samples, limits)
+    assert failed is not None and hung_at + 6.0 <= failed.at <= hung_at + 6.6
+    why = judge([s for s in samples if s.at <= failed.at], limits, 0.0).why
+    assert "stage locked" in why and "TRADEBOT_START_STALL=6" in why
