@@ -124,7 +124,11 @@ def describe(path: Path, root: Path, facts: dict[str, Any]) -> dict[str, Any]:
     if kind == "link":
         sha = hashlib.sha256(os.readlink(path).encode("utf-8", "surrogateescape")).hexdigest()
     elif kind == "file":
-        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        digest = hashlib.sha256()
+        with path.open("rb") as file:
+            for block in iter(lambda: file.read(1 << 20), b""):
+                digest.update(block)
+        sha = digest.hexdigest()
     size = found.st_size if kind == "file" else 0
     return {"path": path.relative_to(root).as_posix(), "kind": kind, "size": size, "sha256": sha, **facts}
 
