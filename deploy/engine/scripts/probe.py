@@ -105,8 +105,11 @@ def describe(root, path):
     st = os.lstat(path)
     sqlite = stat.S_ISREG(st.st_mode) and is_sqlite(path)
     if sqlite:
-        with opened(path) as db:
-            sqlite = tables(db)
+        try:
+            with opened(path) as db:
+                sqlite = tables(db)
+        except sqlite3.DatabaseError as exc:  # corrupt, or copied while a writer changed it
+            sqlite = f"unreadable: {exc}"
     return {
         "path": os.path.relpath(path, root).replace(os.sep, "/"),
         "kind": kind_of(st.st_mode),

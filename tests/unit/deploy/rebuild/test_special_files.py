@@ -110,3 +110,10 @@ def test_a_fifo_under_logs_is_listed_as_skipped_in_the_plan_and_the_run_does_not
     assert "workspace/logs/feed.pipe  (fifo): a FIFO (named pipe)" in shown and "skipped, never carried (2" in shown
     target = carry(tmp_path, source, chosen, rules)
     assert inventory.differences(chosen.expected(rules), inventory.parse(probe("inventory", str(target)))) == []
+
+
+def test_a_corrupt_database_is_inventoried_as_unreadable_not_a_crash(tmp_path: Path):
+    make_tree(tmp_path)
+    (tmp_path / "workspace/broken.sqlite3").write_bytes(b"SQLite format 3\x00" + b"\xff" * 2000)
+    found = inventory.parse(probe("inventory", str(tmp_path)))
+    assert (found["workspace/broken.sqlite3"].tables or "").startswith("unreadable: ")
