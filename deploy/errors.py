@@ -35,7 +35,8 @@ TradebotError                   1  anything below not otherwise listed
 ├── DeployError                 7  a deploy, rollback or restore did not reach a healthy, verified state
 │   ├── Unhealthy
 │   ├── RolledBack                 and the release from before runs again
-│   └── RollbackFailed             and putting the release from before back failed too
+│   ├── RollbackFailed             and putting the release from before back failed too
+│   └── FleetReleaseStopped        a fleet release stopped at a member (the ones after it untouched)
 ├── VerifyFailed                8  what runs is not exactly the commit
 ├── RebuildError                9  a legacy volume cannot be rebuilt or retired (nothing half-done is adopted)
 │   ├── LegacyMissing
@@ -52,7 +53,8 @@ TradebotError                   1  anything below not otherwise listed
 │   ├── ComposeFileInvalid
 │   ├── SettingsInvalid
 │   ├── StateVolumeMissing
-│   └── PolicyViolation
+│   ├── PolicyViolation
+│   └── SecondWriter               the state has another writer (a Swarm stack of its name, a container, another engine)
 └── OutputError                13  the output cannot be written (a closed stdout, an --out path)
 """
 
@@ -218,6 +220,10 @@ class RollbackFailed(DeployError):
     """A deploy failed and putting the release from before back failed too."""
 
 
+class FleetReleaseStopped(DeployError):
+    """A fleet release stopped at a member: that member rolled back by itself, the ones after it untouched."""
+
+
 class VerifyFailed(TradebotError):
     """What runs is not exactly the commit."""
 
@@ -290,6 +296,10 @@ class StateVolumeMissing(PreflightFailed):
 
 class PolicyViolation(PreflightFailed):
     """The commit's compose file breaks the security policy."""
+
+
+class SecondWriter(PreflightFailed):
+    """The state has another writer: a Swarm stack of the same name, a container run by hand, another fleet engine."""
 
 
 class OutputError(TradebotError):

@@ -3,6 +3,7 @@
 releasing    build, deploy, verify, release, rollback
 inspecting   status, releases, report, backups, logs
 maintaining  restore, remove, unlock, base-image, volume-rebuild, volume-retire
+fleeting     fleet-status, fleet-verify, fleet-release: every member of the fleet file (`deploy.fleet`)
 invocation   what every task reads first: its settings, and the flags it refuses
 program      `tradebot`: invoke's own Program with these tasks, from any directory (`--repo`)
 
@@ -15,14 +16,14 @@ from __future__ import annotations
 
 from invoke import Collection
 
-from deploy.cli import inspecting, maintaining, releasing
+from deploy.cli import fleeting, inspecting, maintaining, releasing
 
 
 def namespace() -> Collection:
     """A new collection of every operator task, flat (`tradebot deploy`), as the checkout's tasks.py and `tradebot`
     serve them."""
     found = Collection()
-    for module in (releasing, inspecting, maintaining):
+    for module in (releasing, inspecting, maintaining, fleeting):
         for task in Collection.from_module(module).tasks.values():
             found.add_task(task)
     return found

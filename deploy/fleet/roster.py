@@ -53,6 +53,8 @@ FILE_KEYS = frozenset({"fleet", "settings", "members"})
 FLEET_KEYS = frozenset({"status_timeout", "verify_timeout"})
 MEMBER_KEYS = frozenset({"engine", "project", "build", "settings", *FLEET_KEYS})
 EXAMPLE = 'engine = "ssh://deploy@bot-host"'
+ADDRESS_HINT = "an engine is unix:///absolute/path/docker.sock or ssh://user@host[:port] (no password: ssh keys)"
+ADDRESS_HINT = "an engine is unix:///absolute/path/docker.sock or ssh://user@host[:port] (no password: ssh keys)"
 
 
 @dataclass(frozen=True)
@@ -156,16 +158,17 @@ def _check_name(name: str, path: Path) -> None:
 def _engine(value: object, path: Path, where: str) -> str:
     if not isinstance(value, str) or not value:
         raise invalid(path, f"{where} has no engine", f'add {EXAMPLE} (or engine = "unix:///var/run/docker.sock")')
+    if not is_address(value):
+        raise invalid(path, f"{where} has engine = {value!r}", ADDRESS_HINT)
+    return value
+
+
+def is_address(value: str) -> bool:
+    """An engine address the fleet takes: unix:///absolute/path or ssh://[user@]host[:port] (pure)."""
     parts = urlsplit(value)
-    if parts.scheme == "unix" and parts.path.startswith("/") and not parts.netloc:
-        return value
-    if parts.scheme == "ssh" and parts.hostname and not parts.path.strip("/") and not parts.password:
-        return value
-    raise invalid(
-        path,
-        f"{where} has engine = {value!r}",
-        "an engine is unix:///absolute/path/docker.sock or ssh://user@host[:port] (no password: ssh keys)",
-    )
+    if parts.scheme == "unix":
+        return parts.path.startswith("/") and not parts.netloc
+    return parts.scheme == "ssh" and bool(parts.hostname) and not parts.path.strip("/") and not parts.password
 
 
 def _project(value: object, path: Path, where: str) -> str:

@@ -2,7 +2,9 @@
 
 Started by the test and removed by it: stopped by its pid, its directories and its
 bridge deleted. Never `--bridge=none` (that deletes docker0): it gets a bridge of
-its own (`ip link add … type bridge`) and touches no iptables rules.
+its own (`ip link add … type bridge`) and touches no iptables rules. Several at once
+(a fleet's test) each get their own `pool`: the address pool its networks come from
+(`10.<214 + pool>.0.0/16`) and the range of its bridge's address.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from testsupport.waiting import wait_for
 START_SECONDS = 60.0
 
 
-def dockerd_argv(root: Path, name: str, bridge: str) -> list[str]:
+def dockerd_argv(root: Path, name: str, bridge: str, pool: int = 0) -> list[str]:
     return [
         "dockerd",
         "--data-root",
@@ -46,7 +48,7 @@ def dockerd_argv(root: Path, name: str, bridge: str) -> list[str]:
         "--ip6tables=false",
         "--ip-masq=false",
         "--default-address-pool",
-        "base=10.214.0.0/16,size=24",
+        f"base=10.{214 + pool}.0.0/16,size=24",
     ]
 
 
@@ -68,23 +70,28 @@ def connect(socket: Path) -> docker.DockerClient | None:
 class Engine:
     client: docker.DockerClient
     socket: Path
+    pid: int  # its dockerd's: `kill -STOP` freezes the engine
+
+    @property
+    def address(self) -> str:
+        return f"unix://{self.socket}"
 
 
 @contextlib.contextmanager
-def second_engine() -> Iterator[Engine]:
-    """A running, empty second engine; everything it made is removed afterwards."""
+def second_engine(pool: int = 0) -> Iterator[Engine]:
+    """A running, empty second engine (its addresses from `pool`: 0 to 15); everything it made is removed afterwards."""
     suffix = secrets.token_hex(3)
     name, bridge = f"tradebot-t{suffix}", f"tbt{suffix}"
     root = Path(tempfile.mkdtemp(prefix="tbd", dir="/tmp"))  # short: the exec root holds unix sockets
     ip("link", "add", bridge, "type", "bridge")
     proc: subprocess.Popen[bytes] | None = None
     try:
-        ip("addr", "add", f"10.213.{int(suffix[:2], 16)}.1/24", "dev", bridge)
+        ip("addr", "add", f"10.213.{pool * 16 + int(suffix[:2], 16) % 16}.1/24", "dev", bridge)
         with (root / "dockerd.log").open("wb") as log:
-            proc = subprocess.Popen(dockerd_argv(root, name, bridge), stdout=log, stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(dockerd_argv(root, name, bridge, pool), stdout=log, stderr=subprocess.STDOUT)
         client = wait_for(lambda: connect(root / "docker.sock") or proc.poll(), START_SECONDS, "the second dockerd")
         assert isinstance(client, docker.DockerClient), (root / "dockerd.log").read_text()[-2000:]
-        yield Engine(client, root / "docker.sock")
+        yield Engine(client, root / "docker.sock", proc.pid)
         client.close()
     finally:
         _stop(proc)
@@ -95,6 +102,7 @@ def second_engine() -> Iterator[Engine]:
 def _stop(proc: subprocess.Popen[bytes] | None) -> None:
     if proc is None or proc.poll() is not None:
         return
+    os.kill(proc.pid, signal.SIGCONT)  # a test that froze it and failed before thawing it
     os.kill(proc.pid, signal.SIGTERM)
     try:
         proc.wait(timeout=30)

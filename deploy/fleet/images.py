@@ -1,0 +1,71 @@
+"""A member's release image: built on its own engine, or loaded from a file another member's engine saved.
+
+The member's side of a fleet release's first phase (each in the member's child). A build is
+`deploy.procedures.build` (reused when the image exists). An engine that does not build (`build =
+false` in the fleet file) gets the image saved from a member that built it, through a file on the
+operator's machine (`save` there, `load` here) — by id, so no other project's tag comes along —
+and tagged with its own project: the same image id, so the same code layer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import docker
+
+from deploy.config import Settings
+from deploy.errors import ImageMissing
+from deploy.output.progress import Say
+from deploy.procedures import build as building
+from deploy.steps import tags
+from deploy.steps.images import ReleaseImage, release_tag
+
+if TYPE_CHECKING:
+    from deploy.engine.git import Repository
+
+CHUNK = 1 << 20
+
+
+def build(settings: Settings, engine: docker.DockerClient, repo: Repository, commit: str, say: Say) -> dict[str, Any]:
+    """Build (or reuse) the commit's release image on the member's engine."""
+    return described(building.build(settings, engine, repo, rev=commit, say=say), "built")
+
+
+def described(image: ReleaseImage, how: str) -> dict[str, Any]:
+    return {
+        "ok": True,
+        "how": how,
+        "image": image.release_tag,
+        "image_id": image.image_id,
+        "code_layer": image.code_layer,
+    }
+
+
+def save(settings: Settings, engine: docker.DockerClient, commit: str, path: Path) -> dict[str, Any]:
+    """Write the commit's release image (by id, without its tags) to `path`."""
+    image = _release(settings, engine, commit)
+    with path.open("wb") as out:
+        for chunk in engine.images.get(image.image_id).save(chunk_size=CHUNK, named=False):
+            out.write(chunk)
+    return {**described(image, "saved"), "bytes": path.stat().st_size}
+
+
+def load(settings: Settings, engine: docker.DockerClient, commit: str, path: Path, source: str) -> dict[str, Any]:
+    """Load the image saved in `path` (unless the commit's release image is here) and tag it for this project."""
+    present = tags.get(engine, release_tag(settings.image_repo, commit, dirty=False))
+    if present is not None:
+        return described(present, "present")
+    with path.open("rb") as saved:
+        loaded = engine.images.load(saved)
+    image = loaded[0]
+    image.tag(settings.image_repo, commit)
+    return described(_release(settings, engine, commit), f"loaded from {source}")
+
+
+def _release(settings: Settings, engine: docker.DockerClient, commit: str) -> ReleaseImage:
+    tag = release_tag(settings.image_repo, commit, dirty=False)
+    found = tags.get(engine, tag)
+    if found is None or found.commit != commit:
+        raise ImageMissing(f"image {tag} is not on the engine", f"build it: `invoke build --rev {commit[:12]}`")
+    return found

@@ -1,0 +1,47 @@
+"""A fleet release's outcome per member, the error it stops with, and a child's error raised again as its class."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from deploy.errors import FleetReleaseStopped
+from deploy.fleet import release
+from deploy.fleet.children import Answer
+from deploy.fleet.release import FleetRelease, Outcome
+from deploy.fleet.roster import Member
+
+A, B, C = (Member(n, f"unix:///{n}.sock", f"p{n}") for n in "abc")
+COMMIT = "f" * 40
+BUILT = Answer("a", {"ok": True, "how": "built"})
+ROLLED_BACK = Answer(
+    "a",
+    {"ok": False, "error": "bot not healthy; cccccccccccc runs again", "error_type": "RolledBack", "exit_code": 7},
+    exit_code=7,
+)
+
+
+def test_each_member_is_released_failed_or_untouched() -> None:
+    assert Outcome(A, BUILT, Answer("a", {"ok": True})).outcome == release.RELEASED
+    assert Outcome(A, BUILT, ROLLED_BACK).outcome == release.FAILED
+    assert Outcome(A, BUILT).outcome == release.UNTOUCHED
+    assert Outcome(A, Answer("a", {"ok": False, "error": "build failed"}, exit_code=5)).outcome == release.FAILED
+
+
+def test_a_stopped_release_names_the_member_its_cause_and_who_is_untouched() -> None:
+    found = FleetRelease(Path("fleet.toml"), COMMIT, (Outcome(A, BUILT, ROLLED_BACK), Outcome(B, BUILT), Outcome(C)))
+    error = release.stopped_error(found)
+    assert isinstance(error, FleetReleaseStopped) and error.exit_code == 7
+    assert error.message == (
+        "the fleet release of ffffffffffff stopped at a: its release failed "
+        "(bot not healthy; cccccccccccc runs again); untouched: b, c"
+    )
+    document = found.to_json()
+    assert (document["ok"], document["stopped_at"], document["exit_code"]) == (False, "a", 7)
+    assert [m["outcome"] for m in document["members"]] == ["failed", "untouched", "untouched"]
+    assert document["members"][0]["report"]["error_type"] == "RolledBack"
+
+
+def test_a_release_that_reached_every_member_is_ok() -> None:
+    done = Answer("a", {"ok": True})
+    found = FleetRelease(Path("fleet.toml"), COMMIT, (Outcome(A, BUILT, done), Outcome(B, BUILT, done)))
+    assert release.stopped_error(found) is None and found.to_json()["ok"]
