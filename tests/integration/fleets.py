@@ -18,8 +18,8 @@ from typing import Any
 import docker
 import docker.errors
 
-from tests.integration.test_pipeline import HANG
-from tests.integration.test_pipeline_errors import invoke
+from testsupport.cli import invoke
+from testsupport.failing import HANG
 from testsupport.sandbox import Sandbox
 
 
