@@ -93,7 +93,7 @@ def take(settings: Settings, role: str, stop: Stoppable, reporter: Reporter, wai
 def stand_by(fd: int, path: Path, stop: Stoppable, reporter: Reporter) -> bool:
     """Wait for the lock on `fd`, standing by visibly; False when a stop came first."""
     reporter.reach(stages.STANDING_BY, waiting_for=holder(path))
-    return wait_exclusive(fd, stop, BEAT_SECONDS, lambda: reporter.reach(stages.STANDING_BY, waiting_for=holder(path)))
+    return wait_exclusive(fd, stop, BEAT_SECONDS, lambda: reporter.waiting(stages.STANDING_BY, holder(path)))
 
 
 def fence(path: Path, release: str, stop: Stoppable, reporter: Reporter) -> bool:
@@ -102,7 +102,7 @@ def fence(path: Path, release: str, stop: Stoppable, reporter: Reporter) -> bool
     try:
         while (held := other_release(fd, path, release)) is not None:
             if time.monotonic() - said >= BEAT_SECONDS:
-                reporter.reach(stages.FENCED, waiting_for=held)
+                reporter.waiting(stages.FENCED, held)
                 said = time.monotonic()
             if stop.wait(FENCE_SECONDS):
                 return False

@@ -5,7 +5,8 @@ Stages, in order (`ORDER`); a goal is met by any later stage:
     started        python runs; said by `trading.__main__` before `trading.cli` is imported
     imported       the code is loaded; carries `release`, the digest of trading/ (the image's code label)
     configured     every TRADEBOT_* setting is valid (a bad one exits 9 before this line)
-    standing_by    the role lock is held by another process (`waiting_for` names it); the wait is silent
+    standing_by    the role lock is held by another process (`waiting_for` names it); said again only when
+                   the holder changes (the heartbeat is refreshed every second)
     fenced         the role lock is ours, but the other role's lock is held by another release
     locked         the role lock is ours; nothing before this opened the state, the bus or the backups
     state_loaded   bot: the state document is loaded; worker: the command bus and the store are open
@@ -108,6 +109,14 @@ class Reporter:
             self.waiting_for = fields.pop("waiting_for", None) if stage in WAITING else None
             self.say(**fields)
             self.beat()
+
+    def waiting(self, stage: str, waiting_for: dict[str, Any] | None) -> None:
+        """Stand by (or stay fenced): the line again only when what it waits for changed; the heartbeat always."""
+        with self.lock:
+            if stage == self.stage and waiting_for == self.waiting_for:
+                self.beat()
+                return
+            self.reach(stage, waiting_for=waiting_for)
 
     def pulse(self) -> None:
         """Repeat the current stage with the main thread's CPU, unless the process waits or runs."""

@@ -148,3 +148,13 @@ def test_status_names_the_stage_of_every_container_of_a_role(tmp_path: Path):
     found = status.containers(folder)
     assert {host: seen["stage"] for host, seen in found.items()} == {"live": "running", "next": "standing_by"}
     assert found["next"]["waiting_for"] == {"pid": 7} and status.containers(tmp_path / "none") == {}
+
+
+def test_a_long_wait_says_its_line_once_per_holder_and_refreshes_the_heartbeat_every_time(said):
+    written: list[dict] = []
+    reporter = Reporter("bot")
+    reporter.attach(written.append)
+    for holder in ({"pid": 1}, {"pid": 1}, {"pid": 1}, {"pid": 2}):
+        reporter.waiting(stages.STANDING_BY, holder)
+    assert [d["waiting_for"] for d in said()] == [{"pid": 1}, {"pid": 2}]
+    assert len(written) == 1 + 4 and written[-1]["waiting_for"] == {"pid": 2}
