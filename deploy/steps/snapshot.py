@@ -95,7 +95,7 @@ def state_facts(files: Mapping[str, bytes]) -> StateFacts | None:
     return StateFacts(
         hashlib.sha256(document).hexdigest(),
         generation if isinstance(generation, int) else None,
-        len(positions) if isinstance(positions, dict) else None,
+        len(positions) if isinstance(positions, dict | list) else None,  # a legacy document may list them
         count_commands(files),
     )
 
