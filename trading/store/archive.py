@@ -10,7 +10,9 @@ the archived trades that the document no longer holds.  A segment is closed at
 A kill -9 between the append and the document's write leaves those trades in both places; the
 next trim does not append what the current segment already holds, and ``every_trade`` reads
 archive + document without duplicates.  So archive + document = every trade, across restarts.
-Called under the store's lock only.
+A new state begun over an old one (``bot --fresh``) retires the old archive into
+``trades/retired-<UTC time>/`` (``retire``): kept, and no longer counted.  Called under the store's
+lock only.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from trading.store.atomic import fsync_dir
+from trading.store.backups import stamp
 from trading.store.document import State, compact
 from trading.store.merge import trade_key
 
@@ -96,6 +99,19 @@ class TradeArchive:
             os.close(fd)
         if created:
             fsync_dir(self.directory)
+
+    def retire(self) -> Path | None:
+        """Move every segment into a new ``retired-<UTC time>/`` (a new state's archive starts empty); where to."""
+        old = segments(self.directory)
+        if not old:
+            return None
+        target = self.directory / f"retired-{stamp()}"
+        target.mkdir()
+        for segment in old:
+            os.replace(segment, target / segment.name)
+        fsync_dir(target)
+        fsync_dir(self.directory)
+        return target
 
     def current(self) -> tuple[Path, bool]:
         """The segment to append to, and whether it is new."""

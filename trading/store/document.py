@@ -4,8 +4,10 @@
      "saved_at": "...", "settings_hash": "...", "state": {...}}
 
 The checksum is the sha256 of the compact JSON of every other field, in the order written (a
-JSON load and dump reproduces it exactly), so a flipped bit anywhere, a truncation or a forged
-version is detected.  Pure functions only.
+JSON load and dump reproduces it exactly), so a flipped bit anywhere or a truncation is detected.
+A document of a newer schema version is refused before its checksum is judged (newer code may
+compute it otherwise): never taken for corrupt, so never replaced by an older backup.  Pure
+functions only.
 
 ``validate_state`` is the shape every reader relies on, checked on load and before every save:
 positions and closed trades are objects, cash and the positions' quantities and prices are finite
@@ -84,17 +86,17 @@ def decode(parsed: object, where: str = "state") -> Document:
         raise CorruptStateError(f"{where} is not a {FORMAT} document")
     fields = dict(parsed)
     claimed = fields.pop("checksum", None)
+    version = fields.get("version")
+    if isinstance(version, int) and not isinstance(version, bool) and version > CURRENT_VERSION:
+        raise StateTooNewError(where, version, CURRENT_VERSION)  # before the checksum: newer code may sum otherwise
     try:
         body = compact(fields, allow_nan=False)
     except ValueError:
         raise CorruptStateError(f"{where} holds a non-finite number (NaN or Infinity)") from None
     if hashlib.sha256(body.encode()).hexdigest() != claimed:
         raise CorruptStateError(f"{where} fails its checksum")
-    version = fields.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise CorruptStateError(f"{where} has an unknown schema version {version!r}")
-    if version > CURRENT_VERSION:
-        raise StateTooNewError(where, version, CURRENT_VERSION)
     validate_state(fields.get("state"), where)
     return Document(
         fields["state"],

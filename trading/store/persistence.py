@@ -27,7 +27,7 @@ from pathlib import Path
 
 from trading.errors import CorruptStateError, InvalidStateError, NoValidStateError, StateWriteError
 from trading.store import backups
-from trading.store.archive import TradeArchive
+from trading.store.archive import TradeArchive, segments
 from trading.store.atomic import clean_stale_temps, replace_file
 from trading.store.document import Document, State, decode, encode, is_legacy, parse, utcnow, validate_state
 from trading.store.locking import exclusive, open_lock, self_test
@@ -112,18 +112,25 @@ class StateStore:
             yield pending.state
 
     def initialize(self, state: State, *, force: bool = False) -> Document:
-        """Write a first state; refuses where any trace of an earlier state exists unless ``force``."""
+        """Write a first state; refuses where any trace of an earlier state exists unless ``force``.
+
+        The earlier state's trade archive is retired (kept aside): the new state's books start empty.
+        """
         with exclusive(self._fd):
             traces = self._traces()
             if traces and not force:
                 raise NoValidStateError(self.path, [f"found {t.name}" for t in traces[:3]])
+            retired = self.archive.retire()
+            if retired is not None:
+                log.warning("the earlier state's closed-trades archive is kept aside in %s", retired)
             generation = self._write(state, max((backups.generation_of(t) for t in traces), default=0), None)
             log.warning("initialised a new state at %s (generation %d)", self.path, generation)
             return Document(state, generation, settings_hash=self.settings_hash)
 
     def _traces(self) -> list[Path]:
         found = [self.path] if self.path.exists() else []
-        return found + backups.newest_first(self.path, self.backup_dir) + sorted(self.quarantine_dir.iterdir())
+        found += backups.newest_first(self.path, self.backup_dir) + sorted(self.quarantine_dir.iterdir())
+        return found + segments(self.archive.directory)
 
     def _read_primary(self, take: bool = False) -> Document:
         """The primary; the file this store wrote and checked, unchanged since, is neither re-read nor re-verified.

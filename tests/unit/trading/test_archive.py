@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from trading.errors import StateWriteError
+from trading import portfolio
+from trading.errors import NoValidStateError, StateWriteError
 from trading.store import archive as archive_module
 from trading.store import persistence
 from trading.store.archive import TradeArchive, every_trade, segments
@@ -81,3 +82,19 @@ def test_a_torn_last_line_is_skipped_and_the_next_append_stays_whole(small):
     close_trades(small, range(8, 16))
     state = small.load().state
     assert [t["position_id"] for t in every_trade(small.archive.directory, state)] == [f"p-{i}" for i in range(16)]
+
+
+def test_a_fresh_state_starts_with_no_archive_the_old_one_kept_aside(small):
+    close_trades(small, range(20))
+    old = {p.name: p.read_bytes() for p in segments(small.archive.directory)}
+    assert old
+    for copy in [small.path, *small.backup_dir.iterdir()]:
+        copy.unlink()  # the state and its backups gone; the archive remains, a trace of that state
+    with pytest.raises(NoValidStateError) as refused:
+        small.initialize(new_state(500.0, "t1"))
+    assert "closed_trades.000001.jsonl" in str(refused.value)
+    fresh = small.initialize(new_state(500.0, "t1"), force=True)  # what `bot --fresh` does
+    assert every_trade(small.archive.directory, fresh.state) == []
+    assert portfolio.violations(fresh.state, every_trade(small.archive.directory, fresh.state)) == []
+    (kept,) = [d for d in small.archive.directory.iterdir() if d.is_dir()]
+    assert {p.name: p.read_bytes() for p in kept.iterdir()} == old

@@ -90,7 +90,7 @@ def test_each_replace_keeps_a_backup_newest_n(tmp_path, state):
         lambda raw: raw[: len(raw) // 2],
         lambda raw: b"\0" * len(raw),
         lambda raw: raw[:40] + bytes([raw[40] ^ 0x01]) + raw[41:],
-        lambda raw: raw.replace(b'"version":1', b'"version":7'),
+        lambda raw: raw.replace(b'"version":1', b'"version":0'),
         lambda raw: b"",
     ],
     ids=["truncated", "zero-filled", "bit-flip", "forged-version", "empty"],
@@ -140,6 +140,22 @@ def test_newer_document_is_refused_and_never_overwritten(tmp_path, state):
     with pytest.raises(StateTooNewError), store.transaction():
         pass
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("checksum", ["as written", "another algorithm's"])
+def test_a_newer_document_is_refused_whatever_its_checksum_says(tmp_path, state, checksum):
+    """Newer code may checksum otherwise: this code cannot judge the document, so it neither trusts nor replaces it."""
+    store = StateStore(tmp_path / "s.json")
+    store.initialize(state)
+    with store.transaction() as s:
+        s["cash"] = 1.0
+    newer = encode(Document(state, 9, version=CURRENT_VERSION + 1))
+    if checksum != "as written":
+        newer = newer.replace(newer[13:77], hashlib.sha512(newer).hexdigest()[:64].encode())
+    store.path.write_bytes(newer)
+    with pytest.raises(StateTooNewError), StateStore(store.path) as again:
+        again.load()
+    assert store.path.read_bytes() == newer and not list(store.quarantine_dir.iterdir())
 
 
 def test_legacy_document_is_backed_up_and_migrated(tmp_path):
