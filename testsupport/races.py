@@ -168,10 +168,7 @@ def attempt(settings: Settings, bus: CommandBus, i: int, prices: dict[str, float
 
 def tick_races(settings: Settings, attempts: int, delay: float, env: dict[str, str]) -> TickRaces:
     """``attempts`` attempts against a bot (started here, saves slowed by ``delay`` s) and a running worker."""
-    with StateStore(settings.state_file) as store:
-        store.initialize(pairs_state(attempts))
-    prices = {sym: 100.0 for i in range(attempts) for sym in (f"A{i:04d}", f"B{i:04d}")}
-    write_prices(settings.state_dir / "prices.json", prices)
+    prices = pairs_ready(settings, attempts)
     log, tally, bus = settings.state_dir / "bot.log", TickRaces(), CommandBus(settings.commands_db)
     bot = start_bot(settings, delay, env, log)
     try:
@@ -188,6 +185,15 @@ def tick_races(settings: Settings, attempts: int, delay: float, env: dict[str, s
         tally.bot_exit = bot.wait(timeout=30)
     tally.redecided = log.read_text().count("the state as saved since says")
     return tally
+
+
+def pairs_ready(settings: Settings, attempts: int) -> dict[str, float]:
+    """The state with the attempts' pairs of positions, and their prices (all at 100) in the feed's file."""
+    with StateStore(settings.state_file) as store:
+        store.initialize(pairs_state(attempts))
+    prices = {sym: 100.0 for i in range(attempts) for sym in (f"A{i:04d}", f"B{i:04d}")}
+    write_prices(settings.state_dir / "prices.json", prices)
+    return prices
 
 
 def slowed_bot(delay: float) -> int:

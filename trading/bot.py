@@ -107,24 +107,22 @@ class Bot:
 
     def admit(self, prices: dict[str, float]) -> dict[str, float]:
         """The feed's prices the bot may act on; a symbol's wait for its mark is logged when it starts and ends."""
-        admitted, gap = self.gate.admit(prices), self.settings.max_price_gap
+        admitted = self.gate.admit(prices)
         for sym in sorted(self.gate.held.keys() - self.told):
-            mark = self.gate.waiting[sym]
-            log.warning(
-                "%s: the feed's price %s is %.1f%% from the state's last mark %s; no decision on %s until a price "
-                "comes within %.1f%% of it (TRADEBOT_MAX_PRICE_GAP)",
-                sym,
-                prices[sym],
-                abs(prices[sym] / mark - 1) * 100,
-                mark,
-                sym,
-                gap * 100,
-            )
+            self.say_wait(sym, prices[sym], self.gate.waiting[sym])
         self.told |= self.gate.held.keys()
         for sym in sorted(self.told - self.gate.waiting.keys()):
             log.warning("%s: the feed's price %s meets the state's last mark; trading it again", sym, admitted[sym])
         self.told &= self.gate.waiting.keys()
         return admitted
+
+    def say_wait(self, sym: str, price: float, mark: float) -> None:
+        off, limit = abs(price / mark - 1), self.settings.max_price_gap
+        log.warning(
+            "%s",
+            f"{sym}: the feed's price {price} is {off:.1%} from the state's last mark {mark}; no decision on {sym} "
+            f"until a price comes within {limit:.1%} of it (TRADEBOT_MAX_PRICE_GAP)",
+        )
 
     def trade(self, planned: Open | Close) -> bool:
         """Carry out a decision of this tick as it stands now (a save since may have merged the worker's).

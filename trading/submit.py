@@ -25,10 +25,7 @@ def submit(settings: Settings, kind: str, text: str, wait: float, ttl: float, ke
     bus = CommandBus(settings.commands_db)
     try:
         row = bus.enqueue(kind, payload, payloads.checksum(payload), key or str(uuid.uuid4()), time.time() + ttl)
-        deadline = time.monotonic() + wait
-        while row["status"] not in FINAL and time.monotonic() < deadline:
-            time.sleep(0.05)
-            row = bus.get(row["id"]) or row
+        row = awaited(bus, row, wait)
     except sqlite3.OperationalError as exc:
         if not is_full(exc, settings.state_dir):
             raise
@@ -37,3 +34,12 @@ def submit(settings: Settings, kind: str, text: str, wait: float, ttl: float, ke
         bus.close()
     result = json.loads(row["result"]) if row["result"] else None
     return {"id": row["id"], "status": row["status"], "result": result, "error": row["error"]}
+
+
+def awaited(bus: CommandBus, row: dict[str, Any], wait: float) -> dict[str, Any]:
+    """The command's row once it finished, or as it is after ``wait`` seconds."""
+    deadline = time.monotonic() + wait
+    while row["status"] not in FINAL and time.monotonic() < deadline:
+        time.sleep(0.05)
+        row = bus.get(row["id"]) or row
+    return row
