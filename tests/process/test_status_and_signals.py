@@ -58,6 +58,14 @@ def test_status_never_migrates_a_legacy_document(state_dir):
     assert "legacy" in report["findings"][0] and "python -m trading repair" in report["findings"][0]
 
 
+def test_status_shows_a_legacy_document_whose_positions_are_a_list(state_dir):
+    listed = {**LEGACY, "positions": [{"symbol": sym, **pos} for sym, pos in LEGACY["positions"].items()]}
+    (state_dir / "live_portfolio.json").write_text(json.dumps(listed))
+    out = run_cli(state_dir, "status")
+    assert out.returncode == 0, out.stderr
+    assert "  BTC: qty 0.500000 entry 100.0 mark None sl 90.0 tp 120.0" in out.stdout.splitlines()
+
+
 def test_final_save_on_sigint(state_dir, spawn):
     bot = spawn("bot", "--fresh", **FAST)
     wait_for(lambda: beat(state_dir).get("ticks", 0) >= 20, what="20 ticks")
