@@ -14,7 +14,6 @@ import copy
 import logging
 import time
 import uuid
-from typing import Any
 
 from trading import heartbeat
 from trading.codedigest import imported_code
@@ -68,7 +67,6 @@ class Bot:
         self.told: set[str] = set()  # symbols whose wait for their mark was logged
         self.started_at, self.ticks, self.save_errors = utcnow(), 0, 0
         self.last_save = time.monotonic()
-        self.code: dict[str, Any] = imported_code()
         self.volume = Volume(settings.state_file, "bot", "makes no trade")
         self.beater = heartbeat.Beater(settings.heartbeat_file("bot"), self.volume.failed)
 
@@ -176,5 +174,7 @@ class Bot:
 
     def beat(self) -> None:
         coherence = {**self.holder.counters(), "save_error_count": self.save_errors}
-        beat = heartbeat.document("bot", self.started_at, self.ticks, self.holder.generation, coherence, self.code)
+        beat = heartbeat.document(
+            "bot", self.started_at, self.ticks, self.holder.generation, coherence, imported_code()
+        )
         self.beater.beat(beat)

@@ -7,6 +7,10 @@ and written with ``/``.  Byte caches (``__pycache__``, ``*.pyc``) are not code.
 The same function digests the committed tree (git blobs), an image, a live
 container and the modules a running process imported, so the points that
 ``invoke verify`` compares differ only in where the bytes came from.
+
+A process also reports where it may import from and where every module it
+loaded came from (``imported_code``: ``isolated``, ``sys_path``, ``modules``), so
+verify can name a module loaded from outside the image's read-only paths.
 """
 
 from __future__ import annotations
@@ -73,7 +77,48 @@ def imported_files() -> dict[str, str]:
     return hash_entries(entries)
 
 
-def imported_code() -> dict[str, object]:
-    """What a heartbeat says about the code this process runs."""
+def origin(module: object) -> str | list[str]:
+    """Where a module was loaded from: its file, `built-in`/`frozen`, a namespace package's folders, or `in memory`.
+
+    `in memory`: made by a module already loaded, not by an import (`typing.io`): its code is that module's.
+    """
+    source = getattr(module, "__file__", None)
+    if source:
+        return str(source)
+    spec = getattr(module, "__spec__", None)
+    if spec is not None and spec.origin in ("built-in", "frozen"):
+        return str(spec.origin)
+    return [str(folder) for folder in getattr(module, "__path__", None) or ()] or "in memory"
+
+
+def module_origins() -> dict[str, str | list[str]]:
+    """`{name: origin}` of every module this process has loaded."""
+    return {module_name(key, module): origin(module) for key, module in list(sys.modules.items())}
+
+
+def report() -> dict[str, object]:
+    """The code this process runs: the `trading` files it imported and where every module came from."""
     files = imported_files()
-    return {"path": str(package_root()), "digest": digest(files), "files": files}
+    return {
+        "path": str(package_root()),
+        "digest": digest(files),
+        "files": files,
+        "isolated": bool(sys.flags.isolated),
+        "sys_path": list(sys.path),
+        "modules": module_origins(),
+    }
+
+
+_reported: dict[int, dict[str, object]] = {}  # {len(sys.modules): report()}, the newest only
+
+
+def imported_code() -> dict[str, object]:
+    """What a heartbeat says about the code this process runs (`report`), made again only when modules were loaded.
+
+    Cheap enough for every heartbeat, so a module imported late (a first command's sqlite3) is reported too.
+    """
+    loaded = len(sys.modules)
+    if loaded not in _reported:
+        _reported.clear()
+        _reported[loaded] = report()
+    return _reported[loaded]

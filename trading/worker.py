@@ -41,7 +41,6 @@ class Worker:
         self.worker_id = f"{heartbeat.this_host()}:{os.getpid()}"
         self.started_at, self.iterations = utcnow(), 0
         self.counts = {"succeeded": 0, "failed": 0}
-        self.code: dict[str, Any] = imported_code()
         self.volume = Volume(settings.state_file, "worker", "runs no command")
         self.beater = heartbeat.Beater(settings.heartbeat_file("worker"), self.volume.failed)
         self.held: int | None = None
@@ -148,5 +147,5 @@ class Worker:
     def beat(self) -> None:
         coherence = {**vars(self.store.counters), "commands": dict(self.counts)}
         generation = self.store.last_generation
-        beat = heartbeat.document("worker", self.started_at, self.iterations, generation, coherence, self.code)
+        beat = heartbeat.document("worker", self.started_at, self.iterations, generation, coherence, imported_code())
         self.beater.beat(beat)

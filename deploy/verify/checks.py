@@ -24,6 +24,7 @@ from typing import Any
 from deploy.config import CODE_PATH
 from deploy.ids import short
 from deploy.policy.check import Check
+from deploy.verify import processes
 
 SOCKET_NAMES = ("docker.sock", "docker.socket")
 CODE_OWNER = "code owned by root, not writable by the runtime user"
@@ -113,10 +114,13 @@ def code_owner_check(target: str, owners: Sequence[tuple[str, int, int, int]], r
     return Check(target, CODE_OWNER, not lines, ", ".join(lines[:5]) + more)
 
 
-def inside_checks(target: str, inside: Mapping[str, Any], owners: Sequence[tuple[str, int, int, int]]) -> list[Check]:
+def inside_checks(
+    target: str, inside: Mapping[str, Any], owners: Sequence[tuple[str, int, int, int]], hostname: str
+) -> list[Check]:
     """Judge what `deploy.engine.scripts.inside` found in the container, and the code's `(path, uid, gid, mode)`.
 
-    A process counts as the service's when its command is `python3` and its argv runs `-m trading`.
+    A process counts as the service's when its command is `python3` and its argv runs `-m trading`. What it
+    imported is judged from the heartbeat its own process (container `hostname`) wrote.
     """
     trading = [p for p in inside.get("processes", []) if p.get("comm") == "python3" and "-m trading" in p["args"]]
     as_root = [p["args"] for p in trading if p.get("uid") == 0]
@@ -125,11 +129,12 @@ def inside_checks(target: str, inside: Mapping[str, Any], owners: Sequence[tuple
         user_check(target, [p["args"] for p in trading], as_root),
         write_check(target, int(write.get("errno", 0)), str(write.get("error", ""))),
         code_owner_check(target, owners, runs_as_root=bool(as_root)),
+        processes.import_check(target, inside.get("heartbeat"), hostname),
     ]
 
 
 def inside_failed(target: str, why: str) -> list[Check]:
     """The checks that needed the inside, failed: the exec of `deploy.engine.scripts.inside` did not run to its end."""
     detail = f"could not ask inside: {why}"
-    names = ("process runs as non-root", "writing the root filesystem fails", CODE_OWNER)
+    names = ("process runs as non-root", "writing the root filesystem fails", CODE_OWNER, processes.IMPORTS)
     return [Check(target, name, False, detail) for name in names]

@@ -277,7 +277,8 @@ def _container_checks(
         return [alive, one, *found, *checks.inside_failed(service, str(exc))]
     except ExecRefused:  # it stopped or went away since it was listed
         return [_gone(service, container), one, *found]
-    return [alive, one, *found, *checks.inside_checks(service, asked, _owners(code))]
+    hostname = str(container.attrs["Config"]["Hostname"])
+    return [alive, one, *found, *checks.inside_checks(service, asked, _owners(code), hostname)]
 
 
 def _gone(service: str, container: Container) -> Check:

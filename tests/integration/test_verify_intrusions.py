@@ -16,7 +16,18 @@ from docker.models.containers import Container
 
 from deploy.config import SERVICES, STATE_PATH
 from deploy.engine import execs
-from tests.integration.verifying import Deployed, deploy_two_releases, put_back, run_verify, service
+from deploy.steps import health
+from deploy.verify.processes import IMPORTS
+from tests.integration.verifying import (
+    Deployed,
+    compose_run,
+    deploy_two_releases,
+    failed_checks,
+    point,
+    put_back,
+    run_verify,
+    service,
+)
 from testsupport.sandbox import Sandbox
 from testsupport.waiting import wait_for
 
@@ -68,10 +79,18 @@ def state_files(d: Deployed) -> list[str]:
     return d.box.volume_files(d.box.settings.state_volume)
 
 
+def plant(d: Deployed) -> None:
+    planted = execs.run(service(d, "bot"), ["python3", "-I", "-c", PLANT, STATE_PATH])
+    assert planted.exit_code == 0, planted.stderr
+
+
+def clear(d: Deployed) -> None:
+    d.box.in_volume(d.box.settings.state_volume, "cd /v && rm -rf " + " ".join(PLANTED))
+
+
 def test_code_written_into_the_state_volume_is_never_imported(deployed: Deployed) -> None:
     """Attack 1: the runtime user plants modules in the state volume; no process of the image ever imports them."""
-    planted = execs.run(service(deployed, "bot"), ["python3", "-I", "-c", PLANT, STATE_PATH])
-    assert planted.exit_code == 0, planted.stderr
+    plant(deployed)
     try:
         assert {"json", "sitecustomize.py", "usercustomize.py", "x.pth"} <= set(state_files(deployed))
         for name in SERVICES:  # the bot and the worker start again, now with the planted files beside them
@@ -82,4 +101,29 @@ def test_code_written_into_the_state_volume_is_never_imported(deployed: Deployed
         assert report.ok, report.summary()
         assert [name for name in state_files(deployed) if name.startswith("imported-")] == []
     finally:
-        deployed.box.in_volume(deployed.box.settings.state_volume, "cd /v && rm -rf " + " ".join(PLANTED))
+        clear(deployed)
+
+
+def test_a_bot_started_without_isolation_is_named(deployed: Deployed) -> None:
+    """Attack 1 by engine access: the bot recreated as before issue 18 (no -I, the state volume its working
+    directory) imports the planted json; its own report names it, and the path that let it in."""
+    plant(deployed)
+    try:
+        override = "services:\n  bot:\n    entrypoint: [python3, -m, trading]\n    working_dir: /var/lib/tradebot\n"
+        compose_run(deployed, "up", "-d", "--no-deps", "bot", override=override)
+        wait_for(lambda: health.probe(service(deployed, "bot")), timeout=60, what="the bot's first heartbeat")
+        report = run_verify(deployed)
+        assert "imported-json-" in " ".join(state_files(deployed))  # the attack worked
+        failed = failed_checks(report)
+        assert {check for check in failed if not check[1].startswith("policy: ")} == {("bot", IMPORTS)}
+        assert {check for check in failed if check[1].startswith("policy: ")} <= {
+            ("bot", "policy: entrypoint"),
+            ("bot", "policy: working_dir"),
+        }
+        imports = next(c for c in report.checks if (c.target, c.name) == ("bot", IMPORTS))
+        assert imports.detail.startswith("not isolated (python3 without -I); /var/lib/tradebot on sys.path; ")
+        assert "json from /var/lib/tradebot/json/__init__.py" in imports.detail
+        (drift,) = point(report, "configuration")
+        assert drift.startswith("bot's configuration drifted")
+    finally:
+        clear(deployed)

@@ -65,7 +65,7 @@ def test_a_clean_deploy_verifies_with_all_points_equal(deployed: Deployed) -> No
     recorded = ledger.read(deployed.box.settings, deployed.box.engine)[-1]
     assert (recorded.commit, {deployed.live.code_layer, recorded.code_layer}) == (deployed.live.commit, {layer})
     policy_checks = [c for c in report.checks if c.name.startswith("policy: ")]
-    assert (len(report.checks) - len(policy_checks), len(policy_checks)) == (20, 2 * 15)
+    assert (len(report.checks) - len(policy_checks), len(policy_checks)) == (22, 2 * 15)
 
 
 def test_a_worker_of_another_release_is_named(deployed: Deployed) -> None:

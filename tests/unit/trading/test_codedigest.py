@@ -1,5 +1,11 @@
 import hashlib
+import importlib
+import importlib.machinery
+import sys
+import types
 from pathlib import Path
+
+import pytest
 
 from trading import codedigest
 
@@ -37,3 +43,34 @@ def test_imported_code_names_this_package_and_its_loaded_modules() -> None:
     assert code["path"] == str(Path(codedigest.__file__).resolve().parent)
     assert "codedigest.py" in code["files"] and "__init__.py" in code["files"]
     assert code["digest"] == codedigest.digest(code["files"])
+
+
+def test_imported_code_says_where_this_process_may_import_from_and_where_each_module_came_from() -> None:
+    code = codedigest.imported_code()
+    assert code["isolated"] == bool(sys.flags.isolated) and code["sys_path"] == sys.path
+    modules = code["modules"]
+    assert modules["trading.codedigest"] == codedigest.__file__  # type: ignore[index]
+    assert modules["sys"] == "built-in"  # type: ignore[index]
+
+
+def test_a_module_loaded_after_a_report_is_in_the_next(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "late_module_for_codedigest.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    before = codedigest.imported_code()
+    assert codedigest.imported_code() is before  # nothing loaded since: the same report
+    monkeypatch.delitem(sys.modules, "late_module_for_codedigest", raising=False)
+    importlib.import_module("late_module_for_codedigest")
+    after = codedigest.imported_code()["modules"]
+    assert after["late_module_for_codedigest"] == str(tmp_path / "late_module_for_codedigest.py")  # type: ignore[index]
+    assert codedigest.imported_code()["sys_path"][0] == str(tmp_path)
+
+
+def test_a_module_without_a_file_is_built_in_frozen_a_namespace_or_in_memory(tmp_path: Path) -> None:
+    namespace = types.ModuleType("ns")
+    namespace.__path__ = [str(tmp_path)]  # type: ignore[attr-defined]
+    assert codedigest.origin(namespace) == [str(tmp_path)]
+    assert codedigest.origin(types.ModuleType("made")) == "in memory"
+    assert codedigest.origin(sys) == "built-in"
+    frozen = types.ModuleType("f")
+    frozen.__spec__ = importlib.machinery.ModuleSpec("f", None, origin="frozen")
+    assert codedigest.origin(frozen) == "frozen"

@@ -92,17 +92,19 @@ def test_the_inside_is_judged_on_the_trading_processes_and_the_write_probe() -> 
     found = {
         "processes": [process(1, 10001, "python3 -m trading bot"), process(7, 0, "sh -c python3 -m trading", "sh")],
         "write": {"errno": errno.EROFS, "error": "Read-only file system: /p"},
+        "heartbeat": {"hostname": "h1", "code": {"isolated": True, "sys_path": ["/app"], "modules": {}}},
     }
-    assert all(c.ok for c in inside_checks("bot", found, [("/app/trading", 0, 0, 0o755)]))
+    assert all(c.ok for c in inside_checks("bot", found, [("/app/trading", 0, 0, 0o755)], "h1"))
     found["processes"].append(process(9, 0, "python3 -m trading health"))  # type: ignore[attr-defined]
-    judged = {c.name: c for c in inside_checks("bot", found, [("/app/trading", 0, 0, 0o775)])}
+    judged = {c.name: c for c in inside_checks("bot", found, [("/app/trading", 0, 0, 0o775)], "h2")}
     assert judged["process runs as non-root"].detail == "root runs python3 -m trading health"
     assert not judged["code owned by root, not writable by the runtime user"].ok  # root writes what it owns
+    assert "not this container (h2)" in judged["processes: import only from the image"].detail
 
 
 def test_an_inside_that_could_not_be_asked_fails_its_checks_naming_why() -> None:
     failed = inside_failed("worker", "python3: not found")
-    assert [c.ok for c in failed] == [False] * 3
+    assert [c.ok for c in failed] == [False] * 4
     assert {c.detail for c in failed} == {"could not ask inside: python3: not found"}
 
 
