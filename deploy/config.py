@@ -25,6 +25,7 @@ OFFLINE_BASE_IMAGE = "tradebot-base:bookworm"
 SERVICES = ("bot", "worker")
 CODE_PATH = "/app/trading"
 STATE_PATH = "/var/lib/tradebot"
+RUNTIME_USER = 10001  # uid and gid of the image's runtime user (the Dockerfile's USER)
 # A compose project name that is also one path component of an image reference (Docker's grammar:
 # lowercase alphanumerics joined by '_', '__' or runs of '-'), so no name passes here that Docker refuses.
 PROJECT_RE = re.compile(r"[a-z0-9]+(?:(?:__?|-+)[a-z0-9]+)*")

@@ -22,6 +22,7 @@ import socket
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import docker
 import docker.errors
@@ -137,8 +138,12 @@ def run(
     environment: Mapping[str, str] | None = None,
     files: Mapping[str, bytes] | None = None,
     working_dir: str = "",
+    **options: Any,
 ) -> Ran:
-    """Run a helper of `image` to its end (`files` put in `FILES_AT` first) and remove it; what it did."""
+    """Run a helper of `image` to its end (`files` put in `FILES_AT` first) and remove it; what it did.
+
+    `options`: further `containers.create` options (a side container's PID namespace, capabilities, read-only root).
+    """
     helper = engine.containers.create(
         image,
         list(command) or None,
@@ -149,6 +154,7 @@ def run(
         network_disabled=True,
         labels=labels(project),
         working_dir=working_dir or None,
+        **options,
     )
     try:
         if files:

@@ -3,22 +3,21 @@
 What the engine knows (image id, mounts, health, read-only flag) comes from
 inspect data and is judged by pure functions; who owns the code and its modes
 come from the archive of the code path that verify reads once for its digest;
-what only the inside knows (the processes' user, whether a write to the root
-fails) from the one exec of `deploy.engine.scripts.inside` per container. All of it is
-judged here, without I/O.
+what the kernel knows about the processes (who they run as, what they run and map,
+the mounts) from verify's side container, judged by `deploy.verify.processes`. All of it
+is judged without I/O.
 
 Where testinfra's modules would do the same, one batched read wins on time and
 they serve as the independent oracle in the integration tests instead:
 `host.file(p).user/.group/.mode` per file is an exec each (the archive headers
 hold all of them at once), `host.mount_point` an exec (the engine's mount list
-is in the inspect data), `host.process` an exec of `ps` (`inside` lists /proc in
-the exec it makes anyway).
+is in the inspect data), `host.process` an exec of `ps` (`inside` lists /proc from
+the side container, where nothing in the container can change its answer).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from errno import EROFS
 from typing import Any
 
 from deploy.config import CODE_PATH
@@ -84,19 +83,6 @@ def inspect_checks(target: str, attrs: Mapping[str, Any], live_image_id: str, pr
     ]
 
 
-def user_check(target: str, trading: Sequence[str], as_root: Sequence[str]) -> Check:
-    """`trading`: command lines of the `python3 -m trading` processes; `as_root`: those of them run by root."""
-    if not trading:
-        return Check(target, "process runs as non-root", False, "no `python3 -m trading` process")
-    return Check(target, "process runs as non-root", not as_root, "; ".join(f"root runs {args}" for args in as_root))
-
-
-def write_check(target: str, errno: int, error: str) -> Check:
-    """`errno`: of creating a file at the root (0: it worked); refused only as a read-only filesystem (EROFS)."""
-    refused = errno == EROFS
-    return Check(target, "writing the root filesystem fails", refused, "" if refused else error or "it worked")
-
-
 def writable(uid: int, gid: int, mode: int, runs_as_root: bool) -> bool:
     """Whether the runtime user may write it: it is not root's, the runtime user is root, or its mode lets others write.
 
@@ -115,26 +101,21 @@ def code_owner_check(target: str, owners: Sequence[tuple[str, int, int, int]], r
 
 
 def inside_checks(
-    target: str, inside: Mapping[str, Any], owners: Sequence[tuple[str, int, int, int]], hostname: str
+    target: str,
+    attrs: Mapping[str, Any],
+    facts: Mapping[str, Any],
+    beat: Mapping[str, Any] | None,
+    owners: Sequence[tuple[str, int, int, int]],
 ) -> list[Check]:
-    """Judge what `deploy.engine.scripts.inside` found in the container, and the code's `(path, uid, gid, mode)`.
+    """Judge the processes (`facts` of verify's side container, `beat`: the heartbeat) and the code's owners.
 
-    A process counts as the service's when its command is `python3` and its argv runs `-m trading`. What it
-    imported is judged from the heartbeat its own process (container `hostname`) wrote.
+    `owners`: `(path, uid, gid, mode)` of the code; writable by root when the service process runs as root.
     """
-    trading = [p for p in inside.get("processes", []) if p.get("comm") == "python3" and "-m trading" in p["args"]]
-    as_root = [p["args"] for p in trading if p.get("uid") == 0]
-    write = inside.get("write") or {}
-    return [
-        user_check(target, [p["args"] for p in trading], as_root),
-        write_check(target, int(write.get("errno", 0)), str(write.get("error", ""))),
-        code_owner_check(target, owners, runs_as_root=bool(as_root)),
-        processes.import_check(target, inside.get("heartbeat"), hostname),
-    ]
+    root = processes.runs_as_root(facts, processes.Expected.of(attrs, facts.get("sidecar") or ()))
+    return [*processes.checks(target, attrs, facts, beat), code_owner_check(target, owners, root)]
 
 
 def inside_failed(target: str, why: str) -> list[Check]:
-    """The checks that needed the inside, failed: the exec of `deploy.engine.scripts.inside` did not run to its end."""
-    detail = f"could not ask inside: {why}"
-    names = ("process runs as non-root", "writing the root filesystem fails", CODE_OWNER, processes.IMPORTS)
-    return [Check(target, name, False, detail) for name in names]
+    """The checks that needed the side container, failed: it could not read the container's processes."""
+    detail = f"could not look inside: {why}"
+    return [Check(target, name, False, detail) for name in (*processes.NAMES, CODE_OWNER)]

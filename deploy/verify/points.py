@@ -4,8 +4,9 @@ Each reader returns a `codecompare.Observation`; `trading.codedigest` hashes
 the bytes at every point, so the points differ only in where the bytes came
 from. Filesystems are read with the archive API (`get_archive`), which sees a
 container's mounts: a volume mounted over the code path shows up as what it is.
-What only the processes know (what they imported, who they run as) comes from one
-exec of `deploy.engine.scripts.inside` per container (`ask_inside`), shared with the checks.
+What the kernel knows about a container's processes comes from verify's side container
+(`ask_inside`, running `deploy.engine.scripts.inside`); what a process says it imported, from its
+heartbeat, read through the archive API too (`read_heartbeat`). Both are read once and shared with the checks.
 """
 
 from __future__ import annotations
@@ -20,14 +21,10 @@ from docker.models.containers import Container
 from docker.models.images import Image
 
 from deploy.config import CODE_PATH
-from deploy.engine import archive, execs, helpers, scripts
-from deploy.engine.compose import SERVICE_LABEL
-from deploy.errors import ExecRefused
+from deploy.engine import archive, helpers, scripts
 from deploy.steps import heartbeats
 from deploy.verify.codecompare import Observation
 from trading import codedigest
-
-WRITE_PROBE = "/.tradebot-verify-probe"
 
 
 def tar_owners(data: bytes) -> list[tuple[str, int, int, int]]:
@@ -62,37 +59,65 @@ def read_label(image: Image, label: str) -> Observation:
 
 
 class InsideFailed(Exception):
-    """`deploy.engine.scripts.inside` did not run to its end in a container (its last line of stderr)."""
+    """Verify's side container could not read the processes of a container (its last line of stderr, or why)."""
 
 
-def ask_inside(container: Container) -> dict[str, Any]:
-    """One exec of `deploy.engine.scripts.inside` in `container`, as its user: processes, root-write probe, heartbeat.
+def sidecar_spec(container_id: str) -> dict[str, Any]:
+    """The `helpers.run` options of verify's side container beside `container_id` (`deploy.engine.scripts.inside`).
 
-    Raises ExecRefused when the container stopped or went away (CommandNotStarted when it has no python3),
-    InsideFailed when the script failed.
+    In the container's PID namespace; root, but with SYS_PTRACE as its only capability (reading another user's
+    /proc/<pid>/exe, maps and status needs it); no new privileges, a read-only root, no mounts (no network:
+    every helper). The container's own user can neither ptrace nor signal it.
     """
-    argv = scripts.argv("inside", heartbeats.path(container.labels.get(SERVICE_LABEL, "")), WRITE_PROBE)
-    ran = execs.run(container, argv)
+    return {
+        "entrypoint": scripts.argv("inside"),
+        "user": "0:0",
+        "pid_mode": f"container:{container_id}",
+        "cap_drop": ["ALL"],
+        "cap_add": ["SYS_PTRACE"],
+        "security_opt": ["no-new-privileges:true"],
+        "read_only": True,
+    }
+
+
+def ask_inside(engine: docker.DockerClient, container: Container, image_id: str, project: str) -> dict[str, Any]:
+    """The kernel's facts about the processes of `container`, read by a side container of the live image `image_id`.
+
+    The document of `deploy.engine.scripts.inside`, with `sidecar`: the side container's own command (another
+    verify's is accounted for by it). Raises InsideFailed when it did not run to its end (a container that
+    stopped cannot be joined).
+    """
+    spec = sidecar_spec(container.id or "")
+    try:
+        ran = helpers.run(engine, image_id, project, **spec)
+    except docker.errors.APIError as exc:
+        raise InsideFailed(str(exc.explanation or exc)) from exc
     if ran.exit_code != 0:
         lines = ran.stderr.decode(errors="replace").strip().splitlines()
         raise InsideFailed(lines[-1] if lines else f"exit code {ran.exit_code}")
-    return dict(json.loads(ran.stdout))
+    return {**json.loads(ran.stdout), "sidecar": spec["entrypoint"]}
 
 
-def read_imported(name: str, container: Container | None, asked: Callable[[], Mapping[str, Any]] | None) -> Observation:
-    """The code a process reports it imported (`asked`: `ask_inside` of its container, asked once).
+def read_heartbeat(container: Container) -> dict[str, Any]:
+    """`{"heartbeat": document}` of the container's service, read through the archive API, or `{"heartbeat": None,
+    "heartbeat_error": why}`."""
+    try:
+        return {"heartbeat": heartbeats.read(container)}
+    except heartbeats.UNREADABLE as exc:
+        return {"heartbeat": None, "heartbeat_error": str(exc) or type(exc).__name__}
+
+
+def read_imported(name: str, container: Container | None, beat: Callable[[], Mapping[str, Any]] | None) -> Observation:
+    """The code a process reports it imported (`beat`: `read_heartbeat` of its container, read once).
 
     Only a heartbeat its own container wrote counts.
     """
-    if container is None or asked is None:
+    if container is None or beat is None:
         return Observation(name, error=f"no running container for {name}")
-    try:
-        beat = asked().get("heartbeat")
-    except (ExecRefused, InsideFailed) as exc:
-        return Observation(name, error=f"could not ask inside {container.name}: {exc}")
-    if not isinstance(beat, dict):
+    found = beat().get("heartbeat")
+    if not isinstance(found, dict):
         return Observation(name, error=f"no readable heartbeat in {container.name}")
-    if beat.get("hostname") != container.attrs["Config"]["Hostname"]:
-        return Observation(name, error=f"heartbeat is from host {beat.get('hostname')!r}, not {container.name}")
-    code = beat.get("code") or {}
+    if found.get("hostname") != container.attrs["Config"]["Hostname"]:
+        return Observation(name, error=f"heartbeat is from host {found.get('hostname')!r}, not {container.name}")
+    code = found.get("code") or {}
     return Observation(name, files=code.get("files") or {}, imported_from=str(code.get("path")))

@@ -7,10 +7,9 @@ point is compared with the commit, file by file. The image's code layer is
 compared with the layer computed from the commit alone (`provenance`), and
 each running container is judged against the security policy (`policy`) and its
 configuration against the commit's compose file (`configuration`). The running containers are
-checked too (`deploy.verify.checks`). Reading is parallel: the points are I/O-bound
-calls to the engine, and nothing is asked twice — each container's code archive is read
-once (its digest and its owners) and each is asked inside once (`deploy.engine.scripts.inside`:
-what its processes imported, who they run as, whether the root takes a write).
+checked too (`deploy.verify.looks`). Reading is parallel: the points are I/O-bound
+calls to the engine, and nothing is asked twice — each container's code archive, heartbeat and
+processes (verify's side container, `deploy.engine.scripts.inside`) are read once, for its points and its checks.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import docker
 import docker.errors
@@ -31,16 +30,14 @@ from deploy.config import SERVICES, Settings
 from deploy.engine import compose
 from deploy.engine.client import compose_argv
 from deploy.engine.runner import Runner
-from deploy.errors import CodeLayerUncomputable, CommandNotStarted, ExecRefused, ImageMissing, UnlabelledImage
+from deploy.errors import CodeLayerUncomputable, ImageMissing, UnlabelledImage
 from deploy.output.render import template
 from deploy.policy import posture, rules
 from deploy.policy.check import Check
 from deploy.records import ledger
-from deploy.steps import codelayer, health, images
-from deploy.verify import checks, codecompare, configuration, points, provenance
+from deploy.steps import codelayer, images
+from deploy.verify import codecompare, configuration, looks, points, provenance
 from deploy.verify.codecompare import Observation, PointResult
-
-T = TypeVar("T")
 
 if TYPE_CHECKING:
     from deploy.engine.git import Repository  # GitPython: imported by whoever makes one
@@ -146,13 +143,9 @@ def verify(
     compose_file = repo.file_at(release, "docker-compose.yml")
     with ThreadPoolExecutor(max_workers=8) as pool:
         config = pool.submit(_configuration, settings, engine, compose_file, image, containers, environ)
-        code = {s: pool.submit(points.code_archive, c) for s, c in first.items() if c is not None}
-        inside = {s: pool.submit(points.ask_inside, c) for s, c in first.items() if c is not None}
-        seen = _observe(pool, engine, image, first, code, inside, settings.project)
-        checked = [
-            pool.submit(_container_checks, s, containers[s], image.id, code.get(s), inside.get(s), healthy)
-            for s in SERVICES
-        ]
+        reads = {s: looks.read(pool, engine, c, image.id, settings.project) for s, c in first.items() if c}
+        seen = _observe(pool, engine, image, first, reads, settings.project)
+        checked = [pool.submit(looks.judged, s, containers[s], image.id, reads.get(s), healthy) for s in SERVICES]
         declared = rules.load()
         checked += [pool.submit(_policy_checks, engine, s, containers[s], declared, settings.project) for s in SERVICES]
         layer = _code_layer(repo, release, image)  # from git objects, here while the engine answers the rest
@@ -214,21 +207,18 @@ def _observe(
     engine: docker.DockerClient,
     image: Image,
     first: dict[str, Container | None],
-    code: dict[str, Future[bytes]],
-    inside: dict[str, Future[dict[str, Any]]],
+    reads: dict[str, looks.Reads],
     project: str,
 ) -> list[Future[Observation]]:
-    reads: list[Callable[[], Observation]] = [
+    observations: list[Callable[[], Observation]] = [
         lambda: points.read_label(image, images.CODE_DIGEST),
         lambda: points.read_image(engine, image, project),
     ]
-    reads += [lambda s=s: points.read_container(f"{s} container", first[s], _result(code.get(s))) for s in SERVICES]
-    reads += [lambda s=s: points.read_imported(f"{s} imported", first[s], _result(inside.get(s))) for s in SERVICES]
-    return [pool.submit(read) for read in reads]
-
-
-def _result(future: Future[T] | None) -> Callable[[], T] | None:
-    return future.result if future else None
+    code = {s: looks.result(r.code) for s, r in reads.items()}
+    beat = {s: looks.result(r.beat) for s, r in reads.items()}
+    observations += [lambda s=s: points.read_container(f"{s} container", first[s], code.get(s)) for s in SERVICES]
+    observations += [lambda s=s: points.read_imported(f"{s} imported", first[s], beat.get(s)) for s in SERVICES]
+    return [pool.submit(observe) for observe in observations]
 
 
 def _policy_checks(
@@ -251,48 +241,3 @@ def _volume_attrs(engine: docker.DockerClient, names: list[str]) -> dict[str, di
         except docker.errors.NotFound:
             continue
     return found
-
-
-def _container_checks(
-    service: str,
-    running: list[Container],
-    live_image_id: str,
-    code: Future[bytes] | None,
-    inside: Future[dict[str, Any]] | None,
-    healthy: frozenset[str],
-) -> list[Check]:
-    if not running:
-        return [Check(service, "running", False, "no running container")]
-    one = Check(service, "one running container", len(running) == 1, ", ".join(c.name for c in running))
-    container = running[0]
-    alive = checks.running_check(service, container.attrs)
-    if not alive.ok:  # restarting or paused: nothing can be asked inside
-        return [alive, one, *checks.inspect_checks(service, container.attrs, live_image_id)]
-    starting = checks.health_status(container.attrs) == "starting"
-    probed = starting and (container.id in healthy or health.probe(container))
-    found = checks.inspect_checks(service, container.attrs, live_image_id, probed)
-    try:
-        asked = inside.result() if inside else {}
-    except (points.InsideFailed, CommandNotStarted) as exc:
-        return [alive, one, *found, *checks.inside_failed(service, str(exc))]
-    except ExecRefused:  # it stopped or went away since it was listed
-        return [_gone(service, container), one, *found]
-    hostname = str(container.attrs["Config"]["Hostname"])
-    return [alive, one, *found, *checks.inside_checks(service, asked, _owners(code), hostname)]
-
-
-def _gone(service: str, container: Container) -> Check:
-    """The `running` check of a container that stopped while it was asked: its state now (e.g. restarting)."""
-    try:
-        container.reload()
-    except docker.errors.NotFound:
-        return Check(service, "running", False, "its container was removed while verify asked inside")
-    now = checks.running_check(service, container.attrs)
-    return now if not now.ok else Check(service, "running", False, "it stopped while verify asked inside")
-
-
-def _owners(code: Future[bytes] | None) -> list[tuple[str, int, int, int]]:
-    try:
-        return points.tar_owners(code.result()) if code else []
-    except docker.errors.NotFound:
-        return []  # the container point names the missing code path

@@ -7,6 +7,7 @@ exact set of checks verify must trip (or proves the attack has no effect at all)
 from __future__ import annotations
 
 import re
+import subprocess
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -17,11 +18,12 @@ from docker.models.containers import Container
 from deploy.config import SERVICES, STATE_PATH
 from deploy.engine import execs
 from deploy.steps import health
-from deploy.verify.processes import IMPORTS
+from deploy.verify.processes import ACCOUNTED, CONFINED, IMPORTS, NON_ROOT
 from tests.integration.verifying import (
     Deployed,
     compose_run,
     deploy_two_releases,
+    detail,
     failed_checks,
     point,
     put_back,
@@ -120,10 +122,56 @@ def test_a_bot_started_without_isolation_is_named(deployed: Deployed) -> None:
             ("bot", "policy: entrypoint"),
             ("bot", "policy: working_dir"),
         }
-        imports = next(c for c in report.checks if (c.target, c.name) == ("bot", IMPORTS))
-        assert imports.detail.startswith("not isolated (python3 without -I); /var/lib/tradebot on sys.path; ")
-        assert "json from /var/lib/tradebot/json/__init__.py" in imports.detail
+        imports = detail(report, "bot", IMPORTS)
+        assert imports.startswith("not isolated (python3 without -I); /var/lib/tradebot on sys.path; ")
+        assert "json from /var/lib/tradebot/json/__init__.py" in imports
         (drift,) = point(report, "configuration")
         assert drift.startswith("bot's configuration drifted")
     finally:
         clear(deployed)
+
+
+def docker_exec(container: Container, argv: list[str], options: tuple[str, ...] = ()) -> None:
+    """`docker exec -d …` as an engine user types it: a process started beside the service, left running."""
+    done = subprocess.run(["docker", "exec", "-d", *options, container.id or "", *argv], capture_output=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_python_exec_d_beside_the_bot_is_named(deployed: Deployed) -> None:
+    """Attack 6: a second Python beside the bot, as the runtime user, confined like it: only accounting sees it."""
+    docker_exec(service(deployed, "bot"), ["python3", "-I", "-c", "import time; time.sleep(600)"])
+    report = run_verify(deployed)
+    assert failed_checks(report) == {("bot", ACCOUNTED)}
+    pattern = r"pid \d+ python3 -I -c import time; time.sleep\(600\) \(exec'd, \d+s old, uid 10001, exe /usr/\S+\)"
+    assert re.fullmatch(pattern, detail(report, "bot", ACCOUNTED))
+
+
+def test_a_root_process_exec_d_beside_the_bot_is_named(deployed: Deployed) -> None:
+    """Attack 6 as root (`--privileged` is refused beside no-new-privileges: the runtime cannot apply its caps)."""
+    docker_exec(service(deployed, "bot"), ["sleep", "600"], ("-u", "0"))
+    report = run_verify(deployed)
+    assert failed_checks(report) == {("bot", ACCOUNTED), ("bot", CONFINED), ("bot", NON_ROOT)}
+    confined = detail(report, "bot", CONFINED)
+    assert re.fullmatch(r"pid \d+ sleep 600: uid 0/0/0/0 gid 0/0/0/0(, groups [0-9 ]+)?", confined)
+
+
+def test_an_entrypoint_that_starts_code_beside_the_bot_is_named(deployed: Deployed) -> None:
+    """Attack 6: `python3 -c "$X"` started by the entrypoint beside an isolated bot that passes every other check."""
+    override = (
+        "services:\n  bot:\n"
+        '    entrypoint: [sh, -c, \'python3 -c "$$X" & exec python3 -I -m trading "$$@"\', --]\n'
+        "    environment:\n      X: import time; time.sleep(600)\n"
+    )
+    compose_run(deployed, "up", "-d", "--no-deps", "bot", override=override)
+    wait_for(lambda: health.probe(service(deployed, "bot")), timeout=60, what="the bot's first heartbeat")
+    report = run_verify(deployed)
+    failed = failed_checks(report)
+    assert {check for check in failed if not check[1].startswith("policy: ")} == {("bot", ACCOUNTED)}
+    assert {check for check in failed if check[1].startswith("policy: ")} <= {
+        ("bot", "policy: entrypoint"),
+        ("bot", "policy: environment"),
+    }
+    accounted = detail(report, "bot", ACCOUNTED)
+    assert accounted.startswith("0 processes run `sh -c ")  # the service process is not what the engine started
+    assert "python3 -c import time; time.sleep(600) (child of pid " in accounted
+    assert "python3 -I -m trading bot (child of pid 1, " in accounted

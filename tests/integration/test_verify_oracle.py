@@ -1,4 +1,4 @@
-"""What verify reads in one batch (the code archive, one exec of `deploy.engine.scripts.inside`) against testinfra.
+"""What verify reads in one batch (the code archive, its side container's look at /proc) against testinfra.
 
 testinfra asks a file, a mount or the process table one exec at a time: too slow for
 `invoke verify`, and exactly right as an independent oracle of what verify judged.
@@ -24,7 +24,7 @@ def test_verify_reads_what_testinfra_sees_inside_the_running_containers(
     sandbox: Sandbox, docker_client: docker.DockerClient, fast_ticks: None
 ) -> None:
     repo = Repository(sandbox.repo)
-    build.build(sandbox.settings, docker_client, repo, say=quiet)
+    release = build.build(sandbox.settings, docker_client, repo, say=quiet)
     deploying.deploy(sandbox.settings, docker_client, repo, say=quiet)
     assert verify(sandbox.settings, docker_client, repo).ok
     project = {"label": f"com.docker.compose.project={sandbox.settings.project}"}
@@ -35,12 +35,13 @@ def test_verify_reads_what_testinfra_sees_inside_the_running_containers(
         files = points.read_container("container", container, lambda archive=archive: archive)
         for name in SAMPLED:
             judged_by_testinfra(host, f"{CODE_PATH}/{name}", owners, files)
-        asked = points.ask_inside(container)
-        python3 = [p for p in asked["processes"] if p["comm"] == "python3" and "-m trading health" not in p["args"]]
-        service = {p["pid"] for p in python3 if p["uid"] == 10001}
+        asked = points.ask_inside(docker_client, container, release.image_id, sandbox.settings.project)
+        python3 = [p for p in asked["processes"] if p["cmdline"][:1] == ["python3"] and "health" not in p["cmdline"]]
+        service = {p["pid"] for p in python3 if p["uid"] == [10001] * 4}
         assert service and service <= {p.pid for p in host.process.filter(comm="python3", user="tradebot")}
-        assert not host.process.filter(comm="python3", uid=0)
-        assert asked["write"]["errno"] == 30 and "Read-only" in host.run("touch /.oracle").stderr
+        assert not host.process.filter(uid=0)  # the side container has gone again
+        root = next(m for m in asked["mounts"] if m["at"] == "/")
+        assert "ro" in root["options"].split(",") and "Read-only" in host.run("touch /.oracle").stderr
         assert host.mount_point(STATE_PATH).exists and not host.mount_point(CODE_PATH).exists
 
 

@@ -17,11 +17,13 @@ import docker
 import pytest
 from docker.models.containers import Container
 
+from deploy.config import CODE_PATH, SERVICES
 from deploy.engine.git import Repository
 from deploy.errors import UnknownRevision
 from deploy.records import ledger
 from deploy.steps import buildcontext, codelayer, health
-from deploy.verify import verify
+from deploy.verify import processes, verify
+from deploy.verify.checks import CODE_OWNER
 from deploy.verify.codecompare import Difference, Kind
 from tests.integration.verifying import (
     CHANGED,
@@ -36,6 +38,18 @@ from tests.integration.verifying import (
 )
 from testsupport.sandbox import Sandbox, git
 from testsupport.waiting import wait_for
+
+CONTAINER_CHECKS = (
+    "running",
+    "one running container",
+    "runs the live image",
+    "read-only root filesystem",
+    f"no mount over or under {CODE_PATH}",
+    "no Docker socket mounted",
+    "healthy",
+    *processes.NAMES,
+    CODE_OWNER,
+)
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +79,9 @@ def test_a_clean_deploy_verifies_with_all_points_equal(deployed: Deployed) -> No
     recorded = ledger.read(deployed.box.settings, deployed.box.engine)[-1]
     assert (recorded.commit, {deployed.live.code_layer, recorded.code_layer}) == (deployed.live.commit, {layer})
     policy_checks = [c for c in report.checks if c.name.startswith("policy: ")]
-    assert (len(report.checks) - len(policy_checks), len(policy_checks)) == (22, 2 * 15)
+    judged = sorted((c.target, c.name) for c in report.checks if not c.name.startswith("policy: "))
+    assert judged == sorted((service, name) for service in SERVICES for name in CONTAINER_CHECKS)
+    assert len(policy_checks) == 2 * 15
 
 
 def test_a_worker_of_another_release_is_named(deployed: Deployed) -> None:
@@ -108,8 +124,9 @@ def test_a_worker_running_as_root_with_the_docker_socket_is_named(deployed: Depl
         ("worker", "process runs as non-root"),
         ("worker", "no Docker socket mounted"),
         ("worker", "read-only root filesystem"),
-        ("worker", "writing the root filesystem fails"),
+        ("worker", "root filesystem mounted read-only"),
         ("worker", "code owned by root, not writable by the runtime user"),
+        ("worker", "processes: confined"),
         ("worker", "policy: user"),
         ("worker", "policy: read_only"),
         ("worker", "policy: cap_add"),
@@ -177,6 +194,8 @@ def test_a_volume_over_the_code_path_is_named(deployed: Deployed) -> None:
     assert point(report, "image") == ()
     assert ("bot", "no mount over or under /app/trading") in failed_checks(report)
     assert ("bot", "runs the live image") not in failed_checks(report)
+    imports = next(c for c in report.checks if (c.target, c.name) == ("bot", processes.IMPORTS))
+    assert "/app/trading is a mount point" in imports.detail  # the kernel's mounts say so too
 
 
 def test_an_image_whose_file_differs_from_its_commit_is_named(deployed: Deployed) -> None:
@@ -222,7 +241,8 @@ def test_the_release_commit_is_read_from_git_not_the_working_tree(deployed: Depl
     before = path.read_text()
     path.write_text(before + "\n# uncommitted\n")
     try:
-        assert run_verify(deployed).ok
+        report = run_verify(deployed)
+        assert report.ok, report.summary()
     finally:
         path.write_text(before)
 

@@ -85,6 +85,11 @@ def failed_checks(report: VerifyReport) -> set[tuple[str, str]]:
     return {(c.target, c.name) for c in report.checks if not c.ok}
 
 
+def detail(report: VerifyReport, target: str, name: str) -> str:
+    """What the check `name` of `target` found."""
+    return next(c for c in report.checks if (c.target, c.name) == (target, name)).detail
+
+
 def service(d: Deployed, name: str) -> Container:
     """The service's container, inspected now."""
     found = health.service_container(d.box.settings, d.box.engine, name)

@@ -1,8 +1,10 @@
-import errno
+import copy
 
 import pytest
 
+from deploy.verify import processes
 from deploy.verify.checks import (
+    CODE_OWNER,
     code_owner_check,
     inside_checks,
     inside_failed,
@@ -10,9 +12,8 @@ from deploy.verify.checks import (
     is_docker_socket,
     overlaps_code_path,
     running_check,
-    user_check,
-    write_check,
 )
+from tests.unit.deploy.verify.test_processes import ATTRS, BEAT, FACTS
 
 LIVE = "sha256:" + "a" * 64
 STATE_MOUNT = {"Type": "volume", "Name": "p_state", "Source": "/x/_data", "Destination": "/var/lib/tradebot"}
@@ -70,42 +71,20 @@ def test_a_volume_over_the_code_path_and_a_socket_mount_are_named() -> None:
     }
 
 
-def test_a_trading_process_must_run_and_not_as_root() -> None:
-    assert user_check("bot", ["python3 -m trading bot"], []).ok
-    as_root = user_check("bot", ["python3 -m trading bot"], ["python3 -m trading bot"])
-    assert not as_root.ok and as_root.detail == "root runs python3 -m trading bot"
-    assert user_check("bot", [], []).detail == "no `python3 -m trading` process"
+def test_the_inside_is_judged_on_the_processes_and_the_code_s_owners() -> None:
+    clean = inside_checks("bot", ATTRS, FACTS, BEAT, [("/app/trading", 0, 0, 0o775)])
+    assert [c.name for c in clean] == [*processes.NAMES, CODE_OWNER] and all(c.ok for c in clean)
+    root = copy.deepcopy(FACTS)
+    root["processes"][1]["uid"] = [0, 0, 0, 0]
+    judged = {c.name: c for c in inside_checks("bot", ATTRS, root, BEAT, [("/app/trading", 0, 0, 0o775)])}
+    assert not judged[CODE_OWNER].ok  # root writes what it owns
+    assert not judged[processes.NON_ROOT].ok
 
 
-def test_a_root_write_must_fail_because_the_filesystem_is_read_only() -> None:
-    assert write_check("bot", errno.EROFS, "Read-only file system: /x").ok
-    denied = write_check("bot", errno.EACCES, "Permission denied: /x")
-    assert not denied.ok and denied.detail == "Permission denied: /x"
-    assert write_check("bot", 0, "").detail == "it worked"
-
-
-def process(pid: int, uid: int, args: str, comm: str = "python3") -> dict[str, object]:
-    return {"pid": pid, "uid": uid, "comm": comm, "args": args}
-
-
-def test_the_inside_is_judged_on_the_trading_processes_and_the_write_probe() -> None:
-    found = {
-        "processes": [process(1, 10001, "python3 -m trading bot"), process(7, 0, "sh -c python3 -m trading", "sh")],
-        "write": {"errno": errno.EROFS, "error": "Read-only file system: /p"},
-        "heartbeat": {"hostname": "h1", "code": {"isolated": True, "sys_path": ["/app"], "modules": {}}},
-    }
-    assert all(c.ok for c in inside_checks("bot", found, [("/app/trading", 0, 0, 0o755)], "h1"))
-    found["processes"].append(process(9, 0, "python3 -m trading health"))  # type: ignore[attr-defined]
-    judged = {c.name: c for c in inside_checks("bot", found, [("/app/trading", 0, 0, 0o775)], "h2")}
-    assert judged["process runs as non-root"].detail == "root runs python3 -m trading health"
-    assert not judged["code owned by root, not writable by the runtime user"].ok  # root writes what it owns
-    assert "not this container (h2)" in judged["processes: import only from the image"].detail
-
-
-def test_an_inside_that_could_not_be_asked_fails_its_checks_naming_why() -> None:
-    failed = inside_failed("worker", "python3: not found")
-    assert [c.ok for c in failed] == [False] * 4
-    assert {c.detail for c in failed} == {"could not ask inside: python3: not found"}
+def test_an_inside_that_could_not_be_read_fails_its_checks_naming_why() -> None:
+    failed = inside_failed("worker", "cannot join the PID namespace of a stopped container")
+    assert [c.name for c in failed] == [*processes.NAMES, CODE_OWNER] and not any(c.ok for c in failed)
+    assert {c.detail for c in failed} == {"could not look inside: cannot join the PID namespace of a stopped container"}
 
 
 def test_code_must_be_root_owned_and_not_writable_by_the_processes_users() -> None:

@@ -10,9 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from deploy.engine import archive
+from deploy.engine import archive, scripts
 from deploy.engine.compose import SERVICE_LABEL
-from deploy.errors import ExecRefused
 from deploy.steps import heartbeats
 from deploy.verify import points
 
@@ -88,17 +87,24 @@ def test_the_imported_code_counts_only_from_a_heartbeat_its_own_container_wrote(
     assert error == "no readable heartbeat in tradebot-bot-1"
 
 
-def test_a_container_that_went_away_while_asked_is_named() -> None:
-    def gone() -> dict[str, object]:
-        raise ExecRefused("cannot run `python3 …` in container tradebot-bot-1: Container 12ab is not running")
+def test_a_heartbeat_that_cannot_be_read_is_reported_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(heartbeats.time, "sleep", lambda _: None)
+    container = Replaying(*[torn("bot.json", BEAT)] * heartbeats.READ_ATTEMPTS)
+    found = points.read_heartbeat(container)  # type: ignore[arg-type]
+    assert found["heartbeat"] is None and found["heartbeat_error"]
+    assert points.read_heartbeat(Replaying(tar_of("bot.json", BEAT))) == {"heartbeat": json.loads(BEAT)}  # type: ignore[arg-type]
 
-    def failed() -> dict[str, object]:
-        raise points.InsideFailed("PermissionError: /proc")
 
-    error = points.read_imported("bot imported", Asked(), gone).error  # type: ignore[arg-type]
-    assert error.startswith("could not ask inside tradebot-bot-1: cannot run `python3 …` in container tradebot-bot-1")
-    error = points.read_imported("bot imported", Asked(), failed).error  # type: ignore[arg-type]
-    assert error == "could not ask inside tradebot-bot-1: PermissionError: /proc"
+def test_verify_s_side_container_joins_the_pid_namespace_with_ptrace_as_its_only_capability() -> None:
+    assert points.sidecar_spec("c0ffee") == {
+        "entrypoint": ["python3", "-I", "-c", scripts.source("inside")],
+        "user": "0:0",
+        "pid_mode": "container:c0ffee",
+        "cap_drop": ["ALL"],
+        "cap_add": ["SYS_PTRACE"],
+        "security_opt": ["no-new-privileges:true"],
+        "read_only": True,
+    }
 
 
 def test_owners_and_modes_come_from_the_archive_headers() -> None:

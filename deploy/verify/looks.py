@@ -1,0 +1,85 @@
+"""Verify's look at each service container, read once and judged: running, inspect data, processes, code owners.
+
+The reads (`Reads`) go on in parallel with the rest of verify and are shared with the points: the code
+archive (the container point and the code's owners), verify's side container (the kernel's facts about the
+processes, `deploy.verify.points.ask_inside`) and the heartbeat (the imported point and what the process
+says it imported), both through the engine, neither through a process in the container.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import docker
+import docker.errors
+from docker.models.containers import Container
+
+from deploy.policy.check import Check
+from deploy.steps import health
+from deploy.verify import checks, points
+
+
+@dataclass(frozen=True)
+class Reads:
+    """What verify reads of one container, each once."""
+
+    code: Future[bytes]
+    inside: Future[dict[str, Any]]
+    beat: Future[dict[str, Any]]
+
+
+def read(
+    pool: ThreadPoolExecutor, engine: docker.DockerClient, container: Container, image_id: str, project: str
+) -> Reads:
+    """Start the reads of `container` (`image_id`: the live image, whose python3 runs the side container)."""
+    return Reads(
+        pool.submit(points.code_archive, container),
+        pool.submit(points.ask_inside, engine, container, image_id, project),
+        pool.submit(points.read_heartbeat, container),
+    )
+
+
+def judged(
+    service: str, running: list[Container], live_image_id: str, reads: Reads | None, healthy: frozenset[str]
+) -> list[Check]:
+    """The checks of the service's container (the first of `running`; `reads`: its reads)."""
+    if not running or reads is None:
+        return [Check(service, "running", False, "no running container")]
+    one = Check(service, "one running container", len(running) == 1, ", ".join(c.name for c in running))
+    container = running[0]
+    alive = checks.running_check(service, container.attrs)
+    if not alive.ok:  # restarting or paused: its processes say nothing
+        return [alive, one, *checks.inspect_checks(service, container.attrs, live_image_id)]
+    starting = checks.health_status(container.attrs) == "starting"
+    probed = starting and (container.id in healthy or health.probe(container))
+    found = checks.inspect_checks(service, container.attrs, live_image_id, probed)
+    try:
+        facts = reads.inside.result()
+    except points.InsideFailed as exc:
+        now = still_running(service, container)
+        return [now, one, *found] if not now.ok else [alive, one, *found, *checks.inside_failed(service, str(exc))]
+    beat = reads.beat.result().get("heartbeat")
+    return [alive, one, *found, *checks.inside_checks(service, container.attrs, facts, beat, owners(reads.code))]
+
+
+def still_running(service: str, container: Container) -> Check:
+    """The `running` check of a container as it is now (it may have stopped while verify looked inside)."""
+    try:
+        container.reload()
+    except docker.errors.NotFound:
+        return Check(service, "running", False, "its container was removed while verify looked inside")
+    return checks.running_check(service, container.attrs)
+
+
+def owners(code: Future[bytes]) -> list[tuple[str, int, int, int]]:
+    try:
+        return points.tar_owners(code.result())
+    except docker.errors.NotFound:
+        return []  # the container point names the missing code path
+
+
+def result(future: Future[Any] | None) -> Callable[[], Any] | None:
+    return future.result if future else None
