@@ -4,12 +4,14 @@ The digest of `trading/` is computed independently at every point — the
 commit (git blobs), the image label, the image's filesystem, the bot's and
 the worker's live filesystems, and the code each process imported — and every
 point is compared with the commit, file by file. The image's code layer is
-compared with the layer computed from the commit alone (`provenance`), and
-each running container is judged against the security policy (`policy`) and its
-configuration against the commit's compose file (`configuration`). The running containers are
-checked too (`deploy.verify.looks`). Reading is parallel: the points are I/O-bound
-calls to the engine, and nothing is asked twice — each container's code archive, heartbeat and
-processes (verify's side container, `deploy.engine.scripts.inside`) are read once, for its points and its checks.
+compared with the layer computed from the commit alone (`provenance`). Each
+running container is judged against the security policy (`policy`), its
+configuration against the commit's compose file (`configuration`: the config-hash
+label Compose wrote; `drift`: what `docker update` and `network connect` change under
+that label), and its processes and filesystem (`deploy.verify.looks`). Reading is
+parallel: the points are I/O-bound calls to the engine, and nothing is asked twice —
+each container's code archive, heartbeat and processes (verify's side container,
+`deploy.engine.scripts.inside`) are read once, for its points and its checks.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from deploy.policy import posture, rules
 from deploy.policy.check import Check
 from deploy.records import ledger
 from deploy.steps import codelayer, images
-from deploy.verify import codecompare, configuration, looks, points, provenance
+from deploy.verify import codecompare, configuration, drift, looks, points, provenance
 from deploy.verify.codecompare import Observation, PointResult
 
 if TYPE_CHECKING:
@@ -142,7 +144,9 @@ def verify(
     first = {service: (containers[service] or [None])[0] for service in SERVICES}
     compose_file = repo.file_at(release, "docker-compose.yml")
     with ThreadPoolExecutor(max_workers=8) as pool:
-        config = pool.submit(_configuration, settings, engine, compose_file, image, containers, environ)
+        deployed = pool.submit(_environ, settings, engine, image, environ)
+        config = pool.submit(_configuration, settings, compose_file, containers, deployed)
+        drifted = pool.submit(_drift_checks, settings, compose_file, first, deployed)
         reads = {s: looks.read(pool, engine, c, image.id, settings.project) for s, c in first.items() if c}
         seen = _observe(pool, engine, image, first, reads, settings.project)
         checked = [pool.submit(looks.judged, s, containers[s], image.id, reads.get(s), healthy) for s in SERVICES]
@@ -150,7 +154,7 @@ def verify(
         checked += [pool.submit(_policy_checks, engine, s, containers[s], declared, settings.project) for s in SERVICES]
         layer = _code_layer(repo, release, image)  # from git objects, here while the engine answers the rest
         results = [codecompare.compare(reference, future.result()) for future in seen]
-        found_checks = tuple(c for future in checked for c in future.result())
+        found_checks = tuple(c for future in [*checked, drifted] for c in future.result())
     commit_point = codecompare.reference_point("commit", reference)
     ran = what_runs(image, containers)
     points_found = (commit_point, *results, layer, config.result())
@@ -178,19 +182,33 @@ def still_runs(report: VerifyReport | None, settings: Settings, engine: docker.D
     return what_runs(live_image(settings, engine), service_containers(settings, engine)) == report.ran
 
 
+def _environ(
+    settings: Settings, engine: docker.DockerClient, image: Image, environ: Mapping[str, str] | None
+) -> Mapping[str, str]:
+    """`environ` (a deploy's), else the shell's with the runtime settings the ledger recorded for the live image."""
+    if environ is not None:
+        return environ
+    return configuration.deployed_environ(os.environ, ledger.read(settings, engine), image.id)
+
+
 def _configuration(
-    settings: Settings,
-    engine: docker.DockerClient,
-    compose_file: str,
-    image: Image,
-    containers: dict[str, list[Container]],
-    environ: Mapping[str, str] | None,
+    settings: Settings, compose_file: str, containers: dict[str, list[Container]], environ: Future[Mapping[str, str]]
 ) -> PointResult:
-    if environ is None:
-        environ = configuration.deployed_environ(os.environ, ledger.read(settings, engine), image.id)
-    expected = configuration.computed(Runner(), compose_argv(settings), settings, compose_file, environ)
+    expected = configuration.computed(Runner(), compose_argv(settings), settings, compose_file, environ.result())
     labels = {s: (found[0].labels.get(compose.CONFIG_HASH_LABEL) if found else None) for s, found in containers.items()}
     return configuration.point(expected, labels)
+
+
+def _drift_checks(
+    settings: Settings, compose_file: str, first: Mapping[str, Container | None], environ: Future[Mapping[str, str]]
+) -> list[Check]:
+    """What `docker update` or `network connect` changed in each service's container, against the commit's file."""
+    argv = compose.config(compose_argv(settings), settings)
+    out = Runner().run(argv, env=compose.env(settings, environ.result()), input=compose_file).stdout
+    resolved = json.loads(out)
+    services, networks = resolved.get("services") or {}, resolved.get("networks") or {}
+    found = [(s, c) for s, c in first.items() if c is not None and s in services]
+    return [check for s, c in found for check in drift.checks(s, services[s], networks, c.attrs)]
 
 
 def _code_layer(repo: Repository, release: str, image: Image) -> PointResult:

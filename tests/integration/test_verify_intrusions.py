@@ -18,6 +18,7 @@ from docker.models.containers import Container
 from deploy.config import SERVICES, STATE_PATH
 from deploy.engine import execs
 from deploy.steps import health
+from deploy.verify import drift
 from deploy.verify.processes import ACCOUNTED, CONFINED, IMPORTS, NON_ROOT
 from tests.integration.verifying import (
     Deployed,
@@ -175,3 +176,31 @@ def test_an_entrypoint_that_starts_code_beside_the_bot_is_named(deployed: Deploy
     assert accounted.startswith("0 processes run `sh -c ")  # the service process is not what the engine started
     assert "python3 -c import time; time.sleep(600) (child of pid " in accounted
     assert "python3 -I -m trading bot (child of pid 1, " in accounted
+
+
+def test_docker_update_of_the_restart_policy_and_resources_is_named(deployed: Deployed) -> None:
+    """Attack 6: `docker update` changes a running container; its config-hash label stays the commit's."""
+    bot = service(deployed, "bot").id or ""
+    done = subprocess.run(
+        ["docker", "update", "--restart", "no", "--memory", "256m", "--memory-swap", "512m", "--cpus", ".5", bot],
+        capture_output=True,
+    )
+    assert done.returncode == 0, done.stderr
+    report = run_verify(deployed)
+    assert failed_checks(report) == {("bot", drift.RESTART), ("bot", drift.RESOURCES)}
+    assert detail(report, "bot", drift.RESTART) == "no, the commit's unless-stopped"
+    assert detail(report, "bot", drift.RESOURCES).startswith("Memory 268435456, the commit's 0; NanoCpus 500000000,")
+    assert point(report, "configuration") == ()  # the label alone would not tell
+
+
+def test_a_network_connected_by_hand_is_named(deployed: Deployed) -> None:
+    engine, name = deployed.box.engine, f"{deployed.box.settings.project}-elsewhere"
+    network = engine.networks.create(name)
+    try:
+        network.connect(service(deployed, "bot"))
+        report = run_verify(deployed)
+        assert failed_checks(report) == {("bot", drift.NETWORKS)}
+        assert detail(report, "bot", drift.NETWORKS) == f"connected to {name}"
+    finally:
+        put_back(deployed)  # the bot is recreated off the network, which can then go
+        network.remove()

@@ -22,7 +22,7 @@ from deploy.engine.git import Repository
 from deploy.errors import UnknownRevision
 from deploy.records import ledger
 from deploy.steps import buildcontext, codelayer, health
-from deploy.verify import processes, verify
+from deploy.verify import drift, processes, verify
 from deploy.verify.checks import CODE_OWNER
 from deploy.verify.codecompare import Difference, Kind
 from tests.integration.verifying import (
@@ -49,6 +49,7 @@ CONTAINER_CHECKS = (
     "healthy",
     *processes.NAMES,
     CODE_OWNER,
+    *drift.NAMES,
 )
 
 
