@@ -99,10 +99,10 @@ def ask_inside(engine: docker.DockerClient, container: Container, image_id: str,
 
 
 def read_heartbeat(container: Container) -> dict[str, Any]:
-    """`{"heartbeat": document}` of the container's service, read through the archive API, or `{"heartbeat": None,
-    "heartbeat_error": why}`."""
+    """`{"heartbeat": document}` the container's own process wrote (`deploy.steps.heartbeats`), read through the
+    archive API, or `{"heartbeat": None, "heartbeat_error": why}`."""
     try:
-        return {"heartbeat": heartbeats.read(container)}
+        return {"heartbeat": heartbeats.read(container, heartbeats.hostname_of(container))}
     except heartbeats.UNREADABLE as exc:
         return {"heartbeat": None, "heartbeat_error": str(exc) or type(exc).__name__}
 

@@ -87,12 +87,22 @@ def test_the_imported_code_counts_only_from_a_heartbeat_its_own_container_wrote(
     assert error == "no readable heartbeat in tradebot-bot-1"
 
 
-def test_a_heartbeat_that_cannot_be_read_is_reported_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
+class OwnBeat(Replaying):
+    """A service container whose own process's heartbeat reads return the given tars in turn."""
+
+    attrs = {"Config": {"Hostname": "c0ffee"}}  # noqa: RUF012
+
+    def get_archive(self, path: str) -> tuple[list[bytes], dict[str, object]]:
+        assert path == heartbeats.path("bot", "c0ffee")
+        self.reads += 1
+        return [next(self.tars)], {}
+
+
+def test_verify_reads_the_heartbeat_of_the_container_s_own_process(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(heartbeats.time, "sleep", lambda _: None)
-    container = Replaying(*[torn("bot.json", BEAT)] * heartbeats.READ_ATTEMPTS)
-    found = points.read_heartbeat(container)  # type: ignore[arg-type]
+    assert points.read_heartbeat(OwnBeat(tar_of("c0ffee.json", BEAT))) == {"heartbeat": json.loads(BEAT)}  # type: ignore[arg-type]
+    found = points.read_heartbeat(OwnBeat(*[torn("c0ffee.json", BEAT)] * heartbeats.READ_ATTEMPTS))  # type: ignore[arg-type]
     assert found["heartbeat"] is None and found["heartbeat_error"]
-    assert points.read_heartbeat(Replaying(tar_of("bot.json", BEAT))) == {"heartbeat": json.loads(BEAT)}  # type: ignore[arg-type]
 
 
 def test_verify_s_side_container_joins_the_pid_namespace_with_ptrace_as_its_only_capability() -> None:
