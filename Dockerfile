@@ -11,7 +11,7 @@ FROM ${BASE_IMAGE}
 # path), so nothing the runtime user writes (the state volume, /tmp) can ever be imported, and /app
 # comes after the standard library, so nothing in it shadows the standard library either.
 # procps gives `ps`: for an operator in `docker exec`, and for testinfra's `host.process`, with which
-# the tests check what verify reads (verify itself lists /proc: deploy/engine/scripts/inside.py).
+# the tests check what verify reads (verify itself lists /proc from a side container: deploy/engine/scripts/inside.py).
 RUN set -eu; \
     if ! command -v ps >/dev/null; then \
         apt-get update && apt-get install -y --no-install-recommends procps && rm -rf /var/lib/apt/lists/*; \

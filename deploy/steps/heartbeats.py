@@ -8,7 +8,7 @@ of a container's own file falls back on it.
 
 The process replaces the file by rename on every tick. The engine sizes the tar header from one
 inode and may stream another, so an archive can come back torn; a fresh read gets a whole file.
-`invoke status` reads the bot's this way (verify asks for both inside, `deploy.engine.scripts.inside`).
+`invoke status` reads the bot's this way, and verify each service container's own (`deploy.verify.points`).
 """
 
 from __future__ import annotations
