@@ -36,7 +36,8 @@ TradebotError                   1  anything below not otherwise listed
 │   ├── Unhealthy
 │   ├── RolledBack                 and the release from before runs again
 │   ├── RollbackFailed             and putting the release from before back failed too
-│   └── FleetReleaseStopped        a fleet release stopped at a member (the ones after it untouched)
+│   ├── FleetReleaseStopped        a fleet release stopped at a member (the ones after it untouched)
+│   └── MoveFailed                 a fleet-move failed after the source stopped (it runs there again)
 ├── VerifyFailed                8  what runs is not exactly the commit
 ├── RebuildError                9  a legacy volume cannot be rebuilt or retired (nothing half-done is adopted)
 │   ├── LegacyMissing
@@ -54,7 +55,9 @@ TradebotError                   1  anything below not otherwise listed
 │   ├── SettingsInvalid
 │   ├── StateVolumeMissing
 │   ├── PolicyViolation
-│   └── SecondWriter               the state has another writer (a Swarm stack of its name, a container, another engine)
+│   ├── SecondWriter               the state has another writer (a Swarm stack of its name, a container, another engine)
+│   ├── MoveRefused                a fleet-move cannot start (nothing was stopped)
+│   └── DeploymentMoved            the deployment moved to another engine: not here any more
 └── OutputError                13  the output cannot be written (a closed stdout, an --out path)
 """
 
@@ -224,6 +227,10 @@ class FleetReleaseStopped(DeployError):
     """A fleet release stopped at a member: that member rolled back by itself, the ones after it untouched."""
 
 
+class MoveFailed(DeployError):
+    """A fleet-move failed after the source stopped; the deployment runs on the source again (or says why not)."""
+
+
 class VerifyFailed(TradebotError):
     """What runs is not exactly the commit."""
 
@@ -300,6 +307,14 @@ class PolicyViolation(PreflightFailed):
 
 class SecondWriter(PreflightFailed):
     """The state has another writer: a Swarm stack of the same name, a container run by hand, another fleet engine."""
+
+
+class MoveRefused(PreflightFailed):
+    """A fleet-move cannot start: nothing live to move, the target is taken, or it lacks the base image."""
+
+
+class DeploymentMoved(PreflightFailed):
+    """The deployment moved to another engine (`invoke fleet-move`): deploying or restoring it here is refused."""
 
 
 class OutputError(TradebotError):

@@ -3,7 +3,7 @@
 releasing    build, deploy, verify, release, rollback
 inspecting   status, releases, report, backups, logs
 maintaining  restore, remove, unlock, base-image, volume-rebuild, volume-retire
-fleeting     fleet-status, fleet-verify, fleet-release: every member of the fleet file (`deploy.fleet`)
+fleeting     fleet-status, fleet-verify, fleet-release, fleet-move: the members of the fleet file (`deploy.fleet`)
 invocation   what every task reads first: its settings, and the flags it refuses
 program      `tradebot`: invoke's own Program with these tasks, from any directory (`--repo`)
 

@@ -1,4 +1,4 @@
-"""The fleet's tasks: fleet-status, fleet-verify, fleet-release over the members of the fleet file (`deploy.fleet`)."""
+"""The fleet's tasks: fleet-status, fleet-verify, fleet-release, fleet-move: the members of the fleet file."""
 
 from __future__ import annotations
 
@@ -74,3 +74,26 @@ def fleet_release(c: Context, rev: str = "HEAD", json: bool = False) -> None:
     error = fleetrelease.stopped_error(found)
     if error is not None:
         raise error
+
+
+@task(
+    name="fleet-move",
+    help={
+        "member": "the member of the fleet file to move",
+        "to": "the engine it moves to: unix:///path/docker.sock or ssh://user@host[:port]",
+        "json": "print one JSON document: {ok, member, to, commit, final_backup, carried, steps, deploy}",
+    },
+)
+@reported
+def fleet_move(c: Context, member: str, to: str, json: bool = False) -> None:
+    """Move one member to another engine, by hand: stop it, keep a final backup, carry its state and ledger to the
+    new engine through the archive API (proven identical), deploy it there and verify; its old engine is marked
+    moved, so nothing starts it there again."""
+    from deploy.fleet import children, roster
+    from deploy.fleet import move as moving
+
+    settings = invocation.settings(c)
+    answer = moving.move(roster.load(settings.fleet), invocation.environ(c), settings.repo, member, to)
+    print(moving.output(answer, member, to, as_json=json))
+    if not answer.ok:
+        raise children.error_of(answer)

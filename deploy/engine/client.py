@@ -45,6 +45,16 @@ def connect() -> docker.DockerClient:
     return engine
 
 
+def connect_to(address: str) -> docker.DockerClient:
+    """The engine at `address` (unix:// or ssh://), pinged: a second engine beside DOCKER_HOST's (a fleet's move)."""
+    try:
+        engine = docker.DockerClient(base_url=address, timeout=120, use_ssh_client=True)
+        engine.ping()
+    except docker.errors.DockerException as exc:
+        raise unreachable(address, str(exc)) from exc
+    return engine
+
+
 def unreachable(docker_host: str, detail: str) -> EngineUnreachable:
     """The error naming the address tried (DOCKER_HOST, or the default socket) and what to check there (pure)."""
     address = docker_host or DEFAULT_ADDRESS

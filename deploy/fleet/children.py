@@ -25,9 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import deploy
+from deploy import errors
 from deploy.config import is_runtime
 from deploy.engine.runner import Runner
-from deploy.errors import CommandTimedOut, EngineUnreachable
+from deploy.errors import CommandTimedOut, EngineUnreachable, TradebotError
 from deploy.fleet.roster import Member
 
 CONNECTION = ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH")
@@ -114,3 +115,12 @@ def ask_all(
     with ThreadPoolExecutor(max_workers=max(1, len(members))) as pool:
         futures = [pool.submit(ask, m, envs[m.name], action, timeouts[m.name], runner) for m in members]
         return [future.result() for future in futures]
+
+
+def error_of(answer: Answer) -> TradebotError:
+    """The error the child ended with, as the class it raised (so the tree gives the same exit code)."""
+    named = getattr(errors, str(answer.document.get("error_type", "")), None)
+    kind = named if isinstance(named, type) and issubclass(named, TradebotError) else TradebotError
+    if kind is errors.CommandFailed:
+        kind = TradebotError  # its constructor takes the command line; the message names it already
+    return kind(answer.error, str(answer.document.get("next", "")), member=answer.member)

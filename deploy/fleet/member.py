@@ -7,6 +7,7 @@ in the member's environment, so it acts on that one deployment, through the pipe
     save --rev SHA --to FILE               write that image to a file on this machine
     load --rev SHA --from FILE --source M  load it from the file member M's engine saved, tag it for this project
     deploy --rev SHA                       deploy it (its own rollback on a failure): `invoke release --json`'s document
+    move --source ADDRESS                  move the deployment from the engine at ADDRESS to this one
 
 It prints one JSON document as the last line of stdout — what it found and `ok`; on a failure
 `error`, `next`, `error_type` and `exit_code` (also the process's) — and its progress on stderr,
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -70,9 +72,16 @@ def _deploy(settings: Settings, options: argparse.Namespace) -> dict[str, Any]:
     return release.deploy_member(settings, _engine(settings), _repo(settings), options.rev, _say(settings))
 
 
-def _engine(settings: Settings) -> docker.DockerClient:
-    """The member's engine (its DOCKER_HOST), the helpers a killed command of it left removed first."""
-    engine = client.connect()
+def _move(settings: Settings, options: argparse.Namespace) -> dict[str, Any]:
+    from deploy.fleet import move
+
+    target, source, to = _engine(settings), _engine(settings, options.source), os.environ["DOCKER_HOST"]
+    return move.move_member(move.Move(settings, source, target, _repo(settings), options.source, to, _say(settings)))
+
+
+def _engine(settings: Settings, address: str = "") -> docker.DockerClient:
+    """The member's engine (its DOCKER_HOST, or `address`), the helpers a killed command of it left removed first."""
+    engine = client.connect_to(address) if address else client.connect()
     helpers.sweep(settings, engine)
     return engine
 
@@ -94,6 +103,7 @@ ACTIONS: dict[str, tuple[Action, tuple[str, ...]]] = {
     "save": (_save, ("--rev", "--to")),
     "load": (_load, ("--rev", "--from", "--source")),
     "deploy": (_deploy, ("--rev",)),
+    "move": (_move, ("--source",)),
 }
 
 

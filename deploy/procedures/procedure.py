@@ -48,7 +48,7 @@ from deploy.procedures import report
 from deploy.procedures.trail import Trail
 from deploy.records import journal, ledger
 from deploy.records.view import EngineRecords, Records
-from deploy.steps import health, lock, snapshot
+from deploy.steps import health, lock, occupants, snapshot
 from deploy.steps.images import ReleaseImage
 from deploy.steps.snapshot import Snapshot
 from deploy.steps.tags import LiveTags
@@ -164,8 +164,10 @@ class Attempt:
 @contextlib.contextmanager
 def locked(settings: Settings, engine: docker.DockerClient, what: str, say: Say) -> Iterator[lock.Holder]:
     """Hold the deploy lock for the block (`deploy.steps.lock`), the ledger an older version kept locally carried
-    over to the engine first, under the lock (`ledger.carry_over`)."""
+    over to the engine first, under the lock (`ledger.carry_over`); refused before anything changes when the
+    deployment moved to another engine or a Swarm stack of its name writes its state (`deploy.steps.occupants`)."""
     with lock.held(settings, engine, what, say) as holder:
+        occupants.refuse(settings, engine)
         ledger.carry_over(settings, engine)
         yield holder
 

@@ -29,7 +29,7 @@ from deploy.ids import short
 from deploy.output.render import template
 from deploy.records import journal, ledger
 from deploy.records.view import EngineRecords, Records
-from deploy.steps import heartbeats, lock, tags
+from deploy.steps import heartbeats, lock, occupants, tags
 from deploy.steps.images import ReleaseImage
 
 
@@ -196,17 +196,18 @@ def status(settings: Settings, engine: docker.DockerClient, records: Records | N
 
     `records`: the ledger as the command reads it (`deploy.records.view`); else read here.
     """
-    with ThreadPoolExecutor(max_workers=5) as pool:
+    with ThreadPoolExecutor(max_workers=6) as pool:
         read = pool.submit(read_records, records or EngineRecords(settings, engine))
         found = pool.submit(tags.get, engine, settings.live_image)
         holder, compose = pool.submit(lock.current, settings, engine), pool.submit(compose_described, settings)
+        others = pool.submit(occupants.lines, settings, engine)  # a stack of its name, a move away
         containers = engine.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={settings.project}"})
         bot = pool.submit(_bot_heartbeat, containers)
         live, (entries, started) = found.result(), read.result()
         states = tuple(sorted((container_state(c.attrs) for c in containers), key=lambda s: (s.service, s.name)))
         when = deployed_at(entries, live.commit, live.image_id) if live else ""
         running = in_progress(holder.result(), socket.gethostname(), pid_alive)
-        disagree = tuple(disagreements(live, states, entries, started, running=bool(running)))
+        disagree = (*disagreements(live, states, entries, started, running=bool(running)), *others.result())
         return Status(settings.project, live, when, states, bot.result(), disagree, running, compose.result())
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from deploy.errors import FleetReleaseStopped
-from deploy.fleet import release
+from deploy.errors import FleetReleaseStopped, MoveRefused, RolledBack, TradebotError
+from deploy.fleet import children, release
 from deploy.fleet.children import Answer
 from deploy.fleet.release import FleetRelease, Outcome
 from deploy.fleet.roster import Member
@@ -45,3 +45,13 @@ def test_a_release_that_reached_every_member_is_ok() -> None:
     done = Answer("a", {"ok": True})
     found = FleetRelease(Path("fleet.toml"), COMMIT, (Outcome(A, BUILT, done), Outcome(B, BUILT, done)))
     assert release.stopped_error(found) is None and found.to_json()["ok"]
+
+
+def test_a_childs_error_comes_back_as_its_own_class_and_exit_code() -> None:
+    assert isinstance(children.error_of(ROLLED_BACK), RolledBack)
+    said = {"ok": False, "error": "nothing live", "next": "deploy it", "error_type": "MoveRefused"}
+    error = children.error_of(Answer("a", said, exit_code=10))
+    assert isinstance(error, MoveRefused)
+    assert (error.message, error.hint, error.exit_code) == ("nothing live", "deploy it", 10)
+    unknown = children.error_of(Answer("a", {"error": "no document (exit 1): boom"}, exit_code=1))
+    assert type(unknown) is TradebotError and unknown.exit_code == 1
