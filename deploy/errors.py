@@ -34,8 +34,7 @@ TradebotError                   1  anything below not otherwise listed
 ├── LockHeld                    6  another deploy holds the deploy lock
 ├── DeployError                 7  a deploy, rollback or restore did not reach a healthy, verified state
 │   ├── Unhealthy
-│   ├── RolledBack                 and the release from before runs again
-│   ├── RollbackFailed             and putting the release from before back failed too
+│   ├── RolledBack                 and the release from before runs again, verified
 │   ├── FleetReleaseStopped        a fleet release stopped at a member (the ones after it untouched)
 │   └── MoveFailed                 a fleet-move failed after the source stopped (it runs there again)
 ├── VerifyFailed                8  what runs is not exactly the commit
@@ -57,7 +56,10 @@ TradebotError                   1  anything below not otherwise listed
 │   ├── PolicyViolation
 │   ├── SecondWriter               the state has another writer (a Swarm stack of its name, a container, another engine)
 │   ├── MoveRefused                a fleet-move cannot start (nothing was stopped)
-│   └── DeploymentMoved            the deployment moved to another engine: not here any more
+│   ├── DeploymentMoved            the deployment moved to another engine: not here any more
+│   └── BackupFailed               the state volume could not be backed up
+├── RollbackFailed             11  a release failed and putting the one before back failed too: nothing verified runs
+├── NotRecorded                12  the release is live and verified, but its ledger entry could not be written
 └── OutputError                13  the output cannot be written (a closed stdout, an --out path)
 """
 
@@ -216,11 +218,7 @@ class Unhealthy(DeployError):
 
 
 class RolledBack(DeployError):
-    """A deploy failed and the release from before runs again."""
-
-
-class RollbackFailed(DeployError):
-    """A deploy failed and putting the release from before back failed too."""
+    """A deploy failed and the release from before runs again, verified."""
 
 
 class FleetReleaseStopped(DeployError):
@@ -315,6 +313,22 @@ class MoveRefused(PreflightFailed):
 
 class DeploymentMoved(PreflightFailed):
     """The deployment moved to another engine (`invoke fleet-move`): deploying or restoring it here is refused."""
+
+
+class BackupFailed(PreflightFailed):
+    """The state volume could not be backed up before anything was stopped."""
+
+
+class RollbackFailed(TradebotError):
+    """A release failed and putting the release from before back failed too: nothing verified runs."""
+
+    exit_code = 11
+
+
+class NotRecorded(TradebotError):
+    """The release is live and verified, but its ledger entry could not be written (the next command writes it)."""
+
+    exit_code = 12
 
 
 class OutputError(TradebotError):

@@ -2,9 +2,10 @@
 
 A procedure is a list of named `Step`s in three parts:
 
-    prepare  changes nothing a failure must undo      (a failure: record `failed`, re-raise)
+    prepare  changes nothing a failure must undo      (a failure: record `refused`, re-raise)
     switch   touches the running release               (a failure: the procedure's own recovery, which raises)
-    finish   after the attempt is recorded as a success
+    finish   after the attempt is recorded as a success (a record that cannot be written: `NotRecorded`,
+             and the release stays: the next command's recovery records it)
 
 `run` walks them, naming each step when it starts and saying its duration when
 it ends (the report written with the ledger entry is written again after the finish
@@ -36,27 +37,23 @@ from typing import TYPE_CHECKING, NoReturn
 import docker
 import docker.errors
 
-from deploy import verify as verification
 from deploy.config import Settings, shown, with_runtime
-from deploy.engine import compose
 from deploy.engine.client import compose_argv
+from deploy.engine.observe import Evidence
 from deploy.engine.runner import Runner
-from deploy.errors import TradebotError, VerifyFailed
+from deploy.errors import NotRecorded, TradebotError, VerifyFailed
 from deploy.ids import short
 from deploy.output.progress import Progress, Say
 from deploy.procedures import report
 from deploy.procedures.trail import Trail
 from deploy.records import journal, ledger
 from deploy.records.view import EngineRecords, Records
-from deploy.steps import health, lock, occupants, snapshot
+from deploy.steps import lock, occupants, snapshot
 from deploy.steps.images import ReleaseImage
 from deploy.steps.snapshot import Snapshot
 from deploy.steps.tags import LiveTags
 
 FAILURES = (TradebotError, docker.errors.DockerException)
-# The stop grace period of a failed release's containers when the earlier release replaces them: it never
-# became healthy (a hung bot may never see SIGTERM), and what it saved is crash-safe, so do not wait its grace.
-FAILED_STOP_SECONDS = 1
 
 if TYPE_CHECKING:
     from deploy.engine.git import Repository  # GitPython: imported by whoever makes one
@@ -139,7 +136,9 @@ class Attempt:
     def previous(self) -> str:
         return self.before.live.commit if self.before.live else ""
 
-    def entry(self, image: ReleaseImage, outcome: str, cause: str = "") -> ledger.Entry:
+    def entry(
+        self, image: ReleaseImage, outcome: str, cause: str = "", evidence: Sequence[Evidence] = ()
+    ) -> ledger.Entry:
         finished = "" if outcome == journal.STARTED else ledger.now()
         return ledger.Entry(
             self.event,
@@ -158,6 +157,7 @@ class Attempt:
             dict(self.runtime),
             self.id,
             code_layer=image.code_layer,
+            evidence=[kept.to_json() for kept in evidence] or None,
         )
 
 
@@ -182,16 +182,50 @@ def as_deployed(d: Deployment, image: ReleaseImage, entries: Iterable[ledger.Ent
 
 
 def record(d: Deployment, attempt: Attempt, outcome: str, cause: str = "") -> None:
-    """Its start in the journal (`journal.start`); its end in the ledger, with its report (the state after)."""
+    """Its start in the journal (`journal.start`); its end in the ledger, with its report (the state after).
+
+    The end carries the evidence the trail kept of failed containers. A success is recorded by `record_success`.
+    """
     if attempt.image is None:
         return
     if outcome == journal.STARTED:
         d.records.start(attempt.entry(attempt.image, outcome))
         return
-    entry = attempt.entry(attempt.image, outcome, cause)
+    d.trail.outcome = outcome
+    entry = attempt.entry(attempt.image, outcome, cause, d.trail.evidence)
     # A success ended with the verify that captured the state after beside it; anything else is captured now.
     after = d.trail.after if outcome == ledger.SUCCEEDED else None
     record_with_report(d.trail, d.settings, d.engine, d.records, entry, after)
+    d.trail.recorded = True
+
+
+def record_success(d: Deployment, attempt: Attempt) -> None:
+    """Record a live, verified release; a failed write is tried once more, then `NotRecorded` (never undone).
+
+    The second try reaches the meta volume through a fresh helper (`meta.write` drops a lock container
+    that is gone), so a lock container removed by hand costs nothing; a full meta volume is reported.
+    """
+    try:
+        record(d, attempt, ledger.SUCCEEDED)
+        return
+    except FAILURES as first:
+        d.say(f"{attempt.event}: writing the ledger entry failed ({cause_of(first)}); trying once more …")
+    try:
+        record(d, attempt, ledger.SUCCEEDED)
+    except FAILURES as again:
+        raise not_recorded(attempt, cause_of(again)) from again
+
+
+def not_recorded(attempt: Attempt, cause: str) -> NotRecorded:
+    commit = short(attempt.image.commit) if attempt.image else "the release"
+    return NotRecorded(
+        f"{attempt.event} of {commit}: live and verified, but its ledger entry could not be written ({cause})",
+        "nothing is undone: the next `invoke deploy`, `rollback` or `restore` records it as succeeded; "
+        "free the meta volume's disk (`docker system df -v`) if it is full",
+        attempt=attempt.id,
+        commit=attempt.image.commit if attempt.image else "",
+        cause=cause,
+    )
 
 
 def record_with_report(
@@ -239,14 +273,14 @@ def run(d: Deployment, attempt: Attempt, procedure: Procedure, recover: Callable
             walk(d, attempt.event, procedure.prepare)
             d.trail.before = before.result()
         except FAILURES as exc:
-            d.trail.before = d.trail.before or _captured(before)
-            record(d, attempt, ledger.FAILED, cause_of(exc))
+            d.trail.before = d.trail.before or captured(before)
+            record(d, attempt, ledger.REFUSED, cause_of(exc))
             raise
     try:
         walk(d, attempt.event, procedure.switch)
     except FAILURES as exc:
         recover(exc)
-    record(d, attempt, ledger.SUCCEEDED)
+    record_success(d, attempt)
     try:
         walk(d, attempt.event, procedure.finish)
     finally:
@@ -261,7 +295,7 @@ def complete_report(trail: Trail, records: Records) -> None:
         records.write(report.files(made))
 
 
-def _captured(snap: Future[Snapshot]) -> Snapshot | None:
+def captured(snap: Future[Snapshot]) -> Snapshot | None:
     """A state captured beside a step; None when it could not be read (the report captures it again)."""
     try:
         return snap.result()
@@ -272,57 +306,6 @@ def _captured(snap: Future[Snapshot]) -> Snapshot | None:
 def plan_lines(steps: Iterable[Step]) -> list[str]:
     """What walking the steps would do, one line each; runs nothing."""
     return [f"would {step.name}" + (f": {shlex.join(step.command)}" if step.command else "") for step in steps]
-
-
-def start_steps(d: Deployment, image: ReleaseImage, stop_timeout: int | None = None) -> list[Step]:
-    """Recreate bot and worker from `image` in one compose call, wait until both are healthy, verify.
-
-    `stop_timeout` shortens the grace period of the containers replaced (see `FAILED_STOP_SECONDS`).
-    """
-    argv = tuple(compose.up(d.compose, d.settings, stop_timeout=stop_timeout))
-    healthy: set[str] = set()  # the containers the wait found healthy: verify does not probe them again
-    return [
-        Step(f"recreate bot and worker from {short(image.commit)}", lambda: compose_run(d, argv, image), argv, True),
-        Step(
-            "wait until bot and worker are healthy",
-            lambda: healthy.update(health.wait_healthy(d.settings, d.engine, image.image_id)),
-            bot_down=True,
-        ),
-        Step(f"verify that {short(image.commit)} runs", lambda: verified(d, frozenset(healthy))),
-    ]
-
-
-def remove_step(d: Deployment, image: ReleaseImage, check: bool = False, stop_timeout: int | None = None) -> Step:
-    """Stop and remove bot and worker: each gets its stop grace period to save, or `stop_timeout` seconds.
-
-    A release that failed (or an attempt killed on the way) gets `FAILED_STOP_SECONDS`, as when it is replaced.
-    """
-    argv = tuple(compose.remove(d.compose, d.settings, stop_timeout=stop_timeout))
-    how = "the bot saves on its way out" if stop_timeout is None else f"{stop_timeout} s to stop: it failed"
-    name = f"stop and remove bot and worker of {short(image.commit)} ({how})"
-    return Step(name, lambda: compose_run(d, argv, image, check), argv, bot_down=True)
-
-
-def compose_run(d: Deployment, argv: Sequence[str], image: ReleaseImage, check: bool = True) -> None:
-    """Run a compose command on the compose file of `image`'s commit."""
-    compose_file = d.repo.file_at(image.commit, "docker-compose.yml")
-    d.runner.run(argv, env=compose.env(d.settings, d.environ), input=compose_file, check=check)
-
-
-def verified(d: Deployment, healthy: frozenset[str] = frozenset()) -> None:
-    """Verify what runs now, its configuration against the environment compose up just ran with.
-
-    `healthy`: ids of containers whose health-check command passed moments ago (`health.wait_healthy`).
-
-    The report is kept in the trail (the last one: what runs when the attempt ends). The state
-    after is captured meanwhile (both only read), for the report of a success.
-    """
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        after = pool.submit(snapshot.capture, d.settings, d.engine, d.records)
-        found = verification.verify(d.settings, d.engine, d.repo, d.environ, healthy)
-        d.trail.verified(found, _captured(after))
-    if not found.ok:
-        raise verify_failed(found.release, found.summary())
 
 
 def verify_failed(release: str, summary: str) -> VerifyFailed:

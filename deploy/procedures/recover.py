@@ -6,7 +6,11 @@ one `attempt` id); a journal file without its ledger entry is an interrupted att
 - Helper and probe containers are labelled with the project and their creator; their creator removes
   them, and `helpers.sweep` (under the lock: all but a live creator's) whatever a killed creator left,
   so none keeps a volume in use.
-- An interrupted attempt is undone: an interrupted restore puts back the state it kept first (when
+- An interrupted attempt whose release is live, runs in both services healthy, and verifies now (with the
+  settings it was started with) is completed: recorded `succeeded` ("completed by the next command").
+  A verified release is never undone; `invoke rollback` is there for that. A release whose ledger
+  write failed (`NotRecorded`) is recorded so.
+- Any other interrupted attempt is undone: an interrupted restore puts back the state it kept first (when
   it kept one); then the newest release that succeeded (by the ledger) is tagged live, the one that
   succeeded before it previous, and — unless both services already run it healthy — both are
   recreated from it, with its recorded settings, and verified. Its end is recorded as `failed`
@@ -19,11 +23,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
-from deploy.config import SERVICES
+from deploy import verify as verification
+from deploy.config import SERVICES, with_runtime
 from deploy.engine import baseimage, helpers
 from deploy.errors import ImageMissing
 from deploy.ids import short
-from deploy.procedures import procedure
+from deploy.procedures import procedure, services
 from deploy.records import journal, ledger
 from deploy.steps import backups, health, tags
 from deploy.steps.images import ReleaseImage
@@ -38,6 +43,8 @@ def finish_interrupted(d: procedure.Deployment) -> None:
     pending = journal.unfinished(d.records.started(), entries)
     if not pending:
         return
+    if _completed(d, pending[-1]):
+        return
     for entry in pending:
         d.say(f"an interrupted {entry.event} of {short(entry.commit)} (started {entry.started_at} by {entry.by}) …")
         _put_kept_state_back(d, entry)
@@ -45,7 +52,7 @@ def finish_interrupted(d: procedure.Deployment) -> None:
     runs = _run_last_success(d, successes, pending[-1])
     for entry in pending:
         cause = f"interrupted before it finished; undone by the next run ({runs} runs)"
-        d.records.append(_ended(entry, cause))
+        d.records.append(_ended(entry, ledger.FAILED, cause))
     d.say(f"the interrupted attempt is undone: {runs} runs")
 
 
@@ -64,7 +71,7 @@ def _remove_services(d: procedure.Deployment, entry: ledger.Entry) -> None:
     """Stop and remove bot and worker, through the compose file of the interrupted attempt's commit."""
     image = tags.get(d.engine, entry.image_id)
     if image is not None:
-        procedure.walk(d, "undo", [procedure.remove_step(d, image, stop_timeout=procedure.FAILED_STOP_SECONDS)])
+        procedure.walk(d, "undo", [services.remove_step(d, image, stop_timeout=services.FAILED_STOP_SECONDS)])
 
 
 def _run_last_success(d: procedure.Deployment, successes: list[ledger.Entry], interrupted: ledger.Entry) -> str:
@@ -78,7 +85,7 @@ def _run_last_success(d: procedure.Deployment, successes: list[ledger.Entry], in
     tags.restore(d.settings, d.engine, LiveTags(live, images[1] if len(images) > 1 else None))
     if not all(_runs_healthy(d, live, service) for service in SERVICES):
         back = procedure.as_deployed(d, live, successes)
-        procedure.walk(back, "undo", procedure.start_steps(back, live, stop_timeout=procedure.FAILED_STOP_SECONDS))
+        procedure.walk(back, "undo", services.start_steps(back, live, stop_timeout=services.FAILED_STOP_SECONDS))
     return short(live.commit)
 
 
@@ -103,5 +110,25 @@ def _runs_healthy(d: procedure.Deployment, image: ReleaseImage, service: str) ->
     return health.current_verdict(d.settings, d.engine, service, image.image_id).status == health.HEALTHY
 
 
-def _ended(entry: ledger.Entry, cause: str) -> ledger.Entry:
-    return dataclasses.replace(entry, finished_at=ledger.now(), outcome=ledger.FAILED, cause=cause)
+def _ended(entry: ledger.Entry, outcome: str, cause: str) -> ledger.Entry:
+    return dataclasses.replace(entry, finished_at=ledger.now(), outcome=outcome, cause=cause)
+
+
+def _completed(d: procedure.Deployment, last: ledger.Entry) -> bool:
+    """Record `last` succeeded when its release is live, healthy and verifies now (earlier ones failed); whether so."""
+    live = tags.get(d.engine, d.settings.live_image)
+    if live is None or live.image_id != last.image_id or not all(_runs_healthy(d, live, s) for s in SERVICES):
+        return False
+    environ = with_runtime(d.environ, last.runtime) if last.runtime is not None else d.environ
+    try:
+        if not verification.verify(d.settings, d.engine, d.repo, environ).ok:
+            return False
+    except procedure.FAILURES:
+        return False
+    done = "completed by the next command: it runs, healthy and verified"
+    for entry in journal.unfinished(d.records.started(), d.records.entries())[:-1]:
+        d.records.append(_ended(entry, ledger.FAILED, "interrupted; a later attempt went live"))
+    d.records.append(_ended(last, ledger.SUCCEEDED, done))
+    what = f"{last.event} of {short(last.commit)}"
+    d.say(f"the interrupted attempt is completed: the {what} is live, healthy and verified; recorded as succeeded")
+    return True

@@ -21,6 +21,7 @@ import docker
 
 from deploy.config import Settings
 from deploy.engine.git import Repository
+from deploy.engine.observe import Evidence
 from deploy.errors import ReportMissing, UnknownRevision
 from deploy.ids import short
 from deploy.output.render import template
@@ -93,6 +94,11 @@ class Report:
     @property
     def path(self) -> str:
         return f"{FOLDER}/{self.id}.json"
+
+    @property
+    def evidence(self) -> tuple[Evidence, ...]:
+        """What the failed containers wrote last and how they ended, as its ledger entry records it."""
+        return tuple(Evidence.from_json(kept) for kept in self.entry.evidence or ())
 
     def state_rows(self) -> list[tuple[str, Any, Any]]:
         """The before/after table: the live release, the state file's facts and the newest backup.

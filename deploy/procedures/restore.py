@@ -8,10 +8,10 @@
 
 Nothing runs on the state while it is copied, so both copies are consistent. The live release
 runs with the runtime settings it was deployed with (recorded), and the attempt records them.
-When a switch step fails, the state from just before is copied back (when it
-was kept) and the live release started on it again, and `DeployError` says so;
-the attempt is recorded. With nothing deployed, only the volume is restored
-(and nothing recorded: the ledger is of releases).
+When a switch step fails, what the containers said is kept, the state from just before is copied
+back (when it was kept) and the live release started on it again, and `RolledBack` says so
+(`rolled_back`, exit 7; `RollbackFailed`, exit 11, when that fails too); the attempt is recorded.
+With nothing deployed, only the volume is restored (and nothing recorded: the ledger is of releases).
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from deploy.config import Settings, runtime
 from deploy.engine import baseimage
 from deploy.engine.git import Repository
 from deploy.engine.runner import Runner
-from deploy.errors import DeployError, Unhealthy, VerifyFailed
+from deploy.errors import RollbackFailed, RolledBack, Unhealthy, VerifyFailed
 from deploy.ids import short
 from deploy.procedures import plan as planning
-from deploy.procedures import procedure, recover
+from deploy.procedures import procedure, recover, services
 from deploy.procedures.plan import Plan
 from deploy.procedures.procedure import Attempt, Deployment, Procedure, Say, Step, locked
 from deploy.procedures.trail import Trail
@@ -49,7 +49,7 @@ def restore(
 
     The attempt returned names the backup put back (`restored_from`), the backup of the state from
     just before (`backup`, empty when there was no state) and the release running on it (`image`).
-    Raises BackupMissing, LockHeld, DeployError (the state from before is back).
+    Raises BackupMissing, LockHeld, RolledBack (the state from before is back), RollbackFailed.
     """
     d = Deployment.of(settings, engine, repo, say, runner, trail)
     with locked(settings, engine, f"restore {name or 'the newest backup'}", say):
@@ -112,10 +112,10 @@ def steps(d: Deployment, attempt: Attempt, helper: str) -> Procedure:
         bot_down=True,
     )
     switch = (
-        *([procedure.remove_step(d, live, check=True)] if live else []),
+        *([services.remove_step(d, live, check=True)] if live else []),
         *([keep] if safety else []),
         copy,
-        *(procedure.start_steps(d, live) if live else []),
+        *(services.start_steps(d, live) if live else []),
     )
     prune = Step(
         f"prune state backups beyond the newest {settings.keep_backups}",
@@ -132,30 +132,37 @@ def _undo_steps(d: Deployment, attempt: Attempt, helper: str, kept: str) -> list
         bot_down=True,
     )
     live = attempt.image
-    return [*([back] if kept else []), *(procedure.start_steps(d, live) if live else [])]
+    return [*([back] if kept else []), *(services.start_steps(d, live) if live else [])]
 
 
 def _undo(d: Deployment, attempt: Attempt, helper: str, exc: Exception) -> NoReturn:
-    """Copy the state from before back (when it was kept) and start the live release on it; always raises."""
+    """Copy the state from before back (when it was kept) and start the live release on it; always raises.
+
+    What the release's containers said on the restored state is kept first: the undo recreates them.
+    """
     cause, live, source = procedure.cause_of(exc), attempt.image, attempt.restored_from
+    if live is not None:
+        cause = services.with_last_words(cause, services.keep_evidence(d, live.image_id))
     kept = attempt.backup if attempt.backup and backups.exists(d.engine, attempt.backup) else ""
     d.say(f"restore: {cause}")
     try:
         procedure.walk(d, "restore", _undo_steps(d, attempt, helper, kept))
     except procedure.FAILURES as again:
-        procedure.record(d, attempt, ledger.FAILED, f"{cause}; undo failed: {procedure.cause_of(again)}")
-        raise DeployError(
-            f"restore of {source} failed ({cause}) and putting the state back failed too ({procedure.cause_of(again)})",
+        again_cause = procedure.cause_of(again)
+        procedure.record(d, attempt, ledger.ROLLBACK_FAILED, f"{cause}; undo failed: {again_cause}")
+        raise RollbackFailed(
+            f"restore of {source} failed ({cause}) and putting the state back failed too ({again_cause}); "
+            "nothing verified runs",
             f"the state from before is kept in {kept}: `invoke restore --backup {kept}`"
             if kept
-            else "look at `docker compose ps` and the containers' logs",
+            else "look at `invoke status` and the containers' logs",
         ) from again
-    procedure.record(d, attempt, ledger.FAILED, cause)
-    runs = f"; {short(live.commit)} runs on it" if live else ""
+    procedure.record(d, attempt, ledger.ROLLED_BACK, cause)
+    runs = f"; {short(live.commit)} runs on it, verified" if live else ""
     started = isinstance(exc, (Unhealthy, VerifyFailed))  # the release did not come up on that backup
-    raise DeployError(
+    raise RolledBack(
         f"restore of {source} failed ({cause}){'; the state from before is back' if kept else ''}{runs}",
-        "`docker logs` of the bot shows why it did not start on that backup"
+        "the last lines above say why the bot did not start on that backup"
         if started
         else "fix the cause and run `invoke restore` again",
     ) from exc

@@ -6,9 +6,11 @@
              in ONE compose call → wait until both are healthy → verify
     ledger → finish: prune release images
 
-When a switch step fails, the release that was live is tagged live again, both
-services are recreated from it, checked, and `RolledBack` is raised; with no
-earlier release the failed services are removed and `DeployError` raised.
+When a switch step fails, what the new containers wrote last is kept (said, and recorded with the
+attempt), the release that was live is tagged live again, both services are recreated from it,
+checked, and `RolledBack` is raised (outcome `rolled_back`, exit 7); when that fails too,
+`RollbackFailed` (`rollback_failed`, exit 11); with no earlier release the failed services are
+removed and `DeployError` raised (`failed`, exit 7). A prepare step that fails is `refused`.
 Every attempt that got past choosing its image is recorded in the ledger.
 `plan_of` names the same steps and changes nothing.
 
@@ -29,7 +31,6 @@ from deploy.procedures import plan as planning
 from deploy.procedures import preflight
 from deploy.procedures.plan import Plan
 from deploy.procedures.procedure import (
-    FAILED_STOP_SECONDS,
     FAILURES,
     Attempt,
     Deployment,
@@ -38,11 +39,10 @@ from deploy.procedures.procedure import (
     as_deployed,
     cause_of,
     record,
-    remove_step,
     run,
-    start_steps,
     walk,
 )
+from deploy.procedures.services import FAILED_STOP_SECONDS, keep_evidence, remove_step, start_steps, with_last_words
 from deploy.records import ledger
 from deploy.steps import backups, health, snapshot, tags
 from deploy.steps.images import ReleaseImage
@@ -124,15 +124,18 @@ def _promote(d: Deployment, target: ReleaseImage, before: LiveTags) -> None:
 
 
 def roll_back(d: Deployment, target: ReleaseImage, attempt: Attempt, exc: Exception) -> NoReturn:
-    """Put the earlier release back (or remove the failed services when there is none); always raises."""
-    cause, before = cause_of(exc), attempt.before
+    """Put the earlier release back (or remove the failed services when there is none); always raises.
+
+    What the failed release's containers said is kept first (`keep_evidence`): the removal deletes their logs.
+    """
+    cause, before = with_last_words(cause_of(exc), keep_evidence(d, target.image_id)), attempt.before
     if before.live is None:
         walk(d, attempt.event, [remove_step(d, target, stop_timeout=FAILED_STOP_SECONDS)])
         tags.restore(d.settings, d.engine, before)
         record(d, attempt, ledger.FAILED, cause)
         raise DeployError(
             f"{attempt.event} of {short(target.commit)} failed ({cause}); no earlier release, bot and worker removed",
-            "fix the release, build and deploy again",
+            "fix the release, build and deploy again; `invoke report` shows its containers' last lines",
         ) from exc
     d.say(f"{attempt.event}: {cause}; rolling back to {short(before.live.commit)} …")
     try:
@@ -140,13 +143,16 @@ def roll_back(d: Deployment, target: ReleaseImage, attempt: Attempt, exc: Except
         back = as_deployed(d, before.live, d.records.entries())
         walk(back, "rollback", start_steps(back, before.live, stop_timeout=FAILED_STOP_SECONDS))
     except FAILURES as again:
-        record(d, attempt, ledger.FAILED, f"{cause}; rollback failed: {cause_of(again)}")
+        again_cause = with_last_words(cause_of(again), keep_evidence(d, before.live.image_id))
+        record(d, attempt, ledger.ROLLBACK_FAILED, f"{cause}; rollback failed: {again_cause}")
         now = running_now(d)
-        raise rollback_failed(target.commit, cause, before.live.commit, cause_of(again), now, attempt.backup) from again
+        raise rollback_failed(target.commit, cause, before.live.commit, again_cause, now, attempt.backup) from again
     record(d, attempt, ledger.ROLLED_BACK, cause)
     raise RolledBack(
-        f"deploy of {short(target.commit)} failed ({cause}); rolled back, {short(before.live.commit)} runs again",
-        "fix the release and deploy again; `invoke releases` shows the attempt",
+        f"{attempt.event} of {short(target.commit)} failed ({cause}); rolled back, "
+        f"{short(before.live.commit)} runs again, verified",
+        "fix the release and deploy again; `invoke report --release "
+        f"{short(target.commit)}` shows its containers' last lines",
         failed=target.commit,
         cause=cause,
         restored=before.live.commit,
@@ -156,15 +162,15 @@ def roll_back(d: Deployment, target: ReleaseImage, attempt: Attempt, exc: Except
 def rollback_failed(failed: str, cause: str, restored: str, again: str, now: str, backup: str) -> RollbackFailed:
     """Both causes, what runs now, and where the state from before is."""
     state = (
-        f"the state from before is in {backup}, untouched: `invoke restore --backup {backup}` puts it back "
-        f"under {short(restored)}"
+        f"the state from before is in {backup}, untouched: if the state is what stops {short(restored)}, "
+        f"`invoke restore --backup {backup}` puts it back under it"
         if backup
         else "there was no state to back up"
     )
     return RollbackFailed(
         f"deploy of {short(failed)} failed ({cause}) and rolling back to {short(restored)} failed too ({again}); "
-        f"now: {now}",
-        f"{state}; the logs of its bot and worker containers (`docker logs`) say why it does not start",
+        f"nothing verified runs; now: {now}",
+        f"the last lines above (and `invoke report`) say why {short(restored)} does not start; {state}",
         failed=failed,
         cause=cause,
         restored=restored,

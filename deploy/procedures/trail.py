@@ -5,6 +5,10 @@ before it starts (`before`), the verify report of what runs at the end
 (`verified`) and the id of the ledger entry it wrote; the caller keeps the trail,
 so a failed attempt still says which steps ran, how long, and where its report is.
 
+It also keeps what a failed release's containers said before they were removed (`evidence`), the
+outcome its procedure decided (`outcome`) and whether its ledger entry was written (`recorded`): a
+release can be live and verified while its record failed.
+
 `document` is the one JSON document `invoke release --json` and `invoke rollback --json`
 print (`print_document`: on success and on failure alike): what CI keeps.
 """
@@ -19,6 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from deploy.engine.observe import Evidence
 from deploy.errors import TradebotError
 from deploy.procedures.report import Report, StepTime, downtime
 from deploy.records.ledger import Entry
@@ -38,6 +43,9 @@ class Trail:
     report: Report | None = None  # the report written with the ledger entry
     rebuild: dict[str, Any] | None = None  # a volume rebuild's figures (`deploy.rebuild.evidence`)
     commit: str = ""  # the commit asked for, once resolved (a failure before the attempt has no entry)
+    evidence: list[Evidence] = field(default_factory=list)  # failed containers, kept before they were removed
+    outcome: str = ""  # as the procedure decided it, written or not
+    recorded: bool = False  # its ledger entry was written
     _start: float | None = None
 
     @contextlib.contextmanager
@@ -77,17 +85,21 @@ class Trail:
 
 
 def document(trail: Trail, meta_volume: str, error: TradebotError | None = None) -> dict[str, Any]:
-    """{ok, event, commit, image_id, previous, backup, outcome, verify, steps, report, exit_code} (+ error, next).
+    """{ok, event, commit, image_id, previous, backup, outcome, recorded, evidence, verify, steps, report, exit_code}
+    (+ error, next).
 
     `report` is where the attempt's report is kept: `<meta volume>:reports/<id>.json`.
     """
     entry = {"commit": trail.commit, **(dataclasses.asdict(trail.report.entry) if trail.report else {})}
     found: dict[str, Any] = {
         "ok": error is None,
-        **{key: entry.get(key, "") for key in ("event", "commit", "image_id", "previous", "backup", "outcome")},
+        **{key: entry.get(key, "") for key in ("event", "commit", "image_id", "previous", "backup")},
+        "outcome": trail.outcome or entry.get("outcome", ""),
+        "recorded": trail.recorded,
+        "evidence": [kept.to_json() for kept in trail.evidence],
         "verify": trail.verify.to_json() if trail.verify else None,
         "steps": [{"name": s.name, "seconds": s.seconds, "ok": s.ok} for s in trail.steps],
-        "report": f"{meta_volume}:{trail.report.path}" if trail.report else "",
+        "report": f"{meta_volume}:{trail.report.path}" if trail.report and trail.recorded else "",
         "exit_code": error.exit_code if error else 0,
     }
     if error is not None:

@@ -30,8 +30,10 @@ from deploy.records import meta
 FOLDER = "ledger"
 LEGACY_FILENAME = "releases.jsonl"
 SUCCEEDED = "succeeded"
-ROLLED_BACK = "rolled_back"
-FAILED = "failed"
+REFUSED = "refused"  # nothing that ran was stopped
+ROLLED_BACK = "rolled_back"  # it took over, failed, and the release from before runs again, verified
+FAILED = "failed"  # nothing ran before it, and nothing runs; or an attempt killed on the way, undone
+ROLLBACK_FAILED = "rollback_failed"  # nothing verified runs
 RELEASE_EVENTS = ("deploy", "rollback", "restore")  # others (volume-rebuild, volume-retire) put no release live
 COLUMNS = ("finished_at", "event", "commit", "outcome", "previous", "by", "state", "cause")
 
@@ -63,6 +65,7 @@ class Entry:
     attempt: str = ""  # one id for an attempt's `started` entry and its end (the deploy journal)
     report: str = ""  # the id of its report (`<project>_meta:/reports/<id>.json`)
     code_layer: str = ""  # the diff_id of the image's code layer (its provenance: computable from the commit)
+    evidence: list[dict[str, Any]] | None = None  # each failed container's end (`deploy.engine.observe.Evidence`)
 
     @classmethod
     def from_json(cls, line: str) -> Entry:

@@ -72,11 +72,27 @@ def through(settings: Settings, container: Container) -> Iterator[None]:
 
 
 def write(settings: Settings, engine: docker.DockerClient, files: Mapping[str, bytes]) -> None:
-    """Add `files` (relative path → content) to the meta volume, creating the volume when missing."""
+    """Add `files` (relative path → content) to the meta volume, creating the volume when missing.
+
+    A lock container removed meanwhile (by hand, or by `invoke unlock`) is given up, and a helper of
+    its own writes instead: a record is never lost with the container it was to go through.
+    """
     if not exists(settings, engine):
         engine.volumes.create(settings.meta_volume, labels={META_OF: settings.project})
-    with _reach(settings, engine, "rw") as helper:
-        helper.put_archive(f"/{settings.meta_volume}", archive.pack(files))
+    try:
+        with _reach(settings, engine, "rw") as helper:
+            helper.put_archive(f"/{settings.meta_volume}", archive.pack(files))
+    except docker.errors.NotFound:
+        if not _give_up_through(settings):
+            raise
+        with _reach(settings, engine, "rw") as helper:
+            helper.put_archive(f"/{settings.meta_volume}", archive.pack(files))
+
+
+def _give_up_through(settings: Settings) -> bool:
+    """Stop reaching the meta volume through a container (it is gone); whether there was one."""
+    with _THROUGH_LOCK:
+        return _THROUGH.pop(settings.project, None) is not None
 
 
 def read_folder(settings: Settings, engine: docker.DockerClient, folder: str) -> dict[str, bytes]:

@@ -21,7 +21,7 @@ import docker.errors
 
 from deploy.config import Settings
 from deploy.engine import helpers, scripts
-from deploy.errors import BackupMissing, CommandFailed, DeployError, RebuildUnfinished, first_of
+from deploy.errors import BackupFailed, BackupMissing, CommandFailed, RebuildUnfinished, first_of
 
 BACKUP_OF = "io.tradebot.backup-of"
 CREATED = "io.tradebot.created"
@@ -132,7 +132,8 @@ def backup_state(
         _copy(engine, helper_image, source, target, copy_command(), settings.project, source_mode="rw")
     except (docker.errors.DockerException, CommandFailed) as exc:
         engine.volumes.get(target).remove(force=True)
-        raise DeployError(f"backing up {source} failed: {exc}", "nothing was changed; check the engine") from exc
+        hint = "check the engine (`docker info`) and deploy again"
+        raise BackupFailed(f"backing up {source} failed: {exc}; nothing was stopped", hint) from exc
     if prune:
         prune_backups(settings, engine)
     return target

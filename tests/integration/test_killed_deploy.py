@@ -69,13 +69,13 @@ def environ(box: Sandbox) -> dict[str, str]:
     return {**os.environ, **FAST_TICKS, "PYTHONUNBUFFERED": "1", "TRADEBOT_KEEP_BACKUPS": KEEP_BACKUPS, **box.environ()}
 
 
-UNDONE = "the interrupted attempt is undone"
+UNDONE = "the interrupted attempt is "  # undone, or completed: it went live and verifies
 
 
 def kill_at_step(box: Sandbox, step: int, task: str, *args: str, undone: Callable[[int], None]) -> list[str]:
     """Start `invoke TASK ARGS`, SIGKILL it as its `step`-th step starts; what it said (ending in that step).
 
-    When it says it undid a killed attempt, it is stopped (SIGSTOP) while `undone(its pid)` looks at
+    When it says it undid (or completed) a killed attempt, it is stopped (SIGSTOP) while `undone(its pid)` looks at
     what the undo left, then goes on: it has not started an attempt of its own yet.
     """
     argv = [sys.executable, "-m", "invoke", task, "--verbose", *args]  # verbose: each step is said when it starts

@@ -20,10 +20,10 @@ from deploy.engine import baseimage, helpers
 from deploy.engine.runner import Runner
 from deploy.errors import TradebotError, Unhealthy
 from deploy.ids import short
-from deploy.procedures import procedure, switch
+from deploy.procedures import services, switch
 from deploy.procedures.procedure import Deployment, Step
 from deploy.records import ledger
-from deploy.steps import backups, health, snapshot, tags
+from deploy.steps import backups, evidence, health, snapshot, tags
 from deploy.steps.images import ReleaseImage
 from deploy.steps.status import Status
 from deploy.steps.tags import LiveTags
@@ -79,7 +79,7 @@ class Site:
             self.images[ref] = image
 
     def start_steps(self, d: Deployment, image: ReleaseImage, stop_timeout: int | None = None) -> list[Step]:
-        """`procedure.start_steps`: recreate, wait until healthy and verify, as one step."""
+        """`services.start_steps`: recreate, wait until healthy and verify, as one step."""
         self.started_with.append(runtime(d.environ))
         name = f"start {short(image.commit)}" + (f" ({stop_timeout} s to stop the old)" if stop_timeout else "")
         why = Unhealthy(f"service bot is not healthy: {short(image.commit)} never beat")
@@ -96,9 +96,10 @@ class Site:
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> Site:
         monkeypatch.setattr(snapshot, "capture", lambda _settings, _engine, _records=None: NO_STATE)
-        for module in (procedure, switch):
+        for module in (services, switch):
             monkeypatch.setattr(module, "start_steps", self.start_steps)
             monkeypatch.setattr(module, "remove_step", self.remove_step)
+        monkeypatch.setattr(evidence, "of_image", lambda _settings, _engine, _image_id: [])
         monkeypatch.setattr(tags, "restore", self.restore_tags)
         monkeypatch.setattr(tags, "get", lambda _engine, ref: self.images.get(ref))
         monkeypatch.setattr(backups, "exists", lambda _engine, name: name in self.volumes)

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Mapping
 from typing import NoReturn
 
+import docker.errors
 import pytest
 
-from deploy.errors import DeployError, TradebotError
+from deploy.errors import DeployError, NotRecorded, TradebotError
+from deploy.procedures import trail
 from deploy.procedures.procedure import Attempt, Deployment, Procedure, Step, plan_lines, record, run
 from deploy.procedures.report import Report
 from deploy.records import journal, ledger
 from deploy.steps.tags import LiveTags
 from tests.unit.deploy.procedures.site import NEW, OLD, Recorder
+from testsupport.records import MemoryRecords
 
 
 def reports(seen: Recorder) -> list[Report]:
@@ -68,13 +73,13 @@ def test_a_failing_finish_step_is_in_the_report_written_again(d: Deployment, see
     assert [entry.outcome for entry in seen.recorded] == ["succeeded"]
 
 
-def test_a_failed_prepare_step_is_recorded_and_raised_without_recovery(d: Deployment, seen: Recorder) -> None:
+def test_a_failed_prepare_step_is_recorded_refused_and_raised_without_recovery(d: Deployment, seen: Recorder) -> None:
     steps = Procedure((seen.step("back up", fails=True),), (seen.step("tag"),))
     with pytest.raises(TradebotError, match="back up broke"):
         run(d, attempt(), steps, never)
     assert seen.done == ["back up"]
     (entry,) = seen.recorded
-    assert (entry.outcome, entry.cause) == ("failed", "back up broke")
+    assert (entry.outcome, entry.cause) == ("refused", "back up broke")  # nothing that ran was stopped
 
 
 def test_a_failed_switch_step_sets_off_the_recovery_and_stops_the_walk(d: Deployment, seen: Recorder) -> None:
@@ -104,3 +109,47 @@ def test_a_plan_names_the_same_steps_and_their_commands_and_runs_nothing(seen: R
         "would recreate bot and worker: docker compose -p 'my project' up",
     ]
     assert seen.done == []
+
+
+class FailingRecords(MemoryRecords):
+    """Records whose ledger writes fail `failures` times (a removed lock container, a full meta volume)."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    def append(self, entry: ledger.Entry, files: Mapping[str, bytes] | None = None, key: str | None = None) -> str:
+        if self.failures:
+            self.failures -= 1
+            raise docker.errors.NotFound("No such container: p-deploy-lock")
+        return super().append(entry, files, key)
+
+
+def test_a_ledger_write_that_fails_once_is_tried_again_and_the_release_is_recorded(
+    d: Deployment, seen: Recorder
+) -> None:
+    records = FailingRecords(failures=1)
+    d = dataclasses.replace(d, records=records)
+    run(d, attempt(), Procedure((), (seen.step("start"),), (seen.step("prune"),)), never)
+    assert [entry.outcome for entry in records.ledger] == ["succeeded"] and d.trail.recorded
+    assert seen.done == ["start", "prune"] and any("trying once more" in line for line in seen.said)
+
+
+def test_a_live_verified_release_whose_record_fails_is_not_undone_and_says_not_recorded(
+    d: Deployment, seen: Recorder
+) -> None:
+    records = FailingRecords(failures=2)
+    d = dataclasses.replace(d, records=records)
+    with pytest.raises(NotRecorded) as raised:
+        run(d, attempt(), Procedure((), (seen.step("start"),), (seen.step("prune"),)), never)  # no recovery
+    assert raised.value.exit_code == 12 and "live and verified" in raised.value.message
+    assert "next `invoke deploy`" in raised.value.hint
+    assert seen.done == ["start"] and records.ledger == []
+    assert (d.trail.outcome, d.trail.recorded) == ("succeeded", False)
+    document = trail.document(d.trail, "p_meta", raised.value)
+    assert (document["outcome"], document["recorded"], document["report"], document["exit_code"]) == (
+        "succeeded",
+        False,
+        "",
+        12,
+    )

@@ -2,8 +2,10 @@ import dataclasses
 import html.parser
 import json
 
+from deploy.engine import observe
 from deploy.procedures import report as reports
 from deploy.procedures.report import Report, StepTime
+from deploy.steps import evidence
 
 COMMIT, PREVIOUS = "c" * 40, "p" * 40
 DIGEST = "d" * 64
@@ -170,3 +172,37 @@ def test_the_digests_say_whose_they_are_when_the_release_did_not_stay_live() -> 
     assert said.replace(PREVIOUS[:12], f"<code>{PREVIOUS[:12]}</code>").replace(
         COMMIT[:12], f"<code>{COMMIT[:12]}</code>"
     ) in reports.html(rolled_back)
+
+
+CRASH = observe.Evidence(
+    "f" * 64, "x-bot-1", "bot", "exited", 1, 2, ("Traceback (most recent call last):", "ValueError: <boom>"), ("hi",)
+)
+
+
+def with_evidence() -> Report:
+    entry = dataclasses.replace(sample().entry, outcome="rolled_back", evidence=[CRASH.to_json()])
+    return Report.from_json(dataclasses.replace(sample(), entry=entry).to_json())
+
+
+def test_the_report_shows_what_a_failed_container_said_and_how_it_ended() -> None:
+    assert with_evidence().evidence == (CRASH,) and sample().evidence == ()
+    text = reports.markdown(with_evidence())
+    assert "## What the failed containers said" in text and "## What the failed" not in reports.markdown(sample())
+    assert "bot `x-bot-1` (ffffffffffff): exited, exit code 1, restarted 2 times; its last lines:" in text
+    assert "```\nTraceback (most recent call last):\nValueError: <boom>\n--- stdout ---\nhi\n```" in text
+    page = reports.html(with_evidence())
+    assert "ValueError: &lt;boom&gt;" in page and "exit code 1" in page
+
+
+def test_the_operator_reads_each_failed_containers_last_lines() -> None:
+    said = evidence.text([CRASH, observe.Evidence("a" * 64, "x-worker-1", "worker", "running", None, 0, ())])
+    assert said.splitlines() == [
+        "bot x-bot-1 (ffffffffffff): exited, exit code 1, restarted 2 times; its last 2 lines of stderr:",
+        "  | Traceback (most recent call last):",
+        "  | ValueError: <boom>",
+        "  and of stdout:",
+        "  | hi",
+        "worker x-worker-1 (aaaaaaaaaaaa): running; its last 0 lines:",
+        "  (none)",
+    ]
+    assert evidence.last_words([CRASH]) == "bot exited with code 1: ValueError: <boom>"

@@ -1,0 +1,88 @@
+"""Bot and worker as steps of a procedure: started from a release (recreate, wait, verify), removed,
+and what a failed release's containers said kept before they are removed (`keep_evidence`).
+
+Compose runs on the compose file of the release's commit (`compose_run`); the wait is
+`deploy.steps.health`'s; verify is `deploy.verify`'s, on what runs when it is asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from deploy import verify as verification
+from deploy.engine import compose
+from deploy.engine.observe import Evidence
+from deploy.ids import short
+from deploy.procedures.procedure import Deployment, Step, captured, verify_failed
+from deploy.steps import evidence, health, snapshot
+from deploy.steps.images import ReleaseImage
+
+# The stop grace period of a failed release's containers when the earlier release replaces them: it never
+# became healthy (a hung bot may never see SIGTERM), and what it saved is crash-safe, so do not wait its grace.
+FAILED_STOP_SECONDS = 1
+
+
+def start_steps(d: Deployment, image: ReleaseImage, stop_timeout: int | None = None) -> list[Step]:
+    """Recreate bot and worker from `image` in one compose call, wait until both are healthy, verify.
+
+    `stop_timeout` shortens the grace period of the containers replaced (see `FAILED_STOP_SECONDS`).
+    """
+    argv = tuple(compose.up(d.compose, d.settings, stop_timeout=stop_timeout))
+    healthy: set[str] = set()  # the containers the wait found healthy: verify does not probe them again
+    return [
+        Step(f"recreate bot and worker from {short(image.commit)}", lambda: compose_run(d, argv, image), argv, True),
+        Step(
+            "wait until bot and worker are healthy",
+            lambda: healthy.update(health.wait_healthy(d.settings, d.engine, image.image_id)),
+            bot_down=True,
+        ),
+        Step(f"verify that {short(image.commit)} runs", lambda: verified(d, frozenset(healthy))),
+    ]
+
+
+def remove_step(d: Deployment, image: ReleaseImage, check: bool = False, stop_timeout: int | None = None) -> Step:
+    """Stop and remove bot and worker: each gets its stop grace period to save, or `stop_timeout` seconds.
+
+    A release that failed (or an attempt killed on the way) gets `FAILED_STOP_SECONDS`, as when it is replaced.
+    """
+    argv = tuple(compose.remove(d.compose, d.settings, stop_timeout=stop_timeout))
+    how = "the bot saves on its way out" if stop_timeout is None else f"{stop_timeout} s to stop: it failed"
+    name = f"stop and remove bot and worker of {short(image.commit)} ({how})"
+    return Step(name, lambda: compose_run(d, argv, image, check), argv, bot_down=True)
+
+
+def compose_run(d: Deployment, argv: Sequence[str], image: ReleaseImage, check: bool = True) -> None:
+    """Run a compose command on the compose file of `image`'s commit."""
+    compose_file = d.repo.file_at(image.commit, "docker-compose.yml")
+    d.runner.run(argv, env=compose.env(d.settings, d.environ), input=compose_file, check=check)
+
+
+def verified(d: Deployment, healthy: frozenset[str] = frozenset()) -> None:
+    """Verify what runs now, its configuration against the environment compose up just ran with.
+
+    `healthy`: ids of containers whose health-check command passed moments ago (`health.wait_healthy`).
+
+    The report is kept in the trail (the last one: what runs when the attempt ends). The state
+    after is captured meanwhile (both only read), for the report of a success.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        after = pool.submit(snapshot.capture, d.settings, d.engine, d.records)
+        found = verification.verify(d.settings, d.engine, d.repo, d.environ, healthy)
+        d.trail.verified(found, captured(after))
+    if not found.ok:
+        raise verify_failed(found.release, found.summary())
+
+
+def keep_evidence(d: Deployment, image_id: str) -> list[Evidence]:
+    """Keep (in the trail) and say what the containers of `image_id` wrote last and how they ended."""
+    found = evidence.of_image(d.settings, d.engine, image_id)
+    if found:
+        d.trail.evidence.extend(found)
+        d.say(evidence.text(found))
+    return found
+
+
+def with_last_words(cause: str, found: list[Evidence]) -> str:
+    words = evidence.last_words(found)
+    return f"{cause}; {words}" if words else cause
