@@ -56,7 +56,7 @@ def state(attrs: Mapping[str, Any] | None) -> State:
         return State(GONE, None)
     found = attrs.get("State") or {}
     status = str(found.get("Status", ""))
-    exited = status in ("exited", "dead") or bool(attrs.get("RestartCount"))
+    exited = status in ("exited", "dead", "restarting") or bool(attrs.get("RestartCount"))
     return State(
         status,
         int(found.get("ExitCode", 0)) if exited else None,

@@ -109,12 +109,12 @@ def test_when_the_rollback_fails_too_the_message_says_what_runs_and_the_backup_i
     broken = sandbox.commit("state schema 99, then hang", {"trading/__main__.py": NEWER_STATE_MAIN})
 
     result = invoke(sandbox, "build", "deploy", TRADEBOT_START_TIMEOUT="5")  # both starts are meant to fail
-    assert result.returncode == 7, result.stdout + result.stderr
+    assert result.returncode == 11, result.stdout + result.stderr  # not 7: nothing verified runs
     last = ledger.read(settings, engine)[-1]
-    assert (last.commit, last.outcome, last.previous) == (broken, ledger.FAILED, good.commit)
+    assert (last.commit, last.outcome, last.previous) == (broken, ledger.ROLLBACK_FAILED, good.commit)
     assert "no heartbeat of its own within 5s" in last.cause and "rollback failed: service bot" in last.cause
     error, hint = result.stderr.strip().splitlines()
-    assert f"rolling back to {good.commit[:12]} failed too" in error
+    assert f"rolling back to {good.commit[:12]} failed too" in error and "nothing verified runs" in error
     assert f"now: bot of {good.commit[:12]} " in error and "restarted" in error
     assert f"invoke restore --backup {last.backup}" in hint
     state = json.loads(sandbox.in_volume(last.backup, "cat /v/live_portfolio.json"))

@@ -175,6 +175,8 @@ def test_a_deploy_killed_at_every_step_boundary_never_wedges_the_next(settings_o
     steps = planned_steps(box, "deploy", "--rev", two.second.commit)
     assert steps >= 8
     killed_at_every_step(box, "deploy", steps, lambda step: ("--rev", (two.first, two.second)[step % 2].commit))
+    causes = [entry.cause for entry in ledger.read(box.settings, box.engine)]
+    assert any(cause.startswith("completed by the next command") for cause in causes)  # killed as it verified
     recorded = ledger.last_success_before(ledger.read(box.settings, box.engine), "")
     assert recorded is not None
     deploying.deploy(box.settings, box.engine, repo, rev=two.other(recorded.commit), say=quiet)

@@ -50,7 +50,7 @@ def test_a_compose_file_with_the_hosts_keys_is_refused_and_the_live_release_runs
     assert containers(sandbox) == running  # nothing stopped, nothing recreated
     assert sandbox.engine.images.get(sandbox.settings.live_image).id == live.image_id
     last = ledger.read(sandbox.settings, sandbox.engine)[-1]
-    assert (last.commit, last.outcome) == (bad, ledger.FAILED)
+    assert (last.commit, last.outcome) == (bad, ledger.REFUSED)
     assert not [
         v for v in sandbox.engine.volumes.list() if v.name.startswith(f"{sandbox.settings.state_volume}-backup")
     ]
