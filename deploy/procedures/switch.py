@@ -146,20 +146,27 @@ def roll_back(d: Deployment, target: ReleaseImage, attempt: Attempt, exc: Except
         again_cause = with_last_words(cause_of(again), keep_evidence(d, before.live.image_id))
         record(d, attempt, ledger.ROLLBACK_FAILED, f"{cause}; rollback failed: {again_cause}")
         now = running_now(d)
-        raise rollback_failed(target.commit, cause, before.live.commit, again_cause, now, attempt.backup) from again
+        raise rollback_failed(
+            target.commit, cause, before.live.commit, again_cause, now, attempt.backup, attempt.event
+        ) from again
     record(d, attempt, ledger.ROLLED_BACK, cause)
+    again = (
+        "roll back to another release (`invoke rollback --to REV`)" if attempt.event == "rollback" else "deploy again"
+    )
     raise RolledBack(
         f"{attempt.event} of {short(target.commit)} failed ({cause}); rolled back, "
         f"{short(before.live.commit)} runs again, verified",
-        "fix the release and deploy again; `invoke report --release "
-        f"{short(target.commit)}` shows its containers' last lines",
+        f"fix the release and {again}; `invoke report --release {short(target.commit)}` shows its containers' "
+        "last lines",
         failed=target.commit,
         cause=cause,
         restored=before.live.commit,
     ) from exc
 
 
-def rollback_failed(failed: str, cause: str, restored: str, again: str, now: str, backup: str) -> RollbackFailed:
+def rollback_failed(
+    failed: str, cause: str, restored: str, again: str, now: str, backup: str, event: str = "deploy"
+) -> RollbackFailed:
     """Both causes, what runs now, and where the state from before is."""
     state = (
         f"the state from before is in {backup}, untouched: if the state is what stops {short(restored)}, "
@@ -168,7 +175,7 @@ def rollback_failed(failed: str, cause: str, restored: str, again: str, now: str
         else "there was no state to back up"
     )
     return RollbackFailed(
-        f"deploy of {short(failed)} failed ({cause}) and rolling back to {short(restored)} failed too ({again}); "
+        f"{event} of {short(failed)} failed ({cause}) and rolling back to {short(restored)} failed too ({again}); "
         f"nothing verified runs; now: {now}",
         f"the last lines above (and `invoke report`) say why {short(restored)} does not start; {state}",
         failed=failed,

@@ -13,7 +13,8 @@ import pytest
 from deploy.errors import ImageMissing
 from deploy.ids import short
 from deploy.procedures import recover
-from deploy.procedures.procedure import FAILED_STOP_SECONDS, Deployment
+from deploy.procedures.procedure import Deployment
+from deploy.procedures.services import FAILED_STOP_SECONDS
 from deploy.records import journal, ledger
 from deploy.steps.images import ReleaseImage
 from deploy.steps.tags import LiveTags

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from deploy.errors import BackupMissing, DeployError, TradebotError, Unhealthy, VerifyFailed
+from deploy.errors import (
+    BackupMissing,
+    RollbackFailed,
+    RolledBack,
+    TradebotError,
+    Unhealthy,
+    VerifyFailed,
+)
+from deploy.errors import (
+    TradebotError as Raised,
+)
 from deploy.ids import short
 from deploy.procedures import restore
 from deploy.procedures.procedure import Attempt, Deployment
@@ -22,18 +32,19 @@ def restoring(live: ReleaseImage | None = OLD, kept: str = KEPT) -> Attempt:
     return Attempt("restore", live, LiveTags(live, None), backup=kept, restored_from=SOURCE)
 
 
-def undone(d: Deployment, attempt: Attempt, cause: Exception) -> DeployError:
-    with pytest.raises(DeployError) as raised:
+def undone(d: Deployment, attempt: Attempt, cause: Exception, kind: type[Raised] = RolledBack) -> Raised:
+    """What `_undo` raises: `RolledBack` (7) when the state and release from before are back, else `RollbackFailed`."""
+    with pytest.raises(kind) as raised:
         restore._undo(d, attempt, "base", cause)
-    assert type(raised.value) is DeployError and raised.value.exit_code == 7
+    assert type(raised.value) is kind and raised.value.exit_code == (7 if kind is RolledBack else 11)
     return raised.value
 
 
 @pytest.mark.parametrize(
     ("cause", "hint"),
     [
-        (UNHEALTHY, "`docker logs` of the bot shows why it did not start on that backup"),
-        (VerifyFailed("live release aaaa does not verify: bot: code differs"), "`docker logs` of the bot shows why"),
+        (UNHEALTHY, "the last lines above say why the bot did not start on that backup"),
+        (VerifyFailed("live release aaaa does not verify: bot: code differs"), "the last lines above say why"),
         (TradebotError("copying the backup failed: no space left"), "fix the cause and run `invoke restore` again"),
     ],
     ids=["the release did not start on the backup", "it does not verify on it", "the copy failed"],
@@ -44,13 +55,14 @@ def test_the_state_from_before_is_put_back_and_the_live_release_started_on_it(
     site.volumes.add(KEPT)
     error = undone(d, restoring(), cause)
     assert error.message == (
-        f"restore of {SOURCE} failed ({cause.message}); the state from before is back; {short(OLD.commit)} runs on it"
+        f"restore of {SOURCE} failed ({cause.message}); the state from before is back; "
+        f"{short(OLD.commit)} runs on it, verified"
     )
     assert error.hint.startswith(hint)
     assert seen.done == [f"copy {KEPT} into the state volume", f"start {short(OLD.commit)}"]
     assert seen.said[0] == f"restore: {cause.message}"
     (entry,) = seen.recorded
-    assert (entry.event, entry.outcome, entry.cause) == ("restore", ledger.FAILED, cause.message)
+    assert (entry.event, entry.outcome, entry.cause) == ("restore", ledger.ROLLED_BACK, cause.message)
     assert (entry.restored_from, entry.backup) == (SOURCE, KEPT)
 
 
@@ -58,7 +70,9 @@ def test_without_the_kept_state_the_live_release_starts_on_what_the_volume_holds
     d: Deployment, seen: Recorder, site: Site
 ) -> None:
     error = undone(d, restoring(), UNHEALTHY)  # the backup of the state from before was never made
-    assert error.message == f"restore of {SOURCE} failed ({UNHEALTHY.message}); {short(OLD.commit)} runs on it"
+    assert (
+        error.message == f"restore of {SOURCE} failed ({UNHEALTHY.message}); {short(OLD.commit)} runs on it, verified"
+    )
     assert seen.done == [f"start {short(OLD.commit)}"]
 
 
@@ -75,22 +89,23 @@ def test_with_nothing_deployed_the_state_is_put_back_and_nothing_is_recorded(
 def test_when_the_undo_fails_too_the_kept_backup_is_named(d: Deployment, seen: Recorder, site: Site) -> None:
     site.volumes.add(KEPT)
     site.fails_to_start.add(OLD.commit)
-    error = undone(d, restoring(), UNHEALTHY)
+    error = undone(d, restoring(), UNHEALTHY, RollbackFailed)
     again = f"service bot is not healthy: {short(OLD.commit)} never beat"
     assert error.message == (
-        f"restore of {SOURCE} failed ({UNHEALTHY.message}) and putting the state back failed too ({again})"
+        f"restore of {SOURCE} failed ({UNHEALTHY.message}) and putting the state back failed too ({again}); "
+        "nothing verified runs"
     )
     assert error.hint == f"the state from before is kept in {KEPT}: `invoke restore --backup {KEPT}`"
     (entry,) = seen.recorded
-    assert (entry.outcome, entry.cause) == (ledger.FAILED, f"{UNHEALTHY.message}; undo failed: {again}")
+    assert (entry.outcome, entry.cause) == (ledger.ROLLBACK_FAILED, f"{UNHEALTHY.message}; undo failed: {again}")
 
 
 def test_when_the_undo_fails_without_a_kept_state_the_containers_are_the_place_to_look(
     d: Deployment, site: Site
 ) -> None:
     site.fails_to_start.add(OLD.commit)
-    error = undone(d, restoring(kept=""), UNHEALTHY)
-    assert error.hint == "look at `docker compose ps` and the containers' logs"
+    error = undone(d, restoring(kept=""), UNHEALTHY, RollbackFailed)
+    assert error.hint == "look at `invoke status` and the containers' logs"
 
 
 def test_a_restore_stops_the_release_keeps_the_state_copies_the_backup_and_starts_it_again(d: Deployment) -> None:

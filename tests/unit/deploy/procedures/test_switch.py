@@ -8,9 +8,10 @@ from __future__ import annotations
 import docker.errors
 import pytest
 
-from deploy.errors import DeployError, RollbackFailed, RolledBack, Unhealthy
+from deploy.errors import DeployError, RollbackFailed, RolledBack, TradebotError, Unhealthy
 from deploy.procedures import switch
-from deploy.procedures.procedure import FAILED_STOP_SECONDS, Attempt, Deployment, cause_of
+from deploy.procedures.procedure import Attempt, Deployment, cause_of
+from deploy.procedures.services import FAILED_STOP_SECONDS
 from deploy.records import ledger
 from deploy.steps.tags import LiveTags
 from tests.unit.deploy.procedures.site import NEW, OLD, OLDER, Recorder, Site, success
@@ -18,8 +19,8 @@ from tests.unit.deploy.procedures.site import NEW, OLD, OLDER, Recorder, Site, s
 CAUSE = Unhealthy("service bot is not healthy: no heartbeat of its own within 10s")
 
 
-def failed(d: Deployment, attempt: Attempt, cause: Exception = CAUSE) -> DeployError:
-    with pytest.raises(DeployError) as raised:
+def failed(d: Deployment, attempt: Attempt, cause: Exception = CAUSE) -> TradebotError:
+    with pytest.raises((DeployError, RollbackFailed)) as raised:
         switch.roll_back(d, NEW, attempt, cause)
     return raised.value
 
@@ -33,7 +34,7 @@ def test_with_no_earlier_release_the_failed_services_are_removed_and_the_tags_pu
         error.message
         == f"deploy of {NEW.commit[:12]} failed ({CAUSE.message}); no earlier release, bot and worker removed"
     )
-    assert error.hint == "fix the release, build and deploy again"
+    assert error.hint == "fix the release, build and deploy again; `invoke report` shows its containers' last lines"
     assert seen.done == [f"remove {NEW.commit[:12]} ({FAILED_STOP_SECONDS} s)"]
     assert site.tagged == [LiveTags(None, None)]
     (entry,) = seen.recorded
@@ -48,8 +49,10 @@ def test_the_earlier_release_runs_again_with_the_settings_it_was_deployed_with(
     error = failed(d, Attempt("deploy", NEW, before, backup="p_state-backup-1"))
     assert type(error) is RolledBack and error.exit_code == 7
     old, new = OLD.commit[:12], NEW.commit[:12]
-    assert error.message == f"deploy of {new} failed ({CAUSE.message}); rolled back, {old} runs again"
-    assert error.hint == "fix the release and deploy again; `invoke releases` shows the attempt"
+    assert error.message == f"deploy of {new} failed ({CAUSE.message}); rolled back, {old} runs again, verified"
+    assert error.hint == (
+        f"fix the release and deploy again; `invoke report --release {new}` shows its containers' last lines"
+    )
     assert error.data == {"failed": NEW.commit, "cause": CAUSE.message, "restored": OLD.commit}
     assert site.tagged == [before]  # live and previous point where they did
     assert seen.done == [f"start {old} ({FAILED_STOP_SECONDS} s to stop the old)"]
@@ -73,32 +76,30 @@ def test_when_the_earlier_release_fails_too_both_causes_what_runs_and_the_backup
     error = failed(d, Attempt("deploy", NEW, LiveTags(OLD, None), backup="p_state-backup-1"))
     assert type(error) is RollbackFailed
     old, new, again = OLD.commit[:12], NEW.commit[:12], f"service bot is not healthy: {OLD.commit[:12]} never beat"
+    assert type(error) is RollbackFailed and error.exit_code == 11  # not 7: nothing verified runs
     assert error.message == (
-        f"deploy of {new} failed ({CAUSE.message}) and rolling back to {old} failed too ({again}); now: {now}"
+        f"deploy of {new} failed ({CAUSE.message}) and rolling back to {old} failed too ({again}); "
+        f"nothing verified runs; now: {now}"
     )
     assert error.hint == (
-        "the state from before is in p_state-backup-1, untouched: `invoke restore --backup p_state-backup-1` puts it "
-        f"back under {old}; the logs of its bot and worker containers (`docker logs`) say why it does not start"
+        f"the last lines above (and `invoke report`) say why {old} does not start; the state from before is in "
+        f"p_state-backup-1, untouched: if the state is what stops {old}, `invoke restore --backup p_state-backup-1` "
+        "puts it back under it"
     )
     assert error.data["backup"] == "p_state-backup-1" and error.data["again"] == again
     entry = seen.recorded[-1]
-    assert (entry.outcome, entry.cause) == (ledger.FAILED, f"{CAUSE.message}; rollback failed: {again}")
+    assert (entry.outcome, entry.cause) == (ledger.ROLLBACK_FAILED, f"{CAUSE.message}; rollback failed: {again}")
 
 
 def test_a_failed_rollback_without_state_to_back_up_says_so() -> None:
     error = switch.rollback_failed("b" * 40, "it hung", "a" * 40, "it hung too", "nothing", backup="")
-    assert error.hint.startswith("there was no state to back up; the logs of its bot and worker")
+    assert error.hint.endswith("say why aaaaaaaaaaaa does not start; there was no state to back up")
 
 
 def test_a_docker_error_is_named_as_the_engines() -> None:
     assert cause_of(docker.errors.APIError("409 Conflict")) == "Docker engine: 409 Conflict"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="switch.roll_back names every attempt a deploy: `invoke rollback --to X` whose X fails says "
-    "'deploy of X failed … fix the release and deploy again' (#17); the fix is in switch.py",
-)
 def test_a_rollback_that_fails_and_is_rolled_back_is_named_a_rollback(d: Deployment, site: Site) -> None:
     error = failed(d, Attempt("rollback", NEW, LiveTags(OLD, None)))
     assert type(error) is RolledBack
