@@ -3,11 +3,13 @@
 Creating a container under a name is atomic on the engine, so of two deploys on any
 machines sharing one engine exactly one gets the lock; the other reads the holder from
 the container's labels (machine, user, pid, since, what) and is refused naming it.
-Leaving the block removes the container.
+Leaving the block removes the holder's own container, by its id: never a lock another took
+since (after an `invoke unlock`, or a removal by hand).
 
 A holder that died leaves its lock behind:
 - on this machine (same hostname, its pid gone) it is recognised as dead and replaced, saying so;
 - on another machine nobody here can tell: `invoke unlock` removes it and names the holder it removed.
+`invoke unlock` refuses a holder whose process is alive on this machine: that deploy is not dead.
 The lock container mounts the meta volume, and the holder reads and writes its ledger through it
 (`deploy.records.meta.through`) instead of through a helper container per read and write; before the
 deployment's first record there is no meta volume to mount, and helpers do it.
@@ -77,7 +79,7 @@ def held(
             yield holder
     finally:
         with contextlib.suppress(docker.errors.NotFound):
-            engine.containers.get(settings.lock_name).remove(force=True)
+            engine.api.remove_container(container.id, force=True)
 
 
 def current(settings: Settings, engine: docker.DockerClient) -> Holder | None:
@@ -86,14 +88,32 @@ def current(settings: Settings, engine: docker.DockerClient) -> Holder | None:
     return Holder.from_labels(container.labels) if container else None
 
 
+def alive_here(holder: Holder, host: str, alive: Callable[[int], bool]) -> bool:
+    """Whether `holder` runs on `host` and its process is still there (then it is no dead deploy)."""
+    return holder.host == host and holder.pid > 0 and alive(holder.pid)
+
+
 def unlock(settings: Settings, engine: docker.DockerClient) -> Holder | None:
-    """Remove the lock, whoever holds it; the holder removed (None: there was no lock)."""
+    """Remove the lock of a holder that is gone or on another machine; the holder removed (None: no lock).
+
+    Raises `LockHeld` when the holder's process is alive on this machine.
+    """
     container = _container(settings, engine)
     if container is None:
         return None
+    holder = Holder.from_labels(container.labels)
+    if alive_here(holder, socket.gethostname(), pid_alive):
+        raise LockHeld(
+            f"deploy lock held by {holder.describe()} since {holder.since}, alive on this machine: no dead deploy",
+            f"wait for it to finish (or stop process {holder.pid}); `invoke unlock` removes only the lock of a holder "
+            "that is gone or on another machine",
+            holder=holder.describe(),
+            since=holder.since,
+            lock=settings.lock_name,
+        )
     with contextlib.suppress(docker.errors.NotFound):
-        container.remove(force=True)
-    return Holder.from_labels(container.labels)
+        engine.api.remove_container(container.id, force=True)
+    return holder
 
 
 def _container(settings: Settings, engine: docker.DockerClient) -> Container | None:

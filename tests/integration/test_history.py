@@ -78,6 +78,23 @@ def test_a_holder_on_another_machine_is_removed_by_unlock_which_names_it(sandbox
     assert "no deploy lock" in invoke(sandbox, "unlock").stdout
 
 
+def test_unlock_refuses_a_holder_alive_on_this_machine_and_leaving_the_lock_removes_only_its_own(
+    sandbox: Sandbox,
+) -> None:
+    settings, engine = sandbox.settings, sandbox.engine
+    with lock.held(settings, engine, "deploy (alive)") as first:
+        refused(invoke(sandbox, "unlock"), 6, f"pid {os.getpid()}, deploy (alive)", "alive on this machine")
+        assert lock.current(settings, engine) == first  # still held: two deploys never run at once
+
+    outlived = lock.held(settings, engine, "deploy (outlives an unlock)")
+    outlived.__enter__()
+    engine.containers.get(settings.lock_name).remove(force=True)  # `invoke unlock` on another machine
+    with lock.held(settings, engine, "deploy (next)") as following:
+        outlived.__exit__(None, None, None)  # the first deploy ends while the next one holds the lock
+        assert lock.current(settings, engine) == following
+    assert lock.current(settings, engine) is None
+
+
 def test_a_holder_that_died_on_this_machine_is_recognised_and_replaced(sandbox: Sandbox) -> None:
     settings, engine = sandbox.settings, sandbox.engine
     crash = (

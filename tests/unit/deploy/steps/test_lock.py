@@ -34,3 +34,10 @@ def test_pid_alive_tells_a_running_process_from_an_ended_one() -> None:
     ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     assert lock.pid_alive(os.getpid())
     assert not lock.pid_alive(int(ended.stdout))
+
+
+def test_unlock_refuses_only_a_holder_alive_on_this_machine() -> None:
+    assert lock.alive_here(HOLDER, "ci-runner", alive=lambda pid: True)
+    assert not lock.alive_here(HOLDER, "ci-runner", alive=lambda pid: False)  # died here: unlock may remove it
+    assert not lock.alive_here(HOLDER, "laptop", alive=lambda pid: True)  # another machine: the operator decides
+    assert not lock.alive_here(Holder.from_labels({}), "", alive=lambda pid: True)
