@@ -69,7 +69,7 @@ def test_a_lock_container_removed_by_hand_mid_deploy_still_records_the_release(s
     build.build(settings, engine, repo, say=quiet)
 
     def say(line: str) -> None:
-        if line.startswith("deploy: verify that"):  # the switch is done: the lock goes, as an operator's `docker rm`
+        if line.startswith("deploy: wait until bot and worker"):  # switched: the lock goes, as by `docker rm`
             engine.containers.get(settings.lock_name).remove(force=True)
 
     deploying.deploy(settings, engine, repo, say=say)
