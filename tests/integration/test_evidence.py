@@ -95,7 +95,7 @@ def test_a_release_that_hangs_is_rolled_back_at_the_start_deadline_and_says_so_i
     code, doc, _ = released(sandbox)  # the rollback starts a release meant to succeed: the full start deadline
     assert code == doc["exit_code"] == 7 and doc["ok"] is False
     assert (doc["commit"], doc["previous"], doc["outcome"]) == (broken, good["commit"], "rolled_back")
-    assert "rolled back" in doc["error"] and "invoke releases" in doc["next"]
+    assert "rolled back" in doc["error"] and f"invoke report --release {broken[:12]}" in doc["next"]
     deadline = f"{sandbox.settings.start_timeout:.0f}s"
     assert f"service bot is not healthy: no heartbeat of its own within {deadline}" in doc["error"]
     entry = rolled_back_to(sandbox, good["image_id"], good["commit"], broken)

@@ -71,7 +71,7 @@ def test_a_backup_the_bot_cannot_start_on_is_undone(backed_up: tuple[Sandbox, st
     health.wait_healthy(settings, engine, live)
     assert verify(settings, engine, repo).ok
     last = ledger.read(settings, engine)[-1]
-    assert (last.event, last.outcome, last.restored_from) == ("restore", "failed", unusable)
+    assert (last.event, last.outcome, last.restored_from) == ("restore", "rolled_back", unusable)  # state is back
 
 
 def test_with_nothing_deployed_only_the_volume_is_restored(backed_up: tuple[Sandbox, str]) -> None:
