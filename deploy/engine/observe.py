@@ -42,7 +42,7 @@ class State:
     """One container as its inspect data shows it."""
 
     status: str  # created, running, restarting, paused, exited, dead, or GONE
-    exit_code: int | None  # None until it has exited
+    exit_code: int | None  # None unless it has exited (a restarted one that runs again has none)
     restarts: int = 0
     image: str = ""
     hostname: str = ""
@@ -56,7 +56,7 @@ def state(attrs: Mapping[str, Any] | None) -> State:
         return State(GONE, None)
     found = attrs.get("State") or {}
     status = str(found.get("Status", ""))
-    exited = status in ("exited", "dead", "restarting") or bool(attrs.get("RestartCount"))
+    exited = status in ("exited", "dead", "restarting")  # running again after a restart: its exit code is gone
     return State(
         status,
         int(found.get("ExitCode", 0)) if exited else None,

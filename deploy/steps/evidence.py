@@ -37,4 +37,10 @@ def text(found: Sequence[Evidence]) -> str:
 def last_words(found: Sequence[Evidence]) -> str:
     """`bot exited with code 1: ValueError: …` for each container that ended (or restarted); empty when none did."""
     ended = [kept for kept in found if kept.exit_code is not None or kept.restarts]
-    return "; ".join(f"{kept.service} exited with code {kept.exit_code}: {kept.last_line}" for kept in ended)
+    return "; ".join(f"{kept.service} {_ended(kept)}: {kept.last_line}" for kept in ended)
+
+
+def _ended(kept: Evidence) -> str:
+    if kept.exit_code is not None:
+        return f"exited with code {kept.exit_code}"
+    return f"exited and was restarted {kept.restarts} times"

@@ -52,8 +52,10 @@ def test_a_container_state_from_its_inspect_data() -> None:
         "Config": {"Hostname": "3f2a", "Labels": {"com.docker.compose.service": "bot"}},
     }
     assert observe.state(attrs) == observe.State("running", None, 0, "sha256:abc", "3f2a", "p-bot-1", "bot")
-    crashed = {**attrs, "State": {"Status": "running", "ExitCode": 3}, "RestartCount": 2}
-    assert (observe.state(crashed).exit_code, observe.state(crashed).restarts) == (3, 2)  # it ran again: a crash
+    again = {**attrs, "State": {"Status": "running", "ExitCode": 0}, "RestartCount": 2}
+    assert (observe.state(again).exit_code, observe.state(again).restarts) == (None, 2)  # it crashed, runs again
+    restarting = {**attrs, "State": {"Status": "restarting", "ExitCode": 3}, "RestartCount": 2}
+    assert (observe.state(restarting).exit_code, observe.state(restarting).restarts) == (3, 2)
     assert observe.state({"State": {"Status": "exited", "ExitCode": 0}}).exit_code == 0
     assert observe.state(None) == observe.State(observe.GONE, None)
 

@@ -206,3 +206,8 @@ def test_the_operator_reads_each_failed_containers_last_lines() -> None:
         "  (none)",
     ]
     assert evidence.last_words([CRASH]) == "bot exited with code 1: ValueError: <boom>"
+
+
+def test_a_container_restarted_and_running_again_is_said_to_have_exited_without_a_code() -> None:
+    again = observe.Evidence("e" * 64, "x-bot-1", "bot", "running", None, 1, ("RuntimeError: boom",))
+    assert evidence.last_words([again]) == "bot exited and was restarted 1 times: RuntimeError: boom"
