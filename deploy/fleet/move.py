@@ -45,7 +45,8 @@ from deploy.output.progress import Progress, Say
 from deploy.output.render import template
 from deploy.procedures import deploy as deploying
 from deploy.procedures import trail as trails
-from deploy.procedures.procedure import Deployment, Step, as_deployed, remove_step, start_steps, walk_steps
+from deploy.procedures.procedure import Deployment, Step, as_deployed, walk_steps
+from deploy.procedures.services import remove_step, start_steps
 from deploy.procedures.trail import Trail
 from deploy.records import ledger
 from deploy.steps import backups, lock, moves, tags
