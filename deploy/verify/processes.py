@@ -15,7 +15,8 @@ Rules:
 - accounted for: every process is one of: the engine's init (pid 1, `/sbin/docker-init -- <entrypoint+cmd>`,
   when the container has `init`), the one service process (`entrypoint + cmd`, the init's child), a health
   check (exec'd, the container's health-check command, younger than its timeout + `GRACE`), or a side
-  container of verify (uid 0, SYS_PTRACE its only capability, verify's own command). Service process and
+  container of verify (uid 0, SYS_PTRACE its only capability, verify's own command, younger than
+  `SIDECAR_AGE`). Service process and
   health checks run an executable of the image (`/usr/…`). A zombie runs nothing and is not judged.
 - confined: every process but verify's runs as the runtime user (all uids and gids, no other group),
   with no effective capability, under a seccomp filter, with no_new_privs.
@@ -47,6 +48,7 @@ INIT = "/sbin/docker-init"  # the engine's init, bind-mounted (read-only) when t
 INITS = (INIT, "/usr/sbin/docker-init")  # where a merged /usr puts it
 SYS_PTRACE = 1 << 19  # the only capability of verify's side container
 GRACE = 2.0  # seconds a health check may outlive its timeout (the engine kills it then)
+SIDECAR_AGE = 60.0  # a side container of verify lives seconds: an older look-alike (it could ptrace) is named
 DEAD = ("Z", "X")
 
 
@@ -87,7 +89,8 @@ def role(process: Mapping[str, Any], expected: Expected, facts: Mapping[str, Any
     fresh = age(process, facts) <= expected.health_timeout + GRACE
     if exec_d and cmdline == expected.health and exe.startswith(SYSTEM) and fresh:
         return "health check"
-    if exec_d and cmdline == expected.sidecar and process["cap_eff"] == SYS_PTRACE and set(process["uid"]) == {0}:
+    sidecar = cmdline == expected.sidecar and process["cap_eff"] == SYS_PTRACE and set(process["uid"]) == {0}
+    if exec_d and sidecar and exe.startswith(SYSTEM) and age(process, facts) <= SIDECAR_AGE:
         return "verify"
     return ""
 

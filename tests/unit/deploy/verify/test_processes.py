@@ -117,6 +117,8 @@ def test_a_health_check_counts_while_younger_than_its_timeout() -> None:
 def test_another_verify_s_side_container_is_accounted_for_and_not_judged_as_the_runtime_user() -> None:
     sidecar = proc(60, 0, SIDECAR, uid=[0] * 4, gid=[0] * 4, groups=[], cap_eff=processes.SYS_PTRACE)
     assert failed(with_processes(sidecar)) == {}
+    lingering = {**sidecar, "start": 9000 - 100 * 100}  # 110 s old: no verify lives that long
+    assert set(failed(with_processes(lingering))) == {processes.ACCOUNTED, processes.CONFINED, processes.NON_ROOT}
     mightier = {**sidecar, "cap_eff": processes.SYS_PTRACE | 1}
     assert set(failed(with_processes(mightier))) == {processes.ACCOUNTED, processes.CONFINED, processes.NON_ROOT}
 
