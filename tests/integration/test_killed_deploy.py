@@ -182,7 +182,7 @@ def test_a_deploy_killed_at_every_step_boundary_never_wedges_the_next(settings_o
     deploying.deploy(box.settings, box.engine, repo, rev=two.other(recorded.commit), say=quiet)
     assert agreed(box).release.commit == two.other(recorded.commit)
     assert ledger.read(box.settings, box.engine)[-1].previous == recorded.commit  # never itself
-    assert verify(box.settings, box.engine, repo).ok
+    assert (found := verify(box.settings, box.engine, repo)).ok, found.summary()
     nothing_unfinished(box)
 
 

@@ -109,7 +109,7 @@ def test_build_deploy_verify_then_a_new_commit_then_rollback(sandbox: Sandbox) -
     assert said == [f"build: {first.release_tag} exists ({first.image_id[7:19]}); reusing it"]
     one = deploying.deploy(settings, engine, repo, say=quiet)
     assert (one.image, one.previous, one.backup) == (first, "", "")
-    assert verify(settings, engine, repo).ok
+    assert (found := verify(settings, engine, repo)).ok, found.summary()
 
     second = sandbox.commit("release two", {MARKED: (sandbox.repo / MARKED).read_text() + MARKER})
     build.build(settings, engine, repo, say=quiet)
@@ -143,7 +143,7 @@ def test_build_deploy_verify_then_a_new_commit_then_rollback(sandbox: Sandbox) -
     (old_bot, died), (new_bot, started) = bot_events  # the old bot is gone before the new one starts
     assert (died, started) == ("die", "start") and old_bot != new_bot
     assert all(MARKER in service_file(sandbox, service, MARKED) for service in ("bot", "worker"))
-    assert verify(settings, engine, repo).ok
+    assert (found := verify(settings, engine, repo)).ok, found.summary()
     assert engine.images.get(settings.previous_image).id == first.image_id
     assert two.backup in [backup.name for backup in backups.listed(settings, engine)]
     assert "live_portfolio.json" in sandbox.volume_files(two.backup)
@@ -153,7 +153,7 @@ def test_build_deploy_verify_then_a_new_commit_then_rollback(sandbox: Sandbox) -
     assert [backup.name for backup in backups.listed(settings, engine)] == [back.backup]  # kept 1 deep
     assert not any(MARKER in service_file(sandbox, service, MARKED) for service in ("bot", "worker"))
     report = verify(settings, engine, repo)
-    assert report.ok and report.release == first.commit
+    assert report.ok and report.release == first.commit, report.summary()
     outcomes = [(e.event, e.commit, e.outcome) for e in ledger.read(settings, engine)]
     assert outcomes == [
         ("deploy", first.commit, ledger.SUCCEEDED),
@@ -180,7 +180,7 @@ def test_an_uncommitted_edit_never_reaches_an_image(sandbox: Sandbox) -> None:
     assert deploying.deploy(settings, engine, repo, force=True, say=quiet).image == dirty
     assert ledger.read(settings, engine)[-1].dirty
     assert service_file(sandbox, "bot", MARKED) == committed
-    assert verify(settings, engine, repo).ok
+    assert (found := verify(settings, engine, repo)).ok, found.summary()
 
 
 def test_a_first_release_that_hangs_is_taken_down_without_a_grace_period_and_recorded(sandbox: Sandbox) -> None:

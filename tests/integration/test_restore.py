@@ -50,7 +50,7 @@ def test_an_unknown_backup_changes_nothing_then_a_restore_brings_back_exactly_th
     assert STRAY not in box.volume_files(settings.state_volume)
     assert "live_portfolio.json" in box.volume_files(settings.state_volume)
     assert STRAY in box.volume_files(done.backup)  # the state from before can be restored in turn
-    assert verify(settings, engine, repo).ok
+    assert (found := verify(settings, engine, repo)).ok, found.summary()
     last = ledger.read(settings, engine)[-1]
     assert (last.event, last.outcome, last.restored_from, last.backup) == ("restore", "succeeded", backup, done.backup)
 
@@ -69,7 +69,7 @@ def test_a_backup_the_bot_cannot_start_on_is_undone(backed_up: tuple[Sandbox, st
     assert STRAY in box.volume_files(settings.state_volume)
     live = engine.images.get(settings.live_image).id
     health.wait_healthy(settings, engine, live)
-    assert verify(settings, engine, repo).ok
+    assert (found := verify(settings, engine, repo)).ok, found.summary()
     last = ledger.read(settings, engine)[-1]
     assert (last.event, last.outcome, last.restored_from) == ("restore", "rolled_back", unusable)  # state is back
 

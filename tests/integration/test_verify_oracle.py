@@ -26,7 +26,7 @@ def test_verify_reads_what_testinfra_sees_inside_the_running_containers(
     repo = Repository(sandbox.repo)
     release = build.build(sandbox.settings, docker_client, repo, say=quiet)
     deploying.deploy(sandbox.settings, docker_client, repo, say=quiet)
-    assert verify(sandbox.settings, docker_client, repo).ok
+    assert (found := verify(sandbox.settings, docker_client, repo)).ok, found.summary()
     project = {"label": f"com.docker.compose.project={sandbox.settings.project}"}
     for container in docker_client.containers.list(filters=project):
         host = testinfra.get_host(f"docker://{container.id}")
