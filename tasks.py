@@ -26,6 +26,10 @@ TEST_TIERS = {
 }
 
 
+# Every run ends with its slowest tests, so each CI log says where the time went.
+REPORTED = ("--durations=40",)
+
+
 @task(
     help={
         "unit": "only the tests that need no Docker engine and run no slow multi-process rounds (seconds)",
@@ -40,7 +44,7 @@ def test(c: Context, unit: bool = False, fast: bool = False, integration: bool =
     chosen = [tier for tier, wanted in (("unit", unit), ("fast", fast), ("integration", integration)) if wanted]
     if len(chosen) > 1:
         raise Exit(f"invoke test: --{' and --'.join(chosen)} are different sets of tests; give one", code=2)
-    argv = [sys.executable, "-m", "pytest"]
+    argv = [sys.executable, "-m", "pytest", *REPORTED]
     if chosen:
         argv += ["-m", TEST_TIERS[chosen[0]]]
     if k:

@@ -21,17 +21,17 @@ def invoke_dry(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize(
     ("args", "selected"),
     [
-        ((), ""),
-        (("--unit",), "-m 'not integration and not slow'"),
-        (("--fast",), "-m 'not integration or smoke'"),
-        (("--integration", "-k", "lock"), "-m integration -k lock"),
+        ((), "--durations=40"),
+        (("--unit",), "--durations=40 -m 'not integration and not slow'"),
+        (("--fast",), "--durations=40 -m 'not integration or smoke'"),
+        (("--integration", "-k", "lock"), "--durations=40 -m integration -k lock"),
     ],
 )
 def test_each_option_runs_its_tier(args: tuple[str, ...], selected: str) -> None:
     ran = invoke_dry(*args)
     assert ran.returncode == 0, ran.stderr
     command = re.sub(r"\x1b\[[0-9;]*m", "", ran.stdout).strip()  # invoke colours the command it would run
-    assert command == f"{sys.executable} -m pytest {selected}".strip()
+    assert command == f"{sys.executable} -m pytest {selected}"
 
 
 def test_two_tiers_at_once_are_refused_and_nothing_runs() -> None:
