@@ -26,6 +26,7 @@ import docker.errors
 from testsupport.waiting import wait_for
 
 START_SECONDS = 60.0
+SAVED: dict[tuple[str, str], bytes] = {}  # (ref, image id) → `docker save` archive, for `copy_image`
 
 
 def dockerd_argv(root: Path, name: str, bridge: str, pool: int = 0) -> list[str]:
@@ -113,4 +114,8 @@ def _stop(proc: subprocess.Popen[bytes] | None) -> None:
 
 def copy_image(source: docker.DockerClient, target: docker.DockerClient, ref: str) -> None:
     """`ref` from one engine into another (save, then load, through the SDK)."""
-    target.images.load(b"".join(source.images.get(ref).save(named=True)))
+    image = source.images.get(ref)
+    key = (ref, image.id)
+    if key not in SAVED:  # every private engine loads the base image: its archive is made once per test process
+        SAVED[key] = b"".join(image.save(named=True))
+    target.images.load(SAVED[key])
