@@ -131,6 +131,7 @@ class Load:
 
 
 def main(factor: int, seconds: float) -> None:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # `kill` of this command stops its burners too
     engine = docker.from_env()
     image = os.environ.get("TRADEBOT_BASE_IMAGE", "tradebot-base:bookworm")
     with Load(factor, engine, image) as load:

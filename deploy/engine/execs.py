@@ -1,10 +1,15 @@
 """Running a command inside a container: the one way every caller execs (health probes, verify's inside).
 
-The rule: create the exec, stream its output to the end (stdout and stderr apart), then ask the
-engine for its exit code — `exec_create`, `exec_start(stream=True, demux=True)`, `exec_inspect`.
+The rule: create the exec, read its output to the end through the HTTP response (stdout and stderr
+apart), then ask the engine for its exit code — `exec_create`, `POST /exec/{id}/start`, `exec_inspect`.
 Never `Container.exec_run`: over `DOCKER_HOST=ssh://` it closes a finished exec's stream by writing
 to an `ssh` process that has already exited, and raises BrokenPipeError after the output was read,
-so the answer of an exec that ran is lost.
+so the answer of an exec that ran is lost. Never the SDK's `exec_start` either: it asks to upgrade the
+connection and then reads the socket from under the response's buffer, so output that reached the
+buffer with the response's headers (on a busy host, a command that answers at once) is skipped and
+what follows is misread: output cut short, or `ValueError: 110 is not a valid stream` (docker-py#3160).
+Without the upgrade the engine answers `200 OK`, writes the multiplexed output and closes: the
+response reads it whole.
 
 An exec that ran is an `Exec`, whatever its exit code. One that did not is an error
 (`deploy.errors`): `ExecRefused` when the container is not running (stopped, restarting, paused,
@@ -17,16 +22,19 @@ The engine tells the two apart from a failing command by the exec's pid: 0 when 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import struct
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import docker.errors
+from docker import APIClient
 from docker.models.containers import Container
 
 from deploy.errors import CommandNotStarted, ExecRefused
 
 Chunk = tuple[bytes | None, bytes | None]  # (stdout, stderr): one of them per chunk, as `demux=True` streams them
+HEADER = struct.Struct(">BxxxL")  # a frame of the multiplexed stream: stream (1 stdout, 2 stderr), 3 zero bytes, size
 
 
 @dataclass(frozen=True)
@@ -62,7 +70,7 @@ def run(container: Container, argv: Sequence[str]) -> Exec:
     api, name = container.client.api, container.name or container.id or ""
     try:
         exec_id = api.exec_create(container.id, list(argv))["Id"]
-        chunks = list(api.exec_start(exec_id, stream=True, demux=True))
+        chunks = list(output(api, exec_id))
         return answer(name, argv, chunks, api.exec_inspect(exec_id))
     except docker.errors.APIError as exc:  # 409: not running, restarting or paused; 404: gone
         detail = str(exc.explanation or exc)
@@ -73,3 +81,14 @@ def run(container: Container, argv: Sequence[str]) -> Exec:
             argv=list(argv),
             detail=detail,
         ) from exc
+
+
+def output(api: APIClient, exec_id: str) -> Iterator[Chunk]:
+    """Start the exec and read its multiplexed output to the end, frame by frame, through the response."""
+    response = api._post_json(api._url("/exec/{0}/start", exec_id), data={"Tty": False, "Detach": False}, stream=True)
+    api._raise_for_status(response)
+    with response:
+        while header := response.raw.read(HEADER.size):
+            stream, size = HEADER.unpack(header)
+            data = response.raw.read(size)
+            yield (data, None) if stream == 1 else (None, data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import docker
 import docker.errors
@@ -29,6 +30,16 @@ def test_an_exec_answers_with_its_exit_code_and_its_streams_apart(idle: Containe
     ran = execs.run(idle, ["sh", "-c", "echo out; echo err >&2; echo more; exit 3"])
     assert ran == execs.Exec(3, b"out\nmore\n", b"err\n")
     assert execs.run(idle, ["true"]) == execs.Exec(0, b"", b"")
+
+
+def test_many_execs_at_once_each_read_whole(idle: Container) -> None:
+    """Output ready before its response was read, many times over (the SDK's exec_start cut it or misread it)."""
+    argv = ["sh", "-c", "echo out; echo err >&2; head -c 300000 /usr/bin/python3 | od; echo end >&2"]
+    expected = execs.run(idle, argv)
+    assert expected.stdout.startswith(b"out\n") and len(expected.stdout) > 300_000 and expected.stderr == b"err\nend\n"
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: execs.run(idle, argv), range(80)))
+    assert [n for n, ran in enumerate(answers) if ran != expected] == []
 
 
 def test_a_missing_command_is_not_started_and_the_engine_says_why(idle: Container) -> None:
