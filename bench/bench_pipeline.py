@@ -48,7 +48,7 @@ from deploy.errors import RolledBack
 from deploy.procedures import build, restore
 from deploy.procedures import deploy as deploying
 from deploy.records import meta
-from deploy.steps import health, heartbeats
+from deploy.steps import health, heartbeats, startup
 from testsupport.failing import hung_bot
 from testsupport.sandbox import Sandbox, quiet, throwaway
 
@@ -172,14 +172,14 @@ def run(box: Sandbox, base: str, timeline: Timeline) -> list[tuple[str, str, str
     rows.append(("deploy incl. backup, health, verify", f"{dep:.2f} s", ""))
     verify_times = [timed(lambda: verify.verify(settings, eng, repo))[0] for _ in range(5)]
     bare, _, bare_outage = during(box, base, lambda: bare_recreate(box))
-    bare_healthy, _ = timed(lambda: health.wait_healthy(settings, eng, eng.images.get(settings.live_image).id))
+    bare_healthy, _ = timed(lambda: startup.wait_release(settings, eng, eng.images.get(settings.live_image).id))
     rows += summary_rows(total, bare, bare + bare_healthy, verify_times, deploy_outage, bare_outage)
     back, _ = timed(lambda: restore.restore(settings, eng, repo, say=quiet))  # the heartbeat comes back with the state
     rows.append(("restore newest backup, until verified", f"{back:.2f} s", ""))
     rows += cli_rows(box)  # before the hung release: its commit stays HEAD
     hung_timeline = Timeline()
     hung, _ = timed(lambda: hung_deploy(box, hung_timeline))
-    name = f"hung release rolled back (start timeout {settings.start_timeout:.0f} s)"
+    name = f"hung release rolled back (start stall {settings.start_stall:g} s)"
     rows.append((name, f"{hung:.2f} s", goal(hung, 20, "s")))
     return rows
 
@@ -199,7 +199,7 @@ def cli_rows(box: Sandbox) -> list[tuple[str, str, str]]:
         code_only_commit(box, n)
         lines.append(invoke(box, "build", "deploy", "verify"))
         bares.append(timed(lambda: bare_recreate(box))[0])
-        health.wait_healthy(box.settings, box.engine, box.engine.images.get(box.settings.live_image).id)
+        startup.wait_release(box.settings, box.engine, box.engine.images.get(box.settings.live_image).id)
     line, bare = statistics.median(lines), statistics.median(bares)
     verifies = statistics.median(invoke(box, "verify") for _ in range(5))
     statuses = statistics.median(invoke(box, "status") for _ in range(5))

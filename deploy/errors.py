@@ -33,7 +33,7 @@ TradebotError                   1  anything below not otherwise listed
 │   └── ReportMissing
 ├── LockHeld                    6  another deploy holds the deploy lock
 ├── DeployError                 7  a deploy, rollback or restore did not reach a healthy, verified state
-│   ├── Unhealthy
+│   ├── StartFailed                a bot or worker did not start: it crashed, or made no progress
 │   ├── RolledBack                 and the release from before runs again, verified
 │   ├── FleetReleaseStopped        a fleet release stopped at a member (the ones after it untouched)
 │   └── MoveFailed                 a fleet-move failed after the source stopped (it runs there again)
@@ -213,8 +213,8 @@ class DeployError(TradebotError):
     exit_code = 7
 
 
-class Unhealthy(DeployError):
-    """A service did not become healthy."""
+class StartFailed(DeployError):
+    """A bot or worker did not start: it exited, or made no progress (by its stages and CPU) for too long."""
 
 
 class RolledBack(DeployError):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from deploy.engine.git import Repository
 from deploy.records import ledger
-from deploy.steps import health
+from deploy.steps import startup
 from deploy.verify import verify
 from testsupport.sandbox import Sandbox
 
@@ -30,7 +30,7 @@ def rolled_back_to(box: Sandbox, image_id: str, commit: str, failed: str) -> led
     """Check the release `commit` runs live, healthy and verified after `failed` was rolled back; its ledger entry."""
     settings, engine = box.settings, box.engine
     assert engine.images.get(settings.live_image).id == image_id
-    health.wait_healthy(settings, engine, image_id)
+    startup.wait_release(settings, engine, image_id, ran_before=True)
     report = verify(settings, engine, Repository(box.repo))
     assert report.ok and report.release == commit
     last = ledger.read(settings, engine)[-1]

@@ -36,14 +36,14 @@ def git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout.strip()
 
 
-def start_timeout(environ: Mapping[str, str] = os.environ) -> float:
-    """The host's `TRADEBOT_START_TIMEOUT` when it sets one, never shorter than the product's default.
+def start_stall(environ: Mapping[str, str] = os.environ) -> float:
+    """The host's `TRADEBOT_START_STALL` (or its deprecated alias) when it sets one, never shorter than the default.
 
-    A loaded machine (CI, other tests) needs a longer start deadline, never a shorter one: a release meant to
-    succeed gets at least the time an operator's gets. A test of a release meant to fail may shorten it.
+    A loaded machine (CI, other tests) may want a longer stall, never a shorter one: a release meant to
+    succeed gets at least what an operator's gets. A test of a release meant to fail may shorten it.
     """
-    deadlines = {name: value for name, value in environ.items() if name.startswith("TRADEBOT_START_")}
-    return max(Settings.from_env(deadlines).start_timeout, Settings().start_timeout)
+    limits = {name: value for name, value in environ.items() if name.startswith("TRADEBOT_START_")}
+    return max(Settings.from_env(limits).start_stall, Settings().start_stall)
 
 
 @dataclass
@@ -68,7 +68,7 @@ class Sandbox:
         git(repo, "config", "user.name", "tradebot test")
         (repo / ".gitignore").write_text(".tradebot/\n")
         settings = Settings(
-            project=project, repo=repo, home=repo / ".tradebot", base_image=base_image, start_timeout=start_timeout()
+            project=project, repo=repo, home=repo / ".tradebot", base_image=base_image, start_stall=start_stall()
         )
         sandbox = cls(repo, settings, engine)
         sandbox.commit("initial release")
@@ -109,7 +109,7 @@ class Sandbox:
             "TRADEBOT_REPO": str(settings.repo),
             "TRADEBOT_HOME": str(settings.home),
             "TRADEBOT_BASE_IMAGE": settings.base_image or "",
-            "TRADEBOT_START_TIMEOUT": f"{settings.start_timeout:.0f}",
+            "TRADEBOT_START_STALL": f"{settings.start_stall:.0f}",
         }
 
     def remove(self) -> None:

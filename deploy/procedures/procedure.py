@@ -266,6 +266,8 @@ def run(d: Deployment, attempt: Attempt, procedure: Procedure, recover: Callable
 
     The state before is captured while the prepare steps run: both only read what the switch changes.
     """
+    if d.settings.start_timeout_alias:
+        d.say("TRADEBOT_START_TIMEOUT is deprecated: it is read as TRADEBOT_START_STALL (seconds without progress)")
     with ThreadPoolExecutor(max_workers=1) as pool:
         before = pool.submit(snapshot.capture, d.settings, d.engine, d.records)
         record(d, attempt, journal.STARTED)

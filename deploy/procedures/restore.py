@@ -24,7 +24,7 @@ from deploy.config import Settings, runtime
 from deploy.engine import baseimage
 from deploy.engine.git import Repository
 from deploy.engine.runner import Runner
-from deploy.errors import RollbackFailed, RolledBack, Unhealthy, VerifyFailed
+from deploy.errors import RollbackFailed, RolledBack, StartFailed, VerifyFailed
 from deploy.ids import short
 from deploy.procedures import plan as planning
 from deploy.procedures import procedure, recover, services
@@ -71,8 +71,8 @@ def plan(
     stops = (
         "another deploy holds the deploy lock (it is named; nothing is changed)",
         "stopping bot and worker, keeping the state or copying fails: the way back below",
-        f"bot or worker not healthy on it (no first heartbeat within {settings.start_timeout:.0f} s), or verify fails: "
-        "the way back below",
+        f"bot or worker exits on it, or makes no progress for {3 * settings.start_stall:g} s "
+        "(3 x TRADEBOT_START_STALL: it ran before), or verify fails: the way back below",
     )
     recovery = planning.recovery_lines(
         "put the state from just before back and start the live release on it",
@@ -159,7 +159,7 @@ def _undo(d: Deployment, attempt: Attempt, helper: str, exc: Exception) -> NoRet
         ) from again
     procedure.record(d, attempt, ledger.ROLLED_BACK, cause)
     runs = f"; {short(live.commit)} runs on it, verified" if live else ""
-    started = isinstance(exc, (Unhealthy, VerifyFailed))  # the release did not come up on that backup
+    started = isinstance(exc, (StartFailed, VerifyFailed))  # the release did not come up on that backup
     raise RolledBack(
         f"restore of {source} failed ({cause}){'; the state from before is back' if kept else ''}{runs}",
         "the last lines above say why the bot did not start on that backup"

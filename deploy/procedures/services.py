@@ -2,11 +2,12 @@
 and what a failed release's containers said kept before they are removed (`keep_evidence`).
 
 Compose runs on the compose file of the release's commit (`compose_run`); the wait is
-`deploy.steps.health`'s; verify is `deploy.verify`'s, on what runs when it is asked.
+`deploy.steps.startup`'s (by container id, judged by progress); verify is `deploy.verify`'s.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -15,7 +16,8 @@ from deploy.engine import compose
 from deploy.engine.observe import Evidence
 from deploy.ids import short
 from deploy.procedures.procedure import Deployment, Step, captured, verify_failed
-from deploy.steps import evidence, health, snapshot
+from deploy.records import ledger
+from deploy.steps import evidence, snapshot, startup
 from deploy.steps.images import ReleaseImage
 
 # The stop grace period of a failed release's containers when the earlier release replaces them: it never
@@ -24,21 +26,34 @@ FAILED_STOP_SECONDS = 1
 
 
 def start_steps(d: Deployment, image: ReleaseImage, stop_timeout: int | None = None) -> list[Step]:
-    """Recreate bot and worker from `image` in one compose call, wait until both are healthy, verify.
+    """Recreate bot and worker from `image` in one compose call, wait until both run (judged by progress), verify.
 
-    `stop_timeout` shortens the grace period of the containers replaced (see `FAILED_STOP_SECONDS`).
+    `stop_timeout` shortens the grace period of the containers replaced (see `FAILED_STOP_SECONDS`). A
+    release that went live before (by the ledger) is judged as one: no cap, 3 times the stall.
     """
     argv = tuple(compose.up(d.compose, d.settings, stop_timeout=stop_timeout))
-    healthy: set[str] = set()  # the containers the wait found healthy: verify does not probe them again
+    ran_before = image.image_id in ledger.tried(d.records.entries()).succeeded
+    started: set[str] = set()  # the containers the wait saw run: verify does not probe them again
     return [
         Step(f"recreate bot and worker from {short(image.commit)}", lambda: compose_run(d, argv, image), argv, True),
         Step(
-            "wait until bot and worker are healthy",
-            lambda: healthy.update(health.wait_healthy(d.settings, d.engine, image.image_id)),
+            "wait until bot and worker run",
+            lambda: wait_running(d, image, ran_before, started),
             bot_down=True,
+            proves=True,
         ),
-        Step(f"verify that {short(image.commit)} runs", lambda: verified(d, frozenset(healthy))),
+        Step(f"verify that {short(image.commit)} runs", lambda: verified(d, frozenset(started))),
     ]
+
+
+def wait_running(d: Deployment, image: ReleaseImage, ran_before: bool, started: set[str]) -> str:
+    """`startup.wait` for the one bot and worker of `image`; what it judged, said as the step's result."""
+    begun = time.monotonic()
+    judged = startup.wait(
+        d.engine, startup.of_release(d.settings, d.engine, image.image_id, image.code_digest, ran_before)
+    )
+    started.update(judged)
+    return "; ".join(j.why for j in judged.values()) + f", in {time.monotonic() - begun:.1f} s"
 
 
 def remove_step(d: Deployment, image: ReleaseImage, check: bool = False, stop_timeout: int | None = None) -> Step:
@@ -61,7 +76,7 @@ def compose_run(d: Deployment, argv: Sequence[str], image: ReleaseImage, check: 
 def verified(d: Deployment, healthy: frozenset[str] = frozenset()) -> None:
     """Verify what runs now, its configuration against the environment compose up just ran with.
 
-    `healthy`: ids of containers whose health-check command passed moments ago (`health.wait_healthy`).
+    `healthy`: ids of containers the start judged running moments ago (`deploy.steps.startup`).
 
     The report is kept in the trail (the last one: what runs when the attempt ends). The state
     after is captured meanwhile (both only read), for the report of a success.

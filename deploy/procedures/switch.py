@@ -56,7 +56,8 @@ def plan_of(d: Deployment, event: str, target: ReleaseImage, fresh_state: bool =
         "a preflight check fails: the compose file, the runtime settings, a missing state volume (nothing is changed)",
         preflight.policy_stop(d, target),
         f"backing up {settings.state_volume} fails (nothing else is changed)",
-        f"bot or worker not healthy (no first heartbeat within {settings.start_timeout:.0f} s), or verify fails: "
+        f"bot or worker exits, or makes no progress for {settings.start_stall:g} s (TRADEBOT_START_STALL), or is "
+        f"not running after {settings.start_cap:g} s (TRADEBOT_START_CAP), or verify fails: "
         "the way back below",
     )
     live = attempt.before.live

@@ -15,6 +15,7 @@ from deploy.engine import execs
 from deploy.steps import health
 from testsupport.cli import invoke
 from testsupport.sandbox import Sandbox
+from testsupport.waiting import wait_for
 
 pytestmark = pytest.mark.usefixtures("fast_ticks")
 RUNTIME_USER = "10001"
@@ -61,4 +62,5 @@ def test_a_full_state_volume_is_named_and_nothing_crash_loops(sandbox: Sandbox) 
 
     filler.remove(force=True)
     sandbox.in_volume(settings.state_volume, "rm -rf /v/fill")
-    health.wait_healthy(settings, engine, live)
+    for name in ("bot", "worker"):
+        wait_for(lambda name=name: health.current_verdict(settings, engine, name, live).status == health.HEALTHY)

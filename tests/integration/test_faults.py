@@ -86,11 +86,13 @@ import sys
 import time
 from pathlib import Path
 
+from trading import stages
 from trading.cli import main
 from trading.store.document import compact
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["bot"]:
+        stages.begin("bot")
         path = Path("/var/lib/tradebot/live_portfolio.json")
         fields = json.loads(path.read_text())
         fields.pop("checksum")
@@ -108,11 +110,11 @@ def test_when_the_rollback_fails_too_the_message_says_what_runs_and_the_backup_i
     assert invoke(sandbox, "deploy").returncode == 0
     broken = sandbox.commit("state schema 99, then hang", {"trading/__main__.py": NEWER_STATE_MAIN})
 
-    result = invoke(sandbox, "build", "deploy", TRADEBOT_START_TIMEOUT="5")  # both starts are meant to fail
+    result = invoke(sandbox, "build", "deploy", TRADEBOT_START_STALL="5")  # both starts are meant to fail
     assert result.returncode == 11, result.stdout + result.stderr  # not 7: nothing verified runs
     last = ledger.read(settings, engine)[-1]
     assert (last.commit, last.outcome, last.previous) == (broken, ledger.ROLLBACK_FAILED, good.commit)
-    assert "no heartbeat of its own within 5s" in last.cause and "rollback failed: service bot" in last.cause
+    assert "bot made no progress" in last.cause and "rollback failed: bot" in last.cause
     error, hint = result.stderr.strip().splitlines()
     assert f"rolling back to {good.commit[:12]} failed too" in error and "nothing verified runs" in error
     assert f"now: bot of {good.commit[:12]} " in error and "restarted" in error

@@ -19,7 +19,7 @@ from deploy.engine.client import compose_argv
 from deploy.engine.git import Repository
 from deploy.procedures import build
 from deploy.procedures import deploy as deploying
-from deploy.steps import health
+from deploy.steps import health, startup
 from deploy.steps.images import ReleaseImage
 from deploy.verify import VerifyReport, verify
 from deploy.verify.codecompare import Difference
@@ -67,7 +67,7 @@ def put_back(d: Deployed) -> None:
     engine, settings = d.box.engine, d.box.settings
     engine.images.get(d.live.image_id).tag(settings.image_repo, "live")
     compose_run(d, "up", "-d", "--force-recreate", "--remove-orphans", "bot", "worker")
-    health.wait_healthy(settings, engine, d.live.image_id)
+    startup.wait_release(settings, engine, d.live.image_id, ran_before=True)
     report = run_verify(d)
     assert report.ok, report.summary()
 

@@ -18,7 +18,7 @@ import pytest
 from deploy.config import Settings, runtime
 from deploy.engine import baseimage, helpers
 from deploy.engine.runner import Runner
-from deploy.errors import TradebotError, Unhealthy
+from deploy.errors import StartFailed, TradebotError
 from deploy.ids import short
 from deploy.procedures import services, switch
 from deploy.procedures.procedure import Deployment, Step
@@ -82,7 +82,7 @@ class Site:
         """`services.start_steps`: recreate, wait until healthy and verify, as one step."""
         self.started_with.append(runtime(d.environ))
         name = f"start {short(image.commit)}" + (f" ({stop_timeout} s to stop the old)" if stop_timeout else "")
-        why = Unhealthy(f"service bot is not healthy: {short(image.commit)} never beat")
+        why = StartFailed(f"service bot is not healthy: {short(image.commit)} never beat")
         return [self.seen.step(name, error=why if image.commit in self.fails_to_start else None)]
 
     def remove_step(self, d: Deployment, image: ReleaseImage, check: bool = False, stop_timeout: int | None = None):

@@ -9,8 +9,8 @@ from deploy.errors import (
     BackupMissing,
     RollbackFailed,
     RolledBack,
+    StartFailed,
     TradebotError,
-    Unhealthy,
     VerifyFailed,
 )
 from deploy.errors import (
@@ -25,7 +25,7 @@ from deploy.steps.tags import LiveTags
 from tests.unit.deploy.procedures.site import OLD, Recorder, Site
 
 KEPT, SOURCE = "p_state-backup-9", "p_state-backup-2"
-UNHEALTHY = Unhealthy("service bot is not healthy: it exited 3")
+UNHEALTHY = StartFailed("service bot is not healthy: it exited 3")
 
 
 def restoring(live: ReleaseImage | None = OLD, kept: str = KEPT) -> Attempt:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import docker.errors
 import pytest
 
-from deploy.errors import DeployError, RollbackFailed, RolledBack, TradebotError, Unhealthy
+from deploy.errors import DeployError, RollbackFailed, RolledBack, StartFailed, TradebotError
 from deploy.procedures import switch
 from deploy.procedures.procedure import Attempt, Deployment, cause_of
 from deploy.procedures.services import FAILED_STOP_SECONDS
@@ -16,7 +16,7 @@ from deploy.records import ledger
 from deploy.steps.tags import LiveTags
 from tests.unit.deploy.procedures.site import NEW, OLD, OLDER, Recorder, Site, success
 
-CAUSE = Unhealthy("service bot is not healthy: no heartbeat of its own within 10s")
+CAUSE = StartFailed("service bot is not healthy: no heartbeat of its own within 10s")
 
 
 def failed(d: Deployment, attempt: Attempt, cause: Exception = CAUSE) -> TradebotError:
