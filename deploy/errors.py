@@ -57,7 +57,8 @@ TradebotError                   1  anything below not otherwise listed
 │   ├── SecondWriter               the state has another writer (a Swarm stack of its name, a container, another engine)
 │   ├── MoveRefused                a fleet-move cannot start (nothing was stopped)
 │   ├── DeploymentMoved            the deployment moved to another engine: not here any more
-│   └── BackupFailed               the state volume could not be backed up
+│   ├── BackupFailed               the state volume could not be backed up
+│   └── StandbyFailed              the new release's bot or worker did not stand by: the old one never stopped
 ├── RollbackFailed             11  a release failed and putting the one before back failed too: nothing verified runs
 ├── NotRecorded                12  the release is live and verified, but its ledger entry could not be written
 └── OutputError                13  the output cannot be written (a closed stdout, an --out path)
@@ -317,6 +318,10 @@ class DeploymentMoved(PreflightFailed):
 
 class BackupFailed(PreflightFailed):
     """The state volume could not be backed up before anything was stopped."""
+
+
+class StandbyFailed(PreflightFailed):
+    """The new release's bot or worker did not stand by beside the running ones; the running ones never stopped."""
 
 
 class RollbackFailed(TradebotError):

@@ -30,6 +30,27 @@ def up(
     return [*base(prefix, settings), "up", "-d", "--force-recreate", "--no-build", "--pull", "never", *grace, *services]
 
 
+def standby(prefix: Sequence[str], settings: Settings, services: Sequence[str] = SERVICES) -> list[str]:
+    """Start one more container of each of `services` from the live image, beside the running one.
+
+    `--no-recreate` leaves the running containers as they are, `--no-deps` starts nothing else. Compose
+    starts a *stopped* container of a service too: the handover never runs this while it keeps one.
+    """
+    scale = [arg for service in services for arg in ("--scale", f"{service}=2")]
+    return [
+        *base(prefix, settings),
+        "up",
+        "-d",
+        "--no-recreate",
+        "--no-deps",
+        "--no-build",
+        "--pull",
+        "never",
+        *scale,
+        *services,
+    ]
+
+
 def config(prefix: Sequence[str], settings: Settings) -> list[str]:
     """Print the compose file as Compose resolves it (variables interpolated), as JSON; fails when it does not parse."""
     return [*base(prefix, settings), "config", "--format", "json"]

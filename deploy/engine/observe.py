@@ -10,6 +10,8 @@ before it is removed. Rules:
   them, not by their timestamps, so a `since` over both could skip lines.
 - `since` is inclusive and a float holds microseconds: a look asks from a microsecond before the newest
   line it has and drops what it has seen by nanosecond timestamp (and, at that timestamp, by count).
+  The first look starts at the container's `StartedAt`: a container started again (a rollback starts
+  the old ones by id) is judged by what its new process says, never by an earlier run's `running` line.
 - The container's CPU (its cgroup, health-check execs included) comes from the engine's stats stream,
   read by a thread from `start` on: the stream gives one sample a second at no cost per sample, while
   a one-shot stats call waits a second for the daemon's collector.
@@ -92,6 +94,12 @@ class Cursor:
     ns: int = 0
     at_ns: int = 0
 
+    def begin(self, started_at: str) -> None:
+        """Before the first line: skip what an earlier run of the container wrote (it was started again)."""
+        if self.ns == 0 and started_at and not started_at.startswith("0001-"):
+            with contextlib.suppress(ValueError):
+                self.ns = stamp_ns(started_at)
+
     def since(self) -> float | None:
         """The `since` to ask for (a microsecond early: a float holds no more); None: from the start."""
         return (self.ns // 1000) / 1e6 - 1e-6 if self.ns else None
@@ -147,6 +155,7 @@ class Watch:
     def look(self) -> Look:
         try:
             attrs = self.engine.api.inspect_container(self.container)
+            self._cursor.begin((attrs.get("State") or {}).get("StartedAt", ""))
             since = self._cursor.since()
             log = self.engine.api.logs(self.container, stdout=False, stderr=True, timestamps=True, since=since)
         except docker.errors.NotFound:

@@ -1,8 +1,10 @@
 """What deploy, rollback and restore share: the deployment they act on, steps walked in order, the attempt's record.
 
-A procedure is a list of named `Step`s in three parts:
+A procedure is a list of named `Step`s in four parts:
 
     prepare  changes nothing a failure must undo      (a failure: record `refused`, re-raise)
+    standby  starts the new release beside the running one, which it does not touch (a failure: the
+             procedure's discard, which removes what it started and raises: `refused`)
     switch   touches the running release               (a failure: the procedure's own recovery, which raises)
     finish   after the attempt is recorded as a success (a record that cannot be written: `NotRecorded`,
              and the release stays: the next command's recovery records it)
@@ -113,10 +115,11 @@ class Procedure:
     prepare: tuple[Step, ...] = ()
     switch: tuple[Step, ...] = ()
     finish: tuple[Step, ...] = ()
+    standby: tuple[Step, ...] = ()
 
     @property
     def steps(self) -> tuple[Step, ...]:
-        return (*self.prepare, *self.switch, *self.finish)
+        return (*self.prepare, *self.standby, *self.switch, *self.finish)
 
 
 @dataclass(frozen=True)
@@ -261,7 +264,13 @@ def walk_steps(progress: Progress, trail: Trail, steps: Iterable[Step]) -> None:
         progress.done(step.name, str(said) if step.proves else "", trail.steps[-1].seconds)
 
 
-def run(d: Deployment, attempt: Attempt, procedure: Procedure, recover: Callable[[Exception], NoReturn]) -> None:
+def run(
+    d: Deployment,
+    attempt: Attempt,
+    procedure: Procedure,
+    recover: Callable[[Exception], NoReturn],
+    discard: Callable[[Exception], NoReturn] | None = None,
+) -> None:
     """Walk the procedure; see the module docstring for what a failure in each part sets off.
 
     The state before is captured while the prepare steps run: both only read what the switch changes.
@@ -278,6 +287,10 @@ def run(d: Deployment, attempt: Attempt, procedure: Procedure, recover: Callable
             d.trail.before = d.trail.before or captured(before)
             record(d, attempt, ledger.REFUSED, cause_of(exc))
             raise
+    try:
+        walk(d, attempt.event, procedure.standby)
+    except FAILURES as exc:
+        (discard or recover)(exc)
     try:
         walk(d, attempt.event, procedure.switch)
     except FAILURES as exc:

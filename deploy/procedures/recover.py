@@ -30,7 +30,7 @@ from deploy.errors import ImageMissing
 from deploy.ids import short
 from deploy.procedures import procedure, services
 from deploy.records import journal, ledger
-from deploy.steps import backups, health, tags
+from deploy.steps import backups, handover, health, roles, startup, tags
 from deploy.steps.images import ReleaseImage
 from deploy.steps.tags import LiveTags
 
@@ -83,10 +83,38 @@ def _run_last_success(d: procedure.Deployment, successes: list[ledger.Entry], in
         return "nothing"
     live = images[0]
     tags.restore(d.settings, d.engine, LiveTags(live, images[1] if len(images) > 1 else None))
+    _keep_one_each(d, live)
     if not all(_runs_healthy(d, live, service) for service in SERVICES):
         back = procedure.as_deployed(d, live, successes)
         procedure.walk(back, "undo", services.start_steps(back, live, stop_timeout=services.FAILED_STOP_SECONDS))
     return short(live.commit)
+
+
+def _keep_one_each(d: procedure.Deployment, live: ReleaseImage) -> None:
+    """After a killed handover: keep each service's oldest container of `live` (started again by id when it was
+    stopped), remove every other container of the project by id (`FAILED_STOP_SECONDS` to stop)."""
+    found = roles.of_project(d.settings, d.engine)
+    kept = {s: next((c for c in found[s] if c.attrs.get("Image") == live.image_id), None) for s in SERVICES}
+    doomed = [c.id or "" for s in SERVICES for c in found[s] if c is not kept[s]]
+    if not doomed:
+        return
+    stopped = [c.id or "" for c in kept.values() if c is not None and c.status != "running"]
+    remove = procedure.Step(
+        f"remove the containers of the interrupted attempt ({services.FAILED_STOP_SECONDS} s to stop)",
+        lambda: handover.remove_all(d.engine, doomed, services.FAILED_STOP_SECONDS),
+    )
+    start = procedure.Step(
+        f"start the stopped bot and worker of {short(live.commit)} again and wait until they run",
+        lambda: _start_again(d, live, stopped),
+        proves=True,
+    )
+    procedure.walk(d, "undo", [remove, *([start] if stopped else [])])
+
+
+def _start_again(d: procedure.Deployment, live: ReleaseImage, stopped: list[str]) -> str:
+    handover.start_all(d.engine, stopped)
+    judged = startup.wait_release(d.settings, d.engine, live.image_id, live.code_digest, ran_before=True)
+    return "; ".join(j.why for j in judged.values())
 
 
 def _distinct_images(d: procedure.Deployment, newest_first: Iterable[ledger.Entry]) -> list[ReleaseImage]:
@@ -129,6 +157,8 @@ def _completed(d: procedure.Deployment, last: ledger.Entry) -> bool:
     for entry in journal.unfinished(d.records.started(), d.records.entries())[:-1]:
         d.records.append(_ended(entry, ledger.FAILED, "interrupted; a later attempt went live"))
     d.records.append(_ended(last, ledger.SUCCEEDED, done))
+    _keep_one_each(d, live)  # a killed handover: its old containers, stopped, are still there
+    handover.rename(d.engine, d.settings, roles.one_each(d.settings, d.engine, live.image_id))
     what = f"{last.event} of {short(last.commit)}"
     d.say(f"the interrupted attempt is completed: the {what} is live, healthy and verified; recorded as succeeded")
     return True

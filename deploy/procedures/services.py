@@ -8,7 +8,7 @@ Compose runs on the compose file of the release's commit (`compose_run`); the wa
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from deploy import verify as verification
@@ -91,7 +91,15 @@ def verified(d: Deployment, healthy: frozenset[str] = frozenset()) -> None:
 
 def keep_evidence(d: Deployment, image_id: str) -> list[Evidence]:
     """Keep (in the trail) and say what the containers of `image_id` wrote last and how they ended."""
-    found = evidence.of_image(d.settings, d.engine, image_id)
+    return _kept(d, evidence.of_image(d.settings, d.engine, image_id))
+
+
+def keep_evidence_of(d: Deployment, ids: Iterable[str]) -> list[Evidence]:
+    """`keep_evidence` of the containers `ids`."""
+    return _kept(d, evidence.of_containers(d.engine, ids))
+
+
+def _kept(d: Deployment, found: list[Evidence]) -> list[Evidence]:
     if found:
         d.trail.evidence.extend(found)
         d.say(evidence.text(found))

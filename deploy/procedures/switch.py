@@ -27,8 +27,10 @@ from deploy.config import SERVICES, Settings, runtime
 from deploy.engine import baseimage
 from deploy.errors import DeployError, RollbackFailed, RolledBack
 from deploy.ids import short
+from deploy.procedures import handover as handing
 from deploy.procedures import plan as planning
 from deploy.procedures import preflight
+from deploy.procedures.handover import Handover
 from deploy.procedures.plan import Plan
 from deploy.procedures.procedure import (
     FAILURES,
@@ -42,7 +44,14 @@ from deploy.procedures.procedure import (
     run,
     walk,
 )
-from deploy.procedures.services import FAILED_STOP_SECONDS, keep_evidence, remove_step, start_steps, with_last_words
+from deploy.procedures.services import (
+    FAILED_STOP_SECONDS,
+    keep_evidence,
+    keep_evidence_of,
+    remove_step,
+    start_steps,
+    with_last_words,
+)
 from deploy.records import ledger
 from deploy.steps import backups, health, snapshot, tags
 from deploy.steps.images import ReleaseImage
@@ -61,10 +70,11 @@ def plan_of(d: Deployment, event: str, target: ReleaseImage, fresh_state: bool =
         "the way back below",
     )
     live = attempt.before.live
+    h = handing.possible(d, target, live)
     recovery = (
         planning.recovery_lines(
             f"tag {short(live.commit)} as {settings.live_image} again",
-            start_steps(as_deployed(d, live, d.records.entries()), live, stop_timeout=FAILED_STOP_SECONDS),
+            _way_back(as_deployed(d, live, d.records.entries()), live, h),
         )
         if live
         else planning.recovery_lines(
@@ -75,7 +85,7 @@ def plan_of(d: Deployment, event: str, target: ReleaseImage, fresh_state: bool =
         event,
         f"of {short(target.commit)} (image {short(target.image_id)})",
         snapshot.capture(settings, d.engine, d.records),
-        steps(d, target, attempt, fresh_state).steps,
+        steps(d, target, attempt, fresh_state, h).steps,
         stops,
         recovery,
     )
@@ -87,7 +97,10 @@ def new_attempt(d: Deployment, event: str, target: ReleaseImage) -> Attempt:
     return Attempt(event, target, before, backups.next_backup(d.settings, d.engine) or "", runtime=runtime(d.environ))
 
 
-def steps(d: Deployment, target: ReleaseImage, attempt: Attempt, fresh_state: bool = False) -> Procedure:
+def steps(
+    d: Deployment, target: ReleaseImage, attempt: Attempt, fresh_state: bool = False, h: Handover | None = None
+) -> Procedure:
+    """The attempt's steps: by standby handover when `h` (`handing.possible`), else stop first."""
     settings, engine = d.settings, d.engine
     checks = preflight.steps(d, target, preflight.released_before(d, attempt.before.live), fresh_state)
     backup = Step(f"back up {settings.state_volume} into {attempt.backup}", lambda: _backup(d, attempt.backup))
@@ -97,13 +110,28 @@ def steps(d: Deployment, target: ReleaseImage, attempt: Attempt, fresh_state: bo
         lambda: tags.prune(settings, engine, d.say, d.records.entries()),
     )
     prepare = (*checks, backup) if attempt.backup else tuple(checks)
+    if h is not None:
+        standby = (promote, *handing.standby_steps(d, target, h))
+        return Procedure(prepare, tuple(handing.switch_steps(d, target, h)), (prune,), standby)
     return Procedure(prepare, (promote, *start_steps(d, target)), (prune,))
 
 
-def switch(d: Deployment, target: ReleaseImage, attempt: Attempt, fresh_state: bool = False) -> Attempt:
+def switch(
+    d: Deployment, target: ReleaseImage, attempt: Attempt, fresh_state: bool = False, stop_first: bool = False
+) -> Attempt:
+    """Make `target` live by handover when both releases can (`handing.possible`), else stop first."""
     was = release_name(attempt.before.live)
-    d.say(f"{attempt.event}: {short(target.commit)} (image {short(target.image_id)}), was {was}")
-    run(d, attempt, steps(d, target, attempt, fresh_state), lambda exc: roll_back(d, target, attempt, exc))
+    h = None if stop_first else handing.possible(d, target, attempt.before.live)
+    how = "standby handover" if h else "stop first"
+    d.say(f"{attempt.event}: {short(target.commit)} (image {short(target.image_id)}), was {was}, by {how}")
+    procedure = steps(d, target, attempt, fresh_state, h)
+    run(
+        d,
+        attempt,
+        procedure,
+        lambda exc: roll_back(d, target, attempt, exc, h),
+        (lambda exc: handing.discard(d, target, attempt, h, exc)) if h else None,
+    )
     d.say(f"{attempt.event}: {short(target.commit)} is live, healthy and verified")
     return attempt
 
@@ -124,12 +152,16 @@ def _promote(d: Deployment, target: ReleaseImage, before: LiveTags) -> None:
     tags.promote(d.settings, d.engine, target, before)
 
 
-def roll_back(d: Deployment, target: ReleaseImage, attempt: Attempt, exc: Exception) -> NoReturn:
+def roll_back(
+    d: Deployment, target: ReleaseImage, attempt: Attempt, exc: Exception, h: Handover | None = None
+) -> NoReturn:
     """Put the earlier release back (or remove the failed services when there is none); always raises.
 
     What the failed release's containers said is kept first (`keep_evidence`): the removal deletes their logs.
+    After a handover (`h`) the old containers are started again by id (`handing.back_steps`).
     """
-    cause, before = with_last_words(cause_of(exc), keep_evidence(d, target.image_id)), attempt.before
+    kept = keep_evidence_of(d, h.new.values()) if h else keep_evidence(d, target.image_id)
+    cause, before = with_last_words(cause_of(exc), kept), attempt.before
     if before.live is None:
         walk(d, attempt.event, [remove_step(d, target, stop_timeout=FAILED_STOP_SECONDS)])
         tags.restore(d.settings, d.engine, before)
@@ -142,7 +174,7 @@ def roll_back(d: Deployment, target: ReleaseImage, attempt: Attempt, exc: Except
     try:
         tags.restore(d.settings, d.engine, before)
         back = as_deployed(d, before.live, d.records.entries())
-        walk(back, "rollback", start_steps(back, before.live, stop_timeout=FAILED_STOP_SECONDS))
+        walk(back, "rollback", _way_back(back, before.live, h))
     except FAILURES as again:
         again_cause = with_last_words(cause_of(again), keep_evidence(d, before.live.image_id))
         record(d, attempt, ledger.ROLLBACK_FAILED, f"{cause}; rollback failed: {again_cause}")
@@ -163,6 +195,14 @@ def roll_back(d: Deployment, target: ReleaseImage, attempt: Attempt, exc: Except
         cause=cause,
         restored=before.live.commit,
     ) from exc
+
+
+def _way_back(d: Deployment, live: ReleaseImage, h: Handover | None) -> list[Step]:
+    """The old containers started again by id; when one is gone (or it stopped first), `live` recreated."""
+    if h is not None and handing.old_ones_kept(d, h):
+        return handing.back_steps(d, live, h)
+    removed = [handing.remove_new(d, h)] if h is not None else []
+    return [*removed, *start_steps(d, live, stop_timeout=FAILED_STOP_SECONDS)]
 
 
 def rollback_failed(

@@ -46,6 +46,7 @@ class Trail:
     evidence: list[Evidence] = field(default_factory=list)  # failed containers, kept before they were removed
     outcome: str = ""  # as the procedure decided it, written or not
     recorded: bool = False  # its ledger entry was written
+    bot_down: float | None = None  # seconds from the old bot's last tick to the new one's first (a handover)
     _start: float | None = None
 
     @contextlib.contextmanager
@@ -81,12 +82,14 @@ class Trail:
         total = max((s.started + s.seconds for s in self.steps), default=0.0)
         window = downtime(self.steps)
         down = f", bot down {window[1] - window[0]:.1f} s" if window else ", the bot kept running"
+        if self.bot_down is not None:
+            down = f", bot down {self.bot_down:.3f} s (last tick to first tick)"
         return f"{event}: {len(self.steps)} steps in {total:.1f} s{down}"
 
 
 def document(trail: Trail, meta_volume: str, error: TradebotError | None = None) -> dict[str, Any]:
-    """{ok, event, commit, image_id, previous, backup, outcome, recorded, evidence, verify, steps, report, exit_code}
-    (+ error, next).
+    """{ok, event, commit, image_id, previous, backup, outcome, recorded, bot_down, evidence, verify, steps, report,
+    exit_code} (+ error, next). `bot_down`: the tick gap of a handover, in seconds (null: not measured).
 
     `report` is where the attempt's report is kept: `<meta volume>:reports/<id>.json`.
     """
@@ -96,6 +99,7 @@ def document(trail: Trail, meta_volume: str, error: TradebotError | None = None)
         **{key: entry.get(key, "") for key in ("event", "commit", "image_id", "previous", "backup")},
         "outcome": trail.outcome or entry.get("outcome", ""),
         "recorded": trail.recorded,
+        "bot_down": trail.bot_down,
         "evidence": [kept.to_json() for kept in trail.evidence],
         "verify": trail.verify.to_json() if trail.verify else None,
         "steps": [{"name": s.name, "seconds": s.seconds, "ok": s.ok} for s in trail.steps],

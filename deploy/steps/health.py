@@ -80,8 +80,10 @@ def probe(container: Container) -> bool:
 
 
 def service_container(settings: Settings, engine: docker.DockerClient, service: str) -> Container | None:
+    """The service's running container (during a handover: the newest running one), else its newest one."""
     labels = [f"{compose.PROJECT_LABEL}={settings.project}", f"{compose.SERVICE_LABEL}={service}"]
     found = engine.containers.list(all=True, filters={"label": labels})
+    found.sort(key=lambda c: (c.status == "running", str(c.attrs.get("Created", ""))), reverse=True)
     return found[0] if found else None
 
 

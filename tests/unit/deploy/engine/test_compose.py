@@ -42,3 +42,21 @@ def test_config_prints_the_resolved_compose_file_as_json() -> None:
 
 def test_config_hash_prints_each_services_hash() -> None:
     assert compose.config_hash(("docker", "compose"), SETTINGS) == [*BASE, "config", "--hash", "bot,worker"]
+
+
+def test_standby_starts_one_more_container_of_each_service_beside_the_running_ones() -> None:
+    got = compose.standby(("docker", "compose"), SETTINGS)
+    scale = ["--scale", "bot=2", "--scale", "worker=2"]
+    assert got == [
+        *BASE,
+        "up",
+        "-d",
+        "--no-recreate",
+        "--no-deps",
+        "--no-build",
+        "--pull",
+        "never",
+        *scale,
+        "bot",
+        "worker",
+    ]

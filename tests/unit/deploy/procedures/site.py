@@ -15,15 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from deploy.config import Settings, runtime
+from deploy.config import SERVICES, Settings, runtime
 from deploy.engine import baseimage, helpers
 from deploy.engine.runner import Runner
 from deploy.errors import StartFailed, TradebotError
 from deploy.ids import short
-from deploy.procedures import services, switch
+from deploy.procedures import handover, services, switch
 from deploy.procedures.procedure import Deployment, Step
 from deploy.records import ledger
-from deploy.steps import backups, evidence, health, snapshot, tags
+from deploy.steps import backups, evidence, health, roles, snapshot, tags
 from deploy.steps.images import ReleaseImage
 from deploy.steps.status import Status
 from deploy.steps.tags import LiveTags
@@ -100,6 +100,8 @@ class Site:
             monkeypatch.setattr(module, "start_steps", self.start_steps)
             monkeypatch.setattr(module, "remove_step", self.remove_step)
         monkeypatch.setattr(evidence, "of_image", lambda _settings, _engine, _image_id: [])
+        monkeypatch.setattr(roles, "of_project", lambda _settings, _engine: {service: [] for service in SERVICES})
+        monkeypatch.setattr(handover, "possible", lambda _d, _target, _live: None)  # these judge the stop-first way
         monkeypatch.setattr(tags, "restore", self.restore_tags)
         monkeypatch.setattr(tags, "get", lambda _engine, ref: self.images.get(ref))
         monkeypatch.setattr(backups, "exists", lambda _engine, name: name in self.volumes)
