@@ -1,0 +1,107 @@
+"""The standby handover on the real engine (#23): the new bot stands by, takes over when the old one stops.
+
+- A deploy hands over: the old containers are gone, the new ones carry the stable names, the tick gap is
+  measured from the stage lines (the old bot's last tick before the new one's first), verify passes.
+- A release whose bot cannot stand by is refused (exit 10): the old bot never stopped (same container,
+  never restarted) and nothing of the new release is left.
+- A release that hangs after it took over: the old containers are started again by id, verified.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from deploy.engine.git import Repository
+from deploy.errors import RolledBack, StandbyFailed
+from deploy.procedures import build
+from deploy.procedures import deploy as deploying
+from deploy.procedures.trail import Trail
+from deploy.records import ledger
+from deploy.steps import liveness, roles
+from deploy.verify import verify
+from tests.integration.test_outcomes import CRASH_MAIN
+from tests.integration.test_pipeline import MARKED, hung_bot
+from testsupport.sandbox import Sandbox, quiet
+
+pytestmark = pytest.mark.usefixtures("fast_ticks")
+
+
+def running(box: Sandbox) -> dict[str, tuple[str, str]]:
+    """Service → (container id, name) of the project's containers, which must all run."""
+    found = roles.of_project(box.settings, box.engine)
+    assert all(c.status == "running" for containers in found.values() for c in containers), found
+    return {service: (c.id or "", c.name or "") for service, containers in found.items() for c in containers}
+
+
+def stage_docs(box: Sandbox, container: str) -> list[dict]:
+    return liveness.parse_lines(box.engine.api.logs(container, stdout=False, stderr=True))
+
+
+def release_two(box: Sandbox, n: int = 2) -> str:
+    return box.commit(f"release {n}", {MARKED: (box.repo / MARKED).read_text() + f"# {n}\n"})
+
+
+def test_a_deploy_hands_over_with_stable_names_and_a_tick_gap_from_the_stage_lines(sandbox: Sandbox) -> None:
+    settings, engine, repo = sandbox.settings, sandbox.engine, Repository(sandbox.repo)
+    build.build(settings, engine, repo, say=quiet)
+    deploying.deploy(settings, engine, repo, say=quiet)
+    for n in (2, 3):
+        before = running(sandbox)
+        commit = release_two(sandbox, n)
+        build.build(settings, engine, repo, say=quiet)
+        said: list[str] = []
+        trail = Trail()
+        deploying.deploy(settings, engine, repo, say=said.append, trail=trail)
+        after = running(sandbox)
+        assert {s: name for s, (_, name) in after.items()} == {s: f"{settings.project}-{s}-1" for s in after}
+        assert not {cid for cid, _ in before.values()} & {cid for cid, _ in after.values()}
+        assert any("by standby handover" in line for line in said), said
+        # the new bot's first tick came after the old bot's last: never two traders (the gap is positive)
+        assert trail.bot_down is not None and 0 < trail.bot_down < 5, trail.bot_down
+        assert [d["stage"] for d in stage_docs(sandbox, after["bot"][0])].count("running") == 1
+        assert verify(settings, engine, repo).release == commit
+        assert ledger.read(settings, engine)[-1].outcome == ledger.SUCCEEDED
+
+
+def test_a_release_that_cannot_stand_by_is_refused_and_the_old_bot_never_stopped(sandbox: Sandbox) -> None:
+    settings, engine, repo = sandbox.settings, sandbox.engine, Repository(sandbox.repo)
+    build.build(settings, engine, repo, say=quiet)
+    deploying.deploy(settings, engine, repo, say=quiet)
+    before = running(sandbox)
+    bot = engine.containers.get(before["bot"][0])
+    started = bot.attrs["State"]["StartedAt"]
+    broken = sandbox.commit("bot crashes at start", {"trading/__main__.py": CRASH_MAIN})
+    build.build(settings, engine, repo, say=quiet)
+
+    with pytest.raises(StandbyFailed) as refused:
+        deploying.deploy(settings, engine, repo, say=quiet)
+    assert refused.value.exit_code == 10 and "never stopped" in refused.value.message
+    assert "RuntimeError: boom: the bot cannot start" in refused.value.message
+    assert running(sandbox) == before  # the same containers, nothing of the new release left
+    bot.reload()
+    assert (bot.attrs["State"]["StartedAt"], bot.attrs["RestartCount"]) == (started, 0)
+    last = ledger.read(settings, engine)[-1]
+    assert (last.commit, last.outcome) == (broken, ledger.REFUSED) and last.evidence
+
+
+def test_a_release_that_hangs_after_it_took_over_is_undone_by_starting_the_old_containers_again(
+    sandbox: Sandbox,
+) -> None:
+    settings, engine, repo = sandbox.settings, sandbox.engine, Repository(sandbox.repo)
+    good = build.build(settings, engine, repo, say=quiet)
+    deploying.deploy(settings, engine, repo, say=quiet)
+    before = running(sandbox)
+    hung_bot(sandbox)
+    build.build(settings, engine, repo, say=quiet)
+
+    begun = time.monotonic()
+    with pytest.raises(RolledBack) as rolled:
+        deploying.deploy(settings, engine, repo, say=quiet)
+    took = time.monotonic() - begun
+    assert "bot made no progress" in str(rolled.value.data["cause"]), rolled.value
+    assert running(sandbox) == before  # the old containers themselves, started again by id
+    assert verify(settings, engine, repo).release == good.commit
+    print(json.dumps({"hung release: deploy to the old release verified again, s": round(took, 1)}))
