@@ -30,18 +30,21 @@ def deploy(
     say: Say = print,
     fresh_state: bool = False,
     trail: Trail | None = None,
+    stop_first: bool = False,
 ) -> Attempt:
     """Run the release image of `rev` (made by `deploy.procedures.build`) as bot and worker; see the module docstring.
 
     `force` accepts an image built from a dirty tree; `fresh_state` a missing state volume of a deployment
-    that released before. Raises ImageMissing, DirtyImage, LockHeld, PreflightFailed, RolledBack (the
-    earlier release runs again), DeployError.
+    that released before; `stop_first` stops the old release before the new one starts, even where a standby
+    handover could run (for a compose change Compose cannot make beside running containers). Raises
+    ImageMissing, DirtyImage, LockHeld, PreflightFailed (StandbyFailed), RolledBack (the earlier release runs
+    again), RollbackFailed, NotRecorded, DeployError.
     """
     d = Deployment.of(settings, engine, repo, say, runner, trail)
     with locked(settings, engine, f"deploy {rev}", say):
         recover.finish_interrupted(d)
         target = tags.of_commit(settings, engine, repo.commit(rev).sha, force)
-        return switch(d, target, new_attempt(d, "deploy", target), fresh_state)
+        return switch(d, target, new_attempt(d, "deploy", target), fresh_state, stop_first)
 
 
 def plan(

@@ -32,14 +32,17 @@ def rollback(
     runner: Runner | None = None,
     say: Say = print,
     trail: Trail | None = None,
+    stop_first: bool = False,
 ) -> Attempt:
-    """Run an earlier release again: `to` (a revision), else `:previous`, else the ledger's last other success."""
+    """Run an earlier release again: `to` (a revision), else `:previous`, else the ledger's last other success.
+
+    By standby handover when both releases can, unless `stop_first`."""
     d = Deployment.of(settings, engine, repo, say, runner, trail)
     with locked(settings, engine, "rollback", say):
         recover.finish_interrupted(d)
         target = choose_target(d, to)
         d = as_deployed(d, target, d.records.entries())
-        return switch(d, target, new_attempt(d, "rollback", target))
+        return switch(d, target, new_attempt(d, "rollback", target), stop_first=stop_first)
 
 
 def plan(
