@@ -17,7 +17,7 @@ from deploy.engine.observe import Evidence
 from deploy.ids import short
 from deploy.procedures.procedure import Deployment, Step, captured, verify_failed
 from deploy.records import ledger
-from deploy.steps import evidence, snapshot, startup
+from deploy.steps import evidence, handover, snapshot, startup
 from deploy.steps.images import ReleaseImage
 
 # The stop grace period of a failed release's containers when the earlier release replaces them: it never
@@ -47,11 +47,12 @@ def start_steps(d: Deployment, image: ReleaseImage, stop_timeout: int | None = N
 
 
 def wait_running(d: Deployment, image: ReleaseImage, ran_before: bool, started: set[str]) -> str:
-    """`startup.wait` for the one bot and worker of `image`; what it judged, said as the step's result."""
+    """`startup.wait` for the one bot and worker of `image`, then their stable names (Compose keeps a recreated
+    container's number: after a handover that is not 1); what it judged, said as the step's result."""
     begun = time.monotonic()
-    judged = startup.wait(
-        d.engine, startup.of_release(d.settings, d.engine, image.image_id, image.code_digest, ran_before)
-    )
+    targets = startup.of_release(d.settings, d.engine, image.image_id, image.code_digest, ran_before)
+    judged = startup.wait(d.engine, targets)
+    handover.rename(d.engine, d.settings, {target.service: target.container for target in targets})
     started.update(judged)
     return "; ".join(j.why for j in judged.values()) + f", in {time.monotonic() - begun:.1f} s"
 
