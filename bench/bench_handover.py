@@ -33,7 +33,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import docker
-from testsupport.traders import Interval, overlaps
 
 from bench.bench_pipeline import HeartbeatTap, bare_recreate, bot_host, code_only_commit, outage
 from deploy.engine.git import Repository
@@ -43,6 +42,7 @@ from deploy.procedures import deploy as deploying
 from deploy.procedures.trail import Trail
 from deploy.steps import liveness, roles
 from testsupport.sandbox import Sandbox, quiet, throwaway
+from testsupport.traders import Interval, overlaps
 
 ROOT = Path(__file__).resolve().parents[1]
 TICK = "0.2"
