@@ -59,7 +59,7 @@ def speaks_protocol(labels: dict[str, str] | None) -> bool:
 
 def limits(settings: Settings, goal: str, service: str, release: str | None, ran_before: bool) -> Limits:
     """The limits of a start of `service` to `goal`, by the settings; a release that ran before: `for_rollback`."""
-    found = Limits(goal, settings.start_stall, settings.start_cap, release or None, service)
+    found = liveness.at_start(settings, goal, release or None, service)
     return found.for_rollback() if ran_before else found
 
 
