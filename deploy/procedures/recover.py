@@ -57,7 +57,7 @@ def finish_interrupted(d: procedure.Deployment) -> None:
 
 
 def _put_kept_state_back(d: procedure.Deployment, entry: ledger.Entry) -> None:
-    if entry.event == "restore" and entry.backup and backups.exists(d.engine, entry.backup):
+    if entry.event == "restore" and entry.backup and backups.restorable(d.settings, d.engine, entry.backup):
         _remove_services(d, entry)
         helper = baseimage.resolve(d.settings, d.engine)
         put_back = procedure.Step(

@@ -143,7 +143,7 @@ def _undo(d: Deployment, attempt: Attempt, helper: str, exc: Exception) -> NoRet
     cause, live, source = procedure.cause_of(exc), attempt.image, attempt.restored_from
     if live is not None:
         cause = services.with_last_words(cause, services.keep_evidence(d, live.image_id))
-    kept = attempt.backup if attempt.backup and backups.exists(d.engine, attempt.backup) else ""
+    kept = attempt.backup if attempt.backup and backups.restorable(d.settings, d.engine, attempt.backup) else ""
     d.say(f"restore: {cause}")
     try:
         procedure.walk(d, "restore", _undo_steps(d, attempt, helper, kept))

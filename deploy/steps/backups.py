@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -20,30 +20,33 @@ import docker
 import docker.errors
 
 from deploy.config import Settings
-from deploy.engine import helpers, scripts
+from deploy.engine import helpers
 from deploy.errors import BackupFailed, BackupMissing, CommandFailed, RebuildUnfinished, first_of
+from deploy.steps import backupproof
 
 BACKUP_OF = "io.tradebot.backup-of"
 CREATED = "io.tradebot.created"
 REBUILD_OF = "io.tradebot.rebuild-of"
 
 
+COMPLETE, INCOMPLETE, UNPROVEN = "complete", "incomplete", "unproven"
+
+
 @dataclass(frozen=True)
 class Backup:
     name: str
     created: str
+    # complete: proven and marked (`deploy.steps.backupproof`); incomplete: made by this version and never
+    # marked (killed on the way, or its proof failed): never restored; unproven: made before backups were proven
+    state: str = UNPROVEN
+
+    @property
+    def restorable(self) -> bool:
+        return self.state != INCOMPLETE
 
 
 def backup_name(volume: str, at: datetime) -> str:
     return f"{volume}-backup-{at.strftime('%Y%m%dT%H%M%S.%f')[:-3]}Z"
-
-
-def copy_command() -> list[str]:
-    """Run `deploy.engine.scripts.statecopy` from /from to /to.
-
-    The source is mounted read-write: SQLite's WAL readers need it.
-    """
-    return scripts.argv("statecopy", "/from", "/to")
 
 
 def replace_command() -> list[str]:
@@ -56,12 +59,24 @@ def newest_first(found: Iterable[Backup]) -> list[Backup]:
 
 
 def backups_to_remove(found: Iterable[Backup], keep: int) -> list[str]:
-    return [backup.name for backup in newest_first(found)[keep:]]
+    """Every incomplete backup, and the restorable ones beyond the newest `keep`."""
+    ordered = newest_first(found)
+    restorable = [backup for backup in ordered if backup.restorable]
+    return [backup.name for backup in ordered if not backup.restorable] + [b.name for b in restorable[keep:]]
 
 
 def choose(found: Iterable[Backup], name: str | None) -> Backup:
-    """The backup called `name`, or the newest one; `BackupMissing` names the ones there are."""
+    """The backup called `name`, or the newest restorable one; `BackupMissing` names the ones there are."""
     ordered = newest_first(found)
+    incomplete = [backup.name for backup in ordered if not backup.restorable]
+    if name in incomplete:
+        raise BackupMissing(
+            f"state backup {name} is incomplete: it was never proven (killed on the way, or its proof failed)",
+            "pick a complete one (`invoke backups` marks the incomplete ones)",
+            name=name,
+            incomplete=incomplete,
+        )
+    ordered = [backup for backup in ordered if backup.restorable]
     chosen = [backup for backup in ordered if name in (None, backup.name)]
     if not chosen:
         names = [backup.name for backup in ordered]
@@ -127,13 +142,21 @@ def backup_state(
     target = name or next_backup(settings, engine)
     if target is None:
         return None
-    engine.volumes.create(target, labels={BACKUP_OF: source, CREATED: datetime.now(UTC).isoformat()})
+    created = datetime.now(UTC).isoformat()
+    labels = {BACKUP_OF: source, CREATED: created, backupproof.PROOF_LABEL: "marker"}
+    engine.volumes.create(target, labels=labels)
     try:
-        _copy(engine, helper_image, source, target, copy_command(), settings.project, source_mode="rw")
+        written = _copy(engine, helper_image, source, target, backupproof.command(), settings.project, "rw")
+        manifest, inventory = backupproof.split(written)
+        problems = backupproof.differences(manifest, inventory)
+        if problems:
+            raise CommandFailed(["prove", target], 1, f"the copy differs from its manifest: {first_of(problems, 3)}")
     except (docker.errors.DockerException, CommandFailed) as exc:
         engine.volumes.get(target).remove(force=True)
         hint = "check the engine (`docker info`) and deploy again"
         raise BackupFailed(f"backing up {source} failed: {exc}; nothing was stopped", hint) from exc
+    now = datetime.now(UTC).isoformat()
+    backupproof.write(settings, engine, backupproof.marker(target, source, created, manifest, now))
     if prune:
         prune_backups(settings, engine)
     return target
@@ -152,30 +175,46 @@ def _copy(
     command: list[str],
     project: str,
     source_mode: str = "ro",
-) -> None:
-    """Run `command` as root in a helper with `source` at /from and `target` at /to; CommandFailed when it fails."""
+) -> bytes:
+    """Run `command` as root in a helper with `source` at /from and `target` at /to; its stdout. CommandFailed
+    when it fails."""
     mounts = {source: ("/from", source_mode), target: ("/to", "rw")}
     ran = helpers.run(engine, image, project, entrypoint=command, mounts=mounts, user="0:0")
     ran.checked([command[0], f"{source} → {target}"])
+    return ran.stdout
 
 
 def listed(settings: Settings, engine: docker.DockerClient) -> list[Backup]:
-    """The state volume's backups, in no particular order."""
-    return listed_of(engine, settings.state_volume)
+    """The state volume's backups, each complete, incomplete or unproven (by its marker), in no particular order."""
+    return listed_of(engine, settings.state_volume, backupproof.read_all(settings, engine))
 
 
-def listed_of(engine: docker.DockerClient, volume: str) -> list[Backup]:
-    """The backup volumes of `volume` (labelled `BACKUP_OF`), in no particular order."""
+def listed_of(engine: docker.DockerClient, volume: str, marked: Mapping[str, object] | None = None) -> list[Backup]:
+    """The backup volumes of `volume` (labelled `BACKUP_OF`), in no particular order; `marked`: the names of the
+    backups proven and marked (`backupproof.read_all`)."""
     found = engine.volumes.list(filters={"label": f"{BACKUP_OF}={volume}"})
-    return [Backup(made.name, (made.attrs.get("Labels") or {}).get(CREATED, "")) for made in found]
+    return [_backup(made.name, made.attrs.get("Labels") or {}, marked or {}) for made in found]
+
+
+def _backup(name: str, labels: Mapping[str, str], marked: Mapping[str, object]) -> Backup:
+    if labels.get(backupproof.PROOF_LABEL) != "marker":
+        return Backup(name, labels.get(CREATED, ""), UNPROVEN)
+    return Backup(name, labels.get(CREATED, ""), COMPLETE if name in marked else INCOMPLETE)
 
 
 def output(found: Iterable[Backup], as_json: bool = False) -> str:
-    """The backups, newest first: a JSON list, or one `created  name` line each."""
+    """The backups, newest first: a JSON list, or one `created  name` line each (an incomplete one said so)."""
     ordered = newest_first(found)
     if as_json:
         return json.dumps([dataclasses.asdict(backup) for backup in ordered])
-    return "\n".join(f"{backup.created}  {backup.name}" for backup in ordered) or "no backups"
+    notes = {INCOMPLETE: "  INCOMPLETE: never proven, never restored", UNPROVEN: "  (made before backups were proven)"}
+    lines = (f"{backup.created}  {backup.name}{notes.get(backup.state, '')}" for backup in ordered)
+    return "\n".join(lines) or "no backups"
+
+
+def restorable(settings: Settings, engine: docker.DockerClient, name: str) -> bool:
+    """Whether the backup `name` exists and may be put back (not an incomplete one)."""
+    return any(backup.name == name and backup.restorable for backup in listed(settings, engine))
 
 
 def prune_backups(settings: Settings, engine: docker.DockerClient) -> list[str]:

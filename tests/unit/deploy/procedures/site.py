@@ -105,6 +105,7 @@ class Site:
         monkeypatch.setattr(tags, "restore", self.restore_tags)
         monkeypatch.setattr(tags, "get", lambda _engine, ref: self.images.get(ref))
         monkeypatch.setattr(backups, "exists", lambda _engine, name: name in self.volumes)
+        monkeypatch.setattr(backups, "restorable", lambda _settings, _engine, name: name in self.volumes)
         monkeypatch.setattr(backups, "restore_state", self.put_back)
         monkeypatch.setattr(backups, "listed", lambda _settings, _engine: list(self.backups))
         monkeypatch.setattr(baseimage, "resolve", lambda _settings, _engine: "base")
