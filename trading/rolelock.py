@@ -6,16 +6,19 @@
    process stands by (`standing_by`, naming the holder) until the holder lets go or a stop signal
    comes (then None: the process ends without having touched the state). This is how a deploy
    starts the next release beside the running one and hands over.
-2. The release fence: while the *other* role's lock is held by a process of another release (its
+2. Claim: a forked child must fail to take the lock (a mount where flock does not exclude is
+   refused, exit 6); the lock file's content becomes the holder record (one JSON line:
+   pid, process_start, host, role, release, since; best effort on a full volume); the role's
+   heartbeat files of other hosts older than a day go (never the one of the holder just replaced).
+   The record is written before the fence: a new bot and a new worker taking over at once each see
+   the other's record of their own release (with the fence first, each saw the old release's record
+   in the other's lock file and waited for the other for ever).
+3. The release fence: while the *other* role's lock is held by a process of another release (its
    holder record names another `release`, or cannot be read: an older release's plain line, or a
    record being written), it waits (`fenced`). A lock file with no record at all is held by a first
    holder whose record a full volume refused: not another release's. So an old
    bot's final save never meets a new worker's write, nor an old worker a state the new bot
-   migrated: the locks decide, not timing.
-3. Claim: a forked child must fail to take the lock (a mount where flock does not exclude is
-   refused, exit 6); the lock file's content becomes the holder record (one JSON line:
-   pid, process_start, host, role, release, since; best effort on a full volume); the role's
-   heartbeat files of other hosts older than a day go (never the one of the holder just replaced); `locked`.
+   migrated: the locks decide, not timing. Then `locked`.
 
 Nothing here opens the state document, the command bus or the backups.
 """
@@ -83,9 +86,9 @@ def take(settings: Settings, role: str, stop: Stoppable, reporter: Reporter, wai
             raise RoleLockHeldError(role, path, json.dumps(replaced) if replaced else "")
         if not stand_by(fd, path, stop, reporter):
             return None
+    claim(fd, settings, role, release, (replaced or {}).get("host"))
     if not fence(settings.role_lock(other(role)), release, stop, reporter):
         return None
-    claim(fd, settings, role, release, (replaced or {}).get("host"))
     reporter.reach(stages.LOCKED)
     return fd
 

@@ -163,3 +163,20 @@ os.write(fd, json.dumps({"pid": os.getpid(), "role": sys.argv[2], "release": sys
 print("holding", flush=True)
 signal.sigwait({signal.SIGTERM})
 """
+
+
+def test_a_new_bot_and_a_new_worker_taking_over_at_once_both_run(start, state_dir):
+    """Both roles hand over in one moment (a deploy stops the old bot and worker together): neither new process
+    may wait for the other. With the fence before the holder record, each saw the old release's record in the
+    other's lock file and both stayed fenced."""
+    old = [hold(state_dir / f"{role}.lock", role, "the old release") for role in ("bot", "worker")]
+    new = [start(role) for role in ("bot", "worker")]
+    for proc in new:
+        wait_for(lambda proc=proc: proc.reached("standing_by"), what="standing by")
+    for holder in old:
+        holder.send_signal(signal.SIGTERM)
+    for holder in old:
+        holder.wait(timeout=10)
+    for proc in new:
+        wait_for(lambda proc=proc: proc.reached("running"), timeout=30, what="running after both old ones left")
+    assert [proc.stop() for proc in new] == [0, 0]
