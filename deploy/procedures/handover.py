@@ -11,7 +11,7 @@
              start the old containers by id (no Compose, no checkout), judge them as a release that ran
              before, verify; an old container gone by hand: the earlier release from its record instead
 
-A handover needs both releases to say their stages (`startup.PROTOCOL_LABEL`) and one running container
+A handover needs both releases to say their stages (`liveness.can_hand_over`) and one running container
 of each service (`possible`); anything else takes the stop-first switch (`deploy.procedures.services`).
 """
 
@@ -30,7 +30,7 @@ from deploy.ids import short
 from deploy.procedures.procedure import Attempt, Deployment, Step, cause_of, record
 from deploy.procedures.services import FAILED_STOP_SECONDS, compose_run, keep_evidence_of, verified, with_last_words
 from deploy.records import ledger
-from deploy.steps import handover, roles, startup, tags
+from deploy.steps import handover, liveness, roles, startup, tags
 from deploy.steps.images import ReleaseImage
 from trading import stages
 
@@ -46,7 +46,7 @@ class Handover:
 
 def possible(d: Deployment, target: ReleaseImage, live: ReleaseImage | None) -> Handover | None:
     """The handover from what runs now to `target`, when both say their stages and each service runs once."""
-    if live is None or not all(startup.speaks_protocol(_labels(d, image)) for image in (live, target)):
+    if live is None or not liveness.can_hand_over(_labels(d, live), _labels(d, target)):
         return None
     found = roles.of_project(d.settings, d.engine)
     if any([c.status for c in found[service]] != ["running"] for service in SERVICES):

@@ -15,7 +15,7 @@ while it progresses.
 An image older than the stage protocol writes no stage line: its goal is met when its own health
 command passes (one exec, at most every `PROBE_EVERY` seconds once it has run that long without a
 stage line), and its progress is its cgroup's CPU. An image labelled with the protocol
-(`PROTOCOL_LABEL`) is judged by its stage lines alone: the engine's health-check execs put CPU into
+(`liveness.protocol_of`) is judged by its stage lines alone: the engine's health-check execs put CPU into
 the same cgroup every few seconds, so a process that never says `started` would look busy forever.
 """
 
@@ -40,7 +40,6 @@ from trading import stages
 
 CYCLE = 0.1
 PROBE_EVERY = 1.0
-PROTOCOL_LABEL = "io.tradebot.protocol"
 
 
 @dataclass(frozen=True)
@@ -48,13 +47,7 @@ class Target:
     container: str  # its id
     service: str
     limits: Limits
-    protocol: bool = False  # its image says stages (`PROTOCOL_LABEL`): no cgroup CPU, no probe
-
-
-def speaks_protocol(labels: dict[str, str] | None) -> bool:
-    """Whether an image with these labels says its stages (protocol 2 or later)."""
-    value = (labels or {}).get(PROTOCOL_LABEL, "")
-    return value.isdigit() and int(value) >= stages.PROTOCOL
+    protocol: bool = False  # its image says stages (`liveness.protocol_of`): no cgroup CPU, no probe
 
 
 def limits(settings: Settings, goal: str, service: str, release: str | None, ran_before: bool) -> Limits:
@@ -172,7 +165,7 @@ def of_release(
 ) -> list[Target]:
     """A target per service: its one container of `image_id`, to `running` (`roles.one_each`)."""
     ids = roles.one_each(settings, engine, image_id)
-    protocol = speaks_protocol(engine.images.get(image_id).labels)
+    protocol = liveness.protocol_of(engine.images.get(image_id).labels) >= stages.PROTOCOL
     return [
         Target(container, service, limits(settings, stages.RUNNING, service, release, ran_before), protocol)
         for service, container in ids.items()
