@@ -138,10 +138,11 @@ def test_build_deploy_verify_then_a_new_commit_then_rollback(sandbox: Sandbox) -
         f"tag {engine.images.get(settings.live_image).id[7:19]} ({second[:12]}) as {settings.live_image}, "
         f"{first.image_id[7:19]} ({first.commit[:12]}) as {settings.previous_image}"
     )
-    assert planned[2].endswith(" up -d --force-recreate --no-build --pull never bot worker")
+    scale = "--scale bot=2 --scale worker=2 bot worker"
+    assert planned[2].endswith(f" up -d --no-recreate --no-deps --no-build --pull never {scale}")  # beside the old
     assert (two.image and two.image.commit, two.previous) == (second, first.commit)
-    (old_bot, died), (new_bot, started) = bot_events  # the old bot is gone before the new one starts
-    assert (died, started) == ("die", "start") and old_bot != new_bot
+    (new_bot, started), (old_bot, died) = bot_events  # the new bot stands by before the old one stops
+    assert (started, died) == ("start", "die") and old_bot != new_bot
     assert all(MARKER in service_file(sandbox, service, MARKED) for service in ("bot", "worker"))
     assert (found := verify(settings, engine, repo)).ok, found.summary()
     assert engine.images.get(settings.previous_image).id == first.image_id
