@@ -8,7 +8,7 @@
 
 Nothing runs on the state while it is copied, so both copies are consistent. The live release
 runs with the runtime settings it was deployed with (recorded), and the attempt records them.
-When a switch step fails, what the containers said is kept, the state from just before is copied
+When a switch step fails, what the containers said is kept, they are stopped, the state from just before is copied
 back (when it was kept) and the live release started on it again, and `RolledBack` says so
 (`rolled_back`, exit 7; `RollbackFailed`, exit 11, when that fails too); the attempt is recorded.
 With nothing deployed, only the volume is restored (and nothing recorded: the ledger is of releases).
@@ -125,18 +125,25 @@ def steps(d: Deployment, attempt: Attempt, helper: str) -> Procedure:
 
 
 def _undo_steps(d: Deployment, attempt: Attempt, helper: str, kept: str) -> list[Step]:
-    """Copy `kept` (the state from just before, when it was kept) back, and start the live release on it."""
+    """Stop the containers that failed on the restored state, copy `kept` (the state from just before, when it
+    was kept) back, and start the live release on it.
+
+    The failed containers go first: a restarting bot would write into the volume while it is copied.
+    """
     back = Step(
         f"put the state from before ({kept}) back",
         lambda: backups.restore_state(d.settings, d.engine, helper, kept),
         bot_down=True,
     )
     live = attempt.image
-    return [*([back] if kept else []), *(services.start_steps(d, live) if live else [])]
+    if live is None:
+        return [back] if kept else []
+    failed = services.remove_step(d, live, stop_timeout=services.FAILED_STOP_SECONDS)
+    return [*([failed, back] if kept else []), *services.start_steps(d, live)]
 
 
 def _undo(d: Deployment, attempt: Attempt, helper: str, exc: Exception) -> NoReturn:
-    """Copy the state from before back (when it was kept) and start the live release on it; always raises.
+    """Stop the failed containers, copy the state from before back (when kept), start the live release; always raises.
 
     What the release's containers said on the restored state is kept first: the undo recreates them.
     """
