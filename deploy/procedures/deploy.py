@@ -1,6 +1,7 @@
 """`invoke deploy`: make a commit's release image live (`deploy.procedures.switch` has the steps).
 
-    lock → finish what a killed attempt left (`deploy.procedures.recover`)
+    lock → refuse while a volume rebuild forbids it (`deploy.procedures.rebuildguard`)
+         → finish what a killed attempt left (`deploy.procedures.recover`)
          → the commit's release image (clean, unless forced) → the switch
 
 `plan` prints the same steps and changes nothing.
@@ -13,7 +14,7 @@ import docker
 from deploy.config import Settings
 from deploy.engine.git import Repository
 from deploy.engine.runner import Runner
-from deploy.procedures import recover
+from deploy.procedures import rebuildguard, recover
 from deploy.procedures.procedure import Attempt, Deployment, Say, locked
 from deploy.procedures.switch import new_attempt, plan_of, switch
 from deploy.procedures.trail import Trail
@@ -42,6 +43,7 @@ def deploy(
     """
     d = Deployment.of(settings, engine, repo, say, runner, trail)
     with locked(settings, engine, f"deploy {rev}", say):
+        rebuildguard.refuse(d)
         recover.finish_interrupted(d)
         target = tags.of_commit(settings, engine, repo.commit(rev).sha, force)
         return switch(d, target, new_attempt(d, "deploy", target), fresh_state, stop_first)

@@ -1,6 +1,7 @@
 """`invoke restore`: put a state backup back into the state volume, with the live release on it.
 
-    lock → finish what a killed attempt left (`deploy.procedures.recover`) → choose the backup
+    lock → refuse while a volume rebuild forbids it (`deploy.procedures.rebuildguard`)
+         → finish what a killed attempt left (`deploy.procedures.recover`) → choose the backup
     switch: stop and remove bot and worker (the bot saves on its way out)
             → back up the state as it is now → empty the state volume and copy the backup in
             → start the live release on it → wait until healthy → verify
@@ -27,7 +28,7 @@ from deploy.engine.runner import Runner
 from deploy.errors import RollbackFailed, RolledBack, StartFailed, VerifyFailed
 from deploy.ids import short
 from deploy.procedures import plan as planning
-from deploy.procedures import procedure, recover, services
+from deploy.procedures import procedure, rebuildguard, recover, services
 from deploy.procedures.plan import Plan
 from deploy.procedures.procedure import Attempt, Deployment, Procedure, Say, Step, locked
 from deploy.procedures.trail import Trail
@@ -53,6 +54,7 @@ def restore(
     """
     d = Deployment.of(settings, engine, repo, say, runner, trail)
     with locked(settings, engine, f"restore {name or 'the newest backup'}", say):
+        rebuildguard.refuse(d)
         recover.finish_interrupted(d)
         attempt, d = _attempt(d, name)
         live, source = attempt.image, attempt.restored_from

@@ -1,6 +1,7 @@
 """`invoke rollback`: make an earlier release live again, with the settings it was deployed with.
 
-    lock → finish what a killed attempt left (`deploy.procedures.recover`)
+    lock → refuse while a volume rebuild forbids it (`deploy.procedures.rebuildguard`)
+         → finish what a killed attempt left (`deploy.procedures.recover`)
          → the release to go back to (`choose_target`) → the switch (`deploy.procedures.switch`)
 
 `plan` prints the same steps and changes nothing.
@@ -15,7 +16,7 @@ from deploy.engine.git import Repository
 from deploy.engine.runner import Runner
 from deploy.errors import ImageMissing
 from deploy.ids import short
-from deploy.procedures import recover
+from deploy.procedures import rebuildguard, recover
 from deploy.procedures.procedure import Attempt, Deployment, Say, as_deployed, locked
 from deploy.procedures.switch import new_attempt, plan_of, switch
 from deploy.procedures.trail import Trail
@@ -39,6 +40,7 @@ def rollback(
     By standby handover when both releases can, unless `stop_first`."""
     d = Deployment.of(settings, engine, repo, say, runner, trail)
     with locked(settings, engine, "rollback", say):
+        rebuildguard.refuse(d)
         recover.finish_interrupted(d)
         target = choose_target(d, to)
         d = as_deployed(d, target, d.records.entries())

@@ -255,3 +255,29 @@ def test_a_half_copied_backup_and_state_volume_left_by_a_crash_are_made_again(
     carried = files_of(box, state)
     assert carried["live_portfolio.json"].split()[0] == files_of(box, name)["workspace/live_portfolio.json"].split()[0]
     assert backups.rebuild_marker(state) not in volume_names(box)
+
+
+def test_a_rebuild_killed_before_it_made_the_state_volume_refuses_deploy_rollback_and_restore(
+    sandbox: Sandbox, legacy_volume: str
+) -> None:
+    """The issue's case: the journal volume exists, the state volume does not; a deploy went ahead, made an empty
+    state volume and traded a fresh portfolio on it. Then the legacy bot's container, once the rebuild finished."""
+    box, name = sandbox, legacy_volume
+    state, project = box.settings.state_volume, box.settings.project
+    build.build(box.settings, box.engine, Repository(box.repo), say=quiet)  # a deploy would have an image to run
+    backup = f"{name}-backup-20260101T000000.000Z"
+    box.engine.volumes.create(backups.rebuild_marker(state), labels=labels.journal_labels(name, backup, AT))
+    for command in (("deploy",), ("rollback",), ("restore",)):
+        refused(invoke(box, *command), 9, "did not finish", f"`invoke volume-rebuild --legacy {name}` again")
+    assert state not in volume_names(box)
+    assert not box.engine.containers.list(all=True, filters={"label": f"com.docker.compose.project={project}"})
+
+    assert invoke(box, "volume-rebuild", "--legacy", name).returncode == 0
+    user = box.engine.containers.create(  # a legacy bot stopped, which dockerd restarts for `restart: always`
+        box.settings.base_image or "", ["sleep", "60"], volumes={name: {"bind": "/v"}}, name=f"{project}-legacy-bot"
+    )
+    try:
+        refused(invoke(box, "deploy"), 9, "the legacy bot's containers", user.name)
+    finally:
+        user.remove(force=True)
+    assert not box.engine.containers.list(all=True, filters={"label": f"com.docker.compose.project={project}"})
