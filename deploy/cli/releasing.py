@@ -32,6 +32,10 @@ PLAN_HELP = (
     "print the live state (release, containers, state file, lock, newest backup), the exact steps, what stops it "
     "and the way back; change nothing"
 )
+STOP_FIRST_HELP = (
+    "stop the running bot and worker before the new ones start, even where they could stand by beside them "
+    "(for a compose change Compose cannot make beside running containers: a changed network, say)"
+)
 VERBOSE_HELP = "every line: each step also when it starts, the build's Dockerfile steps, every point and check"
 JSON_HELP = (
     "print ONE JSON document on stdout (progress goes to stderr): ok, commit, image_id, previous, backup, "
@@ -85,6 +89,7 @@ def build(c: Context, rev: str = "HEAD", allow_dirty: bool = False, verbose: boo
         "plan": PLAN_HELP,
         "fresh-state": "start a new, empty state although this deployment released before and its state volume "
         "is gone (without it, such a deploy is refused: `invoke restore` puts a backup back)",
+        "stop-first": STOP_FIRST_HELP,
         "verbose": VERBOSE_HELP,
     }
 )
@@ -95,12 +100,14 @@ def deploy(
     force: bool = False,
     plan: bool = False,
     fresh_state: bool = False,
+    stop_first: bool = False,
     verbose: bool = False,
 ) -> None:
-    """Preflight, back up state, make the commit's image live, recreate bot and worker together, wait healthy, verify.
+    """Preflight, back up state, make the commit's image live, hand bot and worker over by standby, verify.
 
     Nothing stops when the commit's compose file, the runtime settings or a missing state volume fail the
-    preflight. A release that fails health or verify is rolled back by itself (non-zero exit, naming the cause).
+    preflight, or when the new bot and worker do not stand by beside the running ones. A release that fails
+    after it took over is rolled back by itself (non-zero exit, naming the cause).
     """
     from deploy.engine import git as gitrepo
     from deploy.procedures import deploy as deploying
@@ -117,7 +124,15 @@ def deploy(
     say(f"deploy: with {_settings_used()}")
     trail = Trail()
     deploying.deploy(
-        settings, connect(settings), repo, rev=rev, force=force, fresh_state=fresh_state, trail=trail, say=say
+        settings,
+        connect(settings),
+        repo,
+        rev=rev,
+        force=force,
+        fresh_state=fresh_state,
+        trail=trail,
+        say=say,
+        stop_first=stop_first,
     )
     c.config[VERIFIED] = trail.verify
 
@@ -127,12 +142,15 @@ def deploy(
         "to": "the commit to go back to (default: the previous release, tagged <project>:previous)",
         "json": JSON_HELP,
         "plan": PLAN_HELP,
+        "stop-first": STOP_FIRST_HELP,
         "verbose": VERBOSE_HELP,
     }
 )
 @reported
-def rollback(c: Context, to: str = "", json: bool = False, plan: bool = False, verbose: bool = False) -> None:
-    """Make an earlier release live again: retag its image, recreate bot and worker together, wait healthy, verify."""
+def rollback(
+    c: Context, to: str = "", json: bool = False, plan: bool = False, stop_first: bool = False, verbose: bool = False
+) -> None:
+    """Make an earlier release live again: retag its image, hand bot and worker over (or stop first), verify."""
     from deploy.engine import git as gitrepo
     from deploy.procedures import rollback as rolling_back
     from deploy.procedures.trail import Trail
@@ -142,17 +160,17 @@ def rollback(c: Context, to: str = "", json: bool = False, plan: bool = False, v
         repo = gitrepo.Repository(settings.repo)
         rolling_back.plan(settings, connect(settings, plan=True), repo, to=to or None)
         return
-    work = partial(_rollback, settings, to, trail, _say(json, verbose))
+    work = partial(_rollback, settings, to, trail, _say(json, verbose), stop_first)
     _run(work, trail, settings, json)
 
 
-def _rollback(settings: Settings, to: str, trail: Trail, say: Callable[[str], None]) -> None:
+def _rollback(settings: Settings, to: str, trail: Trail, say: Callable[[str], None], stop_first: bool) -> None:
     from deploy.engine import git as gitrepo
     from deploy.procedures import rollback as rolling_back
 
     repo = gitrepo.Repository(settings.repo)
     trail.commit = repo.commit(to).sha if to else ""
-    rolling_back.rollback(settings, connect(settings), repo, to=to or None, say=say, trail=trail)
+    rolling_back.rollback(settings, connect(settings), repo, to=to or None, say=say, trail=trail, stop_first=stop_first)
 
 
 @task(

@@ -24,6 +24,7 @@ from deploy.steps import liveness, roles
 from deploy.verify import verify
 from tests.integration.test_outcomes import CRASH_MAIN
 from tests.integration.test_pipeline import MARKED, hung_bot
+from testsupport.cli import invoke
 from testsupport.sandbox import Sandbox, quiet
 
 pytestmark = pytest.mark.usefixtures("fast_ticks")
@@ -105,3 +106,18 @@ def test_a_release_that_hangs_after_it_took_over_is_undone_by_starting_the_old_c
     assert running(sandbox) == before  # the old containers themselves, started again by id
     assert verify(settings, engine, repo).release == good.commit
     print(json.dumps({"hung release: deploy to the old release verified again, s": round(took, 1)}))
+
+
+def test_deploy_stop_first_stops_the_old_release_before_the_new_one_starts(sandbox: Sandbox) -> None:
+    """`invoke deploy --stop-first`: the escape hatch for a compose change Compose cannot make beside running
+    containers; the switch is a recreate, the names are the stable ones all the same."""
+    settings, engine, repo = sandbox.settings, sandbox.engine, Repository(sandbox.repo)
+    build.build(settings, engine, repo, say=quiet)
+    deploying.deploy(settings, engine, repo, say=quiet)
+    release_two(sandbox)
+    build.build(settings, engine, repo, say=quiet)
+    done = invoke(sandbox, "deploy", "--stop-first")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "by stop first" in done.stdout and "stand by" not in done.stdout
+    after = running(sandbox)
+    assert {s: name for s, (_, name) in after.items()} == {s: f"{settings.project}-{s}-1" for s in after}
