@@ -70,13 +70,20 @@ def probe_argv(test: Sequence[str] | None) -> list[str] | None:
 
 def probe(container: Container) -> bool:
     """Run the container's health-check command now; True when it passes."""
+    return probed(container)[0]
+
+
+def probed(container: Container) -> tuple[bool, str]:
+    """Run the container's health-check command now: whether it passed, and its last line of output."""
     argv = probe_argv((container.attrs.get("Config", {}).get("Healthcheck") or {}).get("Test"))
     if argv is None:
-        return False
+        return False, "no health check"
     try:
-        return execs.run(container, argv).exit_code == 0
-    except ExecRefused:  # it stopped or is restarting since it was inspected, or the check cannot start: not passed
-        return False
+        ran = execs.run(container, argv)
+    except ExecRefused as exc:  # it stopped or is restarting since it was inspected, or the check cannot start
+        return False, exc.message
+    output = (ran.stdout or ran.stderr or b"").decode(errors="replace").strip()
+    return ran.exit_code == 0, output.splitlines()[-1] if output else f"exit code {ran.exit_code}"
 
 
 def service_container(settings: Settings, engine: docker.DockerClient, service: str) -> Container | None:

@@ -134,7 +134,7 @@ def _crashed(now: Sample, limits: Limits) -> Judgement | None:
     if now.status not in GONE and now.restarts == 0:
         return None
     code = "" if now.exit_code is None else f" with code {now.exit_code}"
-    what = "is gone" if now.status == "gone" else f"{'exited' if now.status in GONE else now.status}{code}"
+    what = "is gone" if now.status == "gone" else f"exited{code}"  # running again: the engine restarted it
     restarted = f" (restarted {now.restarts} times)" if now.restarts else ""
     last = f"; last line: {now.last_line}" if now.last_line else ""
     return Judgement(FAILED, f"{limits.name} {what} at stage {now.stage or 'none'}{restarted}{last}")

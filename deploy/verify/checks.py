@@ -66,15 +66,19 @@ def health_status(attrs: Mapping[str, Any]) -> str:
     return ((attrs.get("State") or {}).get("Health") or {}).get("Status", "no healthcheck")
 
 
-def inspect_checks(target: str, attrs: Mapping[str, Any], live_image_id: str, probed: bool = False) -> list[Check]:
+def inspect_checks(
+    target: str, attrs: Mapping[str, Any], live_image_id: str, probed: bool = False, said: str = ""
+) -> list[Check]:
     """Judge a container from its inspect data against the live image.
 
     `probed`: its health-check command, run just now, passed; that counts while the engine says `starting`.
+    `said`: what a failed probe said last.
     """
     image = attrs.get("Image", "")
     health = health_status(attrs)
     healthy = health == "healthy" or (health == "starting" and probed)
-    detail = {"healthy": "", "starting": f"starting, probe {'passed' if probed else 'failed'}"}.get(health, health)
+    failed = f"failed: {said}" if said else "failed"
+    detail = {"healthy": "", "starting": f"starting, probe {'passed' if probed else failed}"}.get(health, health)
     return [
         Check(target, "runs the live image", image == live_image_id, "" if image == live_image_id else short(image)),
         Check(target, "read-only root filesystem", bool(attrs["HostConfig"].get("ReadonlyRootfs"))),

@@ -53,9 +53,8 @@ def judged(
     alive = checks.running_check(service, container.attrs)
     if not alive.ok:  # restarting or paused: its processes say nothing
         return [alive, one, *checks.inspect_checks(service, container.attrs, live_image_id)]
-    starting = checks.health_status(container.attrs) == "starting"
-    probed = starting and (container.id in healthy or health.probe(container))
-    found = checks.inspect_checks(service, container.attrs, live_image_id, probed)
+    probed, said = _probe(container, reads, healthy)
+    found = checks.inspect_checks(service, container.attrs, live_image_id, probed, said)
     try:
         facts = reads.inside.result()
     except points.InsideFailed as exc:
@@ -63,6 +62,24 @@ def judged(
         return [now, one, *found] if not now.ok else [alive, one, *found, *checks.inside_failed(service, str(exc))]
     beat = reads.beat.result().get("heartbeat")
     return [alive, one, *found, *checks.inside_checks(service, container.attrs, facts, beat, owners(reads.code))]
+
+
+def _probe(container: Container, reads: Reads, healthy: frozenset[str]) -> tuple[bool, str]:
+    """While the engine says `starting`: whether its health check passes (and what it said when not).
+
+    A start judged moments ago (`healthy`) counts without a probe only while the container's own heartbeat
+    is there: a start judged by its stage lines says nothing of a state directory it cannot write (a full disk).
+    """
+    if checks.health_status(container.attrs) != "starting":
+        return False, ""
+    if container.id in healthy and _own_beat(container, reads):
+        return True, ""
+    return health.probed(container)
+
+
+def _own_beat(container: Container, reads: Reads) -> bool:
+    beat = reads.beat.result().get("heartbeat")
+    return isinstance(beat, dict) and beat.get("hostname") == container.attrs["Config"]["Hostname"]
 
 
 def still_running(service: str, container: Container) -> Check:

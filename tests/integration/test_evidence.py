@@ -148,8 +148,10 @@ def test_plans_capture_the_live_state_and_change_nothing(two_released: TwoReleas
     state = before["state"]
     assert state is not None and state.sha256 in deploy_plan.stdout
     assert f"generation {state.generation}" in deploy_plan.stdout
-    assert third[:12] in deploy_plan.stdout and "up -d --no-recreate --no-deps" in deploy_plan.stdout  # a handover
+    assert third[:12] in deploy_plan.stdout and "up -d --force-recreate" in deploy_plan.stdout  # paused: stop first
     assert all(plan.returncode == 0 for plan in plans), [plan.stderr for plan in plans]
+    running_again = invoke(sandbox, "deploy", "--plan")
+    assert "up -d --no-recreate --no-deps" in running_again.stdout, running_again.stdout  # a handover
 
 
 def test_a_rollback_and_a_restore_leave_reports_each_ledger_entry_points_to(two_released: TwoReleased) -> None:

@@ -110,7 +110,9 @@ def test_when_the_rollback_fails_too_the_message_says_what_runs_and_the_backup_i
     assert invoke(sandbox, "deploy").returncode == 0
     broken = sandbox.commit("state schema 99, then hang", {"trading/__main__.py": NEWER_STATE_MAIN})
 
-    result = invoke(sandbox, "build", "deploy", TRADEBOT_START_STALL="5")  # both starts are meant to fail
+    # stop first: the broken bot writes the state as it starts, before any lock (a standby would be refused, and
+    # the old bot never stopped); both starts are meant to fail
+    result = invoke(sandbox, "build", "deploy", "--stop-first", TRADEBOT_START_STALL="5")
     assert result.returncode == 11, result.stdout + result.stderr  # not 7: nothing verified runs
     last = ledger.read(settings, engine)[-1]
     assert (last.commit, last.outcome, last.previous) == (broken, ledger.ROLLBACK_FAILED, good.commit)

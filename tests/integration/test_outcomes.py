@@ -1,7 +1,8 @@
 """What a failed or half-recorded release leaves, on the real engine (#19): evidence, outcomes, records.
 
 - A bot that crashes at start: its traceback is in the output, the ledger entry, the report and the JSON
-  document before its container is removed; the failed image stays on the engine; exit 7, `rolled_back`.
+  document before its container is removed; the failed image stays on the engine; it never stood by, so the
+  running release never stopped: exit 10, `refused`.
 - The deploy lock's container removed by hand while a deploy runs: the release is recorded all the same
   (through a helper of its own), and the next command does not undo it.
 """
@@ -38,10 +39,12 @@ if __name__ == "__main__":
 def test_a_bot_that_crashes_at_start_leaves_its_traceback_everywhere_and_its_image(sandbox: Sandbox) -> None:
     assert invoke(sandbox, "release").returncode == 0
     good = tags.get(sandbox.engine, sandbox.settings.live_image)
+    assert good is not None
     broken = sandbox.commit("bot crashes at start", {"trading/__main__.py": CRASH_MAIN})
     result = invoke(sandbox, "release", "--json")
     doc = json.loads(result.stdout)
-    assert result.returncode == doc["exit_code"] == 7 and doc["outcome"] == ledger.ROLLED_BACK, result.stderr
+    assert result.returncode == doc["exit_code"] == 10 and doc["outcome"] == ledger.REFUSED, result.stderr
+    assert f"{good.commit[:12]} never stopped" in doc["error"]
     (bot,) = [kept for kept in doc["evidence"] if kept["service"] == "bot"]
     assert "RuntimeError: boom: the bot cannot start" in bot["lines"] and bot["lines"][0].startswith("Traceback")
     assert bot["exit_code"] == 1 or bot["restarts"] > 0, bot
@@ -49,14 +52,12 @@ def test_a_bot_that_crashes_at_start_leaves_its_traceback_everywhere_and_its_ima
     assert "bot exited" in doc["error"] and "RuntimeError: boom" in doc["error"] and doc["recorded"] is True
 
     entry = ledger.read(sandbox.settings, sandbox.engine)[-1]
-    assert (entry.commit, entry.outcome) == (broken, ledger.ROLLED_BACK) and entry.evidence
+    assert (entry.commit, entry.outcome) == (broken, ledger.REFUSED) and entry.evidence
     assert any("RuntimeError: boom" in line for kept in entry.evidence for line in kept["lines"])
     report = invoke(sandbox, "report", "--release", broken).stdout
     assert "## What the failed containers said" in report and "RuntimeError: boom: the bot cannot start" in report
     assert sandbox.engine.images.get(sandbox.settings.release_image(broken))  # kept until the next success
-    assert (
-        good is not None and verify(sandbox.settings, sandbox.engine, Repository(sandbox.repo)).release == good.commit
-    )
+    assert verify(sandbox.settings, sandbox.engine, Repository(sandbox.repo)).release == good.commit
 
 
 def test_a_lock_container_removed_by_hand_mid_deploy_still_records_the_release(sandbox: Sandbox) -> None:
@@ -69,7 +70,7 @@ def test_a_lock_container_removed_by_hand_mid_deploy_still_records_the_release(s
     build.build(settings, engine, repo, say=quiet)
 
     def say(line: str) -> None:
-        if line.startswith("deploy: wait until bot and worker"):  # switched: the lock goes, as by `docker rm`
+        if line.startswith("deploy: wait until the new bot and worker run"):  # switched: the lock goes, by `docker rm`
             engine.containers.get(settings.lock_name).remove(force=True)
 
     deploying.deploy(settings, engine, repo, say=say)

@@ -121,7 +121,7 @@ def test_build_deploy_verify_then_a_new_commit_then_rollback(sandbox: Sandbox) -
     said: list[str] = []
     with bot_lifecycle(sandbox) as bot_events:
         two = deploying.deploy(settings, engine, repo, say=said.append)
-    walked = [m.group(1) for line in said if (m := re.fullmatch(r"deploy: (.+) … ok \d+\.\d s", line))]
+    walked = [m.group(1) for line in said if (m := re.fullmatch(r"deploy: (.+) … ok \d+\.\d s(?:: .+)?", line))]
     planned = re.findall(r"^  \d+\. would (.*)$", "\n".join(planned), re.MULTILINE)  # the plan's steps
     plan_steps = [line.partition(": ")[0] for line in planned]
     assert [untimed(step) for step in plan_steps] == [untimed(step) for step in walked]  # one list of steps

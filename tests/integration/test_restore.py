@@ -65,7 +65,7 @@ def test_a_backup_the_bot_cannot_start_on_is_undone(backed_up: tuple[Sandbox, st
 
     with pytest.raises(RolledBack, match="the state from before is back") as failed:
         restore(settings, engine, repo, say=quiet)  # the newest backup: the unusable one; the undo must start
-    assert "did not start: bot exited with code" in str(failed.value)  # at once: a crash is no slowness
+    assert "did not start: bot exited" in str(failed.value)  # at once, caught exited or restarted: no slowness
     assert STRAY in box.volume_files(settings.state_volume)
     assert (found := verify(settings, engine, repo)).ok, found.summary()
     last = ledger.read(settings, engine)[-1]
