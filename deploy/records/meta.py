@@ -89,6 +89,14 @@ def write(settings: Settings, engine: docker.DockerClient, files: Mapping[str, b
             helper.put_archive(f"/{settings.meta_volume}", archive.pack(files))
 
 
+def _exists(container: Container) -> bool:
+    try:
+        container.reload()
+    except docker.errors.NotFound:
+        return False
+    return True
+
+
 def _give_up_through(settings: Settings) -> bool:
     """Stop reaching the meta volume through a container (it is gone); whether there was one."""
     with _THROUGH_LOCK:
@@ -113,12 +121,18 @@ def read_folders(
 
 @contextlib.contextmanager
 def _reach(settings: Settings, engine: docker.DockerClient, mode: str) -> Iterator[Container]:
-    """The container of `through` while there is one, else a helper of its own mounting the volume as `mode`."""
+    """The container of `through` while there is one, else a helper of its own mounting the volume as `mode`.
+
+    A lock container removed meanwhile is given up first: an archive read through it would find nothing, and
+    nothing is not what the meta volume holds (the build records, the ledger).
+    """
     with _THROUGH_LOCK:
         held = _THROUGH.get(settings.project)
-    if held is not None:
+    if held is not None and _exists(held):
         yield held
         return
+    if held is not None:
+        _give_up_through(settings)
     image, name = baseimage.resolve(settings, engine), helpers.unique_name(settings.project, "meta")
     mounts = helpers.at_root({settings.meta_volume: mode})
     with helpers.idle(engine, image, settings.project, mounts, {META_OF: settings.project}, name) as helper:
