@@ -131,8 +131,7 @@ def during(box: Sandbox, base: str, action: Callable[[], T]) -> tuple[float, T, 
 
 def bare_recreate(box: Sandbox) -> None:
     subprocess.run(
-        compose.up(client.compose_argv(box.settings), box.settings),
-        input=(box.repo / "docker-compose.yml").read_text(),
+        compose.up(client.compose_argv(box.settings), box.settings, box.repo),  # the sandbox's checkout is its commit
         text=True,
         check=True,
         capture_output=True,

@@ -1,36 +1,66 @@
 """`docker compose` command lines and their environment, as data; `deploy.engine.runner` runs them.
 
-The compose file is always the release commit's `docker-compose.yml`, given on
-stdin (`-f -`), so what runs is described by the same commit the image came from.
+Compose runs on the release commit's tree (`deploy.engine.tree`): `-f <tree>/docker-compose.yml
+--project-directory <tree>`, so every file it reads (`include:`, `extends:`) is the commit's, the
+same on every clone. Its environment is an allow-list (`env`): what finds the engine and Compose,
+the runtime settings (`TRADEBOT_*`, recorded in the ledger) and the project; nothing else of the
+invoking shell, in particular no `COMPOSE_*` (a shell's `COMPOSE_PROFILES` or `COMPOSE_FILE` would
+change what runs). `PINNED` switches off what reads outside the tree: a `.env` file, remote
+`include:`s (git and OCI are fetched by default).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
-from deploy.config import SERVICES, Settings
+from deploy.config import SERVICES, Settings, runtime
 
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
 CONFIG_HASH_LABEL = "com.docker.compose.config-hash"
+FILE = "docker-compose.yml"
+
+# What reaches the engine and Compose itself (the CLI plugin is found through HOME or DOCKER_CONFIG).
+PASSED = (
+    "PATH",
+    "HOME",
+    "DOCKER_HOST",
+    "DOCKER_CONTEXT",
+    "DOCKER_CONFIG",
+    "DOCKER_CERT_PATH",
+    "DOCKER_TLS_VERIFY",
+    "SSH_AUTH_SOCK",
+)
+PINNED = {
+    "COMPOSE_DISABLE_ENV_FILE": "true",
+    "COMPOSE_EXPERIMENTAL_GIT_REMOTE": "false",
+    "COMPOSE_EXPERIMENTAL_OCI_REMOTE": "false",
+}
 
 
-def base(prefix: Sequence[str], settings: Settings) -> list[str]:
-    return [*prefix, "-f", "-", "-p", settings.project, "--project-directory", str(settings.repo)]
+def base(prefix: Sequence[str], settings: Settings, tree: Path) -> list[str]:
+    """Compose on the commit's tree `tree` (`deploy.engine.tree`), as project `settings.project`."""
+    return [*prefix, "-f", str(tree / FILE), "--project-directory", str(tree), "-p", settings.project]
 
 
 def up(
-    prefix: Sequence[str], settings: Settings, services: Sequence[str] = SERVICES, stop_timeout: int | None = None
+    prefix: Sequence[str],
+    settings: Settings,
+    tree: Path,
+    services: Sequence[str] = SERVICES,
+    stop_timeout: int | None = None,
 ) -> list[str]:
     """Recreate `services` together from the live image, in one call (never two bots on one state).
 
     `stop_timeout` replaces the running containers' stop grace period (compose `--timeout`).
     """
     grace = ["--timeout", str(stop_timeout)] if stop_timeout is not None else []
-    return [*base(prefix, settings), "up", "-d", "--force-recreate", "--no-build", "--pull", "never", *grace, *services]
+    recreate = ["up", "-d", "--force-recreate", "--no-build", "--pull", "never"]
+    return [*base(prefix, settings, tree), *recreate, *grace, *services]
 
 
-def standby(prefix: Sequence[str], settings: Settings, services: Sequence[str] = SERVICES) -> list[str]:
+def standby(prefix: Sequence[str], settings: Settings, tree: Path, services: Sequence[str] = SERVICES) -> list[str]:
     """Start one more container of each of `services` from the live image, beside the running one.
 
     `--no-recreate` leaves the running containers as they are, `--no-deps` starts nothing else. Compose
@@ -38,7 +68,7 @@ def standby(prefix: Sequence[str], settings: Settings, services: Sequence[str] =
     """
     scale = [arg for service in services for arg in ("--scale", f"{service}=2")]
     return [
-        *base(prefix, settings),
+        *base(prefix, settings, tree),
         "up",
         "-d",
         "--no-recreate",
@@ -51,31 +81,36 @@ def standby(prefix: Sequence[str], settings: Settings, services: Sequence[str] =
     ]
 
 
-def config(prefix: Sequence[str], settings: Settings) -> list[str]:
+def config(prefix: Sequence[str], settings: Settings, tree: Path) -> list[str]:
     """Print the compose file as Compose resolves it (variables interpolated), as JSON; fails when it does not parse."""
-    return [*base(prefix, settings), "config", "--format", "json"]
+    return [*base(prefix, settings, tree), "config", "--format", "json"]
 
 
 def remove(
-    prefix: Sequence[str], settings: Settings, services: Sequence[str] = SERVICES, stop_timeout: int | None = None
+    prefix: Sequence[str],
+    settings: Settings,
+    tree: Path,
+    services: Sequence[str] = SERVICES,
+    stop_timeout: int | None = None,
 ) -> list[str]:
     """Stop and remove the containers of `services` (the state volume stays).
 
     Each gets its stop grace period (`rm --stop`), or `stop_timeout` seconds (`down --timeout`: `rm` has none).
     """
     if stop_timeout is None:
-        return [*base(prefix, settings), "rm", "--stop", "--force", *services]
-    return [*base(prefix, settings), "down", "--timeout", str(stop_timeout), *services]
+        return [*base(prefix, settings, tree), "rm", "--stop", "--force", *services]
+    return [*base(prefix, settings, tree), "down", "--timeout", str(stop_timeout), *services]
 
 
-def config_hash(prefix: Sequence[str], settings: Settings, services: Sequence[str] = SERVICES) -> list[str]:
+def config_hash(prefix: Sequence[str], settings: Settings, tree: Path, services: Sequence[str] = SERVICES) -> list[str]:
     """`<service> <hash>` lines: the hash Compose labels each container of that configuration with."""
-    return [*base(prefix, settings), "config", "--hash", ",".join(services)]
+    return [*base(prefix, settings, tree), "config", "--hash", ",".join(services)]
 
 
 def env(settings: Settings, environ: Mapping[str, str]) -> dict[str, str]:
-    """The invoking environment (TRADEBOT_TICK_SECONDS etc. pass through) with the project set."""
-    return {**environ, "TRADEBOT_PROJECT": settings.project}
+    """Compose's whole environment: `PASSED` and the runtime settings of `environ`, the project, `PINNED`."""
+    passed = {name: environ[name] for name in PASSED if name in environ}
+    return {**passed, **runtime(environ), "TRADEBOT_PROJECT": settings.project, **PINNED}
 
 
 def version(prefix: Sequence[str]) -> list[str]:

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import git
 
-from deploy.errors import NotARepository, UnknownRevision
+from deploy.errors import GitError, NotARepository, UnknownRevision
 from deploy.ids import short
 from trading import codedigest
 
 CODE_DIR = "trading"
 WATCHED_PATHS = ("Dockerfile", "docker-compose.yml", CODE_DIR)
+REGULAR_MODES = (0o100644, 0o100755)  # a symlink (0o120000) could point out of the tree; a submodule is no file
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,25 @@ class Repository:
             raise _unknown(f"{sha}:{path}") from exc
         return blob.data_stream.read().decode()
 
+    def export(self, sha: str, into: Path) -> list[str]:
+        """Write the regular files of commit `sha` below the empty directory `into`, with their committed modes.
+
+        Symlinks and submodules are left out; their paths are returned (sorted), so a caller can name them.
+        """
+        try:
+            tree = self._repo.commit(sha).tree
+        except (git.BadName, ValueError) as exc:
+            raise _unknown(sha) from exc
+        left_out = []
+        for item in tree.traverse():
+            if item.type == "tree":
+                continue
+            if item.type != "blob" or item.mode not in REGULAR_MODES:
+                left_out.append(item.path)
+                continue
+            _write(into, item.path, item.data_stream.read(), item.mode & 0o777)
+        return sorted(left_out)
+
     def code_files(self, sha: str) -> dict[str, str]:
         """`{relpath: sha256}` of `trading/` at `sha`, read from git blobs."""
         tree = self._repo.commit(sha).tree / CODE_DIR
@@ -89,6 +109,16 @@ def _not_a_repository(path: Path) -> NotARepository:
 
 def _unknown(rev: str) -> UnknownRevision:
     return UnknownRevision(f"unknown revision {rev!r}", "give a commit, tag or branch that exists (`git log`)", rev=rev)
+
+
+def _write(root: Path, relpath: str, data: bytes, mode: int) -> None:
+    """`relpath` below `root`; a path git would never check out (`..`, absolute) is refused, not followed."""
+    if ".." in Path(relpath).parts or Path(relpath).is_absolute():
+        raise GitError(f"the commit holds the path {relpath!r}, outside its tree", "use a commit git can check out")
+    target = root / relpath
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    target.chmod(mode)
 
 
 def under(path: str, roots: tuple[str, ...]) -> bool:

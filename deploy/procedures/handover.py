@@ -62,7 +62,7 @@ def _labels(d: Deployment, image: ReleaseImage) -> dict[str, str]:
 
 
 def standby_steps(d: Deployment, target: ReleaseImage, h: Handover) -> list[Step]:
-    argv = tuple(compose.standby(d.compose, d.settings))
+    argv = tuple(compose.standby(d.compose, d.settings, d.trees.path(target.commit)))
     return [
         Step(
             f"start the bot and worker of {short(target.commit)} beside the running ones",

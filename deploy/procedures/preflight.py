@@ -35,7 +35,7 @@ from deploy.steps.images import ReleaseImage
 
 def steps(d: Deployment, image: ReleaseImage, released_before: bool, fresh_state: bool) -> list[Step]:
     """The preflight of making `image` live, as named steps of a procedure's prepare part."""
-    argv = tuple(compose.config(d.compose, d.settings))
+    argv = tuple(compose.config(d.compose, d.settings, d.trees.path(image.commit)))
     resolved = functools.cache(lambda: resolve(d, image))  # the compose file is resolved once
     checks = [
         Step(f"check the docker-compose.yml of {short(image.commit)}", resolved, argv),
@@ -50,10 +50,13 @@ def steps(d: Deployment, image: ReleaseImage, released_before: bool, fresh_state
 def resolve(d: Deployment, image: ReleaseImage) -> dict[str, Any]:
     """The commit's compose file as Compose resolves it (services, volumes); `ComposeFileInvalid` when unusable."""
     try:
-        text = d.repo.file_at(image.commit, "docker-compose.yml")
-        out = d.runner.run(compose.config(d.compose, d.settings), env=compose.env(d.settings, d.environ), input=text)
+        tree = d.trees.export(d.repo, image.commit)
     except UnknownRevision as exc:
-        raise compose_invalid(image.commit, "the commit has no docker-compose.yml") from exc
+        raise compose_invalid(image.commit, "this clone lacks the commit") from exc
+    if not (tree / compose.FILE).is_file():
+        raise compose_invalid(image.commit, "the commit has no docker-compose.yml")
+    try:
+        out = d.runner.run(compose.config(d.compose, d.settings, tree), env=compose.env(d.settings, d.environ))
     except CommandFailed as exc:
         raise compose_invalid(image.commit, exc.stderr.strip().splitlines()[-1] if exc.stderr.strip() else "") from exc
     config = json.loads(out.stdout)

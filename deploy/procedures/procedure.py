@@ -43,6 +43,7 @@ from deploy.config import Settings, shown, with_runtime
 from deploy.engine.client import compose_argv
 from deploy.engine.observe import Evidence
 from deploy.engine.runner import Runner
+from deploy.engine.tree import Trees
 from deploy.errors import NotRecorded, TradebotError, VerifyFailed
 from deploy.ids import short
 from deploy.output.progress import Progress, Say
@@ -76,6 +77,7 @@ class Deployment:
     # Where the command's evidence goes (each step's time, the states, the last verify): the caller keeps it,
     # so a failed attempt still says what ran (`deploy.procedures.trail`). The only thing a procedure adds to.
     trail: Trail = field(default_factory=Trail)
+    trees: Trees = field(default_factory=Trees)  # the commits' trees Compose runs on (`deploy.engine.tree`)
 
     @classmethod
     def of(

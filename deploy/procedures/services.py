@@ -1,7 +1,7 @@
 """Bot and worker as steps of a procedure: started from a release (recreate, wait, verify), removed,
 and what a failed release's containers said kept before they are removed (`keep_evidence`).
 
-Compose runs on the compose file of the release's commit (`compose_run`); the wait is
+Compose runs on the tree of the release's commit (`compose_run`, `deploy.engine.tree`); the wait is
 `deploy.steps.startup`'s (by container id, judged by progress); verify is `deploy.verify`'s.
 """
 
@@ -31,7 +31,7 @@ def start_steps(d: Deployment, image: ReleaseImage, stop_timeout: int | None = N
     `stop_timeout` shortens the grace period of the containers replaced (see `FAILED_STOP_SECONDS`). A
     release that went live before (by the ledger) is judged as one: no cap, 3 times the stall.
     """
-    argv = tuple(compose.up(d.compose, d.settings, stop_timeout=stop_timeout))
+    argv = tuple(compose.up(d.compose, d.settings, d.trees.path(image.commit), stop_timeout=stop_timeout))
     ran_before = image.image_id in ledger.tried(d.records.entries()).succeeded
     started: set[str] = set()  # the containers the wait saw run: verify does not probe them again
     return [
@@ -62,16 +62,16 @@ def remove_step(d: Deployment, image: ReleaseImage, check: bool = False, stop_ti
 
     A release that failed (or an attempt killed on the way) gets `FAILED_STOP_SECONDS`, as when it is replaced.
     """
-    argv = tuple(compose.remove(d.compose, d.settings, stop_timeout=stop_timeout))
+    argv = tuple(compose.remove(d.compose, d.settings, d.trees.path(image.commit), stop_timeout=stop_timeout))
     how = "the bot saves on its way out" if stop_timeout is None else f"{stop_timeout} s to stop: it failed"
     name = f"stop and remove bot and worker of {short(image.commit)} ({how})"
     return Step(name, lambda: compose_run(d, argv, image, check), argv, bot_down=True)
 
 
 def compose_run(d: Deployment, argv: Sequence[str], image: ReleaseImage, check: bool = True) -> None:
-    """Run a compose command on the compose file of `image`'s commit."""
-    compose_file = d.repo.file_at(image.commit, "docker-compose.yml")
-    d.runner.run(argv, env=compose.env(d.settings, d.environ), input=compose_file, check=check)
+    """Run a compose command (made with `d.trees.path(image.commit)`) on the tree of `image`'s commit."""
+    d.trees.export(d.repo, image.commit)
+    d.runner.run(argv, env=compose.env(d.settings, d.environ), check=check)
 
 
 def verified(d: Deployment, healthy: frozenset[str] = frozenset()) -> None:

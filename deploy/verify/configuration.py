@@ -2,8 +2,8 @@
 
 Compose labels every container it makes with `com.docker.compose.config-hash`, a
 hash of the service's resolved configuration (image, command, environment, mounts,
-…). `docker compose config --hash bot,worker` of the release commit's compose file,
-with the deployment's settings, computes the same hashes without the engine. A
+…). `docker compose config --hash bot,worker` on the release commit's tree (`deploy.engine.tree`),
+with the deployment's settings, computes the same hashes without the engine, on any clone. A
 container recreated by hand with another environment, command or mount, but the
 same image, carries another hash: the point names that service.
 
@@ -18,13 +18,17 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from deploy.config import SERVICES, Settings, with_runtime
-from deploy.engine import compose
+from deploy.engine import compose, tree
 from deploy.engine.runner import Runner
 from deploy.ids import short
 from deploy.records.ledger import Entry, runtime_of
 from deploy.verify.codecompare import PointResult
+
+if TYPE_CHECKING:
+    from deploy.engine.git import Repository  # GitPython: imported by whoever makes one
 
 NAME = "configuration"
 
@@ -36,11 +40,17 @@ def parse_hashes(output: str) -> dict[str, str]:
 
 
 def computed(
-    runner: Runner, prefix: Sequence[str], settings: Settings, compose_file: str, environ: Mapping[str, str]
+    runner: Runner,
+    prefix: Sequence[str],
+    settings: Settings,
+    repo: Repository,
+    release: str,
+    environ: Mapping[str, str],
 ) -> dict[str, str]:
-    """The hashes of bot and worker in `compose_file`, resolved with `environ` for this deployment."""
-    argv = compose.config_hash(prefix, settings, SERVICES)
-    return parse_hashes(runner.run(argv, env=compose.env(settings, environ), input=compose_file).stdout)
+    """The hashes of bot and worker in the tree of commit `release`, resolved with `environ` for this deployment."""
+    with tree.committed(repo, release) as where:
+        argv = compose.config_hash(prefix, settings, where, SERVICES)
+        return parse_hashes(runner.run(argv, env=compose.env(settings, environ)).stdout)
 
 
 def deployed_environ(environ: Mapping[str, str], entries: Iterable[Entry], image_id: str) -> dict[str, str]:

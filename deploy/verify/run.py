@@ -21,6 +21,7 @@ import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import docker
@@ -29,7 +30,7 @@ from docker.models.containers import Container
 from docker.models.images import Image
 
 from deploy.config import SERVICES, Settings
-from deploy.engine import compose
+from deploy.engine import compose, tree
 from deploy.engine.client import compose_argv
 from deploy.engine.runner import Runner
 from deploy.errors import CodeLayerUncomputable, ImageMissing, UnlabelledImage
@@ -142,11 +143,11 @@ def verify(
     reference = repo.code_files(release)
     containers = service_containers(settings, engine)
     first = {service: (containers[service] or [None])[0] for service in SERVICES}
-    compose_file = repo.file_at(release, "docker-compose.yml")
-    with ThreadPoolExecutor(max_workers=8) as pool:
+    # the tree is exported here: GitPython's object reads are not safe from two threads (the code layer reads too)
+    with tree.committed(repo, release) as committed, ThreadPoolExecutor(max_workers=8) as pool:
         deployed = pool.submit(_environ, settings, engine, image, environ)
-        config = pool.submit(_configuration, settings, compose_file, containers, deployed)
-        drifted = pool.submit(_drift_checks, settings, compose_file, first, deployed)
+        config = pool.submit(_configuration, settings, committed, containers, deployed)
+        drifted = pool.submit(_drift_checks, settings, committed, first, deployed)
         reads = {s: looks.read(pool, engine, c, image.id, settings.project) for s, c in first.items() if c}
         seen = _observe(pool, engine, image, first, reads, settings.project)
         checked = [pool.submit(looks.judged, s, containers[s], image.id, reads.get(s), healthy) for s in SERVICES]
@@ -192,19 +193,19 @@ def _environ(
 
 
 def _configuration(
-    settings: Settings, compose_file: str, containers: dict[str, list[Container]], environ: Future[Mapping[str, str]]
+    settings: Settings, committed: Path, containers: dict[str, list[Container]], environ: Future[Mapping[str, str]]
 ) -> PointResult:
-    expected = configuration.computed(Runner(), compose_argv(settings), settings, compose_file, environ.result())
+    expected = configuration.computed(Runner(), compose_argv(settings), settings, committed, environ.result())
     labels = {s: (found[0].labels.get(compose.CONFIG_HASH_LABEL) if found else None) for s, found in containers.items()}
     return configuration.point(expected, labels)
 
 
 def _drift_checks(
-    settings: Settings, compose_file: str, first: Mapping[str, Container | None], environ: Future[Mapping[str, str]]
+    settings: Settings, committed: Path, first: Mapping[str, Container | None], environ: Future[Mapping[str, str]]
 ) -> list[Check]:
     """What `docker update` or `network connect` changed in each service's container, against the commit's file."""
-    argv = compose.config(compose_argv(settings), settings)
-    out = Runner().run(argv, env=compose.env(settings, environ.result()), input=compose_file).stdout
+    argv = compose.config(compose_argv(settings), settings, committed)
+    out = Runner().run(argv, env=compose.env(settings, environ.result())).stdout
     resolved = json.loads(out)
     services, networks = resolved.get("services") or {}, resolved.get("networks") or {}
     found = [(s, c) for s, c in first.items() if c is not None and s in services]

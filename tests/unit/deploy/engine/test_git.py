@@ -102,3 +102,30 @@ def test_commits_ahead_counts_commits_since_a_release(repo: Path) -> None:
     released = repository.commit().sha
     run(repo, "commit", "-q", "--allow-empty", "-m", "two")
     assert repository.commits_ahead(released) == 1
+
+
+def test_export_writes_the_commits_regular_files_with_their_modes_and_leaves_out_symlinks(
+    repo: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    (repo / "run.sh").write_text("#!/bin/sh\n")
+    (repo / "run.sh").chmod(0o755)
+    (repo / "passwd").symlink_to("/etc/passwd")
+    run(repo, "add", "-A")
+    run(repo, "commit", "-qm", "two")
+    sha = run(repo, "rev-parse", "HEAD")
+    (repo / "untracked.yml").write_text("services: {}\n")
+    (repo / "Dockerfile").write_text("FROM edited\n")
+    into = tmp_path_factory.mktemp("tree")
+
+    left_out = Repository(repo).export(sha, into)
+
+    files = {str(p.relative_to(into)): p for p in into.rglob("*") if not p.is_dir()}
+    assert sorted(files) == ["Dockerfile", "README.md", "run.sh", "trading/__init__.py", "trading/sub/mod.py"]
+    assert left_out == ["passwd"]
+    assert files["Dockerfile"].read_text() == "FROM scratch\n"  # the commit's, not the working tree's
+    assert (files["run.sh"].stat().st_mode & 0o777, files["README.md"].stat().st_mode & 0o777) == (0o755, 0o644)
+
+
+def test_export_of_an_unknown_commit_is_a_named_error(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    with pytest.raises(UnknownRevision):
+        Repository(repo).export("0" * 40, tmp_path_factory.mktemp("tree"))
