@@ -11,6 +11,8 @@ Rules:
   times, a rollback on two commits' trees.
 - A tree's path is known before it is exported (`Trees.path`), so a plan shows the exact argv
   without exporting; `Trees.export` writes it when a command first runs on it.
+- An export reads git objects through the repository's one `git cat-file` process, which is not safe
+  from two threads: export before handing the tree to other threads, not beside another git read.
 - The directory is private to this user (mkdtemp, 0700) and removed when its `Trees` goes: by
   `close`, else when it is collected or the process exits (`weakref.finalize`).
 """

@@ -18,17 +18,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 from deploy.config import SERVICES, Settings, with_runtime
-from deploy.engine import compose, tree
+from deploy.engine import compose
 from deploy.engine.runner import Runner
 from deploy.ids import short
 from deploy.records.ledger import Entry, runtime_of
 from deploy.verify.codecompare import PointResult
-
-if TYPE_CHECKING:
-    from deploy.engine.git import Repository  # GitPython: imported by whoever makes one
 
 NAME = "configuration"
 
@@ -40,17 +37,11 @@ def parse_hashes(output: str) -> dict[str, str]:
 
 
 def computed(
-    runner: Runner,
-    prefix: Sequence[str],
-    settings: Settings,
-    repo: Repository,
-    release: str,
-    environ: Mapping[str, str],
+    runner: Runner, prefix: Sequence[str], settings: Settings, tree: Path, environ: Mapping[str, str]
 ) -> dict[str, str]:
-    """The hashes of bot and worker in the tree of commit `release`, resolved with `environ` for this deployment."""
-    with tree.committed(repo, release) as where:
-        argv = compose.config_hash(prefix, settings, where, SERVICES)
-        return parse_hashes(runner.run(argv, env=compose.env(settings, environ)).stdout)
+    """The hashes of bot and worker in the release commit's tree `tree`, resolved with `environ` for this deployment."""
+    argv = compose.config_hash(prefix, settings, tree, SERVICES)
+    return parse_hashes(runner.run(argv, env=compose.env(settings, environ)).stdout)
 
 
 def deployed_environ(environ: Mapping[str, str], entries: Iterable[Entry], image_id: str) -> dict[str, str]:
