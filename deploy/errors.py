@@ -58,7 +58,8 @@ TradebotError                   1  anything below not otherwise listed
 │   ├── MoveRefused                a fleet-move cannot start (nothing was stopped)
 │   ├── DeploymentMoved            the deployment moved to another engine: not here any more
 │   ├── BackupFailed               the state volume could not be backed up
-│   └── StandbyFailed              the new release's bot or worker did not stand by: the old one never stopped
+│   ├── StandbyFailed              the new release's bot or worker did not stand by: the old one never stopped
+│   └── ForeignWriters             a container but the deployment's own mounts its state volume
 ├── RollbackFailed             11  a release failed and putting the one before back failed too: nothing verified runs
 ├── NotRecorded                12  the release is live and verified, but its ledger entry could not be written
 └── OutputError                13  the output cannot be written (a closed stdout, an --out path)
@@ -322,6 +323,10 @@ class BackupFailed(PreflightFailed):
 
 class StandbyFailed(PreflightFailed):
     """The new release's bot or worker did not stand by beside the running ones; the running ones never stopped."""
+
+
+class ForeignWriters(PreflightFailed):
+    """A container but the deployment's own bot and worker mounts its state volume writable."""
 
 
 class RollbackFailed(TradebotError):

@@ -9,6 +9,8 @@
                    as Compose resolves it (so `TRADEBOT_TICK_SECONDS=abc` never reaches a running service)
     state volume   exists whenever the deployment has released before: a missing one is refused, naming
                    the newest backup and `invoke restore`; `fresh_state` starts a new state on purpose
+    one writer     no container but the deployment's own bot and worker mounts the state volume
+                   (`deploy.steps.writers`; `ForeignWriters` names each)
 
 Each check raises a `PreflightFailed` (exit 10) and changes nothing. The throw-away container
 is labelled with the project and its creator (`deploy.engine.helpers`) and removed when it ends.
@@ -29,7 +31,7 @@ from deploy.ids import short
 from deploy.policy import compose_file
 from deploy.procedures.procedure import Deployment, Step
 from deploy.records import ledger
-from deploy.steps import backups
+from deploy.steps import backups, writers
 from deploy.steps.images import ReleaseImage
 
 
@@ -44,7 +46,14 @@ def steps(d: Deployment, image: ReleaseImage, released_before: bool, fresh_state
     ]
     if not fresh_state:
         checks.append(Step(f"check that {d.settings.state_volume} exists", lambda: state_volume(d, released_before)))
+    checks.append(writers_step(d))
     return checks
+
+
+def writers_step(d: Deployment) -> Step:
+    """Refuse while a container but the deployment's own bot and worker may write the state (`steps.writers`)."""
+    name = f"check that only {' and '.join(SERVICES)} mount {d.settings.state_volume}"
+    return Step(name, lambda: writers.refuse(d.settings, d.engine, SERVICES))
 
 
 def resolve(d: Deployment, image: ReleaseImage) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
     lock → refuse while a volume rebuild forbids it (`deploy.procedures.rebuildguard`)
          → finish what a killed attempt left (`deploy.procedures.recover`) → choose the backup
+    prepare: only bot and worker mount the state volume (`deploy.steps.writers`)
     switch: stop and remove bot and worker (the bot saves on its way out)
             → back up the state as it is now → empty the state volume and copy the backup in
             → start the live release on it → wait until healthy → verify
@@ -28,7 +29,7 @@ from deploy.engine.runner import Runner
 from deploy.errors import RollbackFailed, RolledBack, StartFailed, VerifyFailed
 from deploy.ids import short
 from deploy.procedures import plan as planning
-from deploy.procedures import procedure, rebuildguard, recover, services
+from deploy.procedures import preflight, procedure, rebuildguard, recover, services
 from deploy.procedures.plan import Plan
 from deploy.procedures.procedure import Attempt, Deployment, Procedure, Say, Step, locked
 from deploy.procedures.trail import Trail
@@ -123,7 +124,7 @@ def steps(d: Deployment, attempt: Attempt, helper: str) -> Procedure:
         f"prune state backups beyond the newest {settings.keep_backups}",
         lambda: backups.prune_backups(settings, engine),
     )
-    return Procedure(switch=switch, finish=(prune,))
+    return Procedure((preflight.writers_step(d),), switch, (prune,))
 
 
 def _undo_steps(d: Deployment, attempt: Attempt, helper: str, kept: str) -> list[Step]:

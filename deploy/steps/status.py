@@ -1,7 +1,8 @@
 """`invoke status`: what is live, since when, and how its containers and the bot are doing.
 
 Read-only. It says where what runs, the live tag and the ledger disagree (an interrupted attempt,
-a container of another image, a live tag that is not the ledger's last success). The release comes
+a container of another image, a live tag that is not the ledger's last success, a container but the
+deployment's own that mounts its state: `deploy.steps.writers`). The release comes
 from the live image's labels; when it was deployed from the ledger (`deploy.records.ledger`, through
 the command's `deploy.records.view`, read defensively: status must work on a damaged or missing ledger);
 the rest from the engine and the bot's heartbeat in the state volume.
@@ -20,7 +21,7 @@ from typing import Any
 import docker
 from docker.models.containers import Container
 
-from deploy.config import Settings
+from deploy.config import SERVICES, Settings
 from deploy.engine.client import compose_described
 from deploy.engine.compose import PROJECT_LABEL, SERVICE_LABEL
 from deploy.engine.helpers import pid_alive
@@ -29,7 +30,7 @@ from deploy.ids import short
 from deploy.output.render import template
 from deploy.records import journal, ledger
 from deploy.records.view import EngineRecords, Records
-from deploy.steps import heartbeats, lock, occupants, tags
+from deploy.steps import heartbeats, lock, occupants, tags, writers
 from deploy.steps.images import ReleaseImage
 
 
@@ -196,18 +197,24 @@ def status(settings: Settings, engine: docker.DockerClient, records: Records | N
 
     `records`: the ledger as the command reads it (`deploy.records.view`); else read here.
     """
-    with ThreadPoolExecutor(max_workers=6) as pool:
+    with ThreadPoolExecutor(max_workers=7) as pool:
         read = pool.submit(read_records, records or EngineRecords(settings, engine))
         found = pool.submit(tags.get, engine, settings.live_image)
         holder, compose = pool.submit(lock.current, settings, engine), pool.submit(compose_described, settings)
         others = pool.submit(occupants.lines, settings, engine)  # a stack of its name, a move away
+        writing = pool.submit(writers.foreign, settings, engine, SERVICES)
         containers = engine.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={settings.project}"})
         bot = pool.submit(_bot_heartbeat, containers)
         live, (entries, started) = found.result(), read.result()
         states = tuple(sorted((container_state(c.attrs) for c in containers), key=lambda s: (s.service, s.name)))
         when = deployed_at(entries, live.commit, live.image_id) if live else ""
         running = in_progress(holder.result(), socket.gethostname(), pid_alive)
-        disagree = (*disagreements(live, states, entries, started, running=bool(running)), *others.result())
+        said = others.result()
+        disagree = (
+            *disagreements(live, states, entries, started, running=bool(running)),
+            *said,
+            *writers.lines(writing.result(), already=said),
+        )
         return Status(settings.project, live, when, states, bot.result(), disagree, running, compose.result())
 
 

@@ -35,11 +35,10 @@ from deploy.engine.client import compose_argv
 from deploy.engine.runner import Runner
 from deploy.errors import CodeLayerUncomputable, ImageMissing, UnlabelledImage
 from deploy.output.render import template
-from deploy.policy import posture, rules
 from deploy.policy.check import Check
 from deploy.records import ledger
 from deploy.steps import codelayer, images
-from deploy.verify import codecompare, configuration, drift, looks, points, provenance
+from deploy.verify import codecompare, configuration, deployment, drift, looks, points, provenance
 from deploy.verify.codecompare import Observation, PointResult
 
 if TYPE_CHECKING:
@@ -151,8 +150,7 @@ def verify(
         reads = {s: looks.read(pool, engine, c, image.id, settings.project) for s, c in first.items() if c}
         seen = _observe(pool, engine, image, first, reads, settings.project)
         checked = [pool.submit(looks.judged, s, containers[s], image.id, reads.get(s), healthy) for s in SERVICES]
-        declared = rules.load()
-        checked += [pool.submit(_policy_checks, engine, s, containers[s], declared, settings.project) for s in SERVICES]
+        checked.append(pool.submit(deployment.checks, settings, engine, containers))
         layer = _code_layer(repo, release, image)  # from git objects, here while the engine answers the rest
         results = [codecompare.compare(reference, future.result()) for future in seen]
         found_checks = tuple(c for future in [*checked, drifted] for c in future.result())
@@ -238,25 +236,3 @@ def _observe(
     observations += [lambda s=s: points.read_container(f"{s} container", first[s], code.get(s)) for s in SERVICES]
     observations += [lambda s=s: points.read_imported(f"{s} imported", first[s], beat.get(s)) for s in SERVICES]
     return [pool.submit(observe) for observe in observations]
-
-
-def _policy_checks(
-    engine: docker.DockerClient, service: str, running: list[Container], declared: rules.Policy, project: str
-) -> list[Check]:
-    """The security policy, judged on the running container's settings (one changed by hand is caught)."""
-    if not running:
-        return []
-    attrs = running[0].attrs
-    names = [str(m.get("Name")) for m in attrs.get("Mounts") or () if m.get("Type") == "volume"]
-    return rules.judge(service, posture.from_inspect(attrs, _volume_attrs(engine, names)), declared, project)
-
-
-def _volume_attrs(engine: docker.DockerClient, names: list[str]) -> dict[str, dict[str, Any]]:
-    """The inspect data (driver, options) of the volumes `names` that still exist."""
-    found = {}
-    for name in names:
-        try:
-            found[name] = engine.volumes.get(name).attrs
-        except docker.errors.NotFound:
-            continue
-    return found

@@ -81,8 +81,9 @@ def test_a_clean_deploy_verifies_with_all_points_equal(deployed: Deployed) -> No
     assert (recorded.commit, {deployed.live.code_layer, recorded.code_layer}) == (deployed.live.commit, {layer})
     policy_checks = [c for c in report.checks if c.name.startswith("policy: ")]
     judged = sorted((c.target, c.name) for c in report.checks if not c.name.startswith("policy: "))
-    assert judged == sorted((service, name) for service in SERVICES for name in CONTAINER_CHECKS)
-    assert len(policy_checks) == 2 * 15
+    around = [("state volume", "one writer")]
+    assert judged == sorted([*((service, name) for service in SERVICES for name in CONTAINER_CHECKS), *around])
+    assert len(policy_checks) == 2 * 15 + 1  # each service's, and the project's `policy: services`
 
 
 def test_a_worker_of_another_release_is_named(deployed: Deployed) -> None:
