@@ -28,7 +28,8 @@ TradebotError                   1  anything below not otherwise listed
 │   │   ├── ImageMissing
 │   │   ├── UnlabelledImage
 │   │   ├── DirtyImage
-│   │   └── CodeLayerUncomputable
+│   │   ├── CodeLayerUncomputable
+│   │   └── ForeignImage           carries release labels, but the pipeline never built it for that commit
 │   ├── BackupMissing
 │   └── ReportMissing
 ├── LockHeld                    6  another deploy holds the deploy lock
@@ -193,6 +194,10 @@ class DirtyImage(ImageError):
 
 class CodeLayerUncomputable(ImageError):
     """A code path the code layer computation cannot write."""
+
+
+class ForeignImage(ImageError):
+    """An image with release labels that the pipeline never built for that commit (no build record)."""
 
 
 class BackupMissing(Unavailable):

@@ -20,6 +20,7 @@ with the offending value in its detail — the service, the setting and what is 
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -65,7 +66,16 @@ def parse(text: str, where: str = FILE) -> Policy:
 
 def load() -> Policy:
     """The pipeline's policy (package data, so a commit being deployed cannot change it)."""
-    return parse(resources.files(__package__).joinpath(FILE).read_text(), f"deploy/policy/{FILE}")
+    return parse(_text(), f"deploy/policy/{FILE}")
+
+
+def digest() -> str:
+    """sha256 of the policy's text: the ledger records it with each release, so a relaxed policy shows."""
+    return hashlib.sha256(_text().encode()).hexdigest()
+
+
+def _text() -> str:
+    return resources.files(__package__).joinpath(FILE).read_text()
 
 
 def judge(service: str, posture: Posture, policy: Policy, project: str) -> list[Check]:

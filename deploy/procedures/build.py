@@ -5,12 +5,18 @@ an uncommitted edit can never reach an image and the code layer is the same on
 every engine. When the commit is HEAD and the
 working tree differs in Dockerfile, docker-compose.yml or trading/, the build is
 refused unless `allow_dirty`; such an image is labelled dirty and tagged
-`<project>:<sha>-dirty` (its content is still the commit's). A commit whose
-image is already on the engine is reused.
+`<project>:<sha>-dirty` (its content is still the commit's).
+
+Each image built is recorded (`deploy.records.builds`: its id and every layer, the base's included),
+and only a recorded image is ever deployed. A commit whose image is already on the engine is reused
+when it is the recorded one; a release tag on an image the pipeline never built is refused
+(`ForeignImage`), unless the ledger shows that very image released for that commit (a release built
+before records existed: it is recorded now).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import docker
@@ -23,6 +29,7 @@ from deploy.errors import DirtyTree, first_of
 from deploy.ids import short
 from deploy.output import progress
 from deploy.output.progress import Say
+from deploy.records import builds, ledger
 from deploy.steps import buildcontext, codelayer, images, tags
 from deploy.steps.buildcontext import build_failed
 from deploy.steps.images import ReleaseImage
@@ -43,16 +50,45 @@ def build(
     tag = images.release_tag(settings.image_repo, commit.sha, dirty)
     existing = tags.get(engine, tag)
     if existing:
-        say(f"build: {tag} exists ({short(existing.image_id)}); reusing it")
-        return existing
+        reused = _reused(settings, engine, existing, tag)
+        say(f"build: {tag} exists ({short(existing.image_id)}, recorded); reusing it")
+        return reused
     digest, describe = codedigest.digest(repo.code_files(commit.sha)), repo.describe(commit.sha)
     source = f"the committed tree of {describe}{' (working tree dirty)' if dirty else ''}"
     if progress.verbose(say):
         say(f"build: {tag} from {source} …")
     labels = _labels(repo, commit, describe, digest, dirty)
-    built = _run_build(settings, engine, buildcontext.of(repo, commit.sha, labels), tag, say)
-    say(f"build: {tag} is {short(built.image_id)} (code digest {short(digest)}), from {source}")
+    base = baseimage.resolve(settings, engine)
+    built = _run_build(engine, base, buildcontext.of(repo, commit.sha, labels), tag, say)
+    builds.write(settings, engine, _record(engine, built, base))
+    say(f"build: {tag} is {short(built.image_id)} (code digest {short(digest)}), from {source}, recorded")
     return built
+
+
+def _record(engine: docker.DockerClient, built: ReleaseImage, base: str) -> builds.Build:
+    return builds.Build(
+        built.commit,
+        built.image_id,
+        built.layers,
+        base_ref=base,
+        base_id=engine.images.get(base).id,
+        code_layer=built.code_layer,
+        dirty=built.dirty,
+        built_at=ledger.now(),
+        by=ledger.operator(),
+    )
+
+
+def _reused(settings: Settings, engine: docker.DockerClient, existing: ReleaseImage, tag: str) -> ReleaseImage:
+    """`existing` when it is recorded; recorded now when the ledger shows it released; else `ForeignImage`."""
+    records = builds.read(settings, engine)
+    if builds.of_image(records, existing.image_id) is not None:
+        return tags.recorded(settings, engine, existing, tag)
+    if not builds.adoptable(ledger.read(settings, engine), existing.commit, existing.image_id):
+        raise tags.foreign_image(tag, existing, builds.of_commit(records, existing.commit))
+    record = builds.Build(existing.commit, existing.image_id, existing.layers, code_layer=existing.code_layer)
+    builds.write(settings, engine, dataclasses.replace(record, dirty=existing.dirty, adopted=True))
+    return existing
 
 
 def _dirty(repo: Repository, commit: Commit, allow_dirty: bool) -> bool:
@@ -82,9 +118,8 @@ def _labels(repo: Repository, commit: Commit, describe: str, digest: str, dirty:
     )
 
 
-def _run_build(settings: Settings, engine: docker.DockerClient, context: bytes, tag: str, say: Say) -> ReleaseImage:
-    """Build the context (its Dockerfile sets the labels: `deploy.steps.buildcontext`) and tag the image."""
-    base = baseimage.resolve(settings, engine)
+def _run_build(engine: docker.DockerClient, base: str, context: bytes, tag: str, say: Say) -> ReleaseImage:
+    """Build the context on `base` (its Dockerfile sets the labels: `deploy.steps.buildcontext`) and tag the image."""
     step = ""
     try:
         log = engine.api.build(
@@ -106,5 +141,4 @@ def _run_build(settings: Settings, engine: docker.DockerClient, context: bytes, 
                 raise build_failed(step, error)
     except docker.errors.APIError as exc:
         raise build_failed(step, str(exc.explanation)) from exc
-    image = engine.images.get(tag)
-    return ReleaseImage.from_labels(image.id, image.labels, image.tags)
+    return ReleaseImage.of(engine.images.get(tag))

@@ -47,6 +47,7 @@ from deploy.engine.tree import Trees
 from deploy.errors import NotRecorded, TradebotError, VerifyFailed
 from deploy.ids import short
 from deploy.output.progress import Progress, Say
+from deploy.policy import rules
 from deploy.procedures import report
 from deploy.procedures.trail import Trail
 from deploy.records import journal, ledger
@@ -163,6 +164,8 @@ class Attempt:
             self.id,
             code_layer=image.code_layer,
             evidence=[kept.to_json() for kept in evidence] or None,
+            layers=image.layers,
+            policy=rules.digest(),
         )
 
 

@@ -62,7 +62,7 @@ def choose_target(d: Deployment, to: str | None) -> ReleaseImage:
         return tags.of_commit(settings, engine, repo.commit(to).sha, force=False)
     previous = tags.get(engine, settings.previous_image)
     if previous:
-        return previous
+        return tags.recorded(settings, engine, previous, settings.previous_image)
     live = tags.get(engine, settings.live_image)
     entry = ledger.last_success_before(d.records.entries(), live.commit if live else "")
     if entry is None:
@@ -77,4 +77,4 @@ def choose_target(d: Deployment, to: str | None) -> ReleaseImage:
             f"image {short(entry.image_id)} of {commit} is not on the engine",
             f"run `invoke build --rev {commit}` and deploy that",
         )
-    return found
+    return tags.recorded(settings, engine, found, short(entry.image_id))

@@ -104,7 +104,9 @@ def steps(
     settings, engine = d.settings, d.engine
     checks = preflight.steps(d, target, preflight.released_before(d, attempt.before.live), fresh_state)
     backup = Step(f"back up {settings.state_volume} into {attempt.backup}", lambda: _backup(d, attempt.backup))
-    promote = Step(_promote_name(settings, target, attempt.before), lambda: _promote(d, target, attempt.before))
+    promote = Step(
+        _promote_name(settings, target, attempt.before), lambda: _promote(d, target, attempt.before), proves=True
+    )
     prune = Step(
         f"prune release images beyond the newest {settings.keep_releases}",
         lambda: tags.prune(settings, engine, d.say, d.records.entries()),
@@ -148,8 +150,8 @@ def _promote_name(settings: Settings, target: ReleaseImage, before: LiveTags) ->
     return name
 
 
-def _promote(d: Deployment, target: ReleaseImage, before: LiveTags) -> None:
-    tags.promote(d.settings, d.engine, target, before)
+def _promote(d: Deployment, target: ReleaseImage, before: LiveTags) -> str:
+    return tags.promote(d.settings, d.engine, target, before)
 
 
 def roll_back(

@@ -66,6 +66,8 @@ class Entry:
     report: str = ""  # the id of its report (`<project>_meta:/reports/<id>.json`)
     code_layer: str = ""  # the diff_id of the image's code layer (its provenance: computable from the commit)
     evidence: list[dict[str, Any]] | None = None  # each failed container's end (`deploy.engine.observe.Evidence`)
+    layers: tuple[str, ...] = ()  # every layer's diff_id (`RootFS.Layers`): the whole image (`deploy.records.builds`)
+    policy: str = ""  # sha256 of the security policy it was judged by (`deploy.policy.rules.digest`)
 
     @classmethod
     def from_json(cls, line: str) -> Entry:
@@ -79,7 +81,8 @@ class Entry:
     def from_dict(cls, data: Mapping[str, Any]) -> Entry:
         """The entry of a decoded JSON object; fields it does not know are ignored. TypeError: one is missing."""
         names = {field.name for field in dataclasses.fields(cls)}
-        return cls(**{key: value for key, value in data.items() if key in names})
+        found = {key: value for key, value in data.items() if key in names}
+        return cls(**{**found, "layers": tuple(found.get("layers") or ())})
 
     @property
     def is_release(self) -> bool:

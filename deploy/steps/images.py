@@ -6,12 +6,16 @@ with these decisions.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from deploy.records.ledger import Tried
+
+if TYPE_CHECKING:
+    from docker.models.images import Image
 
 REVISION = "org.opencontainers.image.revision"
 CREATED = "org.opencontainers.image.created"
@@ -38,9 +42,16 @@ class ReleaseImage:
     version: str = ""
     built_at: str = ""
     code_layer: str = ""
+    layers: tuple[str, ...] = ()  # every layer's diff_id (`RootFS.Layers`), the base's first
 
     @classmethod
-    def from_labels(cls, image_id: str, labels: Mapping[str, str] | None, tags: Iterable[str] = ()) -> ReleaseImage:
+    def from_labels(
+        cls,
+        image_id: str,
+        labels: Mapping[str, str] | None,
+        tags: Iterable[str] = (),
+        layers: Iterable[str] = (),
+    ) -> ReleaseImage:
         labels = labels or {}
         return cls(
             image_id=image_id,
@@ -51,7 +62,14 @@ class ReleaseImage:
             version=labels.get(VERSION, ""),
             built_at=labels.get(CREATED, ""),
             code_layer=labels.get(CODE_LAYER, ""),
+            layers=tuple(layers),
         )
+
+    @classmethod
+    def of(cls, image: Image) -> ReleaseImage:
+        """The release image of the engine's `image` (its id, labels, tags and layers)."""
+        layers = (image.attrs.get("RootFS") or {}).get("Layers") or ()
+        return cls.from_labels(image.id, image.labels, image.tags, layers)
 
     @property
     def release_tag(self) -> str:
@@ -147,3 +165,8 @@ def prune_candidates(images: Iterable[ReleaseImage], repository: str, keep: int,
         own = [tag for tag in image.tags if tag.startswith(f"{repository}:")]
         (failed if image.image_id in tried.failed else others).extend(own)
     return failed + others
+
+
+def unrecorded(found: Iterable[ReleaseImage], recorded: Collection[str]) -> list[ReleaseImage]:
+    """The release-labelled images whose id is not in `recorded` (no build record: not built by this pipeline)."""
+    return [image for image in found if image.commit and image.image_id not in recorded]

@@ -2,6 +2,11 @@
 
 The decisions (which tag, which images go) and the `ReleaseImage` type are in
 `deploy.steps.images`; this module only asks the engine and applies them.
+
+Only a recorded image (`deploy.records.builds`: the pipeline built that very id for that commit)
+is deployed (`of_commit`), rolled back to (`recorded`), tagged `:previous` (`promote`) or counted by
+retention (`prune`); any other image carrying release labels is foreign: `ForeignImage` (exit 5)
+where one is asked for, named and left alone (it is evidence) where one is found.
 """
 
 from __future__ import annotations
@@ -14,9 +19,9 @@ import docker
 import docker.errors
 
 from deploy.config import Settings
-from deploy.errors import DirtyImage, ImageMissing
+from deploy.errors import DirtyImage, ForeignImage, ImageMissing
 from deploy.ids import short
-from deploy.records import ledger
+from deploy.records import builds, ledger
 from deploy.steps import images
 from deploy.steps.images import ReleaseImage
 
@@ -34,14 +39,51 @@ def get(engine: docker.DockerClient, ref: str) -> ReleaseImage | None:
         image = engine.images.get(ref)
     except docker.errors.ImageNotFound:
         return None
-    return ReleaseImage.from_labels(image.id, image.labels, image.tags)
+    return ReleaseImage.of(image)
+
+
+def known(
+    settings: Settings, engine: docker.DockerClient, entries: Iterable[ledger.Entry] | None = None
+) -> list[builds.Build]:
+    """The build records, and one for each image the ledger shows released before records existed (`adopted`).
+
+    `entries`: the ledger, when the caller has read it.
+    """
+    found = builds.read(settings, engine)
+    released = [e for e in (ledger.read(settings, engine) if entries is None else entries) if e.is_release]
+    adopted = {(e.commit, e.image_id) for e in released if e.image_id and builds.of_image(found, e.image_id) is None}
+    return [*found, *(builds.Build(commit, image_id, (), adopted=True) for commit, image_id in sorted(adopted))]
+
+
+def recorded(settings: Settings, engine: docker.DockerClient, image: ReleaseImage, ref: str) -> ReleaseImage:
+    """`image` (found as `ref`) when the pipeline built it for its commit; else `ForeignImage`."""
+    records = known(settings, engine)
+    record = builds.of_image(records, image.image_id)
+    if record is None or record.commit != image.commit:
+        raise foreign_image(ref, image, builds.of_commit(records, image.commit))
+    return image
+
+
+def foreign_image(ref: str, image: ReleaseImage, of_its_commit: list[builds.Build]) -> ForeignImage:
+    built = ", ".join(short(b.image_id) for b in of_its_commit) or "none"
+    return ForeignImage(
+        f"{ref} is image {short(image.image_id)}, which this pipeline never built for {short(image.commit)} "
+        f"(its recorded builds: {built}); it is not deployed",
+        f"look at it (`docker image inspect {short(image.image_id)}`); `docker image rm {ref}` "
+        f"and `invoke build --rev {short(image.commit)}` to build the release again",
+        ref=ref,
+        image_id=image.image_id,
+        commit=image.commit,
+        recorded=[b.image_id for b in of_its_commit],
+    )
 
 
 def of_commit(settings: Settings, engine: docker.DockerClient, commit: str, force: bool) -> ReleaseImage:
     """The release image built from `commit`: the clean one, else the dirty one when `force`."""
-    clean = get(engine, images.release_tag(settings.image_repo, commit, dirty=False))
+    clean_tag = images.release_tag(settings.image_repo, commit, dirty=False)
+    clean = get(engine, clean_tag)
     if clean and not clean.dirty:
-        return clean
+        return recorded(settings, engine, clean, clean_tag)
     dirty_tag = images.release_tag(settings.image_repo, commit, dirty=True)
     dirty = clean or get(engine, dirty_tag)
     if dirty is None:
@@ -54,18 +96,26 @@ def of_commit(settings: Settings, engine: docker.DockerClient, commit: str, forc
             f"{dirty_tag} was built from a dirty working tree",
             "commit the changes and build again, or deploy it anyway with --force",
         )
-    return dirty
+    return recorded(settings, engine, dirty, dirty_tag)
 
 
 def live_tags(settings: Settings, engine: docker.DockerClient) -> LiveTags:
     return LiveTags(get(engine, settings.live_image), get(engine, settings.previous_image))
 
 
-def promote(settings: Settings, engine: docker.DockerClient, target: ReleaseImage, before: LiveTags) -> None:
-    """Tag `target` live; the release that was live becomes previous (unless it is the same image)."""
-    if before.live and before.live.image_id != target.image_id:
-        engine.images.get(before.live.image_id).tag(settings.image_repo, "previous")
+def promote(settings: Settings, engine: docker.DockerClient, target: ReleaseImage, before: LiveTags) -> str:
+    """Tag `target` live; the release that was live becomes previous (unless it is the same image or foreign).
+
+    A foreign `:live` never becomes `:previous` (a plain rollback would make it live): it is named.
+    """
     engine.images.get(target.image_id).tag(settings.image_repo, "live")
+    was = before.live
+    if was is None or was.image_id == target.image_id:
+        return "done"
+    if builds.of_image(known(settings, engine), was.image_id) is None:
+        return f"{settings.live_image} was {short(was.image_id)}, not built by this pipeline: not tagged previous"
+    engine.images.get(was.image_id).tag(settings.image_repo, "previous")
+    return "done"
 
 
 def restore(settings: Settings, engine: docker.DockerClient, before: LiveTags) -> None:
@@ -87,10 +137,16 @@ def prune(
     """
     found = engine.images.list(name=settings.image_repo)
     found.sort(key=lambda image: images.created_at(image.attrs["Created"]), reverse=True)
-    releases = [ReleaseImage.from_labels(image.id, image.labels, image.tags) for image in found]
+    releases = [ReleaseImage.of(image) for image in found]
+    entries = list(entries)
+    foreign = images.unrecorded(releases, {b.image_id for b in known(settings, engine, entries)})
+    if foreign:
+        named = ", ".join(f"{short(i.image_id)} ({', '.join(i.tags) or 'untagged'})" for i in foreign)
+        say(f"prune: kept images not built by this pipeline, as evidence: {named}")
     removed = []
     tried = ledger.tried(entries)
-    for tag in images.prune_candidates(releases, settings.image_repo, settings.keep_releases, tried):
+    ours = [image for image in releases if image not in foreign]
+    for tag in images.prune_candidates(ours, settings.image_repo, settings.keep_releases, tried):
         try:
             engine.images.remove(tag)
             removed.append(tag)

@@ -1,5 +1,7 @@
-"""Verify's view around the containers: every container of the project judged, and who else writes the state.
+"""Verify's view around the containers: the image they run, every container of the project, who writes the state.
 
+- `release image` (a point): the live image is one the pipeline built and recorded for its commit
+  (`deploy.verify.provenance`), every layer included.
 - `policy: <setting>`: the security policy (`deploy.policy.rules`) on every running container of the
   project, whatever its service: one started beside bot and worker (`docker compose up evil`) is
   judged like them.
@@ -17,13 +19,23 @@ from typing import Any
 import docker
 import docker.errors
 from docker.models.containers import Container
+from docker.models.images import Image
 
 from deploy.config import SERVICES, Settings
 from deploy.policy import posture, rules
 from deploy.policy.check import Check
-from deploy.steps import writers
+from deploy.steps import images, tags, writers
+from deploy.verify import provenance
+from deploy.verify.codecompare import PointResult
 
 PROJECT = "project"
+
+
+def points(settings: Settings, engine: docker.DockerClient, image: Image) -> list[PointResult]:
+    """The points about the live `image` as a whole."""
+    release = images.ReleaseImage.of(image)
+    records = tags.known(settings, engine)
+    return [provenance.release_image_point(release.image_id, release.layers, release.commit, records)]
 
 
 def checks(settings: Settings, engine: docker.DockerClient, containers: Mapping[str, list[Container]]) -> list[Check]:

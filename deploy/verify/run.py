@@ -147,6 +147,7 @@ def verify(
         deployed = pool.submit(_environ, settings, engine, image, environ)
         config = pool.submit(_configuration, settings, committed, containers, deployed)
         drifted = pool.submit(_drift_checks, settings, committed, first, deployed)
+        around = pool.submit(deployment.points, settings, engine, image)
         reads = {s: looks.read(pool, engine, c, image.id, settings.project) for s, c in first.items() if c}
         seen = _observe(pool, engine, image, first, reads, settings.project)
         checked = [pool.submit(looks.judged, s, containers[s], image.id, reads.get(s), healthy) for s in SERVICES]
@@ -156,7 +157,7 @@ def verify(
         found_checks = tuple(c for future in [*checked, drifted] for c in future.result())
     commit_point = codecompare.reference_point("commit", reference)
     ran = what_runs(image, containers)
-    points_found = (commit_point, *results, layer, config.result())
+    points_found = (commit_point, *results, layer, config.result(), *around.result())
     return VerifyReport(release, points_found, found_checks, repo.commits_ahead(release), ran)
 
 

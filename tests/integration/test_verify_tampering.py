@@ -73,9 +73,10 @@ def test_a_clean_deploy_verifies_with_all_points_equal(deployed: Deployed) -> No
     assert "bot imported" in names
     assert {p.digest for p in report.points[:5]} == {deployed.live.code_digest}
     assert report.head_ahead == 1  # release B is committed, not deployed
-    assert names[-2:] == ["code layer", "configuration"]
+    assert names[-3:] == ["code layer", "configuration", "release image"]
     layer = codelayer.of(deployed.repo, deployed.live.commit)
-    assert report.points[-2].digest == layer
+    assert report.points[-3].digest == layer
+    assert report.points[-1].digest == deployed.live.image_id  # the very image the build recorded
     # the release's provenance: the label the build wrote and the ledger entry the deploy wrote name that layer
     recorded = ledger.read(deployed.box.settings, deployed.box.engine)[-1]
     assert (recorded.commit, {deployed.live.code_layer, recorded.code_layer}) == (deployed.live.commit, {layer})

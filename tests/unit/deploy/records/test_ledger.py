@@ -1,4 +1,5 @@
 import dataclasses
+import json
 from datetime import UTC, datetime
 
 from hypothesis import given
@@ -78,3 +79,12 @@ def test_runtime_of_is_what_the_newest_success_of_that_image_ran_with() -> None:
     assert ledger.runtime_of([old, ran, failed], "sha256:a") == {"TRADEBOT_TICK_SECONDS": "0.2"}
     assert ledger.runtime_of([ran], "sha256:b") is None
     assert Entry.from_json(ran.to_json()) == ran
+
+
+def test_an_entry_with_its_layers_and_policy_reads_back_equal() -> None:
+    entry = ledger.Entry(
+        "deploy", "c" * 40, "sha256:1", "d", "t0", "t1", "op@host", "succeeded", layers=("sha256:a", "sha256:b")
+    )
+    entry = dataclasses.replace(entry, policy="f" * 64)
+    assert ledger.Entry.from_json(entry.to_json()) == entry
+    assert ledger.Entry.from_dict({**json.loads(entry.to_json()), "layers": None}).layers == ()

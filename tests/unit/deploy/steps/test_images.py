@@ -170,3 +170,9 @@ def test_retention_rules_hold_for_any_history(history: list[tuple[str, tuple[str
 def test_created_times_compare_as_times_not_strings() -> None:
     assert images.created_at("2026-11-22T00:50:01.12345Z") < images.created_at("2026-11-22T00:50:01.123456789Z")
     assert "2026-11-22T00:50:01.12345Z" > "2026-11-22T00:50:01.123456789Z"  # why: string order is wrong here
+
+
+def test_an_image_with_release_labels_but_no_build_record_is_unrecorded() -> None:
+    ours, forged = release("i1", "tb:c1", commit="c1"), release("i2", "tb:live", commit="c1")
+    base = ReleaseImage("b", "", "", dirty=False, tags=("tb:base",))
+    assert images.unrecorded([ours, forged, base], {"i1"}) == [forged]
