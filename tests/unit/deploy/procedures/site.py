@@ -22,8 +22,8 @@ from deploy.errors import StartFailed, TradebotError
 from deploy.ids import short
 from deploy.procedures import handover, services, switch
 from deploy.procedures.procedure import Deployment, Step
-from deploy.records import ledger
-from deploy.steps import backups, evidence, health, roles, snapshot, tags
+from deploy.records import builds, ledger
+from deploy.steps import backups, evidence, health, roles, snapshot, tags, writers
 from deploy.steps.images import ReleaseImage
 from deploy.steps.status import Status
 from deploy.steps.tags import LiveTags
@@ -73,6 +73,9 @@ class Site:
     leftovers: list[str] = field(default_factory=list)  # helpers a killed command left
     tagged: list[LiveTags] = field(default_factory=list)  # every tags.restore, in order
     started_with: list[dict[str, str]] = field(default_factory=list)  # each start's runtime settings
+    foreign: set[str] = field(default_factory=set)  # ids of images the pipeline did not build (no build record)
+    recorded_builds: list[builds.Build] = field(default_factory=list)  # build records beside the site's own images
+    writers: dict[str, list[str]] = field(default_factory=dict)  # foreign writers of a volume (`steps.writers`)
 
     def add(self, image: ReleaseImage, *tag_names: str) -> None:
         for ref in (image.image_id, *tag_names):
@@ -104,6 +107,8 @@ class Site:
         monkeypatch.setattr(handover, "possible", lambda _d, _target, _live: None)  # these judge the stop-first way
         monkeypatch.setattr(tags, "restore", self.restore_tags)
         monkeypatch.setattr(tags, "get", lambda _engine, ref: self.images.get(ref))
+        monkeypatch.setattr(tags, "known", self.recorded)
+        monkeypatch.setattr(writers, "foreign", lambda _settings, _engine, _services: dict(self.writers))
         monkeypatch.setattr(backups, "exists", lambda _engine, name: name in self.volumes)
         monkeypatch.setattr(backups, "restorable", lambda _settings, _engine, name: name in self.volumes)
         monkeypatch.setattr(backups, "restore_state", self.put_back)
@@ -112,6 +117,11 @@ class Site:
         monkeypatch.setattr(helpers, "sweep", lambda _settings, _engine, everyone=False: list(self.leftovers))
         monkeypatch.setattr(health, "current_verdict", self.verdict)
         return self
+
+    def recorded(self, _settings: Settings, _engine: object, _entries: object = None) -> list[builds.Build]:
+        """The build records: every image of the site but the foreign ones."""
+        ours = {image.image_id: image for image in self.images.values() if image.image_id not in self.foreign}
+        return [*(builds.Build(i.commit, i.image_id, i.layers) for i in ours.values()), *self.recorded_builds]
 
     def verdict(self, _settings: Settings, _engine: object, service: str, _image_id: str) -> health.Verdict:
         return health.Verdict(health.HEALTHY if service in self.healthy else health.FAILED)

@@ -10,11 +10,13 @@ import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
 from deploy.engine.runner import Result
-from deploy.errors import CommandFailed, ComposeFileInvalid, SettingsInvalid, StateVolumeMissing, UnknownRevision
+from deploy.engine.tree import Trees
+from deploy.errors import CommandFailed, ComposeFileInvalid, ForeignWriters, SettingsInvalid, StateVolumeMissing
 from deploy.ids import short
 from deploy.procedures import preflight
 from deploy.procedures.procedure import Deployment
@@ -31,23 +33,25 @@ class Compose:
 
     resolved: Mapping[str, object] = field(default_factory=lambda: {"services": SERVICES})
     complaint: str = ""
-    files: dict[str, str] = field(default_factory=lambda: {NEW.commit: "services: …"})
+    files: dict[str, str] = field(default_factory=lambda: {NEW.commit: "services: …"})  # each commit's compose file
     ran: list[str] = field(default_factory=list)  # the compose files it was given
 
-    def file_at(self, commit: str, path: str) -> str:
-        if commit not in self.files:
-            raise UnknownRevision(f"{path} is not in {short(commit)}")
-        return self.files[commit]
+    def export(self, commit: str, into: Path) -> list[str]:
+        """The commit's tree: its compose file, when it has one."""
+        if commit in self.files:
+            (into / "docker-compose.yml").write_text(self.files[commit])
+        return []
 
     def run(self, argv: Sequence[str], *, env: Mapping[str, str] | None = None, input: str | None = None) -> Result:
-        self.ran.append(input or "")
+        self.ran.append(Path(argv[list(argv).index("-f") + 1]).read_text())
         if self.complaint:
             raise CommandFailed(argv, 15, f"validating docker-compose.yml:\n{self.complaint}\n")
         return Result(0, json.dumps(self.resolved), "")
 
 
 def with_compose(d: Deployment, compose: Compose) -> Deployment:
-    return dataclasses.replace(d, repo=compose, runner=compose)
+    """`d` on the repository `compose` (its trees exported anew: a commit's tree is exported once per command)."""
+    return dataclasses.replace(d, repo=compose, runner=compose, trees=Trees())
 
 
 def refused(d: Deployment, compose: Compose) -> ComposeFileInvalid:
@@ -163,8 +167,10 @@ def test_the_steps_check_the_state_volume_unless_a_fresh_state_is_asked_for(d: D
         f"check {new} against the security policy",
         f"check the runtime settings with {short(NEW.image_id)}",
         "check that p_state exists",
+        "check that only bot and worker mount p_state",
     ]
-    assert [step.name for step in preflight.steps(d, NEW, True, fresh_state=True)] == names[:3]
+    fresh = [step.name for step in preflight.steps(d, NEW, True, fresh_state=True)]
+    assert fresh == [*names[:3], names[4]]
 
 
 def test_a_plan_says_the_policy_verdict_on_the_compose_file_now(d: Deployment) -> None:
@@ -175,3 +181,24 @@ def test_a_plan_says_the_policy_verdict_on_the_compose_file_now(d: Deployment) -
     privileged = {"services": {"bot": {"privileged": True}, "worker": {}}}
     verdict = preflight.policy_stop(with_compose(d, Compose(resolved=privileged)), NEW)
     assert verdict.startswith(f"{rule}: IT DOES — bot ")
+
+
+def test_a_foreign_writer_of_the_state_is_refused_naming_each(d: Deployment, site: Site) -> None:
+    preflight.writers_step(d).action()  # none: it passes
+    site.writers = {
+        "p_state": ["evil (image abababababab, running)"],
+        "legacy": ["old-bot (image cdcdcdcdcdcd, exited)"],
+    }
+    with pytest.raises(ForeignWriters) as raised:
+        preflight.writers_step(d).action()
+    assert raised.value.message == (
+        "evil (image abababababab, running) mounts p_state; old-bot (image cdcdcdcdcdcd, exited) mounts legacy: "
+        "another writer of the state; nothing was stopped"
+    )
+    assert raised.value.exit_code == 10
+    assert raised.value.data == {
+        "writers": [
+            "evil (image abababababab, running) mounts p_state",
+            "old-bot (image cdcdcdcdcdcd, exited) mounts legacy",
+        ]
+    }

@@ -113,9 +113,12 @@ def test_when_the_undo_fails_without_a_kept_state_the_containers_are_the_place_t
     assert error.hint == "look at `invoke status` and the containers' logs"
 
 
-def test_a_restore_stops_the_release_keeps_the_state_copies_the_backup_and_starts_it_again(d: Deployment) -> None:
+def test_a_restore_checks_the_writers_stops_the_release_keeps_the_state_copies_the_backup_and_starts_it_again(
+    d: Deployment,
+) -> None:
     names = [step.name for step in restore.steps(d, restoring(), "base").steps]
     assert names == [
+        "check that only bot and worker mount p_state",  # before anything stops: no foreign writer of the state
         f"remove {short(OLD.commit)}",  # with its stop grace period: the bot saves on its way out
         f"keep the state as it is now in {KEPT}",
         f"copy {SOURCE} into p_state",
@@ -123,4 +126,8 @@ def test_a_restore_stops_the_release_keeps_the_state_copies_the_backup_and_start
         "prune state backups beyond the newest 5",
     ]
     nothing_deployed = [step.name for step in restore.steps(d, restoring(live=None, kept=""), "base").steps]
-    assert nothing_deployed == [f"copy {SOURCE} into p_state", "prune state backups beyond the newest 5"]
+    assert nothing_deployed == [
+        "check that only bot and worker mount p_state",
+        f"copy {SOURCE} into p_state",
+        "prune state backups beyond the newest 5",
+    ]

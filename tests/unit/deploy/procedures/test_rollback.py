@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from deploy.errors import ImageMissing
+from deploy.errors import ForeignImage, ImageMissing
 from deploy.ids import short
 from deploy.procedures import rollback
 from deploy.procedures.procedure import Deployment
-from deploy.records import ledger
+from deploy.records import builds, ledger
 from deploy.steps.images import ReleaseImage
 from tests.unit.deploy.procedures.site import NEW, OLD, OLDER, Recorder, Site, success
 
@@ -83,3 +83,20 @@ def test_an_earlier_success_whose_image_is_gone_says_to_build_it_again(
         f"image {short(OLDER.image_id)} of {short(OLDER.commit)} is not on the engine",
         f"run `invoke build --rev {short(OLDER.commit)}` and deploy that",
     )
+
+
+@pytest.mark.parametrize("where", ["p:previous", "the ledger"])
+def test_a_target_the_pipeline_never_built_is_refused(d: Deployment, seen: Recorder, site: Site, where: str) -> None:
+    site.add(NEW, "p:live")
+    site.add(OLD, *(["p:previous"] if where == "p:previous" else []))
+    seen.records.ledger += [success(OLD), success(NEW)]
+    site.foreign.add(OLD.image_id)
+    site.recorded_builds = [builds.Build(OLD.commit, OLDER.image_id, ())]  # what the build of OLD's commit made
+    with pytest.raises(ForeignImage) as refused:
+        rollback.choose_target(d, None)
+    ref = "p:previous" if where == "p:previous" else short(OLD.image_id)
+    assert refused.value.message == (
+        f"{ref} is image {short(OLD.image_id)}, which this pipeline never built for {short(OLD.commit)} "
+        f"(its recorded builds: {short(OLDER.image_id)}); it is not deployed"
+    )
+    assert refused.value.exit_code == 5
