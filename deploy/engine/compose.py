@@ -81,9 +81,19 @@ def standby(prefix: Sequence[str], settings: Settings, tree: Path, services: Seq
     ]
 
 
-def config(prefix: Sequence[str], settings: Settings, tree: Path) -> list[str]:
-    """Print the compose file as Compose resolves it (variables interpolated), as JSON; fails when it does not parse."""
-    return [*base(prefix, settings, tree), "config", "--format", "json"]
+def config(prefix: Sequence[str], settings: Settings, tree: Path, interpolate: bool = True) -> list[str]:
+    """Print every service of the compose file, all profiles, as Compose resolves it, as JSON; fails when it does
+    not parse.
+
+    Without `interpolate`, variables stay `${…}` and `env_file` stays a key (the resolved view folds it in).
+    """
+    raw = [] if interpolate else ["--no-interpolate"]
+    return [*base(prefix, settings, tree), "--profile", "*", "config", "--format", "json", *raw]
+
+
+def variables(prefix: Sequence[str], settings: Settings, tree: Path) -> list[str]:
+    """Print every variable the compose file (and what it includes or extends) interpolates, as JSON."""
+    return [*base(prefix, settings, tree), "config", "--variables", "--format", "json"]
 
 
 def remove(

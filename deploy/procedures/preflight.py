@@ -1,8 +1,9 @@
 """Preflight: what must hold before a deploy or rollback stops anything that runs.
 
-    compose file   the commit's docker-compose.yml parses and names the services bot and worker
-                   (`docker compose config`, through the runner, with the environment the release gets)
-    policy         bot and worker as that file declares them meet the security policy
+    compose file   the commit's docker-compose.yml, on the commit's tree, parses and names the services
+                   bot and worker (`docker compose config`: every profile resolved, as written, its
+                   variables; through the runner, with the environment the release gets)
+    policy         every service of that file, declared or not, and the project meet the security policy
                    (`deploy.policy.compose_file`; `PolicyViolation` names each service and setting)
     settings       the release image accepts each service's runtime settings: `python -m trading
                    check-config` in a throw-away container of that image with the service's environment
@@ -28,7 +29,7 @@ from deploy.config import SERVICES
 from deploy.engine import compose, helpers
 from deploy.errors import CommandFailed, ComposeFileInvalid, SettingsInvalid, StateVolumeMissing, UnknownRevision
 from deploy.ids import short
-from deploy.policy import compose_file
+from deploy.policy import compose_file, rules
 from deploy.procedures.procedure import Deployment, Step
 from deploy.records import ledger
 from deploy.steps import backups, writers
@@ -38,11 +39,14 @@ from deploy.steps.images import ReleaseImage
 def steps(d: Deployment, image: ReleaseImage, released_before: bool, fresh_state: bool) -> list[Step]:
     """The preflight of making `image` live, as named steps of a procedure's prepare part."""
     argv = tuple(compose.config(d.compose, d.settings, d.trees.path(image.commit)))
-    resolved = functools.cache(lambda: resolve(d, image))  # the compose file is resolved once
+    seen = functools.cache(lambda: views(d, image))  # the compose file is resolved once
     checks = [
-        Step(f"check the docker-compose.yml of {short(image.commit)}", resolved, argv),
-        Step(f"check {short(image.commit)} against the security policy", lambda: security_policy(d, image, resolved())),
-        Step(f"check the runtime settings with {short(image.image_id)}", lambda: check_settings(d, image, resolved())),
+        Step(f"check the docker-compose.yml of {short(image.commit)}", seen, argv),
+        Step(f"check {short(image.commit)} against the security policy", lambda: security_policy(d, image, seen())),
+        Step(
+            f"check the runtime settings with {short(image.image_id)}",
+            lambda: check_settings(d, image, seen().resolved),
+        ),
     ]
     if not fresh_state:
         checks.append(Step(f"check that {d.settings.state_volume} exists", lambda: state_volume(d, released_before)))
@@ -52,27 +56,40 @@ def steps(d: Deployment, image: ReleaseImage, released_before: bool, fresh_state
 
 def writers_step(d: Deployment) -> Step:
     """Refuse while a container but the deployment's own bot and worker may write the state (`steps.writers`)."""
-    name = f"check that only {' and '.join(SERVICES)} mount {d.settings.state_volume}"
-    return Step(name, lambda: writers.refuse(d.settings, d.engine, SERVICES))
+    services = tuple(rules.load().services)
+    name = f"check that only {' and '.join(services)} mount {d.settings.state_volume}"
+    return Step(name, lambda: writers.refuse(d.settings, d.engine, services))
 
 
-def resolve(d: Deployment, image: ReleaseImage) -> dict[str, Any]:
-    """The commit's compose file as Compose resolves it (services, volumes); `ComposeFileInvalid` when unusable."""
+def views(d: Deployment, image: ReleaseImage) -> compose_file.Views:
+    """The commit's compose file as Compose resolves it, as written, and its variables (`compose_file.Views`),
+    asked at the same time; `ComposeFileInvalid` when it is unusable."""
     try:
         tree = d.trees.export(d.repo, image.commit)
     except UnknownRevision as exc:
         raise compose_invalid(image.commit, "this clone lacks the commit") from exc
     if not (tree / compose.FILE).is_file():
         raise compose_invalid(image.commit, "the commit has no docker-compose.yml")
-    try:
-        out = d.runner.run(compose.config(d.compose, d.settings, tree), env=compose.env(d.settings, d.environ))
-    except CommandFailed as exc:
-        raise compose_invalid(image.commit, exc.stderr.strip().splitlines()[-1] if exc.stderr.strip() else "") from exc
-    config = json.loads(out.stdout)
-    missing = [service for service in SERVICES if service not in (config.get("services") or {})]
+    argvs = (
+        compose.config(d.compose, d.settings, tree),
+        compose.config(d.compose, d.settings, tree, interpolate=False),
+        compose.variables(d.compose, d.settings, tree),
+    )
+    with ThreadPoolExecutor(max_workers=len(argvs)) as pool:
+        asked = [pool.submit(_resolved, d, image, argv) for argv in argvs]
+        found = compose_file.Views(*(future.result() for future in asked))
+    missing = [service for service in SERVICES if service not in (found.resolved.get("services") or {})]
     if missing:
         raise compose_invalid(image.commit, f"it names no service {', '.join(missing)}")
-    return config
+    return found
+
+
+def _resolved(d: Deployment, image: ReleaseImage, argv: list[str]) -> dict[str, Any]:
+    try:
+        out = d.runner.run(argv, env=compose.env(d.settings, d.environ))
+    except CommandFailed as exc:
+        raise compose_invalid(image.commit, exc.stderr.strip().splitlines()[-1] if exc.stderr.strip() else "") from exc
+    return json.loads(out.stdout)
 
 
 def compose_invalid(commit: str, detail: str) -> ComposeFileInvalid:
@@ -82,16 +99,16 @@ def compose_invalid(commit: str, detail: str) -> ComposeFileInvalid:
     )
 
 
-def security_policy(d: Deployment, image: ReleaseImage, config: Mapping[str, Any]) -> None:
-    """`config`: the commit's compose file as Compose resolves it (`resolve`)."""
-    compose_file.check(config, d.settings, image.commit)
+def security_policy(d: Deployment, image: ReleaseImage, seen: compose_file.Views) -> None:
+    """`seen`: the commit's compose file as Compose resolves it (`views`)."""
+    compose_file.check(seen, d.settings, image.commit)
 
 
 def policy_stop(d: Deployment, image: ReleaseImage) -> str:
     """`--plan`'s stop rule for the security policy, with the verdict on the commit's compose file now (read-only)."""
     rule = f"the compose file of {short(image.commit)} breaks the security policy (exit 10, nothing is changed)"
     try:
-        bad = compose_file.violations(resolve(d, image), d.settings)
+        bad = compose_file.violations(views(d, image), d.settings)
     except ComposeFileInvalid:
         return f"{rule}: not judged now, the compose file does not resolve (the check before stops it)"
     return f"{rule}: IT DOES — {'; '.join(bad)}" if bad else f"{rule}: checked now, it meets the policy"

@@ -21,13 +21,14 @@ from typing import Any
 import docker
 from docker.models.containers import Container
 
-from deploy.config import SERVICES, Settings
+from deploy.config import Settings
 from deploy.engine.client import compose_described
 from deploy.engine.compose import PROJECT_LABEL, SERVICE_LABEL
 from deploy.engine.helpers import pid_alive
 from deploy.errors import TradebotError
 from deploy.ids import short
 from deploy.output.render import template
+from deploy.policy import rules
 from deploy.records import journal, ledger
 from deploy.records.view import EngineRecords, Records
 from deploy.steps import heartbeats, lock, occupants, tags, writers
@@ -202,7 +203,7 @@ def status(settings: Settings, engine: docker.DockerClient, records: Records | N
         found = pool.submit(tags.get, engine, settings.live_image)
         holder, compose = pool.submit(lock.current, settings, engine), pool.submit(compose_described, settings)
         others = pool.submit(occupants.lines, settings, engine)  # a stack of its name, a move away
-        writing = pool.submit(writers.foreign, settings, engine, SERVICES)
+        writing = pool.submit(writers.foreign, settings, engine, tuple(rules.load().services))
         containers = engine.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={settings.project}"})
         bot = pool.submit(_bot_heartbeat, containers)
         live, (entries, started) = found.result(), read.result()

@@ -2,9 +2,11 @@
 
 - `release image` (a point): the live image is one the pipeline built and recorded for its commit
   (`deploy.verify.provenance`), every layer included.
-- `policy: <setting>`: the security policy (`deploy.policy.rules`) on every running container of the
-  project, whatever its service: one started beside bot and worker (`docker compose up evil`) is
-  judged like them.
+- `policy: <setting>`: the security policy (`deploy.policy.rules`, `deploy.policy.shape`) on every
+  running container of the project, whatever its service: one started beside bot and worker
+  (`docker compose up evil`) is judged like them. What runs is judged against the live image: an
+  entrypoint, working directory, environment variable or label the image does not have is the
+  container's own.
 - `policy: services` (target `project`): each running container of the project belongs to a service
   the policy declares.
 - `one writer` (target `state volume`): no container but the deployment's own bot and worker mounts
@@ -21,14 +23,12 @@ import docker.errors
 from docker.models.containers import Container
 from docker.models.images import Image
 
-from deploy.config import SERVICES, Settings
-from deploy.policy import posture, rules
+from deploy.config import Settings
+from deploy.policy import posture, project, rules, shape
 from deploy.policy.check import Check
 from deploy.steps import images, tags, writers
 from deploy.verify import provenance
 from deploy.verify.codecompare import PointResult
-
-PROJECT = "project"
 
 
 def points(settings: Settings, engine: docker.DockerClient, image: Image) -> list[PointResult]:
@@ -38,31 +38,47 @@ def points(settings: Settings, engine: docker.DockerClient, image: Image) -> lis
     return [provenance.release_image_point(release.image_id, release.layers, release.commit, records)]
 
 
-def checks(settings: Settings, engine: docker.DockerClient, containers: Mapping[str, list[Container]]) -> list[Check]:
-    """`containers`: the project's running containers by their service label ('' when it has none)."""
+def checks(
+    settings: Settings, engine: docker.DockerClient, image: Image, containers: Mapping[str, list[Container]]
+) -> list[Check]:
+    """`image`: the live image; `containers`: the project's running containers by service label ('' when none)."""
     declared = rules.load()
+    default = cgroupns_default(engine)
     judged = [
         check
         for service, running in containers.items()
         for container in running
-        for check in policy_checks(engine, service or container.name, container, declared, settings.project)
+        for check in policy_checks(engine, service, container, image, declared, settings.project, default)
     ]
-    return [*judged, services_check(containers), writers.check(settings, engine, SERVICES)]
+    running = [service or container.name for service, found in containers.items() for container in found]
+    services = [project.services_check(running, declared)] if declared.judges_services else []
+    return [*judged, *services, writers.check(settings, engine, tuple(declared.services))]
 
 
-def services_check(containers: Mapping[str, list[Container]]) -> Check:
-    extra = [(c.name, s or "(none)") for s, found in containers.items() if s not in SERVICES for c in found]
-    named = [f"{name} of service {service}, not declared" for name, service in sorted(extra)]
-    return Check(PROJECT, "policy: services", not named, "; ".join(named))
+def cgroupns_default(engine: docker.DockerClient) -> str:
+    """The cgroup namespace a container gets unless told otherwise: host on cgroup v1, private on v2."""
+    return "host" if str(engine.info().get("CgroupVersion", "1")) == "1" else "private"
 
 
 def policy_checks(
-    engine: docker.DockerClient, target: str, container: Container, declared: rules.Policy, project: str
+    engine: docker.DockerClient,
+    service: str,
+    container: Container,
+    image: Image,
+    declared: rules.Policy,
+    name: str,
+    cgroupns: str,
 ) -> list[Check]:
-    """The security policy, judged on the running container's settings (one changed by hand is caught)."""
-    attrs = container.attrs
+    """The security policy, judged on the running container's settings (one changed by hand is caught).
+
+    `name`: the project's; `cgroupns`: the engine's default cgroup namespace (`cgroupns_default`).
+    """
+    attrs, target = container.attrs, service or container.name
     names = [str(m.get("Name")) for m in attrs.get("Mounts") or () if m.get("Type") == "volume"]
-    return rules.judge(target, posture.from_inspect(attrs, volume_attrs(engine, names)), declared, project)
+    found = rules.judge(target, posture.from_inspect(attrs, volume_attrs(engine, names)), declared, name)
+    if declared.judges_services:
+        found += shape.judge(target, shape.from_inspect(attrs, image.attrs, cgroupns), declared, image.id)
+    return found
 
 
 def volume_attrs(engine: docker.DockerClient, names: list[str]) -> dict[str, dict[str, Any]]:

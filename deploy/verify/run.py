@@ -151,7 +151,7 @@ def verify(
         reads = {s: looks.read(pool, engine, c, image.id, settings.project) for s, c in first.items() if c}
         seen = _observe(pool, engine, image, first, reads, settings.project)
         checked = [pool.submit(looks.judged, s, containers[s], image.id, reads.get(s), healthy) for s in SERVICES]
-        checked.append(pool.submit(deployment.checks, settings, engine, containers))
+        checked.append(pool.submit(deployment.checks, settings, engine, image, containers))
         layer = _code_layer(repo, release, image)  # from git objects, here while the engine answers the rest
         results = [codecompare.compare(reference, future.result()) for future in seen]
         found_checks = tuple(c for future in [*checked, drifted] for c in future.result())

@@ -84,7 +84,8 @@ def test_a_clean_deploy_verifies_with_all_points_equal(deployed: Deployed) -> No
     judged = sorted((c.target, c.name) for c in report.checks if not c.name.startswith("policy: "))
     around = [("state volume", "one writer")]
     assert judged == sorted([*((service, name) for service in SERVICES for name in CONTAINER_CHECKS), *around])
-    assert len(policy_checks) == 2 * 15 + 1  # each service's, and the project's `policy: services`
+    # each service's 18 host-access and 8 what-runs checks, and the project's `policy: services`
+    assert len(policy_checks) == 2 * (18 + 8) + 1
 
 
 def test_a_worker_of_another_release_is_named(deployed: Deployed) -> None:

@@ -76,8 +76,15 @@ def test_the_pins_switch_off_the_env_file_and_remote_includes() -> None:
     }
 
 
-def test_config_prints_the_resolved_compose_file_as_json() -> None:
-    assert compose.config(("docker", "compose"), SETTINGS, TREE) == [*BASE, "config", "--format", "json"]
+def test_config_prints_every_service_of_every_profile_resolved_or_as_written() -> None:
+    every = [*BASE, "--profile", "*", "config", "--format", "json"]
+    assert compose.config(("docker", "compose"), SETTINGS, TREE) == every
+    assert compose.config(("docker", "compose"), SETTINGS, TREE, interpolate=False) == [*every, "--no-interpolate"]
+
+
+def test_variables_prints_what_the_compose_file_interpolates() -> None:
+    got = compose.variables(("docker", "compose"), SETTINGS, TREE)
+    assert got == [*BASE, "config", "--variables", "--format", "json"]
 
 
 def test_config_hash_prints_each_services_hash() -> None:

@@ -19,6 +19,8 @@ CLEAN = {
         "ReadonlyRootfs": True,
         "Devices": [],
         "PortBindings": {},
+        "Tmpfs": {"/tmp": ""},
+        "MaskedPaths": ["/proc/kcore", "/sys/firmware"],
     },
     "Mounts": [
         {
@@ -44,13 +46,18 @@ def changed(host: dict | None = None, **top: object) -> dict:
 
 def test_the_deployed_settings_pass_every_rule() -> None:
     checks = rules.judge("bot", posture.from_inspect(CLEAN), rules.load(), PROJECT)
-    assert len(checks) == 15 and all(c.ok for c in checks)
+    assert len(checks) == 18 and all(c.ok for c in checks)
 
 
 @pytest.mark.parametrize(
     ("attrs", "name", "detail"),
     [
         (changed({"Privileged": True}), "policy: privileged", "privileged: true"),
+        (  # what the engine does to a privileged container is not named again
+            changed({"Privileged": True, "MaskedPaths": [], "SecurityOpt": ["no-new-privileges", "label=disable"]}),
+            "policy: privileged",
+            "privileged: true",
+        ),
         (changed({"PidMode": "host"}), "policy: pid", "pid: host"),
         (changed({"IpcMode": "host"}), "policy: ipc", "ipc: host"),
         (changed({"NetworkMode": "host"}), "policy: network_mode", "network_mode: host"),
@@ -79,12 +86,38 @@ def test_the_deployed_settings_pass_every_rule() -> None:
             "policy: devices",
             "/dev/kmsg",
         ),
-        (changed(Config={"User": "0:0"}), "policy: user", "runs as 0:0"),
+        (changed(Config={"User": "0:0"}), "policy: user", "runs as 0:0 (0:0)"),
+        (changed(Config={"User": "+0"}), "policy: user", "runs as +0 (0:?)"),
+        (changed(Config={"User": "000:10001"}), "policy: user", "runs as 000:10001 (0:10001)"),
+        (changed(Config={"User": "10001:0"}), "policy: user", "runs as 10001:0 (10001:0)"),
+        (changed(Config={"User": "10001"}), "policy: user", "runs as 10001 (10001:?)"),
+        (changed(Config={"User": "tradebot"}), "policy: user", "runs as tradebot, a name (the image's passwd decides)"),
+        (changed({"IpcMode": "shareable"}), "policy: ipc", "ipc: shareable"),
+        (changed({"PidMode": "container:abc"}), "policy: pid", "pid: container:abc"),
+        (changed({"NetworkMode": "container:abc"}), "policy: network_mode", "network_mode: container:abc"),
+        (changed({"NetworkMode": "none"}), "policy: network_mode", "network_mode: none"),
+        (changed({"MaskedPaths": []}), "policy: systempaths", "systempaths=unconfined"),
+        (
+            changed({"SecurityOpt": ["no-new-privileges:true", 'seccomp={"defaultAction":"SCMP_ACT_ALLOW"}']}),
+            "policy: seccomp",
+            'seccomp={"defaultAction":"SCMP_ACT_ALLOW"}',
+        ),
+        (changed({"SecurityOpt": ["no-new-privileges:true", "label=disable"]}), "policy: label", "label=disable"),
+        (changed({"SecurityOpt": ["no-new-privileges:true", "disable"]}), "policy: label", "disable"),
+        (
+            changed({"SecurityOpt": ["no-new-privileges:true", "apparmor:docker-default"]}),
+            "policy: apparmor",
+            "apparmor:docker-default",
+        ),
+        (changed({"SecurityOpt": ["no-new-privileges:true", "foo=bar"]}), "policy: security_opt", "foo=bar"),
+        (changed({"Tmpfs": {"/tmp": "exec"}}), "policy: tmpfs", "/tmp:exec"),
+        (changed({"Tmpfs": {"/tmp": "", "/app": ""}}), "policy: tmpfs", "/app"),
+        (changed({"Tmpfs": {"/tmp": "rw,noexec,nosuid,size=64m"}}), None, ""),
         (changed(Config={"User": ""}), "policy: user", "no user set (the image decides)"),
         (
             changed({"SecurityOpt": ["no-new-privileges", "seccomp:unconfined"]}),
             "policy: seccomp",
-            "seccomp=unconfined",
+            "seccomp:unconfined",
         ),
         (changed(AppArmorProfile="unconfined"), "policy: apparmor", "apparmor=unconfined"),
         (
@@ -94,20 +127,21 @@ def test_the_deployed_settings_pass_every_rule() -> None:
         ),
     ],
 )
-def test_each_change_fails_exactly_its_setting(attrs: dict, name: str, detail: str) -> None:
-    assert failed(attrs) == {name: detail}
+def test_each_change_fails_exactly_its_setting(attrs: dict, name: str | None, detail: str) -> None:
+    assert failed(attrs) == ({name: detail} if name else {})
 
 
 def test_an_allowed_capability_may_be_added() -> None:
     declared = rules.parse(
-        'volumes = ["state"]\ncapabilities = ["NET_BIND_SERVICE"]\nroot_users = ["0", "root"]\n[require]\n'
+        'volumes = ["state"]\ncapabilities = ["NET_BIND_SERVICE"]\nusers = ["10001:10001"]\n'
+        'tmpfs = ["/tmp"]\n[require]\n'
     )
     attrs = changed({"CapAdd": ["NET_BIND_SERVICE"]})
     assert all(c.ok for c in rules.judge("bot", posture.from_inspect(attrs), declared, PROJECT))
 
 
 def test_a_rule_switched_off_is_not_checked() -> None:
-    declared = rules.parse("volumes = []\ncapabilities = []\nroot_users = []\n[require]\nnot_privileged = false\n")
+    declared = rules.parse("volumes = []\ncapabilities = []\nusers = []\n[require]\nnot_privileged = false\n")
     names = {c.name for c in rules.judge("bot", posture.from_inspect(changed({"Privileged": True})), declared, "tb")}
     assert "policy: privileged" not in names and "policy: pid" in names
 
@@ -116,8 +150,9 @@ def test_a_rule_switched_off_is_not_checked() -> None:
     "text",
     [
         "volumes = [",
-        "capabilities = []\nroot_users = []\n[require]\n",
-        "volumes = []\ncapabilities = []\nroot_users = []\n[require]\nno_such_rule = true\n",
+        "capabilities = []\nusers = []\n[require]\n",
+        "volumes = []\ncapabilities = []\nusers = []\n[require]\nno_such_rule = true\n",
+        'volumes = []\ncapabilities = []\nusers = []\n[services.bot]\ncommand = ["bot"]\n[require]\n',
     ],
 )
 def test_a_malformed_policy_is_a_named_config_error(text: str) -> None:

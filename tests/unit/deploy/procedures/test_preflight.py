@@ -18,6 +18,7 @@ from deploy.engine.runner import Result
 from deploy.engine.tree import Trees
 from deploy.errors import CommandFailed, ComposeFileInvalid, ForeignWriters, SettingsInvalid, StateVolumeMissing
 from deploy.ids import short
+from deploy.policy.compose_file import Views
 from deploy.procedures import preflight
 from deploy.procedures.procedure import Deployment
 from deploy.records import ledger
@@ -43,10 +44,11 @@ class Compose:
         return []
 
     def run(self, argv: Sequence[str], *, env: Mapping[str, str] | None = None, input: str | None = None) -> Result:
+        """The resolved file as JSON, as written (here: the same), or its variables (here: none)."""
         self.ran.append(Path(argv[list(argv).index("-f") + 1]).read_text())
         if self.complaint:
             raise CommandFailed(argv, 15, f"validating docker-compose.yml:\n{self.complaint}\n")
-        return Result(0, json.dumps(self.resolved), "")
+        return Result(0, json.dumps({} if "--variables" in argv else self.resolved), "")
 
 
 def with_compose(d: Deployment, compose: Compose) -> Deployment:
@@ -56,7 +58,7 @@ def with_compose(d: Deployment, compose: Compose) -> Deployment:
 
 def refused(d: Deployment, compose: Compose) -> ComposeFileInvalid:
     with pytest.raises(ComposeFileInvalid) as raised:
-        preflight.resolve(with_compose(d, compose), NEW)
+        preflight.views(with_compose(d, compose), NEW)
     assert raised.value.exit_code == 10
     assert raised.value.hint == (
         "fix docker-compose.yml (it must name the services bot and worker), commit, build and deploy that"
@@ -64,10 +66,10 @@ def refused(d: Deployment, compose: Compose) -> ComposeFileInvalid:
     return raised.value
 
 
-def test_the_compose_file_as_compose_resolves_it_is_read_once_per_check(d: Deployment) -> None:
+def test_the_compose_file_is_resolved_from_the_commits_tree_in_three_views(d: Deployment) -> None:
     compose = Compose()
-    assert preflight.resolve(with_compose(d, compose), NEW) == {"services": SERVICES}
-    assert compose.ran == ["services: …"]
+    assert preflight.views(with_compose(d, compose), NEW) == Views({"services": SERVICES}, {"services": SERVICES}, {})
+    assert compose.ran == ["services: …"] * 3
 
 
 @pytest.mark.parametrize(
