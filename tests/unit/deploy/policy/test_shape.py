@@ -55,10 +55,10 @@ def test_a_container_of_the_declared_service_as_its_image_runs_it_passes() -> No
     [
         (changed(Image="sha256:" + "2" * 64), {"policy: image": f"runs sha256:{'2' * 64}, not {LIVE}"}),
         (
-            changed({"Entrypoint": ["sh", "-c", 'python3 -c "$X" & exec python3 -I -m trading "$@"', "--"]}),
+            changed({"Entrypoint": ["sh", "-c", "python3 -c $X & exec python3 -I -m trading", "--"]}),
             {
-                "policy: entrypoint": "entrypoint ['sh', '-c', 'python3 -c \"$X\" & exec python3 -I -m trading \"$@\"', "
-                "'--'] replaces the image's"
+                "policy: entrypoint": "entrypoint ['sh', '-c', 'python3 -c $X & exec python3 -I -m trading', '--'] "
+                "replaces the image's"
             },
         ),
         (changed({"Cmd": ["sh"]}), {"policy: command": "command ['sh'], declared ['bot']"}),
