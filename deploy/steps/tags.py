@@ -21,7 +21,7 @@ import docker.errors
 from deploy.config import Settings
 from deploy.errors import DirtyImage, ForeignImage, ImageMissing
 from deploy.ids import short
-from deploy.records import builds, ledger
+from deploy.records import builds, ledger, meta
 from deploy.steps import images
 from deploy.steps.images import ReleaseImage
 
@@ -49,8 +49,12 @@ def known(
 
     `entries`: the ledger, when the caller has read it.
     """
-    found = builds.read(settings, engine)
-    released = [e for e in (ledger.read(settings, engine) if entries is None else entries) if e.is_release]
+    if entries is None:  # both folders through one helper
+        read = meta.read_folders(settings, engine, (builds.FOLDER, ledger.FOLDER))
+        found, entries = builds.parse_files(read[builds.FOLDER]), ledger.parse_files(read[ledger.FOLDER])
+    else:
+        found = builds.read(settings, engine)
+    released = [e for e in entries if e.is_release]
     adopted = {(e.commit, e.image_id) for e in released if e.image_id and builds.of_image(found, e.image_id) is None}
     return [*found, *(builds.Build(commit, image_id, (), adopted=True) for commit, image_id in sorted(adopted))]
 
