@@ -154,6 +154,16 @@ def disagreements(
     return found
 
 
+def undeclared(containers: Iterable[ContainerState], declared: Iterable[str]) -> list[str]:
+    """A container of the project whose service the policy does not declare (pure; verify judges it)."""
+    services = set(declared)
+    return [
+        f"{c.name} is of service {c.service or '(none)'}, which the policy does not declare"
+        for c in containers
+        if c.service not in services
+    ]
+
+
 def in_progress(holder: lock.Holder | None, here: str, alive: Callable[[int], bool]) -> str:
     """What holds the deploy lock now, by whom and since when; "" when nothing does or its holder died here (pure)."""
     if holder is None or lock.dead_here(holder, here, alive):
@@ -203,7 +213,8 @@ def status(settings: Settings, engine: docker.DockerClient, records: Records | N
         found = pool.submit(tags.get, engine, settings.live_image)
         holder, compose = pool.submit(lock.current, settings, engine), pool.submit(compose_described, settings)
         others = pool.submit(occupants.lines, settings, engine)  # a stack of its name, a move away
-        writing = pool.submit(writers.foreign, settings, engine, tuple(rules.load().services))
+        declared = tuple(rules.load().services)
+        writing = pool.submit(writers.foreign, settings, engine, declared)
         containers = engine.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={settings.project}"})
         bot = pool.submit(_bot_heartbeat, containers)
         live, (entries, started) = found.result(), read.result()
@@ -213,6 +224,7 @@ def status(settings: Settings, engine: docker.DockerClient, records: Records | N
         said = others.result()
         disagree = (
             *disagreements(live, states, entries, started, running=bool(running)),
+            *undeclared(states, declared),
             *said,
             *writers.lines(writing.result(), already=said),
         )

@@ -111,6 +111,7 @@ def test_a_service_started_beside_bot_and_worker_is_judged_and_named(deployed: D
     services = next(c for c in report.checks if c.name == "policy: services")
     assert services.detail == "evil is not a declared service"
     found = status.status(deployed.box.settings, deployed.box.engine)
+    assert f"{evil} is of service evil, which the policy does not declare" in found.disagreements
     assert [line for line in found.disagreements if "mounts" in line] == [
         f"{evil} (image {deployed.live.image_id[7:19]}, running) mounts {deployed.box.settings.state_volume}"
     ]

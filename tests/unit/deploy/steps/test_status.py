@@ -13,6 +13,7 @@ from deploy.steps.status import (
     heartbeat_of,
     in_progress,
     render,
+    undeclared,
 )
 
 COMMIT = "c" * 40
@@ -115,3 +116,11 @@ def test_a_deploy_holding_the_lock_is_in_progress_not_interrupted() -> None:
     assert disagreements(None, [], [], [started])[0].startswith("an interrupted deploy of nnnnnnnnnnnn")
     shown = render(Status("p", None, "", (), None, (), said, "docker compose v2.40.3 (Docker's plugin)")).splitlines()
     assert shown[-2:] == [f"IN PROGRESS: {said}", "compose: docker compose v2.40.3 (Docker's plugin)"]
+
+
+def test_a_container_of_a_service_the_policy_does_not_declare_is_a_disagreement() -> None:
+    found = [
+        ContainerState("p-bot-1", "bot", "running", "healthy", "sha256:1", "t"),
+        ContainerState("p-evil-1", "evil", "running", "none", "sha256:1", "t"),
+    ]
+    assert undeclared(found, ("bot", "worker")) == ["p-evil-1 is of service evil, which the policy does not declare"]
