@@ -103,7 +103,7 @@ def test_restore_refuses_before_it_stops_anything_naming_each_foreign_writer(int
     assert running(box) == before
     assert state_backups(box) == kept  # not even the safety copy of the state was made
     last = ledger.read(box.settings, box.engine)[-1]
-    assert (last.event, last.outcome) == ("restore", ledger.FAILED)
+    assert (last.event, last.outcome) == ("restore", ledger.REFUSED)
 
 
 def test_deploy_and_rollback_refuse_in_their_preflight(intruded: Intruded) -> None:

@@ -106,7 +106,7 @@ def test_build_deploy_verify_then_a_new_commit_then_rollback(sandbox: Sandbox) -
     assert labels[images.REVISION] == first.commit and labels[images.DIRTY] == "false"
     said: list[str] = []
     assert build.build(settings, engine, repo, say=said.append) == first
-    assert said == [f"build: {first.release_tag} exists ({first.image_id[7:19]}); reusing it"]
+    assert said == [f"build: {first.release_tag} exists ({first.image_id[7:19]}, recorded); reusing it"]
     one = deploying.deploy(settings, engine, repo, say=quiet)
     assert (one.image, one.previous, one.backup) == (first, "", "")
     assert (found := verify(settings, engine, repo)).ok, found.summary()

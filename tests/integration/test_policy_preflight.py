@@ -113,7 +113,7 @@ def test_a_service_beside_bot_and_worker_is_refused_before_anything_stops(sandbo
     assert containers(sandbox) == running  # nothing stopped, nothing started: no evil container either
     assert backups_of(sandbox) == kept
     last = ledger.read(sandbox.settings, sandbox.engine)[-1]
-    assert (last.commit, last.outcome) == (bad, ledger.FAILED)
+    assert (last.commit, last.outcome) == (bad, ledger.REFUSED)
 
 
 GAPS = (
