@@ -110,16 +110,17 @@ def live_tags(settings: Settings, engine: docker.DockerClient) -> LiveTags:
 def promote(settings: Settings, engine: docker.DockerClient, target: ReleaseImage, before: LiveTags) -> str:
     """Tag `target` live; the release that was live becomes previous (unless it is the same image or foreign).
 
-    A foreign `:live` never becomes `:previous` (a plain rollback would make it live): it is named.
+    A foreign `:live` never becomes `:previous` (a plain rollback would make it live): it is named, and that is
+    what the step says; "" when the tags moved as the step's name says.
     """
     engine.images.get(target.image_id).tag(settings.image_repo, "live")
     was = before.live
     if was is None or was.image_id == target.image_id:
-        return "done"
+        return ""
     if builds.of_image(known(settings, engine), was.image_id) is None:
         return f"{settings.live_image} was {short(was.image_id)}, not built by this pipeline: not tagged previous"
     engine.images.get(was.image_id).tag(settings.image_repo, "previous")
-    return "done"
+    return ""
 
 
 def restore(settings: Settings, engine: docker.DockerClient, before: LiveTags) -> None:
