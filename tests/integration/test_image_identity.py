@@ -24,7 +24,7 @@ from deploy.errors import ForeignImage
 from deploy.procedures import build, rollback
 from deploy.procedures import deploy as deploying
 from deploy.records import builds, ledger
-from deploy.steps import buildcontext, health, tags
+from deploy.steps import buildcontext, startup, tags
 from deploy.steps.images import ReleaseImage
 from deploy.verify import VerifyReport, verify
 from testsupport.sandbox import Sandbox, quiet
@@ -113,7 +113,7 @@ def back_to_b(released: Released) -> Iterator[None]:
     engine.images.get(released.second.image_id).tag(box.settings.image_repo, released.second.commit)
     engine.images.get(released.first.image_id).tag(box.settings.image_repo, "previous")
     recreate(box)
-    health.wait_healthy(box.settings, engine, released.second.image_id)
+    startup.wait_release(box.settings, engine, released.second.image_id, ran_before=True)
 
 
 def test_the_build_records_the_image_and_every_layer_and_the_ledger_entry_carries_them(released: Released) -> None:
@@ -135,7 +135,7 @@ def test_a_live_image_rebuilt_under_the_code_layer_fails_only_the_release_image_
     assert forged.attrs["RootFS"]["Layers"][-1] == released.second.code_layer  # the commit's code layer, exactly
     forged.tag(box.settings.image_repo, "live")
     recreate(box)
-    health.wait_healthy(box.settings, box.engine, released.forged)
+    startup.wait_release(box.settings, box.engine, released.forged, ran_before=True)
 
     report = verify(box.settings, box.engine, released.repo)
 

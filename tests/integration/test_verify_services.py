@@ -21,7 +21,7 @@ from deploy.engine.client import compose_argv
 from deploy.engine.git import Repository
 from deploy.procedures import build
 from deploy.procedures import deploy as deploying
-from deploy.steps import health, status
+from deploy.steps import startup, status
 from deploy.steps.images import ReleaseImage
 from deploy.verify import VerifyReport, verify
 from testsupport.sandbox import Sandbox, quiet
@@ -74,7 +74,7 @@ def restored(deployed: Deployed) -> Iterator[None]:
     if run_verify(deployed).ok:
         return
     compose_run(deployed, "up", "-d", "--force-recreate", "--remove-orphans", "bot", "worker")
-    health.wait_healthy(deployed.box.settings, deployed.box.engine, deployed.live.image_id)
+    startup.wait_release(deployed.box.settings, deployed.box.engine, deployed.live.image_id, ran_before=True)
     assert run_verify(deployed).ok
 
 
