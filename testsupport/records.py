@@ -38,3 +38,6 @@ class MemoryRecords:
     def write(self, files: Mapping[str, bytes]) -> None:
         self.files.update(files)
         self.writes.append(dict(files))
+
+    def read(self, path: str) -> bytes | None:
+        return self.files.get(path)

@@ -24,7 +24,7 @@ import shutil
 import tempfile
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from deploy.engine.git import Repository
@@ -58,6 +58,18 @@ class Trees:
                 where.mkdir()
                 repo.export(sha, where)
                 self._exported.add(sha)
+        return where
+
+    def provide(self, sha: str, files: Mapping[str, bytes]) -> Path:
+        """The tree of `sha` made of `files` (relative path → content) instead of git objects: a clone that
+        lacks the commit runs Compose on what the engine recorded of it (`deploy.records.releases`)."""
+        where = self.path(sha)
+        with self._lock:
+            shutil.rmtree(where, ignore_errors=True)
+            where.mkdir()
+            for relpath, data in files.items():
+                (where / relpath).write_bytes(data)
+            self._exported.add(sha)
         return where
 
     def close(self) -> None:

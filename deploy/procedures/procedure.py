@@ -189,8 +189,11 @@ def as_deployed(d: Deployment, image: ReleaseImage, entries: Iterable[ledger.Ent
     return dataclasses.replace(d, environ=with_runtime(d.environ, recorded))
 
 
-def record(d: Deployment, attempt: Attempt, outcome: str, cause: str = "") -> None:
-    """Its start in the journal (`journal.start`); its end in the ledger, with its report (the state after).
+def record(
+    d: Deployment, attempt: Attempt, outcome: str, cause: str = "", kept: Mapping[str, bytes] | None = None
+) -> None:
+    """Its start in the journal (`journal.start`); its end in the ledger, with its report (the state after)
+    and `kept` (files to go with the entry: a release record) in one write.
 
     The end carries the evidence the trail kept of failed containers. A success is recorded by `record_success`.
     """
@@ -203,23 +206,23 @@ def record(d: Deployment, attempt: Attempt, outcome: str, cause: str = "") -> No
     entry = attempt.entry(attempt.image, outcome, cause, d.trail.evidence)
     # A success ended with the verify that captured the state after beside it; anything else is captured now.
     after = d.trail.after if outcome == ledger.SUCCEEDED else None
-    record_with_report(d.trail, d.settings, d.engine, d.records, entry, after)
+    record_with_report(d.trail, d.settings, d.engine, d.records, entry, after, kept)
     d.trail.recorded = True
 
 
-def record_success(d: Deployment, attempt: Attempt) -> None:
+def record_success(d: Deployment, attempt: Attempt, kept: Mapping[str, bytes] | None = None) -> None:
     """Record a live, verified release; a failed write is tried once more, then `NotRecorded` (never undone).
 
     The second try reaches the meta volume through a fresh helper (`meta.write` drops a lock container
     that is gone), so a lock container removed by hand costs nothing; a full meta volume is reported.
     """
     try:
-        record(d, attempt, ledger.SUCCEEDED)
+        record(d, attempt, ledger.SUCCEEDED, kept=kept)
         return
     except FAILURES as first:
         d.say(f"{attempt.event}: writing the ledger entry failed ({cause_of(first)}); trying once more …")
     try:
-        record(d, attempt, ledger.SUCCEEDED)
+        record(d, attempt, ledger.SUCCEEDED, kept=kept)
     except FAILURES as again:
         raise not_recorded(attempt, cause_of(again)) from again
 
@@ -243,12 +246,14 @@ def record_with_report(
     records: Records,
     entry: ledger.Entry,
     after: Snapshot | None = None,
+    kept: Mapping[str, bytes] | None = None,
 ) -> None:
-    """Add `entry` to the ledger with its report (the state after: `after`, else captured now) in one archive."""
+    """Add `entry` to the ledger with its report (the state after: `after`, else captured now) and `kept`, in one
+    archive."""
     key = ledger.new_id()
     entry = dataclasses.replace(entry, report=key)
     made = trail.make_report(key, entry, after or snapshot.capture(settings, engine, records))
-    records.append(entry, report.files(made), key=key)
+    records.append(entry, {**report.files(made), **(kept or {})}, key=key)
 
 
 def walk(d: Deployment, event: str, steps: Iterable[Step]) -> None:
@@ -275,10 +280,12 @@ def run(
     procedure: Procedure,
     recover: Callable[[Exception], NoReturn],
     discard: Callable[[Exception], NoReturn] | None = None,
+    keep: Callable[[], Mapping[str, bytes]] | None = None,
 ) -> None:
     """Walk the procedure; see the module docstring for what a failure in each part sets off.
 
     The state before is captured while the prepare steps run: both only read what the switch changes.
+    `keep` gives the files a success keeps with its ledger entry (the release record).
     """
     if d.settings.start_timeout_alias:
         d.say("TRADEBOT_START_TIMEOUT is deprecated: it is read as TRADEBOT_START_STALL (seconds without progress)")
@@ -300,7 +307,7 @@ def run(
         walk(d, attempt.event, procedure.switch)
     except FAILURES as exc:
         recover(exc)
-    record_success(d, attempt)
+    record_success(d, attempt, keep() if keep else None)
     try:
         walk(d, attempt.event, procedure.finish)
     finally:

@@ -29,7 +29,7 @@ from deploy.engine.runner import Runner
 from deploy.errors import RollbackFailed, RolledBack, StartFailed, VerifyFailed
 from deploy.ids import short
 from deploy.procedures import plan as planning
-from deploy.procedures import preflight, procedure, rebuildguard, recover, services
+from deploy.procedures import preflight, procedure, rebuildguard, recover, releaserecord, services
 from deploy.procedures.plan import Plan
 from deploy.procedures.procedure import Attempt, Deployment, Procedure, Say, Step, locked
 from deploy.procedures.trail import Trail
@@ -90,13 +90,13 @@ def plan(
 def _attempt(d: Deployment, name: str | None) -> tuple[Attempt, Deployment]:
     """The backup to put back and the release to run on it (with its recorded settings), before anything stops.
 
-    Raises BackupMissing; UnknownRevision when this clone lacks the live release (its compose file comes from here).
+    Raises BackupMissing; UnknownRevision when this clone lacks the live release and the engine has no record of it.
     """
     settings, engine = d.settings, d.engine
     source = backups.choose(backups.listed(settings, engine), name).name
     live = tags.get(engine, settings.live_image)
     if live:
-        d.repo.commit(live.commit)
+        releaserecord.trees_for(d, live)
         d = procedure.as_deployed(d, live, d.records.entries())
     safety = backups.next_backup(settings, engine) or ""
     return Attempt("restore", live, LiveTags(live, None), safety, source, runtime=runtime(d.environ)), d

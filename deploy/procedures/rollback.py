@@ -2,7 +2,8 @@
 
     lock → refuse while a volume rebuild forbids it (`deploy.procedures.rebuildguard`)
          → finish what a killed attempt left (`deploy.procedures.recover`)
-         → the release to go back to (`choose_target`) → the switch (`deploy.procedures.switch`)
+         → the release to go back to (`choose_target`) → Compose on its release record when this clone lacks
+           its commit (`deploy.procedures.releaserecord`) → the switch (`deploy.procedures.switch`)
 
 `plan` prints the same steps and changes nothing.
 """
@@ -16,7 +17,7 @@ from deploy.engine.git import Repository
 from deploy.engine.runner import Runner
 from deploy.errors import ImageMissing
 from deploy.ids import short
-from deploy.procedures import rebuildguard, recover
+from deploy.procedures import rebuildguard, recover, releaserecord
 from deploy.procedures.procedure import Attempt, Deployment, Say, as_deployed, locked
 from deploy.procedures.switch import new_attempt, plan_of, switch
 from deploy.procedures.trail import Trail
@@ -43,6 +44,7 @@ def rollback(
         rebuildguard.refuse(d)
         recover.finish_interrupted(d)
         target = choose_target(d, to)
+        releaserecord.trees_for(d, target, tags.get(engine, settings.live_image))  # a clone may lack them
         d = as_deployed(d, target, d.records.entries())
         return switch(d, target, new_attempt(d, "rollback", target), stop_first=stop_first)
 
@@ -53,6 +55,7 @@ def plan(
     """Say what `rollback` would do, changing nothing."""
     d = Deployment.of(settings, engine, repo, say)
     target = choose_target(d, to)
+    releaserecord.trees_for(d, target, tags.get(engine, settings.live_image))
     say(plan_of(as_deployed(d, target, d.records.entries()), "rollback", target))
 
 

@@ -29,7 +29,7 @@ from deploy.errors import DeployError, RollbackFailed, RolledBack
 from deploy.ids import short
 from deploy.procedures import handover as handing
 from deploy.procedures import plan as planning
-from deploy.procedures import preflight
+from deploy.procedures import preflight, releaserecord
 from deploy.procedures.handover import Handover
 from deploy.procedures.plan import Plan
 from deploy.procedures.procedure import (
@@ -133,6 +133,7 @@ def switch(
         procedure,
         lambda exc: roll_back(d, target, attempt, exc, h),
         (lambda exc: handing.discard(d, target, attempt, h, exc)) if h else None,
+        lambda: releaserecord.files(d, attempt, target),
     )
     d.say(f"{attempt.event}: {short(target.commit)} is live, healthy and verified")
     return attempt

@@ -2,7 +2,8 @@
 
     <project>_meta                      labelled io.tradebot.meta-of=<project>
     ├── ledger/<id>.json                one file per attempt, written once, never rewritten
-    └── reports/<id>.json               that attempt's release report (the same <id>)
+    ├── reports/<id>.json               that attempt's release report (the same <id>)
+    └── releases/<attempt>.json         what a rollback needs of a release that went live (`releases`)
 
 Rules:
 - Files go in and out with the archive API (`put_archive` / `get_archive`) of an idle helper
@@ -106,6 +107,14 @@ def _give_up_through(settings: Settings) -> bool:
 def read_folder(settings: Settings, engine: docker.DockerClient, folder: str) -> dict[str, bytes]:
     """Every file below `folder` of the meta volume by its name there; empty when there is none."""
     return read_folders(settings, engine, (folder,))[folder]
+
+
+def read_file(settings: Settings, engine: docker.DockerClient, path: str) -> bytes | None:
+    """The file `path` of the meta volume (one archive call), None when there is none."""
+    if settings.project not in _THROUGH and not exists(settings, engine):
+        return None
+    with _reach(settings, engine, "ro") as helper:
+        return next(iter(archive.fetch(helper, f"/{settings.meta_volume}/{path}").values()), None)
 
 
 def read_folders(

@@ -50,6 +50,10 @@ class Records(Protocol):
         """Write files beside the ledger (a report written again once its attempt's last step ran)."""
         ...
 
+    def read(self, path: str) -> bytes | None:
+        """One file beside the ledger (a release record), None when there is none."""
+        ...
+
 
 @dataclass
 class EngineRecords:
@@ -83,6 +87,9 @@ class EngineRecords:
 
     def write(self, files: Mapping[str, bytes]) -> None:
         meta.write(self.settings, self.engine, files)
+
+    def read(self, path: str) -> bytes | None:
+        return meta.read_file(self.settings, self.engine, path)
 
     def _load(self) -> tuple[list[Entry], list[Entry]]:
         with self._lock:

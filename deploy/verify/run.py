@@ -30,15 +30,15 @@ from docker.models.containers import Container
 from docker.models.images import Image
 
 from deploy.config import SERVICES, Settings
-from deploy.engine import compose, tree
+from deploy.engine import compose
 from deploy.engine.client import compose_argv
 from deploy.engine.runner import Runner
 from deploy.errors import CodeLayerUncomputable, ImageMissing, UnlabelledImage
 from deploy.output.render import template
 from deploy.policy.check import Check
 from deploy.records import ledger
-from deploy.steps import codelayer, images
-from deploy.verify import codecompare, configuration, deployment, drift, looks, points, provenance
+from deploy.steps import images
+from deploy.verify import codecompare, configuration, deployment, drift, looks, points, provenance, reference
 from deploy.verify.codecompare import Observation, PointResult
 
 if TYPE_CHECKING:
@@ -138,12 +138,11 @@ def verify(
     engine still says `starting`, those count as probed without running the probe again.
     """
     image = live_image(settings, engine)
-    release = repo.commit(release_of(settings, image)).sha  # UnknownRevision when this clone lacks it
-    reference = repo.code_files(release)
+    source = reference.of(settings, engine, repo, release_of(settings, image), image.id)  # git, else the record
     containers = service_containers(settings, engine)
     first = {service: (containers[service] or [None])[0] for service in SERVICES}
     # the tree is exported here: GitPython's object reads are not safe from two threads (the code layer reads too)
-    with tree.committed(repo, release) as committed, ThreadPoolExecutor(max_workers=8) as pool:
+    with source.trees() as committed, ThreadPoolExecutor(max_workers=8) as pool:
         deployed = pool.submit(_environ, settings, engine, image, environ)
         config = pool.submit(_configuration, settings, committed, containers, deployed)
         drifted = pool.submit(_drift_checks, settings, committed, first, deployed)
@@ -152,13 +151,13 @@ def verify(
         seen = _observe(pool, engine, image, first, reads, settings.project)
         checked = [pool.submit(looks.judged, s, containers[s], image.id, reads.get(s), healthy) for s in SERVICES]
         checked.append(pool.submit(deployment.checks, settings, engine, image, containers))
-        layer = _code_layer(repo, release, image)  # from git objects, here while the engine answers the rest
-        results = [codecompare.compare(reference, future.result()) for future in seen]
+        layer = _code_layer(source, image)  # from git objects, here while the engine answers the rest
+        results = [codecompare.compare(source.code, future.result()) for future in seen]
         found_checks = tuple(c for future in [*checked, drifted] for c in future.result())
-    commit_point = codecompare.reference_point("commit", reference)
+    commit_point = codecompare.reference_point(source.commit_point_name, source.code)
     ran = what_runs(image, containers)
     points_found = (commit_point, *results, layer, config.result(), *around.result())
-    return VerifyReport(release, points_found, found_checks, repo.commits_ahead(release), ran)
+    return VerifyReport(source.commit, points_found, found_checks, source.ahead, ran)
 
 
 def what_runs(image: Image, containers: Mapping[str, list[Container]]) -> tuple[str, ...]:
@@ -211,9 +210,9 @@ def _drift_checks(
     return [check for s, c in found for check in drift.checks(s, services[s], networks, c.attrs)]
 
 
-def _code_layer(repo: Repository, release: str, image: Image) -> PointResult:
+def _code_layer(source: reference.Reference, image: Image) -> PointResult:
     try:
-        expected = codelayer.of(repo, release)
+        expected = source.layer()
     except CodeLayerUncomputable as exc:
         return provenance.uncomputable_point(exc.message)
     declared = (image.labels or {}).get(images.CODE_LAYER)

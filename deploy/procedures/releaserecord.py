@@ -1,0 +1,75 @@
+"""The release record (`deploy.records.releases`) a deploy or rollback keeps with its `succeeded` ledger entry.
+
+Made from the clone when it has the commit: the compose file as Compose resolves it on the commit's tree
+without interpolating (the runtime settings stay the ledger's), the code files and code layer from git
+objects. A rollback run from a clone that lacks the commit keeps the record it ran from.
+A record that cannot be made is said and left out: the release stays live and recorded, and a
+rollback to it then needs a clone with its commit.
+"""
+
+from __future__ import annotations
+
+from deploy.engine import compose
+from deploy.errors import UnknownRevision
+from deploy.ids import short
+from deploy.procedures.procedure import FAILURES, Attempt, Deployment, cause_of
+from deploy.records import ledger, releases
+from deploy.steps import codelayer
+from deploy.steps.images import ReleaseImage
+
+
+def files(d: Deployment, attempt: Attempt, image: ReleaseImage) -> dict[str, bytes]:
+    """The record of `image`'s release under `attempt`'s id, as meta volume files; empty when none can be made."""
+    try:
+        made = of_clone(d, image)
+    except UnknownRevision:
+        made = recorded(d, image.image_id)
+    except FAILURES as exc:
+        d.say(f"{attempt.event}: no release record kept for {short(image.commit)} ({cause_of(exc)})")
+        return {}
+    return releases.files(made, attempt.id) if made else {}
+
+
+def of_clone(d: Deployment, image: ReleaseImage) -> releases.Release:
+    """The record made from this clone; `UnknownRevision` when it lacks the commit."""
+    sha = d.repo.commit(image.commit).sha
+    tree = d.trees.export(d.repo, sha)
+    argv = compose.config(d.compose, d.settings, tree, interpolate=False)
+    resolved = d.runner.run(argv, env=compose.env(d.settings, d.environ)).stdout
+    code, layer = d.repo.code_files(sha), codelayer.of(d.repo, sha)
+    return releases.Release(sha, image.image_id, resolved, code, layer, ledger.operator(), ledger.now())
+
+
+def trees_for(d: Deployment, *images: ReleaseImage | None) -> None:
+    """Compose runs, for each image whose commit this clone lacks, on the compose file of its release record.
+
+    `UnknownRevision` (before anything changes) when the clone lacks a commit and the engine has no record of it.
+    """
+    for image in images:
+        if image is None or _in_clone(d, image.commit):
+            continue
+        record = recorded(d, image.image_id)
+        if record is None:
+            raise UnknownRevision(
+                f"this clone lacks commit {short(image.commit)}, and no release record of it is on the engine "
+                "(it went live before records were kept)",
+                f"run from a clone that has {short(image.commit)} (`git fetch`)",
+                rev=image.commit,
+            )
+        d.say(f"{short(image.commit)} is not in this clone: Compose runs on its release record (by {record.by})")
+        d.trees.provide(record.commit, {compose.FILE: record.compose.encode()})
+
+
+def recorded(d: Deployment, image_id: str) -> releases.Release | None:
+    """The record of the newest attempt that made `image_id` live (through `d.records`), None without one."""
+    entry = releases.newest_success(d.records.entries(), image_id)
+    data = d.records.read(releases.path(entry.attempt)) if entry else None
+    return releases.Release.parse(data) if data else None
+
+
+def _in_clone(d: Deployment, sha: str) -> bool:
+    try:
+        d.repo.commit(sha)
+    except UnknownRevision:
+        return False
+    return True
