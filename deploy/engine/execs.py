@@ -2,14 +2,14 @@
 
 The rule: create the exec, read its output to the end through the HTTP response (stdout and stderr
 apart), then ask the engine for its exit code — `exec_create`, `POST /exec/{id}/start`, `exec_inspect`.
-Never `Container.exec_run`: over `DOCKER_HOST=ssh://` it closes a finished exec's stream by writing
-to an `ssh` process that has already exited, and raises BrokenPipeError after the output was read,
-so the answer of an exec that ran is lost. Never the SDK's `exec_start` either: it asks to upgrade the
-connection and then reads the socket from under the response's buffer, so output that reached the
-buffer with the response's headers (on a busy host, a command that answers at once) is skipped and
-what follows is misread: output cut short, or `ValueError: 110 is not a valid stream` (docker-py#3160).
-Without the upgrade the engine answers `200 OK`, writes the multiplexed output and closes: the
-response reads it whole.
+Never `Container.exec_run`: over `DOCKER_HOST=ssh://` it closes a finished exec's stream by writing to
+an `ssh` process that has already exited, and raises BrokenPipeError after the output was read, so the
+answer of an exec that ran is lost. Never the SDK's `exec_start` either: after the engine upgrades the
+connection it reads a local socket from under the HTTP response's buffer, so output that reached the
+buffer with the response's headers (on a busy host, a command that answers at once) is skipped and what
+follows is misread: output cut short, stderr lost, or `ValueError: 110 is not a valid stream`
+(docker-py#3160). `output` asks for the same upgrade and reads the same frames through that buffer (over ssh the
+SDK reads the `ssh` process's output, which is that buffer already).
 
 An exec that ran is an `Exec`, whatever its exit code. One that did not is an error
 (`deploy.errors`): `ExecRefused` when the container is not running (stopped, restarting, paused,
@@ -84,11 +84,13 @@ def run(container: Container, argv: Sequence[str]) -> Exec:
 
 
 def output(api: APIClient, exec_id: str) -> Iterator[Chunk]:
-    """Start the exec and read its multiplexed output to the end, frame by frame, through the response."""
-    response = api._post_json(api._url("/exec/{0}/start", exec_id), data={"Tty": False, "Detach": False}, stream=True)
+    """Start the exec and read its multiplexed output to its end, frame by frame, through the response's buffer."""
+    url, upgrade = api._url("/exec/{0}/start", exec_id), {"Connection": "Upgrade", "Upgrade": "tcp"}
+    response = api._post_json(url, headers=upgrade, data={"Tty": False, "Detach": False}, stream=True)
     api._raise_for_status(response)
     with response:
-        while header := response.raw.read(HEADER.size):
+        buffered = response.raw._fp.fp  # the upgraded connection, what the HTTP response read of it first included
+        while len(header := buffered.read(HEADER.size)) == HEADER.size:
             stream, size = HEADER.unpack(header)
-            data = response.raw.read(size)
+            data = buffered.read(size)
             yield (data, None) if stream == 1 else (None, data)
