@@ -4,11 +4,15 @@ The member's side of a fleet release's first phase (each in the member's child).
 `deploy.procedures.build` (reused when the image exists). An engine that does not build (`build =
 false` in the fleet file) gets the image saved from a member that built it, through a file on the
 operator's machine (`save` there, `load` here) — by id, so no other project's tag comes along —
-and tagged with its own project: the same image id, so the same code layer.
+and tagged with its own project: the same image id, so the same code layer. Only a recorded image is
+saved, its build record beside it (`<file>.build.json`); the loading member records that very build
+(`deploy.records.builds`) once the image it loaded has the recorded id, so its deploy takes it.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +22,7 @@ from deploy.config import Settings
 from deploy.errors import ImageMissing
 from deploy.output.progress import Say
 from deploy.procedures import build as building
+from deploy.records import builds
 from deploy.steps import tags
 from deploy.steps.images import ReleaseImage, release_tag
 
@@ -43,8 +48,12 @@ def described(image: ReleaseImage, how: str) -> dict[str, Any]:
 
 
 def save(settings: Settings, engine: docker.DockerClient, commit: str, path: Path) -> dict[str, Any]:
-    """Write the commit's release image (by id, without its tags) to `path`."""
+    """Write the commit's release image (by id, without its tags) to `path`, its build record beside it."""
     image = _release(settings, engine, commit)
+    record = builds.of_image(builds.read(settings, engine), image.image_id)
+    if record is None:
+        raise tags.foreign_image(image.release_tag, image, [])
+    record_file(path).write_text(record.to_json())
     with path.open("wb") as out:
         for chunk in engine.images.get(image.image_id).save(chunk_size=CHUNK, named=False):
             out.write(chunk)
@@ -52,15 +61,24 @@ def save(settings: Settings, engine: docker.DockerClient, commit: str, path: Pat
 
 
 def load(settings: Settings, engine: docker.DockerClient, commit: str, path: Path, source: str) -> dict[str, Any]:
-    """Load the image saved in `path` (unless the commit's release image is here) and tag it for this project."""
+    """Load the image saved in `path` (unless it is here), record its build and tag it for this project."""
+    record = builds.Build.from_dict(json.loads(record_file(path).read_text()))
     present = tags.get(engine, release_tag(settings.image_repo, commit, dirty=False))
-    if present is not None:
-        return described(present, "present")
-    with path.open("rb") as saved:
-        loaded = engine.images.load(saved)
-    image = loaded[0]
-    image.tag(settings.image_repo, commit)
-    return described(_release(settings, engine, commit), f"loaded from {source}")
+    how = "present" if present is not None else f"loaded from {source}"
+    if present is None:
+        with path.open("rb") as saved:
+            engine.images.load(saved)
+    image = ReleaseImage.of(engine.images.get(present.image_id if present else record.image_id))
+    if image.image_id != record.image_id or record.commit != commit:
+        raise tags.foreign_image(f"the image {source} saved", image, [record])
+    builds.write(settings, engine, dataclasses.replace(record, by=f"{record.by}, loaded from {source}"))
+    engine.images.get(image.image_id).tag(settings.image_repo, commit)
+    return described(_release(settings, engine, commit), how)
+
+
+def record_file(path: Path) -> Path:
+    """Where `save` puts the build record of the image it writes to `path`."""
+    return path.with_name(f"{path.name}.build.json")
 
 
 def _release(settings: Settings, engine: docker.DockerClient, commit: str) -> ReleaseImage:
