@@ -42,7 +42,8 @@ def test_a_release_prints_one_json_document_and_leaves_a_report_naming_what_ran(
     commit = live.labels["org.opencontainers.image.revision"]
     assert code == 0 and doc["ok"] is True and doc["exit_code"] == 0, progress
     assert (doc["commit"], doc["image_id"], doc["previous"], doc["outcome"]) == (commit, live.id, "", "succeeded")
-    assert [p["name"] for p in doc["verify"]["points"]] == [*CODE_POINTS, "code layer", "configuration"]
+    points = [p["name"] for p in doc["verify"]["points"]]
+    assert points == [*CODE_POINTS, "code layer", "configuration", "release image"]
     digests = {p["digest"] for p in doc["verify"]["points"] if p["name"] in CODE_POINTS}
     assert len(digests) == 1 and all(p["ok"] for p in doc["verify"]["points"]) and doc["verify"]["checks"]
     assert doc["steps"] and all(step["seconds"] >= 0 and step["ok"] for step in doc["steps"])
