@@ -94,11 +94,17 @@ class Cursor:
     ns: int = 0
     at_ns: int = 0
 
-    def begin(self, started_at: str) -> None:
-        """Before the first line: skip what an earlier run of the container wrote (it was started again)."""
-        if self.ns == 0 and started_at and not started_at.startswith("0001-"):
+    def begin(self, started_at: str, finished_at: str) -> None:
+        """Before the first line: skip what an earlier run of the container wrote (it was started again).
+
+        An earlier run's lines end by its FinishedAt, which precedes this run's StartedAt. This run's own
+        first lines may precede its StartedAt (the engine sets it once the process runs): no cutoff there.
+        """
+        if self.ns == 0:
             with contextlib.suppress(ValueError):
-                self.ns = stamp_ns(started_at)
+                ended, started = stamp_ns(finished_at), stamp_ns(started_at)
+                if 0 < ended < started:
+                    self.ns = ended
 
     def since(self) -> float | None:
         """The `since` to ask for (a microsecond early: a float holds no more); None: from the start."""
@@ -155,7 +161,8 @@ class Watch:
     def look(self) -> Look:
         try:
             attrs = self.engine.api.inspect_container(self.container)
-            self._cursor.begin((attrs.get("State") or {}).get("StartedAt", ""))
+            run = attrs.get("State") or {}
+            self._cursor.begin(run.get("StartedAt", ""), run.get("FinishedAt", ""))
             since = self._cursor.since()
             log = self.engine.api.logs(self.container, stdout=False, stderr=True, timestamps=True, since=since)
         except docker.errors.NotFound:

@@ -56,11 +56,11 @@ def test_a_full_state_volume_is_named_and_nothing_crash_loops(sandbox: Sandbox) 
     probe = execs.run(service(sandbox, "bot"), ["python3", "-m", "trading", "health", "--role", "bot"])
     assert probe.exit_code == 5 and b"/var/lib/tradebot is full (4.0 of 4.0 MiB used)" in probe.stdout
 
+    filler.remove(force=True)  # the volume stays full; a deploy refuses while another container mounts it
     redeploy = invoke(sandbox, "deploy")
     assert redeploy.returncode != 0
     assert "/var/lib/tradebot is full (4.0 of 4.0 MiB used)" in redeploy.stderr, redeploy.stderr
 
-    filler.remove(force=True)
     sandbox.in_volume(settings.state_volume, "rm -rf /v/fill")
     for name in ("bot", "worker"):
         wait_for(lambda name=name: health.current_verdict(settings, engine, name, live).status == health.HEALTHY)
