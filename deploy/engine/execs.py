@@ -22,6 +22,7 @@ The engine tells the two apart from a failing command by the exec's pid: 0 when 
 
 from __future__ import annotations
 
+import contextlib
 import struct
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -88,9 +89,12 @@ def output(api: APIClient, exec_id: str) -> Iterator[Chunk]:
     url, upgrade = api._url("/exec/{0}/start", exec_id), {"Connection": "Upgrade", "Upgrade": "tcp"}
     response = api._post_json(url, headers=upgrade, data={"Tty": False, "Detach": False}, stream=True)
     api._raise_for_status(response)
-    with response:
+    try:
         buffered = response.raw._fp.fp  # the upgraded connection, what the HTTP response read of it first included
         while len(header := buffered.read(HEADER.size)) == HEADER.size:
             stream, size = HEADER.unpack(header)
             data = buffered.read(size)
             yield (data, None) if stream == 1 else (None, data)
+    finally:
+        with contextlib.suppress(BrokenPipeError):  # over ssh closing writes to an `ssh` that may have exited
+            response.close()

@@ -74,14 +74,18 @@ def argv(action: str, *args: str) -> list[str]:
     return [sys.executable, "-P", "-m", "deploy.fleet.member", action, *args]
 
 
-def answer_of(member: str, exit_code: int, stdout: str, seconds: float) -> Answer:
-    """The child's answer from its exit code and stdout (pure): `EngineUnreachable` is the member unreachable."""
+def answer_of(member: str, exit_code: int, stdout: str, seconds: float, stderr: str = "") -> Answer:
+    """The child's answer from its exit code and stdout (pure): `EngineUnreachable` is the member unreachable.
+
+    A child that printed no document failed before it could: its last output says why (a traceback's last line).
+    """
     try:
         document = json.loads(stdout.strip().splitlines()[-1]) if stdout.strip() else {}
     except json.JSONDecodeError:
         document = {}
     if not isinstance(document, dict) or not document:
-        document = {"error": f"no document (exit {exit_code}): {stdout.strip()[-200:] or 'no output'}"}
+        said = stdout.strip() or stderr.strip()
+        document = {"error": f"no document (exit {exit_code}): {said[-300:] or 'no output'}"}
     down = document.get("error_type") == EngineUnreachable.__name__
     return Answer(member, document, exit_code, seconds, str(document.get("error", "")) if down else "")
 
@@ -101,7 +105,7 @@ def ask(
     except CommandTimedOut:
         why = f"no answer within {timeout:g} s (its engine or host may be frozen or down)"
         return Answer(member.name, seconds=round(time.monotonic() - started, 2), exit_code=-9, unreachable=why)
-    return answer_of(member.name, done.returncode, done.stdout, round(time.monotonic() - started, 2))
+    return answer_of(member.name, done.returncode, done.stdout, round(time.monotonic() - started, 2), done.stderr or "")
 
 
 def ask_all(

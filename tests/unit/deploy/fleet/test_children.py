@@ -65,6 +65,8 @@ def test_a_child_that_says_nothing_usable_is_a_failure_quoting_what_it_said() ->
     said = children.answer_of("a", 1, "Traceback (most recent call last): boom\n", 0.1)
     assert not said.ok and said.error == "no document (exit 1): Traceback (most recent call last): boom"
     assert children.answer_of("a", 1, "", 0.1).error == "no document (exit 1): no output"
+    crashed = children.answer_of("a", 1, "", 0.1, "Traceback (most recent call last):\nValueError: boom\n")
+    assert crashed.error.endswith("ValueError: boom")
 
 
 class Sleeper(Runner):
