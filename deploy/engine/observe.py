@@ -10,7 +10,7 @@ before it is removed. Rules:
   them, not by their timestamps, so a `since` over both could skip lines.
 - `since` is inclusive and a float holds microseconds: a look asks from a microsecond before the newest
   line it has and drops what it has seen by nanosecond timestamp (and, at that timestamp, by count).
-  The first look starts at the container's `StartedAt`: a container started again (a rollback starts
+  The first look starts after an earlier run's `FinishedAt`: a container started again (a rollback starts
   the old ones by id) is judged by what its new process says, never by an earlier run's `running` line.
 - The container's CPU (its cgroup, health-check execs included) comes from the engine's stats stream,
   read by a thread from `start` on: the stream gives one sample a second at no cost per sample, while
@@ -94,17 +94,16 @@ class Cursor:
     ns: int = 0
     at_ns: int = 0
 
-    def begin(self, started_at: str, finished_at: str) -> None:
+    def begin(self, earlier_end: str) -> None:
         """Before the first line: skip what an earlier run of the container wrote (it was started again).
 
-        An earlier run's lines end by its FinishedAt, which precedes this run's StartedAt. This run's own
-        first lines may precede its StartedAt (the engine sets it once the process runs): no cutoff there.
+        `earlier_end`: the FinishedAt of a running container, the end of its earlier run ("0001-…" when it
+        never ran before). Not StartedAt: the engine sets it once the process runs, after the process's
+        first lines, and for a process that ends at once even after its FinishedAt.
         """
         if self.ns == 0:
             with contextlib.suppress(ValueError):
-                ended, started = stamp_ns(finished_at), stamp_ns(started_at)
-                if 0 < ended < started:
-                    self.ns = ended
+                self.ns = max(stamp_ns(earlier_end), 0)
 
     def since(self) -> float | None:
         """The `since` to ask for (a microsecond early: a float holds no more); None: from the start."""
@@ -162,7 +161,7 @@ class Watch:
         try:
             attrs = self.engine.api.inspect_container(self.container)
             run = attrs.get("State") or {}
-            self._cursor.begin(run.get("StartedAt", ""), run.get("FinishedAt", ""))
+            self._cursor.begin(run.get("FinishedAt", "") if run.get("Running") else "")
             since = self._cursor.since()
             log = self.engine.api.logs(self.container, stdout=False, stderr=True, timestamps=True, since=since)
         except docker.errors.NotFound:
