@@ -64,16 +64,16 @@ def load(settings: Settings, engine: docker.DockerClient, commit: str, path: Pat
     """Load the image saved in `path` (unless it is here), record its build and tag it for this project."""
     record = builds.Build.from_dict(json.loads(record_file(path).read_text()))
     present = tags.get(engine, release_tag(settings.image_repo, commit, dirty=False))
-    how = "present" if present is not None else f"loaded from {source}"
     if present is None:
         with path.open("rb") as saved:
             engine.images.load(saved)
-    image = ReleaseImage.of(engine.images.get(present.image_id if present else record.image_id))
+    found = engine.images.get(present.image_id if present else record.image_id)
+    image = ReleaseImage.of(found)
     if image.image_id != record.image_id or record.commit != commit:
         raise tags.foreign_image(f"the image {source} saved", image, [record])
     builds.write(settings, engine, dataclasses.replace(record, by=f"{record.by}, loaded from {source}"))
-    engine.images.get(image.image_id).tag(settings.image_repo, commit)
-    return described(_release(settings, engine, commit), how)
+    found.tag(settings.image_repo, commit)
+    return described(_release(settings, engine, commit), "present" if present else f"loaded from {source}")
 
 
 def record_file(path: Path) -> Path:

@@ -8,22 +8,19 @@ fixture puts the release back and proves it verifies again.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import docker
 import pytest
 
-from deploy.engine import compose
-from deploy.engine.client import compose_argv
 from deploy.engine.git import Repository
 from deploy.procedures import build
 from deploy.procedures import deploy as deploying
 from deploy.steps import startup, status
 from deploy.steps.images import ReleaseImage
 from deploy.verify import VerifyReport, verify
+from tests.integration import verifying
 from testsupport.sandbox import Sandbox, quiet
 
 ALLOW_ALL = {"defaultAction": "SCMP_ACT_ALLOW"}
@@ -45,17 +42,10 @@ def deployed(module_sandbox: Sandbox, docker_client: docker.DockerClient) -> Dep
 
 
 def compose_run(d: Deployed, *args: str, override: str | None = None) -> None:
-    """`docker compose` on the release's compose file, plus an override file when given: as an engine user would."""
-    files = ["-f", str(d.box.repo / "docker-compose.yml")]
+    """`docker compose` as an engine user would, an override's seccomp file beside the compose file."""
     if override is not None:
-        extra = d.box.repo / ".tradebot" / "override.yml"
-        extra.parent.mkdir(exist_ok=True)
-        extra.write_text(override)
         (d.box.repo / "allow.json").write_text(json.dumps(ALLOW_ALL))  # relative paths: the project directory's
-        files += ["-f", str(extra)]
-    argv = [*compose_argv(d.box.settings), *files, "-p", d.box.settings.project, *args]
-    done = subprocess.run(argv, capture_output=True, text=True, env=compose.env(d.box.settings, os.environ))
-    assert done.returncode == 0, done.stderr
+    verifying.compose_run(d, *args, override=override)
 
 
 def run_verify(d: Deployed) -> VerifyReport:

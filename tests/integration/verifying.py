@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 from dataclasses import dataclass
+from typing import Protocol
 
 import docker
 from docker.models.containers import Container
@@ -26,6 +27,12 @@ from deploy.verify.codecompare import Difference
 from testsupport.sandbox import Sandbox, quiet
 
 CHANGED = "heartbeat.py"  # imported by the bot and the worker
+
+
+class OnSandbox(Protocol):
+    """Anything deployed on a sandbox (this module's `Deployed`, or a test module's own)."""
+
+    box: Sandbox
 
 
 @dataclass
@@ -47,7 +54,7 @@ def deploy_two_releases(box: Sandbox, engine: docker.DockerClient) -> Deployed:
     return Deployed(box, repo, live, other)
 
 
-def compose_run(d: Deployed, *args: str, override: str | None = None) -> None:
+def compose_run(d: OnSandbox, *args: str, override: str | None = None) -> None:
     """`docker compose` on the release's compose file, plus an override file when given."""
     files = ["-f", str(d.box.repo / "docker-compose.yml")]
     if override is not None:
