@@ -57,7 +57,13 @@ class Beater:
 
     def beat(self, doc: dict[str, Any]) -> None:
         reporter = stages.current()
-        doc = reporter.tick(doc) if reporter is not None else doc
+        if reporter is None:
+            self.put_both(doc)
+        else:
+            reporter.tick(doc, self.put_both)
+
+    def put_both(self, doc: dict[str, Any]) -> None:
+        """Its own file, then the role's (skipped when the volume is full)."""
         if self.put(self.own, doc):
             self.put(self.path, doc)
 

@@ -150,16 +150,20 @@ class Reporter:
             facts |= {"stages": dict(self.reached), "release": self.release, "waiting_for": self.waiting_for}
             return {**self.ticked, **facts, "first_tick_ts": self.first_tick_ts, "beat_ts": self.clock()}
 
-    def tick(self, doc: dict[str, Any]) -> dict[str, Any]:
-        """Take the heartbeat document of a tick (or poll) just done; the first one makes the process `running`."""
+    def tick(self, doc: dict[str, Any], put: Writer) -> None:
+        """Take the heartbeat document of a tick (or poll) just done and write it with `put`; the first one makes
+        the process `running`, said once that document is written: a reader who saw the line finds the code
+        report in the heartbeat."""
         with self.lock:
             self.ticked = doc
-            if self.first_tick_ts is None:
+            first = self.first_tick_ts is None
+            if first:
                 self.first_tick_ts = float(doc.get("last_tick_ts") or self.clock())
                 self.reached[RUNNING] = self.clock()
                 self.stage = RUNNING
+            put(self.document())
+            if first:
                 self.say(first_tick_ts=self.first_tick_ts)
-            return self.document()
 
     def stopped(self) -> None:
         """The final save is done."""

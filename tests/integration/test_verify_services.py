@@ -116,6 +116,8 @@ def test_a_worker_with_an_allow_all_seccomp_profile_unmasked_paths_and_the_hosts
         "    userns_mode: host\n"  # the options are added to the release's no-new-privileges:true
     )
     compose_run(deployed, "up", "-d", "--no-deps", "worker", override=override)
+    startup.wait_release(deployed.box.settings, deployed.box.engine, deployed.live.image_id, ran_before=True)
+    # running: its heartbeat reports its code, so only the settings can differ
 
     report = run_verify(deployed)
 

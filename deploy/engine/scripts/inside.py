@@ -13,9 +13,11 @@ user) could not promise. `python3 -I -c <this file>` prints one JSON document:
     mounts            the container's mounts, as its pid 1 sees them: [{at, options, type}]
 
 Only the command line is the process's own word (it can rewrite its memory); everything else is the kernel's.
-A process caught between the runtime's fork and its exec (`runc init`: an exec or health check starting)
-or while it ends (no executable yet no zombie) is no process of its own yet: the list is read again until
-none is left, for at most `SETTLE` seconds; one that stays is reported as it is.
+A process caught between the runtime's fork and its exec (`runc init`: an exec or health check starting;
+its executable, the runtime's own copy, reads as `/` from here, and still does for an instant after the
+exec has given it its new command line) or while it ends (no executable yet no zombie) is no process of
+its own yet: the list is read again until none is left, for at most `SETTLE` seconds; one that stays is
+reported as it is.
 Standard library only (the image has nothing else), and no import of `trading`.
 """
 
@@ -28,6 +30,7 @@ import time
 from typing import Any
 
 SETTLE = 5.0
+RUNTIME_EXE = "/"  # how the runtime's executable reads from a container (measured: runc of Docker 20.10)
 
 
 def status_fields(text: str) -> dict[str, str]:
@@ -107,9 +110,11 @@ def processes(proc: str = "/proc") -> list[dict[str, Any]]:
 
 
 def transitional(process: dict[str, Any]) -> bool:
-    """A process the runtime is still starting (`runc init`), or one ending (no executable, not yet a zombie)."""
+    """A process the runtime is still starting (`runc init`, or its executable `/`: the runtime's copy of itself,
+    out of this namespace's reach), or one ending (no executable, not yet a zombie)."""
+    starting = process["cmdline"] == ["runc", "init"] or process["exe"] == RUNTIME_EXE
     ending = process["exe"] is None and process["state"] not in ("Z", "X")
-    return process["cmdline"] == ["runc", "init"] or ending
+    return starting or ending
 
 
 def settled(proc: str, settle: float) -> list[dict[str, Any]]:

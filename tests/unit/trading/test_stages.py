@@ -28,7 +28,7 @@ def test_the_pulse_says_the_main_threads_cpu_until_the_process_waits_or_runs(sai
     reporter.pulse()  # silent: a long standby does not flood the log
     reporter.reach(stages.LOCKED)
     reporter.pulse()
-    reporter.tick({"ticks": 1, "last_tick_ts": 100.0})
+    reporter.tick({"ticks": 1, "last_tick_ts": 100.0}, lambda doc: None)
     reporter.pulse()  # silent once running
     lines = said()
     assert [(d["stage"], d.get("pulse")) for d in lines] == [
@@ -50,8 +50,8 @@ def test_stopped_carries_the_last_tick_and_the_heartbeat_carries_the_stages(said
     reporter = Reporter("worker", clock=lambda: float(clock()))
     reporter.attach(written.append)
     reporter.reach(stages.LOCKED)
-    reporter.tick({"ticks": 1, "last_tick_ts": 50.0})
-    reporter.tick({"ticks": 2, "last_tick_ts": 51.0})
+    reporter.tick({"ticks": 1, "last_tick_ts": 50.0}, written.append)
+    reporter.tick({"ticks": 2, "last_tick_ts": 51.0}, written.append)
     reporter.reach(stages.STOPPING)
     reporter.stopped()
     assert said()[-1] | {"ts": 0} == {
@@ -61,6 +61,19 @@ def test_stopped_carries_the_last_tick_and_the_heartbeat_carries_the_stages(said
     last = written[-1]
     assert last["stage"] == "stopped" and last["ticks"] == 2 and last["first_tick_ts"] == 50.0
     assert list(last["stages"]) == ["started", "locked", "running", "stopping", "stopped"]
+
+
+def test_running_is_said_once_the_heartbeat_that_shows_it_and_the_code_is_written(said):
+    """A reader who saw `running` (deploy's wait, then verify) must find the tick's code report in the heartbeat."""
+    reporter = Reporter("worker")
+    reporter.reach(stages.LOCKED)
+    seen_at_write: list[tuple[str, list[str]]] = []
+    reporter.tick(
+        {"ticks": 1, "last_tick_ts": 50.0, "code": {"isolated": True}},
+        lambda doc: seen_at_write.append((doc["stage"], [d["stage"] for d in said()])),
+    )
+    assert seen_at_write == [("running", ["locked"])]  # written as running before the line said it
+    assert [d["stage"] for d in said()] == ["locked", "running"]
 
 
 def test_main_thread_reads_cpu_and_run_state_and_none_without_proc(tmp_path: Path):

@@ -101,7 +101,10 @@ def test_a_process_the_runtime_is_still_starting_is_read_again_until_it_runs(tmp
     assert found["processes"][0]["cmdline"] == ["python3", "-I", "-m", "trading", "health"]
 
 
-def test_a_process_without_an_executable_is_ending_unless_it_is_a_zombie() -> None:
+def test_a_process_without_an_executable_or_with_the_runtimes_is_transitional_unless_a_zombie() -> None:
     assert inside.transitional({"exe": None, "state": "R", "cmdline": []})
     assert not inside.transitional({"exe": None, "state": "Z", "cmdline": []})
+    # an exec caught mid-execve: its new command line, the runtime's executable still (a test named it a stranger)
+    health = ["python3", "-I", "-m", "trading", "health", "--role", "bot"]
+    assert inside.transitional({"exe": "/", "state": "R", "cmdline": health})
     assert not inside.transitional({"exe": "/usr/bin/python3.11", "state": "S", "cmdline": ["python3"]})
