@@ -16,7 +16,7 @@ import docker
 import docker.errors
 
 from deploy.engine import helpers, scripts
-from deploy.errors import LegacyMissing, VolumeInUse
+from deploy.errors import LegacyMissing
 from deploy.rebuild import inventory
 from deploy.rebuild.inventory import Inventory
 from deploy.rebuild.layout import Layout
@@ -98,15 +98,3 @@ def create(engine: docker.DockerClient, name: str, labels: Mapping[str, str]) ->
 def remove(engine: docker.DockerClient, name: str) -> None:
     with contextlib.suppress(docker.errors.NotFound):
         engine.volumes.get(name).remove()
-
-
-def refuse_in_use(engine: docker.DockerClient, name: str, stopped_too: bool = False) -> None:
-    """VolumeInUse when running containers mount `name` (their writes would race the copy); with
-    `stopped_too` also stopped ones (they keep a volume that is to be removed)."""
-    users = engine.containers.list(all=stopped_too, filters={"volume": name})
-    if users:
-        names = ", ".join(sorted(container.name for container in users))
-        raise VolumeInUse(
-            f"volume {name} is in use by running containers {names}",
-            "stop them first (the state must be still while it is copied), then run the command again",
-        )

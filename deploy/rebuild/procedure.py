@@ -10,14 +10,14 @@
 
 Steps 2 to 5 are one list (`later_steps`): the run walks it and `--plan` (`deploy.rebuild.plan`)
 prints it. A failure in steps 2 to 4 is recorded (`failed`, with its report) and raised.
-The legacy volume is only ever mounted read-only, and no container of the legacy bot may exist,
-running or stopped. The journal volume exists from before the first change until the last step;
-while it does, or while the state volume says it was rebuilt and the ledger does not record the
-rebuild finished, deploy, rollback and restore refuse the state volume
-(`deploy.steps.rebuilding.refuse_unfinished`): a run killed anywhere is finished by running it
-again, and a half-made state volume is never adopted. A run never removes a state volume a release
-ran on (`deploy.rebuild.resume`). With `--force`, state the volume already holds is backed up and
-proven first.
+The legacy volume is only ever mounted read-only, and no container but the run's own helpers may
+mount it or a state volume the run replaces, running or stopped (`deploy.steps.writers`). The
+journal volume exists from before the first change until the last step; while it does, or while
+the state volume says it was rebuilt and the ledger does not record the rebuild finished, deploy,
+rollback and restore refuse the state volume (`deploy.steps.rebuilding.refuse_unfinished`): a run
+killed anywhere is finished by running it again, and a half-made state volume is never adopted. A
+run never removes a state volume a release ran on (`deploy.rebuild.resume`). With `--force`, state
+the volume already holds is backed up and proven first.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ from deploy.rebuild.engineops import Helper
 from deploy.rebuild.inventory import Inventory
 from deploy.records import ledger
 from deploy.records.view import EngineRecords, Records
-from deploy.steps import backups, rebuilding, snapshot
+from deploy.steps import backups, rebuilding, snapshot, writers
 
 EVENT = "volume-rebuild"
 INVENTORY, RECORD = "inventory", "record"
@@ -259,11 +259,10 @@ def inspect(run: Run, keep: Sequence[str]) -> tuple[Inventory, triage.Plan, resu
 
 
 def refuse_busy(run: Run, found: resume.Found, mode: str) -> None:
-    """No container of the legacy bot may exist (it could write while the volume is copied, or trade later);
-    a state volume to be replaced must be unused."""
-    rebuilding.refuse_legacy_writers(run.engine, run.legacy)
-    if found.state is not None and mode != resume.DONE:
-        engineops.refuse_in_use(run.engine, run.settings.state_volume, stopped_too=True)
+    """No container but this run's helpers may mount the legacy volume (it could write while the volume is copied,
+    or trade later) or a state volume to be replaced (`deploy.steps.writers.refuse_mounted`)."""
+    replaced = found.state is not None and mode != resume.DONE
+    writers.refuse_mounted(run.settings, run.engine, [run.legacy, *([run.settings.state_volume] if replaced else [])])
 
 
 def _counts(found: Inventory, chosen: triage.Plan) -> str:

@@ -16,15 +16,18 @@ Rules:
 
 Deploy and rollback refuse in their preflight, restore before it stops anything (`ForeignWriters`,
 exit 10); verify names them (check `one writer`), status lists them as disagreements.
+
+The volume rebuild copies the legacy volume and replaces the state volume: it refuses every container but
+its own helpers that mounts either, read-only too, since a mounted volume cannot be removed
+(`refuse_mounted`, `VolumeInUse`, exit 9).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import socket
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -34,12 +37,14 @@ import docker.errors
 from deploy.config import Settings
 from deploy.engine.compose import PROJECT_LABEL, SERVICE_LABEL
 from deploy.engine.helpers import HELPER_OF, HOST, PID
-from deploy.errors import ForeignWriters
+from deploy.errors import ForeignWriters, VolumeInUse
 from deploy.ids import short
 from deploy.policy.check import Check
+from deploy.steps.rebuilding import REBUILT_FROM
 
-REBUILT_FROM = "io.tradebot.rebuilt-from"  # a state volume's label: the legacy volume it was rebuilt from
 CHECK = "one writer"
+
+Allowed = Callable[[Mapping[str, str]], bool]  # a container's labels → whether it may mount the volume
 
 
 def own(labels: Mapping[str, str], project: str, services: Collection[str], host: str, pid: int) -> bool:
@@ -49,17 +54,17 @@ def own(labels: Mapping[str, str], project: str, services: Collection[str], host
     return labels.get(HELPER_OF) == project and labels.get(HOST) == host and labels.get(PID) == str(pid)
 
 
-def writes(listed: Mapping[str, Any], volume: str, mountpoint: str) -> bool:
-    """Whether the container (as the engine lists it: `containers.list(sparse=True)`) may write `volume`.
+def mounts(listed: Mapping[str, Any], volume: str, mountpoint: str, writable_only: bool = True) -> bool:
+    """Whether the container (as the engine lists it: `containers.list(sparse=True)`) may write `volume`:
 
-    It mounts the volume writable, or binds the volume's directory on the engine's host (`mountpoint`), a
-    directory above it or one in it, writable.
+    it mounts the volume writable, or binds the volume's directory on the engine's host (`mountpoint`), a
+    directory above it or one in it, writable. Without `writable_only` a read-only mount counts too.
     """
-    return any(_writes(m, volume, PurePosixPath(mountpoint)) for m in listed.get("Mounts") or ())
+    return any(_mounts(m, volume, PurePosixPath(mountpoint), writable_only) for m in listed.get("Mounts") or ())
 
 
-def _writes(mount: Mapping[str, Any], volume: str, mountpoint: PurePosixPath) -> bool:
-    if not mount.get("RW", True):
+def _mounts(mount: Mapping[str, Any], volume: str, mountpoint: PurePosixPath, writable_only: bool) -> bool:
+    if writable_only and not mount.get("RW", True):
         return False
     if mount.get("Type") == "volume":
         return mount.get("Name") == volume
@@ -68,42 +73,61 @@ def _writes(mount: Mapping[str, Any], volume: str, mountpoint: PurePosixPath) ->
     return mount.get("Type") == "bind" and overlaps
 
 
+def mounters(
+    listed: Iterable[Mapping[str, Any]], watched: Mapping[str, str], allowed: Allowed, writable_only: bool = True
+) -> dict[str, list[str]]:
+    """`{volume: [described container, …]}` of the containers `allowed` refuses that mount a `watched` volume
+    (`{volume: its directory on the engine's host}`); volumes nobody else mounts are left out (pure)."""
+    theirs = [c for c in listed if not allowed(c.get("Labels") or {})]
+    found = {
+        volume: sorted(describe(c) for c in theirs if mounts(c, volume, where, writable_only))
+        for volume, where in watched.items()
+    }
+    return {volume: named for volume, named in found.items() if named}
+
+
 def describe(listed: Mapping[str, Any]) -> str:
     """`tb-evil (image 3f2a…, running)`: the container as the engine lists it."""
     names = listed.get("Names") or [short(str(listed.get("Id", "")))]
     return f"{str(names[0]).lstrip('/')} (image {short(str(listed.get('ImageID', '')))}, {listed.get('State')})"
 
 
-def volumes(settings: Settings, engine: docker.DockerClient) -> dict[str, str]:
-    """`{volume: its directory on the engine's host}`: the state volume, and the legacy volume it was rebuilt from."""
-    try:
-        state = engine.volumes.get(settings.state_volume).attrs
-    except docker.errors.NotFound:
-        return {}  # no container mounts it, or it would exist
-    found = {settings.state_volume: str(state.get("Mountpoint") or "")}
-    legacy = (state.get("Labels") or {}).get(REBUILT_FROM)
-    if legacy:
-        with contextlib.suppress(docker.errors.NotFound):
-            found[legacy] = str(engine.volumes.get(legacy).attrs.get("Mountpoint") or "")
+def mountpoints(engine: docker.DockerClient, names: Iterable[str]) -> dict[str, str]:
+    """`{volume: its directory on the engine's host}` of those of `names` that exist."""
+    found = {}
+    for name in names:
+        try:
+            found[name] = str(engine.volumes.get(name).attrs.get("Mountpoint") or "")
+        except docker.errors.NotFound:
+            continue  # no container mounts it, or it would exist
     return found
 
 
-def foreign(settings: Settings, engine: docker.DockerClient, services: Collection[str]) -> dict[str, list[str]]:
-    """`{volume: [described container, …]}` of every foreign writer of the state (and legacy) volume.
-
-    One list call of every container, stopped ones too, no inspect: a short-lived helper removed in
-    between cannot fail it.
-    """
-    watched = volumes(settings, engine)
-    if not watched:
+def volumes(settings: Settings, engine: docker.DockerClient) -> dict[str, str]:
+    """`mountpoints` of the state volume, and of the legacy volume it was rebuilt from."""
+    try:
+        legacy = (engine.volumes.get(settings.state_volume).attrs.get("Labels") or {}).get(REBUILT_FROM)
+    except docker.errors.NotFound:
         return {}
+    return mountpoints(engine, [settings.state_volume, *([legacy] if legacy else [])])
+
+
+def listed(engine: docker.DockerClient) -> list[dict[str, Any]]:
+    """Every container, stopped ones too, as one list call gives them: a short-lived helper removed in between
+    cannot fail it."""
+    return [c.attrs for c in engine.containers.list(all=True, sparse=True)]
+
+
+def ours(project: str, services: Collection[str]) -> Allowed:
+    """`own` for this process: the project's containers of `services` and this process's helpers."""
     host, pid = socket.gethostname(), os.getpid()
-    listed = [c.attrs for c in engine.containers.list(all=True, sparse=True)]
-    theirs = [c for c in listed if not own(c.get("Labels") or {}, settings.project, services, host, pid)]
-    found = {
-        volume: sorted(describe(c) for c in theirs if writes(c, volume, where)) for volume, where in watched.items()
-    }
-    return {volume: named for volume, named in found.items() if named}
+    return lambda labels: own(labels, project, services, host, pid)
+
+
+def foreign(settings: Settings, engine: docker.DockerClient, services: Collection[str]) -> dict[str, list[str]]:
+    """`{volume: [described container, …]}` of every foreign writer of the state (and legacy) volume."""
+    watched = volumes(settings, engine)
+    return mounters(listed(engine), watched, ours(settings.project, services)) if watched else {}
 
 
 def lines(found: Mapping[str, Iterable[str]], already: Iterable[str] = ()) -> list[str]:
@@ -129,6 +153,23 @@ def refuse(settings: Settings, engine: docker.DockerClient, services: Collection
             f"{'; '.join(named)}: another writer of the state; nothing was stopped",
             "find out what it is (`docker inspect NAME`); stop and remove it (`docker rm -f NAME`) "
             "if it is not meant to trade, then run the command again",
+            writers=named,
+        )
+
+
+def refuse_mounted(settings: Settings, engine: docker.DockerClient, names: Sequence[str]) -> None:
+    """The rebuild's refusal: `VolumeInUse` naming each container but this process's helpers that mounts one of
+    `names`, read-only or stopped too."""
+    watched = mountpoints(engine, names)
+    found = mounters(listed(engine), watched, ours(settings.project, ()), writable_only=False) if watched else {}
+    named = lines(found)
+    if named:
+        raise VolumeInUse(
+            f"{'; '.join(named)}: the rebuild copies the legacy volume and replaces the state volume, so nothing "
+            "else may mount either (a stopped container too: dockerd starts it again for `restart: always`); "
+            "nothing was changed",
+            "find out what each is (`docker inspect NAME`) and remove it (`docker rm -f NAME`; the deployment's own "
+            "bot and worker with `tradebot remove`), then run the command again",
             writers=named,
         )
 

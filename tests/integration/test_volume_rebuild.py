@@ -194,11 +194,40 @@ def test_what_is_refused_changes_nothing(sandbox: Sandbox, legacy_volume: str) -
         name=f"{box.settings.project}-legacy-bot",
     )
     try:
-        refused(invoke(box, "volume-rebuild", "--legacy", name), 9, "the legacy bot's containers", user.name)
+        refused(invoke(box, "volume-rebuild", "--legacy", name), 9, f"{user.name} (image", f"created) mounts {name}")
         refused(invoke(box, "volume-retire", "--legacy", name), 9, "the legacy bot's containers", user.name)
     finally:
         user.remove(force=True)
     assert volume_names(box) == names | {code_only}
+
+
+def test_a_container_mounting_the_state_or_the_legacy_volume_refuses_the_rebuild_before_any_change(
+    sandbox: Sandbox, legacy_volume: str
+) -> None:
+    """One writer (issue 18): a hand-run container writing the state volume a forced rebuild would replace, and a
+    stopped one mounting the legacy volume read-only: exit 9 naming both, and nothing changed."""
+    box, name, state = sandbox, legacy_volume, sandbox.settings.state_volume
+    box.engine.volumes.create(state)
+    box.in_volume(state, "echo newer > /v/live_portfolio.json")
+    names = volume_names(box)
+    image, project = box.settings.base_image or "", box.settings.project
+    writer = box.engine.containers.run(
+        image, ["sleep", "600"], name=f"{project}-by-hand", volumes={state: {"bind": "/s"}}, detach=True
+    )
+    reader = box.engine.containers.create(
+        image, ["sleep", "60"], name=f"{project}-legacy-reader", volumes={name: {"bind": "/v", "mode": "ro"}}
+    )
+    try:
+        line = refused(
+            invoke(box, "volume-rebuild", "--legacy", name, "--force"), 9, "docker rm -f", "nothing was changed"
+        )
+    finally:
+        writer.remove(force=True)
+        reader.remove(force=True)
+    assert f"{writer.name} (image {short(writer.image.id)}, running) mounts {state}" in line
+    assert f"{reader.name} (image {short(reader.image.id)}, created) mounts {name}" in line
+    assert volume_names(box) == names  # no backup, no journal, the state volume kept
+    assert box.in_volume(state, "cat /v/live_portfolio.json") == "newer\n"
 
 
 def test_the_drift_is_against_the_commit_rev_names(sandbox: Sandbox, legacy_volume: str) -> None:

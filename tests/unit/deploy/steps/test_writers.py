@@ -36,7 +36,7 @@ MOUNTPOINT = "/var/lib/docker/volumes/tb_state/_data"
 
 
 def writes(mount: dict[str, object]) -> bool:
-    return writers.writes(listed(mount), "tb_state", MOUNTPOINT)
+    return writers.mounts(listed(mount), "tb_state", MOUNTPOINT)
 
 
 def test_a_writable_volume_mount_writes_a_read_only_one_or_another_volume_does_not() -> None:
@@ -53,6 +53,29 @@ def test_binding_the_volumes_directory_one_above_or_in_it_writable_writes_it() -
     assert not writes({**bind, "Source": MOUNTPOINT, "RW": False})
     for source in ("/srv", "/var/lib/docker/volumes/tb_state_other", "/var/lib/docker/volumes/tb_state_data"):
         assert not writes({**bind, "Source": source}), source
+
+
+def test_without_writable_only_a_read_only_mount_counts_too() -> None:
+    ro = {"Type": "volume", "Name": "tb_state", "Destination": "/s", "RW": False}
+    assert writers.mounts(listed(ro), "tb_state", MOUNTPOINT, writable_only=False)
+    assert not writers.mounts(listed({**ro, "Name": "tb_meta"}), "tb_state", MOUNTPOINT, writable_only=False)
+
+
+def test_mounters_names_per_watched_volume_every_container_the_rule_does_not_allow() -> None:
+    rw = {"Type": "volume", "Destination": "/s", "RW": True}
+    evil = {**listed({**rw, "Name": "tb_state"}, name="/evil"), "Labels": {}}
+    old = {**listed({**rw, "Name": "legacy", "RW": False}, name="/old-bot", state="created"), "Labels": {}}
+    bot = {
+        **listed({**rw, "Name": "tb_state"}, name="/tb-bot-1"),
+        "Labels": {PROJECT_LABEL: "tb", SERVICE_LABEL: "bot"},
+    }
+    watched = {"tb_state": MOUNTPOINT, "legacy": "/var/lib/docker/volumes/legacy/_data", "tb_meta": "/m"}
+    allowed = writers.ours("tb", SERVICES)
+    assert writers.mounters([evil, old, bot], watched, allowed) == {"tb_state": [f"evil (image {'ab' * 6}, running)"]}
+    assert writers.mounters([evil, old, bot], watched, writers.ours("tb", ()), writable_only=False) == {
+        "tb_state": [f"evil (image {'ab' * 6}, running)", f"tb-bot-1 (image {'ab' * 6}, running)"],
+        "legacy": [f"old-bot (image {'ab' * 6}, created)"],
+    }
 
 
 def test_a_foreign_writer_is_described_by_name_image_and_state_per_volume() -> None:
