@@ -42,8 +42,8 @@ TradebotError                   1  anything below not otherwise listed
 ├── RebuildError                9  a legacy volume cannot be rebuilt or retired (nothing half-done is adopted)
 │   ├── LegacyMissing
 │   ├── NotLegacy
-│   ├── VolumeInUse
-│   │   └── LegacyWriters          the legacy bot's containers still exist (at rebuild, deploy, retire)
+│   ├── VolumeInUse                a container but the rebuild's helpers mounts the legacy or the replaced state volume
+│   │   └── LegacyWriters          the legacy bot's containers still exist (at deploy, rollback, restore, retire)
 │   ├── KeepNotFound
 │   ├── TargetClash
 │   ├── TargetHoldsState
@@ -257,7 +257,7 @@ class NotLegacy(RebuildError):
 
 
 class VolumeInUse(RebuildError):
-    """Containers use a volume that must be still."""
+    """Containers use a volume that must be still (`writers`: each named with its image and state)."""
 
 
 class LegacyWriters(VolumeInUse):
