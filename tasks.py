@@ -28,6 +28,9 @@ TEST_TIERS = {
 
 # Every run ends with its slowest tests, so each CI log says where the time went.
 REPORTED = ("--durations=40",)
+# pytest-xdist workers, each running whole test files (a module's shared deployment and its tests' order
+# stay in one process): the integration tests mostly wait on the engine, so more of them than CI's 2 cores.
+WORKERS = 3
 
 
 @task(
@@ -37,14 +40,19 @@ REPORTED = ("--durations=40",)
         "refusals): the tier to run before each commit (docs/operations.md has its time)",
         "integration": "only the integration tests (real Docker engine and Compose)",
         "k": "pytest -k expression",
+        "workers": f"parallel pytest workers (default {WORKERS}); 0 runs every test in turn in one process",
     }
 )
-def test(c: Context, unit: bool = False, fast: bool = False, integration: bool = False, k: str = "") -> None:
+def test(
+    c: Context, unit: bool = False, fast: bool = False, integration: bool = False, k: str = "", workers: int = WORKERS
+) -> None:
     """Run the test suite: unit, multi-process and integration tests against the real engine."""
     chosen = [tier for tier, wanted in (("unit", unit), ("fast", fast), ("integration", integration)) if wanted]
     if len(chosen) > 1:
         raise Exit(f"invoke test: --{' and --'.join(chosen)} are different sets of tests; give one", code=2)
     argv = [sys.executable, "-m", "pytest", *REPORTED]
+    if workers:
+        argv += ["-n", str(workers), "--dist", "loadfile"]
     if chosen:
         argv += ["-m", TEST_TIERS[chosen[0]]]
     if k:

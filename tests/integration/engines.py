@@ -3,8 +3,9 @@
 Started by the test and removed by it: stopped by its pid, its directories and its
 bridge deleted. Never `--bridge=none` (that deletes docker0): it gets a bridge of
 its own (`ip link add … type bridge`) and touches no iptables rules. Several at once
-(a fleet's test) each get their own `pool`: the address pool its networks come from
-(`10.<214 + pool>.0.0/16`) and the range of its bridge's address.
+(a fleet's test, or tests on parallel workers) each take a free `pool`, held by a lock file while the
+engine runs: the address pool its networks come from (`10.<214 + pool>.0.0/16`) and the range of its
+bridge's address.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -26,6 +28,7 @@ import docker.errors
 from testsupport.waiting import wait_for
 
 START_SECONDS = 60.0
+POOLS = 16  # networks from 10.214.0.0/16 … 10.229.0.0/16, bridges in 10.213.0.0/16
 SAVED: dict[tuple[str, str], bytes] = {}  # (ref, image id) → `docker save` archive, for `copy_image`
 
 
@@ -79,8 +82,29 @@ class Engine:
 
 
 @contextlib.contextmanager
-def second_engine(pool: int = 0) -> Iterator[Engine]:
-    """A running, empty second engine (its addresses from `pool`: 0 to 15); everything it made is removed afterwards."""
+def free_pool() -> Iterator[int]:
+    """The first of `POOLS` no other test's engine holds: each is held by binding an abstract unix socket
+    of its name (no file to remove; the kernel frees it when the holder ends, however it ends)."""
+    for pool in range(POOLS):
+        with socket.socket(socket.AF_UNIX) as hold:
+            try:
+                hold.bind(f"\0tradebot-test-pool-{pool}")
+            except OSError:  # EADDRINUSE: another engine of a test has it
+                continue
+            yield pool
+            return
+    raise RuntimeError(f"all {POOLS} address pools of private engines are in use: too many tests at once")
+
+
+@contextlib.contextmanager
+def second_engine() -> Iterator[Engine]:
+    """A running, empty second engine (its addresses from a free pool); everything it made is removed afterwards."""
+    with free_pool() as pool, _engine(pool) as engine:
+        yield engine
+
+
+@contextlib.contextmanager
+def _engine(pool: int) -> Iterator[Engine]:
     suffix = secrets.token_hex(3)
     name, bridge = f"tradebot-t{suffix}", f"tbt{suffix}"
     root = Path(tempfile.mkdtemp(prefix="tbd", dir="/tmp"))  # short: the exec root holds unix sockets

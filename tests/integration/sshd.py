@@ -98,8 +98,9 @@ def answers(port: int) -> bool:
 def sshd_to(engine_socket: str, path: str) -> Iterator[SshAccess]:
     """An sshd whose sessions reach `engine_socket`; removed (process, keys, config) afterwards."""
     root = Path(tempfile.mkdtemp(prefix="tbssh", dir="/tmp"))
-    made_privsep = not PRIVSEP_DIR.exists()
-    PRIVSEP_DIR.mkdir(mode=0o755, exist_ok=True)  # sshd refuses to start without it
+    # sshd refuses to start without it; left in place afterwards (what the package makes at boot), as
+    # another test's sshd may be using it
+    PRIVSEP_DIR.mkdir(mode=0o755, exist_ok=True)
     proc = None
     try:
         port = free_port()
@@ -121,6 +122,4 @@ def sshd_to(engine_socket: str, path: str) -> Iterator[SshAccess]:
         if proc is not None and proc.poll() is None:
             proc.terminate()
             proc.wait(timeout=10)
-        if made_privsep:
-            shutil.rmtree(PRIVSEP_DIR, ignore_errors=True)
         shutil.rmtree(root, ignore_errors=True)

@@ -42,7 +42,7 @@ def state_generation(box: Sandbox, engine: docker.DockerClient, volume: str) -> 
 def test_a_member_moves_by_hand_with_its_state_and_ledger_and_the_old_engine_refuses_it(
     sandbox: Sandbox, docker_client: docker.DockerClient, base_image: str, tmp_path: Path
 ) -> None:
-    with second_engine(2) as old, second_engine(3) as new, sshd_to(str(old.socket), os.environ["PATH"]) as ssh:
+    with second_engine() as old, second_engine() as new, sshd_to(str(old.socket), os.environ["PATH"]) as ssh:
         for engine in (old, new):
             copy_image(docker_client, engine.client, base_image)
         there = Seat("m", f"{sandbox.settings.project}-m", ssh.docker_host, old.client)
@@ -100,7 +100,7 @@ def test_a_move_that_fails_on_the_target_puts_the_member_back_on_its_engine(
 ) -> None:
     """The target's deploy lock is held (by this test) when the move deploys there: after the stop, the backup and
     the copies, the deploy is refused; what the move made on the target goes and the member runs on its engine."""
-    with second_engine(2) as old, second_engine(3) as new:
+    with second_engine() as old, second_engine() as new:
         for engine in (old, new):
             copy_image(docker_client, engine.client, base_image)
         there = Seat("m", f"{sandbox.settings.project}-m", old.address, old.client)

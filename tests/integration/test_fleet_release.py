@@ -36,7 +36,7 @@ FAST = '[settings]\nTRADEBOT_TICK_SECONDS = "0.2"\nTRADEBOT_WORKER_POLL_SECONDS 
 def test_a_crashing_commit_stops_the_fleet_at_the_first_member_and_leaves_the_second_untouched(
     sandbox: Sandbox, docker_client: docker.DockerClient, base_image: str, tmp_path: Path
 ) -> None:
-    with second_engine(0) as near, second_engine(1) as far, sshd_to(str(far.socket), os.environ["PATH"]) as ssh:
+    with second_engine() as near, second_engine() as far, sshd_to(str(far.socket), os.environ["PATH"]) as ssh:
         for engine in (near, far):
             copy_image(docker_client, engine.client, base_image)
         seats = [

@@ -43,7 +43,7 @@ def test_a_stack_of_the_same_name_is_named_by_status_and_refused_by_deploy_and_r
     sandbox: Sandbox, docker_client: docker.DockerClient, base_image: str
 ) -> None:
     project = sandbox.settings.project
-    with second_engine(4) as engine:
+    with second_engine() as engine:
         copy_image(docker_client, engine.client, base_image)
         env = {"DOCKER_HOST": engine.address}
         seat = Seat("m", project, engine.address, engine.client)

@@ -26,7 +26,7 @@ SSH_TIMEOUT = 300  # the ssh member's: every engine connection is an `ssh … do
 def test_a_frozen_engine_is_named_unreachable_within_its_timeout_and_holds_up_nobody(
     sandbox: Sandbox, docker_client: docker.DockerClient, base_image: str, tmp_path: Path
 ) -> None:
-    with second_engine(0) as local, second_engine(1) as remote, sshd_to(str(remote.socket), os.environ["PATH"]) as ssh:
+    with second_engine() as local, second_engine() as remote, sshd_to(str(remote.socket), os.environ["PATH"]) as ssh:
         copy_image(docker_client, local.client, base_image)
         seats = [
             Seat("near", f"{sandbox.settings.project}-near", local.address, local.client, "status_timeout = 8"),

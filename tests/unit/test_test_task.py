@@ -21,10 +21,10 @@ def invoke_dry(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize(
     ("args", "selected"),
     [
-        ((), "--durations=40"),
-        (("--unit",), "--durations=40 -m 'not integration and not slow'"),
-        (("--fast",), "--durations=40 -m 'not integration or smoke'"),
-        (("--integration", "-k", "lock"), "--durations=40 -m integration -k lock"),
+        ((), "--durations=40 -n 3 --dist loadfile"),
+        (("--unit",), "--durations=40 -n 3 --dist loadfile -m 'not integration and not slow'"),
+        (("--fast", "--workers", "2"), "--durations=40 -n 2 --dist loadfile -m 'not integration or smoke'"),
+        (("--integration", "--workers", "0", "-k", "lock"), "--durations=40 -m integration -k lock"),
     ],
 )
 def test_each_option_runs_its_tier(args: tuple[str, ...], selected: str) -> None:
