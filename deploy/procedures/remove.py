@@ -24,7 +24,7 @@ from deploy.errors import first_of
 from deploy.output.progress import Progress, Say
 from deploy.procedures.procedure import Step, locked, plan_lines, walk_steps
 from deploy.procedures.trail import Trail
-from deploy.steps import backups
+from deploy.steps import backups, images
 
 
 def remove(
@@ -46,7 +46,8 @@ def plan(
 
 def steps(settings: Settings, engine: docker.DockerClient, state: bool, old_backups: bool) -> list[Step]:
     containers = engine.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={settings.project}"})
-    tags = sorted(tag for image in engine.images.list(name=settings.image_repo) for tag in image.tags)
+    repo = settings.image_repo
+    tags = sorted(tag for image in engine.images.list(name=repo) for tag in images.own_tags(image.tags, repo))
     found = [
         Step(f"stop and remove {_named([c.name for c in containers])}", lambda: _containers(settings, engine)),
         Step(f"untag {_named(tags)}", lambda: _untag(engine, tags)),

@@ -78,6 +78,12 @@ class ReleaseImage:
         return next((tag for tag in self.tags if self.commit and tag.endswith(endings)), "")
 
 
+def own_tags(tags: Iterable[str], repository: str) -> list[str]:
+    """The tags of `repository` among an image's: an image of the same id (the same commit, built the same way
+    by another project on this engine) carries that project's tags too, which are never this one's to remove."""
+    return [tag for tag in tags if tag.startswith(f"{repository}:")]
+
+
 def release_tag(repository: str, commit: str, dirty: bool) -> str:
     """`<repo>:<sha>`, or `<repo>:<sha>-dirty`: a dirty build never takes the commit's clean tag."""
     return f"{repository}:{commit}-dirty" if dirty else f"{repository}:{commit}"
@@ -104,12 +110,16 @@ def commit_time(seconds: int) -> str:
 
 
 def public_source(url: str) -> str:
-    """A remote URL fit for a label: no user-info (user, password, token); '' for a local path.
+    """A remote URL fit for a label: no user-info (user, password, token); '' for a local path, and for a URL
+    the standard library refuses (a user-info character that normalizes to `:` or `@`): no label then.
 
     `https://user:TOKEN@host:8443/repo.git` -> `https://host:8443/repo.git`; scp-like
     `git@host:org/repo.git` -> `host:org/repo.git`; `/srv/repo`, `file:///srv/repo` -> ''.
     """
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
     if parts.scheme and parts.netloc:
         host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname or ""
         return urlunsplit((parts.scheme, host + (f":{parts.port}" if parts.port else ""), parts.path, "", ""))
@@ -162,7 +172,7 @@ def prune_candidates(images: Iterable[ReleaseImage], repository: str, keep: int,
         untried = image.image_id not in tried.succeeded | tried.failed
         if untried and not past_live:
             continue
-        own = [tag for tag in image.tags if tag.startswith(f"{repository}:")]
+        own = own_tags(image.tags, repository)
         (failed if image.image_id in tried.failed else others).extend(own)
     return failed + others
 

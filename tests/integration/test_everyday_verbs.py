@@ -37,8 +37,15 @@ def test_logs_show_each_services_lines_and_remove_keeps_the_state_until_asked(
     assert planned.returncode == 0 and "would back up" in planned.stdout and volumes(sandbox) == before
     assert engine.containers.list(filters={"label": f"com.docker.compose.project={settings.project}"})
 
-    removed = invoke(sandbox, "remove")
-    assert removed.returncode == 0, removed.stdout + removed.stderr
+    # another project on this engine deployed the same commit: the same image id, that project's tag
+    other = f"{settings.project}x:live"
+    engine.images.get(settings.live_image).tag(other)
+    try:
+        removed = invoke(sandbox, "remove")
+        assert removed.returncode == 0, removed.stdout + removed.stderr
+        assert engine.images.get(other).tags == [other]  # never another project's to untag
+    finally:
+        engine.images.remove(other)
     assert not engine.containers.list(all=True, filters={"label": f"com.docker.compose.project={settings.project}"})
     assert not engine.images.list(name=settings.image_repo) and volumes(sandbox) == before  # the state stays
 

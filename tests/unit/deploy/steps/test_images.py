@@ -58,6 +58,7 @@ def test_created_is_the_commit_time() -> None:
         ("file:///srv/build-host/repo", ""),
         ("relative/repo", ""),
         ("", ""),
+        ("https://user:\uff1a@host.example/repo.git", ""),  # a fullwidth colon: urlsplit refuses it, no label
     ],
 )
 def test_public_source_drops_user_info_and_host_paths(url: str, public: str) -> None:
@@ -67,7 +68,7 @@ def test_public_source_drops_user_info_and_host_paths(url: str, public: str) -> 
 @given(st.text(alphabet=st.characters(blacklist_characters="@/\\:?#[]", blacklist_categories=("Cs",)), min_size=1))
 def test_public_source_never_keeps_user_info(secret: str) -> None:
     for url in (f"https://user:{secret}@host.example/repo.git", f"https://{secret}@host.example/repo.git"):
-        assert images.public_source(url) == "https://host.example/repo.git"
+        assert images.public_source(url) in ("https://host.example/repo.git", "")  # "": a URL urlsplit refuses
 
 
 def test_release_image_reads_its_labels() -> None:
@@ -87,6 +88,11 @@ def test_the_release_tag_is_the_commits_tag_among_its_tags() -> None:
     assert release("i", "tb:abc-dirty", commit="abc").release_tag == "tb:abc-dirty"
     assert release("i", "tb:live", commit="abc").release_tag == ""
     assert release("i", "tb:live", commit="").release_tag == ""
+
+
+def test_own_tags_are_the_repositorys_alone_never_another_projects_of_the_same_image() -> None:
+    tags = ["tb-a:live", "tb-a:abc", "tb-ab:live", "tb:live", "tb-b:abc"]
+    assert images.own_tags(tags, "tb-a") == ["tb-a:live", "tb-a:abc"]
 
 
 def test_build_progress_shows_step_lines_only() -> None:
