@@ -8,14 +8,14 @@ from typing import Any
 import docker
 
 from deploy.records import ledger
-from deploy.steps import snapshot
+from deploy.steps import images, snapshot
 from testsupport.sandbox import Sandbox
 
 
 def engine_state(box: Sandbox) -> dict[str, Any]:
     """Everything a plan must leave as it was: containers, volumes, the ledger and the state file."""
     engine: docker.DockerClient = box.engine
-    ours = box.settings.project  # other tests share the engine
+    ours, repo = box.settings.project, box.settings.image_repo  # other tests share the engine
     found = engine.containers.list(all=True, filters={"name": ours})  # all of them: races with others' short helpers
     containers = {(c.name, c.id, c.status, c.image.id) for c in found if c.name.startswith(ours)}
     labelled = {(v.name, tuple(sorted((v.attrs.get("Labels") or {}).items()))) for v in engine.volumes.list()}
@@ -25,7 +25,7 @@ def engine_state(box: Sandbox) -> dict[str, Any]:
         "volumes": volumes,
         "ledger": ledger.read(box.settings, engine),
         "state": snapshot.read_state(box.settings, engine),
-        "tags": sorted(tag for image in engine.images.list(name=box.settings.image_repo) for tag in image.tags),
+        "tags": sorted(tag for image in engine.images.list(name=repo) for tag in images.own_tags(image.tags, repo)),
     }
 
 

@@ -24,6 +24,7 @@ from deploy.config import Settings
 from deploy.engine import baseimage
 from deploy.engine import client as engine_client
 from deploy.engine.helpers import HELPER_OF
+from deploy.steps import images
 
 COPIED = ("Dockerfile", "docker-compose.yml", "trading", "volumes")
 
@@ -130,7 +131,7 @@ class Sandbox:
                 with contextlib.suppress(docker.errors.APIError):
                     volume.remove(force=True)
         for image in self.engine.images.list(name=self.settings.image_repo):
-            for tag in image.tags:
+            for tag in images.own_tags(image.tags, self.settings.image_repo):  # never a parallel test's of the image
                 with contextlib.suppress(docker.errors.ImageNotFound):
                     self.engine.images.remove(tag, force=True, noprune=False)
 

@@ -34,14 +34,14 @@ CHUNK = 1 << 20
 
 def build(settings: Settings, engine: docker.DockerClient, repo: Repository, commit: str, say: Say) -> dict[str, Any]:
     """Build (or reuse) the commit's release image on the member's engine."""
-    return described(building.build(settings, engine, repo, rev=commit, say=say), "built")
+    return described(settings, building.build(settings, engine, repo, rev=commit, say=say), "built")
 
 
-def described(image: ReleaseImage, how: str) -> dict[str, Any]:
+def described(settings: Settings, image: ReleaseImage, how: str) -> dict[str, Any]:
     return {
         "ok": True,
         "how": how,
-        "image": image.release_tag,
+        "image": image.tag_in(settings.image_repo),
         "image_id": image.image_id,
         "code_layer": image.code_layer,
     }
@@ -52,12 +52,12 @@ def save(settings: Settings, engine: docker.DockerClient, commit: str, path: Pat
     image = _release(settings, engine, commit)
     record = builds.of_image(builds.read(settings, engine), image.image_id)
     if record is None:
-        raise tags.foreign_image(image.release_tag, image, [])
+        raise tags.foreign_image(image.tag_in(settings.image_repo), image, [])
     record_file(path).write_text(record.to_json())
     with path.open("wb") as out:
         for chunk in engine.images.get(image.image_id).save(chunk_size=CHUNK, named=False):
             out.write(chunk)
-    return {**described(image, "saved"), "bytes": path.stat().st_size}
+    return {**described(settings, image, "saved"), "bytes": path.stat().st_size}
 
 
 def load(settings: Settings, engine: docker.DockerClient, commit: str, path: Path, source: str) -> dict[str, Any]:
@@ -73,7 +73,7 @@ def load(settings: Settings, engine: docker.DockerClient, commit: str, path: Pat
         raise tags.foreign_image(f"the image {source} saved", image, [record])
     builds.write(settings, engine, dataclasses.replace(record, by=f"{record.by}, loaded from {source}"))
     found.tag(settings.image_repo, commit)
-    return described(_release(settings, engine, commit), "present" if present else f"loaded from {source}")
+    return described(settings, _release(settings, engine, commit), "present" if present else f"loaded from {source}")
 
 
 def record_file(path: Path) -> Path:

@@ -71,11 +71,11 @@ class ReleaseImage:
         layers = (image.attrs.get("RootFS") or {}).get("Layers") or ()
         return cls.from_labels(image.id, image.labels, image.tags, layers)
 
-    @property
-    def release_tag(self) -> str:
-        """Its `<repo>:<sha>` (or `<repo>:<sha>-dirty`) tag; empty when it has none."""
-        endings = (f":{self.commit}", f":{self.commit}-dirty")
-        return next((tag for tag in self.tags if self.commit and tag.endswith(endings)), "")
+    def tag_in(self, repository: str) -> str:
+        """Its `<repository>:<sha>` (or `…-dirty`) tag; empty when it has none there (an image of the same id
+        carries another project's tags too: never this one's)."""
+        tag = release_tag(repository, self.commit, self.dirty)
+        return tag if self.commit and tag in self.tags else ""
 
 
 def own_tags(tags: Iterable[str], repository: str) -> list[str]:

@@ -22,7 +22,7 @@ def test_a_credential_in_the_remote_url_reaches_no_layer_label_or_history(
 ) -> None:
     git(sandbox.repo, "remote", "add", "origin", f"https://deployer:{TOKEN}@git.example.invalid/org/tradebot.git")
     built = build.build(sandbox.settings, docker_client, Repository(sandbox.repo), say=quiet)
-    image = docker_client.images.get(built.release_tag)
+    image = docker_client.images.get(built.tag_in(sandbox.settings.image_repo))
     assert image.labels[images.SOURCE] == "https://git.example.invalid/org/tradebot.git"
     history = repr(image.history())
     saved = b"".join(image.save(named=False))  # every layer, the config (labels, history) and the manifest
@@ -35,7 +35,7 @@ def test_a_credential_in_the_remote_url_reaches_no_layer_label_or_history(
 def test_without_a_remote_no_label_names_the_build_host(sandbox: Sandbox, docker_client: docker.DockerClient) -> None:
     repo = Repository(sandbox.repo)
     built = build.build(sandbox.settings, docker_client, repo, say=quiet)
-    labels = docker_client.images.get(built.release_tag).labels
+    labels = docker_client.images.get(built.tag_in(sandbox.settings.image_repo)).labels
     assert images.SOURCE not in labels
     assert str(sandbox.repo) not in repr(labels)
     assert labels[images.CREATED] == images.commit_time(repo.commit(built.commit).time)

@@ -106,7 +106,7 @@ def test_build_deploy_verify_then_a_new_commit_then_rollback(sandbox: Sandbox) -
     assert labels[images.REVISION] == first.commit and labels[images.DIRTY] == "false"
     said: list[str] = []
     assert build.build(settings, engine, repo, say=said.append) == first
-    assert said == [f"build: {first.release_tag} exists ({first.image_id[7:19]}, recorded); reusing it"]
+    assert said == [f"build: {first.tag_in(settings.image_repo)} exists ({first.image_id[7:19]}, recorded); reusing it"]
     one = deploying.deploy(settings, engine, repo, say=quiet)
     assert (one.image, one.previous, one.backup) == (first, "", "")
     assert (found := verify(settings, engine, repo)).ok, found.summary()
@@ -173,9 +173,9 @@ def test_an_uncommitted_edit_never_reaches_an_image(sandbox: Sandbox) -> None:
     assert refused.value.data["paths"] == [MARKED]
 
     dirty = build.build(settings, engine, repo, allow_dirty=True, say=quiet)
-    assert dirty.release_tag == f"{settings.release_image(dirty.commit)}-dirty" and dirty.dirty
-    assert engine.images.get(dirty.release_tag).labels[images.DIRTY] == "true"
-    assert image_file(engine, dirty.release_tag, MARKED) == committed
+    assert dirty.tag_in(settings.image_repo) == f"{settings.release_image(dirty.commit)}-dirty" and dirty.dirty
+    assert engine.images.get(dirty.tag_in(settings.image_repo)).labels[images.DIRTY] == "true"
+    assert image_file(engine, dirty.tag_in(settings.image_repo), MARKED) == committed
     with pytest.raises(DirtyImage):
         deploying.deploy(settings, engine, repo, say=quiet)
     assert not engine.containers.list(all=True, filters={"label": f"com.docker.compose.project={settings.project}"})
@@ -218,12 +218,14 @@ def test_prune_keeps_live_previous_and_the_newest_successes_and_lets_a_run_of_fa
     engine.images.get(built[2].image_id).tag(settings.image_repo, "live")
 
     pruned = tags.prune(settings, engine, quiet, ledger.read(settings, engine))
-    assert pruned == [built[4].release_tag, built[3].release_tag]
-    assert {tag for image in engine.images.list(name=settings.image_repo) for tag in image.tags} == {
-        built[0].release_tag,  # the newest success that is neither live nor previous: newer failures went instead
-        built[1].release_tag,
+    tag = [image.tag_in(settings.image_repo) for image in built]
+    assert pruned == [tag[4], tag[3]]
+    found = engine.images.list(name=settings.image_repo)
+    assert {t for image in found for t in images.own_tags(image.tags, settings.image_repo)} == {
+        tag[0],  # the newest success that is neither live nor previous: newer failures went instead
+        tag[1],
         settings.previous_image,
-        built[2].release_tag,
+        tag[2],
         settings.live_image,
     }
     assert engine.images.get(settings.base_image or "")

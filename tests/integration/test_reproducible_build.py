@@ -44,7 +44,8 @@ def test_buildkit_builds_the_code_layer_the_classic_builder_builds_and_the_commi
     classic = build.build(sandbox.settings, docker_client, repo, say=quiet)
     tag = f"{sandbox.settings.image_repo}:buildkit"
     buildkit_build(docker_client, buildcontext.of(repo, classic.commit), tag, base_image)
-    assert (code_layer(docker_client, tag), code_layer(docker_client, classic.release_tag)) == (
+    release = sandbox.settings.release_image(classic.commit)
+    assert (code_layer(docker_client, tag), code_layer(docker_client, release)) == (
         codelayer.of(repo, classic.commit),
     ) * 2
     print(f"code layer {codelayer.of(repo, classic.commit)}: classic builder == BuildKit == computed from the commit")
@@ -60,6 +61,9 @@ def test_one_commit_builds_the_same_code_layer_on_two_engines(
         copy_image(docker_client, other, base_image)
         assert [image.tags for image in other.images.list()] == [[base_image]]  # nothing to reuse there
         there = build.build(sandbox.settings, other, repo, say=quiet)
-        layers = (code_layer(other, there.release_tag), code_layer(docker_client, here.release_tag))
-        assert layers == (codelayer.of(repo, here.commit),) * 2
-        assert other.images.get(there.release_tag).labels == docker_client.images.get(here.release_tag).labels
+        release = sandbox.settings.release_image(here.commit)
+        assert there.commit == here.commit
+        assert (code_layer(other, release), code_layer(docker_client, release)) == (
+            codelayer.of(repo, here.commit),
+        ) * 2
+        assert other.images.get(release).labels == docker_client.images.get(release).labels

@@ -88,7 +88,7 @@ def test_a_clean_deploy_verifies_with_all_points_equal(deployed: Deployed) -> No
 
 
 def test_a_worker_of_another_release_is_named(deployed: Deployed) -> None:
-    override = f"services:\n  worker:\n    image: {deployed.other.release_tag}\n"
+    override = f"services:\n  worker:\n    image: {deployed.other.tag_in(deployed.box.settings.image_repo)}\n"
     compose_run(deployed, "up", "-d", "--no-deps", "worker", override=override)
     report = run_verify(deployed)
     assert not report.ok
@@ -180,8 +180,9 @@ def worker(d: Deployed) -> Container:
 def test_a_volume_over_the_code_path_is_named(deployed: Deployed) -> None:
     """The volume-shadowing trap: the bot runs code from a volume filled by another release."""
     shadow = f"{deployed.box.settings.project}_shadow"
+    other = deployed.other.tag_in(deployed.box.settings.image_repo)
     filler = deployed.box.engine.containers.create(
-        deployed.other.release_tag, entrypoint=["true"], volumes={shadow: {"bind": "/app/trading"}}
+        other, entrypoint=["true"], volumes={shadow: {"bind": "/app/trading"}}
     )
     filler.start()  # Docker fills a new named volume with the image's files at its mount point
     filler.wait(timeout=60)

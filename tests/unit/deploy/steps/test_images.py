@@ -83,11 +83,14 @@ def test_release_image_reads_its_labels() -> None:
     assert ReleaseImage.from_labels("sha256:2", None).commit == ""
 
 
-def test_the_release_tag_is_the_commits_tag_among_its_tags() -> None:
-    assert release("i", "tb:live", "tb:abc", commit="abc").release_tag == "tb:abc"
-    assert release("i", "tb:abc-dirty", commit="abc").release_tag == "tb:abc-dirty"
-    assert release("i", "tb:live", commit="abc").release_tag == ""
-    assert release("i", "tb:live", commit="").release_tag == ""
+def test_the_release_tag_is_the_commits_tag_in_its_own_repository() -> None:
+    assert release("i", "tb:live", "tb:abc", commit="abc").tag_in("tb") == "tb:abc"
+    assert release("i", "other:abc", "tb:abc", commit="abc").tag_in("tb") == "tb:abc"  # the same image, another project
+    assert release("i", "other:abc", commit="abc").tag_in("tb") == ""
+    dirty = ReleaseImage("i", "abc", "d", dirty=True, tags=("tb:abc-dirty",))
+    assert dirty.tag_in("tb") == "tb:abc-dirty"
+    assert release("i", "tb:live", commit="abc").tag_in("tb") == ""
+    assert release("i", "tb:live", commit="").tag_in("tb") == ""
 
 
 def test_own_tags_are_the_repositorys_alone_never_another_projects_of_the_same_image() -> None:
