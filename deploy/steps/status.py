@@ -2,10 +2,11 @@
 
 Read-only. It says where what runs, the live tag and the ledger disagree (an interrupted attempt,
 a container of another image, a live tag that is not the ledger's last success, a container but the
-deployment's own that mounts its state: `deploy.steps.writers`). The release comes
-from the live image's labels; when it was deployed from the ledger (`deploy.records.ledger`, through
-the command's `deploy.records.view`, read defensively: status must work on a damaged or missing ledger);
-the rest from the engine and the bot's heartbeat in the state volume.
+deployment's own that mounts its state, one but the pipeline's that mounts its meta volume:
+`deploy.steps.writers`). The release comes from the live image's labels; when it was deployed from
+the ledger (`deploy.records.ledger`, through the command's `deploy.records.view`, read defensively:
+status must work on a damaged or missing ledger); the rest from the engine and the bot's heartbeat in
+the state volume.
 """
 
 from __future__ import annotations
@@ -208,13 +209,14 @@ def status(settings: Settings, engine: docker.DockerClient, records: Records | N
 
     `records`: the ledger as the command reads it (`deploy.records.view`); else read here.
     """
-    with ThreadPoolExecutor(max_workers=7) as pool:
+    with ThreadPoolExecutor(max_workers=8) as pool:
         read = pool.submit(read_records, records or EngineRecords(settings, engine))
         found = pool.submit(tags.get, engine, settings.live_image)
         holder, compose = pool.submit(lock.current, settings, engine), pool.submit(compose_described, settings)
         others = pool.submit(occupants.lines, settings, engine)  # a stack of its name, a move away
         declared = tuple(rules.load().services)
         writing = pool.submit(writers.foreign, settings, engine, declared)
+        recording = pool.submit(writers.foreign_records, settings, engine)
         containers = engine.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={settings.project}"})
         bot = pool.submit(_bot_heartbeat, containers)
         live, (entries, started) = found.result(), read.result()
@@ -226,7 +228,7 @@ def status(settings: Settings, engine: docker.DockerClient, records: Records | N
             *disagreements(live, states, entries, started, running=bool(running)),
             *undeclared(states, declared),
             *said,
-            *writers.lines(writing.result(), already=said),
+            *writers.lines({**writing.result(), **recording.result()}, already=said),
         )
         return Status(settings.project, live, when, states, bot.result(), disagree, running, compose.result())
 

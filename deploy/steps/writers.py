@@ -1,4 +1,5 @@
-"""One writer per state volume: only the deployment's own bot and worker may mount its state writable.
+"""One writer per volume: only the deployment's own bot and worker may mount its state writable, only the
+pipeline its records.
 
 A container of another stack, or one run by hand, that mounts `<project>_state` writes the same
 files as the bot: two bots trading one portfolio, or a restore copying state under a running writer.
@@ -15,11 +16,15 @@ Rules:
 - Foreign writers are named, never removed: they may be someone else's, and they are evidence.
 
 Deploy and rollback refuse in their preflight, restore before it stops anything (`ForeignWriters`,
-exit 10); verify names them (check `one writer`), status lists them as disagreements.
+exit 10); verify names them (check `one writer`, target `state volume`), status lists them as disagreements.
 
 The volume rebuild copies the legacy volume and replaces the state volume: it refuses every container but
 its own helpers that mounts either, read-only too, since a mounted volume cannot be removed
 (`refuse_mounted`, `VolumeInUse`, exit 9).
+
+The meta volume (`<project>_meta`: ledger, journal, build and release records) is written only by the
+pipeline, through its helpers and its lock container (`pipeline`, whatever command made them): verify
+names any other writer (check `one writer`, target `meta volume`), status lists it.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from deploy.engine.helpers import HELPER_OF, HOST, PID
 from deploy.errors import ForeignWriters, VolumeInUse
 from deploy.ids import short
 from deploy.policy.check import Check
+from deploy.steps.lock import LABEL as LOCK_LABEL
 from deploy.steps.rebuilding import REBUILT_FROM
 
 CHECK = "one writer"
@@ -52,6 +58,12 @@ def own(labels: Mapping[str, str], project: str, services: Collection[str], host
     if labels.get(PROJECT_LABEL) == project and labels.get(SERVICE_LABEL) in services:
         return True
     return labels.get(HELPER_OF) == project and labels.get(HOST) == host and labels.get(PID) == str(pid)
+
+
+def pipeline(labels: Mapping[str, str], project: str) -> bool:
+    """Whether a container with `labels` is the pipeline's own on the meta volume: a helper or the lock container
+    of `project`, made by any command (pure)."""
+    return project in (labels.get(HELPER_OF), labels.get(LOCK_LABEL))
 
 
 def mounts(listed: Mapping[str, Any], volume: str, mountpoint: str, writable_only: bool = True) -> bool:
@@ -130,6 +142,12 @@ def foreign(settings: Settings, engine: docker.DockerClient, services: Collectio
     return mounters(listed(engine), watched, ours(settings.project, services)) if watched else {}
 
 
+def foreign_records(settings: Settings, engine: docker.DockerClient) -> dict[str, list[str]]:
+    """`{meta volume: [described container, …]}` of every writer of the meta volume but the pipeline's own."""
+    watched = mountpoints(engine, [settings.meta_volume])
+    return mounters(listed(engine), watched, lambda labels: pipeline(labels, settings.project)) if watched else {}
+
+
 def lines(found: Mapping[str, Iterable[str]], already: Iterable[str] = ()) -> list[str]:
     """`<container> mounts <volume>`, one per foreign writer; one `already` names (`container <name> …`) is left out."""
     said = list(already)
@@ -174,7 +192,10 @@ def refuse_mounted(settings: Settings, engine: docker.DockerClient, names: Seque
         )
 
 
-def check(settings: Settings, engine: docker.DockerClient, services: Collection[str]) -> Check:
-    """Verify's `one writer` check of the state volume."""
-    named = lines(foreign(settings, engine, services))
-    return Check("state volume", CHECK, not named, "; ".join(named))
+def checks(settings: Settings, engine: docker.DockerClient, services: Collection[str]) -> list[Check]:
+    """Verify's `one writer` checks: of the state volume (and legacy), and of the meta volume."""
+    state, meta = lines(foreign(settings, engine, services)), lines(foreign_records(settings, engine))
+    return [
+        Check("state volume", CHECK, not state, "; ".join(state)),
+        Check("meta volume", CHECK, not meta, "; ".join(meta)),
+    ]

@@ -10,7 +10,8 @@
 - `policy: services` (target `project`): each running container of the project belongs to a service
   the policy declares.
 - `one writer` (target `state volume`): no container but the deployment's own bot and worker mounts
-  the state volume writable (`deploy.steps.writers`).
+  the state volume writable; (target `meta volume`): none but the pipeline's helpers and lock container
+  mounts the meta volume writable (`deploy.steps.writers`).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def checks(
     ]
     running = [service or container.name for service, found in containers.items() for container in found]
     services = [project.services_check(running, declared)] if declared.judges_services else []
-    return [*judged, *services, writers.check(settings, engine, tuple(declared.services))]
+    return [*judged, *services, *writers.checks(settings, engine, tuple(declared.services))]
 
 
 def cgroupns_default(engine: docker.DockerClient) -> str:

@@ -17,7 +17,8 @@ from docker.models.containers import Container
 
 from deploy.config import SERVICES, STATE_PATH
 from deploy.engine import execs
-from deploy.steps import health
+from deploy.ids import short
+from deploy.steps import health, status
 from deploy.verify import drift
 from deploy.verify.processes import ACCOUNTED, CONFINED, IMPORTS, NON_ROOT
 from tests.integration.verifying import (
@@ -204,3 +205,26 @@ def test_a_network_connected_by_hand_is_named(deployed: Deployed) -> None:
     finally:
         put_back(deployed)  # the bot is recreated off the network, which can then go
         network.remove()
+
+
+def test_a_container_run_by_hand_on_the_meta_volume_is_named_by_verify_and_status(deployed: Deployed) -> None:
+    """One writer of the records: the ledger, journal and lock records are the pipeline's alone."""
+    box = deployed.box
+    name = f"{box.settings.project}-records-by-hand"
+    intruder = box.engine.containers.run(
+        box.settings.base_image or "",
+        ["sleep", "600"],
+        name=name,
+        volumes={box.settings.meta_volume: {"bind": "/m", "mode": "rw"}},
+        network_disabled=True,
+        detach=True,
+    )
+    try:
+        report = run_verify(deployed)
+        assert failed_checks(report) == {("meta volume", "one writer")}
+        named = f"{name} (image {short(intruder.image.id or '')}, running) mounts {box.settings.meta_volume}"
+        assert detail(report, "meta volume", "one writer") == named
+        assert [line for line in status.status(box.settings, box.engine).disagreements if name in line] == [named]
+    finally:
+        intruder.remove(force=True)
+    assert run_verify(deployed).ok

@@ -81,7 +81,7 @@ def test_a_clean_deploy_verifies_with_all_points_equal(deployed: Deployed) -> No
     assert (recorded.commit, {deployed.live.code_layer, recorded.code_layer}) == (deployed.live.commit, {layer})
     policy_checks = [c for c in report.checks if c.name.startswith("policy: ")]
     judged = sorted((c.target, c.name) for c in report.checks if not c.name.startswith("policy: "))
-    around = [("state volume", "one writer")]
+    around = [("state volume", "one writer"), ("meta volume", "one writer")]
     assert judged == sorted([*((service, name) for service in SERVICES for name in CONTAINER_CHECKS), *around])
     # each service's 18 host-access and 8 what-runs checks, and the project's `policy: services`
     assert len(policy_checks) == 2 * (18 + 8) + 1

@@ -1,6 +1,7 @@
 from deploy.engine.compose import PROJECT_LABEL, SERVICE_LABEL
 from deploy.engine.helpers import HELPER_OF, HOST, PID
 from deploy.steps import writers
+from deploy.steps.lock import LABEL as LOCK
 
 SERVICES = ("bot", "worker")
 
@@ -26,6 +27,15 @@ def test_only_a_helper_of_this_very_process_is_its_own() -> None:
     assert not own({**mine, PID: "4243"})  # another invoke's: a concurrent restore's copy would race
     assert not own({**mine, HOST: "host-b"})
     assert not own({**mine, HELPER_OF: "other"})
+
+
+def test_on_the_meta_volume_any_helper_or_the_lock_container_of_the_project_is_the_pipelines() -> None:
+    assert writers.pipeline({HELPER_OF: "tb", HOST: "host-b", PID: "1"}, "tb")  # another command's, or a dead one's
+    assert writers.pipeline({LOCK: "tb", f"{LOCK}.pid": "77"}, "tb")
+    assert not writers.pipeline({HELPER_OF: "other"}, "tb")
+    assert not writers.pipeline({LOCK: "other"}, "tb")
+    assert not writers.pipeline({PROJECT_LABEL: "tb", SERVICE_LABEL: "bot"}, "tb")  # the bot never writes the records
+    assert not writers.pipeline({}, "tb")
 
 
 def listed(*mounts: dict[str, object], name: str = "/evil", state: str = "running") -> dict[str, object]:

@@ -8,6 +8,8 @@ from typing import Any
 import docker.errors
 
 from deploy.config import Settings
+from deploy.engine.helpers import HELPER_OF, PID
+from deploy.steps.lock import LABEL as LOCK
 from deploy.verify import deployment
 from tests.unit.deploy.policy.test_rules import CLEAN as HOST_ACCESS
 from tests.unit.deploy.policy.test_shape import CLEAN as RUNS
@@ -64,7 +66,8 @@ def container(name: str, service: str) -> Found:
 
 
 def failed(containers: dict[str, list[Found]], writers: list[dict[str, Any]] | None = None) -> set[tuple[str, str]]:
-    engine = Engine(Volumes({"tb_state": {"Mountpoint": "/v/tb_state/_data"}}), Containers(writers or []))
+    known = {"tb_state": {"Mountpoint": "/v/tb_state/_data"}, "tb_meta": {"Mountpoint": "/v/tb_meta/_data"}}
+    engine = Engine(Volumes(known), Containers(writers or []))
     checks = deployment.checks(SETTINGS, engine, Found(IMAGE, id=LIVE), containers)  # type: ignore[arg-type]
     return {(c.target, c.name) for c in checks if not c.ok}
 
@@ -91,3 +94,14 @@ def test_a_container_of_another_service_is_judged_and_named() -> None:
         ("evil", "policy: command"),
         ("evil", "policy: healthcheck"),
     }
+
+
+def test_only_the_pipelines_helpers_and_lock_container_may_write_the_meta_volume() -> None:
+    def mounting(name: str, labels: dict[str, str]) -> dict[str, Any]:
+        mount = {"Type": "volume", "Name": "tb_meta", "RW": True}
+        return {"Names": [f"/{name}"], "ImageID": LIVE, "State": "created", "Labels": labels, "Mounts": [mount]}
+
+    bot = {"bot": [container("tb-bot-1", "bot")], "worker": [container("tb-worker-1", "worker")]}
+    pipeline = [mounting("tb-meta-1", {HELPER_OF: "tb", PID: "1"}), mounting("tb-deploy-lock", {LOCK: "tb"})]
+    assert failed(bot, pipeline) == set()
+    assert failed(bot, [*pipeline, mounting("by-hand", {HELPER_OF: "other"})]) == {("meta volume", "one writer")}
