@@ -40,11 +40,12 @@ def test_a_rebuild_plan_captures_the_live_state_and_the_run_takes_its_steps_leav
     )  # the legacy bot, stopped by the operator: dockerd brings it back for `restart: always`
     try:
         with_bot = invoke(box, "volume-rebuild", "--legacy", name, "--plan", "--force")
-        refused(invoke(box, "volume-rebuild", "--legacy", name, "--force"), 9, "the legacy bot's containers")
+        refused(invoke(box, "volume-rebuild", "--legacy", name, "--force"), 9, f"{legacy_bot.name} (image", "docker rm")
     finally:
         legacy_bot.remove(force=True)
     assert f"used by        {legacy_bot.name}: created, none, image {legacy_bot.image.id[7:19]}" in with_bot.stdout
-    assert f"a run would refuse (the legacy bot's containers {legacy_bot.name} mount {name}" in with_bot.stdout
+    named = f"{legacy_bot.name} (image {legacy_bot.image.id[7:19]}, created) mounts {name}"
+    assert f"a run would refuse ({named}: the rebuild copies the legacy volume" in with_bot.stdout
     before = still(box, name)
     planned = invoke(box, "volume-rebuild", "--legacy", name, "--plan", "--force")
     assert still(box, name) == before  # containers, volumes, ledger, state, tags and the legacy files
