@@ -107,7 +107,7 @@ def switch_steps(d: Deployment, target: ReleaseImage, h: Handover) -> list[Step]
             bot_down=True,
         ),
         Step("wait until the new bot and worker run", lambda: _took_over(d, target, h), bot_down=True, proves=True),
-        Step(f"verify that {short(target.commit)} runs", lambda: verified(d, frozenset(h.new.values()))),
+        Step(f"verify that {short(target.commit)} runs", lambda: verified(d, h.new)),
         Step("remove the old bot and worker, name the new ones", lambda: _finish(d, h)),
     ]
 
@@ -166,7 +166,7 @@ def back_steps(d: Deployment, live: ReleaseImage, h: Handover) -> list[Step]:
         remove,
         start,
         wait,
-        Step(f"verify that {short(live.commit)} runs", lambda: verified(d, frozenset(h.old.values()))),
+        Step(f"verify that {short(live.commit)} runs", lambda: verified(d, h.old)),
     ]
 
 

@@ -149,7 +149,8 @@ def _completed(d: procedure.Deployment, last: ledger.Entry) -> bool:
         return False
     environ = with_runtime(d.environ, last.runtime) if last.runtime is not None else d.environ
     try:
-        if not verification.verify(d.settings, d.engine, d.repo, environ).ok:
+        chosen = roles.one_each(d.settings, d.engine, live.image_id)
+        if not verification.verify(d.settings, d.engine, d.repo, environ, chosen=chosen).ok:
             return False
     except procedure.FAILURES:
         return False

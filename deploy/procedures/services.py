@@ -8,7 +8,7 @@ Compose runs on the tree of the release's commit (`compose_run`, `deploy.engine.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from deploy import verify as verification
@@ -33,7 +33,7 @@ def start_steps(d: Deployment, image: ReleaseImage, stop_timeout: int | None = N
     """
     argv = tuple(compose.up(d.compose, d.settings, d.trees.path(image.commit), stop_timeout=stop_timeout))
     ran_before = image.image_id in ledger.tried(d.records.entries()).succeeded
-    started: set[str] = set()  # the containers the wait saw run: verify does not probe them again
+    started: dict[str, str] = {}  # each service's container the wait saw run: verify judges it, without a probe
     return [
         Step(f"recreate bot and worker from {short(image.commit)}", lambda: compose_run(d, argv, image), argv, True),
         Step(
@@ -42,18 +42,18 @@ def start_steps(d: Deployment, image: ReleaseImage, stop_timeout: int | None = N
             bot_down=True,
             proves=True,
         ),
-        Step(f"verify that {short(image.commit)} runs", lambda: verified(d, frozenset(started))),
+        Step(f"verify that {short(image.commit)} runs", lambda: verified(d, started)),
     ]
 
 
-def wait_running(d: Deployment, image: ReleaseImage, ran_before: bool, started: set[str]) -> str:
+def wait_running(d: Deployment, image: ReleaseImage, ran_before: bool, started: dict[str, str]) -> str:
     """`startup.wait` for the one bot and worker of `image`, then their stable names (Compose keeps a recreated
     container's number: after a handover that is not 1); what it judged, said as the step's result."""
     begun = time.monotonic()
     targets = startup.of_release(d.settings, d.engine, image.image_id, image.code_digest, ran_before)
     judged = startup.wait(d.engine, targets)
-    handover.rename(d.engine, d.settings, {target.service: target.container for target in targets})
-    started.update(judged)
+    started.update({target.service: target.container for target in targets})
+    handover.rename(d.engine, d.settings, started)
     return "; ".join(j.why for j in judged.values()) + f", in {time.monotonic() - begun:.1f} s"
 
 
@@ -74,17 +74,17 @@ def compose_run(d: Deployment, argv: Sequence[str], image: ReleaseImage, check: 
     d.runner.run(argv, env=compose.env(d.settings, d.environ), check=check)
 
 
-def verified(d: Deployment, healthy: frozenset[str] = frozenset()) -> None:
-    """Verify what runs now, its configuration against the environment compose up just ran with.
-
-    `healthy`: ids of containers the start judged running moments ago (`deploy.steps.startup`).
+def verified(d: Deployment, started: Mapping[str, str]) -> None:
+    """Verify the containers `started` (service → id, judged running moments ago by `deploy.steps.startup`),
+    their configuration against the environment compose up just ran with.
 
     The report is kept in the trail (the last one: what runs when the attempt ends). The state
     after is captured meanwhile (both only read), for the report of a success.
     """
     with ThreadPoolExecutor(max_workers=1) as pool:
         after = pool.submit(snapshot.capture, d.settings, d.engine, d.records)
-        found = verification.verify(d.settings, d.engine, d.repo, d.environ, healthy)
+        healthy = frozenset(started.values())
+        found = verification.verify(d.settings, d.engine, d.repo, d.environ, healthy, started)
         d.trail.verified(found, captured(after))
     if not found.ok:
         raise verify_failed(found.release, found.summary())

@@ -86,17 +86,25 @@ def probed(container: Container) -> tuple[bool, str]:
     return ran.exit_code == 0, output.splitlines()[-1] if output else f"exit code {ran.exit_code}"
 
 
-def service_container(settings: Settings, engine: docker.DockerClient, service: str) -> Container | None:
-    """The service's running container (during a handover: the newest running one), else its newest one."""
+def service_container(
+    settings: Settings, engine: docker.DockerClient, service: str, image_id: str | None = None
+) -> Container | None:
+    """The service's running container of `image_id` (any image without one), else its running one, else its
+    newest one; of two alike (a standby beside the live one), the newest."""
     labels = [f"{compose.PROJECT_LABEL}={settings.project}", f"{compose.SERVICE_LABEL}={service}"]
     found = engine.containers.list(all=True, filters={"label": labels})
-    found.sort(key=lambda c: (c.status == "running", str(c.attrs.get("Created", ""))), reverse=True)
+    found.sort(key=lambda c: _preferred(c, image_id), reverse=True)
     return found[0] if found else None
+
+
+def _preferred(container: Container, image_id: str | None) -> tuple[bool, bool, str]:
+    running = container.status == "running"
+    return running, running and container.attrs.get("Image") == image_id, str(container.attrs.get("Created", ""))
 
 
 def current_verdict(settings: Settings, engine: docker.DockerClient, service: str, image_id: str) -> Verdict:
     """The engine's verdict on the service's container; while it says `starting`, the probe's."""
-    container = service_container(settings, engine, service)
+    container = service_container(settings, engine, service, image_id)
     seen = verdict(container.attrs if container else None, image_id)
     if seen.status == WAITING and container is not None and probe(container):
         return Verdict(HEALTHY)

@@ -32,7 +32,8 @@ from deploy.output.render import template
 from deploy.policy import rules
 from deploy.records import journal, ledger
 from deploy.records.view import EngineRecords, Records
-from deploy.steps import heartbeats, lock, occupants, tags, writers
+from deploy.steps import casting, heartbeats, lock, occupants, roles, tags, writers
+from deploy.steps.casting import Role
 from deploy.steps.images import ReleaseImage
 
 
@@ -44,6 +45,9 @@ class ContainerState:
     health: str
     image_id: str
     started_at: str
+    stage: str = ""  # its newest stage line's ('' when its log's tail has none)
+    role: str = ""  # `deploy.steps.casting`'s: live, standby, beside, stopped ('' for a service it does not judge)
+    note: str = ""  # what it is, for every role but live
 
 
 @dataclass(frozen=True)
@@ -104,7 +108,7 @@ def _release(data: Mapping[str, Any]) -> ReleaseImage:
 
 
 def _container(data: Mapping[str, Any]) -> ContainerState:
-    fields = ("name", "service", "state", "health", "image_id", "started_at")
+    fields = ("name", "service", "state", "health", "image_id", "started_at", "stage", "role", "note")
     return ContainerState(*(str(data.get(name, "")) for name in fields))
 
 
@@ -132,25 +136,30 @@ def disagreements(
     entries: Iterable[ledger.Entry],
     started: Iterable[ledger.Entry] = (),
     running: bool = False,
+    runs: str = "",
 ) -> list[str]:
     """Where what runs, the live tag and the ledger (and its journal of `started` attempts) disagree (pure).
 
     `running`: an attempt holds the deploy lock now, so an unfinished one is in progress, not interrupted.
+    `runs`: the image of the release that runs (`casting.live_image`), when not the live tag's.
     """
-    listed = list(entries)
+    listed, shown = list(entries), list(containers)
     found = [
         f"an interrupted {e.event} of {short(e.commit)} started {e.started_at} by {e.by} never finished; "
         "the next deploy, rollback or restore undoes it"
         for e in ([] if running else journal.unfinished(started, listed))
     ]
     if live is not None:
+        image = runs or live.image_id
         found += [
-            f"{c.service} runs image {short(c.image_id)}, not the live image {short(live.image_id)}"
-            for c in containers
-            if c.image_id != live.image_id
+            f"{c.service} runs image {short(c.image_id)}, not the live image {short(image)}"
+            for c in shown
+            if c.image_id != image and c.role not in (casting.ARRIVING, casting.BESIDE)
         ]
+    found += [c.note for c in shown if c.role == casting.BESIDE]
     last = ledger.last_success_before([e for e in listed if e.image_id], "")
-    if last is not None and (live is None or live.image_id != last.image_id):
+    # an attempt in progress tags its image live before it records its outcome
+    if not running and last is not None and (live is None or live.image_id != last.image_id):
         found.append(f"the ledger's last success is {short(last.commit)}, but {_tag_name(live)} is live")
     return found
 
@@ -188,7 +197,8 @@ def read_records(records: Records) -> tuple[list[ledger.Entry], list[ledger.Entr
         return [], []
 
 
-def container_state(attrs: Mapping[str, Any]) -> ContainerState:
+def container_state(attrs: Mapping[str, Any], role: Role | None = None) -> ContainerState:
+    """One container as status shows it; `role`: the part it plays (`casting.cast`), with its stage."""
     state = attrs.get("State") or {}
     return ContainerState(
         name=str(attrs.get("Name", "")).lstrip("/"),
@@ -197,6 +207,9 @@ def container_state(attrs: Mapping[str, Any]) -> ContainerState:
         health=(state.get("Health") or {}).get("Status", "none"),
         image_id=attrs.get("Image", ""),
         started_at=state.get("StartedAt", ""),
+        stage=(role.seen.stage or "") if role else "",
+        role=role.role if role else "",
+        note=role.why if role else "",
     )
 
 
@@ -218,14 +231,18 @@ def status(settings: Settings, engine: docker.DockerClient, records: Records | N
         writing = pool.submit(writers.foreign, settings, engine, declared)
         recording = pool.submit(writers.foreign_records, settings, engine)
         containers = engine.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={settings.project}"})
-        bot = pool.submit(_bot_heartbeat, containers)
+        looked = pool.submit(roles.seen, engine, containers)
         live, (entries, started) = found.result(), read.result()
-        states = tuple(sorted((container_state(c.attrs) for c in containers), key=lambda s: (s.service, s.name)))
+        runs, cast = _cast(
+            settings, live, looked.result(), roles.arriving_of(holder.result(), started, entries), entries
+        )
+        states = _states(containers, cast)
+        bot = pool.submit(_bot_heartbeat, containers, cast)
         when = deployed_at(entries, live.commit, live.image_id) if live else ""
         running = in_progress(holder.result(), socket.gethostname(), pid_alive)
         said = others.result()
         disagree = (
-            *disagreements(live, states, entries, started, running=bool(running)),
+            *disagreements(live, states, entries, started, running=bool(running), runs=runs),
             *undeclared(states, declared),
             *said,
             *writers.lines({**writing.result(), **recording.result()}, already=said),
@@ -233,14 +250,38 @@ def status(settings: Settings, engine: docker.DockerClient, records: Records | N
         return Status(settings.project, live, when, states, bot.result(), disagree, running, compose.result())
 
 
-def _bot_heartbeat(containers: Iterable[Container]) -> Heartbeat | None:
-    bots = [c for c in containers if c.labels.get(SERVICE_LABEL) == "bot" and c.status == "running"]
+def _cast(
+    settings: Settings,
+    live: ReleaseImage | None,
+    looked: list[casting.Seen],
+    arriving: casting.Arriving | None,
+    entries: list[ledger.Entry],
+) -> tuple[str, dict[str, Role]]:
+    """The image of the release that runs, and each container's role by id (`casting`)."""
+    runs = casting.live_image(live.image_id, arriving, roles.last_success(entries), looked) if live else ""
+    cast = casting.cast(looked, runs, roles.stable(settings), arriving)
+    return runs, {role.seen.id: role for found in cast.values() for role in found}
+
+
+def _states(containers: Iterable[Container], cast: Mapping[str, Role]) -> tuple[ContainerState, ...]:
+    found = (container_state(c.attrs, cast.get(c.id or "")) for c in containers)
+    return tuple(sorted(found, key=lambda s: (s.service, s.role != casting.LIVE, s.name)))
+
+
+def _bot_heartbeat(containers: Iterable[Container], cast: Mapping[str, Role]) -> Heartbeat | None:
+    """The live bot's heartbeat: the holder of the bot's lock writes the role's file."""
+    bots = [c for c in containers if c.labels.get(SERVICE_LABEL) == "bot" and _role(cast, c) == casting.LIVE]
     if not bots:
         return None
     try:
         return heartbeat_of(heartbeats.read(bots[0]), time.time())
     except heartbeats.UNREADABLE:
         return None
+
+
+def _role(cast: Mapping[str, Role], container: Container) -> str:
+    found = cast.get(container.id or "")
+    return found.role if found else ""
 
 
 def render(status: Status) -> str:

@@ -40,16 +40,24 @@ def points(settings: Settings, engine: docker.DockerClient, image: Image) -> lis
 
 
 def checks(
-    settings: Settings, engine: docker.DockerClient, image: Image, containers: Mapping[str, list[Container]]
+    settings: Settings,
+    engine: docker.DockerClient,
+    image: Image,
+    containers: Mapping[str, list[Container]],
+    own_image: Mapping[str, Image] | None = None,
 ) -> list[Check]:
-    """`image`: the live image; `containers`: the project's running containers by service label ('' when none)."""
+    """`image`: the live image; `containers`: the project's running containers by service label ('' when none);
+    `own_image`: containers (by id) judged against an image of their own (an attempt's standbys: its image)."""
     declared = rules.load()
     default = cgroupns_default(engine)
+    mine = own_image or {}
     judged = [
         check
         for service, running in containers.items()
         for container in running
-        for check in policy_checks(engine, service, container, image, declared, settings.project, default)
+        for check in policy_checks(
+            engine, service, container, mine.get(container.id or "", image), declared, settings.project, default
+        )
     ]
     running = [service or container.name for service, found in containers.items() for container in found]
     services = [project.services_check(running, declared)] if declared.judges_services else []

@@ -18,7 +18,7 @@ import docker.errors
 from docker.models.containers import Container
 
 from deploy.policy.check import Check
-from deploy.steps import health
+from deploy.steps import casting, health
 from deploy.verify import checks, points
 
 
@@ -43,13 +43,17 @@ def read(
 
 
 def judged(
-    service: str, running: list[Container], live_image_id: str, reads: Reads | None, healthy: frozenset[str]
+    service: str,
+    container: Container | None,
+    roles: list[casting.Role],
+    live_image_id: str,
+    reads: Reads | None,
+    healthy: frozenset[str],
 ) -> list[Check]:
-    """The checks of the service's container (the first of `running`; `reads`: its reads)."""
-    if not running or reads is None:
-        return [Check(service, "running", False, "no running container")]
-    one = Check(service, "one running container", len(running) == 1, ", ".join(c.name for c in running))
-    container = running[0]
+    """The checks of the service's judged container (`reads`: its reads; `roles`: the service's containers)."""
+    if container is None or reads is None:
+        return [Check(service, "running", False, "no running container of the live release"), one_check(service, roles)]
+    one = one_check(service, roles)
     alive = checks.running_check(service, container.attrs)
     if not alive.ok:  # restarting or paused: its processes say nothing
         return [alive, one, *checks.inspect_checks(service, container.attrs, live_image_id)]
@@ -62,6 +66,12 @@ def judged(
         return [now, one, *found] if not now.ok else [alive, one, *found, *checks.inside_failed(service, str(exc))]
     beat = reads.beat.result().get("heartbeat")
     return [alive, one, *found, *checks.inside_checks(service, container.attrs, facts, beat, owners(reads.code))]
+
+
+def one_check(service: str, roles: list[casting.Role]) -> Check:
+    """Only the judged container runs, or beside it a standby of the attempt in progress; each other one named."""
+    others = "; ".join(r.why for r in roles if r.role != casting.LIVE and r.seen.running)
+    return Check(service, "one running container", not casting.beside(roles), others)
 
 
 def _probe(container: Container, reads: Reads, healthy: frozenset[str]) -> tuple[bool, str]:

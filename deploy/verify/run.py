@@ -37,7 +37,7 @@ from deploy.errors import CodeLayerUncomputable, ImageMissing, UnlabelledImage
 from deploy.output.render import template
 from deploy.policy.check import Check
 from deploy.records import ledger
-from deploy.steps import images
+from deploy.steps import casting, images, roles
 from deploy.verify import codecompare, configuration, deployment, drift, looks, points, provenance, reference
 from deploy.verify.codecompare import Observation, PointResult
 
@@ -130,27 +130,31 @@ def verify(
     repo: Repository,
     environ: Mapping[str, str] | None = None,
     healthy: frozenset[str] = frozenset(),
+    chosen: Mapping[str, str] | None = None,
 ) -> VerifyReport:
-    """Compare every point with the live release's commit and check both containers.
+    """Compare every point with the live release's commit and check its containers.
 
     `environ`: the environment compose up just ran with (a deploy); else the shell's with the recorded settings.
     `healthy`: ids of containers whose health-check command passed moments ago (a deploy's wait): while the
     engine still says `starting`, those count as probed without running the probe again.
+    `chosen`: each service's container a procedure started and judges, by id; else the live release's own
+    (`deploy.steps.casting`), every other running container of the service named.
     """
-    image = live_image(settings, engine)
-    source = reference.of(settings, engine, repo, release_of(settings, image), image.id)  # git, else the record
     containers = service_containers(settings, engine)
-    first = {service: (containers[service] or [None])[0] for service in SERVICES}
+    image, cast = _release(settings, engine, containers, chosen)
+    source = reference.of(settings, engine, repo, release_of(settings, image), image.id)  # git, else the record
+    judged = _judged(containers, cast)
     # the tree is exported here: GitPython's object reads are not safe from two threads (the code layer reads too)
     with source.trees() as committed, ThreadPoolExecutor(max_workers=8) as pool:
         deployed = pool.submit(_environ, settings, engine, image, environ)
-        config = pool.submit(_configuration, settings, committed, containers, deployed)
-        drifted = pool.submit(_drift_checks, settings, committed, first, deployed)
+        config = pool.submit(_configuration, settings, committed, judged, deployed)
+        drifted = pool.submit(_drift_checks, settings, committed, judged, deployed)
         around = pool.submit(deployment.points, settings, engine, image)
-        reads = {s: looks.read(pool, engine, c, image.id, settings.project) for s, c in first.items() if c}
-        seen = _observe(pool, engine, image, first, reads, settings.project)
-        checked = [pool.submit(looks.judged, s, containers[s], image.id, reads.get(s), healthy) for s in SERVICES]
-        checked.append(pool.submit(deployment.checks, settings, engine, image, containers))
+        reads = {s: looks.read(pool, engine, c, image.id, settings.project) for s, c in judged.items() if c}
+        seen = _observe(pool, engine, image, judged, reads, settings.project)
+        checked = [pool.submit(looks.judged, s, judged[s], cast[s], image.id, reads.get(s), healthy) for s in SERVICES]
+        standbys = _standby_images(engine, cast)
+        checked.append(pool.submit(deployment.checks, settings, engine, image, containers, standbys))
         layer = _code_layer(source, image)  # from git objects, here while the engine answers the rest
         results = [codecompare.compare(source.code, future.result()) for future in seen]
         found_checks = tuple(c for future in [*checked, drifted] for c in future.result())
@@ -158,6 +162,35 @@ def verify(
     ran = what_runs(image, containers)
     points_found = (commit_point, *results, layer, config.result(), *around.result())
     return VerifyReport(source.commit, points_found, found_checks, source.ahead, ran)
+
+
+def _release(
+    settings: Settings,
+    engine: docker.DockerClient,
+    containers: Mapping[str, list[Container]],
+    chosen: Mapping[str, str] | None,
+) -> tuple[Image, dict[str, list[casting.Role]]]:
+    """The live release's image (`:live`, or the ledger's last success while another's attempt has not taken
+    over yet) and each service's containers in their roles."""
+    tagged = live_image(settings, engine)
+    live, cast = roles.cast(settings, engine, tagged.id, _all(containers), chosen)
+    return (tagged if live == tagged.id else engine.images.get(live)), cast  # a running container keeps its image
+
+
+def _standby_images(engine: docker.DockerClient, cast: Mapping[str, list[casting.Role]]) -> dict[str, Image]:
+    """The standbys of an attempt in progress (by id), each with its own image: the policy judges them by it."""
+    standbys = [r.seen for found in cast.values() for r in found if r.role == casting.ARRIVING]
+    images = {image_id: engine.images.get(image_id) for image_id in {s.image_id for s in standbys}}
+    return {s.id: images[s.image_id] for s in standbys}
+
+
+def _judged(
+    containers: Mapping[str, list[Container]], cast: Mapping[str, list[casting.Role]]
+) -> dict[str, Container | None]:
+    """Each service's judged container (`casting.judged`), as the engine listed it."""
+    by_id = {c.id: c for c in _all(containers)}
+    found = {service: casting.judged(cast[service]) for service in SERVICES}
+    return {service: by_id.get(seen.id) if seen else None for service, seen in found.items()}
 
 
 def what_runs(image: Image, containers: Mapping[str, list[Container]]) -> tuple[str, ...]:
@@ -191,22 +224,25 @@ def _environ(
 
 
 def _configuration(
-    settings: Settings, committed: Path, containers: dict[str, list[Container]], environ: Future[Mapping[str, str]]
+    settings: Settings,
+    committed: Path,
+    judged: Mapping[str, Container | None],
+    environ: Future[Mapping[str, str]],
 ) -> PointResult:
     expected = configuration.computed(Runner(), compose_argv(settings), settings, committed, environ.result())
-    labels = {s: (found[0].labels.get(compose.CONFIG_HASH_LABEL) if found else None) for s, found in containers.items()}
+    labels = {s: (c.labels.get(compose.CONFIG_HASH_LABEL) if c else None) for s, c in judged.items()}
     return configuration.point(expected, labels)
 
 
 def _drift_checks(
-    settings: Settings, committed: Path, first: Mapping[str, Container | None], environ: Future[Mapping[str, str]]
+    settings: Settings, committed: Path, judged: Mapping[str, Container | None], environ: Future[Mapping[str, str]]
 ) -> list[Check]:
     """What `docker update` or `network connect` changed in each service's container, against the commit's file."""
     argv = compose.config(compose_argv(settings), settings, committed)
     out = Runner().run(argv, env=compose.env(settings, environ.result())).stdout
     resolved = json.loads(out)
     services, networks = resolved.get("services") or {}, resolved.get("networks") or {}
-    found = [(s, c) for s, c in first.items() if c is not None and s in services]
+    found = [(s, c) for s, c in judged.items() if c is not None and s in services]
     return [check for s, c in found for check in drift.checks(s, services[s], networks, c.attrs)]
 
 
@@ -223,7 +259,7 @@ def _observe(
     pool: ThreadPoolExecutor,
     engine: docker.DockerClient,
     image: Image,
-    first: dict[str, Container | None],
+    judged: Mapping[str, Container | None],
     reads: dict[str, looks.Reads],
     project: str,
 ) -> list[Future[Observation]]:
@@ -233,6 +269,6 @@ def _observe(
     ]
     code = {s: looks.result(r.code) for s, r in reads.items()}
     beat = {s: looks.result(r.beat) for s, r in reads.items()}
-    observations += [lambda s=s: points.read_container(f"{s} container", first[s], code.get(s)) for s in SERVICES]
-    observations += [lambda s=s: points.read_imported(f"{s} imported", first[s], beat.get(s)) for s in SERVICES]
+    observations += [lambda s=s: points.read_container(f"{s} container", judged[s], code.get(s)) for s in SERVICES]
+    observations += [lambda s=s: points.read_imported(f"{s} imported", judged[s], beat.get(s)) for s in SERVICES]
     return [pool.submit(observe) for observe in observations]

@@ -2,6 +2,8 @@ import dataclasses
 
 from deploy.records.journal import STARTED
 from deploy.records.ledger import FAILED, SUCCEEDED, Entry
+from deploy.steps import casting
+from deploy.steps.casting import Seen
 from deploy.steps.images import ReleaseImage
 from deploy.steps.lock import Holder
 from deploy.steps.status import (
@@ -18,6 +20,7 @@ from deploy.steps.status import (
 
 COMMIT = "c" * 40
 IMAGE = "sha256:" + "1" * 64
+STABLE = {"bot": "p-bot-1", "worker": "p-worker-1"}
 
 
 def entry(commit: str, outcome: str, finished: str, image_id: str = IMAGE) -> Entry:
@@ -124,3 +127,38 @@ def test_a_container_of_a_service_the_policy_does_not_declare_is_a_disagreement(
         ContainerState("p-evil-1", "evil", "running", "none", "sha256:1", "t"),
     ]
     assert undeclared(found, ("bot", "worker")) == ["p-evil-1 is of service evil, which the policy does not declare"]
+
+
+def test_two_bots_are_shown_with_their_roles_and_stages_and_the_one_no_deploy_started_disagrees() -> None:
+    live = ReleaseImage(IMAGE, COMMIT, "d", dirty=False)
+    hand_image = "sha256:" + "3" * 64
+    standby = Seen("h", "p-bot-hand", "bot", hand_image, True, "t9", "standing_by")
+    cast = casting.cast([standby, Seen("b", "p-bot-1", "bot", IMAGE, True, "t1", "running")], IMAGE, STABLE)
+    roles = {r.seen.id: r for r in cast["bot"]}
+    attrs = {"Name": "/p-bot-hand", "Config": {"Labels": {"com.docker.compose.service": "bot"}}, "Image": hand_image}
+    shown = container_state(attrs, roles["h"])
+    assert (shown.role, shown.stage) == ("beside", "standing_by")
+    found = disagreements(live, [shown], [entry(COMMIT, SUCCEEDED, "t1")])
+    assert found == [
+        "p-bot-hand (image 333333333333, stage standing_by) stands by for the bot lock, "
+        "and no deploy in progress started it"
+    ]
+    lines = render(Status("p", live, "t1", (shown,), None, tuple(found))).splitlines()
+    assert "beside   standing_by  image 333333333333" in lines[3]
+    assert lines[4].strip() == found[0]
+
+
+def test_a_deploys_standby_is_no_disagreement_and_the_release_that_runs_is_the_ledgers() -> None:
+    new = "sha256:" + "2" * 64
+    live = ReleaseImage(new, "n" * 40, "d", dirty=False)  # `:live` is tagged before the standby starts
+    arriving = casting.Arriving(new, "the deploy of nnnnnnnnnnnn in progress")
+    seen = [
+        Seen("b", "p-bot-1", "bot", IMAGE, True, "t1", None),
+        Seen("s", "p-bot-2", "bot", new, True, "t2", "imported"),
+    ]
+    runs = casting.live_image(new, arriving, IMAGE, seen)
+    roles = {r.seen.id: r for r in casting.cast(seen, runs, STABLE, arriving)["bot"]}
+    states = [ContainerState("p-bot-1", "bot", "running", "healthy", IMAGE, "t", "", "live")]
+    states.append(ContainerState("p-bot-2", "bot", "running", "healthy", new, "t", "imported", "standby"))
+    assert roles["s"].role == states[1].role and roles["b"].role == states[0].role
+    assert disagreements(live, states, [entry(COMMIT, SUCCEEDED, "t1")], running=True, runs=runs) == []
