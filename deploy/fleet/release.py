@@ -1,7 +1,8 @@
 """`invoke fleet-release`: one commit on every member, one member at a time, in the fleet file's order.
 
-    preflight  every member's status at once (`deploy.fleet.status`): none unreachable, no deploy lock
-               held, no state with a second writer — else refused, nothing changed anywhere
+    preflight  a member that builds; every member's status at once (`deploy.fleet.status`): none
+               unreachable, no deploy lock held, no state with a second writer — else refused, nothing
+               changed anywhere (the report says so, every member untouched, with the refusal's error)
     images     each member that builds builds the commit on its own engine (all at once); the image the
                first of them built is saved once and loaded where `build = false`
     release    member by member, `deploy.procedures.deploy` in the member's child (preflight, backup,
@@ -76,6 +77,7 @@ class FleetRelease:
     commit: str
     members: tuple[Outcome, ...]
     seconds: float = 0.0
+    refused: TradebotError | None = None  # the preflight's refusal: nothing changed anywhere
 
     @property
     def stopped_at(self) -> Outcome | None:
@@ -113,11 +115,15 @@ def _member_json(found: Outcome) -> dict[str, Any]:
 def release(
     fleet: Fleet, base: Mapping[str, str], repo: Repository, rev: str, say: Say, runner: Runner | None = None
 ) -> FleetRelease:
-    """Release `rev` on every member (see the module docstring); the fleet's report. Raises when refused."""
+    """Release `rev` on every member (see the module docstring); the fleet's report, a refused one too."""
     runner, started = runner or Runner(), time.monotonic()
     commit = repo.commit(rev).sha  # resolved once: every member gets the same commit
     envs = {member.name: children.environ(member, base, repo.root) for member in fleet.members}
-    preflight(fleet, base, repo.root, runner, say)
+    try:
+        preflight(fleet, base, repo.root, runner, say)
+    except TradebotError as refused:
+        untouched = tuple(Outcome(member) for member in fleet.members)
+        return FleetRelease(fleet.path, commit, untouched, round(time.monotonic() - started, 2), refused)
     images = make_images(fleet, envs, commit, runner, say)
     outcomes = [Outcome(member, images.get(member.name)) for member in fleet.members]
     if all(found.image is not None and found.image.ok for found in outcomes):
@@ -126,7 +132,10 @@ def release(
 
 
 def preflight(fleet: Fleet, base: Mapping[str, str], repo: Path, runner: Runner, say: Say) -> None:
-    """Refuse before anything changes: a member unreachable, a deploy lock held, a state with a second writer."""
+    """Refuse before anything changes: no member that builds, a member unreachable, a deploy lock held, a state
+    with a second writer."""
+    if not any(member.build for member in fleet.members):
+        raise FleetFileInvalid(f"no member of {fleet.path} builds", "set build = true on one member (or more)")
     say(f"fleet-release: asking the {len(fleet.members)} members for their status …")
     found = fleetstatus.collect(fleet, base, repo, runner)
     fleetstatus.refuse_unanswered(found)
@@ -154,9 +163,7 @@ def make_images(
     fleet: Fleet, envs: Mapping[str, Mapping[str, str]], commit: str, runner: Runner, say: Say
 ) -> dict[str, Answer]:
     """The commit's image on every member: built where it builds, loaded from the first builder elsewhere."""
-    builders = [member for member in fleet.members if member.build]
-    if not builders:
-        raise FleetFileInvalid(f"no member of {fleet.path} builds", "set build = true on one member (or more)")
+    builders = [member for member in fleet.members if member.build]  # one at least: the preflight saw to it
     say(f"fleet-release: building {short(commit)} on {', '.join(m.name for m in builders)} …")
     built = children.ask_all(builders, envs, ("build", "--rev", commit), dict.fromkeys(envs), runner)
     found = {answer.member: answer for answer in built}
@@ -217,8 +224,11 @@ def release_in_order(
     return done
 
 
-def stopped_error(found: FleetRelease) -> FleetReleaseStopped | None:
-    """The error a fleet release that stopped ends with, naming the member, what it runs now and who is untouched."""
+def stopped_error(found: FleetRelease) -> TradebotError | None:
+    """The error a fleet release that stopped ends with, naming the member, what it runs now and who is untouched;
+    a refused one ends with its refusal."""
+    if found.refused is not None:
+        return found.refused
     stopped = found.stopped_at
     if stopped is None:
         return None

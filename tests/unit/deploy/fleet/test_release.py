@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
-from deploy.errors import FleetReleaseStopped, MoveRefused, RolledBack, TradebotError
+import git
+
+from deploy.engine.git import Repository
+from deploy.errors import FleetFileInvalid, FleetReleaseStopped, MoveRefused, RolledBack, TradebotError
 from deploy.fleet import children, release
 from deploy.fleet.children import Answer
 from deploy.fleet.release import FleetRelease, Outcome
-from deploy.fleet.roster import Member
+from deploy.fleet.roster import Fleet, Member
 
 A, B, C = (Member(n, f"unix:///{n}.sock", f"p{n}") for n in "abc")
 COMMIT = "f" * 40
@@ -55,3 +59,18 @@ def test_a_childs_error_comes_back_as_its_own_class_and_exit_code() -> None:
     assert (error.message, error.hint, error.exit_code) == ("nothing live", "deploy it", 10)
     unknown = children.error_of(Answer("a", {"error": "no document (exit 1): boom"}, exit_code=1))
     assert type(unknown) is TradebotError and unknown.exit_code == 1
+
+
+def test_a_refused_release_is_a_report_too_every_member_untouched_with_the_refusal(tmp_path: Path) -> None:
+    """`fleet-release --json` prints its document when the preflight refuses (here: no member builds)."""
+    git.Repo.init(tmp_path).index.commit("one")  # a real repository: the commit is resolved before the preflight
+    fleet = Fleet(tmp_path / "fleet.toml", tuple(dataclasses.replace(m, build=False) for m in (A, B)))
+    said: list[str] = []
+    found = release.release(fleet, {}, Repository(tmp_path), "HEAD", said.append)
+    assert isinstance(found.refused, FleetFileInvalid) and release.stopped_error(found) is found.refused
+    assert said == []  # refused before any member was asked
+    document = found.to_json()
+    assert (document["ok"], document["stopped_at"], document["exit_code"]) == (False, "", found.refused.exit_code)
+    assert document["error"] == f"no member of {fleet.path} builds"
+    assert [m["outcome"] for m in document["members"]] == ["untouched", "untouched"]
+    assert "refused, nothing changed on any member" in release.output(found, as_json=False).splitlines()[0]
