@@ -233,5 +233,18 @@ def evidence(engine: docker.DockerClient, container: str, lines: int = EVIDENCE_
     except docker.errors.NotFound:
         return Evidence(container, "", "", GONE, None, 0, ())
     found = state(attrs)
+    code = found.exit_code if found.exit_code is not None or not found.restarts else last_exit(engine, container, attrs)
     texts = (tuple(text for _, text in stamped(log)[-lines:]) for log in (err, out))
-    return Evidence(container, found.name, found.service, found.status, found.exit_code, found.restarts, *texts)
+    return Evidence(container, found.name, found.service, found.status, code, found.restarts, *texts)
+
+
+def last_exit(engine: docker.DockerClient, container: str, attrs: Mapping[str, Any]) -> int | None:
+    """The exit code of the container's last exit, by the engine's `die` events since it was created: the inspect
+    data of a container the engine restarted has none once it runs again (None: no event kept of one)."""
+    since = stamp_ns(str(attrs.get("Created", ""))) // 1_000_000_000
+    now = time.time_ns()
+    until = f"{now // 1_000_000_000}.{now % 1_000_000_000:09d}"  # a past `until`: the stream ends at once
+    died = engine.api.events(since=since, until=until, filters={"container": container, "event": "die"}, decode=True)
+    codes = [str(((event.get("Actor") or {}).get("Attributes") or {}).get("exitCode", "")) for event in died]
+    found = [int(code) for code in codes if code.isdigit()]
+    return found[-1] if found else None

@@ -82,3 +82,28 @@ def test_an_exited_container_shows_its_code_a_removed_one_is_gone_and_evidence_k
     container.remove(force=True)
     assert watch.look().state == observe.State(observe.GONE, None)
     assert observe.evidence(container.client, container.id or "").status == observe.GONE
+
+
+def test_the_evidence_of_a_container_the_engine_restarted_keeps_the_code_it_exited_with(
+    docker_client: docker.DockerClient, base_image: str, unique_name: str
+) -> None:
+    """Running again, its inspect data says no exit code; the engine's `die` event does (a standby refused its
+    settings with exit 9 and its restart policy started it again: that is what says why)."""
+    once = "if [ -f /tmp/ran ]; then exec sleep 600; fi; touch /tmp/ran; echo refused >&2; exit 9"
+    container = docker_client.containers.run(
+        base_image,
+        ["sh", "-c", once],
+        name=f"{unique_name}-again",
+        detach=True,
+        restart_policy={"Name": "unless-stopped"},
+        network_disabled=True,
+    )
+    try:
+        watch = observe.Watch(docker_client, container.id or "")
+        seen = looks_until(watch, lambda looks: bool(looks) and looks[-1].state.restarts > 0)[-1].state
+        assert (seen.restarts, seen.exit_code) == (1, None) or seen.status == "restarting", seen
+        looks_until(watch, lambda looks: bool(looks) and looks[-1].state.status == "running")
+        kept = observe.evidence(docker_client, container.id or "")
+        assert (kept.status, kept.restarts, kept.exit_code, kept.last_line) == ("running", 1, 9, "refused")
+    finally:
+        container.remove(force=True)
