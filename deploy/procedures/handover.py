@@ -6,7 +6,9 @@
              run (the stall clock starts once the old ones have exited) → verify → remove the old
              ones by id, name the new ones
     discard  a standby that failed: keep what the new containers said, remove them, put the tags
-             back, record `refused` and raise `StandbyFailed` (exit 10): the running release never stopped
+             back, record `refused` and raise `SettingsInvalid` when one refused its runtime settings (its
+             `configured` stage replaces the preflight's check-config containers), else `StandbyFailed`
+             (both exit 10): the running release never stopped
     back     a switch that failed: keep what the new containers said, remove them, put the tags back,
              start the old containers by id (no Compose, no checkout), judge them as a release that ran
              before, verify; an old container gone by hand: the earlier release from its record instead
@@ -27,12 +29,14 @@ from deploy.config import SERVICES
 from deploy.engine import compose
 from deploy.errors import StandbyFailed
 from deploy.ids import short
+from deploy.procedures import preflight
 from deploy.procedures.procedure import Attempt, Deployment, Step, cause_of, record
 from deploy.procedures.services import FAILED_STOP_SECONDS, compose_run, keep_evidence_of, verified, with_last_words
 from deploy.records import ledger
 from deploy.steps import handover, liveness, roles, startup, tags
 from deploy.steps.images import ReleaseImage
 from trading import stages
+from trading.errors import SettingsError
 
 
 @dataclass
@@ -125,11 +129,16 @@ def _finish(d: Deployment, h: Handover) -> None:
 
 
 def discard(d: Deployment, target: ReleaseImage, attempt: Attempt, h: Handover, exc: Exception) -> NoReturn:
-    """A standby that failed: nothing that ran was stopped; see the module docstring. Always raises."""
-    cause = with_last_words(cause_of(exc), keep_evidence_of(d, h.new.values()))
+    """A standby that failed: nothing that ran was stopped; see the module docstring. Always raises:
+    `SettingsInvalid` when a standby refused its runtime settings (exit 9), else `StandbyFailed`."""
+    kept = keep_evidence_of(d, h.new.values())
+    cause = with_last_words(cause_of(exc), kept)
     handover.remove_all(d.engine, h.new.values(), FAILED_STOP_SECONDS)
     tags.restore(d.settings, d.engine, attempt.before)
     record(d, attempt, ledger.REFUSED, cause)
+    for found in kept:
+        if found.exit_code == SettingsError.exit_code:
+            raise preflight.settings_invalid(found.service, found.last_line) from exc
     was = short(attempt.before.live.commit) if attempt.before.live else "nothing"
     raise StandbyFailed(
         f"{attempt.event} of {short(target.commit)} refused: its bot and worker did not stand by ({cause}); "

@@ -7,7 +7,11 @@
                    (`deploy.policy.compose_file`; `PolicyViolation` names each service and setting)
     settings       the release image accepts each service's runtime settings: `python -m trading
                    check-config` in a throw-away container of that image with the service's environment
-                   as Compose resolves it (so `TRADEBOT_TICK_SECONDS=abc` never reaches a running service)
+                   as Compose resolves it (so `TRADEBOT_TICK_SECONDS=abc` never reaches a running service).
+                   Not for a standby handover (`standby`): its new bot and worker check their settings
+                   before they stand by (stage `configured`), and one that refuses them (exit 9) is
+                   refused as here, `SettingsInvalid`, before anything stopped
+                   (`deploy.procedures.handover.discard`)
     state volume   exists whenever the deployment has released before: a missing one is refused, naming
                    the newest backup and `invoke restore`; `fresh_state` starts a new state on purpose
     one writer     no container but the deployment's own bot and worker mounts the state volume
@@ -36,18 +40,20 @@ from deploy.steps import backups, writers
 from deploy.steps.images import ReleaseImage
 
 
-def steps(d: Deployment, image: ReleaseImage, released_before: bool, fresh_state: bool) -> list[Step]:
-    """The preflight of making `image` live, as named steps of a procedure's prepare part."""
+def steps(
+    d: Deployment, image: ReleaseImage, released_before: bool, fresh_state: bool, standby: bool = False
+) -> list[Step]:
+    """The preflight of making `image` live, as named steps of a procedure's prepare part (`standby`: its
+    switch is a standby handover, whose standbys check the runtime settings)."""
     argv = tuple(compose.config(d.compose, d.settings, d.trees.path(image.commit)))
     seen = functools.cache(lambda: views(d, image))  # the compose file is resolved once
     checks = [
         Step(f"check the docker-compose.yml of {short(image.commit)}", seen, argv),
         Step(f"check {short(image.commit)} against the security policy", lambda: security_policy(d, image, seen())),
-        Step(
-            f"check the runtime settings with {short(image.image_id)}",
-            lambda: check_settings(d, image, seen().resolved),
-        ),
     ]
+    if not standby:
+        name = f"check the runtime settings with {short(image.image_id)}"
+        checks.append(Step(name, lambda: check_settings(d, image, seen().resolved)))
     if not fresh_state:
         checks.append(Step(f"check that {d.settings.state_volume} exists", lambda: state_volume(d, released_before)))
     checks.append(writers_step(d))
@@ -125,11 +131,16 @@ def check_settings(d: Deployment, image: ReleaseImage, config: Mapping[str, Any]
         for service, future in ran.items():
             code, lines = future.result()
             if code != 0:
-                detail = lines[-1] if lines else f"exit code {code}"
-                raise SettingsInvalid(
-                    f"the release refuses the settings of service {service}: {detail}; nothing was stopped",
-                    "fix or unset the TRADEBOT_* variables it names in the environment you deploy from",
-                )
+                raise settings_invalid(service, lines[-1] if lines else f"exit code {code}")
+
+
+def settings_invalid(service: str, detail: str) -> SettingsInvalid:
+    """The release refuses the runtime settings of `service` (`detail`: what it said), before anything stopped."""
+    return SettingsInvalid(
+        f"the release refuses the settings of service {service}: {detail}; nothing was stopped",
+        "fix or unset the TRADEBOT_* variables it names in the environment you deploy from",
+        service=service,
+    )
 
 
 def run_check(d: Deployment, image: ReleaseImage, environment: Mapping[str, str | None]) -> tuple[int, list[str]]:

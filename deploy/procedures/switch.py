@@ -102,7 +102,8 @@ def steps(
 ) -> Procedure:
     """The attempt's steps: by standby handover when `h` (`handing.possible`), else stop first."""
     settings, engine = d.settings, d.engine
-    checks = preflight.steps(d, target, preflight.released_before(d, attempt.before.live), fresh_state)
+    released_before = preflight.released_before(d, attempt.before.live)
+    checks = preflight.steps(d, target, released_before, fresh_state, standby=h is not None)
     backup = Step(f"back up {settings.state_volume} into {attempt.backup}", lambda: _backup(d, attempt.backup))
     promote = Step(
         _promote_name(settings, target, attempt.before), lambda: _promote(d, target, attempt.before), proves=True

@@ -39,6 +39,7 @@ def test_preflight_refuses_before_anything_stops_and_a_rollback_runs_with_its_re
 
     bad_setting = invoke(sandbox, "deploy", TRADEBOT_TICK_SECONDS="abc")
     assert refused(bad_setting, 10, "service bot", "TRADEBOT_TICK_SECONDS='abc'", "nothing was stopped")
+    assert "check the runtime settings" not in bad_setting.stdout  # the standbys checked them (stage configured)
     (sandbox.repo / "docker-compose.yml").unlink()
     gone = sandbox.commit("no compose file")
     assert invoke(sandbox, "build").returncode == 0

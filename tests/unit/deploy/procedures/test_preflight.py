@@ -173,6 +173,8 @@ def test_the_steps_check_the_state_volume_unless_a_fresh_state_is_asked_for(d: D
     ]
     fresh = [step.name for step in preflight.steps(d, NEW, True, fresh_state=True)]
     assert fresh == [*names[:3], names[4]]
+    by_standby = [step.name for step in preflight.steps(d, NEW, True, fresh_state=False, standby=True)]
+    assert by_standby == [*names[:2], *names[3:]]  # a handover's standbys check the settings
 
 
 def test_a_plan_says_the_policy_verdict_on_the_compose_file_now(d: Deployment) -> None:
