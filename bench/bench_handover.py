@@ -2,15 +2,16 @@
 
 In a throw-away sandbox project (removed at the end, also on failure):
 
-1. `--deploys` (10) code-only commits, each released as an operator does (`invoke build deploy verify`,
+1. `--deploys` (10; 0 skips it) code-only commits, each released as an operator does (`invoke build deploy verify`,
    a process, imports included), handed over by standby: per deploy the bot's downtime (the old bot's
    last tick to the new one's first, from the holder's heartbeat read every 50 ms by a read-only tap,
    and from the stage lines as the deploy reports it) and the wall time of the line. Beside each,
    in the same run: a bare `docker compose up -d --force-recreate` of the same release, its downtime
    by the same tap and its wall time. Goals: downtime median ≤ 0.2 s; the line ≤ the bare recreate + 2 s.
-2. A release whose bot cannot stand by: the old bot's longest pause between ticks while it is refused
-   (goal: no more than two ticks, i.e. no downtime).
-3. The proof run: `--proof` (50) handovers at a 0.02 s tick while a tap samples the holder of `bot.lock`
+2. A release whose bot cannot stand by, then a deploy with a bad setting (the standbys refuse it): the
+   old bot's longest pause between ticks while each is refused (goal: no more than two ticks, i.e. no
+   downtime).
+3. The proof run: `--proof` (50; 0 skips it) handovers at a 0.02 s tick while a tap samples the holder of `bot.lock`
    every 5 ms; every bot's trading interval [first tick, last tick] from its stage lines. It counts
    overlapping intervals and samples whose holder is not the bot trading then (goal: 0 and 0).
 
@@ -36,7 +37,7 @@ import docker
 
 from bench.bench_pipeline import HeartbeatTap, bare_recreate, bot_host, code_only_commit, outage
 from deploy.engine.git import Repository
-from deploy.errors import StandbyFailed
+from deploy.errors import SettingsInvalid, StandbyFailed
 from deploy.procedures import build
 from deploy.procedures import deploy as deploying
 from deploy.procedures.trail import Trail
@@ -106,20 +107,32 @@ def timed_bare(box: Sandbox) -> float:
 
 def failed_standby(box: Sandbox, base: str) -> None:
     settings, engine, repo = box.settings, box.engine, Repository(box.repo)
-    tap = HeartbeatTap(engine, settings, base)
     box.commit("a bot that cannot start", {"trading/__main__.py": CRASH_MAIN})
     build.build(settings, engine, repo, say=quiet)
+    longest = refused_pause(box, base, StandbyFailed)
+    print(f"failed standby: the old bot's longest pause between ticks {longest:.2f} s (tick {TICK} s; goal <= 2 ticks)")
+    subprocess.run(["git", "-C", str(box.repo), "revert", "--no-edit", "HEAD"], check=True, capture_output=True)
+    build.build(settings, engine, repo, say=quiet)
+    os.environ["TRADEBOT_TICK_SECONDS"] = "abc"  # what the deploy passes on to the new bot and worker
+    try:
+        longest = refused_pause(box, base, SettingsInvalid)
+    finally:
+        os.environ["TRADEBOT_TICK_SECONDS"] = TICK
+    print(f"bad settings (refused by the standbys): the old bot's longest pause {longest:.2f} s (goal <= 2 ticks)")
+
+
+def refused_pause(box: Sandbox, base: str, refusal: type[Exception]) -> float:
+    """The old bot's longest pause between ticks while a deploy is refused with `refusal`."""
+    tap = HeartbeatTap(box.engine, box.settings, base)
     time.sleep(0.5)
     try:
-        deploying.deploy(settings, engine, repo, say=quiet)
-        raise SystemExit("the release whose bot cannot start was not refused")
-    except StandbyFailed:
+        deploying.deploy(box.settings, box.engine, Repository(box.repo), say=quiet)
+        raise SystemExit(f"the deploy was not refused with {refusal.__name__}")
+    except refusal:
         pass
     time.sleep(0.5)
     ticks = sorted({s["last_tick_ts"] for s in tap.stop() if s.get("last_tick_ts")})
-    longest = max(b - a for a, b in itertools.pairwise(ticks)) if len(ticks) > 1 else float("nan")
-    print(f"failed standby: the old bot's longest pause between ticks {longest:.2f} s (tick {TICK} s; goal <= 2 ticks)")
-    subprocess.run(["git", "-C", str(box.repo), "revert", "--no-edit", "HEAD"], check=True, capture_output=True)
+    return max(b - a for a, b in itertools.pairwise(ticks)) if len(ticks) > 1 else float("nan")
 
 
 class Follower(threading.Thread):
@@ -205,8 +218,8 @@ def interval(n: int, docs: list[dict]) -> Interval | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--deploys", type=int, default=10)
-    parser.add_argument("--proof", type=int, default=50)
+    parser.add_argument("--deploys", type=int, default=10, help="deploys beside a bare recreate (0: none)")
+    parser.add_argument("--proof", type=int, default=50, help="handovers of the proof run (0: none)")
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores, 1-minute load average {os.getloadavg()[0]:.1f} at the start")
     os.environ["TRADEBOT_TICK_SECONDS"] = TICK
@@ -214,13 +227,15 @@ def main() -> None:
         settings, engine, repo = box.settings, box.engine, Repository(box.repo)
         build.build(settings, engine, repo, say=quiet)
         deploying.deploy(settings, engine, repo, say=quiet)
-        deploys(box, base, args.deploys)
+        if args.deploys:
+            deploys(box, base, args.deploys)
         failed_standby(box, base)
-        os.environ["TRADEBOT_TICK_SECONDS"] = PROOF_TICK
-        code_only_commit(box, 999)
-        build.build(settings, engine, repo, say=quiet)
-        deploying.deploy(settings, engine, repo, say=quiet)
-        proof(box, base, args.proof)
+        if args.proof:
+            os.environ["TRADEBOT_TICK_SECONDS"] = PROOF_TICK
+            code_only_commit(box, 999)
+            build.build(settings, engine, repo, say=quiet)
+            deploying.deploy(settings, engine, repo, say=quiet)
+            proof(box, base, args.proof)
     print(f"1-minute load average {os.getloadavg()[0]:.1f} at the end")
 
 
