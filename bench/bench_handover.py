@@ -204,7 +204,8 @@ def counted(followers: list[Follower], samples: list[str], gaps: list[float]) ->
         holder = hosts.get(str(host)[:12], -1)
         strays += sum(1 for i in trading if i.first <= float(at) <= i.last and holder != i.pid)
     print(
-        f"proof: {len(gaps)} handovers at a {PROOF_TICK} s tick, {len(samples)} holder samples: "
+        f"proof: {len(gaps)} handovers at a {PROOF_TICK} s tick, {len(samples)} holder samples, "
+        f"{len(trading)} of {len(followers)} bots' trading intervals read from their stage lines: "
         f"{len(overlaps(trading))} overlapping trading intervals, {strays} samples held by another than the trader "
         f"(goal 0 and 0); tick gap {spread([g for g in gaps if g == g])}"
     )
