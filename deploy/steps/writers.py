@@ -70,13 +70,16 @@ def mounts(listed: Mapping[str, Any], volume: str, mountpoint: str, writable_onl
     """Whether the container (as the engine lists it: `containers.list(sparse=True)`) may write `volume`:
 
     it mounts the volume writable, or binds the volume's directory on the engine's host (`mountpoint`), a
-    directory above it or one in it, writable. Without `writable_only` a read-only mount counts too.
+    directory above it or one in it, writable. Without `writable_only` a read-only mount of the volume counts
+    too (it holds the volume: the engine refuses to remove it); a read-only bind can neither write the
+    volume nor hold it, and never counts (a container reading the host's `/` is no writer of every volume).
     """
     return any(_mounts(m, volume, PurePosixPath(mountpoint), writable_only) for m in listed.get("Mounts") or ())
 
 
 def _mounts(mount: Mapping[str, Any], volume: str, mountpoint: PurePosixPath, writable_only: bool) -> bool:
-    if writable_only and not mount.get("RW", True):
+    read_only = not mount.get("RW", True)
+    if read_only and (writable_only or mount.get("Type") != "volume"):
         return False
     if mount.get("Type") == "volume":
         return mount.get("Name") == volume

@@ -69,6 +69,10 @@ def test_without_writable_only_a_read_only_mount_counts_too() -> None:
     ro = {"Type": "volume", "Name": "tb_state", "Destination": "/s", "RW": False}
     assert writers.mounts(listed(ro), "tb_state", MOUNTPOINT, writable_only=False)
     assert not writers.mounts(listed({**ro, "Name": "tb_meta"}), "tb_state", MOUNTPOINT, writable_only=False)
+    # a read-only bind of the host's / (or of the volume's directory) neither writes nor holds the volume
+    for source in ("/", MOUNTPOINT):
+        bind = {"Type": "bind", "Source": source, "Destination": "/host", "RW": False}
+        assert not writers.mounts(listed(bind), "tb_state", MOUNTPOINT, writable_only=False), source
 
 
 def test_mounters_names_per_watched_volume_every_container_the_rule_does_not_allow() -> None:
