@@ -3,8 +3,9 @@
 Read-only. It says where what runs, the live tag and the ledger disagree (an interrupted attempt,
 a container of another image, a live tag that is not the ledger's last success, a container but the
 deployment's own that mounts its state, one but the pipeline's that mounts its meta volume:
-`deploy.steps.writers`). The release comes from the live image's labels; when it was deployed from
-the ledger (`deploy.records.ledger`, through the command's `deploy.records.view`, read defensively:
+`deploy.steps.writers`). The release is the one that runs (the live image's, but while an attempt in
+progress has tagged its own image live and not taken over, the one it replaces), from its labels; when
+it was deployed from the ledger (`deploy.records.ledger`, through the command's `deploy.records.view`, read defensively:
 status must work on a damaged or missing ledger); the rest from the engine and the bot's heartbeat in
 the state volume.
 """
@@ -238,7 +239,8 @@ def status(settings: Settings, engine: docker.DockerClient, records: Records | N
         )
         states = _states(containers, cast)
         bot = pool.submit(_bot_heartbeat, containers, cast)
-        when = deployed_at(entries, live.commit, live.image_id) if live else ""
+        shown = _running_release(engine, live, runs)
+        when = deployed_at(entries, shown.commit, shown.image_id) if shown else ""
         running = in_progress(holder.result(), socket.gethostname(), pid_alive)
         said = others.result()
         disagree = (
@@ -247,7 +249,14 @@ def status(settings: Settings, engine: docker.DockerClient, records: Records | N
             *said,
             *writers.lines({**writing.result(), **recording.result()}, already=said),
         )
-        return Status(settings.project, live, when, states, bot.result(), disagree, running, compose.result())
+        return Status(settings.project, shown, when, states, bot.result(), disagree, running, compose.result())
+
+
+def _running_release(engine: docker.DockerClient, live: ReleaseImage | None, runs: str) -> ReleaseImage | None:
+    """The release that runs: `:live`'s, unless an attempt in progress already tagged its own image live."""
+    if live is None or not runs or runs == live.image_id:
+        return live
+    return tags.get(engine, runs) or live
 
 
 def _cast(

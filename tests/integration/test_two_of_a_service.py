@@ -146,6 +146,7 @@ def test_a_deploys_standbys_beside_the_live_release_are_expected_and_verify_judg
     assert [roles_shown[c.name or ""] for c in old.values()] == [casting.LIVE, casting.LIVE]
     assert sorted(c.role for c in shown.containers) == [casting.LIVE, casting.LIVE, casting.ARRIVING, casting.ARRIVING]
     assert shown.in_progress and not shown.disagreements, shown.disagreements
+    assert shown.release is not None and shown.release.commit == first.commit  # the release that trades, not :live
 
     assert execs.run(old["bot"], ["rm", HOLD]).exit_code == 0
     out, _ = process.communicate(timeout=WAIT_SECONDS)
