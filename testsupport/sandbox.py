@@ -133,7 +133,9 @@ class Sandbox:
         for image in self.engine.images.list(name=self.settings.image_repo):
             for tag in images.own_tags(image.tags, self.settings.image_repo):  # never a parallel test's of the image
                 with contextlib.suppress(docker.errors.ImageNotFound):
-                    self.engine.images.remove(tag, force=True, noprune=False)
+                    # its untagged parents stay: a parallel test may be building on them (every sandbox's first
+                    # commit builds the same layers), and pruning them failed its build ("unknown parent image ID")
+                    self.engine.images.remove(tag, force=True, noprune=True)
 
 
 @contextlib.contextmanager
