@@ -32,6 +32,7 @@ import docker
 import docker.errors
 
 from deploy.engine.compose import SERVICE_LABEL
+from trading import stages
 
 GONE = "gone"  # the status of a container the engine no longer has
 EVIDENCE_LINES = 40
@@ -221,7 +222,9 @@ class Evidence:
 
     @property
     def last_line(self) -> str:
-        return (self.lines or self.stdout or ("no output",))[-1]
+        """The newest line that is no stage line: a pulse said after the error must not hide it."""
+        plain = ([line for line in lines if stages.MARKER not in line] for lines in (self.lines, self.stdout))
+        return next((lines[-1] for lines in plain if lines), "no output")
 
 
 def evidence(engine: docker.DockerClient, container: str, lines: int = EVIDENCE_LINES) -> Evidence:

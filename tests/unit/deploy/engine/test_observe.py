@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from deploy.engine import observe
+from trading import stages
 
 
 def test_an_engine_timestamp_is_read_to_the_nanosecond_whatever_its_digits() -> None:
@@ -64,5 +65,9 @@ def test_evidence_goes_to_json_and_back() -> None:
     found = observe.Evidence("id1", "p-bot-1", "bot", "exited", 3, 0, ("Traceback …", "ValueError: x"), ("hi",))
     assert observe.Evidence.from_json(found.to_json()) == found and found.last_line == "ValueError: x"
     assert observe.Evidence("id1", "", "", "exited", 1, 0, ()).last_line == "no output"
+    pulse = f'… INFO trading.stage[1]: {stages.MARKER}{{"stage":"imported","waiting_for":null}}'
+    settings = ("… ERROR trading: invalid settings: TRADEBOT_TICK_SECONDS='abc'", pulse)
+    assert observe.Evidence("id1", "", "bot", "exited", 9, 0, settings).last_line == settings[0]  # pulse said later
+    assert observe.Evidence("id1", "", "bot", "exited", 9, 0, (pulse,), ("out",)).last_line == "out"
     assert observe.cpu_seconds({"cpu_stats": {"cpu_usage": {"total_usage": 1_500_000_000}}}) == 1.5
     assert observe.cpu_seconds({"cpu_stats": {}}) is None
