@@ -7,7 +7,7 @@ with these decisions.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
@@ -38,7 +38,9 @@ class ReleaseImage:
     commit: str
     code_digest: str
     dirty: bool
-    tags: tuple[str, ...] = ()
+    # what the engine names it by when read: other projects may tag the same image (one commit builds the same
+    # image id anywhere), so the tags are no part of which release it is
+    tags: tuple[str, ...] = field(default=(), compare=False)
     version: str = ""
     built_at: str = ""
     code_layer: str = ""

@@ -79,8 +79,15 @@ def test_release_image_reads_its_labels() -> None:
     expected = ReleaseImage(
         "sha256:1", "abc", "d", False, ("tb:abc",), version="v", built_at="t", code_layer="sha256:l"
     )
-    assert got == expected
+    assert got == expected and got.tags == expected.tags
     assert ReleaseImage.from_labels("sha256:2", None).commit == ""
+
+
+def test_a_release_is_the_same_whatever_other_projects_tag_its_image() -> None:
+    mine = release("sha256:1", "tb-a:abc", commit="abc")
+    assert mine == release("sha256:1", "tb-a:abc", "tb-b:abc", commit="abc")  # built by another project meanwhile
+    assert len({mine, release("sha256:1", commit="abc")}) == 1
+    assert mine != release("sha256:2", "tb-a:abc", commit="abc")
 
 
 def test_the_release_tag_is_the_commits_tag_in_its_own_repository() -> None:
