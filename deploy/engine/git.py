@@ -6,6 +6,8 @@ the working tree.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +38,15 @@ class Repository:
         if self._repo.bare:
             raise _not_a_repository(path)
         self.root = Path(self._repo.working_tree_dir or path)
+
+    @contextlib.contextmanager
+    def another(self) -> Iterator[Repository]:
+        """A handle of its own on this clone, for the block: GitPython's reads are not safe from two threads."""
+        second = Repository(self.root)
+        try:
+            yield second
+        finally:
+            second._repo.close()  # its `git cat-file` processes
 
     def commit(self, rev: str = "HEAD") -> Commit:
         try:

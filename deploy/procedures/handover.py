@@ -20,11 +20,13 @@ of each service (`possible`); anything else takes the stop-first switch (`deploy
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NoReturn
 
 import docker.errors
 
+from deploy import verify as verification
 from deploy.config import SERVICES
 from deploy.engine import compose
 from deploy.errors import StandbyFailed
@@ -103,7 +105,10 @@ def _wait(d: Deployment, image: ReleaseImage, ids: dict[str, str], goal: str, ra
     return "; ".join(j.why for j in judged.values()) + f", in {time.monotonic() - begun:.1f} s"
 
 
-def switch_steps(d: Deployment, target: ReleaseImage, h: Handover) -> list[Step]:
+def switch_steps(
+    d: Deployment, target: ReleaseImage, h: Handover, expected: Callable[[], verification.Expected] | None = None
+) -> list[Step]:
+    """`expected`: verify's side of `target` read ahead (`verification.ahead`)."""
     return [
         Step(
             "stop the old bot and worker (each saves and lets go of its lock)",
@@ -111,7 +116,7 @@ def switch_steps(d: Deployment, target: ReleaseImage, h: Handover) -> list[Step]
             bot_down=True,
         ),
         Step("wait until the new bot and worker run", lambda: _took_over(d, target, h), bot_down=True, proves=True),
-        Step(f"verify that {short(target.commit)} runs", lambda: verified(d, h.new)),
+        Step(f"verify that {short(target.commit)} runs", lambda: verified(d, h.new, expected)),
         Step("remove the old bot and worker, name the new ones", lambda: _finish(d, h)),
     ]
 

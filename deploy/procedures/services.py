@@ -8,7 +8,7 @@ Compose runs on the tree of the release's commit (`compose_run`, `deploy.engine.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from deploy import verify as verification
@@ -25,11 +25,17 @@ from deploy.steps.images import ReleaseImage
 FAILED_STOP_SECONDS = 1
 
 
-def start_steps(d: Deployment, image: ReleaseImage, stop_timeout: int | None = None) -> list[Step]:
+def start_steps(
+    d: Deployment,
+    image: ReleaseImage,
+    stop_timeout: int | None = None,
+    expected: Callable[[], verification.Expected] | None = None,
+) -> list[Step]:
     """Recreate bot and worker from `image` in one compose call, wait until both run (judged by progress), verify.
 
     `stop_timeout` shortens the grace period of the containers replaced (see `FAILED_STOP_SECONDS`). A
     release that went live before (by the ledger) is judged as one: no cap, 3 times the stall.
+    `expected`: verify's side of `image` read ahead (`verification.ahead`).
     """
     argv = tuple(compose.up(d.compose, d.settings, d.trees.path(image.commit), stop_timeout=stop_timeout))
     ran_before = image.image_id in ledger.tried(d.records.entries()).succeeded
@@ -42,7 +48,7 @@ def start_steps(d: Deployment, image: ReleaseImage, stop_timeout: int | None = N
             bot_down=True,
             proves=True,
         ),
-        Step(f"verify that {short(image.commit)} runs", lambda: verified(d, started)),
+        Step(f"verify that {short(image.commit)} runs", lambda: verified(d, started, expected)),
     ]
 
 
@@ -74,9 +80,12 @@ def compose_run(d: Deployment, argv: Sequence[str], image: ReleaseImage, check: 
     d.runner.run(argv, env=compose.env(d.settings, d.environ), check=check)
 
 
-def verified(d: Deployment, started: Mapping[str, str]) -> None:
+def verified(
+    d: Deployment, started: Mapping[str, str], expected: Callable[[], verification.Expected] | None = None
+) -> None:
     """Verify the containers `started` (service → id, judged running moments ago by `deploy.steps.startup`),
-    their configuration against the environment compose up just ran with.
+    their configuration against the environment compose up just ran with (`expected`: the release's side, read
+    ahead: `verification.ahead`).
 
     The report is kept in the trail (the last one: what runs when the attempt ends). The state
     after is captured meanwhile (both only read), for the report of a success.
@@ -84,7 +93,7 @@ def verified(d: Deployment, started: Mapping[str, str]) -> None:
     with ThreadPoolExecutor(max_workers=1) as pool:
         after = pool.submit(snapshot.capture, d.settings, d.engine, d.records)
         healthy = frozenset(started.values())
-        found = verification.verify(d.settings, d.engine, d.repo, d.environ, healthy, started)
+        found = verification.verify(d.settings, d.engine, d.repo, d.environ, healthy, started, expected)
         d.trail.verified(found, captured(after))
     if not found.ok:
         raise verify_failed(found.release, found.summary())

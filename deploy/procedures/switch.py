@@ -21,8 +21,10 @@ shell's current ones (an older ledger entry without them: the current ones).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NoReturn
 
+from deploy import verify as verification
 from deploy.config import SERVICES, Settings, runtime
 from deploy.engine import baseimage
 from deploy.errors import DeployError, RollbackFailed, RolledBack
@@ -98,9 +100,15 @@ def new_attempt(d: Deployment, event: str, target: ReleaseImage) -> Attempt:
 
 
 def steps(
-    d: Deployment, target: ReleaseImage, attempt: Attempt, fresh_state: bool = False, h: Handover | None = None
+    d: Deployment,
+    target: ReleaseImage,
+    attempt: Attempt,
+    fresh_state: bool = False,
+    h: Handover | None = None,
+    expected: Callable[[], verification.Expected] | None = None,
 ) -> Procedure:
-    """The attempt's steps: by standby handover when `h` (`handing.possible`), else stop first."""
+    """The attempt's steps: by standby handover when `h` (`handing.possible`), else stop first; `expected`:
+    verify's side of `target`, read while they run (`verification.ahead`)."""
     settings, engine = d.settings, d.engine
     released_before = preflight.released_before(d, attempt.before.live)
     checks = preflight.steps(d, target, released_before, fresh_state, standby=h is not None)
@@ -115,8 +123,8 @@ def steps(
     prepare = (*checks, backup) if attempt.backup else tuple(checks)
     if h is not None:
         standby = (promote, *handing.standby_steps(d, target, h))
-        return Procedure(prepare, tuple(handing.switch_steps(d, target, h)), (prune,), standby)
-    return Procedure(prepare, (promote, *start_steps(d, target)), (prune,))
+        return Procedure(prepare, tuple(handing.switch_steps(d, target, h, expected)), (prune,), standby)
+    return Procedure(prepare, (promote, *start_steps(d, target, expected=expected)), (prune,))
 
 
 def switch(
@@ -127,7 +135,9 @@ def switch(
     h = None if stop_first else handing.possible(d, target, attempt.before.live)
     how = "standby handover" if h else "stop first"
     d.say(f"{attempt.event}: {short(target.commit)} (image {short(target.image_id)}), was {was}, by {how}")
-    procedure = steps(d, target, attempt, fresh_state, h)
+    # what verify judges the release by that no container changes is read while the attempt prepares and starts
+    expected = verification.ahead(d.settings, d.engine, d.repo, target.image_id, d.environ)
+    procedure = steps(d, target, attempt, fresh_state, h, expected)
     run(
         d,
         attempt,

@@ -11,7 +11,9 @@ label Compose wrote; `drift`: what `docker update` and `network connect` change 
 that label), and its processes and filesystem (`deploy.verify.looks`). Reading is
 parallel: the points are I/O-bound calls to the engine, and nothing is asked twice —
 each container's code archive, heartbeat and processes (verify's side container,
-`deploy.engine.scripts.inside`) are read once, for its points and its checks.
+`deploy.engine.scripts.inside`) are read once, for its points and its checks; what no
+running container changes (the commit's side and the image's, `Expected`) is read once too,
+by a deploy ahead of its switch (`ahead`), so its verify waits only on the containers.
 """
 
 from __future__ import annotations
@@ -124,6 +126,72 @@ def service_containers(settings: Settings, engine: docker.DockerClient) -> dict[
     return found
 
 
+@dataclass(frozen=True)
+class Expected:
+    """What verify judges the release by that no running container changes: its commit's side and its image's.
+
+    Read once: by a deploy while its new containers start (`ahead`), else by verify beside its looks at
+    the containers. Nothing in it is read from a container, so reading it early proves the same.
+    """
+
+    image_id: str
+    source: reference.Reference
+    commit: PointResult  # the commit's own code (the reference of every code point)
+    label: PointResult
+    image: PointResult  # the code baked into the image
+    layer: PointResult  # the image's code layer against the commit's
+    around: tuple[PointResult, ...]  # the image as a whole (`deployment.points`)
+    hashes: Mapping[str, str]  # each service's config-hash in the commit's compose file, for this deployment
+    resolved: Mapping[str, Any]  # the commit's compose file as Compose resolves it (what drift compares)
+
+
+def expect(
+    settings: Settings,
+    engine: docker.DockerClient,
+    repo: Repository,
+    image: Image,
+    environ: Mapping[str, str] | None = None,
+) -> Expected:
+    """The commit's and the image's side of verifying `image` (`environ`: as in `verify`)."""
+    source = reference.of(settings, engine, repo, release_of(settings, image), image.id)  # git, else the record
+    # the tree is exported here: GitPython's object reads are not safe from two threads (the code layer reads too)
+    with source.trees() as committed, ThreadPoolExecutor(max_workers=4) as pool:
+        deployed = pool.submit(_environ, settings, engine, image, environ)
+        hashes = pool.submit(_hashes, settings, committed, deployed)
+        resolved = pool.submit(_resolved, settings, committed, deployed)
+        around = pool.submit(deployment.points, settings, engine, image)
+        baked = pool.submit(points.read_image, engine, image, settings.project)
+        layer = _code_layer(source, image)  # from git objects, here while the engine answers the rest
+        label = points.read_label(image, images.CODE_DIGEST)
+        return Expected(
+            image.id,
+            source,
+            codecompare.reference_point(source.commit_point_name, source.code),
+            codecompare.compare(source.code, label),
+            codecompare.compare(source.code, baked.result()),
+            layer,
+            tuple(around.result()),
+            hashes.result(),
+            resolved.result(),
+        )
+
+
+def ahead(
+    settings: Settings, engine: docker.DockerClient, repo: Repository, image_id: str, environ: Mapping[str, str]
+) -> Callable[[], Expected]:
+    """`expect` of image `image_id`, started now in a thread of its own; the call waits for it (and raises what
+    it raised). A deploy starts it before its switch, and its verify takes it (`verify`'s `expected`)."""
+
+    def read() -> Expected:
+        with repo.another() as own:  # the deploy's thread reads git meanwhile when the attempt fails
+            return expect(settings, engine, own, engine.images.get(image_id), environ)
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="verify-ahead")
+    found = pool.submit(read)
+    pool.shutdown(wait=False)  # the thread ends with its one task
+    return found.result
+
+
 def verify(
     settings: Settings,
     engine: docker.DockerClient,
@@ -131,6 +199,7 @@ def verify(
     environ: Mapping[str, str] | None = None,
     healthy: frozenset[str] = frozenset(),
     chosen: Mapping[str, str] | None = None,
+    expected: Callable[[], Expected] | None = None,
 ) -> VerifyReport:
     """Compare every point with the live release's commit and check its containers.
 
@@ -139,29 +208,28 @@ def verify(
     engine still says `starting`, those count as probed without running the probe again.
     `chosen`: each service's container a procedure started and judges, by id; else the live release's own
     (`deploy.steps.casting`), every other running container of the service named.
+    `expected`: the release's side read ahead (`ahead`); read here when absent or of another image.
     """
     containers = service_containers(settings, engine)
     image, cast = _release(settings, engine, containers, chosen)
-    source = reference.of(settings, engine, repo, release_of(settings, image), image.id)  # git, else the record
     judged = _judged(containers, cast)
-    # the tree is exported here: GitPython's object reads are not safe from two threads (the code layer reads too)
-    with source.trees() as committed, ThreadPoolExecutor(max_workers=8) as pool:
-        deployed = pool.submit(_environ, settings, engine, image, environ)
-        config = pool.submit(_configuration, settings, committed, judged, deployed)
-        drifted = pool.submit(_drift_checks, settings, committed, judged, deployed)
-        around = pool.submit(deployment.points, settings, engine, image)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        read = expected or pool.submit(expect, settings, engine, repo, image, environ).result
         reads = {s: looks.read(pool, engine, c, image.id, settings.project) for s, c in judged.items() if c}
-        seen = _observe(pool, engine, image, judged, reads, settings.project)
+        seen = _observe(pool, judged, reads)
         checked = [pool.submit(looks.judged, s, judged[s], cast[s], image.id, reads.get(s), healthy) for s in SERVICES]
         standbys = _standby_images(engine, cast)
         checked.append(pool.submit(deployment.checks, settings, engine, image, containers, standbys))
-        layer = _code_layer(source, image)  # from git objects, here while the engine answers the rest
-        results = [codecompare.compare(source.code, future.result()) for future in seen]
-        found_checks = tuple(c for future in [*checked, drifted] for c in future.result())
-    commit_point = codecompare.reference_point(source.commit_point_name, source.code)
+        release = read()
+        if release.image_id != image.id:  # the live image changed since it was read ahead
+            release = expect(settings, engine, repo, image, environ)
+        results = [codecompare.compare(release.source.code, future.result()) for future in seen]
+        found_checks = tuple(c for future in checked for c in future.result()) + tuple(_drift_checks(release, judged))
+    labels = {s: (c.labels.get(compose.CONFIG_HASH_LABEL) if c else None) for s, c in judged.items()}
+    config = configuration.point(release.hashes, labels)
     ran = what_runs(image, containers)
-    points_found = (commit_point, *results, layer, config.result(), *around.result())
-    return VerifyReport(source.commit, points_found, found_checks, source.ahead, ran)
+    points_found = (release.commit, release.label, release.image, *results, release.layer, config, *release.around)
+    return VerifyReport(release.source.commit, points_found, found_checks, release.source.ahead, ran)
 
 
 def _release(
@@ -223,25 +291,18 @@ def _environ(
     return configuration.deployed_environ(os.environ, ledger.read(settings, engine), image.id)
 
 
-def _configuration(
-    settings: Settings,
-    committed: Path,
-    judged: Mapping[str, Container | None],
-    environ: Future[Mapping[str, str]],
-) -> PointResult:
-    expected = configuration.computed(Runner(), compose_argv(settings), settings, committed, environ.result())
-    labels = {s: (c.labels.get(compose.CONFIG_HASH_LABEL) if c else None) for s, c in judged.items()}
-    return configuration.point(expected, labels)
+def _hashes(settings: Settings, committed: Path, environ: Future[Mapping[str, str]]) -> dict[str, str]:
+    return configuration.computed(Runner(), compose_argv(settings), settings, committed, environ.result())
 
 
-def _drift_checks(
-    settings: Settings, committed: Path, judged: Mapping[str, Container | None], environ: Future[Mapping[str, str]]
-) -> list[Check]:
-    """What `docker update` or `network connect` changed in each service's container, against the commit's file."""
+def _resolved(settings: Settings, committed: Path, environ: Future[Mapping[str, str]]) -> dict[str, Any]:
     argv = compose.config(compose_argv(settings), settings, committed)
-    out = Runner().run(argv, env=compose.env(settings, environ.result())).stdout
-    resolved = json.loads(out)
-    services, networks = resolved.get("services") or {}, resolved.get("networks") or {}
+    return json.loads(Runner().run(argv, env=compose.env(settings, environ.result())).stdout)
+
+
+def _drift_checks(release: Expected, judged: Mapping[str, Container | None]) -> list[Check]:
+    """What `docker update` or `network connect` changed in each service's container, against the commit's file."""
+    services, networks = release.resolved.get("services") or {}, release.resolved.get("networks") or {}
     found = [(s, c) for s, c in judged.items() if c is not None and s in services]
     return [check for s, c in found for check in drift.checks(s, services[s], networks, c.attrs)]
 
@@ -256,19 +317,13 @@ def _code_layer(source: reference.Reference, image: Image) -> PointResult:
 
 
 def _observe(
-    pool: ThreadPoolExecutor,
-    engine: docker.DockerClient,
-    image: Image,
-    judged: Mapping[str, Container | None],
-    reads: dict[str, looks.Reads],
-    project: str,
+    pool: ThreadPoolExecutor, judged: Mapping[str, Container | None], reads: dict[str, looks.Reads]
 ) -> list[Future[Observation]]:
-    observations: list[Callable[[], Observation]] = [
-        lambda: points.read_label(image, images.CODE_DIGEST),
-        lambda: points.read_image(engine, image, project),
-    ]
+    """The code each service's container sees, then the code each one's process says it imported."""
     code = {s: looks.result(r.code) for s, r in reads.items()}
     beat = {s: looks.result(r.beat) for s, r in reads.items()}
-    observations += [lambda s=s: points.read_container(f"{s} container", judged[s], code.get(s)) for s in SERVICES]
+    observations: list[Callable[[], Observation]] = [
+        lambda s=s: points.read_container(f"{s} container", judged[s], code.get(s)) for s in SERVICES
+    ]
     observations += [lambda s=s: points.read_imported(f"{s} imported", judged[s], beat.get(s)) for s in SERVICES]
     return [pool.submit(observe) for observe in observations]
