@@ -6,13 +6,13 @@ A procedure is a list of named `Step`s in four parts:
     standby  starts the new release beside the running one, which it does not touch (a failure: the
              procedure's discard, which removes what it started and raises: `refused`)
     switch   touches the running release               (a failure: the procedure's own recovery, which raises)
-    finish   after the attempt is recorded as a success (a record that cannot be written: `NotRecorded`,
-             and the release stays: the next command's recovery records it)
+    finish   tidies after the switch; then the success is recorded, once, its report holding every step
+             (a finish step that fails is raised after the record; a record that cannot be written:
+             `NotRecorded`, and the release stays: the next command's recovery records it)
 
 `run` walks them, naming each step when it starts and saying its duration when
-it ends (the report written with the ledger entry is written again after the finish
-steps, so it holds every step the attempt walked); `plan_lines` walks the same list
-and only names the steps (and the command a step runs), changing nothing.
+it ends; `plan_lines` walks the same list and only names the steps (and the command
+a step runs), changing nothing.
 
 An attempt is journalled: a `started` journal file before its first step, its ledger entry (same
 `attempt` id) once the outcome is known; a journal file without a ledger entry is an attempt killed
@@ -307,19 +307,11 @@ def run(
         walk(d, attempt.event, procedure.switch)
     except FAILURES as exc:
         recover(exc)
-    record_success(d, attempt, keep() if keep else None)
     try:
         walk(d, attempt.event, procedure.finish)
-    finally:
-        complete_report(d.trail, d.records)  # the finish steps ran after the ledger entry
+    finally:  # recorded once, its report holding every step; a finish step that failed is raised after
+        record_success(d, attempt, keep() if keep else None)
     d.say(d.trail.summary(attempt.event))
-
-
-def complete_report(trail: Trail, records: Records) -> None:
-    """Write the attempt's report again with every step: steps that ran after its ledger entry too."""
-    made = trail.complete_report()
-    if made is not None:
-        records.write(report.files(made))
 
 
 def captured(snap: Future[Snapshot]) -> Snapshot | None:

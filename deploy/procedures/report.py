@@ -180,11 +180,6 @@ def files(report: Report) -> dict[str, bytes]:
     return {report.path: report.to_json().encode()}
 
 
-def rewrite(settings: Settings, engine: docker.DockerClient, report: Report) -> None:
-    """Write `report` again under its id, once the steps after its ledger entry have run (`Trail.complete_report`)."""
-    meta.write(settings, engine, files(report))
-
-
 def read_all(settings: Settings, engine: docker.DockerClient) -> list[Report]:
     """Every report on the engine, oldest first; a file that is no report is skipped."""
     found = meta.read_folder(settings, engine, FOLDER)

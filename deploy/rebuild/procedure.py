@@ -37,11 +37,11 @@ from deploy.engine.runner import Runner
 from deploy.errors import CopyNotProven, first_of
 from deploy.ids import short
 from deploy.output.progress import Progress, Say
+from deploy.procedures import report
 from deploy.procedures.procedure import (
     FAILURES,
     Step,
     cause_of,
-    complete_report,
     locked,
     record_with_report,
     walk_steps,
@@ -133,6 +133,13 @@ def _rebuild(run: Run, progress: Progress, trail: Trail, keep: Sequence[str], fo
         walk_step(progress, trail, step, lambda cause: _record(run, trail, decided, made, ledger.FAILED, cause))
     complete_report(trail, run.records)  # with step 5, which ran after the entry
     return Rebuilt(run.legacy, state, decided.backup, decided.replaced, made.rows, chosen, seconds=seconds(trail))
+
+
+def complete_report(trail: Trail, records: Records) -> None:
+    """Write the run's report again with every step: steps that ran after its ledger entry too."""
+    made = trail.complete_report()
+    if made is not None:
+        records.write(report.files(made))
 
 
 def seconds(trail: Trail) -> dict[str, float]:

@@ -55,7 +55,7 @@ def test_a_release_prints_one_json_document_and_leaves_a_report_naming_what_ran(
     text = invoke(sandbox, "report").stdout
     (digest,) = digests
     assert f"# deploy of {commit[:12]}: succeeded" in text and live.id[7:19] in text and digest in text
-    for step in doc["steps"]:  # the last (prune) runs after the ledger entry: the report is written again
+    for step in doc["steps"]:  # the last (prune) runs before the ledger entry: the report holds it
         assert f"| {step['name']} |" in text and f"{step['seconds']:.2f} s |" in text
     stored = reports.read_all(sandbox.settings, sandbox.engine)[-1]
     assert stored.id == entry.report

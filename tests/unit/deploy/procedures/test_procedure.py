@@ -21,7 +21,7 @@ from testsupport.records import MemoryRecords
 
 
 def reports(seen: Recorder) -> list[Report]:
-    """Each report as written, in order (with its entry, then again with every step)."""
+    """Each report as written, in order."""
     written = [text for write in seen.records.writes for path, text in write.items() if path.startswith("reports/")]
     return [Report.from_json(text) for text in written]
 
@@ -57,16 +57,17 @@ def test_a_run_walks_every_step_in_order_and_names_each_with_its_duration(d: Dep
     )
 
 
-def test_the_report_is_written_with_the_entry_and_again_with_every_step(d: Deployment, seen: Recorder) -> None:
+def test_the_report_is_written_once_with_the_entry_and_holds_every_step(d: Deployment, seen: Recorder) -> None:
     steps = Procedure((seen.step("back up"),), (seen.step("tag"),), (seen.step("prune"), seen.step("forget")))
     run(d, attempt(), steps, never)
-    with_entry, complete = reports(seen)
-    assert [s.name for s in with_entry.steps] == ["back up", "tag"]  # the finish steps run after the entry
-    assert [s.name for s in complete.steps] == ["back up", "tag", "prune", "forget"] == [s.name for s in d.trail.steps]
-    assert complete.id == with_entry.id == seen.recorded[0].report and d.trail.report == complete
+    (written,) = reports(seen)  # the finish steps ran before the entry
+    assert [s.name for s in written.steps] == ["back up", "tag", "prune", "forget"] == [s.name for s in d.trail.steps]
+    assert written.id == seen.recorded[0].report and d.trail.report == written
 
 
-def test_a_failing_finish_step_is_in_the_report_written_again(d: Deployment, seen: Recorder) -> None:
+def test_a_failing_finish_step_is_in_the_report_and_raised_once_the_success_is_recorded(
+    d: Deployment, seen: Recorder
+) -> None:
     with pytest.raises(TradebotError, match="prune broke"):
         run(d, attempt(), Procedure((), (seen.step("tag"),), (seen.step("prune", fails=True),)), never)
     assert [(s.name, s.ok) for s in reports(seen)[-1].steps] == [("tag", True), ("prune", False)]
@@ -144,7 +145,7 @@ def test_a_live_verified_release_whose_record_fails_is_not_undone_and_says_not_r
         run(d, attempt(), Procedure((), (seen.step("start"),), (seen.step("prune"),)), never)  # no recovery
     assert raised.value.exit_code == 12 and "live and verified" in raised.value.message
     assert "next `invoke deploy`" in raised.value.hint
-    assert seen.done == ["start"] and records.ledger == []
+    assert seen.done == ["start", "prune"] and records.ledger == []
     assert (d.trail.outcome, d.trail.recorded) == ("succeeded", False)
     document = trail.document(d.trail, "p_meta", raised.value)
     assert (document["outcome"], document["recorded"], document["report"], document["exit_code"]) == (
