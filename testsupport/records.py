@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from deploy.records import ledger
+from deploy.records.builds import Build
 from deploy.records.ledger import Entry
 
 
@@ -17,6 +18,7 @@ from deploy.records.ledger import Entry
 class MemoryRecords:
     ledger: list[Entry] = field(default_factory=list)
     journal: list[Entry] = field(default_factory=list)
+    built: list[Build] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
     writes: list[dict[str, bytes]] = field(default_factory=list)  # each write's files, in order
 
@@ -25,6 +27,9 @@ class MemoryRecords:
 
     def started(self) -> list[Entry]:
         return list(self.journal)
+
+    def builds(self) -> list[Build]:
+        return list(self.built)
 
     def start(self, entry: Entry) -> None:
         self.journal.append(entry)

@@ -45,7 +45,7 @@ def deploy(
     with locked(settings, engine, f"deploy {rev}", say):
         rebuildguard.refuse(d)
         recover.finish_interrupted(d)
-        target = tags.of_commit(settings, engine, repo.commit(rev).sha, force)
+        target = tags.of_commit(settings, engine, repo.commit(rev).sha, force, d.records)
         return switch(d, target, new_attempt(d, "deploy", target), fresh_state, stop_first)
 
 
@@ -60,5 +60,5 @@ def plan(
 ) -> None:
     """Say what `deploy` would do: the live state, its steps, what stops it, the way back; changing nothing."""
     d = Deployment.of(settings, engine, repo, say)
-    target = tags.of_commit(settings, engine, repo.commit(rev).sha, force)
+    target = tags.of_commit(settings, engine, repo.commit(rev).sha, force, d.records)
     say(plan_of(d, "deploy", target, fresh_state))

@@ -62,10 +62,10 @@ def plan(
 def choose_target(d: Deployment, to: str | None) -> ReleaseImage:
     settings, engine, repo = d.settings, d.engine, d.repo
     if to:
-        return tags.of_commit(settings, engine, repo.commit(to).sha, force=False)
+        return tags.of_commit(settings, engine, repo.commit(to).sha, False, d.records)
     previous = tags.get(engine, settings.previous_image)
     if previous:
-        return tags.recorded(settings, engine, previous, settings.previous_image)
+        return tags.recorded(settings, engine, previous, settings.previous_image, d.records)
     live = tags.get(engine, settings.live_image)
     entry = ledger.last_success_before(d.records.entries(), live.commit if live else "")
     if entry is None:
@@ -80,4 +80,4 @@ def choose_target(d: Deployment, to: str | None) -> ReleaseImage:
             f"image {short(entry.image_id)} of {commit} is not on the engine",
             f"run `invoke build --rev {commit}` and deploy that",
         )
-    return tags.recorded(settings, engine, found, short(entry.image_id))
+    return tags.recorded(settings, engine, found, short(entry.image_id), d.records)

@@ -118,7 +118,7 @@ def steps(
     )
     prune = Step(
         f"prune release images beyond the newest {settings.keep_releases}",
-        lambda: tags.prune(settings, engine, d.say, d.records.entries()),
+        lambda: tags.prune(settings, engine, d.say, d.records),
     )
     prepare = (*checks, backup) if attempt.backup else tuple(checks)
     if h is not None:
@@ -163,7 +163,7 @@ def _promote_name(settings: Settings, target: ReleaseImage, before: LiveTags) ->
 
 
 def _promote(d: Deployment, target: ReleaseImage, before: LiveTags) -> str:
-    return tags.promote(d.settings, d.engine, target, before)
+    return tags.promote(d.settings, d.engine, target, before, d.records)
 
 
 def roll_back(

@@ -1,13 +1,14 @@
 """The deployment's records as one command sees them: the port procedures read and write them through.
 
-`Records` is the port: the ledger's entries, the journal of started attempts, and the writes — an
-attempt's start, its end with its report, a report written again. Procedures get one injected
+`Records` is the port: the ledger's entries, the journal of started attempts, the build records, and
+the writes — an attempt's start, its end with its report, a report written again. Procedures get one injected
 (`Deployment.records`); tests hand them an in-memory one (`testsupport.records.MemoryRecords`).
 
 `EngineRecords` keeps them in the meta volume (`deploy.records.meta`), behind an archive read of a
 helper container each time they are asked. A command asks many times (status, the snapshot before
-and after, the preflight, the journal, retention); it reads both folders at the first question,
-through one helper, and answers every later one from what it read plus what it wrote since.
+and after, the preflight, the journal, the image's build record, retention); it reads the three
+folders at the first question, through one helper, and answers every later one from what it read
+plus what it wrote since.
 
 That is exact while nobody else writes: under the deploy lock (deploy, rollback, restore and
 what they walk), and for a command that only reads (status, a plan, verify), which shows one
@@ -25,7 +26,8 @@ from typing import Protocol
 import docker
 
 from deploy.config import Settings
-from deploy.records import journal, ledger, meta
+from deploy.records import builds, journal, ledger, meta
+from deploy.records.builds import Build
 from deploy.records.ledger import Entry
 
 
@@ -36,6 +38,10 @@ class Records(Protocol):
 
     def started(self) -> list[Entry]:
         """Every attempt's journal file."""
+        ...
+
+    def builds(self) -> list[Build]:
+        """Every build record (`deploy.records.builds`)."""
         ...
 
     def start(self, entry: Entry) -> None:
@@ -59,7 +65,7 @@ class Records(Protocol):
 class EngineRecords:
     settings: Settings
     engine: docker.DockerClient
-    _read: tuple[list[Entry], list[Entry]] | None = None
+    _read: tuple[list[Entry], list[Entry], list[Build]] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def entries(self) -> list[Entry]:
@@ -69,6 +75,10 @@ class EngineRecords:
     def started(self) -> list[Entry]:
         """Every attempt's journal file (`journal.read_started`)."""
         return list(self._load()[1])
+
+    def builds(self) -> list[Build]:
+        """Every build record (`builds.read`); a build in this command comes before the first question."""
+        return list(self._load()[2])
 
     def append(self, entry: Entry, files: Mapping[str, bytes] | None = None, key: str | None = None) -> str:
         """`ledger.append`, and the entry is in `entries` from now on."""
@@ -91,9 +101,13 @@ class EngineRecords:
     def read(self, path: str) -> bytes | None:
         return meta.read_file(self.settings, self.engine, path)
 
-    def _load(self) -> tuple[list[Entry], list[Entry]]:
+    def _load(self) -> tuple[list[Entry], list[Entry], list[Build]]:
         with self._lock:
             if self._read is None:
-                found = meta.read_folders(self.settings, self.engine, (ledger.FOLDER, journal.FOLDER))
-                self._read = (ledger.parse_files(found[ledger.FOLDER]), ledger.parse_files(found[journal.FOLDER]))
+                found = meta.read_folders(self.settings, self.engine, (ledger.FOLDER, journal.FOLDER, builds.FOLDER))
+                self._read = (
+                    ledger.parse_files(found[ledger.FOLDER]),
+                    ledger.parse_files(found[journal.FOLDER]),
+                    builds.parse_files(found[builds.FOLDER]),
+                )
             return self._read

@@ -12,7 +12,7 @@ where one is asked for, named and left alone (it is evidence) where one is found
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import docker
@@ -22,6 +22,7 @@ from deploy.config import Settings
 from deploy.errors import DirtyImage, ForeignImage, ImageMissing
 from deploy.ids import short
 from deploy.records import builds, ledger, meta
+from deploy.records.view import Records
 from deploy.steps import images
 from deploy.steps.images import ReleaseImage
 
@@ -42,29 +43,29 @@ def get(engine: docker.DockerClient, ref: str) -> ReleaseImage | None:
     return ReleaseImage.of(image)
 
 
-def known(
-    settings: Settings, engine: docker.DockerClient, entries: Iterable[ledger.Entry] | None = None
-) -> list[builds.Build]:
+def known(settings: Settings, engine: docker.DockerClient, records: Records | None = None) -> list[builds.Build]:
     """The build records, and one for each image the ledger shows released before records existed (`adopted`).
 
-    `entries`: the ledger, when the caller has read it.
+    `records`: the command's records (`deploy.records.view`), which read them once; else both folders are read.
     """
-    if entries is None:  # both folders through one helper
+    if records is None:  # both folders through one helper
         read = meta.read_folders(settings, engine, (builds.FOLDER, ledger.FOLDER))
         found, entries = builds.parse_files(read[builds.FOLDER]), ledger.parse_files(read[ledger.FOLDER])
     else:
-        found = builds.read(settings, engine)
+        found, entries = records.builds(), records.entries()
     released = [e for e in entries if e.is_release]
     adopted = {(e.commit, e.image_id) for e in released if e.image_id and builds.of_image(found, e.image_id) is None}
     return [*found, *(builds.Build(commit, image_id, (), adopted=True) for commit, image_id in sorted(adopted))]
 
 
-def recorded(settings: Settings, engine: docker.DockerClient, image: ReleaseImage, ref: str) -> ReleaseImage:
+def recorded(
+    settings: Settings, engine: docker.DockerClient, image: ReleaseImage, ref: str, records: Records | None = None
+) -> ReleaseImage:
     """`image` (found as `ref`) when the pipeline built it for its commit; else `ForeignImage`."""
-    records = known(settings, engine)
-    record = builds.of_image(records, image.image_id)
+    found = known(settings, engine, records)
+    record = builds.of_image(found, image.image_id)
     if record is None or record.commit != image.commit:
-        raise foreign_image(ref, image, builds.of_commit(records, image.commit))
+        raise foreign_image(ref, image, builds.of_commit(found, image.commit))
     return image
 
 
@@ -82,12 +83,15 @@ def foreign_image(ref: str, image: ReleaseImage, of_its_commit: list[builds.Buil
     )
 
 
-def of_commit(settings: Settings, engine: docker.DockerClient, commit: str, force: bool) -> ReleaseImage:
-    """The release image built from `commit`: the clean one, else the dirty one when `force`."""
+def of_commit(
+    settings: Settings, engine: docker.DockerClient, commit: str, force: bool, records: Records | None = None
+) -> ReleaseImage:
+    """The release image built from `commit`: the clean one, else the dirty one when `force` (`records`: as in
+    `known`)."""
     clean_tag = images.release_tag(settings.image_repo, commit, dirty=False)
     clean = get(engine, clean_tag)
     if clean and not clean.dirty:
-        return recorded(settings, engine, clean, clean_tag)
+        return recorded(settings, engine, clean, clean_tag, records)
     dirty_tag = images.release_tag(settings.image_repo, commit, dirty=True)
     dirty = clean or get(engine, dirty_tag)
     if dirty is None:
@@ -100,24 +104,30 @@ def of_commit(settings: Settings, engine: docker.DockerClient, commit: str, forc
             f"{dirty_tag} was built from a dirty working tree",
             "commit the changes and build again, or deploy it anyway with --force",
         )
-    return recorded(settings, engine, dirty, dirty_tag)
+    return recorded(settings, engine, dirty, dirty_tag, records)
 
 
 def live_tags(settings: Settings, engine: docker.DockerClient) -> LiveTags:
     return LiveTags(get(engine, settings.live_image), get(engine, settings.previous_image))
 
 
-def promote(settings: Settings, engine: docker.DockerClient, target: ReleaseImage, before: LiveTags) -> str:
+def promote(
+    settings: Settings,
+    engine: docker.DockerClient,
+    target: ReleaseImage,
+    before: LiveTags,
+    records: Records | None = None,
+) -> str:
     """Tag `target` live; the release that was live becomes previous (unless it is the same image or foreign).
 
     A foreign `:live` never becomes `:previous` (a plain rollback would make it live): it is named, and that is
-    what the step says; "" when the tags moved as the step's name says.
+    what the step says; "" when the tags moved as the step's name says. `records`: as in `known`.
     """
     engine.images.get(target.image_id).tag(settings.image_repo, "live")
     was = before.live
     if was is None or was.image_id == target.image_id:
         return ""
-    if builds.of_image(known(settings, engine), was.image_id) is None:
+    if builds.of_image(known(settings, engine, records), was.image_id) is None:
         return f"{settings.live_image} was {short(was.image_id)}, not built by this pipeline: not tagged previous"
     engine.images.get(was.image_id).tag(settings.image_repo, "previous")
     return ""
@@ -133,18 +143,16 @@ def restore(settings: Settings, engine: docker.DockerClient, before: LiveTags) -
                 engine.images.remove(f"{settings.image_repo}:{tag}", noprune=True)
 
 
-def prune(
-    settings: Settings, engine: docker.DockerClient, say: Callable[[str], None], entries: Iterable[ledger.Entry]
-) -> list[str]:
+def prune(settings: Settings, engine: docker.DockerClient, say: Callable[[str], None], records: Records) -> list[str]:
     """Untag the release images retention lets go (`images.prune_candidates`); an image in use by a container stays.
 
-    `entries`: the ledger, whose attempts tell which images went live and which only failed.
+    `records`: the ledger, whose attempts tell which images went live and which only failed, and the builds.
     """
     found = engine.images.list(name=settings.image_repo)
     found.sort(key=lambda image: images.created_at(image.attrs["Created"]), reverse=True)
     releases = [ReleaseImage.of(image) for image in found]
-    entries = list(entries)
-    foreign = images.unrecorded(releases, {b.image_id for b in known(settings, engine, entries)})
+    entries = records.entries()
+    foreign = images.unrecorded(releases, {b.image_id for b in known(settings, engine, records)})
     if foreign:
         named = ", ".join(f"{short(i.image_id)} ({', '.join(i.tags) or 'untagged'})" for i in foreign)
         say(f"prune: kept images not built by this pipeline, as evidence: {named}")

@@ -24,6 +24,7 @@ from deploy.errors import ForeignImage
 from deploy.procedures import build, rollback
 from deploy.procedures import deploy as deploying
 from deploy.records import builds, ledger
+from deploy.records.view import EngineRecords
 from deploy.steps import buildcontext, startup, tags
 from deploy.steps.images import ReleaseImage
 from deploy.verify import VerifyReport, verify
@@ -188,6 +189,6 @@ def test_a_retagged_release_tag_is_refused_by_deploy_and_build_and_kept_by_prune
     assert running(box) == before
 
     said: list[str] = []
-    tags.prune(box.settings, box.engine, said.append, ledger.read(box.settings, box.engine))
+    tags.prune(box.settings, box.engine, said.append, EngineRecords(box.settings, box.engine))
     assert box.engine.images.get(released.forged).tags == [f"{box.settings.image_repo}:{released.second.commit}"]
     assert any(f"not built by this pipeline, as evidence: {released.forged[7:19]}" in line for line in said)

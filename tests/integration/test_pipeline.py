@@ -27,6 +27,7 @@ from deploy.procedures import rollback as rolling_back
 from deploy.procedures.procedure import Attempt
 from deploy.procedures.trail import Trail
 from deploy.records import ledger
+from deploy.records.view import EngineRecords
 from deploy.steps import backups, images, tags
 from deploy.steps.images import ReleaseImage
 from deploy.steps.tags import LiveTags
@@ -219,7 +220,7 @@ def test_prune_keeps_live_previous_and_the_newest_successes_and_lets_a_run_of_fa
     engine.images.get(built[1].image_id).tag(settings.image_repo, "previous")
     engine.images.get(built[2].image_id).tag(settings.image_repo, "live")
 
-    pruned = tags.prune(settings, engine, quiet, ledger.read(settings, engine))
+    pruned = tags.prune(settings, engine, quiet, EngineRecords(settings, engine))
     tag = [image.tag_in(settings.image_repo) for image in built]
     assert pruned == [tag[4], tag[3]]
     found = engine.images.list(name=settings.image_repo)

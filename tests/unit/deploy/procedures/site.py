@@ -122,7 +122,7 @@ class Site:
         monkeypatch.setattr(health, "current_verdict", self.verdict)
         return self
 
-    def recorded(self, _settings: Settings, _engine: object, _entries: object = None) -> list[builds.Build]:
+    def recorded(self, _settings: Settings, _engine: object, _records: object = None) -> list[builds.Build]:
         """The build records: every image of the site but the foreign ones."""
         ours = {image.image_id: image for image in self.images.values() if image.image_id not in self.foreign}
         return [*(builds.Build(i.commit, i.image_id, i.layers) for i in ours.values()), *self.recorded_builds]

@@ -31,7 +31,7 @@ class Repo:
 def test_a_named_revision_is_its_release_image(d: Deployment, site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
     asked: list[tuple[str, bool]] = []
 
-    def of_commit(_settings: object, _engine: object, commit: str, force: bool) -> ReleaseImage:
+    def of_commit(_settings: object, _engine: object, commit: str, force: bool, _records: object) -> ReleaseImage:
         asked.append((commit, force))
         return OLDER
 

@@ -1,4 +1,4 @@
-"""Records: the ledger and the journal read once per command, current with the command's own writes."""
+"""Records: the ledger, the journal and the builds read once per command, current with the command's own writes."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 
 from deploy.config import Settings
-from deploy.records import journal, ledger, meta
+from deploy.records import builds, journal, ledger, meta
 from deploy.records.view import EngineRecords, Records
+
+BUILT = builds.Build("a" * 40, "sha256:1", ("sha256:l1",), code_layer="sha256:l1")
 
 
 def entry(attempt: str, outcome: str = ledger.SUCCEEDED) -> ledger.Entry:
@@ -17,10 +19,11 @@ def entry(attempt: str, outcome: str = ledger.SUCCEEDED) -> ledger.Entry:
 
 @pytest.fixture
 def volume(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, dict[str, bytes]]:
-    """The meta volume's ledger and journal folders as files; every read of them is counted under `reads`."""
+    """The meta volume's ledger, journal and build folders as files; every read of them is counted under `reads`."""
     folders: dict[str, dict[str, bytes]] = {ledger.FOLDER: {"2.json": entry("b").to_json().encode()}, "reads": {}}
     folders[ledger.FOLDER]["1.json"] = entry("a").to_json().encode()
     folders[journal.FOLDER] = {"c.json": entry("c", journal.STARTED).to_json().encode()}
+    folders[builds.FOLDER] = {"x.json": BUILT.to_json().encode()}
 
     def read_folders(_settings: Settings, _engine: object, names: tuple[str, ...]) -> dict[str, dict[str, bytes]]:
         folders["reads"][str(len(folders["reads"]))] = b""
@@ -40,12 +43,13 @@ def records(tmp_path: Path) -> Records:
     return EngineRecords(Settings(project="p", repo=tmp_path, home=tmp_path), None)  # type: ignore[arg-type]
 
 
-def test_both_folders_are_read_once_in_the_order_of_their_ids(
+def test_the_folders_are_read_once_in_the_order_of_their_ids(
     tmp_path: Path, volume: dict[str, dict[str, bytes]]
 ) -> None:
     found = records(tmp_path)
     assert [e.attempt for e in found.entries()] == ["a", "b"]
     assert [e.attempt for e in found.started()] == ["c"]
+    assert found.builds() == [BUILT]
     assert [e.attempt for e in found.entries()] == ["a", "b"]
     assert len(volume["reads"]) == 1
 
