@@ -15,7 +15,8 @@ Rules:
   a reader sees one whole version, never a mix).
 - FIFOs, sockets and devices are never opened (opening a FIFO blocks): listed as skipped.
 - Directories, files and links keep their mode and owner. A file gone between the listing
-  and its copy (a temp file renamed over the state document) was not state: skipped.
+  and the end of its copy (a temp file renamed over the state document, or a heartbeat's) was
+  not state: skipped, and what was copied of it removed.
 
 It prints its manifest, one JSON object per entry of the copy, in path order: `{path, kind, size,
 sha256, tables}` (`tables`: the digest of an SQLite database's tables; a link's sha256 is of its
@@ -149,9 +150,20 @@ def copy_tree(source: Path, target: Path) -> list[dict[str, Any]]:
                 elif path.is_symlink() or not path.is_file() or not is_sidecar(path):
                     facts = copy_entry(path, target / relative)
                     manifest.append(describe(target / relative, target, facts))
-            except FileNotFoundError:
-                continue  # replaced or removed since the listing (a temp file of an atomic write): not state
+            except FileNotFoundError:  # replaced or removed since the listing (a temp file of an atomic write)
+                discard(target / relative)  # not state: what was copied of it goes too
     return sorted(manifest, key=lambda entry: entry["path"])
+
+
+def discard(copied: Path) -> None:
+    """Remove what was copied of an entry that went away meanwhile (nothing, a file, a link, an empty folder)."""
+    try:
+        if copied.is_dir() and not copied.is_symlink():
+            copied.rmdir()
+        else:
+            copied.unlink()
+    except FileNotFoundError:
+        pass
 
 
 def main(source: str, target: str) -> int:

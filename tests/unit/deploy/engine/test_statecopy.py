@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from deploy.engine import scripts
 from deploy.engine.scripts import probe, statecopy
 
@@ -52,3 +54,28 @@ def test_a_fifo_is_listed_as_skipped_and_never_opened(tmp_path: Path) -> None:
     skipped = [json.loads(line) for line in ran.stdout.splitlines() if "skipped" in line]
     assert [(e["path"], e["kind"]) for e in skipped] == [("feed.pipe", "special")]
     assert not (target / "feed.pipe").exists()
+
+
+def test_a_file_renamed_away_while_it_is_copied_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A heartbeat's temp file renamed over its document after it was copied, before its owner was read."""
+    source, target = tmp_path / "state", tmp_path / "backup"
+    state_with_a_database(source)
+    (source / "heartbeat").mkdir()
+    temp = source / "heartbeat" / ".bot.json.tmp-x"
+    temp.write_text("{}")
+    copied = statecopy.shutil.copyfile
+
+    def copy_then_rename(src: Path, dst: Path) -> Path:
+        done = copied(src, dst)
+        if Path(src) == temp:
+            temp.rename(source / "heartbeat" / "bot.json")  # the atomic write ends between the copy and its owner
+        return done
+
+    monkeypatch.setattr(statecopy.shutil, "copyfile", copy_then_rename)
+    target.mkdir()
+    manifest = statecopy.copy_tree(source, target)
+    paths = {entry["path"] for entry in manifest}
+    assert "heartbeat/.bot.json.tmp-x" not in paths
+    assert sorted(p.relative_to(target).as_posix() for p in target.rglob("*")) == sorted(paths)  # no stray copy
