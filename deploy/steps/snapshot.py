@@ -144,13 +144,11 @@ def _fetch_state(container: Container, folder: str) -> dict[str, bytes]:
 
 def capture(settings: Settings, engine: docker.DockerClient, records: Records | None = None) -> Snapshot:
     """The live state now; `records`: the ledger as the command reads it (`deploy.records.view`)."""
-    status = statusreport.status(settings, engine, records)
-    running = [c.name for c in status.containers if c.state == "running"]
-    newest = backups.newest_first(backups.listed(settings, engine))
-    return Snapshot(
-        ledger.now(),
-        status,
-        read_state(settings, engine, running[0] if running else ""),
-        lock.current(settings, engine),
-        newest[0].name if newest else "",
-    )
+    with ThreadPoolExecutor(max_workers=2) as pool:  # round trips to the engine: the backups beside the rest
+        listed = pool.submit(backups.listed, settings, engine)
+        holder = pool.submit(lock.current, settings, engine)
+        status = statusreport.status(settings, engine, records)
+        running = [c.name for c in status.containers if c.state == "running"]
+        state = read_state(settings, engine, running[0] if running else "")
+        newest = backups.newest_first(listed.result())
+        return Snapshot(ledger.now(), status, state, holder.result(), newest[0].name if newest else "")
