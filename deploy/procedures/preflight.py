@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -41,12 +41,18 @@ from deploy.steps.images import ReleaseImage
 
 
 def steps(
-    d: Deployment, image: ReleaseImage, released_before: bool, fresh_state: bool, standby: bool = False
+    d: Deployment,
+    image: ReleaseImage,
+    released_before: bool,
+    fresh_state: bool,
+    standby: bool = False,
+    resolved: Callable[[], compose_file.Views] | None = None,
 ) -> list[Step]:
     """The preflight of making `image` live, as named steps of a procedure's prepare part (`standby`: its
-    switch is a standby handover, whose standbys check the runtime settings)."""
+    switch is a standby handover, whose standbys check the runtime settings; `resolved`: `resolving`'s, when
+    the attempt asked it already)."""
     argv = tuple(compose.config(d.compose, d.settings, d.trees.path(image.commit)))
-    seen = functools.cache(lambda: views(d, image))  # the compose file is resolved once
+    seen = resolved or functools.cache(lambda: views(d, image))  # the compose file is resolved once
     checks = [
         Step(f"check the docker-compose.yml of {short(image.commit)}", seen, argv),
         Step(f"check {short(image.commit)} against the security policy", lambda: security_policy(d, image, seen())),
@@ -65,6 +71,17 @@ def writers_step(d: Deployment) -> Step:
     services = tuple(rules.load().services)
     name = f"check that only {' and '.join(services)} mount {d.settings.state_volume}"
     return Step(name, lambda: writers.refuse(d.settings, d.engine, services))
+
+
+def resolving(d: Deployment, image: ReleaseImage) -> Callable[[], compose_file.Views]:
+    """`views` of `image`, asked now in a thread of its own; the call waits for them (and raises what they raised).
+
+    An attempt asks once, for its preflight and for verify's read ahead (`verification.ahead`).
+    """
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="compose-views")
+    found = pool.submit(views, d, image)
+    pool.shutdown(wait=False)  # the thread ends with its one task
+    return found.result
 
 
 def views(d: Deployment, image: ReleaseImage) -> compose_file.Views:

@@ -29,6 +29,7 @@ from deploy.config import SERVICES, Settings, runtime
 from deploy.engine import baseimage
 from deploy.errors import DeployError, RollbackFailed, RolledBack
 from deploy.ids import short
+from deploy.policy import compose_file
 from deploy.procedures import handover as handing
 from deploy.procedures import plan as planning
 from deploy.procedures import preflight, releaserecord
@@ -106,12 +107,14 @@ def steps(
     fresh_state: bool = False,
     h: Handover | None = None,
     expected: Callable[[], verification.Expected] | None = None,
+    resolved: Callable[[], compose_file.Views] | None = None,
 ) -> Procedure:
     """The attempt's steps: by standby handover when `h` (`handing.possible`), else stop first; `expected`:
-    verify's side of `target`, read while they run (`verification.ahead`)."""
+    verify's side of `target`, read while they run (`verification.ahead`); `resolved`: its compose file
+    (`preflight.resolving`)."""
     settings, engine = d.settings, d.engine
     released_before = preflight.released_before(d, attempt.before.live)
-    checks = preflight.steps(d, target, released_before, fresh_state, standby=h is not None)
+    checks = preflight.steps(d, target, released_before, fresh_state, h is not None, resolved)
     backup = Step(f"back up {settings.state_volume} into {attempt.backup}", lambda: _backup(d, attempt.backup))
     promote = Step(
         _promote_name(settings, target, attempt.before), lambda: _promote(d, target, attempt.before), proves=True
@@ -135,9 +138,11 @@ def switch(
     h = None if stop_first else handing.possible(d, target, attempt.before.live)
     how = "standby handover" if h else "stop first"
     d.say(f"{attempt.event}: {short(target.commit)} (image {short(target.image_id)}), was {was}, by {how}")
-    # what verify judges the release by that no container changes is read while the attempt prepares and starts
-    expected = verification.ahead(d.settings, d.engine, d.repo, target.image_id, d.environ)
-    procedure = steps(d, target, attempt, fresh_state, h, expected)
+    # the compose file is resolved once, and what verify judges the release by that no container changes is read
+    # while the attempt prepares and starts
+    resolved = preflight.resolving(d, target)
+    expected = verification.ahead(d.settings, d.engine, d.repo, target.image_id, d.environ, resolved)
+    procedure = steps(d, target, attempt, fresh_state, h, expected, resolved)
     run(
         d,
         attempt,

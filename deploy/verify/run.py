@@ -37,6 +37,7 @@ from deploy.engine.client import compose_argv
 from deploy.engine.runner import Runner
 from deploy.errors import CodeLayerUncomputable, ImageMissing, UnlabelledImage
 from deploy.output.render import template
+from deploy.policy import compose_file
 from deploy.policy.check import Check
 from deploy.records import ledger
 from deploy.steps import casting, images, roles
@@ -151,14 +152,16 @@ def expect(
     repo: Repository,
     image: Image,
     environ: Mapping[str, str] | None = None,
+    views: Callable[[], compose_file.Views] | None = None,
 ) -> Expected:
-    """The commit's and the image's side of verifying `image` (`environ`: as in `verify`)."""
+    """The commit's and the image's side of verifying `image` (`environ`: as in `verify`; `views`: the commit's
+    compose file as an attempt's preflight resolved it, with the same environment, else it is resolved here)."""
     source = reference.of(settings, engine, repo, release_of(settings, image), image.id)  # git, else the record
     # the tree is exported here: GitPython's object reads are not safe from two threads (the code layer reads too)
     with source.trees() as committed, ThreadPoolExecutor(max_workers=4) as pool:
         deployed = pool.submit(_environ, settings, engine, image, environ)
         hashes = pool.submit(_hashes, settings, committed, deployed)
-        resolved = pool.submit(_resolved, settings, committed, deployed)
+        resolved = pool.submit(_resolved, settings, committed, deployed, views)
         around = pool.submit(deployment.points, settings, engine, image)
         baked = pool.submit(points.read_image, engine, image, settings.project)
         layer = _code_layer(source, image)  # from git objects, here while the engine answers the rest
@@ -177,14 +180,19 @@ def expect(
 
 
 def ahead(
-    settings: Settings, engine: docker.DockerClient, repo: Repository, image_id: str, environ: Mapping[str, str]
+    settings: Settings,
+    engine: docker.DockerClient,
+    repo: Repository,
+    image_id: str,
+    environ: Mapping[str, str],
+    views: Callable[[], compose_file.Views] | None = None,
 ) -> Callable[[], Expected]:
     """`expect` of image `image_id`, started now in a thread of its own; the call waits for it (and raises what
     it raised). A deploy starts it before its switch, and its verify takes it (`verify`'s `expected`)."""
 
     def read() -> Expected:
         with repo.another() as own:  # the deploy's thread reads git meanwhile when the attempt fails
-            return expect(settings, engine, own, engine.images.get(image_id), environ)
+            return expect(settings, engine, own, engine.images.get(image_id), environ, views)
 
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="verify-ahead")
     found = pool.submit(read)
@@ -295,7 +303,15 @@ def _hashes(settings: Settings, committed: Path, environ: Future[Mapping[str, st
     return configuration.computed(Runner(), compose_argv(settings), settings, committed, environ.result())
 
 
-def _resolved(settings: Settings, committed: Path, environ: Future[Mapping[str, str]]) -> dict[str, Any]:
+def _resolved(
+    settings: Settings,
+    committed: Path,
+    environ: Future[Mapping[str, str]],
+    views: Callable[[], compose_file.Views] | None = None,
+) -> Mapping[str, Any]:
+    """The commit's compose file as Compose resolves it: as `views` has it, else asked here."""
+    if views is not None:
+        return views().resolved
     argv = compose.config(compose_argv(settings), settings, committed)
     return json.loads(Runner().run(argv, env=compose.env(settings, environ.result())).stdout)
 
