@@ -6,7 +6,7 @@
     switch: stop and remove bot and worker (the bot saves on its way out)
             → back up the state as it is now → empty the state volume and copy the backup in
             → start the live release on it → wait until healthy → verify
-    ledger → finish: prune backups
+    finish: prune backups → ledger (one entry, its report holding every step)
 
 Nothing runs on the state while it is copied, so both copies are consistent. The live release
 runs with the runtime settings it was deployed with (recorded), and the attempt records them.

@@ -4,7 +4,12 @@
          → back up the state volume
     switch:  tag the old live image `:previous` and this one `:live` → recreate bot and worker
              in ONE compose call → wait until both are healthy → verify
-    ledger → finish: prune release images
+             (a standby handover instead where both releases can: `deploy.procedures.handover`)
+    finish:  prune release images → ledger (one entry, its report holding every step)
+
+The commit's compose file is resolved once as the attempt begins (`preflight.resolving`), and what
+verify judges the release by that no container changes is read meanwhile (`verify.ahead`), so the
+verify after the switch waits only on the containers.
 
 When a switch step fails, what the new containers wrote last is kept (said, and recorded with the
 attempt), the release that was live is tagged live again, both services are recreated from it,
