@@ -94,11 +94,18 @@ def test_as_verify_runs_it_on_this_machine_s_proc_it_leaves_itself_out() -> None
     assert any(m["at"] == "/" for m in found["mounts"])
 
 
+def replace(path: Path, content: bytes) -> None:
+    """Give `path` its new content in one step (a rename), never truncated first."""
+    path.with_name(path.name + ".new").write_bytes(content)
+    path.with_name(path.name + ".new").replace(path)
+
+
 def test_a_process_the_runtime_is_still_starting_is_read_again_until_it_runs(tmp_path: Path) -> None:
     proc = fake_proc(tmp_path)
     (proc / "8" / "cmdline").write_bytes(b"runc\0init\0")
     assert inside.main(str(proc), settle=0)["processes"][0]["cmdline"] == ["runc", "init"]  # it stays: as it is
-    starting = threading.Timer(0.2, (proc / "8" / "cmdline").write_bytes, [b"python3\0-I\0-m\0trading\0health\0"])
+    # written whole at once, as the kernel shows a new command line: a reader never sees an empty one
+    starting = threading.Timer(0.2, replace, [proc / "8" / "cmdline", b"python3\0-I\0-m\0trading\0health\0"])
     starting.start()
     found = inside.main(str(proc), settle=10)
     assert found["processes"][0]["cmdline"] == ["python3", "-I", "-m", "trading", "health"]
