@@ -30,6 +30,7 @@ from deploy.ids import short
 from deploy.output import progress
 from deploy.output.progress import Say
 from deploy.records import builds, ledger
+from deploy.records.view import EngineRecords
 from deploy.steps import buildcontext, codelayer, images, tags
 from deploy.steps.buildcontext import build_failed
 from deploy.steps.images import ReleaseImage
@@ -81,11 +82,11 @@ def _record(engine: docker.DockerClient, built: ReleaseImage, base: str) -> buil
 
 def _reused(settings: Settings, engine: docker.DockerClient, existing: ReleaseImage, tag: str) -> ReleaseImage:
     """`existing` when it is recorded; recorded now when the ledger shows it released; else `ForeignImage`."""
-    records = builds.read(settings, engine)
-    if builds.of_image(records, existing.image_id) is not None:
-        return tags.recorded(settings, engine, existing, tag)
-    if not builds.adoptable(ledger.read(settings, engine), existing.commit, existing.image_id):
-        raise tags.foreign_image(tag, existing, builds.of_commit(records, existing.commit))
+    records = EngineRecords(settings, engine)  # the builds and the ledger, read once
+    if builds.of_image(records.builds(), existing.image_id) is not None:
+        return tags.recorded(settings, engine, existing, tag, records)
+    if not builds.adoptable(records.entries(), existing.commit, existing.image_id):
+        raise tags.foreign_image(tag, existing, builds.of_commit(records.builds(), existing.commit))
     record = builds.Build(existing.commit, existing.image_id, existing.layers, code_layer=existing.code_layer)
     builds.write(settings, engine, dataclasses.replace(record, dirty=existing.dirty, adopted=True))
     return existing

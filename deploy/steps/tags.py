@@ -21,8 +21,8 @@ import docker.errors
 from deploy.config import Settings
 from deploy.errors import DirtyImage, ForeignImage, ImageMissing
 from deploy.ids import short
-from deploy.records import builds, ledger, meta
-from deploy.records.view import Records
+from deploy.records import builds, ledger
+from deploy.records.view import EngineRecords, Records
 from deploy.steps import images
 from deploy.steps.images import ReleaseImage
 
@@ -46,13 +46,10 @@ def get(engine: docker.DockerClient, ref: str) -> ReleaseImage | None:
 def known(settings: Settings, engine: docker.DockerClient, records: Records | None = None) -> list[builds.Build]:
     """The build records, and one for each image the ledger shows released before records existed (`adopted`).
 
-    `records`: the command's records (`deploy.records.view`), which read them once; else both folders are read.
+    `records`: the command's records (`deploy.records.view`), which read them once; else they are read here.
     """
-    if records is None:  # both folders through one helper
-        read = meta.read_folders(settings, engine, (builds.FOLDER, ledger.FOLDER))
-        found, entries = builds.parse_files(read[builds.FOLDER]), ledger.parse_files(read[ledger.FOLDER])
-    else:
-        found, entries = records.builds(), records.entries()
+    records = records or EngineRecords(settings, engine)
+    found, entries = records.builds(), records.entries()
     released = [e for e in entries if e.is_release]
     adopted = {(e.commit, e.image_id) for e in released if e.image_id and builds.of_image(found, e.image_id) is None}
     return [*found, *(builds.Build(commit, image_id, (), adopted=True) for commit, image_id in sorted(adopted))]
