@@ -23,6 +23,7 @@ from deploy.engine.helpers import pid_alive
 from deploy.errors import StartFailed
 from deploy.ids import short
 from deploy.records import journal, ledger
+from deploy.records.view import EngineRecords
 from deploy.steps import casting, handover, liveness, lock
 from deploy.steps.casting import Arriving, Role, Seen
 
@@ -145,5 +146,5 @@ def in_progress(settings: Settings, engine: docker.DockerClient) -> tuple[Arrivi
     holder = lock.current(settings, engine)
     if holder is None or not _another(holder):
         return None, None
-    entries = ledger.read(settings, engine)
-    return arriving_of(holder, journal.read_started(settings, engine), entries), last_success(entries)
+    records = EngineRecords(settings, engine)  # the ledger and the journal through one helper
+    return arriving_of(holder, records.started(), records.entries()), last_success(records.entries())
