@@ -229,8 +229,7 @@ def status(settings: Settings, engine: docker.DockerClient, records: Records | N
         holder, compose = pool.submit(lock.current, settings, engine), pool.submit(compose_described, settings)
         others = pool.submit(occupants.lines, settings, engine)  # a stack of its name, a move away
         declared = tuple(rules.load().services)
-        writing = pool.submit(writers.foreign, settings, engine, declared)
-        recording = pool.submit(writers.foreign_records, settings, engine)
+        writing = pool.submit(writers.foreign_all, settings, engine, declared)
         containers = engine.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={settings.project}"})
         looked = pool.submit(roles.seen, engine, containers)
         live, (entries, started) = found.result(), read.result()
@@ -242,12 +241,12 @@ def status(settings: Settings, engine: docker.DockerClient, records: Records | N
         shown = _running_release(engine, live, runs)
         when = deployed_at(entries, shown.commit, shown.image_id) if shown else ""
         running = in_progress(holder.result(), socket.gethostname(), pid_alive)
-        said = others.result()
+        said, (state_writers, meta_writers) = others.result(), writing.result()
         disagree = (
             *disagreements(live, states, entries, started, running=bool(running), runs=runs),
             *undeclared(states, declared),
             *said,
-            *writers.lines({**writing.result(), **recording.result()}, already=said),
+            *writers.lines({**state_writers, **meta_writers}, already=said),
         )
         return Status(settings.project, shown, when, states, bot.result(), disagree, running, compose.result())
 

@@ -139,16 +139,35 @@ def ours(project: str, services: Collection[str]) -> Allowed:
     return lambda labels: own(labels, project, services, host, pid)
 
 
-def foreign(settings: Settings, engine: docker.DockerClient, services: Collection[str]) -> dict[str, list[str]]:
-    """`{volume: [described container, …]}` of every foreign writer of the state (and legacy) volume."""
+def foreign(
+    settings: Settings,
+    engine: docker.DockerClient,
+    services: Collection[str],
+    everyone: list[dict[str, Any]] | None = None,
+) -> dict[str, list[str]]:
+    """`{volume: [described container, …]}` of every foreign writer of the state (and legacy) volume
+    (`everyone`: the containers as `listed` gave them, else listed here)."""
     watched = volumes(settings, engine)
-    return mounters(listed(engine), watched, ours(settings.project, services)) if watched else {}
+    if not watched:
+        return {}
+    return mounters(listed(engine) if everyone is None else everyone, watched, ours(settings.project, services))
 
 
-def foreign_records(settings: Settings, engine: docker.DockerClient) -> dict[str, list[str]]:
-    """`{meta volume: [described container, …]}` of every writer of the meta volume but the pipeline's own."""
+def foreign_records(
+    settings: Settings, engine: docker.DockerClient, everyone: list[dict[str, Any]]
+) -> dict[str, list[str]]:
+    """`{meta volume: [described container, …]}` of every writer of the meta volume but the pipeline's own
+    (`everyone`: the containers as `listed` gave them)."""
     watched = mountpoints(engine, [settings.meta_volume])
-    return mounters(listed(engine), watched, lambda labels: pipeline(labels, settings.project)) if watched else {}
+    return mounters(everyone, watched, lambda labels: pipeline(labels, settings.project)) if watched else {}
+
+
+def foreign_all(
+    settings: Settings, engine: docker.DockerClient, services: Collection[str]
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """`foreign` and `foreign_records`, from one listing of the containers."""
+    everyone = listed(engine)
+    return foreign(settings, engine, services, everyone), foreign_records(settings, engine, everyone)
 
 
 def lines(found: Mapping[str, Iterable[str]], already: Iterable[str] = ()) -> list[str]:
@@ -197,7 +216,7 @@ def refuse_mounted(settings: Settings, engine: docker.DockerClient, names: Seque
 
 def checks(settings: Settings, engine: docker.DockerClient, services: Collection[str]) -> list[Check]:
     """Verify's `one writer` checks: of the state volume (and legacy), and of the meta volume."""
-    state, meta = lines(foreign(settings, engine, services)), lines(foreign_records(settings, engine))
+    state, meta = (lines(found) for found in foreign_all(settings, engine, services))
     return [
         Check("state volume", CHECK, not state, "; ".join(state)),
         Check("meta volume", CHECK, not meta, "; ".join(meta)),
