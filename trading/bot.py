@@ -4,8 +4,8 @@ Each tick: fold in what the worker saved, step the feed (``trading.feed``: it pr
 symbols and every held one, resuming from the state's marks), mark the positions and act on the
 strategy's decisions (a save after every trade) with the prices ``trading.marks`` admits, check the
 drawdown (a persisted emergency stop), save periodically, write the heartbeat.  SIGTERM/SIGINT end
-the loop with a final save.  A lifetime ``flock`` on ``bot.lock`` (``trading.rolelock``, taken before the
-bot is made) keeps a second bot off the same state.
+the loop with a final save.  A ``flock`` on ``bot.lock`` (``trading.rolelock``, taken before the bot is made,
+let go after the final save) keeps a second bot off the same state.
 """
 
 from __future__ import annotations

@@ -88,7 +88,8 @@ def open_state(settings: Settings, fresh: bool) -> StateStore:
 def run_bot(settings: Settings, args: argparse.Namespace) -> int:
     reporter = stages.current() or stages.begin("bot")
     stop = StopSignal(on_stop=lambda: reporter.reach(stages.STOPPING))
-    if rolelock.take(settings, "bot", stop, reporter, wait=not args.no_wait) is None:
+    lock = rolelock.take(settings, "bot", stop, reporter, wait=not args.no_wait)
+    if lock is None:
         reporter.stopped()  # stopped while standing by: nothing was touched
         return 0
     store = open_state(settings, args.fresh)
@@ -100,13 +101,15 @@ def run_bot(settings: Settings, args: argparse.Namespace) -> int:
     reporter.reach(stages.STATE_LOADED)
     bot.run(stop)
     reporter.stopped()
+    rolelock.let_go(lock)
     return 0
 
 
 def run_worker(settings: Settings, args: argparse.Namespace) -> int:
     reporter = stages.current() or stages.begin("worker")
     stop = StopSignal(on_stop=lambda: reporter.reach(stages.STOPPING))
-    if rolelock.take(settings, "worker", stop, reporter, wait=not (args.no_wait or args.once)) is None:
+    lock = rolelock.take(settings, "worker", stop, reporter, wait=not (args.no_wait or args.once))
+    if lock is None:
         reporter.stopped()
         return 0
     store = StateStore(settings.state_file)
@@ -114,6 +117,7 @@ def run_worker(settings: Settings, args: argparse.Namespace) -> int:
     reporter.reach(stages.STATE_LOADED)
     worker.run(stop, 1 if args.once else args.max_iterations)
     reporter.stopped()
+    rolelock.let_go(lock)
     return 0
 
 

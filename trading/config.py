@@ -49,7 +49,7 @@ class Settings:
         return self.role_lock("worker")
 
     def role_lock(self, role: str) -> Path:
-        """The lifetime lock of a role: one process at a time trades (bot) or applies commands (worker)."""
+        """The lock of a role (held until the final save): one process at a time trades (bot) or applies commands."""
         return self.state_dir / f"{role}.lock"
 
     def heartbeat_file(self, role: str) -> Path:

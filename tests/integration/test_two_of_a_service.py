@@ -102,7 +102,7 @@ def test_verify_judges_the_live_bot_and_names_a_standby_of_another_release_start
 def held_worker(box: Sandbox) -> None:
     """Release two, whose worker waits while `HOLD` exists, after `configured` and before it asks for its lock."""
     cli = (box.repo / "trading/cli.py").read_text()
-    anchor = '    if rolelock.take(settings, "worker"'
+    anchor = '    lock = rolelock.take(settings, "worker"'
     hold = f"    while os.path.exists({HOLD!r}):\n        __import__('time').sleep(0.05)\n"
     assert cli.count(anchor) == 1
     box.commit("release two: its worker waits for the test", {"trading/cli.py": cli.replace(anchor, hold + anchor)})

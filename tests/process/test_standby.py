@@ -49,11 +49,11 @@ def start(state_dir: Path, tmp_path: Path) -> Iterator[Callable[..., Proc]]:
     """`python -m trading ARGS` with its stderr in a file of its own; every child is killed at teardown."""
     children: list[Proc] = []
 
-    def run(*args: str, **env: str) -> Proc:
+    def run(*args: str, python: tuple[str, ...] = ("-m", "trading"), **env: str) -> Proc:
         log = tmp_path / f"{len(children)}-{args[0]}.log"
         with log.open("wb") as err:
             popen = subprocess.Popen(
-                [sys.executable, "-m", "trading", *args],
+                [sys.executable, *python, *args],
                 env=env_for(state_dir, **(FAST | env)),
                 stdout=subprocess.DEVNULL,
                 stderr=err,
@@ -128,6 +128,33 @@ def test_a_standby_takes_over_on_sigterm_and_two_never_run_at_once(start, state_
     assert traders.strays(found, sampler.samples) == []
     gaps = sorted(traders.gaps(found))
     print(f"{role} handover gaps (s): min {gaps[0]:.3f} median {gaps[len(gaps) // 2]:.3f} max {gaps[-1]:.3f}")
+
+
+@pytest.mark.parametrize("role", ["bot", "worker"])
+def test_a_stopped_process_lets_go_of_its_lock_once_its_final_save_is_done_not_when_it_ends(start, tmp_path, role):
+    gate = tmp_path / "may-end"
+    live = start(role, python=("-c", EXIT_HELD), TEST_EXIT_GATE=str(gate))
+    wait_for(lambda: live.reached("running"), what=f"the first {role} running")
+    standby = start(role)
+    wait_for(lambda: standby.reached("standing_by"), what="a standby")
+    live.popen.send_signal(signal.SIGTERM)
+    wait_for(lambda: standby.reached("running"), what="the standby running while the old process has not ended")
+    assert live.reached("stopped") and live.popen.poll() is None
+    gate.touch()
+    assert live.popen.wait(timeout=30) == 0
+    assert standby.stop() == 0
+
+
+EXIT_HELD = """
+import atexit, os, runpy, time
+def held():  # the process cannot end before the test lets it (30 s at most)
+    for _ in range(3000):
+        if os.path.exists(os.environ["TEST_EXIT_GATE"]):
+            return
+        time.sleep(0.01)
+atexit.register(held)
+runpy.run_module("trading", run_name="__main__", alter_sys=True)
+"""
 
 
 def test_the_fence_holds_a_bot_while_another_releases_worker_holds_its_lock(start, state_dir):
