@@ -15,6 +15,9 @@ before it is removed. Rules:
 - The container's CPU (its cgroup, health-check execs included) comes from the engine's stats stream,
   read by a thread from `start` on: the stream gives one sample a second at no cost per sample, while
   a one-shot stats call waits a second for the daemon's collector.
+- From `start` on a thread also follows the container's stderr, only to set `news` when a line comes: a
+  judge waiting on it looks again as soon as a stage is said, not at its next cycle (the look reads the
+  lines). `close` ends both streams.
 """
 
 from __future__ import annotations
@@ -139,18 +142,24 @@ class Watch:
     engine: docker.DockerClient
     container: str  # its id
     clock: Callable[[], float] = time.monotonic
+    news: threading.Event = field(default_factory=threading.Event)  # set when a stderr line came
     _cursor: Cursor = field(default_factory=Cursor)
     _cpu: float | None = None
     _closed: threading.Event = field(default_factory=threading.Event)
+    _follow: Any = None  # the stderr stream followed, once open
 
     def start(self) -> Watch:
-        """Start reading the stats stream; returns the watch."""
+        """Start reading the stats stream and following stderr; returns the watch."""
         threading.Thread(target=self._read_stats, daemon=True, name=f"stats-{self.container[:12]}").start()
+        threading.Thread(target=self._follow_lines, daemon=True, name=f"lines-{self.container[:12]}").start()
         return self
 
     def close(self) -> None:
-        """Stop reading the stats stream (its thread ends at the next sample, at most a second later)."""
+        """Stop following stderr, and reading the stats stream (its thread ends at the next sample, at most a
+        second later)."""
         self._closed.set()
+        with contextlib.suppress(AttributeError, OSError):
+            self._follow.close()
 
     def __enter__(self) -> Watch:
         return self.start()
@@ -168,6 +177,17 @@ class Watch:
         except docker.errors.NotFound:
             return Look(self.clock(), state(None), (), self._cpu)
         return Look(self.clock(), state(attrs), tuple(self._cursor.new(stamped(log))), self._cpu)
+
+    def _follow_lines(self) -> None:
+        with contextlib.suppress(docker.errors.DockerException, OSError, ValueError, AttributeError):
+            since = int(time.time())  # whole seconds: a line of the second before only wakes the judge early
+            self._follow = self.engine.api.logs(
+                self.container, stdout=False, stderr=True, stream=True, follow=True, since=since
+            )
+            if self._closed.is_set():
+                self._follow.close()
+            for _ in self._follow:
+                self.news.set()
 
     def _read_stats(self) -> None:
         with contextlib.suppress(docker.errors.DockerException, OSError, ValueError):

@@ -2,9 +2,10 @@
 
 A `Target` is one container and the limits it is judged by: the stage it must reach, how long it may
 show no progress (`TRADEBOT_START_STALL`), how long a start that progresses may take
-(`TRADEBOT_START_CAP`), the code it must run. `wait` looks at every target each `CYCLE`
-(`deploy.engine.observe.Watch`: an inspect and the stderr lines new since the look before, the
-cgroup's CPU from the stats stream), folds each look into that target's samples and judges them all:
+(`TRADEBOT_START_CAP`), the code it must run. `wait` looks at every target each `CYCLE`, and at once
+when one of them writes a line (`deploy.engine.observe.Watch`: an inspect and the stderr lines new since
+the look before, the cgroup's CPU from the stats stream), folds each look into that target's samples and
+judges them all:
 the first failure raises `StartFailed`, naming what was judged and the setting that tunes it (none
 for a crash); once every target is ok, it returns the judgements.
 
@@ -21,6 +22,7 @@ the same cgroup every few seconds, so a process that never says `started` would 
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -103,15 +105,15 @@ def wait(
     engine: docker.DockerClient,
     targets: Sequence[Target],
     clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Judgement]:
     """Return when every target reached its goal (its judgement by container id); `StartFailed` names the first
     that failed (see the module docstring)."""
-    since, tracks = clock(), {target.container: Track(target.protocol) for target in targets}
-    watches = {target.container: Watch(engine, target.container, clock).start() for target in targets}
+    since, tracks, news = clock(), {target.container: Track(target.protocol) for target in targets}, threading.Event()
+    watches = {target.container: Watch(engine, target.container, clock, news).start() for target in targets}
     try:
         with ThreadPoolExecutor(max_workers=max(len(targets), 1)) as pool:
             while True:
+                news.clear()  # a line written from now on ends the wait below
                 list(pool.map(lambda t: _look(engine, watches[t.container], tracks[t.container]), targets))
                 judged = {t.container: liveness.judge(tracks[t.container].samples, t.limits, since) for t in targets}
                 for target in targets:
@@ -119,7 +121,7 @@ def wait(
                         raise start_failed(target, judged[target.container], clock() - since)
                 if all(j.verdict == liveness.OK for j in judged.values()):
                     return judged
-                sleep(CYCLE)
+                news.wait(CYCLE)
     finally:
         for watch in watches.values():
             watch.close()
