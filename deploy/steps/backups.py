@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -144,21 +145,25 @@ def backup_state(
         return None
     created = datetime.now(UTC).isoformat()
     labels = {BACKUP_OF: source, CREATED: created, backupproof.PROOF_LABEL: "marker"}
-    engine.volumes.create(target, labels=labels)
-    try:
-        written = _copy(engine, helper_image, source, target, backupproof.command(), settings.project, "rw")
-        manifest, inventory = backupproof.split(written)
-        problems = backupproof.differences(manifest, inventory)
-        if problems:
-            raise CommandFailed(["prove", target], 1, f"the copy differs from its manifest: {first_of(problems, 3)}")
-    except (docker.errors.DockerException, CommandFailed) as exc:
-        engine.volumes.get(target).remove(force=True)
-        hint = "check the engine (`docker info`) and deploy again"
-        raise BackupFailed(f"backing up {source} failed: {exc}; nothing was stopped", hint) from exc
-    now = datetime.now(UTC).isoformat()
-    backupproof.write(settings, engine, backupproof.marker(target, source, created, manifest, now))
-    if prune:
-        prune_backups(settings, engine)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the other backups' markers, read while the copy runs
+        marked = pool.submit(backupproof.read_all, settings, engine) if prune else None
+        engine.volumes.create(target, labels=labels)
+        try:
+            written = _copy(engine, helper_image, source, target, backupproof.command(), settings.project, "rw")
+            manifest, inventory = backupproof.split(written)
+            problems = backupproof.differences(manifest, inventory)
+            if problems:
+                raise CommandFailed(
+                    ["prove", target], 1, f"the copy differs from its manifest: {first_of(problems, 3)}"
+                )
+        except (docker.errors.DockerException, CommandFailed) as exc:
+            engine.volumes.get(target).remove(force=True)
+            hint = "check the engine (`docker info`) and deploy again"
+            raise BackupFailed(f"backing up {source} failed: {exc}; nothing was stopped", hint) from exc
+        made = backupproof.marker(target, source, created, manifest, datetime.now(UTC).isoformat())
+        backupproof.write(settings, engine, made)
+        if marked is not None:
+            prune_backups(settings, engine, {**marked.result(), target: made})
     return target
 
 
@@ -217,8 +222,13 @@ def restorable(settings: Settings, engine: docker.DockerClient, name: str) -> bo
     return any(backup.name == name and backup.restorable for backup in listed(settings, engine))
 
 
-def prune_backups(settings: Settings, engine: docker.DockerClient) -> list[str]:
-    doomed = backups_to_remove(listed(settings, engine), settings.keep_backups)
+def prune_backups(
+    settings: Settings, engine: docker.DockerClient, marked: Mapping[str, object] | None = None
+) -> list[str]:
+    """Remove the incomplete backups and the restorable ones beyond the newest `keep_backups`; their names.
+    `marked`: every backup's marker as the caller knows them (`backupproof.read_all`), else they are read here."""
+    found = listed(settings, engine) if marked is None else listed_of(engine, settings.state_volume, marked)
+    doomed = backups_to_remove(found, settings.keep_backups)
     for name in doomed:
         engine.volumes.get(name).remove()
     return doomed
