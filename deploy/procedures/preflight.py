@@ -29,6 +29,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from deploy import meanwhile
 from deploy.config import SERVICES
 from deploy.engine import compose, helpers
 from deploy.errors import CommandFailed, ComposeFileInvalid, SettingsInvalid, StateVolumeMissing, UnknownRevision
@@ -78,10 +79,7 @@ def resolving(d: Deployment, image: ReleaseImage) -> Callable[[], compose_file.V
 
     An attempt asks once, for its preflight and for verify's read ahead (`verification.ahead`).
     """
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="compose-views")
-    found = pool.submit(views, d, image)
-    pool.shutdown(wait=False)  # the thread ends with its one task
-    return found.result
+    return meanwhile.start("compose-views", views, d, image)
 
 
 def views(d: Deployment, image: ReleaseImage) -> compose_file.Views:

@@ -3,12 +3,17 @@
 Made from the clone when it has the commit: the compose file as Compose resolves it on the commit's tree
 without interpolating (the runtime settings stay the ledger's), the code files and code layer from git
 objects. A rollback run from a clone that lacks the commit keeps the record it ran from.
-A record that cannot be made is said and left out: the release stays live and recorded, and a
-rollback to it then needs a clone with its commit.
+Nothing in it changes while the attempt runs: it is made as the attempt begins, beside it (`ahead`), and
+kept only when the attempt succeeds. A record that cannot be made is said then and left out: the release
+stays live and recorded, and a rollback to it then needs a clone with its commit.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
+
+from deploy import meanwhile
 from deploy.engine import compose
 from deploy.errors import UnknownRevision
 from deploy.ids import short
@@ -18,16 +23,35 @@ from deploy.steps import codelayer
 from deploy.steps.images import ReleaseImage
 
 
-def files(d: Deployment, attempt: Attempt, image: ReleaseImage) -> dict[str, bytes]:
-    """The record of `image`'s release under `attempt`'s id, as meta volume files; empty when none can be made."""
+def ahead(d: Deployment, image: ReleaseImage) -> Callable[[], releases.Release | None]:
+    """`made`, started now in a thread of its own (with its own git handle); the call waits for it."""
+
+    def make() -> releases.Release | None:
+        with d.repo.another() as own:  # the deploy's thread reads git meanwhile
+            return made(dataclasses.replace(d, repo=own), image)
+
+    return meanwhile.start("release-record", make)
+
+
+def files(
+    d: Deployment, attempt: Attempt, image: ReleaseImage, release: Callable[[], releases.Release | None]
+) -> dict[str, bytes]:
+    """The record of `image`'s release `release` gives (`ahead`), under `attempt`'s id, as meta volume files;
+    empty when it could not be made (said)."""
     try:
-        made = of_clone(d, image)
-    except UnknownRevision:
-        made = recorded(d, image.image_id)
+        found = release()
     except FAILURES as exc:
         d.say(f"{attempt.event}: no release record kept for {short(image.commit)} ({cause_of(exc)})")
         return {}
-    return releases.files(made, attempt.id) if made else {}
+    return releases.files(found, attempt.id) if found else {}
+
+
+def made(d: Deployment, image: ReleaseImage) -> releases.Release | None:
+    """The record of `image`'s release: from this clone, else the one on the engine (None without one)."""
+    try:
+        return of_clone(d, image)
+    except UnknownRevision:
+        return recorded(d, image.image_id)
 
 
 def of_clone(d: Deployment, image: ReleaseImage) -> releases.Release:

@@ -9,7 +9,8 @@
 
 The commit's compose file is resolved once as the attempt begins (`preflight.resolving`), and what
 verify judges the release by that no container changes is read meanwhile (`verify.ahead`), so the
-verify after the switch waits only on the containers.
+verify after the switch waits only on the containers; the release record a success keeps is made
+meanwhile too (`releaserecord.ahead`).
 
 When a switch step fails, what the new containers wrote last is kept (said, and recorded with the
 attempt), the release that was live is tagged live again, both services are recreated from it,
@@ -146,7 +147,8 @@ def switch(
     # the compose file is resolved once, and what verify judges the release by that no container changes is read
     # while the attempt prepares and starts
     resolved = preflight.resolving(d, target)
-    expected = verification.ahead(d.settings, d.engine, d.repo, target.image_id, d.environ, resolved)
+    expected = verification.ahead(d.settings, d.engine, d.repo, target.image_id, d.environ, resolved, d.records)
+    release = releaserecord.ahead(d, target)
     procedure = steps(d, target, attempt, fresh_state, h, expected, resolved)
     run(
         d,
@@ -154,7 +156,7 @@ def switch(
         procedure,
         lambda exc: roll_back(d, target, attempt, exc, h),
         (lambda exc: handing.discard(d, target, attempt, h, exc)) if h else None,
-        lambda: releaserecord.files(d, attempt, target),
+        lambda: releaserecord.files(d, attempt, target, release),
     )
     d.say(f"{attempt.event}: {short(target.commit)} is live, healthy and verified")
     return attempt

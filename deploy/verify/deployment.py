@@ -27,16 +27,19 @@ from docker.models.images import Image
 from deploy.config import Settings
 from deploy.policy import posture, project, rules, shape
 from deploy.policy.check import Check
+from deploy.records.view import Records
 from deploy.steps import images, tags, writers
 from deploy.verify import provenance
 from deploy.verify.codecompare import PointResult
 
 
-def points(settings: Settings, engine: docker.DockerClient, image: Image) -> list[PointResult]:
-    """The points about the live `image` as a whole."""
+def points(
+    settings: Settings, engine: docker.DockerClient, image: Image, records: Records | None = None
+) -> list[PointResult]:
+    """The points about the live `image` as a whole; `records`: the command's (`deploy.records.view`)."""
     release = images.ReleaseImage.of(image)
-    records = tags.known(settings, engine)
-    return [provenance.release_image_point(release.image_id, release.layers, release.commit, records)]
+    known = tags.known(settings, engine, records)
+    return [provenance.release_image_point(release.image_id, release.layers, release.commit, known)]
 
 
 def checks(

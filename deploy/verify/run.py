@@ -31,6 +31,7 @@ import docker.errors
 from docker.models.containers import Container
 from docker.models.images import Image
 
+from deploy import meanwhile
 from deploy.config import SERVICES, Settings
 from deploy.engine import compose
 from deploy.engine.client import compose_argv
@@ -40,6 +41,7 @@ from deploy.output.render import template
 from deploy.policy import compose_file
 from deploy.policy.check import Check
 from deploy.records import ledger
+from deploy.records.view import Records
 from deploy.steps import casting, images, roles
 from deploy.verify import codecompare, configuration, deployment, drift, looks, points, provenance, reference
 from deploy.verify.codecompare import Observation, PointResult
@@ -153,16 +155,18 @@ def expect(
     image: Image,
     environ: Mapping[str, str] | None = None,
     views: Callable[[], compose_file.Views] | None = None,
+    records: Records | None = None,
 ) -> Expected:
     """The commit's and the image's side of verifying `image` (`environ`: as in `verify`; `views`: the commit's
-    compose file as an attempt's preflight resolved it, with the same environment, else it is resolved here)."""
+    compose file as an attempt's preflight resolved it, with the same environment, else it is resolved here;
+    `records`: the command's (`deploy.records.view`), else they are read here)."""
     source = reference.of(settings, engine, repo, release_of(settings, image), image.id)  # git, else the record
     # the tree is exported here: GitPython's object reads are not safe from two threads (the code layer reads too)
     with source.trees() as committed, ThreadPoolExecutor(max_workers=4) as pool:
         deployed = pool.submit(_environ, settings, engine, image, environ)
         hashes = pool.submit(_hashes, settings, committed, deployed)
         resolved = pool.submit(_resolved, settings, committed, deployed, views)
-        around = pool.submit(deployment.points, settings, engine, image)
+        around = pool.submit(deployment.points, settings, engine, image, records)
         baked = pool.submit(points.read_image, engine, image, settings.project)
         layer = _code_layer(source, image)  # from git objects, here while the engine answers the rest
         label = points.read_label(image, images.CODE_DIGEST)
@@ -186,18 +190,16 @@ def ahead(
     image_id: str,
     environ: Mapping[str, str],
     views: Callable[[], compose_file.Views] | None = None,
+    records: Records | None = None,
 ) -> Callable[[], Expected]:
     """`expect` of image `image_id`, started now in a thread of its own; the call waits for it (and raises what
     it raised). A deploy starts it before its switch, and its verify takes it (`verify`'s `expected`)."""
 
     def read() -> Expected:
         with repo.another() as own:  # the deploy's thread reads git meanwhile when the attempt fails
-            return expect(settings, engine, own, engine.images.get(image_id), environ, views)
+            return expect(settings, engine, own, engine.images.get(image_id), environ, views, records)
 
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="verify-ahead")
-    found = pool.submit(read)
-    pool.shutdown(wait=False)  # the thread ends with its one task
-    return found.result
+    return meanwhile.start("verify-ahead", read)
 
 
 def verify(

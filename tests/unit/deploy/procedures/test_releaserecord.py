@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from deploy.engine import compose
-from deploy.errors import UnknownRevision
+from deploy.errors import CommandFailed, UnknownRevision
 from deploy.procedures import releaserecord
 from deploy.procedures.procedure import Attempt, Deployment
 from deploy.records import ledger, releases
@@ -48,4 +48,16 @@ def test_a_clone_without_the_commit_and_no_record_is_refused_before_anything(d: 
 def test_a_rollback_from_the_record_keeps_it_under_its_own_attempt(d: Deployment, seen: Recorder) -> None:
     recorded_before(seen)
     attempt = Attempt("rollback", IMAGE, LiveTags(None, None), id="again")
-    assert releaserecord.files(lacking(d), attempt, IMAGE) == releases.files(RECORD, "again")
+    d = lacking(d)
+    assert releaserecord.files(d, attempt, IMAGE, lambda: releaserecord.made(d, IMAGE)) == releases.files(
+        RECORD, "again"
+    )
+
+
+def test_a_record_that_could_not_be_made_is_said_and_left_out(d: Deployment, seen: Recorder) -> None:
+    def failed() -> releases.Release | None:
+        raise CommandFailed(["docker", "compose", "config"], 1, "no such file")
+
+    attempt = Attempt("deploy", IMAGE, LiveTags(None, None), id="now")
+    assert releaserecord.files(d, attempt, IMAGE, failed) == {}
+    assert any(f"deploy: no release record kept for {IMAGE.commit[:12]}" in line for line in seen.said)
