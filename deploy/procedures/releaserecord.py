@@ -1,8 +1,9 @@
 """The release record (`deploy.records.releases`) a deploy or rollback keeps with its `succeeded` ledger entry.
 
 Made from the clone when it has the commit: the compose file as Compose resolves it on the commit's tree
-without interpolating (the runtime settings stay the ledger's), the code files and code layer from git
-objects. A rollback run from a clone that lacks the commit keeps the record it ran from.
+without interpolating (the runtime settings stay the ledger's; the attempt's preflight resolved it), the
+code files and code layer from git objects. A rollback run from a clone that lacks the commit keeps the
+record it ran from.
 Nothing in it changes while the attempt runs: it is made as the attempt begins, beside it (`ahead`), and
 kept only when the attempt succeeds. A record that cannot be made is said then and left out: the release
 stays live and recorded, and a rollback to it then needs a clone with its commit.
@@ -11,24 +12,30 @@ stays live and recorded, and a rollback to it then needs a clone with its commit
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from deploy import meanwhile
 from deploy.engine import compose
 from deploy.errors import UnknownRevision
 from deploy.ids import short
+from deploy.policy import compose_file
 from deploy.procedures.procedure import FAILURES, Attempt, Deployment, cause_of
 from deploy.records import ledger, releases
 from deploy.steps import codelayer
 from deploy.steps.images import ReleaseImage
 
 
-def ahead(d: Deployment, image: ReleaseImage) -> Callable[[], releases.Release | None]:
-    """`made`, started now in a thread of its own (with its own git handle); the call waits for it."""
+def ahead(
+    d: Deployment, image: ReleaseImage, resolved: Callable[[], compose_file.Views]
+) -> Callable[[], releases.Release | None]:
+    """`made`, started now in a thread of its own (with its own git handle); the call waits for it. `resolved`:
+    the commit's compose file as the attempt's preflight resolves it (`preflight.resolving`)."""
 
     def make() -> releases.Release | None:
         with d.repo.another() as own:  # the deploy's thread reads git meanwhile
-            return made(dataclasses.replace(d, repo=own), image)
+            return made(dataclasses.replace(d, repo=own), image, lambda: resolved().structure)
 
     return meanwhile.start("release-record", make)
 
@@ -46,21 +53,20 @@ def files(
     return releases.files(found, attempt.id) if found else {}
 
 
-def made(d: Deployment, image: ReleaseImage) -> releases.Release | None:
-    """The record of `image`'s release: from this clone, else the one on the engine (None without one)."""
+def made(d: Deployment, image: ReleaseImage, structure: Callable[[], Mapping[str, Any]]) -> releases.Release | None:
+    """The record of `image`'s release: from this clone, else the one on the engine (None without one).
+    `structure`: the commit's compose file as Compose resolves it without interpolating (`Views.structure`)."""
     try:
-        return of_clone(d, image)
+        return of_clone(d, image, structure)
     except UnknownRevision:
         return recorded(d, image.image_id)
 
 
-def of_clone(d: Deployment, image: ReleaseImage) -> releases.Release:
+def of_clone(d: Deployment, image: ReleaseImage, structure: Callable[[], Mapping[str, Any]]) -> releases.Release:
     """The record made from this clone; `UnknownRevision` when it lacks the commit."""
     sha = d.repo.commit(image.commit).sha
-    tree = d.trees.export(d.repo, sha)
-    argv = compose.config(d.compose, d.settings, tree, interpolate=False)
-    resolved = d.runner.run(argv, env=compose.env(d.settings, d.environ)).stdout
     code, layer = d.repo.code_files(sha), codelayer.of(d.repo, sha)
+    resolved = json.dumps(structure(), indent=2, ensure_ascii=False) + "\n"
     return releases.Release(sha, image.image_id, resolved, code, layer, ledger.operator(), ledger.now())
 
 

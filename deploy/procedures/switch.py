@@ -148,7 +148,7 @@ def switch(
     # while the attempt prepares and starts
     resolved = preflight.resolving(d, target)
     expected = verification.ahead(d.settings, d.engine, d.repo, target.image_id, d.environ, resolved, d.records)
-    release = releaserecord.ahead(d, target)
+    release = releaserecord.ahead(d, target, resolved)
     procedure = steps(d, target, attempt, fresh_state, h, expected, resolved)
     run(
         d,

@@ -49,7 +49,7 @@ def test_a_rollback_from_the_record_keeps_it_under_its_own_attempt(d: Deployment
     recorded_before(seen)
     attempt = Attempt("rollback", IMAGE, LiveTags(None, None), id="again")
     d = lacking(d)
-    assert releaserecord.files(d, attempt, IMAGE, lambda: releaserecord.made(d, IMAGE)) == releases.files(
+    assert releaserecord.files(d, attempt, IMAGE, lambda: releaserecord.made(d, IMAGE, dict)) == releases.files(
         RECORD, "again"
     )
 
