@@ -3,7 +3,8 @@
 In a throw-away sandbox project (removed at the end, also on failure):
 
 1. `--deploys` (10; 0 skips it) code-only commits, each released as an operator does (`invoke build deploy verify`,
-   a process, imports included), handed over by standby: per deploy the bot's downtime (the old bot's
+   a process, imports included, the modules compiled once as an operator's Python keeps them:
+   `bench_pipeline.operator_env`), handed over by standby: per deploy the bot's downtime (the old bot's
    last tick to the new one's first, from the holder's heartbeat read every 50 ms by a read-only tap,
    and from the stage lines as the deploy reports it) and the wall time of the line. Beside each,
    in the same run: a bare `docker compose up -d --force-recreate` of the same release, its downtime
@@ -35,7 +36,7 @@ from pathlib import Path
 
 import docker
 
-from bench.bench_pipeline import HeartbeatTap, bare_recreate, bot_host, code_only_commit, outage
+from bench.bench_pipeline import HeartbeatTap, bare_recreate, bot_host, code_only_commit, operator_env, outage
 from deploy.engine.git import Repository
 from deploy.errors import SettingsInvalid, StandbyFailed
 from deploy.procedures import build
@@ -62,7 +63,7 @@ def spread(values: list[float]) -> str:
 
 
 def cli(box: Sandbox, *args: str) -> float:
-    env = {**os.environ, **box.environ(), "TRADEBOT_TICK_SECONDS": os.environ["TRADEBOT_TICK_SECONDS"]}
+    env = {**operator_env(box), "TRADEBOT_TICK_SECONDS": os.environ["TRADEBOT_TICK_SECONDS"]}
     begun = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "invoke", *args], cwd=ROOT, env=env, capture_output=True, text=True)
     if done.returncode != 0:
