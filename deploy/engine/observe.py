@@ -17,7 +17,8 @@ before it is removed. Rules:
   a one-shot stats call waits a second for the daemon's collector.
 - From `start` on a thread also follows the container's stderr, only to set `news` when a line comes: a
   judge waiting on it looks again as soon as a stage is said, not at its next cycle (the look reads the
-  lines). `close` ends both streams.
+  lines). `close` ends it. Not over SSH: docker-py cannot cut a stream short there (`cancellable`), and a
+  stream left open would keep an SSH connection until the container's next line.
 """
 
 from __future__ import annotations
@@ -151,15 +152,17 @@ class Watch:
     def start(self) -> Watch:
         """Start reading the stats stream and following stderr; returns the watch."""
         threading.Thread(target=self._read_stats, daemon=True, name=f"stats-{self.container[:12]}").start()
-        threading.Thread(target=self._follow_lines, daemon=True, name=f"lines-{self.container[:12]}").start()
+        if cancellable(str(self.engine.api.base_url)):
+            threading.Thread(target=self._follow_lines, daemon=True, name=f"lines-{self.container[:12]}").start()
         return self
 
     def close(self) -> None:
         """Stop following stderr, and reading the stats stream (its thread ends at the next sample, at most a
         second later)."""
         self._closed.set()
-        with contextlib.suppress(AttributeError, OSError):
-            self._follow.close()
+        if self._follow is not None:
+            with contextlib.suppress(docker.errors.DockerException, OSError):
+                self._follow.close()
 
     def __enter__(self) -> Watch:
         return self.start()
@@ -179,7 +182,7 @@ class Watch:
         return Look(self.clock(), state(attrs), tuple(self._cursor.new(stamped(log))), self._cpu)
 
     def _follow_lines(self) -> None:
-        with contextlib.suppress(docker.errors.DockerException, OSError, ValueError, AttributeError):
+        with contextlib.suppress(docker.errors.DockerException, OSError, ValueError):
             since = int(time.time())  # whole seconds: a line of the second before only wakes the judge early
             self._follow = self.engine.api.logs(
                 self.container, stdout=False, stderr=True, stream=True, follow=True, since=since
@@ -188,6 +191,8 @@ class Watch:
                 self._follow.close()
             for _ in self._follow:
                 self.news.set()
+                if self._closed.is_set():
+                    return
 
     def _read_stats(self) -> None:
         with contextlib.suppress(docker.errors.DockerException, OSError, ValueError):
@@ -195,6 +200,12 @@ class Watch:
                 if self._closed.is_set():
                     return
                 self._cpu = cpu_seconds(sample) if cpu_seconds(sample) is not None else self._cpu
+
+
+def cancellable(base_url: str) -> bool:
+    """Whether a stream from the engine at the SDK's `base_url` can be cut short (`CancellableStream.close`):
+    docker-py cannot over SSH (its base URL `http+docker://ssh`)."""
+    return not base_url.startswith("http+docker://ssh")
 
 
 def cpu_seconds(sample: Mapping[str, Any]) -> float | None:

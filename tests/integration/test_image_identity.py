@@ -27,7 +27,7 @@ from deploy.records import builds, ledger
 from deploy.records.view import EngineRecords
 from deploy.steps import buildcontext, startup, tags
 from deploy.steps.images import ReleaseImage
-from deploy.verify import VerifyReport, verify
+from deploy.verify import VerifyReport, render, verify
 from testsupport.sandbox import Sandbox, quiet
 
 pytestmark = pytest.mark.usefixtures("fast_ticks")
@@ -140,7 +140,7 @@ def test_a_live_image_rebuilt_under_the_code_layer_fails_only_the_release_image_
 
     report = verify(box.settings, box.engine, released.repo)
 
-    assert differs(report) == {"release image"}
+    assert differs(report) == {"release image"}, render(report, verbose=True)
     problem = next(p for p in report.points if p.name == "release image").problems[0]
     assert problem.startswith(f"the live image is {released.forged[7:19]}, the build of {released.second.commit[:12]}")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import docker
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -71,3 +72,9 @@ def test_evidence_goes_to_json_and_back() -> None:
     assert observe.Evidence("id1", "", "bot", "exited", 9, 0, (pulse,), ("out",)).last_line == "out"
     assert observe.cpu_seconds({"cpu_stats": {"cpu_usage": {"total_usage": 1_500_000_000}}}) == 1.5
     assert observe.cpu_seconds({"cpu_stats": {}}) is None
+
+
+def test_a_stream_can_be_cut_short_from_a_local_engine_not_over_ssh() -> None:
+    local = docker.DockerClient(base_url="unix:///nonexistent/docker.sock", version="1.41")
+    assert observe.cancellable(local.api.base_url)
+    assert not observe.cancellable("http+docker://ssh")  # the SDK's base URL of every ssh:// engine
