@@ -2,12 +2,12 @@
 
 A `Target` is one container and the limits it is judged by: the stage it must reach, how long it may
 show no progress (`TRADEBOT_START_STALL`), how long a start that progresses may take
-(`TRADEBOT_START_CAP`), the code it must run. `wait` looks at every target each `CYCLE`, and at once
-when one of them writes a line (`deploy.engine.observe.Watch`: an inspect and the stderr lines new since
-the look before, the cgroup's CPU from the stats stream), folds each look into that target's samples and
-judges them all:
-the first failure raises `StartFailed`, naming what was judged and the setting that tunes it (none
-for a crash); once every target is ok, it returns the judgements.
+(`TRADEBOT_START_CAP`), the code it must run. `wait` looks at every target (`deploy.engine.observe.Watch`:
+an inspect and the stderr lines new since the look before, the cgroup's CPU from the stats stream) each
+`CYCLE`, and sooner when one of them writes a line, though never twice within `SOONEST` (a container
+that floods its log is not looked at in a busy loop). It folds each look into that target's samples and
+judges them all: the first failure raises `StartFailed`, naming what was judged and the setting that
+tunes it (none for a crash); once every target is ok, it returns the judgements.
 
 A release that ran before (a rollback, a restore, the undo of a killed attempt) is judged with
 3 times the stall and no cap (`Limits.for_rollback`): a slow start on a busy host is never given up
@@ -41,6 +41,7 @@ from deploy.steps.liveness import Judgement, Limits, Sample
 from trading import stages
 
 CYCLE = 0.1
+SOONEST = 0.02
 PROBE_EVERY = 1.0
 
 
@@ -114,6 +115,7 @@ def wait(
         with ThreadPoolExecutor(max_workers=max(len(targets), 1)) as pool:
             while True:
                 news.clear()  # a line written from now on ends the wait below
+                looked = time.monotonic()
                 list(pool.map(lambda t: _look(engine, watches[t.container], tracks[t.container]), targets))
                 judged = {t.container: liveness.judge(tracks[t.container].samples, t.limits, since) for t in targets}
                 for target in targets:
@@ -122,6 +124,7 @@ def wait(
                 if all(j.verdict == liveness.OK for j in judged.values()):
                     return judged
                 news.wait(CYCLE)
+                time.sleep(max(0.0, looked + SOONEST - time.monotonic()))
     finally:
         for watch in watches.values():
             watch.close()
