@@ -2,9 +2,11 @@
 
     release, containers (image id, health)   `deploy.steps.status`
     state file sha256, generation, open positions, command bus size
-                                             the state volume, read through the archive API of a
-                                             running bot or worker (it mounts it), else of an idle
-                                             helper (`deploy.engine.helpers.idle`, mounted read-only)
+                                             the state volume, read through the archive API of the
+                                             running bot and worker (they mount it; the engine reads
+                                             one container's files one at a time, so the files are
+                                             spread over both), else of an idle helper
+                                             (`deploy.engine.helpers.idle`, mounted read-only)
     lock holder, newest state backup         `deploy.steps.lock`, `deploy.steps.backups`
 
 Capturing changes nothing: no container is started, no volume is created (a missing
@@ -18,7 +20,7 @@ import hashlib
 import json
 import sqlite3
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -28,7 +30,7 @@ import docker
 import docker.errors
 from docker.models.containers import Container
 
-from deploy.config import STATE_PATH, Settings
+from deploy.config import SERVICES, STATE_PATH, Settings
 from deploy.engine import archive, baseimage, helpers
 from deploy.records import ledger
 from deploy.records.view import Records
@@ -117,14 +119,14 @@ def count_commands(files: Mapping[str, bytes]) -> int | None:
             connection.close()
 
 
-def read_state(settings: Settings, engine: docker.DockerClient, through: str = "") -> StateFacts | None:
-    """The state files, read through the running service container `through` (it mounts the state volume).
+def read_state(settings: Settings, engine: docker.DockerClient, through: Sequence[str] = ()) -> StateFacts | None:
+    """The state files, read through the running service containers `through` (each mounts the state volume).
 
-    Without one (or when it went away), through an idle helper that mounts the volume read-only.
+    Without one (or when one went away), through an idle helper that mounts the volume read-only.
     """
     if through:
         with contextlib.suppress(docker.errors.NotFound):
-            return state_facts(_fetch_state(engine.containers.get(through), STATE_PATH))
+            return state_facts(_fetch_state([engine.containers.get(name) for name in through], STATE_PATH))
     try:
         engine.volumes.get(settings.state_volume)
     except docker.errors.NotFound:
@@ -132,13 +134,18 @@ def read_state(settings: Settings, engine: docker.DockerClient, through: str = "
     image, mounts = baseimage.resolve(settings, engine), helpers.at_root({settings.state_volume: "ro"})
     name = helpers.unique_name(settings.project, "meta")
     with helpers.idle(engine, image, settings.project, mounts, name=name) as helper:
-        return state_facts(_fetch_state(helper, f"/{settings.state_volume}"))
+        return state_facts(_fetch_state([helper], f"/{settings.state_volume}"))
 
 
-def _fetch_state(container: Container, folder: str) -> dict[str, bytes]:
-    """The state file and the command bus (with its write-ahead log) below `folder`, read at the same time."""
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        read = [pool.submit(archive.fetch, container, f"{folder}/{name}") for name in (STATE_FILE, *COMMAND_BUS_FILES)]
+def _fetch_state(containers: Sequence[Container], folder: str) -> dict[str, bytes]:
+    """The state file and the command bus (with its write-ahead log) below `folder`, asked at the same time, each
+    through the next of `containers` in turn (the engine answers one container's reads one after another)."""
+    names = (STATE_FILE, *COMMAND_BUS_FILES)
+    with ThreadPoolExecutor(max_workers=len(names)) as pool:
+        read = [
+            pool.submit(archive.fetch, containers[n % len(containers)], f"{folder}/{name}")
+            for n, name in enumerate(names)
+        ]
         return {name: content for future in read for name, content in future.result().items()}
 
 
@@ -148,7 +155,8 @@ def capture(settings: Settings, engine: docker.DockerClient, records: Records | 
         listed = pool.submit(backups.listed, settings, engine)
         holder = pool.submit(lock.current, settings, engine)
         status = statusreport.status(settings, engine, records)
-        running = [c.name for c in status.containers if c.state == "running"]
-        state = read_state(settings, engine, running[0] if running else "")
+        running = [c for c in status.containers if c.state == "running" and c.service in SERVICES]
+        # the bot's last: its container also answered the status's read of the bot's heartbeat
+        state = read_state(settings, engine, [c.name for c in sorted(running, key=lambda c: c.service == "bot")])
         newest = backups.newest_first(listed.result())
         return Snapshot(ledger.now(), status, state, holder.result(), newest[0].name if newest else "")
