@@ -16,6 +16,7 @@ from deploy.cli.invocation import connect
 from deploy.config import Settings
 from deploy.errors import first_of
 from deploy.ids import short
+from deploy.output import render
 from deploy.output.exitcodes import reported
 from deploy.output.progress import Voice
 
@@ -122,6 +123,7 @@ def deploy(
         print(f"settings the containers would get: {_settings_used()}")
         return
     say(f"deploy: with {_settings_used()}")
+    render.warm("verify.txt.j2")  # the verify after it (`invoke build deploy verify`) prints its report at once
     trail = Trail()
     deploying.deploy(
         settings,
