@@ -2,8 +2,8 @@
 
 Plans, reports (Markdown and one self-contained HTML page, autoescaped), the status, verify and
 ledger tables and the rebuild's tables all come from here. jinja2 is imported when something is
-rendered, not by a command that only writes records (a deploy writes its report as JSON); a command that
-renders at its end, after waiting on the engine, has it made meanwhile (`warm`: jinja2's import and a
+rendered, not by a command that only reads or writes records, or in a thread of its own while a command
+waits on the engine before it renders (`warm`: a deploy, for the verify after it; jinja2's import and a
 template's compiling cost ~0.08 s).
 Filters every template may use: `short` (`deploy.ids.short`), `cell` (a Markdown table cell),
 `ljust` (pad to a width), `settings` (runtime settings as `NAME=value, …`, secrets masked: `deploy.config.shown`).
