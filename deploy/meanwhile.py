@@ -1,8 +1,11 @@
 """A call started now in a thread of its own, its result asked for later: what a command reads while it does
-something else (the commit's compose file, verify's side of a release, the release record).
+something else (the commit's compose file, verify's side of a release, the release record, the other
+backups' markers, the renderer).
 
-One way everywhere: `start(call, *args)` returns a function that waits for the call's result and raises what
-the call raised. The thread ends with its one call; an answer never asked for is dropped.
+One way for every such call: `start(call, *args)` returns a function that waits for the call's result and
+raises what the call raised. The thread ends with its one call; an answer never asked for is dropped. (A
+block that must wait for its calls whatever happens in it, as a snapshot beside a step, uses a pool of its
+own in a `with`.)
 """
 
 from __future__ import annotations

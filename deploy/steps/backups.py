@@ -13,13 +13,13 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import docker
 import docker.errors
 
+from deploy import meanwhile
 from deploy.config import Settings
 from deploy.engine import helpers
 from deploy.errors import BackupFailed, BackupMissing, CommandFailed, RebuildUnfinished, first_of
@@ -145,25 +145,23 @@ def backup_state(
         return None
     created = datetime.now(UTC).isoformat()
     labels = {BACKUP_OF: source, CREATED: created, backupproof.PROOF_LABEL: "marker"}
-    with ThreadPoolExecutor(max_workers=1) as pool:  # the other backups' markers, read while the copy runs
-        marked = pool.submit(backupproof.read_all, settings, engine) if prune else None
-        engine.volumes.create(target, labels=labels)
-        try:
-            written = _copy(engine, helper_image, source, target, backupproof.command(), settings.project, "rw")
-            manifest, inventory = backupproof.split(written)
-            problems = backupproof.differences(manifest, inventory)
-            if problems:
-                raise CommandFailed(
-                    ["prove", target], 1, f"the copy differs from its manifest: {first_of(problems, 3)}"
-                )
-        except (docker.errors.DockerException, CommandFailed) as exc:
-            engine.volumes.get(target).remove(force=True)
-            hint = "check the engine (`docker info`) and deploy again"
-            raise BackupFailed(f"backing up {source} failed: {exc}; nothing was stopped", hint) from exc
-        made = backupproof.marker(target, source, created, manifest, datetime.now(UTC).isoformat())
-        backupproof.write(settings, engine, made)
-        if marked is not None:
-            prune_backups(settings, engine, {**marked.result(), target: made})
+    # the other backups' markers, read while the copy runs
+    marked = meanwhile.start("backup-markers", backupproof.read_all, settings, engine) if prune else None
+    engine.volumes.create(target, labels=labels)
+    try:
+        written = _copy(engine, helper_image, source, target, backupproof.command(), settings.project, "rw")
+        manifest, inventory = backupproof.split(written)
+        problems = backupproof.differences(manifest, inventory)
+        if problems:
+            raise CommandFailed(["prove", target], 1, f"the copy differs from its manifest: {first_of(problems, 3)}")
+    except (docker.errors.DockerException, CommandFailed) as exc:
+        engine.volumes.get(target).remove(force=True)
+        hint = "check the engine (`docker info`) and deploy again"
+        raise BackupFailed(f"backing up {source} failed: {exc}; nothing was stopped", hint) from exc
+    made = backupproof.marker(target, source, created, manifest, datetime.now(UTC).isoformat())
+    backupproof.write(settings, engine, made)
+    if marked is not None:
+        prune_backups(settings, engine, {**marked(), target: made})
     return target
 
 
