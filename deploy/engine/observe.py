@@ -187,8 +187,9 @@ class Watch:
             self._follow = self.engine.api.logs(
                 self.container, stdout=False, stderr=True, stream=True, follow=True, since=since
             )
-            if self._closed.is_set():
+            if self._closed.is_set():  # closed while the stream was being opened
                 self._follow.close()
+                return
             for _ in self._follow:
                 self.news.set()
                 if self._closed.is_set():
