@@ -57,13 +57,15 @@ def judged(
     alive = checks.running_check(service, container.attrs)
     if not alive.ok:  # restarting or paused: its processes say nothing
         return [alive, one, *checks.inspect_checks(service, container.attrs, live_image_id)]
+    try:  # the processes first: verify's own health probe (an exec) is never among those it judges
+        facts, failed = reads.inside.result(), None
+    except points.InsideFailed as exc:
+        facts, failed = {}, exc
     probed, said = _probe(container, reads, healthy)
     found = checks.inspect_checks(service, container.attrs, live_image_id, probed, said)
-    try:
-        facts = reads.inside.result()
-    except points.InsideFailed as exc:
+    if failed is not None:
         now = still_running(service, container)
-        return [now, one, *found] if not now.ok else [alive, one, *found, *checks.inside_failed(service, str(exc))]
+        return [now, one, *found] if not now.ok else [alive, one, *found, *checks.inside_failed(service, str(failed))]
     beat = reads.beat.result().get("heartbeat")
     return [alive, one, *found, *checks.inside_checks(service, container.attrs, facts, beat, owners(reads.code))]
 
