@@ -95,7 +95,9 @@ def test_no_wait_exits_4_and_a_standby_stopped_while_waiting_touches_nothing(sta
     wait_for(lambda: standby.reached("standing_by"), what="standing by")
     waiting = next(doc for doc in standby.stages() if doc["stage"] == "standing_by")["waiting_for"]
     assert waiting["pid"] == first.pid and waiting["role"] == "bot"
-    own = json.loads((state_dir / "heartbeat" / "bot" / f"{os.uname().nodename}.json").read_text())
+    own_file = state_dir / "heartbeat" / "bot" / f"{os.uname().nodename}.json"
+    # the stage line is said before the heartbeat file is written (only `running` promises the file first)
+    own = wait_for(lambda: (found := json.loads(own_file.read_text()))["stage"] == "standing_by" and found)
     assert own["stage"] == "standing_by" and own["waiting_for"]["pid"] == first.pid
     assert standby.stop() == 0 and first.poll() is None
     assert sorted(p.relative_to(state_dir).as_posix() for p in state_dir.rglob("*")) == [
