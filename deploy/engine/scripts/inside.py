@@ -15,9 +15,9 @@ user) could not promise. `python3 -I -c <this file>` prints one JSON document:
 Only the command line is the process's own word (it can rewrite its memory); everything else is the kernel's.
 A process caught between the runtime's fork and its exec (`runc init`: an exec or health check starting;
 its executable, the runtime's own copy, reads as `/` from here, and still does for an instant after the
-exec has given it its new command line) or while it ends (no executable yet no zombie) is no process of
-its own yet: the list is read again until none is left, for at most `SETTLE` seconds; one that stays is
-reported as it is.
+exec has given it its new command line; the other half of that instant: the new executable, no command line
+yet) or while it ends (no executable yet no zombie) is no process of its own yet: the list is read again
+until none is left, for at most `SETTLE` seconds; one that stays is reported as it is.
 Standard library only (the image has nothing else), and no import of `trading`.
 """
 
@@ -111,10 +111,12 @@ def processes(proc: str = "/proc") -> list[dict[str, Any]]:
 
 def transitional(process: dict[str, Any]) -> bool:
     """A process the runtime is still starting (`runc init`, or its executable `/`: the runtime's copy of itself,
-    out of this namespace's reach), or one ending (no executable, not yet a zombie)."""
-    starting = process["cmdline"] == ["runc", "init"] or process["exe"] == RUNTIME_EXE
-    ending = process["exe"] is None and process["state"] not in ("Z", "X")
-    return starting or ending
+    out of this namespace's reach), one inside its exec (no command line: the kernel sets it after the new
+    executable; a process cannot empty its own without CAP_SYS_RESOURCE), or one ending (no executable, not yet
+    a zombie)."""
+    starting = process["cmdline"] in (["runc", "init"], []) or process["exe"] == RUNTIME_EXE
+    ending = process["exe"] is None
+    return (starting or ending) and process["state"] not in ("Z", "X")
 
 
 def settled(proc: str, settle: float) -> list[dict[str, Any]]:

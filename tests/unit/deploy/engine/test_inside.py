@@ -118,3 +118,6 @@ def test_a_process_without_an_executable_or_with_the_runtimes_is_transitional_un
     health = ["python3", "-I", "-m", "trading", "health", "--role", "bot"]
     assert inside.transitional({"exe": "/", "state": "R", "cmdline": health})
     assert not inside.transitional({"exe": "/usr/bin/python3.11", "state": "S", "cmdline": ["python3"]})
+    # the other half of it: the new executable, no command line yet (CI: verify's own probe named a stranger)
+    assert inside.transitional({"exe": "/usr/bin/python3.11", "state": "R", "cmdline": []})
+    assert not inside.transitional({"exe": "/", "state": "Z", "cmdline": []})
