@@ -1,14 +1,16 @@
 """The deploy's switch by standby handover (`deploy.steps.handover`), and its ways back.
 
     standby  tag live → start the new bot and worker beside the running ones → wait until both stand
-             by (code imported, settings valid, waiting on the role locks) with the release meant
+             by (code imported, settings valid, waiting on the role locks) with the release meant;
+             the state volume's backup is made meanwhile (`Procedure.beside`)
     switch   stop the old bot and worker (each saves, lets go of its lock) → wait until the new ones
              run (the stall clock starts once the old ones have exited) → verify → remove the old
              ones by id, name the new ones
     discard  a standby that failed: keep what the new containers said, remove them, put the tags
              back, record `refused` and raise `SettingsInvalid` when one refused its runtime settings (its
              `configured` stage replaces the preflight's check-config containers), else `StandbyFailed`
-             (both exit 10): the running release never stopped
+             (both exit 10): the running release never stopped. A backup that failed: the same, and
+             its own error is raised
     back     a switch that failed: keep what the new containers said, remove them, put the tags back,
              start the old containers by id (no Compose, no checkout), judge them as a release that ran
              before, verify; an old container gone by hand: the earlier release from its record instead
@@ -133,14 +135,19 @@ def _finish(d: Deployment, h: Handover) -> None:
     handover.rename(d.engine, d.settings, h.new)
 
 
-def discard(d: Deployment, target: ReleaseImage, attempt: Attempt, h: Handover, exc: Exception) -> NoReturn:
-    """A standby that failed: nothing that ran was stopped; see the module docstring. Always raises:
-    `SettingsInvalid` when a standby refused its runtime settings (exit 9), else `StandbyFailed`."""
-    kept = keep_evidence_of(d, h.new.values())
+def discard(
+    d: Deployment, target: ReleaseImage, attempt: Attempt, h: Handover, exc: Exception, beside: bool = False
+) -> NoReturn:
+    """A standby that failed, or the backup beside it (`beside`): nothing that ran was stopped; see the module
+    docstring. Always raises: the backup's own error; `SettingsInvalid` when a standby refused its runtime
+    settings (exit 9), else `StandbyFailed`."""
+    kept = [] if beside else keep_evidence_of(d, h.new.values())  # a backup's failure is none of theirs
     cause = with_last_words(cause_of(exc), kept)
     handover.remove_all(d.engine, h.new.values(), FAILED_STOP_SECONDS)
     tags.restore(d.settings, d.engine, attempt.before)
     record(d, attempt, ledger.REFUSED, cause)
+    if beside:
+        raise exc
     for found in kept:
         if found.exit_code == SettingsError.exit_code:
             raise preflight.settings_invalid(found.service, found.last_line) from exc

@@ -1,10 +1,13 @@
 """What deploy, rollback and restore share: the deployment they act on, steps walked in order, the attempt's record.
 
-A procedure is a list of named `Step`s in four parts:
+A procedure is a list of named `Step`s in five parts:
 
     prepare  changes nothing a failure must undo      (a failure: record `refused`, re-raise)
     standby  starts the new release beside the running one, which it does not touch (a failure: the
              procedure's discard, which removes what it started and raises: `refused`)
+    beside   walked in a thread while the standby part runs (the backup: the standby does not touch what
+             it reads); the switch begins once both have ended (a failure: the discard, which raises the
+             step's own error)
     switch   touches the running release               (a failure: the procedure's own recovery, which raises)
     finish   tidies after the switch; then the success is recorded, once, its report holding every step
              (a finish step that fails is raised after the record; a record that cannot be written:
@@ -39,6 +42,7 @@ from typing import TYPE_CHECKING, NoReturn
 import docker
 import docker.errors
 
+from deploy import meanwhile
 from deploy.config import Settings, shown, with_runtime
 from deploy.engine.client import compose_argv
 from deploy.engine.observe import Evidence
@@ -119,10 +123,11 @@ class Procedure:
     switch: tuple[Step, ...] = ()
     finish: tuple[Step, ...] = ()
     standby: tuple[Step, ...] = ()
+    beside: tuple[Step, ...] = ()  # walked in a thread while the standby part runs; the switch waits for both
 
     @property
     def steps(self) -> tuple[Step, ...]:
-        return (*self.prepare, *self.standby, *self.switch, *self.finish)
+        return (*self.prepare, *self.beside, *self.standby, *self.switch, *self.finish)
 
 
 @dataclass(frozen=True)
@@ -265,13 +270,14 @@ def walk_steps(progress: Progress, trail: Trail, steps: Iterable[Step]) -> None:
     """Run the steps in order, each timed into the trail; its outcome and duration said when it ends."""
     for step in steps:
         progress.start(step.name, step.doing)
+        timed: list[report.StepTime] = []
         try:
-            with trail.step(step.name, step.bot_down):
+            with trail.step(step.name, step.bot_down) as timed:
                 said = step.action()
         except BaseException:
-            progress.failed(step.name, trail.steps[-1].seconds)
+            progress.failed(step.name, timed[0].seconds)
             raise
-        progress.done(step.name, str(said) if step.proves else "", trail.steps[-1].seconds)
+        progress.done(step.name, str(said) if step.proves else "", timed[0].seconds)
 
 
 def run(
@@ -279,13 +285,14 @@ def run(
     attempt: Attempt,
     procedure: Procedure,
     recover: Callable[[Exception], NoReturn],
-    discard: Callable[[Exception], NoReturn] | None = None,
+    discard: Callable[[Exception, bool], NoReturn] | None = None,
     keep: Callable[[], Mapping[str, bytes]] | None = None,
 ) -> None:
     """Walk the procedure; see the module docstring for what a failure in each part sets off.
 
     The state before is captured while the prepare steps run: both only read what the switch changes.
-    `keep` gives the files a success keeps with its ledger entry (the release record).
+    `discard(exc, beside)`: `beside` when the failure is a step's beside the standby. `keep` gives the files a
+    success keeps with its ledger entry (the release record).
     """
     if d.settings.start_timeout_alias:
         d.say("TRADEBOT_START_TIMEOUT is deprecated: it is read as TRADEBOT_START_STALL (seconds without progress)")
@@ -299,10 +306,21 @@ def run(
             d.trail.before = d.trail.before or captured(before)
             record(d, attempt, ledger.REFUSED, cause_of(exc))
             raise
+    meantime = meanwhile.start("beside", walk, d, attempt.event, procedure.beside)
     try:
         walk(d, attempt.event, procedure.standby)
     except FAILURES as exc:
-        (discard or recover)(exc)
+        with contextlib.suppress(*FAILURES):  # the standby's failure is the cause; what runs beside it ends first
+            meantime()
+        if discard is None:
+            recover(exc)
+        discard(exc, False)
+    try:
+        meantime()
+    except FAILURES as exc:
+        if discard is None:
+            recover(exc)
+        discard(exc, True)
     try:
         walk(d, attempt.event, procedure.switch)
     except FAILURES as exc:

@@ -4,7 +4,8 @@
          → back up the state volume
     switch:  tag the old live image `:previous` and this one `:live` → recreate bot and worker
              in ONE compose call → wait until both are healthy → verify
-             (a standby handover instead where both releases can: `deploy.procedures.handover`)
+             (a standby handover instead where both releases can: `deploy.procedures.handover`; its
+             backup runs beside the standby start, and the old bot stops only once it is made)
     finish:  prune release images → ledger (one entry, its report holding every step)
 
 The commit's compose file is resolved once as the attempt begins (`preflight.resolving`), and what
@@ -69,17 +70,18 @@ from deploy.steps.tags import LiveTags
 
 def plan_of(d: Deployment, event: str, target: ReleaseImage, fresh_state: bool = False) -> str:
     attempt, settings = new_attempt(d, event, target), d.settings
+    live = attempt.before.live
+    h = handing.possible(d, target, live)
     stops = (
         "another deploy holds the deploy lock (it is named; nothing is changed)",
         "a preflight check fails: the compose file, the runtime settings, a missing state volume (nothing is changed)",
         preflight.policy_stop(d, target),
-        f"backing up {settings.state_volume} fails (nothing else is changed)",
+        f"backing up {settings.state_volume} fails (nothing else is changed"
+        + ("; it runs beside the standby start, whose containers are removed)" if h else ")"),
         f"bot or worker exits, or makes no progress for {settings.start_stall:g} s (TRADEBOT_START_STALL), or is "
         f"not running after {settings.start_cap:g} s (TRADEBOT_START_CAP), or verify fails: "
         "the way back below",
     )
-    live = attempt.before.live
-    h = handing.possible(d, target, live)
     recovery = (
         planning.recovery_lines(
             f"tag {short(live.commit)} as {settings.live_image} again",
@@ -129,11 +131,12 @@ def steps(
         f"prune release images beyond the newest {settings.keep_releases}",
         lambda: tags.prune(settings, engine, d.say, d.records),
     )
-    prepare = (*checks, backup) if attempt.backup else tuple(checks)
-    if h is not None:
+    backing = (backup,) if attempt.backup else ()
+    if h is not None:  # the backup beside the standby: the new containers do not touch the state before the switch
         standby = (promote, *handing.standby_steps(d, target, h))
-        return Procedure(prepare, tuple(handing.switch_steps(d, target, h, expected)), (prune,), standby)
-    return Procedure(prepare, (promote, *start_steps(d, target, expected=expected)), (prune,))
+        switching = tuple(handing.switch_steps(d, target, h, expected))
+        return Procedure(tuple(checks), switching, (prune,), standby, backing)
+    return Procedure((*checks, *backing), (promote, *start_steps(d, target, expected=expected)), (prune,))
 
 
 def switch(
@@ -155,7 +158,7 @@ def switch(
         attempt,
         procedure,
         lambda exc: roll_back(d, target, attempt, exc, h),
-        (lambda exc: handing.discard(d, target, attempt, h, exc)) if h else None,
+        (lambda exc, beside: handing.discard(d, target, attempt, h, exc, beside)) if h else None,
         lambda: releaserecord.files(d, attempt, target, release),
     )
     d.say(f"{attempt.event}: {short(target.commit)} is live, healthy and verified")

@@ -50,16 +50,18 @@ class Trail:
     _start: float | None = None
 
     @contextlib.contextmanager
-    def step(self, name: str, bot_down: bool = False) -> Iterator[None]:
-        """Time the block as step `name`; a step that raises is kept as failed."""
+    def step(self, name: str, bot_down: bool = False) -> Iterator[list[StepTime]]:
+        """Time the block as step `name`; a step that raises is kept as failed. The list it gives holds the
+        step's time once the block has ended (steps walked beside each other end in any order)."""
         now = self.clock()
         start = self._start = now if self._start is None else self._start
-        ok = False
+        ok, timed = False, []
         try:
-            yield
+            yield timed
             ok = True
         finally:
-            self.steps.append(StepTime(name, round(now - start, 3), round(self.clock() - now, 3), ok, bot_down))
+            timed.append(StepTime(name, round(now - start, 3), round(self.clock() - now, 3), ok, bot_down))
+            self.steps.append(timed[0])
 
     def verified(self, report: VerifyReport, after: Snapshot | None) -> None:
         """The newest verify of the attempt and the state captured beside it: what runs when it ends."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import threading
+import time
 from collections.abc import Mapping
 from typing import NoReturn
 
@@ -96,6 +98,54 @@ def test_a_failed_switch_step_sets_off_the_recovery_and_stops_the_walk(d: Deploy
         run(d, attempt(), steps, recover)
     assert seen.done == ["tag", "start", "recover from start broke"]
     assert seen.recorded == [] and len(seen.started) == 1  # the recovery records its own end
+
+
+def test_the_steps_beside_the_standby_run_meanwhile_and_the_switch_waits_for_both(
+    d: Deployment, seen: Recorder
+) -> None:
+    backing, standing = threading.Event(), threading.Event()
+
+    def back_up() -> None:  # it ends only once the standby has begun: the two overlap
+        backing.set()
+        assert standing.wait(10), "the standby never started beside the backup"
+        seen.done.append("back up")
+
+    def start() -> None:
+        standing.set()
+        assert backing.wait(10), "the backup never started beside the standby"
+        seen.done.append("start")
+
+    steps = Procedure((), (seen.step("stop old"),), (), (Step("start", start),), (Step("back up", back_up),))
+    run(d, attempt(), steps, never, lambda exc, beside: never(exc))
+    assert seen.done[-1] == "stop old" and sorted(seen.done[:2]) == ["back up", "start"]
+    assert sorted(s.name for s in reports(seen)[0].steps) == ["back up", "start", "stop old"]
+    assert any(re.fullmatch(r"deploy: back up … ok \d+\.\d s", line) for line in seen.said), seen.said
+
+
+@pytest.mark.parametrize("failing", ["start", "back up"])
+def test_a_failure_in_or_beside_the_standby_is_discarded_once_both_have_ended(
+    d: Deployment, seen: Recorder, failing: str
+) -> None:
+    ended = threading.Event()
+
+    def back_up() -> None:
+        time.sleep(0.05)  # still running when the standby fails
+        seen.done.append("back up")
+        ended.set()
+        if failing == "back up":
+            raise TradebotError("back up broke")
+
+    def discard(exc: Exception, beside: bool) -> NoReturn:
+        seen.done.append(f"discard {exc} ({'beside' if beside else 'standby'})")
+        assert ended.is_set(), "discarded while the backup still ran"
+        raise DeployError("refused")
+
+    standby = (seen.step("start", fails=failing == "start"), seen.step("wait"))
+    steps = Procedure((), (seen.step("stop old"),), (), standby, (Step("back up", back_up),))
+    with pytest.raises(DeployError, match="refused"):
+        run(d, attempt(), steps, never, discard)
+    where = "beside" if failing == "back up" else "standby"
+    assert seen.done[-1] == f"discard {failing} broke ({where})" and "stop old" not in seen.done
 
 
 def test_an_attempt_without_a_release_image_is_not_recorded(d: Deployment, seen: Recorder) -> None:
