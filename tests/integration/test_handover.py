@@ -4,6 +4,8 @@
   measured from the stage lines (the old bot's last tick before the new one's first), verify passes.
 - A release whose bot cannot stand by is refused (exit 10): the old bot never stopped (same container,
   never restarted) and nothing of the new release is left.
+- A backup that fails (it runs beside the standby start) is refused as a standby that fails: the old bot
+  never stopped, the standbys are removed, the tags put back.
 - A release that hangs after it took over: the old containers are started again by id, verified.
 """
 
@@ -15,7 +17,7 @@ import time
 import pytest
 
 from deploy.engine.git import Repository
-from deploy.errors import RolledBack, StandbyFailed
+from deploy.errors import BackupFailed, RolledBack, StandbyFailed
 from deploy.procedures import build
 from deploy.procedures import deploy as deploying
 from deploy.procedures.trail import Trail
@@ -86,6 +88,34 @@ def test_a_release_that_cannot_stand_by_is_refused_and_the_old_bot_never_stopped
     assert (bot.attrs["State"]["StartedAt"], bot.attrs["RestartCount"]) == (started, 0)
     last = ledger.read(settings, engine)[-1]
     assert (last.commit, last.outcome) == (broken, ledger.REFUSED) and last.evidence
+
+
+def test_a_backup_that_fails_beside_the_standby_start_is_refused_and_the_old_bot_never_stopped(
+    sandbox: Sandbox,
+) -> None:
+    settings, engine, repo = sandbox.settings, sandbox.engine, Repository(sandbox.repo)
+    good = build.build(settings, engine, repo, say=quiet)
+    deploying.deploy(settings, engine, repo, say=quiet)
+    before = running(sandbox)
+    bot = engine.containers.get(before["bot"][0])
+    started = bot.attrs["State"]["StartedAt"]
+    # a file with SQLite's header and nothing a database holds: its copy cannot be proven
+    sandbox.in_volume(settings.state_volume, "printf 'SQLite format 3\\000garbage' > /v/torn.sqlite3")
+    release = release_two(sandbox)
+    build.build(settings, engine, repo, say=quiet)
+
+    said: list[str] = []
+    with pytest.raises(BackupFailed) as refused:
+        deploying.deploy(settings, engine, repo, say=said.append)
+    assert refused.value.exit_code == 10 and "nothing was stopped" in refused.value.message
+    assert any("start the bot and worker" in line for line in said), said  # the standbys had started beside it
+    assert running(sandbox) == before  # the same containers, the standbys removed
+    bot.reload()
+    assert (bot.attrs["State"]["StartedAt"], bot.attrs["RestartCount"]) == (started, 0)
+    assert engine.images.get(settings.live_image).id == good.image_id  # the tags put back
+    last = ledger.read(settings, engine)[-1]
+    assert (last.commit, last.outcome) == (release, ledger.REFUSED) and "backing up" in last.cause
+    assert not last.evidence  # the standbys' last words are no part of a backup's failure
 
 
 def test_a_release_that_hangs_after_it_took_over_is_undone_by_starting_the_old_containers_again(
