@@ -12,21 +12,25 @@ the volume commands, whose steps are known up front, number theirs.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 Say = Callable[[str], None]
 
 
 @dataclass(frozen=True)
 class Voice:
-    """A `Say` that also knows how much to say: the operator's `--verbose`."""
+    """A `Say` that also knows how much to say: the operator's `--verbose`. Lines said from several threads (steps
+    walked beside each other) come out whole, one after another (`print` writes a line and its end apart)."""
 
     line: Say = print
     verbose: bool = False
+    _one_at_a_time: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
     def __call__(self, text: str) -> None:
-        self.line(text)
+        with self._one_at_a_time:
+            self.line(text)
 
 
 def verbose(say: Say) -> bool:

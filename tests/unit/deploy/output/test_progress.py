@@ -4,6 +4,8 @@ with a verbose voice each step is also named when it starts."""
 from __future__ import annotations
 
 import re
+import threading
+import time
 
 import pytest
 
@@ -45,3 +47,21 @@ def test_a_failing_step_is_one_line_saying_it_failed_and_after_how_long() -> Non
         walk_steps(Progress("volume-rebuild", lines.append, total=1), trail, [Step("state", fails, doing="carrying")])
     assert len(lines) == 1 and re.fullmatch(r"volume-rebuild \[1/1\] state … failed after \d+\.\d s", lines[0])
     assert [(step.name, step.ok) for step in trail.steps] == [("state", False)]
+
+
+def test_lines_said_from_two_threads_come_out_whole() -> None:
+    written: list[str] = []
+
+    def line(text: str) -> None:  # as print: the text, then its end, written apart
+        written.append(text)
+        time.sleep(0.001)
+        written.append("\n")
+
+    voice = Voice(line)
+    threads = [threading.Thread(target=lambda n=n: [voice(f"step {n}.{i}") for i in range(20)]) for n in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    lines = "".join(written).splitlines()
+    assert sorted(lines) == sorted(f"step {n}.{i}" for n in (1, 2) for i in range(20))
