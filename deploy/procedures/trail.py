@@ -15,6 +15,7 @@ print (`print_document`: on success and on failure alike): what CI keeps.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import dataclasses
 import json
@@ -51,8 +52,9 @@ class Trail:
 
     @contextlib.contextmanager
     def step(self, name: str, bot_down: bool = False) -> Iterator[list[StepTime]]:
-        """Time the block as step `name`; a step that raises is kept as failed. The list it gives holds the
-        step's time once the block has ended (steps walked beside each other end in any order)."""
+        """Time the block as step `name`, kept among the steps in the order they started; a step that raises is
+        kept as failed. The list it gives holds the step's time once the block has ended (steps walked beside
+        each other end in any order)."""
         now = self.clock()
         start = self._start = now if self._start is None else self._start
         ok, timed = False, []
@@ -61,7 +63,7 @@ class Trail:
             ok = True
         finally:
             timed.append(StepTime(name, round(now - start, 3), round(self.clock() - now, 3), ok, bot_down))
-            self.steps.append(timed[0])
+            bisect.insort(self.steps, timed[0], key=lambda step: step.started)  # in the order they started
 
     def verified(self, report: VerifyReport, after: Snapshot | None) -> None:
         """The newest verify of the attempt and the state captured beside it: what runs when it ends."""

@@ -122,6 +122,14 @@ def test_the_steps_beside_the_standby_run_meanwhile_and_the_switch_waits_for_bot
     assert any(re.fullmatch(r"deploy: back up … ok \d+\.\d s", line) for line in seen.said), seen.said
 
 
+def test_steps_that_end_out_of_order_are_kept_in_the_order_they_started() -> None:
+    ticks = iter([0.0, 1.0, 2.0, 3.0])  # back up starts, start starts, start ends, back up ends
+    kept = trail.Trail(clock=lambda: next(ticks))
+    with kept.step("back up"), kept.step("start"):
+        pass
+    assert [(s.name, s.started, s.seconds) for s in kept.steps] == [("back up", 0.0, 3.0), ("start", 1.0, 1.0)]
+
+
 @pytest.mark.parametrize("failing", ["start", "back up"])
 def test_a_failure_in_or_beside_the_standby_is_discarded_once_both_have_ended(
     d: Deployment, seen: Recorder, failing: str
