@@ -23,6 +23,7 @@ from deploy.procedures import deploy as deploying
 from deploy.procedures.trail import Trail
 from deploy.records import ledger
 from deploy.steps import liveness, roles
+from deploy.steps.images import ReleaseImage
 from deploy.verify import verify
 from tests.integration.test_outcomes import CRASH_MAIN
 from tests.integration.test_pipeline import MARKED, hung_bot
@@ -39,6 +40,21 @@ def running(box: Sandbox) -> dict[str, tuple[str, str]]:
     return {service: (c.id or "", c.name or "") for service, containers in found.items() for c in containers}
 
 
+def first_live(box: Sandbox) -> ReleaseImage:
+    """The sandbox's commit built and deployed."""
+    repo = Repository(box.repo)
+    built = build.build(box.settings, box.engine, repo, say=quiet)
+    deploying.deploy(box.settings, box.engine, repo, say=quiet)
+    return built
+
+
+def bot_started(box: Sandbox, restarts: int | None = None) -> str:
+    """When the running bot's container started; `restarts`: how often the engine must have restarted it."""
+    (bot,) = [c for c in roles.of_project(box.settings, box.engine)["bot"] if c.status == "running"]
+    assert restarts is None or bot.attrs["RestartCount"] == restarts, bot.attrs["RestartCount"]
+    return str(bot.attrs["State"]["StartedAt"])
+
+
 def stage_docs(box: Sandbox, container: str) -> list[dict]:
     return liveness.parse_lines(box.engine.api.logs(container, stdout=False, stderr=True))
 
@@ -49,8 +65,7 @@ def release_two(box: Sandbox, n: int = 2) -> str:
 
 def test_a_deploy_hands_over_with_stable_names_and_a_tick_gap_from_the_stage_lines(sandbox: Sandbox) -> None:
     settings, engine, repo = sandbox.settings, sandbox.engine, Repository(sandbox.repo)
-    build.build(settings, engine, repo, say=quiet)
-    deploying.deploy(settings, engine, repo, say=quiet)
+    first_live(sandbox)
     for n in (2, 3):
         before = running(sandbox)
         commit = release_two(sandbox, n)
@@ -71,11 +86,8 @@ def test_a_deploy_hands_over_with_stable_names_and_a_tick_gap_from_the_stage_lin
 
 def test_a_release_that_cannot_stand_by_is_refused_and_the_old_bot_never_stopped(sandbox: Sandbox) -> None:
     settings, engine, repo = sandbox.settings, sandbox.engine, Repository(sandbox.repo)
-    build.build(settings, engine, repo, say=quiet)
-    deploying.deploy(settings, engine, repo, say=quiet)
-    before = running(sandbox)
-    bot = engine.containers.get(before["bot"][0])
-    started = bot.attrs["State"]["StartedAt"]
+    first_live(sandbox)
+    before, started = running(sandbox), bot_started(sandbox)
     broken = sandbox.commit("bot crashes at start", {"trading/__main__.py": CRASH_MAIN})
     build.build(settings, engine, repo, say=quiet)
 
@@ -84,8 +96,7 @@ def test_a_release_that_cannot_stand_by_is_refused_and_the_old_bot_never_stopped
     assert refused.value.exit_code == 10 and "never stopped" in refused.value.message
     assert "RuntimeError: boom: the bot cannot start" in refused.value.message
     assert running(sandbox) == before  # the same containers, nothing of the new release left
-    bot.reload()
-    assert (bot.attrs["State"]["StartedAt"], bot.attrs["RestartCount"]) == (started, 0)
+    assert bot_started(sandbox, restarts=0) == started
     last = ledger.read(settings, engine)[-1]
     assert (last.commit, last.outcome) == (broken, ledger.REFUSED) and last.evidence
 
@@ -94,11 +105,8 @@ def test_a_backup_that_fails_beside_the_standby_start_is_refused_and_the_old_bot
     sandbox: Sandbox,
 ) -> None:
     settings, engine, repo = sandbox.settings, sandbox.engine, Repository(sandbox.repo)
-    good = build.build(settings, engine, repo, say=quiet)
-    deploying.deploy(settings, engine, repo, say=quiet)
-    before = running(sandbox)
-    bot = engine.containers.get(before["bot"][0])
-    started = bot.attrs["State"]["StartedAt"]
+    good = first_live(sandbox)
+    before, started = running(sandbox), bot_started(sandbox)
     # a file with SQLite's header and nothing a database holds: its copy cannot be proven
     sandbox.in_volume(settings.state_volume, "printf 'SQLite format 3\\000garbage' > /v/torn.sqlite3")
     release = release_two(sandbox)
@@ -110,8 +118,7 @@ def test_a_backup_that_fails_beside_the_standby_start_is_refused_and_the_old_bot
     assert refused.value.exit_code == 10 and "nothing was stopped" in refused.value.message
     assert any("start the bot and worker" in line for line in said), said  # the standbys had started beside it
     assert running(sandbox) == before  # the same containers, the standbys removed
-    bot.reload()
-    assert (bot.attrs["State"]["StartedAt"], bot.attrs["RestartCount"]) == (started, 0)
+    assert bot_started(sandbox, restarts=0) == started
     assert engine.images.get(settings.live_image).id == good.image_id  # the tags put back
     last = ledger.read(settings, engine)[-1]
     assert (last.commit, last.outcome) == (release, ledger.REFUSED) and "backing up" in last.cause
@@ -122,8 +129,7 @@ def test_a_release_that_hangs_after_it_took_over_is_undone_by_starting_the_old_c
     sandbox: Sandbox,
 ) -> None:
     settings, engine, repo = sandbox.settings, sandbox.engine, Repository(sandbox.repo)
-    good = build.build(settings, engine, repo, say=quiet)
-    deploying.deploy(settings, engine, repo, say=quiet)
+    good = first_live(sandbox)
     before = running(sandbox)
     hung_bot(sandbox)
     build.build(settings, engine, repo, say=quiet)
@@ -142,8 +148,7 @@ def test_deploy_stop_first_stops_the_old_release_before_the_new_one_starts(sandb
     """`invoke deploy --stop-first`: the escape hatch for a compose change Compose cannot make beside running
     containers; the switch is a recreate, the names are the stable ones all the same."""
     settings, engine, repo = sandbox.settings, sandbox.engine, Repository(sandbox.repo)
-    build.build(settings, engine, repo, say=quiet)
-    deploying.deploy(settings, engine, repo, say=quiet)
+    first_live(sandbox)
     release_two(sandbox)
     build.build(settings, engine, repo, say=quiet)
     done = invoke(sandbox, "deploy", "--stop-first")
