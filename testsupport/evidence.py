@@ -16,7 +16,7 @@ def engine_state(box: Sandbox) -> dict[str, Any]:
     """Everything a plan must leave as it was: containers, volumes, the ledger and the state file."""
     engine: docker.DockerClient = box.engine
     ours, repo = box.settings.project, box.settings.image_repo  # other tests share the engine
-    found = engine.containers.list(all=True, filters={"name": ours})  # all of them: races with others' short helpers
+    found = engine.containers.list(all=True, filters={"name": ours}, ignore_removed=True)  # others' helpers come and go
     containers = {(c.name, c.id, c.status, c.image.id) for c in found if c.name.startswith(ours)}
     labelled = {(v.name, tuple(sorted((v.attrs.get("Labels") or {}).items()))) for v in engine.volumes.list()}
     volumes = {volume for volume in labelled if volume[0].startswith(ours)}

@@ -117,13 +117,16 @@ class Sandbox:
         project = self.settings.project
         label = {"label": f"com.docker.compose.project={project}"}
         helpers = {"label": f"{HELPER_OF}={project}"}  # a helper or probe whose creator the test killed
+        # a container may go while listed or before its removal (the engine finishing a killed command's removal)
         for filters in (label, helpers):
-            for container in self.engine.containers.list(all=True, filters=filters):
-                container.remove(force=True, v=True)
+            for container in self.engine.containers.list(all=True, filters=filters, ignore_removed=True):
+                with contextlib.suppress(docker.errors.NotFound):
+                    container.remove(force=True, v=True)
         # by name: listing every container of the shared engine races with other tests' short-lived helpers
-        for container in self.engine.containers.list(all=True, filters={"name": project}):
+        for container in self.engine.containers.list(all=True, filters={"name": project}, ignore_removed=True):
             if container.name.startswith(project):
-                container.remove(force=True, v=True)
+                with contextlib.suppress(docker.errors.NotFound):
+                    container.remove(force=True, v=True)
         for network in self.engine.networks.list(filters=label):
             network.remove()
         for volume in self.engine.volumes.list():

@@ -66,7 +66,9 @@ def leftover(found: Mapping[str, str], host: str, alive: Callable[[int], bool], 
 def sweep(settings: Settings, engine: docker.DockerClient, everyone: bool = False) -> list[str]:
     """Remove the helpers of this deployment that a killed command left; their names."""
     host, removed = socket.gethostname(), []
-    for container in engine.containers.list(all=True, filters={"label": f"{HELPER_OF}={settings.project}"}):
+    for container in engine.containers.list(
+        ignore_removed=True, all=True, filters={"label": f"{HELPER_OF}={settings.project}"}
+    ):
         if leftover(container.labels, host, pid_alive, everyone):
             with contextlib.suppress(docker.errors.NotFound):
                 container.remove(force=True, v=True)

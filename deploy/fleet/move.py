@@ -217,7 +217,7 @@ def _put_back(move: Move, live: ReleaseImage, exc: Exception) -> None:
 def _clear_target(move: Move) -> None:
     """Remove the containers a failed deploy left and the volumes the move created on the target."""
     label = {"label": f"com.docker.compose.project={move.settings.project}"}
-    for container in move.target.containers.list(all=True, filters=label):
+    for container in move.target.containers.list(ignore_removed=True, all=True, filters=label):
         container.remove(force=True)
     for volume in move.made:
         with contextlib.suppress(docker.errors.NotFound):

@@ -45,7 +45,9 @@ def plan(
 
 
 def steps(settings: Settings, engine: docker.DockerClient, state: bool, old_backups: bool) -> list[Step]:
-    containers = engine.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={settings.project}"})
+    containers = engine.containers.list(
+        ignore_removed=True, all=True, filters={"label": f"{PROJECT_LABEL}={settings.project}"}
+    )
     repo = settings.image_repo
     tags = sorted(tag for image in engine.images.list(name=repo) for tag in images.own_tags(image.tags, repo))
     found = [
@@ -85,9 +87,9 @@ def _named(names: list[str]) -> str:
 
 def _containers(settings: Settings, engine: docker.DockerClient) -> None:
     label = {"label": f"{PROJECT_LABEL}={settings.project}"}
-    for container in engine.containers.list(filters=label):
+    for container in engine.containers.list(ignore_removed=True, filters=label):
         container.stop()  # its StopTimeout: the grace period the compose file gives it to save
-    for container in engine.containers.list(all=True, filters=label):
+    for container in engine.containers.list(ignore_removed=True, all=True, filters=label):
         container.remove()
     for network in engine.networks.list(filters=label):
         network.remove()

@@ -108,7 +108,7 @@ def _would(decided: rebuilding.Decided, legacy: str, state: str) -> str:
 
 def capture_legacy(run: rebuilding.Run, chosen: triage.Plan) -> LegacyState:
     engine = run.engine
-    users = engine.containers.list(all=True, filters={"volume": run.legacy})
+    users = engine.containers.list(ignore_removed=True, all=True, filters={"volume": run.legacy})
     sources = {c.to: c.item.path for c in chosen.carried if c.to in (snapshot.STATE_FILE, *snapshot.COMMAND_BUS_FILES)}
     newest = backups.newest_first(backups.listed_of(engine, run.legacy))
     return LegacyState(

@@ -124,5 +124,7 @@ def _live_on_state(settings: Settings, engine: docker.DockerClient, repo: Reposi
 
 def _mounts_state(settings: Settings, engine: docker.DockerClient, service: str) -> bool:
     selector = {"label": [f"{PROJECT_LABEL}={settings.project}", f"{SERVICE_LABEL}={service}"]}
-    mounts = [m for c in engine.containers.list(filters=selector) for m in c.attrs.get("Mounts", [])]
+    mounts = [
+        m for c in engine.containers.list(ignore_removed=True, filters=selector) for m in c.attrs.get("Mounts", [])
+    ]
     return any(m.get("Name") == settings.state_volume and m.get("Destination") == STATE_PATH for m in mounts)

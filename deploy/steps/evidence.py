@@ -19,7 +19,9 @@ from deploy.output.render import template
 
 def of_image(settings: Settings, engine: docker.DockerClient, image_id: str) -> list[Evidence]:
     """The evidence of each bot and worker container of the project that runs `image_id`, bot first."""
-    found = engine.containers.list(all=True, filters={"label": f"{compose.PROJECT_LABEL}={settings.project}"})
+    found = engine.containers.list(
+        ignore_removed=True, all=True, filters={"label": f"{compose.PROJECT_LABEL}={settings.project}"}
+    )
     ours = [c for c in found if c.attrs.get("Image") == image_id and c.labels.get(compose.SERVICE_LABEL) in SERVICES]
     ours.sort(key=lambda c: SERVICES.index(c.labels[compose.SERVICE_LABEL]))
     return [observe.evidence(engine, container.id or "") for container in ours]

@@ -92,7 +92,7 @@ def service_container(
     """The service's running container of `image_id` (any image without one), else its running one, else its
     newest one; of two alike (a standby beside the live one), the newest."""
     labels = [f"{compose.PROJECT_LABEL}={settings.project}", f"{compose.SERVICE_LABEL}={service}"]
-    found = engine.containers.list(all=True, filters={"label": labels})
+    found = engine.containers.list(ignore_removed=True, all=True, filters={"label": labels})
     found.sort(key=lambda c: _preferred(c, image_id), reverse=True)
     return found[0] if found else None
 

@@ -45,7 +45,9 @@ def services_of(service: str) -> tuple[str, ...]:
 
 
 def containers(settings: Settings, engine: docker.DockerClient, services: Iterable[str]) -> list[Container]:
-    found = engine.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={settings.project}"})
+    found = engine.containers.list(
+        ignore_removed=True, all=True, filters={"label": f"{PROJECT_LABEL}={settings.project}"}
+    )
     wanted = set(services)
     return sorted((c for c in found if c.labels.get(SERVICE_LABEL) in wanted), key=lambda c: c.name)
 

@@ -51,8 +51,10 @@ def occupant(attrs: Mapping[str, Any], settings: Settings) -> str:
 
 def found(settings: Settings, engine: docker.DockerClient) -> list[str]:
     """Every occupant on the engine, each said as what it is."""
-    by_label = engine.containers.list(all=True, filters={"label": f"{STACK_LABEL}={settings.project}"})
-    by_volume = engine.containers.list(all=True, filters={"volume": settings.state_volume})
+    by_label = engine.containers.list(
+        ignore_removed=True, all=True, filters={"label": f"{STACK_LABEL}={settings.project}"}
+    )
+    by_volume = engine.containers.list(ignore_removed=True, all=True, filters={"volume": settings.state_volume})
     unique = {container.id: container for container in [*by_label, *by_volume]}.values()
     said = [occupant(container.attrs, settings) for container in unique]
     return sorted(line for line in said if line) + _services(settings, engine)

@@ -80,7 +80,10 @@ def refuse_unfinished(settings: Settings, engine: docker.DockerClient, entries: 
 
 def legacy_writers(engine: docker.DockerClient, legacy: str) -> list[str]:
     """The names of every container, running or not, that mounts the volume `legacy`."""
-    return sorted(container.name for container in engine.containers.list(all=True, filters={"volume": legacy}))
+    return sorted(
+        container.name
+        for container in engine.containers.list(ignore_removed=True, all=True, filters={"volume": legacy})
+    )
 
 
 def refuse_legacy_writers(engine: docker.DockerClient, legacy: str | None, ours: Iterable[str] = ()) -> None:

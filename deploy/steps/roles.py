@@ -30,7 +30,9 @@ from deploy.steps.casting import Arriving, Role, Seen
 
 def of_project(settings: Settings, engine: docker.DockerClient) -> dict[str, list[Container]]:
     """Each service's containers (any state), oldest first."""
-    found = engine.containers.list(all=True, filters={"label": f"{compose.PROJECT_LABEL}={settings.project}"})
+    found = engine.containers.list(
+        ignore_removed=True, all=True, filters={"label": f"{compose.PROJECT_LABEL}={settings.project}"}
+    )
     found.sort(key=lambda container: str(container.attrs.get("Created", "")))
     return {service: [c for c in found if c.labels.get(compose.SERVICE_LABEL) == service] for service in SERVICES}
 

@@ -230,7 +230,9 @@ def status(settings: Settings, engine: docker.DockerClient, records: Records | N
         others = pool.submit(occupants.lines, settings, engine)  # a stack of its name, a move away
         declared = tuple(rules.load().services)
         writing = pool.submit(writers.foreign_all, settings, engine, declared)
-        containers = engine.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={settings.project}"})
+        containers = engine.containers.list(
+            ignore_removed=True, all=True, filters={"label": f"{PROJECT_LABEL}={settings.project}"}
+        )
         looked = pool.submit(roles.seen, engine, containers)
         live, (entries, started) = found.result(), read.result()
         runs, cast = _cast(

@@ -124,7 +124,9 @@ def release_of(settings: Settings, image: Image) -> str:
 def service_containers(settings: Settings, engine: docker.DockerClient) -> dict[str, list[Container]]:
     """The running containers of each service of the project."""
     found: dict[str, list[Container]] = {service: [] for service in SERVICES}
-    for container in engine.containers.list(filters={"label": f"{compose.PROJECT_LABEL}={settings.project}"}):
+    for container in engine.containers.list(
+        ignore_removed=True, filters={"label": f"{compose.PROJECT_LABEL}={settings.project}"}
+    ):
         found.setdefault(container.labels.get(compose.SERVICE_LABEL, ""), []).append(container)
     return found
 

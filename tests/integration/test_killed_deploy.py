@@ -209,9 +209,10 @@ def test_a_restore_killed_at_every_step_boundary_is_undone_by_the_next(settings_
     settings, engine, repo = box.settings, box.engine, Repository(box.repo)
     live = tags.get(engine, settings.live_image)
     assert live is not None
-    chosen = backups.newest_first(backups.listed(settings, engine))[0].name
+    # the newest complete one: a deploy or rollback killed while its backup ran left that backup incomplete
+    chosen = backups.choose(backups.listed(settings, engine), None).name
     killed_at_every_step(box, "restore", planned_steps(box, "restore"), lambda step: ("--backup", chosen))
-    newest = backups.newest_first(backups.listed(settings, engine))[0].name
+    newest = backups.choose(backups.listed(settings, engine), None).name
     stray = f"written-after-{newest}"
     box.in_volume(settings.state_volume, f"touch /v/{stray}")
     done = restore(settings, engine, repo, name=newest, say=quiet)
