@@ -60,6 +60,7 @@ class Report:
     downtime: tuple[float, float] | None  # seconds after the start: the bot stopped … healthy again
     verify: VerifyReport | None  # of the release that runs afterwards
     rebuild: dict[str, Any] | None = None  # a volume rebuild's figures (`deploy.rebuild.evidence.figures`)
+    bot_down: float | None = None  # a handover's: seconds from the old bot's last tick to the new one's first
 
     def to_json(self) -> str:
         return json.dumps(
@@ -72,6 +73,7 @@ class Report:
                 "downtime": self.downtime,
                 "verify": self.verify.to_json() if self.verify else None,
                 "rebuild": self.rebuild,
+                "bot_down": self.bot_down,
             },
             sort_keys=True,
         )
@@ -89,7 +91,24 @@ class Report:
             (downtime[0], downtime[1]) if downtime else None,
             VerifyReport.from_json(data["verify"]) if data.get("verify") else None,
             data.get("rebuild"),
+            data.get("bot_down"),  # None in a report from before the handover measured ticks
         )
+
+    @property
+    def downtime_said(self) -> str:
+        """How long the bot did not trade: the tick gap of a handover, else the window of its steps."""
+        if self.bot_down is not None:
+            window = (
+                f", within the steps from {self.downtime[0]:.2f} s to {self.downtime[1]:.2f} s" if self.downtime else ""
+            )
+            return (
+                f"The bot was down {self.bot_down:.3f} s: from the old bot's last tick to the new one's first "
+                f"(their stage lines){window}."
+            )
+        if self.downtime:
+            start, end = self.downtime
+            return f"The bot was down from {start:.2f} s to {end:.2f} s ({end - start:.2f} s)."
+        return "The bot was not stopped."
 
     @property
     def path(self) -> str:

@@ -71,7 +71,9 @@ class Trail:
 
     def make_report(self, key: str, entry: Entry, after: Snapshot | None) -> Report:
         steps = tuple(self.steps)
-        self.report = Report(key, entry, self.before, after, steps, downtime(steps), self.verify, self.rebuild)
+        self.report = Report(
+            key, entry, self.before, after, steps, downtime(steps), self.verify, self.rebuild, self.bot_down
+        )
         return self.report
 
     def complete_report(self) -> Report | None:

@@ -20,6 +20,7 @@ from deploy.engine.git import Repository
 from deploy.errors import BackupFailed, RolledBack, StandbyFailed
 from deploy.procedures import build
 from deploy.procedures import deploy as deploying
+from deploy.procedures import report as reports
 from deploy.procedures.trail import Trail
 from deploy.records import ledger
 from deploy.steps import liveness, roles
@@ -81,7 +82,9 @@ def test_a_deploy_hands_over_with_stable_names_and_a_tick_gap_from_the_stage_lin
         assert trail.bot_down is not None and 0 < trail.bot_down < 5, trail.bot_down
         assert [d["stage"] for d in stage_docs(sandbox, after["bot"][0])].count("running") == 1
         assert verify(settings, engine, repo).release == commit
-        assert ledger.read(settings, engine)[-1].outcome == ledger.SUCCEEDED
+        last = ledger.read(settings, engine)[-1]
+        assert last.outcome == ledger.SUCCEEDED
+        assert reports.of_attempt(settings, engine, last.report).bot_down == trail.bot_down  # the report says it
 
 
 def test_a_release_that_cannot_stand_by_is_refused_and_the_old_bot_never_stopped(sandbox: Sandbox) -> None:

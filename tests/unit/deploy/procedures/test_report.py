@@ -1,4 +1,5 @@
 import dataclasses
+import html
 import html.parser
 import json
 
@@ -94,6 +95,18 @@ def test_the_markdown_names_commits_steps_state_and_every_digest() -> None:
     assert f"| commit | `{DIGEST}` | equal |" in text
     assert "| bot container | `" + "e" * 64 + "` | DIFFERENT; changed strategy.py |" in text
     assert "| bot | healthy | ok |  |" in text
+
+
+def test_a_handover_says_the_tick_gap_as_the_bot_s_downtime_and_keeps_it_when_read_back() -> None:
+    handed = Report.from_json(dataclasses.replace(sample(), bot_down=0.1234).to_json())
+    assert handed.bot_down == 0.1234
+    said = (
+        "The bot was down 0.123 s: from the old bot's last tick to the new one's first (their stage lines), "
+        "within the steps from 0.50 s to 3.00 s."
+    )
+    assert said in reports.markdown(handed) and said in html.unescape(reports.html(handed))
+    assert "handover: bot down 0.123 s from tick to tick" in reports.html(handed)  # the timeline's window too
+    assert "The bot was down from 0.50 s to 3.00 s" not in reports.markdown(handed)  # the steps' window overstates
 
 
 def test_the_state_table_leaves_out_the_lock_the_attempt_held_while_it_looked() -> None:
