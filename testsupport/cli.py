@@ -36,7 +36,7 @@ def refused(result: subprocess.CompletedProcess[str], code: int, *words: str) ->
     lines = result.stderr.strip().splitlines()
     assert [line.split(":")[0].strip() for line in lines] == ["error", "next"], result.stderr
     for word in words:
-        assert word in result.stderr
+        assert word in result.stderr, (word, result.stderr)
     return lines[0]
 
 
